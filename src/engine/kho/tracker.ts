@@ -1,0 +1,42 @@
+// The decoded tracker, whatever the ABI: preserved blocks plus the pages the tracker itself uses.
+
+import type { Diagnostic } from '../diagnostics';
+import type { PhysRange } from '../image/physMemory';
+import type { PageSize } from './geometry';
+
+export interface PreservedBlock {
+  phys: bigint;
+  order: number;
+}
+
+/**
+ * Compact store of preserved blocks (a million blocks must stay a few MB).
+ * Implemented in kho/blockSet.ts.
+ */
+export interface BlockStore {
+  readonly count: number;
+  /** Blocks per order (order -> count), orders ascending. */
+  countsByOrder(): Map<number, number>;
+  /** All blocks sorted by phys, then order. */
+  sorted(): Iterable<PreservedBlock>;
+  /** Blocks of one order, ascending phys, from index `start` (paging for UIs). */
+  ofOrder(order: number): PreservedBlock[];
+  /** Coalesced [start, end) ranges, sorted, merged where adjacent or overlapping. */
+  ranges(): PhysRange[];
+}
+
+export type TrackerKind = 'radix' | 'chunks';
+
+export interface TrackerResult {
+  kind: TrackerKind;
+  pageSize: PageSize;
+  /** radix: depth actually used; chunks: 0. */
+  depth: number;
+  blocks: BlockStore;
+  /**
+   * Pages the tracker occupies. radix: level ("5".."0") -> node pages, ascending.
+   * chunks (kho-v1): "chunks" and "bitmaps" -> pages, ascending.
+   */
+  nodePages: Map<string, bigint[]>;
+  diagnostics: Diagnostic[];
+}
