@@ -1,0 +1,43 @@
+// A raw memory image: file offset 0 holds physical address `base`, and so on up to the file's end.
+
+import { ByteSource } from '../io/byteSource';
+import { hex } from '../util/hex';
+import { PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
+
+export class RawImage implements PhysMemory {
+  readonly format = 'raw' as const;
+  readonly ranges: readonly PhysRange[];
+
+  constructor(private readonly src: ByteSource, readonly base: bigint = 0n) {
+    if (base < 0n) throw new RangeError(`raw image base must not be negative, got ${base}`);
+    this.ranges = src.size > 0 ? [{ start: base, end: base + BigInt(src.size) }] : [];
+  }
+
+  contains(phys: bigint, length: number): boolean {
+    return Number.isInteger(length) && length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
+  }
+
+  read(phys: bigint, length: number): Uint8Array {
+    if (!this.contains(phys, length)) {
+      throw new PhysReadError(phys, length, `outside the raw image [${hex(this.base)}, ${hex(this.base + BigInt(this.src.size))})`);
+    }
+    const out = new Uint8Array(length);
+    const offset = Number(phys - this.base);
+    let got = 0;
+    while (got < length) {
+      const n = this.src.readInto(offset + got, out.subarray(got));
+      if (n <= 0) break;
+      got += n;
+    }
+    if (got !== length) {
+      throw new PhysReadError(phys, length, `file ended at offset ${hex(offset + got)} (the image shrank?)`);
+    }
+    return out;
+  }
+
+  fileOffset(phys: bigint): number | undefined {
+    return this.contains(phys, 1) ? Number(phys - this.base) : undefined;
+  }
+
+  close(): void { this.src.close?.(); }
+}
