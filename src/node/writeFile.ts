@@ -1,0 +1,71 @@
+// Writes a WritePlan to disk atomically: a temp file in the target's directory, sized with
+// ftruncate (so untouched ranges stay sparse holes), filled with positioned writes, fsynced and
+// renamed over the target. Readers never see a half-written image under the target name.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkedChunks, WritePlan } from '../engine/image/writePlan';
+
+/** Adjacent chunks are gathered into buffers of up to this many bytes before one pwrite. */
+const GATHER_BYTES = 1024 * 1024;
+
+export function tempPathFor(target: string): string {
+  const rand = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${rand}.tmp`);
+}
+
+function writeAll(fd: number, bytes: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+export function writePlanToFile(target: string, plan: WritePlan, mode = 0o644): void {
+  const temp = tempPathFor(target);
+  let fd: number | null = fs.openSync(temp, 'wx', mode);
+  try {
+    fs.ftruncateSync(fd, plan.size);
+    const gather = new Uint8Array(GATHER_BYTES);
+    let gStart = 0, gLen = 0;
+    const flush = () => {
+      if (gLen > 0) writeAll(fd as number, gather.subarray(0, gLen), gStart);
+      gLen = 0;
+    };
+    for (const c of checkedChunks(plan)) {
+      if (c.bytes.length === 0) continue;
+      if (c.bytes.length > GATHER_BYTES) {
+        flush();
+        writeAll(fd, c.bytes, c.offset);
+        continue;
+      }
+      if (gLen > 0 && (c.offset !== gStart + gLen || gLen + c.bytes.length > GATHER_BYTES)) flush();
+      if (gLen === 0) gStart = c.offset;
+      gather.set(c.bytes, gLen);
+      gLen += c.bytes.length;
+    }
+    flush();
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    fs.renameSync(temp, target);
+  } catch (e) {
+    if (fd !== null) {
+      try { fs.closeSync(fd); } catch { /* already failing; keep the first error */ }
+    }
+    try { fs.unlinkSync(temp); } catch { /* may not exist */ }
+    throw e;
+  }
+  syncDirectory(path.dirname(target));
+}
+
+/** Makes the rename durable; best effort (some filesystems refuse fsync on directories). */
+function syncDirectory(dir: string): void {
+  let dfd: number | null = null;
+  try {
+    dfd = fs.openSync(dir, 'r');
+    fs.fsyncSync(dfd);
+  } catch {
+    // not fatal: the data itself is already synced
+  } finally {
+    if (dfd !== null) fs.closeSync(dfd);
+  }
+}
