@@ -1,0 +1,498 @@
+// Writing KHO trackers into memory: the kho-v2+ radix tree (the kernel's add_page/del_page rules,
+// spec §1.6-§1.7) and the kho-v1 chunk list (spec §3.2). Used by tests, fixtures, the benchmark and
+// editing. Also page allocators and random preservation sets for tests and the benchmark.
+
+import { mergeRanges, type PhysRange } from '../image/physMemory';
+import { hex } from '../util/hex';
+import { isAligned, splitPfnRange } from './blocks';
+import { chunkCapacity } from './chunks';
+import { levelShift, type PageSize, type RadixGeometry } from './geometry';
+import type { BlockStore, PreservedBlock } from './tracker';
+
+/** What the builders need from memory: read existing bytes and write new ones (write copies). */
+export interface PageWriter {
+  read(phys: bigint, length: number): Uint8Array;
+  write(phys: bigint, bytes: Uint8Array): void;
+}
+
+/** Returns the physical address of a free page-aligned page for a new node (the builder zeroes it). */
+export type PageAllocator = () => bigint;
+
+/** Minimal PRNG shape (test/support/prng.ts Prng fits). */
+export interface RandomLike {
+  /** Integer in [0, n), n <= 2^32. */
+  int(n: number): number;
+}
+
+interface Node {
+  pa: bigint;
+  level: number;
+  words: Uint32Array;
+}
+
+const TWO32 = 4294967296;
+
+function toLeBytes(words: Uint32Array, wordIndex: number, wordCount: number): Uint8Array {
+  const out = new Uint8Array(wordCount * 4);
+  const dv = new DataView(out.buffer);
+  for (let i = 0; i < wordCount; i++) dv.setUint32(i * 4, words[wordIndex + i], true);
+  return out;
+}
+
+/**
+ * Builds or edits a radix tree in `mem`. New nodes come from `alloc` and are zeroed; a table entry is
+ * the child's physical address as u64 LE; a leaf bit is byte bit/8, bit bit%8. Nodes are never
+ * freed (like the kernel). The builder keeps a copy of every node it touches, so adding costs no
+ * reads; writes go through to `mem` immediately.
+ */
+export class RadixTreeBuilder {
+  readonly root: bigint;
+  private readonly nodes = new Map<number, Node>();
+  private readonly pageShift: number;
+  private readonly pageWords: number;
+  private lastLeafId = -1;
+  private lastLeaf: Node | null = null;
+
+  constructor(private readonly mem: PageWriter, readonly g: RadixGeometry, private readonly alloc: PageAllocator, root?: bigint) {
+    this.pageShift = g.pageShift;
+    this.pageWords = g.pageSize >> 2;
+    if (root === undefined) {
+      this.root = this.newNode(g.depth - 1).pa;
+    } else {
+      this.root = root;
+      this.load(root, g.depth - 1);
+    }
+  }
+
+  /** Number of node pages the builder knows (created, or read while editing an existing tree). */
+  get nodeCount(): number { return this.nodes.size; }
+
+  private newNode(level: number): Node {
+    const pa = this.alloc();
+    if ((pa & BigInt(this.g.pageSize - 1)) !== 0n || pa < 0n) {
+      throw new RangeError(`allocator returned ${hex(pa)}, which is not ${this.g.pageSize}-byte aligned`);
+    }
+    const pfn = Number(pa >> BigInt(this.pageShift));
+    if (this.nodes.has(pfn)) throw new RangeError(`allocator returned ${hex(pa)} twice`);
+    this.mem.write(pa, new Uint8Array(this.g.pageSize));
+    const node = { pa, level, words: new Uint32Array(this.pageWords) };
+    this.nodes.set(pfn, node);
+    return node;
+  }
+
+  /** Reads an existing node into the cache (editing a tree found in a dump). */
+  private load(pa: bigint, level: number): Node {
+    const pfn = Number(pa >> BigInt(this.pageShift));
+    const have = this.nodes.get(pfn);
+    if (have) return have;
+    const bytes = this.mem.read(pa, this.g.pageSize);
+    const words = new Uint32Array(this.pageWords);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < this.pageWords; i++) words[i] = dv.getUint32(i * 4, true);
+    const node = { pa, level, words };
+    this.nodes.set(pfn, node);
+    return node;
+  }
+
+  /** Key of (pfn, order) as an exact number (< 2^53), or throws for unencodable input. */
+  private key(pfn: number, order: number): number {
+    const g = this.g;
+    if (!Number.isInteger(order) || order < 0 || order > g.order0Log2) {
+      throw new RangeError(`order ${order} is outside 0..${g.order0Log2} for ${g.pageSize}-byte pages`);
+    }
+    const size = 2 ** order;
+    if (!Number.isInteger(pfn) || pfn < 0 || pfn % size !== 0 || pfn + size > 2 ** g.order0Log2) {
+      throw new RangeError(`pfn ${hex(pfn)} is not a ${hex(size)}-page aligned frame in 64-bit space`);
+    }
+    return 2 ** (g.order0Log2 - order) + pfn / size;
+  }
+
+  /** Walks to the leaf for `key`, creating missing nodes when `create` (add_page), else null on a gap. */
+  private leafFor(key: number, create: boolean): Node | null {
+    const g = this.g;
+    const leafId = Math.floor(key / 2 ** g.bitmapLog2);
+    if (leafId === this.lastLeafId && this.lastLeaf) return this.lastLeaf;
+    let node = this.nodes.get(Number(this.root >> BigInt(this.pageShift))) ?? this.load(this.root, g.depth - 1);
+    const tableSize = 2 ** g.tableLog2;
+    for (let level = g.depth - 1; level >= 1; level--) {
+      const idx = Math.floor(key / 2 ** levelShift(g, level)) % tableSize;
+      const lo = node.words[2 * idx], hi = node.words[2 * idx + 1];
+      let child: Node;
+      if ((lo | hi) !== 0) {
+        const pfn = hi * 2 ** (32 - this.pageShift) + (lo >>> this.pageShift);
+        child = this.nodes.get(pfn) ?? this.load((BigInt(hi) << 32n) | BigInt(lo), level - 1);
+      } else {
+        if (!create) return null;
+        child = this.newNode(level - 1);
+        const v = child.pa;
+        node.words[2 * idx] = Number(v & 0xffffffffn);
+        node.words[2 * idx + 1] = Number(v >> 32n);
+        this.mem.write(node.pa + BigInt(8 * idx), toLeBytes(node.words, 2 * idx, 2));
+      }
+      node = child;
+    }
+    this.lastLeafId = leafId;
+    this.lastLeaf = node;
+    return node;
+  }
+
+  private setBit(leaf: Node, bit: number, value: boolean): boolean {
+    const w = bit >>> 5, m = 1 << (bit & 31);
+    const was = (leaf.words[w] & m) !== 0;
+    if (was === value) return was;
+    leaf.words[w] = value ? leaf.words[w] | m : leaf.words[w] & ~m;
+    const byte = (leaf.words[w] >>> (8 * ((bit >>> 3) & 3))) & 0xff;
+    this.mem.write(leaf.pa + BigInt(bit >>> 3), Uint8Array.of(byte));
+    return was;
+  }
+
+  /** Preserves a block (kho_radix_add_page). Throws RangeError for unaligned input. */
+  add(phys: bigint, order: number): void {
+    if (phys < 0n || !isAligned(phys, order, this.pageShift)) {
+      throw new RangeError(`${hex(phys)} is not aligned to its order-${order} block`);
+    }
+    this.addPfn(Number(phys >> BigInt(this.pageShift)), order);
+  }
+
+  /** add() by page frame number (exact number < 2^52); the fast path for big sets. */
+  addPfn(pfn: number, order: number): void {
+    const key = this.key(pfn, order);
+    this.setBit(this.leafFor(key, true)!, key % 2 ** this.g.bitmapLog2, true);
+  }
+
+  /** Unpreserves a block (kho_radix_del_page): clears the bit, never frees nodes. False if it was not set. */
+  remove(phys: bigint, order: number): boolean {
+    if (phys < 0n || !isAligned(phys, order, this.pageShift)) return false;
+    const key = this.key(Number(phys >> BigInt(this.pageShift)), order);
+    const leaf = this.leafFor(key, false);
+    return leaf ? this.setBit(leaf, key % 2 ** this.g.bitmapLog2, false) : false;
+  }
+
+  /** True when the block's bit is set. */
+  has(phys: bigint, order: number): boolean {
+    if (phys < 0n || !isAligned(phys, order, this.pageShift)) return false;
+    const key = this.key(Number(phys >> BigInt(this.pageShift)), order);
+    const leaf = this.leafFor(key, false);
+    if (!leaf) return false;
+    const bit = key % 2 ** this.g.bitmapLog2;
+    return (leaf.words[bit >>> 5] & (1 << (bit & 31))) !== 0;
+  }
+
+  /** Known node pages by level ("5".."0" for 4 KiB), ascending, like TrackerResult.nodePages. */
+  nodePages(): Map<string, bigint[]> {
+    const by: number[][] = Array.from({ length: this.g.depth }, () => []);
+    for (const [pfn, n] of this.nodes) by[n.level].push(pfn);
+    const out = new Map<string, bigint[]>();
+    const shift = BigInt(this.pageShift);
+    for (let level = this.g.depth - 1; level >= 0; level--) {
+      out.set(String(level), Array.from(Float64Array.from(by[level]).sort(), (p) => BigInt(p) << shift));
+    }
+    return out;
+  }
+}
+
+/** Page addresses of a kho-v1 serialization. */
+export interface ChunkListPages {
+  /** First chunk (the FDT's preserved-memory-map); 0 when there are no blocks. */
+  first: bigint;
+  chunks: bigint[];
+  bitmaps: bigint[];
+}
+
+/**
+ * Serializes blocks as a kho-v1 chunk list (kho_mem_serialize): orders ascending, each order starts
+ * a new chunk, bitmaps ascending by index, (PAGE-16)/16 elements per chunk. Bitmaps are allocated
+ * first (they exist before finalize in the kernel), then the chunks.
+ */
+export function buildChunkListPages(mem: PageWriter, pageSize: PageSize, blocks: Iterable<PreservedBlock>, alloc: PageAllocator): ChunkListPages {
+  const shift = Math.log2(pageSize);
+  const bitsPerMap = pageSize * 8;
+  const byOrder = new Map<number, Map<number, Uint8Array>>();
+  for (const b of blocks) {
+    if (!isAligned(b.phys, b.order, shift) || b.phys < 0n || b.order < 0 || b.order > 64 - shift) {
+      throw new RangeError(`${hex(b.phys)} order ${b.order} is not an aligned block`);
+    }
+    const idx = Number(b.phys >> BigInt(shift + b.order));
+    const n = Math.floor(idx / bitsPerMap), bit = idx % bitsPerMap;
+    let maps = byOrder.get(b.order);
+    if (!maps) byOrder.set(b.order, (maps = new Map()));
+    let bm = maps.get(n);
+    if (!bm) maps.set(n, (bm = new Uint8Array(pageSize)));
+    bm[bit >>> 3] |= 1 << (bit & 7);
+  }
+  const checkPage = (pa: bigint): bigint => {
+    if ((pa & BigInt(pageSize - 1)) !== 0n) throw new RangeError(`allocator returned ${hex(pa)}, not page-aligned`);
+    return pa;
+  };
+  const orders = [...byOrder.keys()].sort((a, b) => a - b);
+  const elements: { order: number; items: [bigint, bigint][] }[] = [];
+  const bitmaps: bigint[] = [];
+  for (const o of orders) {
+    const maps = byOrder.get(o)!;
+    const items: [bigint, bigint][] = [];
+    for (const n of [...maps.keys()].sort((a, b) => a - b)) {
+      const pa = checkPage(alloc());
+      mem.write(pa, maps.get(n)!);
+      bitmaps.push(pa);
+      items.push([BigInt(n) * BigInt(bitsPerMap) << BigInt(o + shift), pa]);
+    }
+    elements.push({ order: o, items });
+  }
+  const capacity = chunkCapacity(pageSize);
+  const chunks: { pa: bigint; bytes: Uint8Array }[] = [];
+  for (const { order, items } of elements) {
+    for (let i = 0; i < items.length; i += capacity) {
+      const part = items.slice(i, i + capacity);
+      const bytes = new Uint8Array(pageSize);
+      const dv = new DataView(bytes.buffer);
+      dv.setUint32(8, order, true);
+      dv.setUint32(12, part.length, true);
+      part.forEach(([start, bm], j) => {
+        dv.setBigUint64(16 + 16 * j, start, true);
+        dv.setBigUint64(24 + 16 * j, bm, true);
+      });
+      chunks.push({ pa: checkPage(alloc()), bytes });
+    }
+  }
+  for (let i = 0; i < chunks.length; i++) {
+    if (i + 1 < chunks.length) new DataView(chunks[i].bytes.buffer).setBigUint64(0, chunks[i + 1].pa, true);
+    mem.write(chunks[i].pa, chunks[i].bytes);
+  }
+  return { first: chunks.length ? chunks[0].pa : 0n, chunks: chunks.map((c) => c.pa), bitmaps };
+}
+
+/** buildChunkListPages, returning only the first chunk's address. */
+export function buildChunkList(mem: PageWriter, pageSize: PageSize, blocks: Iterable<PreservedBlock>, alloc: PageAllocator): bigint {
+  return buildChunkListPages(mem, pageSize, blocks, alloc).first;
+}
+
+// ---- allocators --------------------------------------------------------------------------------
+
+export interface PoolOptions {
+  /** Page size of the handed-out pages (default 4096). */
+  pageSize?: number;
+  /** Pick pages at random from the pool instead of ascending (tree pages then look like a real kernel's). */
+  random?: RandomLike;
+}
+
+function isBlockStore(x: unknown): x is BlockStore {
+  return typeof (x as BlockStore).ranges === 'function' && typeof (x as BlockStore).countsByOrder === 'function';
+}
+
+function avoidRanges(avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[], pageShift: number): PhysRange[] {
+  if (isBlockStore(avoid)) return avoid.ranges();
+  const rs: PhysRange[] = [];
+  for (const x of avoid as Iterable<PreservedBlock | PhysRange>) {
+    if ('phys' in x) rs.push({ start: x.phys, end: x.phys + (1n << BigInt(pageShift + x.order)) });
+    else rs.push({ start: x.start, end: x.end });
+  }
+  return mergeRanges(rs);
+}
+
+/**
+ * Hands out pages from `pool` (page-aligned parts only), skipping anything overlapping `avoid`
+ * (preserved blocks or ranges) and never handing a page out twice. Throws RangeError when exhausted.
+ */
+export function poolAllocator(pool: readonly PhysRange[], avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[] = [], opts: PoolOptions = {}): PageAllocator {
+  const pageSize = BigInt(opts.pageSize ?? 4096);
+  const pageShift = Math.log2(Number(pageSize));
+  const bad = avoidRanges(avoid, pageShift);
+  // Free = pool minus avoided ranges, as page-aligned pieces.
+  const free: PhysRange[] = [];
+  for (const r of mergeRanges(pool)) {
+    let s = (r.start + pageSize - 1n) / pageSize * pageSize;
+    const e = r.end / pageSize * pageSize;
+    for (const b of bad) {
+      if (b.end <= s || b.start >= e) continue;
+      const cut = b.start / pageSize * pageSize;
+      if (cut > s) free.push({ start: s, end: cut });
+      s = (b.end + pageSize - 1n) / pageSize * pageSize;
+      if (s >= e) break;
+    }
+    if (s < e) free.push({ start: s, end: e });
+  }
+  if (!opts.random) {
+    let i = 0, next = free.length ? free[0].start : 0n;
+    return () => {
+      while (i < free.length && next >= free[i].end) { i++; if (i < free.length) next = free[i].start; }
+      if (i >= free.length) throw new RangeError('page pool exhausted');
+      const pa = next;
+      next += pageSize;
+      return pa;
+    };
+  }
+  const rnd = opts.random;
+  const counts = free.map((r) => Number((r.end - r.start) / pageSize));
+  const total = counts.reduce((a, b) => a + b, 0);
+  const used = new Set<bigint>();
+  return () => {
+    if (used.size >= total) throw new RangeError('page pool exhausted');
+    for (;;) {
+      let k = randomBelow(rnd, total);
+      let j = 0;
+      while (k >= counts[j]) { k -= counts[j]; j++; }
+      const pa = free[j].start + BigInt(k) * pageSize;
+      if (!used.has(pa)) { used.add(pa); return pa; }
+    }
+  };
+}
+
+/** Uniform-ish integer in [0, n) for n up to 2^53, from a 32-bit-at-a-time source. */
+export function randomBelow(rnd: RandomLike, n: number): number {
+  if (n <= TWO32) return rnd.int(n);
+  const hi = rnd.int(Math.ceil(n / TWO32));
+  const v = hi * TWO32 + rnd.int(TWO32);
+  return v < n ? v : v % n;
+}
+
+// ---- random preservation sets ------------------------------------------------------------------
+
+export interface RandomBlocksOptions {
+  /** Where blocks may lie (byte ranges). */
+  ranges: readonly PhysRange[];
+  count: number;
+  /** Orders to draw from (uniformly). */
+  orders: readonly number[];
+  /** Default 4096. */
+  pageSize?: number;
+  /** Blocks must not overlap these (e.g. pages already used for nodes). */
+  avoid?: readonly PhysRange[];
+}
+
+/**
+ * Random non-overlapping, naturally aligned blocks, in random (unsorted) order. Returns fewer than
+ * `count` when the ranges are too full to place more after many attempts.
+ */
+export function randomBlocks(rnd: RandomLike, opts: RandomBlocksOptions): PreservedBlock[] {
+  const shift = Math.log2(opts.pageSize ?? 4096);
+  const keyTop = 64 - shift;
+  const maxOrder = Math.max(...opts.orders);
+  // Identity of an aligned block as an exact number: 2^(keyTop - order) + pfn / 2^order.
+  const id = (pfn: number, o: number): number => 2 ** (keyTop - o) + Math.floor(pfn / 2 ** o);
+  const taken = new Set<number>();   // blocks placed
+  const partial = new Set<number>(); // blocks with something placed inside
+  const avoid = mergeRanges(opts.avoid ?? []);
+  const pageRanges = mergeRanges(opts.ranges).map((r) => ({
+    start: Number((r.start + (1n << BigInt(shift)) - 1n) >> BigInt(shift)),
+    end: Number(r.end >> BigInt(shift)),
+  })).filter((r) => r.end > r.start);
+  const out: PreservedBlock[] = [];
+  if (pageRanges.length === 0) return out;
+  const totalPages = pageRanges.reduce((a, r) => a + (r.end - r.start), 0);
+  let attempts = 0;
+  while (out.length < opts.count && attempts++ < opts.count * 50 + 100) {
+    const order = opts.orders[rnd.int(opts.orders.length)];
+    const size = 2 ** order;
+    // Pick a page uniformly over all ranges, then align down inside that range.
+    let k = randomBelow(rnd, totalPages);
+    let r = pageRanges[0];
+    for (const x of pageRanges) { if (k < x.end - x.start) { r = x; break; } k -= x.end - x.start; }
+    const pfn = Math.floor((r.start + k) / size) * size;
+    if (pfn < r.start || pfn + size > r.end) continue;
+    if (taken.has(id(pfn, order)) || partial.has(id(pfn, order))) continue;
+    let clash = false;
+    for (let o = order + 1; o <= maxOrder && !clash; o++) clash = taken.has(id(pfn, o));
+    if (clash) continue;
+    const phys = BigInt(pfn) << BigInt(shift);
+    if (avoid.length && overlaps(avoid, phys, phys + (BigInt(size) << BigInt(shift)))) continue;
+    taken.add(id(pfn, order));
+    for (let o = order + 1; o <= maxOrder; o++) partial.add(id(pfn, o));
+    out.push({ phys, order });
+  }
+  return out;
+}
+
+function overlaps(sorted: readonly PhysRange[], start: bigint, end: bigint): boolean {
+  let lo = 0, hi = sorted.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (end <= sorted[mid].start) hi = mid - 1;
+    else if (start >= sorted[mid].end) lo = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** A compact list of blocks by PFN (9 bytes a block), for big generated sets. */
+export interface PfnBlocks {
+  pfns: Float64Array;
+  orders: Uint8Array;
+  length: number;
+}
+
+function pfnBlocks(capacity: number): PfnBlocks {
+  return { pfns: new Float64Array(capacity), orders: new Uint8Array(capacity), length: 0 };
+}
+
+function pushPfn(b: PfnBlocks, pfn: number, order: number): PfnBlocks {
+  if (b.length === b.pfns.length) {
+    const n = pfnBlocks(Math.max(16, b.length * 2));
+    n.pfns.set(b.pfns); n.orders.set(b.orders); n.length = b.length;
+    b = n;
+  }
+  b.pfns[b.length] = pfn; b.orders[b.length] = order; b.length++;
+  return b;
+}
+
+export interface LongRunsOptions {
+  /** First PFN considered. */
+  startPfn: number;
+  /** Total pages to preserve. */
+  pages: number;
+  /** Run length range in pages (default 256..65536). */
+  minRun?: number;
+  maxRun?: number;
+  /** Largest gap between runs in pages (default 4096). */
+  maxGap?: number;
+  /** Split runs into aligned blocks like kho_preserve_pages (capped at this order) instead of order-0 pages. */
+  splitMaxOrder?: number;
+}
+
+/** Ascending runs of preserved pages (the benchmark's "1,000,000 pages in long runs"). */
+export function longRunBlocks(rnd: RandomLike, o: LongRunsOptions): PfnBlocks {
+  const minRun = o.minRun ?? 256, maxRun = o.maxRun ?? 65536, maxGap = o.maxGap ?? 4096;
+  let out = pfnBlocks(o.splitMaxOrder === undefined ? o.pages : 1024);
+  let pfn = o.startPfn, left = o.pages;
+  while (left > 0) {
+    const run = Math.min(left, minRun + rnd.int(maxRun - minRun + 1));
+    if (o.splitMaxOrder === undefined) {
+      for (let i = 0; i < run; i++) out = pushPfn(out, pfn + i, 0);
+    } else {
+      for (const [p, ord] of splitPfnRange(pfn, pfn + run, o.splitMaxOrder)) out = pushPfn(out, p, ord);
+    }
+    left -= run;
+    pfn += run + 1 + rnd.int(maxGap);
+  }
+  return out;
+}
+
+export interface ScatteredOptions {
+  startPfn: number;
+  /** Pages of physical space to scatter over (e.g. 1 TiB / 4 KiB = 2^28). */
+  spanPages: number;
+  count: number;
+}
+
+/** `count` distinct order-0 pages, one at a random place in each equal slice of the span (ascending). */
+export function scatteredBlocks(rnd: RandomLike, o: ScatteredOptions): PfnBlocks {
+  const out = pfnBlocks(o.count);
+  const slice = Math.floor(o.spanPages / o.count);
+  if (slice < 1) throw new RangeError(`cannot scatter ${o.count} pages over ${o.spanPages}`);
+  for (let i = 0; i < o.count; i++) {
+    out.pfns[i] = o.startPfn + i * slice + randomBelow(rnd, slice);
+    out.orders[i] = 0;
+  }
+  out.length = o.count;
+  return out;
+}
+
+/** Adds every block of a PfnBlocks to a builder. */
+export function addPfnBlocks(b: RadixTreeBuilder, blocks: PfnBlocks): void {
+  for (let i = 0; i < blocks.length; i++) b.addPfn(blocks.pfns[i], blocks.orders[i]);
+}
+
+/** PfnBlocks as PreservedBlocks (for small sets and comparisons). */
+export function pfnBlocksToList(blocks: PfnBlocks, pageShift: number): PreservedBlock[] {
+  const s = BigInt(pageShift);
+  return Array.from({ length: blocks.length }, (_, i) => ({ phys: BigInt(blocks.pfns[i]) << s, order: blocks.orders[i] }));
+}

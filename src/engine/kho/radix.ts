@@ -1,0 +1,306 @@
+// Decoder for the kho-v2+ preserved-memory radix tree (spec §1): a depth-first walk from the root in
+// the kernel's order (indices ascending), every node page read at most once, bounded on any input.
+//
+// Speed: keys are handled as JS numbers, not BigInt. A key is below 2^(65 - pageShift) <= 2^53, so
+// prefixes are exact; per leaf the order and the base PFN are fixed, and a set bit costs one
+// multiply-add and a typed-array store. Zero words are skipped 32 bits at a time.
+
+import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import type { PhysMemory } from '../image/physMemory';
+import { CancelledError, type CancellationToken, type ProgressSink } from '../util/cancel';
+import { hex } from '../util/hex';
+import { BlockSet } from './blockSet';
+import { levelShift, type RadixGeometry } from './geometry';
+import type { TrackerResult } from './tracker';
+
+export interface RadixWalkOptions {
+  token?: CancellationToken;
+  /** Orders above this are reported (warning) but kept; default g.maxPageOrder. */
+  maxPageOrder?: number;
+  onProgress?: ProgressSink;
+  /** Diagnostics beyond this many are counted and summarised in one (default 1000). */
+  maxDiagnostics?: number;
+}
+
+/** Optional fast path a PhysMemory may offer: copy bytes into a caller buffer (no allocation). */
+export interface PhysMemoryReadInto extends PhysMemory {
+  readInto(phys: bigint, dest: Uint8Array): void;
+}
+
+function hasReadInto(m: PhysMemory): m is PhysMemoryReadInto {
+  return typeof (m as Partial<PhysMemoryReadInto>).readInto === 'function';
+}
+
+const TWO32 = 4294967296;
+const CHECK_EVERY_NODES = 2048;
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** 1-based index of the most significant set bit of an exact non-negative integer < 2^64. */
+function flsNumber(v: number): number {
+  if (v >= TWO32) return 32 + 32 - Math.clz32(Math.floor(v / TWO32));
+  return 32 - Math.clz32(v);
+}
+
+function levelName(level: number): string {
+  return level === 0 ? 'leaf' : `level-${level} table`;
+}
+
+class RadixWalk {
+  readonly blocks: BlockSet;
+  readonly diagnostics: Diagnostic[] = [];
+  private suppressed = 0;
+  private readonly maxDiagnostics: number;
+  private readonly maxPageOrder: number;
+  private readonly pageSize: number;
+  private readonly pageShift: number;
+  private readonly pageMask: number;
+  private readonly entries: number;
+  /** Key bits at or above this are never set in a valid key (spec §6 item 9). */
+  private readonly keyWidth: number;
+  /** Pre-d64b0372 16 KiB depth: the top level misses the order-0 marker bit (spec §1.1). */
+  private readonly truncatedMarker: boolean;
+  /** Node PFN -> level it was first reached at. */
+  private readonly seen = new Map<number, number>();
+  private readonly byLevel: number[][];
+  /** PFNs of the nodes on the current path, by level. */
+  private readonly path: number[];
+  private readonly buffers: Uint8Array[];
+  private nodes = 0;
+
+  constructor(private readonly mem: PhysMemory, private readonly g: RadixGeometry, private readonly opts: RadixWalkOptions) {
+    this.blocks = new BlockSet(g.pageShift);
+    this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
+    this.maxPageOrder = opts.maxPageOrder ?? g.maxPageOrder;
+    this.pageSize = g.pageSize;
+    this.pageShift = g.pageShift;
+    this.pageMask = g.pageSize - 1;
+    this.entries = g.pageSize / 8;
+    this.keyWidth = g.order0Log2 + 1;
+    this.truncatedMarker = levelShift(g, g.depth - 1) + g.tableLog2 <= g.order0Log2;
+    this.byLevel = Array.from({ length: g.depth }, () => []);
+    this.path = new Array<number>(g.depth).fill(-1);
+    this.buffers = Array.from({ length: g.depth }, () => new Uint8Array(g.pageSize));
+  }
+
+  report(severity: Severity, code: string, address: bigint | null, message: string): void {
+    if (this.diagnostics.length < this.maxDiagnostics) this.diagnostics.push(diag(severity, code, address, message));
+    else this.suppressed++;
+  }
+
+  run(root: bigint): void {
+    const top = this.g.depth - 1;
+    if (this.truncatedMarker) {
+      this.report('info', 'radix-prefix16k-mode', root,
+        `walking with the pre-fix depth ${this.g.depth} for ${this.pageSize >> 10} KiB pages (kernels before d64b0372): the top level drops the order-0 marker bit ${this.g.order0Log2}, so keys under root index 0 are read as order 0`);
+    }
+    if (root === 0n) {
+      this.report('error', 'radix-root-zero', 0n,
+        'preserved-memory-map is 0: there is no tracker; the next kernel disables KHO revival (kho_populate rejects a zero map)');
+    } else if (root < 0n || root >> 64n !== 0n) {
+      this.report('error', 'radix-root-outside-dump', null, `root ${hex(root)} is not a 64-bit physical address`);
+    } else if ((root & BigInt(this.pageMask)) !== 0n) {
+      this.report('error', 'radix-root-misaligned', root,
+        `root node ${hex(root)} is not aligned to the ${this.pageSize}-byte page size; the kernel allocates every node as a whole page, so this is not a tree root`);
+    } else if (!this.mem.contains(root, this.pageSize)) {
+      this.report('error', 'radix-root-outside-dump', root,
+        `root node ${hex(root)} (level ${top}) is not in the dump (outside RAM or excluded from the dump); nothing can be decoded`);
+    } else {
+      const pfn = Number(root >> BigInt(this.pageShift));
+      this.seen.set(pfn, top);
+      this.byLevel[top].push(pfn);
+      this.visit(root, pfn, top, 0);
+    }
+    if (this.suppressed > 0) {
+      this.diagnostics.push(diag('warning', 'radix-too-many-diagnostics', root,
+        `${this.suppressed} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`));
+    }
+  }
+
+  nodePages(): Map<string, bigint[]> {
+    const out = new Map<string, bigint[]>();
+    const shift = BigInt(this.pageShift);
+    for (let level = this.g.depth - 1; level >= 0; level--) {
+      const pfns = Float64Array.from(this.byLevel[level]).sort();
+      out.set(String(level), Array.from(pfns, (p) => BigInt(p) << shift));
+    }
+    return out;
+  }
+
+  /** Reads one node page; null (with a diagnostic) if the memory refuses. */
+  private read(pa: bigint, level: number): Uint32Array | null {
+    const buf = this.buffers[level];
+    try {
+      let bytes: Uint8Array;
+      if (hasReadInto(this.mem)) {
+        this.mem.readInto(pa, buf);
+        bytes = buf;
+      } else {
+        bytes = this.mem.read(pa, this.pageSize);
+        if (bytes.length !== this.pageSize) throw new Error(`short read (${bytes.length} bytes)`);
+        if ((bytes.byteOffset & 3) !== 0 || !LITTLE_ENDIAN_HOST) {
+          buf.set(bytes);
+          bytes = buf;
+        }
+      }
+      if (!LITTLE_ENDIAN_HOST) {
+        for (let i = 0; i < bytes.length; i += 4) {
+          const a = bytes[i], b = bytes[i + 1];
+          bytes[i] = bytes[i + 3]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = b; bytes[i + 3] = a;
+        }
+      }
+      return new Uint32Array(bytes.buffer, bytes.byteOffset, this.pageSize >> 2);
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+      this.report('error', 'radix-read-failed', pa,
+        `${levelName(level)} ${hex(pa)} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
+  private tick(): void {
+    this.nodes++;
+    if (this.nodes % CHECK_EVERY_NODES === 0) {
+      if (this.opts.token?.isCancellationRequested) throw new CancelledError();
+      this.opts.onProgress?.({ stage: 'radix', done: this.nodes, message: `${this.nodes} tracker pages, ${this.blocks.count} blocks` });
+    }
+  }
+
+  /** Visits node `pa` at `level`; `prefix` is the key bits fixed by the path (exact number). */
+  private visit(pa: bigint, pfn: number, level: number, prefix: number): void {
+    this.tick();
+    const words = this.read(pa, level);
+    if (!words) return;
+    this.path[level] = pfn;
+    if (level === 0) this.leaf(pa, words, prefix);
+    else this.table(pa, words, level, prefix);
+    this.path[level] = -1;
+  }
+
+  private table(pa: bigint, w: Uint32Array, level: number, prefix: number): void {
+    const g = this.g;
+    const shift = levelShift(g, level);
+    const step = 2 ** shift;
+    // Indices whose bits land at or above the key width cannot come from any valid key.
+    const limit = shift + g.tableLog2 > this.keyWidth ? 2 ** Math.max(0, this.keyWidth - shift) : this.entries;
+    const childLevel = level - 1;
+    const childKind = levelName(childLevel);
+    let used = 0;
+    for (let i = 0; i < this.entries; i++) {
+      const lo = w[2 * i], hi = w[2 * i + 1];
+      if ((lo | hi) === 0) continue;
+      used++;
+      const valueBig = (BigInt(hi) << 32n) | BigInt(lo);
+      if (i >= limit) {
+        this.report('error', 'radix-unreachable-index', pa,
+          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
+        continue;
+      }
+      if ((lo & this.pageMask) !== 0) {
+        this.report('error', 'radix-entry-misaligned', pa,
+          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} is not page-aligned (expected the physical address of a ${this.pageSize}-byte ${childKind} page); not followed — the kernel would read a ${childKind} across a page boundary`);
+        continue;
+      }
+      if (!this.mem.contains(valueBig, this.pageSize)) {
+        this.report('error', 'radix-entry-outside-dump', pa,
+          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points outside the dump (expected a ${childKind} page in RAM held by the dump); not followed — the kernel dereferences it unchecked, which faults in early boot unless the page is real memory excluded from the dump`);
+        continue;
+      }
+      const childPfn = hi * 2 ** (32 - this.pageShift) + (lo >>> this.pageShift);
+      const ancestor = this.path.indexOf(childPfn);
+      if (ancestor >= 0) {
+        this.report('error', 'radix-cycle', pa,
+          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points back at its own ancestor (the ${levelName(ancestor)} on this path): a cycle; not followed again — the kernel would re-read that page as a ${childKind}`);
+        continue;
+      }
+      const firstLevel = this.seen.get(childPfn);
+      if (firstLevel !== undefined) {
+        this.report('error', 'radix-shared-node', pa,
+          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`);
+        continue;
+      }
+      this.seen.set(childPfn, childLevel);
+      this.byLevel[childLevel].push(childPfn);
+      let childPrefix = prefix + i * step;
+      if (this.truncatedMarker && level === g.depth - 1 && i === 0) childPrefix += 2 ** g.order0Log2;
+      this.visit(valueBig, childPfn, childLevel, childPrefix);
+    }
+    if (used === 0) {
+      this.report('info', 'radix-empty-table', pa,
+        `${levelName(level)} ${hex(pa)} has no entries (legal: the kernel never frees nodes when pages are unpreserved)`);
+    }
+  }
+
+  private leaf(pa: bigint, w: Uint32Array, prefix: number): void {
+    const blocks = this.blocks;
+    const n = w.length;
+    let found = 0;
+    if (prefix > 0) {
+      // The order marker is in the prefix: order and base are the same for every bit of this leaf.
+      const fls = flsNumber(prefix);
+      const order = this.g.order0Log2 - fls + 1;
+      if (order < 0) {
+        // Unreachable with the index checks above; kept so a future caller cannot emit garbage.
+        for (let k = 0; k < n; k++) if (w[k] !== 0) found++;
+        this.report('error', 'radix-impossible-key', pa, `leaf ${hex(pa)}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`);
+        return;
+      }
+      const mult = 2 ** order;
+      const base = (prefix - 2 ** (fls - 1)) * mult;
+      for (let k = 0; k < n; k++) {
+        let x = w[k];
+        if (x === 0) continue;
+        const wordBase = base + k * 32 * mult;
+        do {
+          const t = x & -x;
+          x ^= t;
+          blocks.addPfn(wordBase + (31 - Math.clz32(t)) * mult, order);
+          found++;
+        } while (x !== 0);
+      }
+      if (found > 0 && order > this.maxPageOrder) {
+        this.report('warning', 'radix-order-too-large', pa,
+          `leaf ${hex(pa)}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`);
+      }
+    } else {
+      // All-zero prefix: the marker lies inside the leaf bits, so each bit has its own order.
+      let impossible = 0, tooLarge = 0, maxOrder = 0;
+      for (let k = 0; k < n; k++) {
+        let x = w[k];
+        if (x === 0) continue;
+        do {
+          const t = x & -x;
+          x ^= t;
+          const key = k * 32 + (31 - Math.clz32(t));
+          found++;
+          if (key === 0) { impossible++; continue; }
+          const fls = 32 - Math.clz32(key);
+          const order = this.g.order0Log2 - fls + 1;
+          if (order > this.maxPageOrder) { tooLarge++; if (order > maxOrder) maxOrder = order; }
+          blocks.addPfn((key - 2 ** (fls - 1)) * 2 ** order, order);
+        } while (x !== 0);
+      }
+      if (impossible > 0) {
+        this.report('error', 'radix-impossible-key', pa,
+          `leaf ${hex(pa)}: bit 0 is set under an all-zero path, i.e. key 0, which has no order marker (expected no bit here: no pa/order encodes to 0); dropped — the kernel would decode order ${this.g.order0Log2 + 1} and reserve garbage`);
+      }
+      if (tooLarge > 0) {
+        this.report('warning', 'radix-order-too-large', pa,
+          `leaf ${hex(pa)}: ${tooLarge} block(s) with orders up to ${maxOrder}, above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them`);
+      }
+    }
+    if (found === 0) {
+      this.report('info', 'radix-empty-leaf', pa,
+        `leaf ${hex(pa)} has no bits set (legal: the kernel never frees nodes when pages are unpreserved)`);
+    }
+  }
+}
+
+/**
+ * Walks the radix tree whose root node is at `root`. Never throws on bad data (only CancelledError
+ * when the token fires); problems become diagnostics naming the node that holds the bad entry.
+ */
+export function walkRadix(mem: PhysMemory, root: bigint, g: RadixGeometry, opts: RadixWalkOptions = {}): TrackerResult {
+  const w = new RadixWalk(mem, g, opts);
+  w.run(root);
+  return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics };
+}
