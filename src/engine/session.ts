@@ -1,12 +1,18 @@
 // Opening a dump: image + KHO FDT (file, address or scan) -> decoded tracker and diagnostics.
 // The one entry point the CLI, the worker and the extension use. Never throws on bad input.
 
-import type { Diagnostic } from './diagnostics';
-import type { ImageFormat, PhysMemory, PhysRange } from './image/physMemory';
-import type { PageSize } from './kho/geometry';
+import { checkCoverage } from './checks/coverage';
+import { diag, hasErrors, type Diagnostic } from './diagnostics';
+import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
+import { walkChunks } from './kho/chunks';
+import { parseKhoFdt } from './kho/fdtModel';
+import { radixGeometry, type PageSize } from './kho/geometry';
 import type { KhoFdt } from './kho/khoFdt';
+import { readFdtAt, scanForKhoFdts } from './kho/locateFdt';
+import { walkRadix } from './kho/radix';
 import type { TrackerResult } from './kho/tracker';
-import type { LongRunning } from './util/cancel';
+import { CancelledError, type LongRunning } from './util/cancel';
+import { hex } from './util/hex';
 
 export interface DecodeOptions extends LongRunning {
   /** Page size of the kernel that wrote the tracker; default 4096. */
@@ -39,4 +45,102 @@ export interface DecodeResult {
   diagnostics: Diagnostic[];
   /** Set when nothing could be decoded (CLI exit 2): a one-line reason. */
   fatal: string | null;
+}
+
+function imageInfo(memory: PhysMemory): DecodeResult['image'] {
+  return { format: memory.format, ranges: memory.ranges.map((r) => ({ start: r.start, end: r.end })) };
+}
+
+/** Decodes the tracker a KHO FDT points at. */
+export function decodeTracker(memory: PhysMemory, kho: KhoFdt, opts: DecodeOptions): TrackerResult | null {
+  if (kho.preservedMemoryMap === null) return null;
+  const pageSize = opts.pageSize ?? 4096;
+  if (kho.version === 1) {
+    return walkChunks(memory, kho.preservedMemoryMap, pageSize, { token: opts.token });
+  }
+  const g = radixGeometry(pageSize, { preFix16k: opts.preFix16k });
+  return walkRadix(memory, kho.preservedMemoryMap, g, { token: opts.token, onProgress: opts.onProgress });
+}
+
+async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: Diagnostic[]): Promise<FdtInfo | string> {
+  if (opts.fdtBytes) {
+    return { source: 'file', address: null, kho: parseKhoFdt(opts.fdtBytes, null), bytes: opts.fdtBytes, candidates: [] };
+  }
+  if (opts.fdtAddress !== undefined) {
+    const a = opts.fdtAddress;
+    if (!memory.contains(a, 40)) return `no KHO FDT at ${hex(a)}: that address is not in the dump`;
+    const bytes = readFdtAt(memory, a);
+    if (!bytes) return `no FDT header (magic 0xd00dfeed with a sane totalsize) at ${hex(a)}`;
+    return { source: 'image', address: a, kho: parseKhoFdt(bytes, a), bytes, candidates: [] };
+  }
+  const candidates = await scanForKhoFdts(memory, opts);
+  if (candidates.length === 0) {
+    return 'no KHO FDT given and none found in the image (looked for page-aligned FDTs whose root compatible starts with "kho-v"); pass --fdt FILE or --fdt-address ADDR';
+  }
+  // Prefer the candidate whose memory map decodes without errors (a dump may hold stale copies).
+  let best: { info: FdtInfo; score: number } | undefined;
+  for (const a of candidates) {
+    const bytes = readFdtAt(memory, a)!;
+    const kho = parseKhoFdt(bytes, a);
+    let score = hasErrors(kho.diagnostics) ? 2 : 0;
+    if (kho.preservedMemoryMap === null || kho.preservedMemoryMap === 0n) score += 4;
+    else {
+      try {
+        const t = decodeTracker(memory, kho, { ...opts, onProgress: undefined });
+        if (!t || hasErrors(t.diagnostics)) score += 1;
+      } catch (e) {
+        if (e instanceof CancelledError) throw e;
+        score += 3;
+      }
+    }
+    if (!best || score < best.score) best = { info: { source: 'image', address: a, kho, bytes, candidates }, score };
+  }
+  if (candidates.length > 1) {
+    diagnostics.push(diag('info', 'fdt-candidates', best!.info.address,
+      `found ${candidates.length} KHO FDT candidates (${candidates.map((c) => hex(c)).join(', ')}); using ${hex(best!.info.address!)}, whose memory map decodes best`));
+  }
+  return best!.info;
+}
+
+/**
+ * Decodes a dump. Never throws for bad input: problems become diagnostics, and `fatal` says why
+ * nothing could be decoded. Throws only CancelledError (the caller asked for it).
+ */
+export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): Promise<DecodeResult> {
+  const diagnostics: Diagnostic[] = [];
+  const result: DecodeResult = { image: imageInfo(memory), fdt: null, tracker: null, diagnostics, fatal: null };
+  try {
+    const located = await locateFdt(memory, opts, diagnostics);
+    if (typeof located === 'string') {
+      result.fatal = located;
+      return result;
+    }
+    result.fdt = located;
+    diagnostics.push(...located.kho.diagnostics);
+    if (located.kho.version === null) {
+      result.fatal = `the FDT is not a KHO FDT: root compatible is ${JSON.stringify(located.kho.compatible)}, expected "kho-vN"`;
+      return result;
+    }
+    if (located.kho.preservedMemoryMap === null) {
+      result.fatal = 'the KHO FDT has no usable preserved-memory-map property';
+      return result;
+    }
+    const tracker = decodeTracker(memory, located.kho, opts);
+    result.tracker = tracker;
+    if (tracker) {
+      diagnostics.push(...tracker.diagnostics);
+      diagnostics.push(...checkCoverage({ fdt: located.kho, fdtAddress: located.address, tracker, dumpRanges: memory.ranges }));
+      if ((opts.pageSize ?? 4096) === 16384 && !opts.preFix16k && tracker.diagnostics.some((d) => d.code === 'radix-impossible-key')) {
+        diagnostics.push(diag('info', 'radix-try-prefix-16k', located.kho.preservedMemoryMap,
+          'some keys decode to impossible orders: a 16 KiB kernel from before the depth fix (d64b0372) wrote a 4-level tree; try the pre-fix 16 KiB mode (--pre-fix-16k)'));
+      }
+    }
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    // Last line of defence: an engine bug must not take the host down; report it with the address if any.
+    const at = e instanceof PhysReadError ? e.phys : null;
+    diagnostics.push(diag('error', 'internal-error', at, `decoding stopped: ${(e as Error).message}`));
+    if (!result.tracker) result.fatal = `decoding failed: ${(e as Error).message}`;
+  }
+  return result;
 }

@@ -1,0 +1,128 @@
+// kho-inspect: the engine on the command line. Thin: parse, open, decode, print.
+
+import fs from 'node:fs';
+import { hasErrors } from '../engine/diagnostics';
+import { openImage } from '../engine/image/open';
+import type { PhysMemory } from '../engine/image/physMemory';
+import { renderDts } from '../engine/fdt/dts';
+import { writeContractJson } from '../engine/report/contract';
+import { decodeDump, type DecodeOptions } from '../engine/session';
+import { FileByteSource } from '../node/fileByteSource';
+import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
+
+export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
+
+class Fatal extends Error {}
+
+function readFile(path: string, what: string): Uint8Array {
+  try {
+    return fs.readFileSync(path);
+  } catch (e) {
+    throw new Fatal(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function openMemory(a: ImageArgs): PhysMemory {
+  let src: FileByteSource;
+  try {
+    src = FileByteSource.open(a.image);
+  } catch (e) {
+    throw new Fatal(`cannot open image ${a.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const opened = openImage(src, { format: a.format, base: a.base });
+  if (!opened.memory) throw new Fatal(`cannot read image ${a.image}: ${opened.error ?? opened.diagnostics.map((d) => d.message).join('; ')}`);
+  return opened.memory;
+}
+
+function decodeOptions(a: ImageArgs): DecodeOptions {
+  const showProgress = process.stderr.isTTY;
+  let last = 0;
+  return {
+    pageSize: a.pageSize,
+    preFix16k: a.preFix16k,
+    fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
+    fdtAddress: a.fdtAddress,
+    onProgress: showProgress ? (p) => {
+      const now = Date.now();
+      if (now - last < 200) return;
+      last = now;
+      const pct = p.total ? ` ${((100 * p.done) / p.total).toFixed(1)}%` : '';
+      process.stderr.write(`\r${p.stage}${pct}   `);
+    } : undefined,
+  };
+}
+
+const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
+
+async function run(req: Request): Promise<number> {
+  const out = (s: string) => process.stdout.write(s);
+  switch (req.command) {
+    case 'help':
+      out(USAGE + '\n');
+      return EXIT.ok;
+    case 'version':
+      out(`kho-inspect ${require('../../package.json').version}\n`);
+      return EXIT.ok;
+    case 'decode': {
+      const mem = openMemory(req);
+      const r = await decodeDump(mem, decodeOptions(req));
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      writeContractJson(r, out, { summary: req.summary });
+      if (r.fatal) {
+        process.stderr.write(`kho-inspect: ${r.fatal}\n`);
+        return EXIT.undecodable;
+      }
+      return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
+    }
+    case 'fdt': {
+      // A file that starts with the FDT magic is the FDT itself; anything else is an image.
+      const head = new Uint8Array(4);
+      const fd = fs.openSync(req.image, 'r');
+      fs.readSync(fd, head, 0, 4, 0);
+      fs.closeSync(fd);
+      if (FDT_MAGIC.every((b, i) => head[i] === b) && req.fdtAddress === undefined) {
+        out(renderDts(readFile(req.image, 'FDT')));
+        return EXIT.ok;
+      }
+      const mem = openMemory(req);
+      const r = await decodeDump(mem, { ...decodeOptions(req), fdtBytes: undefined });
+      if (!r.fdt) {
+        process.stderr.write(`kho-inspect: ${r.fatal}\n`);
+        return EXIT.undecodable;
+      }
+      const subBlob = (phys: bigint, size: number) => (mem.contains(phys, size) ? mem.read(phys, size) : undefined);
+      out(renderDts(r.fdt.bytes, { subBlob }));
+      return EXIT.ok;
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let req: Request;
+  try {
+    req = parseCommandLine(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`kho-inspect: ${e.message}\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  try {
+    return await run(req);
+  } catch (e) {
+    if (e instanceof Fatal) {
+      process.stderr.write(`kho-inspect: ${e.message}\n`);
+      return EXIT.undecodable;
+    }
+    throw e;
+  }
+}
+
+/** Runs the CLI on this process's arguments and sets its exit status. */
+export function cliEntry(): void {
+  main(process.argv.slice(2)).then(
+    (code) => { process.exitCode = code; },
+    (e) => { process.stderr.write(`kho-inspect: internal error: ${(e as Error).stack ?? e}\n`); process.exitCode = 70; },
+  );
+}
+
+if (require.main === module) cliEntry();
