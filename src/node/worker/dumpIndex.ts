@@ -1,0 +1,286 @@
+// Compact, sorted views of a decoded dump for paged queries: a million blocks live in typed
+// arrays (about 13 bytes each), not in a million objects. Pure: engine types in, plain data out.
+
+import type { PhysRange } from '../../engine/image/physMemory';
+import type { DecodeResult } from '../../engine/session';
+import { hex, U64_MASK } from '../../engine/util/hex';
+import {
+  MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE,
+  type BlockDto, type NodePageDto, type RangeDto,
+} from '../../protocol/model';
+
+export interface Blob {
+  name: string;
+  start: bigint;
+  end: bigint;
+}
+
+/** First index in [lo, hi) whose value is > v (arrays sorted ascending). */
+export function upperBound(a: BigUint64Array, v: bigint, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= v) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/** First index in [lo, hi) whose value is >= v. */
+export function lowerBound(a: BigUint64Array, v: bigint, lo = 0, hi = a.length): number {
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+function clampU64(v: bigint): bigint {
+  return v > U64_MASK ? U64_MASK : v;
+}
+
+export class DumpIndex {
+  readonly pageSize: number;
+  readonly count: number;
+  /** All blocks sorted by phys, then order. */
+  readonly phys: BigUint64Array;
+  readonly order: Uint8Array;
+  /** Running maximum of block ends: finds every block overlapping an address by binary search. */
+  private readonly maxEnd: BigUint64Array;
+  /** Per order: indices into `phys`, ascending. */
+  private readonly byOrder = new Map<number, Uint32Array>();
+  readonly orders: number[];
+  readonly preservedBytes: bigint;
+  readonly rangeStart: BigUint64Array;
+  readonly rangeEnd: BigUint64Array;
+  /** Node-page lists in display order (radix: root level first). */
+  readonly levels: string[];
+  private readonly levelPages = new Map<string, BigUint64Array>();
+  /** Every node page, sorted, with its level index. */
+  private readonly nodeAll: BigUint64Array;
+  private readonly nodeAllLevel: Uint16Array;
+  readonly blobs: Blob[];
+  readonly dump: readonly PhysRange[];
+
+  constructor(result: DecodeResult, pageSize: number) {
+    const t = result.tracker;
+    this.pageSize = t?.pageSize ?? pageSize;
+    this.dump = result.image.ranges;
+    const page = BigInt(this.pageSize);
+
+    const n = t?.blocks.count ?? 0;
+    this.count = n;
+    this.phys = new BigUint64Array(n);
+    this.order = new Uint8Array(n);
+    this.maxEnd = new BigUint64Array(n);
+    const counts = t ? t.blocks.countsByOrder() : new Map<number, number>();
+    this.orders = [...counts.keys()].sort((a, b) => a - b);
+    const fill = new Map<number, number>();
+    for (const o of this.orders) { this.byOrder.set(o, new Uint32Array(counts.get(o)!)); fill.set(o, 0); }
+    let i = 0, runMax = 0n, bytes = 0n;
+    if (t) {
+      for (const b of t.blocks.sorted()) {
+        if (i >= n) break;
+        this.phys[i] = b.phys;
+        this.order[i] = b.order;
+        const size = page << BigInt(b.order);
+        bytes += size;
+        const end = clampU64(b.phys + size);
+        if (end > runMax) runMax = end;
+        this.maxEnd[i] = runMax;
+        const list = this.byOrder.get(b.order);
+        if (list) { const k = fill.get(b.order)!; if (k < list.length) list[k] = i; fill.set(b.order, k + 1); }
+        i++;
+      }
+    }
+    this.preservedBytes = bytes;
+
+    const ranges = t ? t.blocks.ranges() : [];
+    this.rangeStart = new BigUint64Array(ranges.length);
+    this.rangeEnd = new BigUint64Array(ranges.length);
+    ranges.forEach((r, k) => { this.rangeStart[k] = r.start; this.rangeEnd[k] = clampU64(r.end); });
+
+    const levelKeys = t ? [...t.nodePages.keys()] : [];
+    this.levels = levelKeys.sort((a, b) => {
+      const na = /^\d+$/.test(a), nb = /^\d+$/.test(b);
+      return na && nb ? Number(b) - Number(a) : na ? -1 : nb ? 1 : a.localeCompare(b);
+    });
+    let total = 0;
+    for (const l of this.levels) {
+      const pages = BigUint64Array.from(t!.nodePages.get(l)!).sort();
+      this.levelPages.set(l, pages);
+      total += pages.length;
+    }
+    const all: { p: bigint; l: number }[] = [];
+    this.levels.forEach((l, li) => { for (const p of this.levelPages.get(l)!) all.push({ p, l: li }); });
+    all.sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
+    this.nodeAll = new BigUint64Array(total);
+    this.nodeAllLevel = new Uint16Array(total);
+    all.forEach((e, k) => { this.nodeAll[k] = e.p; this.nodeAllLevel[k] = e.l; });
+
+    this.blobs = [];
+    const f = result.fdt;
+    if (f) {
+      if (f.address !== null) this.blobs.push({ name: 'KHO FDT', start: f.address, end: f.address + BigInt(Math.max(f.kho.totalSize, 1)) });
+      for (const s of f.kho.subnodes) {
+        if (s.preservedData === null || s.preservedData === 0n) continue;
+        const size = s.blobSize !== null && s.blobSize > 0n ? s.blobSize : page;
+        this.blobs.push({ name: s.name, start: s.preservedData, end: clampU64(s.preservedData + size) });
+      }
+    }
+  }
+
+  blockEnd(i: number): bigint {
+    return clampU64(this.phys[i] + (BigInt(this.pageSize) << BigInt(this.order[i])));
+  }
+
+  block(i: number): BlockDto {
+    return { phys: hex(this.phys[i]), order: this.order[i], end: hex(this.blockEnd(i)) };
+  }
+
+  ofOrder(order: number): Uint32Array {
+    return this.byOrder.get(order) ?? new Uint32Array(0);
+  }
+
+  /** Position of block (phys, order) inside its order list, or -1. */
+  indexInOrder(order: number, phys: bigint): number {
+    const list = this.ofOrder(order);
+    let lo = 0, hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.phys[list[mid]] < phys) lo = mid + 1; else hi = mid;
+    }
+    return lo < list.length && this.phys[list[lo]] === phys ? lo : -1;
+  }
+
+  range(i: number): RangeDto {
+    return { start: hex(this.rangeStart[i]), end: hex(this.rangeEnd[i]) };
+  }
+
+  get rangeCount(): number { return this.rangeStart.length; }
+
+  pagesOfLevel(level: string): BigUint64Array {
+    return this.levelPages.get(level) ?? new BigUint64Array(0);
+  }
+
+  get nodePageCount(): number { return this.nodeAll.length; }
+
+  nodePage(k: number): NodePageDto {
+    return { level: this.levels[this.nodeAllLevel[k]], phys: hex(this.nodeAll[k]) };
+  }
+
+  /** The smallest block containing `a` (blocks only overlap in corrupt trees), or -1. */
+  findBlock(a: bigint): number {
+    // First block whose running max end passes `a`: no block before it can contain `a`.
+    let lo = 0, hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.maxEnd[mid] <= a) lo = mid + 1; else hi = mid;
+    }
+    const stop = upperBound(this.phys, a);
+    let best = -1;
+    for (let i = lo, seen = 0; i < stop && seen < 4096; i++, seen++) {
+      if (this.blockEnd(i) > a && (best < 0 || this.order[i] < this.order[best])) best = i;
+    }
+    return best;
+  }
+
+  findRange(a: bigint): number {
+    const i = upperBound(this.rangeStart, a) - 1;
+    return i >= 0 && a < this.rangeEnd[i] ? i : -1;
+  }
+
+  findNodePage(a: bigint): number {
+    const i = upperBound(this.nodeAll, a) - 1;
+    return i >= 0 && a < this.nodeAll[i] + BigInt(this.pageSize) ? i : -1;
+  }
+
+  findBlob(a: bigint): Blob | null {
+    return this.blobs.find((b) => a >= b.start && a < b.end) ?? null;
+  }
+
+  inDump(a: bigint): boolean {
+    let lo = 0, hi = this.dump.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = this.dump[mid];
+      if (a < r.start) hi = mid - 1;
+      else if (a >= r.end) lo = mid + 1;
+      else return true;
+    }
+    return false;
+  }
+
+  /** Everything the map should show: dump ranges, preserved ranges, node pages and blobs. */
+  span(): PhysRange {
+    let start: bigint | null = null, end: bigint | null = null;
+    const add = (s: bigint, e: bigint): void => {
+      if (start === null || s < start) start = s;
+      if (end === null || e > end) end = e;
+    };
+    for (const r of this.dump) add(r.start, r.end);
+    if (this.rangeCount > 0) add(this.rangeStart[0], this.rangeEnd[this.rangeCount - 1]);
+    if (this.nodeAll.length > 0) add(this.nodeAll[0], this.nodeAll[this.nodeAll.length - 1] + BigInt(this.pageSize));
+    for (const b of this.blobs) add(b.start, b.end);
+    return start === null || end === null ? { start: 0n, end: BigInt(this.pageSize) } : { start, end };
+  }
+
+  /**
+   * One class per cell of `width` bytes from `start`: the most-covering of tracker node, client
+   * blob and preserved memory (preserved shows its largest block's order), else RAM or not in dump.
+   * Work is proportional to the cells plus the blocks inside the window.
+   */
+  mapCells(start: bigint, width: bigint, count: number): number[] {
+    const end = start + width * BigInt(count);
+    const nodeBytes = new Float64Array(count);
+    const blobBytes = new Float64Array(count);
+    const presBytes = new Float64Array(count);
+    const bestBlock = new Float64Array(count);
+    const bestOrder = new Uint8Array(count);
+    const ramBytes = new Float64Array(count);
+    const w = Number(width);
+
+    // Calls fn(cell, bytes) for the part of [s, e) inside each cell it touches.
+    const spread = (s: bigint, e: bigint, fn: (cell: number, bytes: number) => void): void => {
+      const a = s < start ? start : s;
+      const b = e > end ? end : e;
+      if (a >= b) return;
+      const c0 = Number((a - start) / width);
+      const c1 = Number((b - 1n - start) / width);
+      if (c0 === c1) { fn(c0, Number(b - a)); return; }
+      fn(c0, Number(start + width * BigInt(c0 + 1) - a));
+      for (let c = c0 + 1; c < c1; c++) fn(c, w);
+      fn(c1, Number(b - (start + width * BigInt(c1))));
+    };
+
+    for (const r of this.dump) {
+      if (r.end <= start || r.start >= end) continue;
+      spread(r.start, r.end, (c, n) => { ramBytes[c] += n; });
+    }
+    let lo = 0, hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.maxEnd[mid] <= start) lo = mid + 1; else hi = mid;
+    }
+    for (let i = lo; i < this.count && this.phys[i] < end; i++) {
+      const o = this.order[i];
+      spread(this.phys[i], this.blockEnd(i), (c, n) => {
+        presBytes[c] += n;
+        if (n > bestBlock[c]) { bestBlock[c] = n; bestOrder[c] = o; }
+      });
+    }
+    const page = BigInt(this.pageSize);
+    for (let k = start >= page ? upperBound(this.nodeAll, start - page) : 0; k < this.nodeAll.length && this.nodeAll[k] < end; k++) {
+      spread(this.nodeAll[k], this.nodeAll[k] + page, (c, n) => { nodeBytes[c] += n; });
+    }
+    for (const b of this.blobs) spread(b.start, b.end, (c, n) => { blobBytes[c] += n; });
+
+    const cells = new Array<number>(count);
+    for (let c = 0; c < count; c++) {
+      const pres = presBytes[c], node = nodeBytes[c], blob = blobBytes[c];
+      if (node > 0 && node >= pres && node >= blob) cells[c] = MAP_TRACKER_NODE;
+      else if (blob > 0 && blob >= pres) cells[c] = MAP_CLIENT_BLOB;
+      else if (pres > 0) cells[c] = MAP_PRESERVED + bestOrder[c];
+      else cells[c] = ramBytes[c] > 0 ? MAP_RAM : MAP_NOT_IN_DUMP;
+    }
+    return cells;
+  }
+}
