@@ -197,26 +197,33 @@ function bytesLiteral(v: Uint8Array): string {
   return `[${Array.from(v, (b) => b.toString(16).padStart(2, '0')).join(' ')}]`;
 }
 
-/** Escaped strings if the value is one or more non-empty printable NUL-terminated strings. */
+const STRING_ESCAPES: Record<number, string> = { 7: '\\a', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x22: '\\"', 0x5c: '\\\\' };
+
+/**
+ * Escaped strings if the value reads as text the way dtc guesses it (NUL-terminated, printable
+ * ASCII or \a\t\n\v\f\r, at most half NULs), and has no empty strings; else null.
+ */
 function printableStrings(v: Uint8Array): string[] | null {
   if (v[v.length - 1] !== 0) return null;
   const out: string[] = [];
   let cur = '';
+  let nuls = 0;
   for (let i = 0; i < v.length; i++) {
     const c = v[i];
     if (c === 0) {
       if (cur === '') return null;
       out.push(cur);
       cur = '';
+      nuls++;
     } else if (c >= 0x20 && c < 0x7f) {
-      cur += c === 0x22 ? '\\"' : c === 0x5c ? '\\\\' : String.fromCharCode(c);
-    } else if (c === 0x09 || c === 0x0a || c === 0x0d) {
-      cur += c === 0x09 ? '\\t' : c === 0x0a ? '\\n' : '\\r';
+      cur += STRING_ESCAPES[c] ?? String.fromCharCode(c);
+    } else if (STRING_ESCAPES[c] !== undefined) {
+      cur += STRING_ESCAPES[c];
     } else {
       return null;
     }
   }
-  return out;
+  return nuls <= v.length - nuls ? out : null;
 }
 
 function firstString(p: FdtProperty | undefined): string {

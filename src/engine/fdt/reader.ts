@@ -366,6 +366,8 @@ class Parser {
     const propNames: Set<string>[] = [];
     let root: FdtNode | null = null;
     let p = start;
+    // Tokens are 4-byte aligned relative to the block start (as libfdt reads a misaligned block).
+    const pad = (x: number): number => start + align4(x - start);
     for (;;) {
       this.work++;
       if (p + 4 > end) {
@@ -390,7 +392,7 @@ class Parser {
           return { root, end: p };
         }
         const name = utf8Decode(b, nameStart, p);
-        p = align4(p + 1);
+        p = pad(p + 1);
         if (stack.length >= FDT_MAX_DEPTH) {
           this.report('error', 'fdt-too-deep', tokOff, `node "${name}" is nested deeper than ${FDT_MAX_DEPTH} levels`);
           return { root, end: p };
@@ -448,7 +450,7 @@ class Parser {
             `property length ${hex(len)} runs past the structure block end ${hex(end)}; at most ${hex(end - valStart)} bytes remain`);
           return { root, end: p };
         }
-        p = align4(valStart + len);
+        p = pad(valStart + len);
         const name = this.stringAt(nameOff, strings, tokOff);
         if (name === null) continue; // the structure is intact: keep reading
         if (node.children.length > 0) {
