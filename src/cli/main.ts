@@ -1,7 +1,7 @@
 // kho-inspect: the engine on the command line. Thin: parse, open, decode, print.
 
 import fs from 'node:fs';
-import { hasErrors } from '../engine/diagnostics';
+import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
@@ -22,16 +22,17 @@ function readFile(path: string, what: string): Uint8Array {
   }
 }
 
-function openMemory(a: ImageArgs): PhysMemory {
+function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] } {
   let src: FileByteSource;
   try {
     src = FileByteSource.open(a.image);
   } catch (e) {
     throw new Fatal(`cannot open image ${a.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  const opened = openImage(src, { format: a.format, base: a.base });
+  // Tracker nodes are scattered single pages: cache page-sized blocks, not read-ahead.
+  const opened = openImage(src, { format: a.format, base: a.base, cache: { blockSize: 4096, maxBytes: 4 << 20 } });
   if (!opened.memory) throw new Fatal(`cannot read image ${a.image}: ${opened.error ?? opened.diagnostics.map((d) => d.message).join('; ')}`);
-  return opened.memory;
+  return { memory: opened.memory, diagnostics: opened.diagnostics };
 }
 
 function decodeOptions(a: ImageArgs): DecodeOptions {
@@ -64,8 +65,9 @@ async function run(req: Request): Promise<number> {
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
-      const mem = openMemory(req);
-      const r = await decodeDump(mem, decodeOptions(req));
+      const { memory, diagnostics } = openMemory(req);
+      const r = await decodeDump(memory, decodeOptions(req));
+      r.diagnostics.unshift(...diagnostics);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       writeContractJson(r, out, { summary: req.summary });
       if (r.fatal) {
@@ -84,7 +86,7 @@ async function run(req: Request): Promise<number> {
         out(renderDts(readFile(req.image, 'FDT')));
         return EXIT.ok;
       }
-      const mem = openMemory(req);
+      const mem = openMemory(req).memory;
       const r = await decodeDump(mem, { ...decodeOptions(req), fdtBytes: undefined });
       if (!r.fdt) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);

@@ -1,0 +1,38 @@
+// Generates the bundled sample dump with the project's own builder (deterministic):
+//   node out/scripts/makeSample.js DIR  ->  DIR/sample.raw, DIR/sample.dtb, DIR/sample.kho.json
+// A kho-v3 dump of 64 MiB of RAM at 4 KiB pages: blocks of orders 0-9, three clients, tracker
+// pages scattered like a real kernel's.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildDump } from '../src/engine/kho/dumpBuilder';
+import { randomBlocks } from '../src/engine/kho/builder';
+import { planRawImage } from '../src/engine/image/writeRaw';
+import { writePlanToFile } from '../src/node/writeFile';
+import { seeded } from './seeded';
+
+const MiB = 1n << 20n;
+
+export function makeSample(dir: string): void {
+  const rnd = seeded(20261125);
+  const ram = [{ start: 0n, end: 64n * MiB }];
+  const blocks = randomBlocks(rnd, {
+    ranges: [{ start: 16n * MiB, end: 64n * MiB }], count: 400, orders: [0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+  });
+  const dump = buildDump({
+    version: 3, ram, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 16n * MiB }],
+    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }, { name: 'kho_test', size: 8192 }],
+  });
+  fs.mkdirSync(dir, { recursive: true });
+  writePlanToFile(path.join(dir, 'sample.raw'), planRawImage(dump.mem));
+  fs.writeFileSync(path.join(dir, 'sample.dtb'), dump.fdt);
+  fs.writeFileSync(path.join(dir, 'sample.kho.json'), JSON.stringify({
+    image: 'sample.raw', fdt: 'sample.dtb', base: '0x0', pageSize: 4096, format: 'raw',
+  }, null, 2) + '\n');
+}
+
+if (require.main === module) {
+  const dir = process.argv[2] ?? 'samples';
+  makeSample(dir);
+  console.log(`sample dump written to ${dir}/ (sample.raw, sample.dtb, sample.kho.json)`);
+}
