@@ -156,10 +156,9 @@ function parsePropLine(line: string): [string, Uint8Array] {
         if (line[i] === '\\') {
           const c = line[i + 1];
           if (c === 'x') { out.push(parseInt(line.slice(i + 2, i + 4), 16)); i += 4; continue; }
-          if (/[0-7]/.test(c)) {
-            const oct = /^[0-7]{1,3}/.exec(line.slice(i + 1))![0];
-            out.push(parseInt(oct, 8)); i += 1 + oct.length; continue;
-          }
+          // dtc 1.6 separates list strings with a bare "\0" even before a digit ("a\00" is a, NUL, "0");
+          // it prints every other unprintable byte as \xNN, so no other octal escapes occur.
+          if (c === '0') { out.push(0); i += 2; continue; }
           if (!(c in ESC)) throw new Error(`unknown escape \\${c}: ${line}`);
           out.push(ESC[c]); i += 2; continue;
         }
