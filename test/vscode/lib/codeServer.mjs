@@ -86,9 +86,9 @@ export function installVsix(profile, vsix) {
 /**
  * Starts code-server on `host:port` (default 127.0.0.1 and a free port); resolves once it
  * listens with { url, child, stop(), logFile }. The process group is killed when this
- * process exits, so an aborted run never leaves a server behind.
+ * process exits, so an aborted run never leaves a server behind. `port` 0 picks a free one.
  */
-export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000 } = {}) {
+export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000, exitOnSignal = true } = {}) {
   const args = ['--bind-addr', `127.0.0.1:${port}`, ...CS_FLAGS,
     '--user-data-dir', profile.userData, '--extensions-dir', profile.extensions, ...extraArgs];
   const logFile = path.join(profile.dir, 'code-server.log');
@@ -98,8 +98,10 @@ export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, t
   });
   const killGroup = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } };
   process.once('exit', killGroup);
+  // Tests just end on Ctrl-C (the 'exit' hook kills the server); a caller with its own
+  // shutdown passes exitOnSignal: false.
   const onSignal = () => process.exit(130);
-  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, onSignal);
+  if (exitOnSignal) for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, onSignal);
   let out = '';
   return new Promise((resolve, reject) => {
     let started = false;
@@ -147,10 +149,10 @@ export async function launchChromium() {
 
 /** URL that opens `folder` in the workbench; `payload` is VS Code's ?payload= list of [key, value] pairs. */
 export function workbenchUrl(base, folder, payload) {
-  const u = new URL(base + '/');
-  if (folder) u.searchParams.set('folder', folder);
-  if (payload) u.searchParams.set('payload', JSON.stringify(payload));
-  return u.toString();
+  const q = [];
+  if (folder) q.push('folder=' + encodeURI(folder).replace(/[?#&+]/g, encodeURIComponent)); // slashes stay readable
+  if (payload) q.push('payload=' + encodeURIComponent(JSON.stringify(payload)));
+  return `${new URL(base).origin}/${q.length ? '?' + q.join('&') : ''}`;
 }
 
 /**

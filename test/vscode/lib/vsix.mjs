@@ -1,0 +1,39 @@
+// Packs the extension (repository root) into a .vsix with @vscode/vsce, as users install it.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, WORK } from './codeServer.mjs';
+
+export const DEFAULT_VSIX = path.join(WORK, 'kho-inspector.vsix');
+
+function newestMtime(p) {
+  if (!fs.existsSync(p)) return 0;
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let m = st.mtimeMs;
+  for (const e of fs.readdirSync(p)) m = Math.max(m, newestMtime(path.join(p, e)));
+  return m;
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/**
+ * Returns a .vsix of the current tree: $KHO_VSIX if set, else WORK/kho-inspector.vsix, rebuilt
+ * (esbuild + vsce package --no-dependencies) when missing or older than dist/, media/ or package.json.
+ */
+export function ensureVsix({ force = false } = {}) {
+  if (process.env.KHO_VSIX) return path.resolve(process.env.KHO_VSIX);
+  const inputs = ['package.json', 'dist', 'media', 'src/extension', 'src/engine', 'src/node', 'src/protocol', '.vscodeignore'];
+  const fresh = fs.existsSync(DEFAULT_VSIX)
+    && fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
+  if (fresh && !force) return DEFAULT_VSIX;
+  fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
+  run(process.execPath, ['esbuild.mjs']);
+  // No prompts (CI has no stdin): a missing repository field or LICENSE must not stop the pack.
+  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', DEFAULT_VSIX]);
+  return DEFAULT_VSIX;
+}
