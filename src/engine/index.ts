@@ -1,8 +1,19 @@
-// Public surface of the engine, for the CLI, the Node worker and tests.
+// Public surface of the engine, for the CLI, the Node worker, the extension and tests.
 export * from './diagnostics';
 export * from './util/hex';
 export * from './util/cancel';
 export * from './io/byteSource';
+export * from './io/pageCache';
 export * from './image/physMemory';
+export * from './image/raw';
+export * from './image/elf';
+export * from './image/open';
+export * from './image/sparsePages';
+export * from './image/writePlan';
+export * from './image/writeRaw';
+export * from './image/writeElf';
 export * from './kho/geometry';
 export * from './kho/tracker';
+export * from './kho/khoFdt';
+export * from './session';
+export * from './report/contract';
