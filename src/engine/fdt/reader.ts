@@ -315,7 +315,11 @@ class Parser {
         return { entries, extent: { what: 'memory reservation block', start: off, end: limit } };
       }
       const address = readU64BE(this.b, p), size = readU64BE(this.b, p + 8);
-      if (address === 0n && size === 0n) {
+      // The spec's terminator is (0, 0); libfdt and dtc stop at any size 0, and so do we.
+      if (size === 0n) {
+        if (address !== 0n) {
+          this.report('warning', 'fdt-bad-rsvmap', p, `reservation entry with address ${hex(address)} and size 0 ends the list; expected a (0, 0) terminator`);
+        }
         return { entries, extent: { what: 'memory reservation block', start: off, end: p + 16 } };
       }
       entries.push({ address, size });

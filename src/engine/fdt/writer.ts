@@ -59,7 +59,8 @@ function checkName(name: string, what: string): Uint8Array {
 
 /**
  * Builds a DTB from a node tree. Throws RangeError only for inputs no DTB can represent (a NUL in
- * a name, an empty property name, a non-empty root name, a value of 4 GiB or more).
+ * a name, an empty property name, a non-empty root name, a value of 4 GiB or more, a reservation
+ * entry of size 0).
  */
 export function writeFdt(root: FdtNodeSpec, opts: WriteFdtOptions = {}): Uint8Array {
   if (root.name !== '') throw new RangeError(`FDT root node must have an empty name, got ${JSON.stringify(root.name)}`);
@@ -98,7 +99,11 @@ export function writeFdt(root: FdtNodeSpec, opts: WriteFdtOptions = {}): Uint8Ar
   struct.u32(FDT_END);
 
   const rsv = new Out();
-  for (const e of opts.reserveMap ?? []) rsv.bytes(concat(u64be(e.address), u64be(e.size)));
+  for (const e of opts.reserveMap ?? []) {
+    // Readers (libfdt, dtc) end the list at the first size 0: such an entry would hide the rest.
+    if (e.size === 0n) throw new RangeError(`FDT reservation entry at ${e.address.toString(16)} has size 0`);
+    rsv.bytes(concat(u64be(e.address), u64be(e.size)));
+  }
   rsv.bytes(new Uint8Array(16)); // (0, 0) terminator
 
   const offRsv = FDT_V17_HEADER_SIZE; // 40: already 8-byte aligned

@@ -49,6 +49,6 @@ export function rootTree(names: NameRules, depth = 3): fc.Arbitrary<FdtNodeSpec>
 }
 
 export const reserveMap: fc.Arbitrary<FdtReserveEntry[]> = fc.array(
-  fc.record({ address: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }), size: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }) }),
+  fc.record({ address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), size: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }) }),
   { maxLength: 3 },
 );

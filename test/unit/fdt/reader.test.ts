@@ -203,6 +203,12 @@ describe('fdt/reader: header and blocks', () => {
     expectDiag(r, 'fdt-bad-rsvmap', 'error', /no \(0, 0\) terminator/);
   });
 
+  it('a size-0 reservation entry ends the list, like libfdt and dtc (warning when its address is not 0)', () => {
+    const r = parseFdt(assemble({ struct: validTokens().build(), strings: S.bytes, rsv: [[0x1000n, 0x10n], [0x2000n, 0n], [0x3000n, 0x10n]] }));
+    assert.deepStrictEqual(r.fdt!.reserveMap, [{ address: 0x1000n, size: 0x10n }]);
+    expectDiag(r, 'fdt-bad-rsvmap', 'warning', /address 0x2000 and size 0 ends the list/);
+  });
+
   it('reserve map entries are read big-endian', () => {
     const r = parseFdt(assemble({ struct: validTokens().build(), strings: S.bytes, rsv: [[0x1_0000_0000n, 0x4000n], [0x5n, 0x6n]] }));
     assert.deepStrictEqual(r.diagnostics, []);

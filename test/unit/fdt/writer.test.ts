@@ -57,6 +57,7 @@ describe('fdt/writer: layout', () => {
     assert.throws(() => writeFdt({ name: '', properties: [{ name: '', value: new Uint8Array() }], children: [] }), RangeError);
     assert.throws(() => writeFdt({ name: '', properties: [{ name: 'a\0b', value: new Uint8Array() }], children: [] }), RangeError);
     assert.throws(() => writeFdt({ name: '', properties: [], children: [{ name: 'n\0', properties: [], children: [] }] }), RangeError);
+    assert.throws(() => writeFdt({ name: '', properties: [], children: [] }, { reserveMap: [{ address: 0x1000n, size: 0n }] }), /size 0/);
   });
 });
 
