@@ -64,14 +64,14 @@ export function decodeTracker(memory: PhysMemory, kho: KhoFdt, opts: DecodeOptio
 
 async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: Diagnostic[]): Promise<FdtInfo | string> {
   if (opts.fdtBytes) {
-    return { source: 'file', address: null, kho: parseKhoFdt(opts.fdtBytes, null), bytes: opts.fdtBytes, candidates: [] };
+    return { source: 'file', address: null, kho: parseKhoFdt(opts.fdtBytes, null, { pageSize: opts.pageSize }), bytes: opts.fdtBytes, candidates: [] };
   }
   if (opts.fdtAddress !== undefined) {
     const a = opts.fdtAddress;
     if (!memory.contains(a, 40)) return `no KHO FDT at ${hex(a)}: that address is not in the dump`;
     const bytes = readFdtAt(memory, a);
     if (!bytes) return `no FDT header (magic 0xd00dfeed with a sane totalsize) at ${hex(a)}`;
-    return { source: 'image', address: a, kho: parseKhoFdt(bytes, a), bytes, candidates: [] };
+    return { source: 'image', address: a, kho: parseKhoFdt(bytes, a, { pageSize: opts.pageSize }), bytes, candidates: [] };
   }
   const candidates = await scanForKhoFdts(memory, opts);
   if (candidates.length === 0) {
@@ -81,7 +81,7 @@ async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: D
   let best: { info: FdtInfo; score: number } | undefined;
   for (const a of candidates) {
     const bytes = readFdtAt(memory, a)!;
-    const kho = parseKhoFdt(bytes, a);
+    const kho = parseKhoFdt(bytes, a, { pageSize: opts.pageSize });
     let score = hasErrors(kho.diagnostics) ? 2 : 0;
     if (kho.preservedMemoryMap === null || kho.preservedMemoryMap === 0n) score += 4;
     else {
