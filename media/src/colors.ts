@@ -1,0 +1,61 @@
+// Map colours from the theme's --vscode-* variables (re-read when the theme changes).
+
+import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
+
+const ORDER_VARS = [
+  '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-orange', '--vscode-charts-red',
+  '--vscode-terminal-ansiCyan', '--vscode-terminal-ansiBrightBlue', '--vscode-terminal-ansiBrightGreen',
+  '--vscode-terminal-ansiBrightYellow', '--vscode-terminal-ansiBrightRed', '--vscode-terminal-ansiBrightCyan',
+  '--vscode-terminal-ansiBlue', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiRed', '--vscode-terminal-ansiMagenta',
+];
+const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#3b8eea', '#23d18b', '#f5f543', '#f14c4c', '#29b8db', '#2472c8', '#0dbc79', '#cd3131', '#bc3fbc'];
+
+export interface Palette {
+  background: string;
+  foreground: string;
+  muted: string;
+  ram: string;
+  node: string;
+  blob: string;
+  focus: string;
+  cursor: string;
+  font: string;
+  orders: string[];
+}
+
+function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
+  const v = style.getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+export function readPalette(): Palette {
+  const st = getComputedStyle(document.documentElement);
+  return {
+    background: cssVar(st, '--vscode-editor-background', '#1e1e1e'),
+    foreground: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
+    muted: cssVar(st, '--vscode-editorLineNumber-foreground', '#858585'),
+    ram: cssVar(st, '--vscode-scrollbarSlider-background', 'rgba(121,121,121,0.4)'),
+    node: cssVar(st, '--vscode-charts-purple', '#b180d7'),
+    blob: cssVar(st, '--vscode-charts-yellow', '#cca700'),
+    focus: cssVar(st, '--vscode-focusBorder', '#007fd4'),
+    cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),
+    font: cssVar(st, '--vscode-editor-font-family', 'monospace'),
+    orders: ORDER_VARS.map((v, i) => cssVar(st, v, ORDER_FALLBACK[i])),
+  };
+}
+
+export function cellColor(p: Palette, cls: number): string | null {
+  if (cls === MAP_NOT_IN_DUMP) return null;
+  if (cls === MAP_RAM) return p.ram;
+  if (cls === MAP_TRACKER_NODE) return p.node;
+  if (cls === MAP_CLIENT_BLOB) return p.blob;
+  return p.orders[(cls - MAP_PRESERVED) % p.orders.length];
+}
+
+export function cellName(cls: number): string {
+  if (cls === MAP_NOT_IN_DUMP) return 'not in the dump';
+  if (cls === MAP_RAM) return 'RAM (not preserved)';
+  if (cls === MAP_TRACKER_NODE) return 'tracker node page';
+  if (cls === MAP_CLIENT_BLOB) return 'client blob / KHO FDT';
+  return `preserved, order ${cls - MAP_PRESERVED}`;
+}

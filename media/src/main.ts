@@ -1,0 +1,143 @@
+// Webview entry (bundled to dist/webview.js): summary + memory map of one KHO document.
+// A pure view: it renders what the host pushes and asks for map cells; zoom, scroll and cursor
+// survive hiding through setState (no retainContextWhenHidden).
+
+import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
+import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewMethods } from '../../src/protocol/webview';
+import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
+import { cellColor, cellName, readPalette } from './colors';
+import { el } from './format';
+import { MemoryMap, type MapViewState } from './map';
+import { renderSummary } from './summary';
+
+interface VsCodeApi {
+  postMessage(m: unknown): void;
+  getState(): unknown;
+  setState(s: unknown): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+interface SavedState { map?: MapViewState; spanKey?: string }
+
+const vscode = acquireVsCodeApi();
+const saved: SavedState = (vscode.getState() as SavedState | undefined) ?? {};
+const client = new RpcClient<WebviewMethods>((m: RpcMessage) => vscode.postMessage(m));
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const statusEl = $('kho-status');
+const actionsEl = $('kho-actions');
+const summaryEl = $('kho-summary');
+const mapSection = $('kho-map-section');
+const canvas = $<HTMLCanvasElement>('memory-map');
+const cursorEl = $('map-cursor');
+
+let lastSpanKey = saved.spanKey;
+
+function save(patch: Partial<SavedState>): void {
+  Object.assign(saved, patch);
+  vscode.setState(saved);
+}
+
+function report(): void {
+  void client.request('rendered', {
+    summaryText: `${$('kho-title').textContent ?? ''} ${summaryEl.textContent ?? ''}`,
+    mapDraws: map.draws,
+    cellsDrawn: map.cellsDrawn,
+  }).catch(() => undefined);
+}
+
+const map = new MemoryMap(canvas, {
+  tiles: (req) => client.request('mapTiles', req),
+  select: (address) => {
+    client.request('select', { address: '0x' + address.toString(16) }).then(
+      (l) => { if (l) cursorEl.textContent = describe(l.address, l.block ? `order ${l.block.order} block ${l.block.phys}` : l.range ? `range ${l.range.start}` : l.inDump ? 'not preserved' : 'not in the dump'); },
+      (e: Error) => { cursorEl.textContent = e.message; });
+  },
+  status: (text) => { cursorEl.textContent = text; },
+  persist: (s) => save({ map: s }),
+  drawn: () => { if (map.draws === 1 || map.draws % 20 === 0) report(); },
+});
+
+function describe(address: string, what: string): string {
+  return `${address}: ${what}`;
+}
+
+function renderLegend(orders: number[]): void {
+  const p = readPalette();
+  const legend = $('map-legend');
+  legend.replaceChildren();
+  const item = (cls: number, label: string): void => {
+    const sw = el('span', undefined, 'swatch');
+    const color = cellColor(p, cls);
+    if (color) sw.style.backgroundColor = color; else sw.classList.add('hole');
+    const span = el('span', undefined, 'legend-item');
+    span.title = cellName(cls);
+    span.append(sw, document.createTextNode(label));
+    legend.append(span);
+  };
+  for (const o of orders) item(MAP_PRESERVED + o, `order ${o}`);
+  item(MAP_TRACKER_NODE, 'tracker node');
+  item(MAP_CLIENT_BLOB, 'client blob / FDT');
+  item(MAP_RAM, 'RAM');
+  item(MAP_NOT_IN_DUMP, 'not in dump');
+}
+
+function renderActions(state: DocumentState): void {
+  actionsEl.replaceChildren();
+  const button = (label: string, action: 'pickImage' | 'pickFdt' | 'refresh'): void => {
+    const b = el('button', label);
+    b.type = 'button';
+    b.addEventListener('click', () => { void client.request('action', { action }).catch(() => undefined); });
+    actionsEl.append(b);
+  };
+  if (state.status === 'decoding') return;
+  if (state.canPickImage) button('Pick image…', 'pickImage');
+  if (state.canPickFdt) button('Pick FDT…', 'pickFdt');
+  if (state.status === 'failed') button('Retry', 'refresh');
+}
+
+function onState(fileName: string, state: DocumentState): void {
+  $('kho-file').textContent = fileName;
+  renderActions(state);
+  if (state.status !== 'ready') {
+    statusEl.textContent = state.message;
+    statusEl.className = state.status === 'failed' ? 'error' : '';
+    summaryEl.hidden = true;
+    mapSection.hidden = true;
+    return;
+  }
+  const s = state.summary;
+  statusEl.textContent = s.fatal ? `Not decoded: ${s.fatal}` : `Decoded in ${s.decodeMs} ms`;
+  statusEl.className = s.fatal ? 'error' : '';
+  renderSummary(summaryEl, s, readPalette());
+  summaryEl.hidden = false;
+  mapSection.hidden = false;
+  renderLegend(state.extents.orders);
+  // Restore zoom and scroll only for the same dump layout.
+  const spanKey = `${state.extents.span.start}-${state.extents.span.end}-${state.extents.pageSize}`;
+  const restore = spanKey === lastSpanKey ? saved.map : undefined;
+  lastSpanKey = spanKey;
+  save({ spanKey });
+  map.setExtents(state.extents, restore);
+  map.invalidate();
+  report();
+}
+
+function onPush(m: HostPush): void {
+  if (m.type === 'state') onState(m.fileName, m.state);
+  else if (m.type === 'highlight') {
+    map.setHighlight(BigInt(m.start), BigInt(m.end), m.label);
+    cursorEl.textContent = m.label;
+  }
+}
+
+$('zoom-in').addEventListener('click', () => map.zoomIn());
+$('zoom-out').addEventListener('click', () => map.zoomOut());
+$('zoom-fit').addEventListener('click', () => map.fit());
+
+window.addEventListener('message', (e: MessageEvent) => {
+  const m: unknown = e.data;
+  if (isHostPush(m)) onPush(m);
+  else if (isRpcMessage(m)) client.handle(m);
+});
+vscode.postMessage({ kind: 'ready', protocol: WEBVIEW_PROTOCOL } satisfies RpcMessage);

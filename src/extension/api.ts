@@ -1,0 +1,122 @@
+// The small typed API `activate()` returns, for integration tests (and other extensions):
+// plain data about opened dumps, the tree as the user sees it, lookups and the webview's report.
+
+import * as vscode from 'vscode';
+import { hex } from '../engine/util/hex';
+import type { LookupDto, SummaryDto } from '../protocol/model';
+import type { RenderedReport } from '../protocol/webview';
+import { addressArg } from './commands/targets';
+import type { KhoDocument } from './document/khoDocument';
+import type { Pairing } from './document/pairing';
+import type { Highlight } from './editor/webviewController';
+import type { Services } from './services';
+import { maxItemsPerGroup } from './settings';
+
+export interface ApiTreeItem {
+  /** The node id inside the dump (e.g. "orders/3"), as treeChildren/treeParent take it. */
+  id: string;
+  label: string;
+  description?: string;
+  tooltip?: string;
+  contextValue?: string;
+  collapsible: boolean;
+  address?: string;
+}
+
+export interface KhoInspectorApi {
+  readonly apiVersion: 1;
+  /** URIs (strings) of the open KHO documents. */
+  openedDocuments(): string[];
+  /** The document the tree follows. */
+  activeDocument(): string | undefined;
+  /** Waits until `uri` is open in the KHO editor and decoded; rejects if decoding fails. */
+  waitForDecode(uri: vscode.Uri | string): Promise<SummaryDto>;
+  summary(uri: vscode.Uri | string): SummaryDto | undefined;
+  pairing(uri: vscode.Uri | string): Pairing | undefined;
+  /** Children of a tree node of the active document (top level without an id), as the tree shows them. */
+  treeChildren(elementId?: string): Promise<ApiTreeItem[]>;
+  treeParent(elementId: string): Promise<string | undefined>;
+  /** Ids of the selected tree items. */
+  treeSelection(): string[];
+  lookup(uri: vscode.Uri | string, address: string | bigint | number): Promise<LookupDto>;
+  /** Resolves once the document's webview has drawn its map, with what it shows. */
+  webviewRendered(uri: vscode.Uri | string): Promise<RenderedReport>;
+  /** The last range highlighted in the document's map. */
+  mapHighlight(uri: vscode.Uri | string): Highlight | undefined;
+  /** The status bar text while a KHO editor is active. */
+  statusText(): string | undefined;
+}
+
+function key(uri: vscode.Uri | string): string {
+  return typeof uri === 'string' ? vscode.Uri.parse(uri).toString() : uri.toString();
+}
+
+export function createApi(s: Services): KhoInspectorApi {
+  const { registry, tree } = s;
+
+  const openDoc = (uri: vscode.Uri | string): Promise<KhoDocument> => {
+    const now = registry.get(uri);
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const sub = registry.onDidOpen((d) => { if (d.key === key(uri)) { sub.dispose(); resolve(d); } });
+    });
+  };
+  const needDoc = (uri: vscode.Uri | string): KhoDocument => {
+    const d = registry.get(uri);
+    if (!d) throw new Error(`${key(uri)} is not open in KHO Inspector`);
+    return d;
+  };
+
+  return {
+    apiVersion: 1,
+    openedDocuments: () => registry.all().map((d) => d.key),
+    activeDocument: () => registry.active?.key,
+    waitForDecode: async (uri) => (await openDoc(uri)).model.whenDecoded(),
+    summary: (uri) => registry.get(uri)?.model.summary,
+    pairing: (uri) => registry.get(uri)?.model.pairing,
+    treeChildren: async (elementId) => {
+      const doc = registry.active;
+      if (!doc) return [];
+      const parent = elementId === undefined ? undefined : await tree.byId(doc, elementId);
+      if (elementId !== undefined && !parent) throw new Error(`no tree item "${elementId}"`);
+      const kids = await tree.getChildren(parent);
+      return kids.map((el) => {
+        const item = tree.getTreeItem(el);
+        return {
+          id: el.node.id,
+          label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+          description: typeof item.description === 'string' ? item.description : undefined,
+          tooltip: typeof item.tooltip === 'string' ? item.tooltip : undefined,
+          contextValue: item.contextValue,
+          collapsible: item.collapsibleState !== vscode.TreeItemCollapsibleState.None,
+          address: el.node.address,
+        };
+      });
+    },
+    treeParent: async (elementId) => {
+      const doc = registry.active;
+      const el = doc && await tree.byId(doc, elementId);
+      return el ? (await tree.getParent(el))?.node.id : undefined;
+    },
+    treeSelection: () => s.treeView.selection.map((e) => e.node.id),
+    lookup: async (uri, address) => {
+      const a = addressArg(address);
+      if (a === undefined) throw new Error(`not an address: ${String(address)}`);
+      const doc = needDoc(uri);
+      await doc.model.whenDecoded();
+      return doc.model.lookup(hex(BigInt(a)), maxItemsPerGroup());
+    },
+    webviewRendered: async (uri) => {
+      const doc = await openDoc(uri);
+      for (;;) {
+        const panel = registry.panel(doc);
+        if (panel) return panel.whenRendered();
+        await new Promise<void>((resolve) => {
+          const sub = registry.onDidChangeActive(() => { sub.dispose(); resolve(); });
+        });
+      }
+    },
+    mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
+    statusText: () => s.status.text,
+  };
+}

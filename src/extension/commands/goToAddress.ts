@@ -1,0 +1,69 @@
+// KHO: Go to Physical Address... — reveals the preserved block or range holding an address in
+// the tree and the map, or says that it is not preserved and whether it lies in the dump.
+
+import * as vscode from 'vscode';
+import { hex, parseAddress } from '../../engine/util/hex';
+import type { LookupDto } from '../../protocol/model';
+import type { KhoDocument } from '../document/khoDocument';
+import type { Services } from '../services';
+import { maxItemsPerGroup } from '../settings';
+import { addressArg, docFor } from './targets';
+
+export interface GoToResult {
+  lookup: LookupDto;
+  /** What the user was told. */
+  message: string;
+  /** Id of the tree item revealed, if any. */
+  revealed: string | null;
+}
+
+export function describeLookup(l: LookupDto): string {
+  if (l.block) return `${l.address} is in preserved block ${l.block.phys} (order ${l.block.order}, up to ${l.block.end})`;
+  if (l.range) return `${l.address} is in preserved range [${l.range.start}, ${l.range.end})`;
+  if (l.nodePage) return `${l.address} is not preserved: it is a tracker node page (level ${l.nodePage.level}) at ${l.nodePage.phys}`;
+  const blob = l.blob ? `; it lies in ${l.blob.name} [${l.blob.start}, ${l.blob.end})` : '';
+  return `${l.address} is not preserved (${l.inDump ? 'in the dump' : 'not in the dump'})${blob}`;
+}
+
+/** Shows a lookup in the tree and the map. */
+export async function showLookup(s: Services, doc: KhoDocument, l: LookupDto, opts: { focusTree?: boolean } = {}): Promise<string | null> {
+  const path = l.paths.block ?? l.paths.range ?? l.paths.nodePage;
+  const span = l.block ? { start: l.block.phys, end: l.block.end }
+    : l.range ? l.range
+    : l.nodePage ? { start: l.nodePage.phys, end: hex(BigInt(l.nodePage.phys) + BigInt(doc.model.summary?.pageSize ?? 4096)) }
+    : { start: l.address, end: hex(BigInt(l.address) + 1n) };
+  s.registry.panel(doc)?.highlight({ ...span, label: describeLookup(l) });
+  if (!path) return null;
+  const el = await s.tree.revealPath(doc, path, { focus: opts.focusTree });
+  return el?.node.id ?? null;
+}
+
+export async function goToAddress(s: Services, arg?: unknown, uri?: vscode.Uri | string): Promise<GoToResult | undefined> {
+  const doc = docFor(s, uri);
+  if (!doc) {
+    void vscode.window.showWarningMessage('KHO: open a dump first (KHO: Open Dump...).');
+    return undefined;
+  }
+  let address = addressArg(arg);
+  if (arg !== undefined && address === undefined) {
+    void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
+    return undefined;
+  }
+  if (address === undefined) {
+    const text = await vscode.window.showInputBox({
+      title: 'KHO: Go to Physical Address',
+      prompt: `Physical address in ${doc.model.fileName} (hex 0x… or decimal; _ separators allowed)`,
+      placeHolder: '0x1_0000_0000',
+      validateInput: (t) => (t.trim() === '' || parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal, below 2^64'),
+    });
+    if (!text) return undefined;
+    address = hex(parseAddress(text)!);
+  }
+  await doc.model.whenDecoded();
+  const lookup = await doc.model.lookup(address, maxItemsPerGroup());
+  const message = describeLookup(lookup);
+  const revealed = await showLookup(s, doc, lookup, { focusTree: arg === undefined });
+  if (revealed) vscode.window.setStatusBarMessage(`KHO: ${message}`, 8000);
+  else void vscode.window.showInformationMessage(`KHO: ${message}`);
+  return { lookup, message, revealed };
+}

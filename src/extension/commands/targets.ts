@@ -1,0 +1,50 @@
+// Resolving command arguments: tree elements from menus, strings and URIs from tests and
+// keybindings, or the active document.
+
+import * as vscode from 'vscode';
+import { hex, parseAddress } from '../../engine/util/hex';
+import type { KhoDocument } from '../document/khoDocument';
+import type { Services } from '../services';
+import type { TreeElement } from '../tree/khoTreeProvider';
+
+export function isTreeElement(x: unknown): x is TreeElement {
+  return typeof x === 'object' && x !== null && 'doc' in x && 'node' in x;
+}
+
+export function docFor(s: Services, uri?: vscode.Uri | string): KhoDocument | undefined {
+  if (uri !== undefined) return s.registry.get(uri);
+  return s.registry.active;
+}
+
+/** Address text ("0x1000", "4096", 4096, 4096n) as a normalised 0x string, or undefined. */
+export function addressArg(a: unknown): string | undefined {
+  if (typeof a === 'bigint') return a >= 0n ? hex(a) : undefined;
+  if (typeof a === 'number') return Number.isSafeInteger(a) && a >= 0 ? hex(a) : undefined;
+  if (typeof a === 'string') { const v = parseAddress(a); return v === undefined ? undefined : hex(v); }
+  return undefined;
+}
+
+/** A memory target: a tree element with an address, or { uri?, address, end? }. */
+export interface MemoryTarget { doc: KhoDocument; start: string; end: string; label: string }
+
+export function memoryTarget(s: Services, arg: unknown): MemoryTarget | undefined {
+  const el = isTreeElement(arg) ? arg : isTreeElement(s.treeView.selection[0]) && arg === undefined ? s.treeView.selection[0] : undefined;
+  if (el) {
+    const start = el.node.address;
+    if (start === undefined) return undefined;
+    const pageSize = el.doc.model.summary?.pageSize ?? 4096;
+    return { doc: el.doc, start, end: el.node.end ?? hex(BigInt(start) + BigInt(pageSize)), label: el.node.label };
+  }
+  if (typeof arg === 'object' && arg !== null && 'address' in arg) {
+    const o = arg as { uri?: vscode.Uri | string; address: unknown; end?: unknown };
+    const doc = docFor(s, o.uri);
+    const start = addressArg(o.address);
+    if (!doc || !start) return undefined;
+    const pageSize = doc.model.summary?.pageSize ?? 4096;
+    return { doc, start, end: addressArg(o.end) ?? hex(BigInt(start) + BigInt(pageSize)), label: start };
+  }
+  const start = addressArg(arg);
+  const doc = docFor(s);
+  if (!start || !doc) return undefined;
+  return { doc, start, end: hex(BigInt(start) + BigInt(doc.model.summary?.pageSize ?? 4096)), label: start };
+}

@@ -1,0 +1,128 @@
+// The `khoInspector.dump` custom editor (read-only for now): resolves the pairing, starts the
+// decode in a worker with a cancellable progress notification, and hosts the webview.
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ProgressData } from '../../protocol/rpc';
+import { DumpModel } from '../document/dumpModel';
+import { KhoDocument } from '../document/khoDocument';
+import { resolvePairing, type Pairing } from '../document/pairing';
+import type { PairingStore } from '../document/pairingStore';
+import type { EngineStarter } from '../engineHost/engineSession';
+import type { DocumentRegistry } from '../registry';
+import { pairingDefaults } from '../settings';
+import { localResourceRoots, webviewHtml } from './webviewHtml';
+import { WebviewController, type WebviewHooks } from './webviewController';
+
+export const VIEW_TYPE = 'khoInspector.dump';
+
+/** A pairing that opens nothing: the document shows why it could not be resolved. */
+function emptyPairing(): Pairing {
+  const d = pairingDefaults();
+  return { image: null, fdt: null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: 'picked' };
+}
+
+export async function chooseFdt(image: string, candidates: readonly string[]): Promise<string | null | undefined> {
+  type Item = vscode.QuickPickItem & { fdt: string | null };
+  const items: Item[] = [
+    ...candidates.map((c) => ({ label: path.basename(c), description: path.dirname(c), fdt: c })),
+    { label: '$(search) Find the FDT in the image', description: 'scan for a kho-v* FDT', fdt: null },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title: `KHO FDT for ${path.basename(image)}`, placeHolder: 'Which KHO FDT goes with this image?' });
+  return pick ? pick.fdt : undefined;
+}
+
+export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<KhoDocument> {
+  private hooks: WebviewHooks | undefined;
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly registry: DocumentRegistry,
+    private readonly pairings: PairingStore,
+    private readonly startEngine: EngineStarter,
+  ) {}
+
+  setHooks(hooks: WebviewHooks): void { this.hooks = hooks; }
+
+  /** Pairing for a file per the rules of document/pairing.ts; asks when several FDTs qualify. */
+  async resolve(filePath: string): Promise<Pairing | string> {
+    const r = await resolvePairing(filePath, pairingDefaults(), (img) => this.pairings.get(img));
+    if (r.kind === 'error') return r.message;
+    if (r.kind === 'ok') return r.pairing;
+    const fdt = await chooseFdt(r.image, r.candidates);
+    const d = r.defaults;
+    return { image: r.image, fdt: fdt ?? null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: fdt ? 'picked' : 'scan' };
+  }
+
+  async openCustomDocument(uri: vscode.Uri): Promise<KhoDocument> {
+    if (uri.scheme !== 'file') {
+      throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
+    }
+    const resolved = await this.resolve(uri.fsPath);
+    const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
+    const doc = new KhoDocument(uri, model);
+    this.registry.add(doc);
+    if (typeof resolved === 'string') model.fail(resolved);
+    else void this.decode(doc);
+    return doc;
+  }
+
+  /** Decodes with a cancellable notification; failures end up in the document's state. */
+  async decode(doc: KhoDocument): Promise<void> {
+    const name = doc.model.fileName;
+    try {
+      const summary = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `KHO: decoding ${name}`, cancellable: true },
+        (progress, token) => {
+          let lastStage = '', lastFraction = 0;
+          const onProgress = (p: ProgressData): void => {
+            const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
+            if (p.stage !== lastStage) { lastStage = p.stage; lastFraction = 0; }
+            const increment = Math.max(0, (fraction - lastFraction) * 100);
+            lastFraction = fraction;
+            progress.report({ message: p.total ? `${p.stage} (${Math.floor(fraction * 100)}%)` : p.stage, increment: p.total ? increment : undefined });
+          };
+          return doc.model.decode({ token, onProgress });
+        });
+      if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
+        void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
+      }
+    } catch {
+      // The state says why (cancelled, unreadable file); the webview and the tree show it.
+    }
+  }
+
+  private async offerFdtPicker(doc: KhoDocument, reason: string): Promise<void> {
+    const pick = await vscode.window.showWarningMessage(`${doc.model.fileName}: ${reason}`, 'Pick FDT…');
+    if (pick) await this.hooks?.action(doc, 'pickFdt');
+  }
+
+  /** Re-resolves the pairing (the *.kho.json may have changed) and decodes again. */
+  async refresh(doc: KhoDocument, pairing?: Pairing): Promise<void> {
+    const p = pairing ?? await this.resolve(doc.uri.fsPath);
+    if (typeof p === 'string') { doc.model.fail(p); return; }
+    doc.model.setPairing(p);
+    await this.decode(doc);
+  }
+
+  resolveCustomEditor(doc: KhoDocument, panel: vscode.WebviewPanel): void {
+    panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
+    panel.webview.html = webviewHtml(panel.webview, this.extensionUri, doc.model.fileName);
+    const controller = new WebviewController(panel, doc, this.hooks ?? {
+      select: async () => null,
+      action: async () => undefined,
+    });
+    this.registry.setPanel(doc, controller);
+    if (panel.active) this.registry.setActive(doc, true);
+    const sub = panel.onDidChangeViewState(() => {
+      if (panel.active) this.registry.setActive(doc, true);
+      else this.registry.deactivate(doc);
+    });
+    panel.onDidDispose(() => {
+      sub.dispose();
+      controller.dispose();
+      if (this.registry.panel(doc) === controller) this.registry.setPanel(doc, undefined);
+      this.registry.deactivate(doc);
+    });
+  }
+}

@@ -1,0 +1,98 @@
+// One webview panel of the custom editor: serves the webview's requests (map tiles, clicks,
+// buttons) and pushes the document's state and highlights. Nothing is sent before the webview
+// says it is ready, and a highlight that arrives while hidden is replayed when it comes back.
+
+import * as vscode from 'vscode';
+import { isRpcMessage, RpcServer } from '../../protocol/rpc';
+import {
+  WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type RenderedReport, type WebviewMethods,
+} from '../../protocol/webview';
+import type { LookupDto } from '../../protocol/model';
+import type { KhoDocument } from '../document/khoDocument';
+
+export interface WebviewHooks {
+  /** A click on the map: select what is at `address` in the tree. */
+  select(doc: KhoDocument, address: string): Promise<LookupDto | null>;
+  action(doc: KhoDocument, action: 'pickImage' | 'pickFdt' | 'refresh'): Promise<void>;
+}
+
+export interface Highlight { start: string; end: string; label: string }
+
+export class WebviewController implements vscode.Disposable {
+  private readonly subs: vscode.Disposable[] = [];
+  private readonly server: RpcServer<WebviewMethods>;
+  private ready = false;
+  private _lastHighlight: Highlight | undefined;
+  private _report: RenderedReport | undefined;
+  private reportWaiters: ((r: RenderedReport) => void)[] = [];
+
+  constructor(readonly panel: vscode.WebviewPanel, readonly doc: KhoDocument, hooks: WebviewHooks) {
+    const webview = panel.webview;
+    this.server = new RpcServer<WebviewMethods>((m) => { void webview.postMessage(m); }, {
+      mapTiles: (req) => doc.model.mapTiles(req),
+      select: (p) => hooks.select(doc, p.address),
+      action: (p) => hooks.action(doc, p.action),
+      rendered: (r) => {
+        this._report = r;
+        if (r.mapDraws > 0) { for (const w of this.reportWaiters) w(r); this.reportWaiters = []; }
+      },
+    });
+    this.subs.push(
+      webview.onDidReceiveMessage((m: unknown) => {
+        if (!isRpcMessage(m)) return;
+        if (m.kind === 'ready') {
+          // The webview (re)loaded: it knows nothing, send everything.
+          this.ready = m.protocol === WEBVIEW_PROTOCOL;
+          if (this.ready) {
+            this.pushState();
+            if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
+          }
+          return;
+        }
+        this.server.handle(m);
+      }),
+      doc.model.onDidChangeState(() => this.pushState()),
+      panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
+    );
+  }
+
+  private push(m: HostPush): void {
+    if (this.ready && this.panel.visible) void this.panel.webview.postMessage(m);
+  }
+
+  private stateForWebview(): DocumentState {
+    const s = this.doc.model.state;
+    const p = this.doc.model.pairing;
+    const canPickImage = p.image === null;
+    switch (s.status) {
+      case 'idle': case 'decoding':
+        return { status: 'decoding', message: s.status === 'idle' ? 'Waiting…' : s.message };
+      case 'failed':
+        return { status: 'failed', message: s.message, canPickImage, canPickFdt: p.image !== null };
+      case 'ready':
+        return { status: 'ready', summary: s.summary, extents: s.extents, canPickImage, canPickFdt: p.image !== null && s.summary.fdt === null };
+    }
+  }
+
+  pushState(): void {
+    this.push({ kind: 'push', type: 'state', fileName: this.doc.model.fileName, state: this.stateForWebview() });
+  }
+
+  highlight(h: Highlight): void {
+    this._lastHighlight = h;
+    this.push({ kind: 'push', type: 'highlight', ...h });
+  }
+
+  get lastHighlight(): Highlight | undefined { return this._lastHighlight; }
+  get report(): RenderedReport | undefined { return this._report; }
+
+  /** Resolves once the webview reports a drawn map. */
+  whenRendered(): Promise<RenderedReport> {
+    if (this._report && this._report.mapDraws > 0) return Promise.resolve(this._report);
+    return new Promise((resolve) => this.reportWaiters.push(resolve));
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
+}

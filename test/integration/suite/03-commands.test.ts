@@ -1,0 +1,162 @@
+// Every command through executeCommand, with arguments instead of UI input.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { KhoInspectorApi } from '../../../src/extension/api';
+import type { GoToResult } from '../../../src/extension/commands/goToAddress';
+import type { HexEditorResult } from '../../../src/extension/commands/itemCommands';
+import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample } from './helpers';
+
+suite('Commands', () => {
+  let a: KhoInspectorApi;
+  let s: Sample;
+  let e: EngineView;
+
+  suiteSetup(async () => {
+    a = await api();
+    s = sample();
+    e = await engineDecode(s.image, s.fdt, s.base, s.pageSize, s.format);
+    await openInKho(s.pairing);
+    await a.waitForDecode(s.pairing);
+  });
+
+  /** The largest preserved block, and an address inside it (not its start when it spans pages). */
+  function someBlock(): { phys: bigint; order: number; inside: bigint } {
+    const blocks = [...e.result.tracker!.blocks.sorted()];
+    const b = blocks.reduce((x, y) => (y.order > x.order ? y : x));
+    return { ...b, inside: b.phys + (b.order > 0 ? BigInt(s.pageSize) : 0n) };
+  }
+
+  /** A page in the dump that is neither preserved, a tracker node nor a client blob. */
+  function unpreservedInDump(): bigint {
+    const t = e.result.tracker!;
+    const ranges = t.blocks.ranges();
+    const nodes = new Set([...t.nodePages.values()].flat());
+    const blobs = e.result.fdt!.kho.subnodes.map((n) => n.preservedData);
+    const page = BigInt(s.pageSize);
+    for (const r of e.result.image.ranges) {
+      for (let p = r.start; p < r.end; p += page) {
+        if (ranges.some((x) => p >= x.start && p < x.end) || nodes.has(p) || blobs.includes(p) || p === e.result.fdt!.address) continue;
+        return p;
+      }
+    }
+    throw new Error('the sample has no unpreserved page');
+  }
+
+  test('Go to Physical Address reveals the block holding a preserved address in the tree and the map', async () => {
+    const b = someBlock();
+    const r = await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
+    assert.ok(r, 'no result');
+    assert.strictEqual(r.lookup.block?.phys, hex(b.phys));
+    assert.strictEqual(r.lookup.block?.order, b.order);
+    assert.ok(r.revealed?.endsWith(`@${hex(b.phys)}`), `revealed ${r.revealed}`);
+    assert.deepStrictEqual(a.treeSelection(), [r.revealed]);
+    assert.strictEqual(a.mapHighlight(s.pairing)?.start, hex(b.phys));
+    assert.ok(r.message.includes(`preserved block ${hex(b.phys)}`), r.message);
+  });
+
+  test('Go to Physical Address accepts decimal and says when an address is not preserved but in the dump', async () => {
+    const p = unpreservedInDump();
+    const r = await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', p.toString(10));
+    assert.ok(r);
+    assert.strictEqual(r.lookup.block, null);
+    assert.strictEqual(r.lookup.range, null);
+    assert.strictEqual(r.lookup.inDump, true);
+    assert.strictEqual(r.revealed, null);
+    assert.strictEqual(r.message, `${hex(p)} is not preserved (in the dump)`);
+  });
+
+  test('Go to Physical Address says when an address is not in the dump', async () => {
+    const end = e.result.image.ranges[e.result.image.ranges.length - 1].end;
+    const far = end + 0x1000_0000n;
+    const r = await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(far));
+    assert.ok(r);
+    assert.strictEqual(r.lookup.inDump, false);
+    assert.strictEqual(r.message, `${hex(far)} is not preserved (not in the dump)`);
+  });
+
+  test('Go to Physical Address rejects text that is not an address', async () => {
+    const r = await vscode.commands.executeCommand<GoToResult | undefined>('khoInspector.goToAddress', '0xZZ');
+    assert.strictEqual(r, undefined);
+  });
+
+  test('Copy Address puts the address on the clipboard', async () => {
+    const b = someBlock();
+    const got = await vscode.commands.executeCommand<string>('khoInspector.copyAddress', { uri: s.pairing.toString(), address: hex(b.phys) });
+    assert.strictEqual(got, hex(b.phys));
+    assert.strictEqual(await vscode.env.clipboard.readText(), hex(b.phys));
+  });
+
+  test('Reveal in Memory Map highlights the range in the webview', async () => {
+    const root = e.result.fdt!.kho.preservedMemoryMap!;
+    const ok = await vscode.commands.executeCommand<boolean>('khoInspector.revealInMap', { uri: s.pairing.toString(), address: hex(root) });
+    assert.strictEqual(ok, true);
+    assert.deepStrictEqual(a.mapHighlight(s.pairing), { start: hex(root), end: hex(root + BigInt(s.pageSize)), label: hex(root) });
+  });
+
+  test('Open in Hex Editor translates the address to a file offset', async () => {
+    const b = someBlock();
+    const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', { uri: s.pairing.toString(), address: hex(b.phys) });
+    assert.strictEqual(r.fileOffset, Number(b.phys - s.base));
+    assert.ok(r.uri?.endsWith(`?baseAddress%3D0x${(b.phys - s.base).toString(16)}`) || r.uri?.endsWith(`?baseAddress=0x${(b.phys - s.base).toString(16)}`), r.uri);
+    const installed = vscode.extensions.getExtension('ms-vscode.hexeditor') !== undefined;
+    assert.strictEqual(r.opened, installed, r.reason);
+  });
+
+  test('Refresh decodes again with the same result', async () => {
+    const ok = await vscode.commands.executeCommand<boolean>('khoInspector.refresh', s.pairing);
+    assert.strictEqual(ok, true);
+    const again = await a.waitForDecode(s.pairing);
+    assert.strictEqual(again.preserved.blocks, e.result.tracker!.blocks.count);
+  });
+
+  test('Open with KHO Inspector on the image finds its pairing', async () => {
+    const uri = vscode.Uri.file(s.image);
+    const opened = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.openWithInspector', uri);
+    assert.strictEqual(opened?.toString(), uri.toString());
+    const sum = await a.waitForDecode(uri);
+    assert.strictEqual(a.pairing(uri)?.how, 'kho.json');
+    assert.strictEqual(sum.preserved.blocks, e.result.tracker!.blocks.count);
+    assert.strictEqual(a.activeDocument(), uri.toString());
+  });
+
+  test('Open Dump with "find in image" scans the image for the FDT, and the pairing is remembered', async () => {
+    const uri = vscode.Uri.file(s.image);
+    const scanned = await engineDecode(s.image, null, s.base, s.pageSize, s.format);
+    assert.ok(scanned.result.fdt, 'the engine finds no FDT in the sample image');
+    try {
+      const opened = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.openDump', { image: uri, fdt: 'image', base: hex(s.base), pageSize: s.pageSize, format: s.format });
+      assert.strictEqual(opened?.toString(), uri.toString());
+      const sum = await a.waitForDecode(uri);
+      assert.strictEqual(sum.fdt?.source, 'image');
+      assert.strictEqual(sum.fdt?.address, hex(scanned.result.fdt.address!));
+      assert.strictEqual(sum.preserved.blocks, scanned.result.tracker!.blocks.count);
+      // Reopening resolves to the remembered pairing.
+      assert.strictEqual((await vscode.commands.executeCommand<boolean>('khoInspector.refresh', uri)), true);
+      assert.strictEqual(a.pairing(uri)?.how, 'remembered');
+      assert.strictEqual(a.pairing(uri)?.fdt, null);
+    } finally {
+      if (s.fdt) await vscode.commands.executeCommand('khoInspector.openDump', { image: uri, fdt: vscode.Uri.file(s.fdt), base: hex(s.base), pageSize: s.pageSize, format: s.format });
+      await a.waitForDecode(uri);
+    }
+  });
+
+  test('an FDT without its image shows its subnodes and memory-map root alone', async () => {
+    if (!s.fdt) return assert.fail('the sample has no FDT file');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-fdt-only-'));
+    const fdt = path.join(dir, 'alone.dtb');
+    fs.copyFileSync(s.fdt, fdt);
+    const uri = vscode.Uri.file(fdt);
+    await openInKho(uri);
+    const sum = await a.waitForDecode(uri);
+    assert.strictEqual(a.pairing(uri)?.how, 'fdt-only');
+    assert.strictEqual(sum.image.path, null);
+    assert.strictEqual(sum.fdt?.preservedMemoryMap, hex(e.result.fdt!.kho.preservedMemoryMap!));
+    assert.deepStrictEqual(sum.fdt?.subnodes.map((n) => n.name), e.result.fdt!.kho.subnodes.map((n) => n.name));
+    const fdtItems = await a.treeChildren('fdt');
+    for (const n of e.result.fdt!.kho.subnodes) assert.ok(fdtItems.some((i) => i.label === n.name), `subnode ${n.name} missing`);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+});
