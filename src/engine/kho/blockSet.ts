@@ -66,6 +66,71 @@ export class BlockSet implements BlockStore {
     this.perOrder[order]++;
   }
 
+  /**
+   * Adds a block for every set bit of a bitmap: bit i (32-bit word i/32, LSB first) is the block at
+   * basePfn + i * 2^order. This is the walk's hot path: when the whole bitmap lies in one 2^32-PFN
+   * window after the previous block, it writes straight into the array with no per-bit checks.
+   * Returns the number of blocks added.
+   */
+  addBitmap(words: Uint32Array, basePfn: number, order: number): number {
+    const mult = 2 ** order;
+    const hi = Math.floor(basePfn / TWO32);
+    const lastPossible = basePfn + (words.length * 32 - 1) * mult;
+    if (Math.floor(lastPossible / TWO32) !== hi || basePfn <= this.lastPfn && order === this.lastOrder) {
+      return this.addBitmapSlow(words, basePfn, order);
+    }
+    // Room for every bit (a page's worth of entries at most); the run starts lazily at the first bit.
+    const room = this.n + words.length * 32;
+    if (room > this.lo.length) this.lo = grow32(this.lo, Math.max(this.lo.length * 2, room));
+    const lo = this.lo;
+    const start = this.n;
+    let n = start;
+    let runStarted = order === this.lastOrder && hi === this.lastHi;
+    const baseLo = basePfn - hi * TWO32;
+    let last = 0;
+    const len = words.length;
+    for (let k = 0; k < len; k++) {
+      // Sparse leaves are mostly zero: test four words at once.
+      if ((k & 3) === 0 && k + 3 < len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) === 0) { k += 3; continue; }
+      let x = words[k];
+      if (x === 0) continue;
+      if (!runStarted) { this.startRun(order, hi); runStarted = true; }
+      const wordBase = baseLo + k * 32 * mult;
+      if (x === -1 >>> 0) {
+        for (let b = 0; b < 32; b++) lo[n++] = wordBase + b * mult;
+        last = wordBase + 31 * mult;
+        continue;
+      }
+      do {
+        const t = x & -x;
+        x ^= t;
+        last = wordBase + (31 - Math.clz32(t)) * mult;
+        lo[n++] = last;
+      } while (x !== 0);
+    }
+    const count = n - start;
+    if (count === 0) return 0;
+    this.n = n;
+    this.lastPfn = hi * TWO32 + last;
+    this.perOrder[order] += count;
+    return count;
+  }
+
+  private addBitmapSlow(words: Uint32Array, basePfn: number, order: number): number {
+    const mult = 2 ** order;
+    let count = 0;
+    for (let k = 0; k < words.length; k++) {
+      let x = words[k];
+      while (x !== 0) {
+        const t = x & -x;
+        x ^= t;
+        this.addPfn(basePfn + (k * 32 + 31 - Math.clz32(t)) * mult, order);
+        count++;
+      }
+    }
+    return count;
+  }
+
   /** Adds `n` blocks of one order at pfn, pfn + step, ... (step > 0), e.g. a run of set leaf bits. */
   addRun(firstPfn: number, order: number, n: number, step = 2 ** order): void {
     for (let i = 0; i < n; i++) this.addPfn(firstPfn + i * step, order);
@@ -193,6 +258,11 @@ export class BlockSet implements BlockStore {
     });
     if (curEnd >= 0) out.push({ start: BigInt(curStart) << shift, end: BigInt(curEnd) << shift });
     return out;
+  }
+
+  /** Releases spare capacity (call when no more blocks will be added). */
+  trim(): void {
+    if (this.lo.length > this.n + 16) this.lo = this.lo.slice(0, Math.max(16, this.n));
   }
 
   /** Bytes held by the typed arrays (capacity included). */

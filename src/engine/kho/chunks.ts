@@ -179,19 +179,25 @@ class ChunkWalk {
     const limitPfn = 2 ** (64 - this.pageShift);
     const mult = 2 ** order;
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const words = new Uint32Array(bytes.length >> 2);
+    for (let k = 0; k < words.length; k++) words[k] = dv.getUint32(k * 4, true);
     let found = 0, overflow = 0;
-    for (let k = 0, n = bytes.length >> 2; k < n; k++) {
-      let x = dv.getUint32(k * 4, true);
-      if (x === 0) continue;
-      const wordBase = startPfn + k * 32 * mult;
-      do {
-        const t = x & -x;
-        x ^= t;
-        const pfn = wordBase + (31 - Math.clz32(t)) * mult;
-        found++;
-        if (pfn + mult > limitPfn) { overflow++; continue; }
-        this.blocks.addPfn(pfn, order);
-      } while (x !== 0);
+    if (startPfn + words.length * 32 * mult <= limitPfn) {
+      found = this.blocks.addBitmap(words, startPfn, order);
+    } else {
+      for (let k = 0; k < words.length; k++) {
+        let x = words[k];
+        if (x === 0) continue;
+        const wordBase = startPfn + k * 32 * mult;
+        do {
+          const t = x & -x;
+          x ^= t;
+          const pfn = wordBase + (31 - Math.clz32(t)) * mult;
+          found++;
+          if (pfn + mult > limitPfn) { overflow++; continue; }
+          this.blocks.addPfn(pfn, order);
+        } while (x !== 0);
+      }
     }
     if (overflow > 0) {
       this.report('error', 'chunks-block-overflow', chunk,
@@ -213,6 +219,7 @@ class ChunkWalk {
       ['chunks', [...this.chunkPages].sort(asc)],
       ['bitmaps', [...this.bitmapPages].sort(asc)],
     ]);
+    this.blocks.trim();
     return { kind: 'chunks', pageSize: this.pageSize, depth: 0, blocks: this.blocks, nodePages, diagnostics: this.diagnostics };
   }
 }

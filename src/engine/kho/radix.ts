@@ -185,7 +185,10 @@ class RadixWalk {
     const childLevel = level - 1;
     const childKind = levelName(childLevel);
     let used = 0;
-    for (let i = 0; i < this.entries; i++) {
+    const entries = this.entries;
+    for (let i = 0; i < entries; i++) {
+      // Tables are mostly zero: test two entries at once.
+      if ((i & 1) === 0 && (w[2 * i] | w[2 * i + 1] | w[2 * i + 2] | w[2 * i + 3]) === 0) { i++; continue; }
       const lo = w[2 * i], hi = w[2 * i + 1];
       if ((lo | hi) === 0) continue;
       used++;
@@ -244,19 +247,7 @@ class RadixWalk {
         this.report('error', 'radix-impossible-key', pa, `leaf ${hex(pa)}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`);
         return;
       }
-      const mult = 2 ** order;
-      const base = (prefix - 2 ** (fls - 1)) * mult;
-      for (let k = 0; k < n; k++) {
-        let x = w[k];
-        if (x === 0) continue;
-        const wordBase = base + k * 32 * mult;
-        do {
-          const t = x & -x;
-          x ^= t;
-          blocks.addPfn(wordBase + (31 - Math.clz32(t)) * mult, order);
-          found++;
-        } while (x !== 0);
-      }
+      found = blocks.addBitmap(w, (prefix - 2 ** (fls - 1)) * 2 ** order, order);
       if (found > 0 && order > this.maxPageOrder) {
         this.report('warning', 'radix-order-too-large', pa,
           `leaf ${hex(pa)}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`);
@@ -302,5 +293,6 @@ class RadixWalk {
 export function walkRadix(mem: PhysMemory, root: bigint, g: RadixGeometry, opts: RadixWalkOptions = {}): TrackerResult {
   const w = new RadixWalk(mem, g, opts);
   w.run(root);
+  w.blocks.trim();
   return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics };
 }

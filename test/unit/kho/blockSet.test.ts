@@ -39,6 +39,26 @@ describe('kho BlockSet', () => {
     }), fcParams(300));
   });
 
+  it('addBitmap() equals adding each set bit with addPfn(), across 2^32-PFN windows and after earlier blocks', () => {
+    const wordsArb = fc.array(fc.oneof(fc.constant(0), fc.constant(0xffffffff), fc.nat({ max: 0xffffffff })), { minLength: 1, maxLength: 40 });
+    const baseArb = fc.oneof(fc.nat({ max: 1 << 20 }), fc.constantFrom(2 ** 32 - 64, 2 ** 32 - 1000, 2 ** 40 - 32), fc.nat({ max: 2 ** 45 }));
+    const stepArb = fc.record({ words: wordsArb, base: baseArb, order: fc.integer({ min: 0, max: 6 }) });
+    fc.assert(fc.property(fc.array(stepArb, { minLength: 1, maxLength: 6 }), (steps) => {
+      const fast = new BlockSet(12), slow = new BlockSet(12);
+      for (const { words, base, order } of steps) {
+        const w = Uint32Array.from(words);
+        const b = Math.floor(base / 2 ** order) * 2 ** order;
+        let n = 0;
+        for (let i = 0; i < w.length * 32; i++) if ((w[i >>> 5] >>> (i & 31)) & 1) { slow.addPfn(b + i * 2 ** order, order); n++; }
+        assert.strictEqual(fast.addBitmap(w, b, order), n);
+      }
+      assert.deepStrictEqual([...fast.inWalkOrder()], [...slow.inWalkOrder()]);
+      assert.deepStrictEqual([...fast.sorted()], [...slow.sorted()]);
+      assert.deepStrictEqual(fast.countsByOrder(), slow.countsByOrder());
+      assert.deepStrictEqual(fast.ranges(), slow.ranges());
+    }), fcParams(300));
+  });
+
   it('ofOrder() returns one order ascending and pages with start/limit', () => {
     fc.assert(fc.property(fc.array(blockArb, { maxLength: 150 }), fc.nat({ max: 40 }), fc.nat({ max: 40 }), (blocks, start, limit) => {
       const s = setOf(blocks);
