@@ -34,6 +34,12 @@ export function ensureVsix({ force = false } = {}) {
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
   run(process.execPath, ['esbuild.mjs']);
   // No prompts (CI has no stdin): a missing repository field or LICENSE must not stop the pack.
-  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', DEFAULT_VSIX]);
+  const vsce = ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', DEFAULT_VSIX];
+  if (!fs.existsSync(path.join(ROOT, '.vscodeignore'))) {
+    // Without one vsce packs everything, .tools/code-server included (and fails on it).
+    console.warn('vsix: no .vscodeignore in the repository; using test/vscode/vscodeignore.fallback');
+    vsce.push('--ignoreFile', path.join(ROOT, 'test', 'vscode', 'vscodeignore.fallback'));
+  }
+  run('npx', vsce);
   return DEFAULT_VSIX;
 }

@@ -1,0 +1,221 @@
+// Driving the code-server workbench with playwright-core: start a profile with the .vsix
+// installed, open a folder, and the few gestures the e2e tests need (explorer, Open With...,
+// command palette, the KHO tree, the custom editor's webview).
+import fs from 'node:fs';
+import path from 'node:path';
+import { WORK, freshProfile, installVsix, startCodeServer, launchChromium, workbenchUrl } from '../../vscode/lib/codeServer.mjs';
+
+export const ARTIFACTS_ROOT = path.join(WORK, 'e2e-artifacts');
+export let ARTIFACTS = ARTIFACTS_ROOT;
+
+/** Screenshots of this test file go to e2e-artifacts/<name>/ (emptied first). */
+export function useArtifactDir(name) {
+  ARTIFACTS = path.join(ARTIFACTS_ROOT, name);
+  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  return ARTIFACTS;
+}
+
+/** Things the page reported that a test may want to fail on. */
+export class PageLog {
+  constructor() { this.errors = []; this.csp = []; this.lines = []; }
+}
+
+/**
+ * Installs `vsix` into a fresh profile, starts code-server, opens `workspace` in headless
+ * Chromium and waits until the explorer lists `waitForFile`.
+ */
+export async function openWorkbench({ name, workspace, vsix, waitForFile, settings }) {
+  const profile = freshProfile(name, { workspace, settings });
+  installVsix(profile, vsix);
+  const server = await startCodeServer(profile);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const log = new PageLog();
+  page.on('pageerror', (e) => log.errors.push(e.message));
+  page.on('console', (m) => {
+    const text = m.text();
+    // Chromium reports CSP violations of every frame on the console; keep the webviews' ones.
+    const url = m.location()?.url ?? '';
+    if (/Content Security Policy/i.test(text) && /webview/i.test(url + text)) log.csp.push(`${text} (${url})`);
+    if (process.env.KHO_DEBUG) console.log(`[page ${m.type()}] ${text}`);
+  });
+  await page.goto(workbenchUrl(server.url, profile.workspace));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  if (waitForFile) await explorerRow(page, waitForFile).waitFor({ timeout: 60_000 });
+  const close = async () => {
+    await browser.close().catch(() => {});
+    await server.stop();
+  };
+  return { page, server, browser, profile, log, close };
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}
+
+/** Runs `fn`; on failure saves a screenshot named after the step, then rethrows. */
+export async function withFailureShot(page, name, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (page && !page.isClosed()) {
+      const file = await screenshot(page, `FAILED-${name}`).catch(() => undefined);
+      if (file) e.message += `\n(screenshot: ${file})`;
+    }
+    throw e;
+  }
+}
+
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+export function explorerRow(page, fileName) {
+  return page.locator('.explorer-folders-view .monaco-list-row')
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(fileName)}$`) }) });
+}
+
+/** Explorer context menu > "Open With..." > the editor whose label is `editorLabel`. */
+export async function openWith(page, fileName, editorLabel) {
+  await explorerRow(page, fileName).click({ button: 'right' });
+  await page.locator('.monaco-menu .action-label', { hasText: /^Open With\.\.\.$/ }).click();
+  const choice = page.locator('.quick-input-widget .monaco-list-row', { hasText: editorLabel }).first();
+  await choice.waitFor({ timeout: 15_000 });
+  await choice.click();
+}
+
+/** Moves keyboard focus to the workbench (out of any webview) so F1 reaches VS Code. */
+export async function focusWorkbench(page) {
+  const tab = page.locator('.tabs-container .tab.active');
+  if (await tab.count()) await tab.first().click();
+  else await page.locator('.part.sidebar .composite.title').first().click();
+}
+
+/** Runs a command from the palette (F1) by its title; returns once the palette closed. */
+export async function runCommand(page, title) {
+  await focusWorkbench(page);
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Answers an input box (showInputBox) that a command opened. */
+export async function answerInputBox(page, text) {
+  const input = page.locator('.quick-input-widget:visible input');
+  await input.waitFor({ timeout: 15_000 });
+  await input.fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Opens the "KHO" view container from the activity bar (no-op when it is showing). */
+export async function showKhoContainer(page) {
+  const title = page.locator('.part.sidebar .composite.title', { hasText: /KHO/i });
+  if (await title.isVisible()) return;
+  const item = page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first();
+  await item.waitFor({ timeout: 30_000 });
+  await item.click();
+  await title.waitFor({ timeout: 15_000 });
+}
+
+/** Rows of the tree(s) in the side bar. */
+export function sidebarRows(page) {
+  return page.locator('.part.sidebar .monaco-list-row');
+}
+
+/** The first side-bar tree row whose label (not description) is `label` (string: exact; or a RegExp). */
+export function treeRow(page, label) {
+  const re = label instanceof RegExp ? label : new RegExp(`^\\s*${escapeRe(label)}\\s*$`);
+  return sidebarRows(page).filter({ has: page.locator('.label-name', { hasText: re }) }).first();
+}
+
+/** Polls `fn` until it returns a truthy value (returned) or `timeoutMs` passes (throws `what`). */
+export async function until(fn, what, timeoutMs = 30_000, everyMs = 50) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try { last = await fn(); } catch (e) { last = e; }
+    if (last && !(last instanceof Error)) return last;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last instanceof Error ? `: ${last.message}` : ''));
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Expands a collapsed tree row (no-op when already expanded). */
+export async function expandRow(row) {
+  if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
+  await until(async () => (await row.getAttribute('aria-expanded')) === 'true', 'the row to expand', 15_000);
+}
+
+/** A tree row's label and description, space-separated (innerText runs them together). */
+export function rowText(row) {
+  return row.evaluate((el) => {
+    const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent.trim()).filter(Boolean);
+    return parts.length ? parts.join(' ') : el.innerText.replace(/\s+/g, ' ').trim();
+  });
+}
+
+/**
+ * The rows directly below `row` in the tree (next aria-level), read from the DOM, as
+ * { label, description, text } (text = both, space-separated).
+ */
+export async function childRows(row) {
+  return row.evaluate((el) => {
+    const level = Number(el.getAttribute('aria-level'));
+    const rows = [...el.parentElement.querySelectorAll('.monaco-list-row')]
+      .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index));
+    const out = [];
+    for (const r of rows.slice(rows.indexOf(el) + 1)) {
+      const l = Number(r.getAttribute('aria-level'));
+      if (l <= level) break;
+      if (l !== level + 1) continue;
+      const label = r.querySelector('.label-name')?.textContent.trim() ?? r.innerText.trim();
+      const description = r.querySelector('.label-description')?.textContent.trim() ?? '';
+      out.push({ label, description, text: description ? `${label} ${description}` : label });
+    }
+    return out;
+  });
+}
+
+/** The same, texts only. */
+export async function childRowTexts(row) {
+  return (await childRows(row)).map((r) => r.text);
+}
+
+/** The active custom editor's webview content (two nested iframes). */
+export function webview(page) {
+  return page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+}
+
+/**
+ * Counts the pixels of `<canvas id=...>` in the webview that differ from its first pixel and
+ * the distinct colours seen (sampled), through a 2D copy (works whatever context drew it).
+ */
+export async function canvasInk(page, id = 'memory-map') {
+  return webview(page).locator(`canvas#${id}`).evaluate((c) => {
+    if (!c.width || !c.height) return { width: c.width, height: c.height, inked: 0, colours: 0 };
+    const copy = document.createElement('canvas');
+    copy.width = c.width; copy.height = c.height;
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const first = d.slice(0, 4).join(',');
+    let inked = 0;
+    const colours = new Set();
+    for (let i = 0; i < d.length; i += 4) {
+      const px = `${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`;
+      if (px !== first) inked++;
+      if (colours.size < 64) colours.add(px);
+    }
+    return { width: c.width, height: c.height, inked, colours: colours.size };
+  });
+}
+
+/** Parses every 0x... number in `text` (underscores and leading zeros allowed) to bigint. */
+export function hexNumbers(text) {
+  return [...text.matchAll(/0x[0-9a-f_']+/gi)].map((m) => BigInt(m[0].replace(/[_']/g, '')));
+}
