@@ -28,6 +28,21 @@ interface Node {
   pa: bigint;
   level: number;
   words: Uint32Array;
+  /** The node's bytes inside `mem` when it exposes them (SparsePages.pageAt): written in place. */
+  live?: Uint8Array;
+}
+
+/** Optional capability of a PageWriter: the live bytes of the page holding `phys` (SparsePages). */
+interface LivePages {
+  pageAt(phys: bigint): Uint8Array | undefined;
+}
+
+function livePage(mem: PageWriter, pa: bigint, pageSize: number): Uint8Array | undefined {
+  const f = (mem as Partial<LivePages>).pageAt;
+  if (typeof f !== 'function') return undefined;
+  const p = f.call(mem, pa);
+  // Only when the writer's page is exactly our node page (same page size, same start).
+  return p && p.length === pageSize && f.call(mem, pa + BigInt(pageSize - 1)) === p ? p : undefined;
 }
 
 const TWO32 = 4294967296;
@@ -75,7 +90,7 @@ export class RadixTreeBuilder {
     const pfn = Number(pa >> BigInt(this.pageShift));
     if (this.nodes.has(pfn)) throw new RangeError(`allocator returned ${hex(pa)} twice`);
     this.mem.write(pa, new Uint8Array(this.g.pageSize));
-    const node = { pa, level, words: new Uint32Array(this.pageWords) };
+    const node: Node = { pa, level, words: new Uint32Array(this.pageWords), live: livePage(this.mem, pa, this.g.pageSize) };
     this.nodes.set(pfn, node);
     return node;
   }
@@ -89,7 +104,7 @@ export class RadixTreeBuilder {
     const words = new Uint32Array(this.pageWords);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let i = 0; i < this.pageWords; i++) words[i] = dv.getUint32(i * 4, true);
-    const node = { pa, level, words };
+    const node: Node = { pa, level, words, live: livePage(this.mem, pa, this.g.pageSize) };
     this.nodes.set(pfn, node);
     return node;
   }
@@ -142,7 +157,8 @@ export class RadixTreeBuilder {
     if (was === value) return was;
     leaf.words[w] = value ? leaf.words[w] | m : leaf.words[w] & ~m;
     const byte = (leaf.words[w] >>> (8 * ((bit >>> 3) & 3))) & 0xff;
-    this.mem.write(leaf.pa + BigInt(bit >>> 3), Uint8Array.of(byte));
+    if (leaf.live) leaf.live[bit >>> 3] = byte;
+    else this.mem.write(leaf.pa + BigInt(bit >>> 3), Uint8Array.of(byte));
     return was;
   }
 

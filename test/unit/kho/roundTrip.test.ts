@@ -10,6 +10,7 @@ import { encodeKey, levelShift, PAGE_SIZES, radixGeometry, type PageSize, type R
 import { walkRadix } from '../../../src/engine/kho/radix';
 import type { PreservedBlock, TrackerResult } from '../../../src/engine/kho/tracker';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
+import { SparsePages } from '../../../src/engine/image/sparsePages';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { SparseMem } from '../../support/memPhys';
 import { fcParams } from './fcParams';
@@ -118,6 +119,25 @@ describe('kho radix round trip (builder -> memory -> walkRadix)', () => {
       assertSameSet(r, keep, g.pageShift);
       assert.deepStrictEqual(r.nodePages, nodesBefore, `seed ${seed}`);
       assertOnlyBenign(r, ['radix-empty-leaf', 'radix-empty-table']);
+    }
+  });
+
+  it('building into SparsePages (bits set in its live pages) gives the same bytes as plain writes', () => {
+    const seed = seedFromEnv();
+    for (const ps of PAGE_SIZES) {
+      const g = radixGeometry(ps);
+      const rng = new Prng(seed);
+      const blocks = randomBlocks(rng, { ranges: [{ start: 0n, end: 1n << 42n }], count: 400, orders: [0, 0, 1, 4, 9], pageSize: ps });
+      const pool = NODE_POOL(ps);
+      const sparse = new SparsePages(ALL_64.map((r) => ({ start: r.start, end: r.end - 1n })), ps);
+      const plain = new SparseMem(ALL_64, ps);
+      const a = new RadixTreeBuilder(sparse, g, poolAllocator(pool, [], { pageSize: ps }));
+      const b = new RadixTreeBuilder(plain, g, poolAllocator(pool, [], { pageSize: ps }));
+      for (const x of blocks) { a.add(x.phys, x.order); b.add(x.phys, x.order); }
+      for (const x of blocks.slice(0, 50)) { a.remove(x.phys, x.order); b.remove(x.phys, x.order); }
+      assert.strictEqual(sparse.pageCount, plain.pages.size, `seed ${seed}`);
+      for (const [pa, bytes] of sparse.pages()) assert.deepStrictEqual(bytes, plain.pages.get(pa), `seed ${seed}: page 0x${pa.toString(16)}`);
+      assertSameSet(walkRadix(sparse, a.root, g), blocks.slice(50), g.pageShift);
     }
   });
 
