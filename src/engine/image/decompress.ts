@@ -1,0 +1,118 @@
+// Codec registry for kdump-compressed pages. Pure-JS libraries only (the engine cannot use Node's
+// zlib): fflate (zlib), snappyjs (raw snappy blocks), fzstd (zstd frames). Every decompressor must
+// return exactly the expected page size or throw; output is bounded by that size whatever the
+// compressed stream claims, so a hostile page cannot allocate more than one page.
+
+import { unzlibSync } from 'fflate';
+import { decompress as zstdDecompress } from 'fzstd';
+import { uncompress as snappyUncompress } from 'snappyjs';
+
+export type KdumpCodec = 'zlib' | 'lzo' | 'snappy' | 'zstd';
+export const KDUMP_CODECS: readonly KdumpCodec[] = ['zlib', 'lzo', 'snappy', 'zstd'];
+
+/** page_desc.flags bits (also used in disk_dump_header.status). */
+export const KDUMP_FLAG = {
+  zlib: 0x1,
+  lzo: 0x2,
+  snappy: 0x4,
+  /** Header status: the dump was cut short (e.g. ENOSPC); descriptors with offset 0 lost their page. */
+  incomplete: 0x8,
+  /** Header status: unused vmemmap pages were excluded. */
+  excludedVmemmap: 0x10,
+  zstd: 0x20,
+} as const;
+
+const COMPRESSION_MASK = KDUMP_FLAG.zlib | KDUMP_FLAG.lzo | KDUMP_FLAG.snappy | KDUMP_FLAG.zstd;
+
+/** The codec named by page_desc.flags: 'raw' when no compression bit is set, 'ambiguous' when several are. */
+export function codecOfFlags(flags: number): KdumpCodec | 'raw' | 'ambiguous' {
+  const c = flags & COMPRESSION_MASK;
+  if (c === 0) return 'raw';
+  if (c & (c - 1)) return 'ambiguous';
+  return KDUMP_CODECS.find((k) => KDUMP_FLAG[k] === c)!;
+}
+
+/** Codec names set in a flags word (header status), in flag order. */
+export function codecsInFlags(flags: number): KdumpCodec[] {
+  return KDUMP_CODECS.filter((k) => (flags & KDUMP_FLAG[k]) !== 0);
+}
+
+/** Turns `input` into exactly `size` bytes or throws (any Error; callers wrap it). */
+export type Decompressor = (input: Uint8Array, size: number) => Uint8Array;
+
+export class DecompressError extends Error {
+  constructor(readonly codec: KdumpCodec, readonly unsupported: boolean, reason: string) {
+    super(reason);
+    this.name = 'DecompressError';
+  }
+}
+
+/** Node Buffers confuse snappyjs (it returns Buffers for them); hand every codec a plain view. */
+function plain(b: Uint8Array): Uint8Array {
+  return Object.getPrototypeOf(b) === Uint8Array.prototype ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** One spare byte in the output buffer reveals a stream that would have produced more than `size`. */
+function checkedLength(out: Uint8Array, size: number, codec: string): Uint8Array {
+  if (out.length !== size) {
+    throw new Error(out.length > size
+      ? `${codec} data decompresses to more than the ${size}-byte page`
+      : `${codec} data decompresses to ${out.length} bytes, expected ${size}`);
+  }
+  return out;
+}
+
+/** Frame_Content_Size of a zstd frame (RFC 8878 section 3.1.1.1), undefined when the frame omits it. */
+export function zstdContentSize(b: Uint8Array): number | undefined {
+  if (b.length < 5 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) throw new Error('zstd data error (bad frame magic)');
+  const fhd = b[4];
+  const fcsFlag = fhd >> 6, single = (fhd >> 5) & 1, dictFlag = fhd & 3;
+  const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag];
+  if (fcsBytes === 0) return undefined;
+  const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag];
+  if (b.length < at + fcsBytes) throw new Error('zstd data error (frame header cut short)');
+  let v = 0;
+  for (let i = fcsBytes - 1; i >= 0; i--) v = v * 256 + b[at + i];
+  return fcsBytes === 2 ? v + 256 : v;
+}
+
+const BUILTIN: Record<KdumpCodec, Decompressor | null> = {
+  zlib: (input, size) => checkedLength(unzlibSync(plain(input), { out: new Uint8Array(size + 1) }), size, 'zlib'),
+  snappy: (input, size) => checkedLength(snappyUncompress(plain(input), size), size, 'snappy'),
+  zstd: (input, size) => {
+    // fzstd hands back the whole output buffer it was given, so the length must come from the frame.
+    const declared = zstdContentSize(input);
+    if (declared !== undefined && declared !== size) throw new Error(`zstd frame declares ${declared} bytes of content, expected ${size}`);
+    return zstdDecompress(plain(input), new Uint8Array(size));
+  },
+  // No maintained pure-JS LZO decompressor exists; lzo pages are reported, not read.
+  lzo: null,
+};
+
+const registry = new Map<KdumpCodec, Decompressor | null>(Object.entries(BUILTIN) as [KdumpCodec, Decompressor | null][]);
+
+/** Replaces (or with null removes) the decompressor of a codec; returns the previous one (tests, plug-ins). */
+export function registerDecompressor(codec: KdumpCodec, fn: Decompressor | null): Decompressor | null {
+  const prev = registry.get(codec) ?? null;
+  registry.set(codec, fn);
+  return prev;
+}
+
+export function isCodecSupported(codec: KdumpCodec): boolean {
+  return !!registry.get(codec);
+}
+
+/** Decompresses one page to exactly `size` bytes; throws DecompressError (unsupported codec or bad data). */
+export function decompressPage(codec: KdumpCodec, input: Uint8Array, size: number): Uint8Array {
+  const fn = registry.get(codec);
+  if (!fn) throw new DecompressError(codec, true, `${codec} is not supported`);
+  let out: Uint8Array;
+  try {
+    out = fn(input, size);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new DecompressError(codec, false, msg.startsWith(codec) ? msg : `${codec} data error (${msg})`);
+  }
+  if (out.length !== size) throw new DecompressError(codec, false, `${codec} data decompresses to ${out.length} bytes, expected ${size}`);
+  return out;
+}
