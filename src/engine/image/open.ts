@@ -5,13 +5,16 @@ import { ByteSource } from '../io/byteSource';
 import { CachedByteSource, CacheOptions } from '../io/pageCache';
 import { hex } from '../util/hex';
 import { parseElfCore } from './elf';
+import { indexFlattened } from './flattened';
+import { parseKdump } from './kdump';
 import { PhysMemory } from './physMemory';
 import { RawImage } from './raw';
 
 export type DetectedFormat = 'elf' | 'kdump' | 'flattened' | 'raw';
 
 export interface OpenImageOptions {
-  format?: 'auto' | 'raw' | 'elf';
+  /** 'kdump' accepts both the seekable file and the makedumpfile flattened stream. */
+  format?: 'auto' | 'raw' | 'elf' | 'kdump';
   /** Physical address of file offset 0 for raw images (default 0). */
   base?: bigint;
   /** Block cache in front of the source (default on); false when the caller already caches. */
@@ -24,8 +27,6 @@ export interface OpenImageResult {
   /** Why the image could not be opened (memory is then null). */
   error: string | null;
 }
-
-export const KDUMP_UNSUPPORTED = 'kdump-compressed images are not supported yet';
 
 function startsWith(head: Uint8Array, text: string): boolean {
   if (head.length < text.length) return false;
@@ -57,10 +58,23 @@ export function openImage(src: ByteSource, opts: OpenImageOptions = {}): OpenIma
       : new CachedByteSource(src, typeof opts.cache === 'object' ? opts.cache : {});
     const requested = opts.format ?? 'auto';
     const detected = detectImageFormat(source);
-    const format = requested === 'auto' ? detected : requested;
+    const format = requested === 'auto' || (requested === 'kdump' && detected === 'flattened') ? detected : requested;
 
     if (format === 'kdump' || format === 'flattened') {
-      return failed(`${KDUMP_UNSUPPORTED} (found a ${format === 'kdump' ? '"KDUMP   "' : 'makedumpfile flattened'} signature at offset 0x0)`, 'kdump-unsupported');
+      if (opts.base !== undefined && opts.base !== 0n) {
+        diagnostics.push(diag('warning', 'image-base-ignored', null,
+          `base ${hex(opts.base)} ignored: a kdump-compressed dump maps memory by page frame number`));
+      }
+      let kdumpSource: ByteSource = source;
+      if (format === 'flattened') {
+        const flat = indexFlattened(source);
+        diagnostics.push(...flat.diagnostics);
+        if (!flat.source) return { memory: null, diagnostics, error: flat.error };
+        kdumpSource = flat.source;
+      }
+      const r = parseKdump(kdumpSource, { container: format === 'flattened' ? 'flattened' : 'seekable' });
+      diagnostics.push(...r.diagnostics);
+      return { memory: r.image, diagnostics, error: r.error };
     }
     if (format === 'elf') {
       if (opts.base !== undefined && opts.base !== 0n) {
