@@ -215,6 +215,28 @@ export async function canvasInk(page, id = 'memory-map') {
   });
 }
 
+/**
+ * True once the map shows a preserved block: some canvas pixel has the colour of an "order N"
+ * swatch of the webview's legend. Returns null when the webview has no such legend.
+ */
+export async function mapShowsPreserved(page, id = 'memory-map') {
+  return webview(page).locator(`canvas#${id}`).evaluate((c) => {
+    const swatches = [...document.querySelectorAll('[id*="legend"] .swatch, .legend .swatch')]
+      .filter((s) => /order\s*\d/i.test(s.parentElement?.textContent ?? ''));
+    const wanted = new Set(swatches.map((s) => getComputedStyle(s).backgroundColor)
+      .map((bg) => bg.match(/\d+(\.\d+)?/g)?.slice(0, 3).map(Number).join(',')).filter(Boolean));
+    if (wanted.size === 0) return null;
+    if (!c.width || !c.height) return false;
+    const copy = document.createElement('canvas');
+    copy.width = c.width; copy.height = c.height;
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && wanted.has(`${d[i]},${d[i + 1]},${d[i + 2]}`)) return true;
+    return false;
+  });
+}
+
 /** Parses every 0x... number in `text` (underscores and leading zeros allowed) to bigint. */
 export function hexNumbers(text) {
   return [...text.matchAll(/0x[0-9a-f_']+/gi)].map((m) => BigInt(m[0].replace(/[_']/g, '')));
