@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import fc from 'fast-check';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
 import { ctzNumber, isAligned, log2FloorNumber, splitRangeIntoBlocks } from '../../../src/engine/kho/blocks';
-import { longRunBlocks, randomBlocks, scatteredBlocks } from '../../../src/engine/kho/builder';
+import { longRunBlocks, poolAllocator, randomBlocks, scatteredBlocks } from '../../../src/engine/kho/builder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { fcParams } from './fcParams';
@@ -164,6 +164,30 @@ describe('kho builder: random set generators', () => {
         prevEnd = end;
       }
       assert.deepStrictEqual(naiveCounts(bs).size > 3, true);
+    }
+  });
+
+  it('poolAllocator: every free page once, none inside avoided blocks, then RangeError', () => {
+    const seed = seedFromEnv();
+    const avoidBlocks = [{ phys: 0x3000n, order: 0 }, { phys: 0x10000n, order: 4 }, { phys: 0x7f000n, order: 0 }];
+    const store = new BlockSet(12);
+    for (const b of avoidBlocks) store.add(b.phys, b.order);
+    const pool = [{ start: 0x800n, end: 0x40000n }, { start: 0x7e000n, end: 0x80000n }];
+    const freePages = (0x40000 - 0x1000) / 0x1000 - 1 - 16 + 1; // pages 0x1000..0x3f000, minus 0x3000 and 0x10000..0x1f000; plus 0x7e000
+    for (const opts of [{ pageSize: 4096 }, { pageSize: 4096, random: new Prng(seed) }]) {
+      for (const avoid of [store, avoidBlocks]) {
+        const alloc = poolAllocator(pool, avoid, opts);
+        const got = new Set<bigint>();
+        for (let i = 0; i < freePages; i++) {
+          const pa = alloc();
+          assert.ok(!got.has(pa), `seed ${seed}: 0x${pa.toString(16)} twice`);
+          got.add(pa);
+          assert.strictEqual(pa & 0xfffn, 0n);
+          assert.ok(!avoidBlocks.some((b) => pa + 0x1000n > b.phys && pa < b.phys + (0x1000n << BigInt(b.order))), `seed ${seed}: 0x${pa.toString(16)} is preserved`);
+          assert.ok(pool.some((r) => pa >= r.start && pa + 0x1000n <= r.end));
+        }
+        assert.throws(() => alloc(), RangeError);
+      }
     }
   });
 
