@@ -64,26 +64,29 @@ export interface KdumpWriteResult extends WritePlan {
 export function zstdStoredFrame(data: Uint8Array): Uint8Array {
   const BLOCK_MAX = 128 * 1024;
   const n = data.length;
-  // Frame header: single segment, frame content size in 2 bytes (value - 256) or 4 bytes.
+  // Frame header (RFC 8878): magic, descriptor (single segment, content size in 2 bytes as value - 256, or 4 bytes).
   const fcs2 = n >= 256 && n <= 65791;
   const head = [0x28, 0xb5, 0x2f, 0xfd, ((fcs2 ? 1 : 2) << 6) | (1 << 5)];
   if (fcs2) head.push((n - 256) & 0xff, (n - 256) >> 8);
   else head.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-  const parts: number[][] = [head];
-  const uniform = n > 0 && data.every((b) => b === data[0]);
-  if (uniform && n <= BLOCK_MAX) {
-    const h = 1 | (1 << 1) | (n << 3);
-    parts.push([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff, data[0]]);
-  } else {
-    for (let at = 0; at < n || at === 0; at += BLOCK_MAX) {
-      const len = Math.min(BLOCK_MAX, n - at);
-      const h = (at + len >= n ? 1 : 0) | (len << 3);
-      parts.push([h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff]);
-      parts.push(Array.from(data.subarray(at, at + len)));
-      if (n === 0) break;
-    }
+  const blockHeader = (last: boolean, type: number, size: number) => {
+    const h = (last ? 1 : 0) | (type << 1) | (size << 3);
+    return [h & 0xff, (h >> 8) & 0xff, (h >> 16) & 0xff];
+  };
+  if (n > 0 && n <= BLOCK_MAX && data.every((b) => b === data[0])) {
+    return Uint8Array.from([...head, ...blockHeader(true, 1, n), data[0]]); // one RLE block
   }
-  return Uint8Array.from(parts.flat());
+  const blocks = Math.max(1, Math.ceil(n / BLOCK_MAX));
+  const out = new Uint8Array(head.length + 3 * blocks + n);
+  out.set(head, 0);
+  let at = head.length;
+  for (let k = 0; k < blocks; k++) {
+    const from = k * BLOCK_MAX, len = Math.min(BLOCK_MAX, n - from);
+    out.set(blockHeader(k === blocks - 1, 0, len), at);
+    out.set(data.subarray(from, from + len), at + 3);
+    at += 3 + len;
+  }
+  return out;
 }
 
 /** A valid LZO1X stream holding `data` as one literal run, then the end-of-stream marker. */
