@@ -2,13 +2,14 @@
 
 import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
 
+// Neighbouring orders get clearly different hues; 0-10 cover every 4 KiB page order.
 const ORDER_VARS = [
   '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-orange', '--vscode-charts-red',
-  '--vscode-terminal-ansiCyan', '--vscode-terminal-ansiBrightBlue', '--vscode-terminal-ansiBrightGreen',
-  '--vscode-terminal-ansiBrightYellow', '--vscode-terminal-ansiBrightRed', '--vscode-terminal-ansiBrightCyan',
-  '--vscode-terminal-ansiBlue', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiRed', '--vscode-terminal-ansiMagenta',
+  '--vscode-terminal-ansiCyan', '--vscode-terminal-ansiMagenta', '--vscode-terminal-ansiBrightGreen',
+  '--vscode-terminal-ansiBlue', '--vscode-terminal-ansiYellow', '--vscode-terminal-ansiBrightRed',
+  '--vscode-terminal-ansiBrightCyan', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiBrightMagenta', '--vscode-terminal-ansiRed',
 ];
-const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#3b8eea', '#23d18b', '#f5f543', '#f14c4c', '#29b8db', '#2472c8', '#0dbc79', '#cd3131', '#bc3fbc'];
+const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#bc3fbc', '#23d18b', '#2472c8', '#e5e510', '#f14c4c', '#29b8db', '#0dbc79', '#d670d6', '#cd3131'];
 
 export interface Palette {
   background: string;
@@ -35,7 +36,8 @@ export function readPalette(): Palette {
     foreground: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
     muted: cssVar(st, '--vscode-editorLineNumber-foreground', '#858585'),
     ram: cssVar(st, '--vscode-scrollbarSlider-background', 'rgba(121,121,121,0.4)'),
-    node: cssVar(st, '--vscode-charts-purple', '#b180d7'),
+    // Tracker pages in the text colour: the strongest contrast, unlike any order.
+    node: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
     blob: cssVar(st, '--vscode-charts-yellow', '#cca700'),
     focus: cssVar(st, '--vscode-focusBorder', '#007fd4'),
     cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),

@@ -18,6 +18,8 @@ export interface MapHost {
 }
 
 const MIN_CELL_PX = 8;
+/** Room above the first row so its address label is not clipped. */
+const PAD_TOP = 6;
 const MAX_BPC = 1n << 63n;
 
 function alignDown(a: bigint, to: bigint): bigint { return a - (a % to); }
@@ -91,7 +93,7 @@ export class MemoryMap {
     while (cols * 2 * MIN_CELL_PX <= avail && cols * 2 <= 1024) cols *= 2;
     this.cols = cols;
     this.cellPx = Math.max(MIN_CELL_PX, Math.min(24, Math.floor(avail / cols)));
-    this.rows = Math.max(1, Math.min(Math.floor(h / this.cellPx), Math.floor(MAX_MAP_CELLS / cols)));
+    this.rows = Math.max(1, Math.min(Math.floor((h - PAD_TOP) / this.cellPx), Math.floor(MAX_MAP_CELLS / cols)));
     const dpr = window.devicePixelRatio || 1;
     this.canvas.width = Math.round(w * dpr);
     this.canvas.height = Math.round(h * dpr);
@@ -189,7 +191,7 @@ export class MemoryMap {
 
   private cellIndexAt(e: MouseEvent): number | undefined {
     const r = this.canvas.getBoundingClientRect();
-    const x = e.clientX - r.left - this.rulerPx, y = e.clientY - r.top;
+    const x = e.clientX - r.left - this.rulerPx, y = e.clientY - r.top - PAD_TOP;
     if (x < 0 || y < 0) return undefined;
     const c = Math.floor(x / this.cellPx), rr = Math.floor(y / this.cellPx);
     if (c >= this.cols || rr >= this.rows) return undefined;
@@ -298,7 +300,7 @@ export class MemoryMap {
     for (let r = 0; r < this.rows; r++) {
       const rowAddr = this.top + BigInt(r) * row;
       if (rowAddr >= this.spanEnd) break;
-      const y = r * cp;
+      const y = PAD_TOP + r * cp;
       if (r % labelEvery === 0) {
         ctx.fillStyle = p.muted;
         ctx.fillText(hex(rowAddr), 2, y + cp / 2);
@@ -331,7 +333,7 @@ export class MemoryMap {
     for (let r = Math.floor(first / this.cols); r <= Math.floor(last / this.cols); r++) {
       const c0 = r === Math.floor(first / this.cols) ? first % this.cols : 0;
       const c1 = r === Math.floor(last / this.cols) ? last % this.cols : this.cols - 1;
-      ctx.strokeRect(this.rulerPx + c0 * cp - 0.5, r * cp - 0.5, (c1 - c0 + 1) * cp, cp);
+      ctx.strokeRect(this.rulerPx + c0 * cp - 0.5, PAD_TOP + r * cp - 0.5, (c1 - c0 + 1) * cp, cp);
     }
   }
 }

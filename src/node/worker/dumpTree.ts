@@ -26,6 +26,10 @@ export const SECTION_IDS = ['fdt', 'orders', 'ranges', 'nodes', 'problems'] as c
 
 const LATEST_KNOWN_ABI = 4;
 
+function basename(p: string): string {
+  return p.split(/[\\/]/).pop() ?? p;
+}
+
 function plural(n: number, noun: string): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? noun.replace(/s$/, '') : noun}`;
 }
@@ -208,11 +212,15 @@ export class DumpTree {
 
   // ---- bucketing ----
 
-  /** Size of each bucket for `len` items, or 0 when the items fit directly. */
-  private static bucketSize(len: number, max: number): number {
+  /**
+   * Size of each bucket for `len` items, or 0 when the items fit directly: max × 10^k for the
+   * smallest k that needs at most `max` buckets, so a million and one items make 101 buckets of
+   * 10,000 (each 10 of 1,000), not one of a million and one of 1.
+   */
+  static bucketSize(len: number, max: number): number {
     if (len <= max) return 0;
     let b = max;
-    while (Math.ceil(len / b) > max) b *= max;
+    while (Math.ceil(len / b) > max) b *= 10;
     return b;
   }
 
@@ -416,8 +424,8 @@ export class DumpTree {
     });
     out.push({
       id: 'fdt/location', parentId: 'fdt', kind: 'info', collapsible: false, label: 'Location',
-      description: f.source === 'image' && f.address !== null ? `image ${hex(f.address)}` : `file ${this.fdtPath ?? ''}`,
-      tooltip: `${k.totalSize} bytes` + (f.candidates.length > 1 ? `; scan found ${f.candidates.length} candidates: ${f.candidates.map((c) => hex(c)).join(', ')}` : ''),
+      description: f.source === 'image' && f.address !== null ? `image ${hex(f.address)}` : `file ${basename(this.fdtPath ?? '')}`,
+      tooltip: `${f.source === 'image' ? 'In the image' : this.fdtPath ?? 'From a file'}, ${k.totalSize} bytes` + (f.candidates.length > 1 ? `; scan found ${f.candidates.length} candidates: ${f.candidates.map((c) => hex(c)).join(', ')}` : ''),
       icon: 'location',
       ...(f.address === null ? {} : { address: hex(f.address), end: hex(f.address + BigInt(Math.max(1, k.totalSize))) }),
     });

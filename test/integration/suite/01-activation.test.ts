@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { api, EXTENSION_ID, VIEW_TYPE } from './helpers';
+import { api, EXTENSION_ID, sample, VIEW_TYPE } from './helpers';
 
 const CONTRACT_COMMANDS = [
   'khoInspector.openDump', 'khoInspector.goToAddress', 'khoInspector.openWithInspector', 'khoInspector.copyAddress',
@@ -39,6 +39,29 @@ suite('Activation and manifest', () => {
     assert.strictEqual(pj.contributes.configurationDefaults['workbench.editorAssociations']['*.kho.json'], VIEW_TYPE);
     assert.deepStrictEqual(pj.contributes.viewsContainers.activitybar.map((c) => [c.id, c.title]), [['kho', 'KHO']]);
     assert.deepStrictEqual(pj.contributes.views.kho.map((v) => [v.id, v.name]), [['khoInspector.tree', 'KHO State']]);
+  });
+
+  test('the explorer menu offers "Open with KHO Inspector" only on matching names', () => {
+    const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, { command: string; when: string }[]> } };
+    const entry = pj.contributes.menus['explorer/context'].find((m) => m.command === 'khoInspector.openWithInspector');
+    assert.ok(entry, 'no explorer/context entry');
+    const m = /resourceFilename =~ \/(.+)\/(\w*)/.exec(entry.when);
+    assert.ok(m, entry.when);
+    const re = new RegExp(m[1], m[2]);
+    for (const yes of ['sample.kho.json', 'dump.raw', 'x.IMG', 'a.bin', 'core.elf', 'vmcore', 'vmcore-2026', 'm.core', 'd.kdump', 'kho.dtb', 'k.fdt', 'fdt']) {
+      assert.ok(re.test(yes), `${yes} should match`);
+    }
+    for (const no of ['notes.txt', 'package.json', 'fdt.txt', 'myvmcore.txt', 'raw']) assert.ok(!re.test(no), `${no} should not match`);
+  });
+
+  test('a *.kho.json opens in the KHO editor by default', async () => {
+    const a = await api();
+    const s = sample();
+    await vscode.commands.executeCommand('vscode.open', s.pairing);
+    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    assert.ok(tab?.input instanceof vscode.TabInputCustom, `opened as ${tab?.input?.constructor.name}`);
+    assert.strictEqual((tab.input as vscode.TabInputCustom).viewType, VIEW_TYPE);
+    await a.waitForDecode(s.pairing);
   });
 
   test('settings have their documented defaults', () => {
