@@ -61,17 +61,20 @@ export function checkCoverage({ fdt, fdtAddress, tracker, dumpRanges }: Coverage
     }
   }
 
-  // Overlapping blocks: sorted by phys, a block starting before the previous one ends.
-  let prevEnd = -1n, prevPhys = 0n, prevOrder = 0, reported = 0;
-  for (const b of tracker.blocks.sorted()) {
-    const end = b.phys + (page << BigInt(b.order));
-    if (b.phys < prevEnd && reported < 100) {
+  // Overlapping blocks: sorted by phys, a block starting before the previous one ends. Numbers
+  // (PFNs) here: this visits every block, a million of them in a big dump.
+  let prevEnd = -1, prevPfn = 0, prevOrder = 0, reported = 0;
+  const shift = BigInt(tracker.blocks.pageShift);
+  tracker.blocks.forEachSorted((pfn, order) => {
+    const end = pfn + 2 ** order;
+    if (pfn < prevEnd && reported < 100) {
       reported++;
-      out.push(diag('warning', 'blocks-overlap', b.phys,
-        `preserved block ${hex(b.phys)} order ${b.order} overlaps block ${hex(prevPhys)} order ${prevOrder}; the kernel merges them in memblock but stamps the head page twice (last order wins)`));
+      const phys = BigInt(pfn) << shift;
+      out.push(diag('warning', 'blocks-overlap', phys,
+        `preserved block ${hex(phys)} order ${order} overlaps block ${hex(BigInt(prevPfn) << shift)} order ${prevOrder}; the kernel merges them in memblock but stamps the head page twice (last order wins)`));
     }
-    if (end > prevEnd) { prevEnd = end; prevPhys = b.phys; prevOrder = b.order; }
-  }
+    if (end > prevEnd) { prevEnd = end; prevPfn = pfn; prevOrder = order; }
+  });
 
   // Preserved memory outside the dump: the dump cannot show its contents (or RAM is missing).
   let outside = 0;

@@ -18,21 +18,27 @@ export class RawImage implements PhysMemory {
   }
 
   read(phys: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(phys, out);
+    return out;
+  }
+
+  /** Fills `dest` from `phys` without allocating: the tracker walk reads thousands of pages this way. */
+  readInto(phys: bigint, dest: Uint8Array): void {
+    const length = dest.length;
     if (!this.contains(phys, length)) {
       throw new PhysReadError(phys, length, `outside the raw image [${hex(this.base)}, ${hex(this.base + BigInt(this.src.size))})`);
     }
-    const out = new Uint8Array(length);
     const offset = Number(phys - this.base);
     let got = 0;
     while (got < length) {
-      const n = this.src.readInto(offset + got, out.subarray(got));
+      const n = this.src.readInto(offset + got, got === 0 ? dest : dest.subarray(got));
       if (n <= 0) break;
       got += n;
     }
     if (got !== length) {
       throw new PhysReadError(phys, length, `file ended at offset ${hex(offset + got)} (the image shrank?)`);
     }
-    return out;
   }
 
   fileOffset(phys: bigint): number | undefined {

@@ -244,6 +244,8 @@ export class BlockSet implements BlockStore {
 
   /** Coalesced half-open ranges, sorted; adjacent or overlapping blocks merge. */
   ranges(): PhysRange[] {
+    // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
+    if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
     const out: PhysRange[] = [];
     const shift = BigInt(this.pageShift);
     let curStart = -1, curEnd = -1;
@@ -257,8 +259,13 @@ export class BlockSet implements BlockStore {
       curStart = pfn; curEnd = end;
     });
     if (curEnd >= 0) out.push({ start: BigInt(curStart) << shift, end: BigInt(curEnd) << shift });
+    this.rangesCache = out;
+    this.rangesCacheCount = this.n;
     return out;
   }
+
+  private rangesCache: PhysRange[] | undefined;
+  private rangesCacheCount = -1;
 
   /** Releases spare capacity (call when no more blocks will be added). */
   trim(): void {

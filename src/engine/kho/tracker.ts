@@ -15,13 +15,20 @@ export interface PreservedBlock {
  */
 export interface BlockStore {
   readonly count: number;
+  /** log2 of the page size the PFNs below are in. */
+  readonly pageShift: number;
+  /**
+   * Calls f(pfn, order) for every block sorted by phys then order (only `onlyOrder` when given),
+   * without allocating per block; f returning false stops. PFNs are exact numbers (< 2^52).
+   */
+  forEachSorted(f: (pfn: number, order: number) => boolean | void, onlyOrder?: number): void;
   /** Blocks per order (order -> count), orders ascending. */
   countsByOrder(): Map<number, number>;
   /** All blocks sorted by phys, then order. */
   sorted(): Iterable<PreservedBlock>;
   /** Blocks of one order, ascending phys, from index `start` (paging for UIs). */
   ofOrder(order: number): PreservedBlock[];
-  /** Coalesced [start, end) ranges, sorted, merged where adjacent or overlapping. */
+  /** Coalesced [start, end) ranges, sorted, merged where adjacent or overlapping (shared: do not mutate). */
   ranges(): PhysRange[];
 }
 
