@@ -24,8 +24,12 @@ const mode = args.includes('--code-server') ? 'code-server' : args.includes('--d
 const port = Number(argValue('--port') ?? process.env.KHO_PORT ?? 0);
 const SAMPLES = path.join(ROOT, 'samples');
 const PAIRING = path.join(SAMPLES, 'sample.kho.json');
+// A tiny helper extension that opens PAIRING in our editor and shows the KHO view once the
+// window is up (the workbench's own "open this file" runs before extensions register).
+const LAUNCHER = path.join(ROOT, 'test', 'vscode', 'launcher');
 
-const say = (s) => console.log(`start: ${s}`);
+const T0 = Date.now();
+const say = (s) => console.log(`start: ${s}` + (process.env.KHO_DEBUG ? ` [${((Date.now() - T0) / 1000).toFixed(1)} s]` : ""));
 function run(cmd, cmdArgs, what) {
   say(what);
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: ROOT });
@@ -49,9 +53,9 @@ if (!fs.existsSync(PAIRING)) {
 const hasDisplay = process.platform !== 'linux' || !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 
 function launchDesktop(exe, extra) {
-  const a = [...extra, `--extensionDevelopmentPath=${ROOT}`, '--new-window', SAMPLES, PAIRING];
+  const a = [...extra, `--extensionDevelopmentPath=${ROOT}`, `--extensionDevelopmentPath=${LAUNCHER}`, '--new-window', SAMPLES];
   say(`opening the sample in VS Code: ${exe} ${a.join(' ')}`);
-  const child = spawn(exe, a, { stdio: 'inherit', cwd: ROOT });
+  const child = spawn(exe, a, { stdio: 'inherit', cwd: ROOT, env: { ...process.env, KHO_START_OPEN: PAIRING } });
   child.on('exit', (code) => process.exit(code ?? 0));
 }
 
@@ -78,18 +82,22 @@ async function tryDesktop() {
 // 3. code-server.
 async function startCodeServerWithSample() {
   run('bash', ['scripts/install-code-server.sh'], 'code-server (scripts/install-code-server.sh)');
-  const { freshProfile, installVsix, startCodeServer, workbenchUrl, remoteAuthorityOf } = await import('../test/vscode/lib/codeServer.mjs');
+  const { freshProfile, installVsix, startCodeServer, workbenchUrl } = await import('../test/vscode/lib/codeServer.mjs');
   const { ensureVsix } = await import('../test/vscode/lib/vsix.mjs');
   say('packing the extension (.work/kho-inspector.vsix)');
   const vsix = ensureVsix();
-  const profile = freshProfile('start', { workspace: SAMPLES });
+  const launcherVsix = path.join(ROOT, '.work', 'kho-start-launcher.vsix');
+  const packed = spawnSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository',
+    '--skip-license', '-o', launcherVsix], { cwd: LAUNCHER, encoding: 'utf8' });
+  if (packed.status !== 0) throw new Error(`packing ${LAUNCHER} failed: ${packed.stdout}${packed.stderr}`);
+  // The association as a user setting too: the workbench opens the payload's file before the
+  // extension's own configurationDefaults are known.
+  const profile = freshProfile('start', { workspace: SAMPLES, settings: { 'workbench.editorAssociations': { '*.kho.json': 'khoInspector.dump' } } });
   installVsix(profile, vsix);
-  const server = await startCodeServer(profile, { port, exitOnSignal: false });
-  const authority = await remoteAuthorityOf(server.url);
-  const folderUrl = workbenchUrl(server.url, SAMPLES);
-  // The workbench's payload "openFile" opens the pairing file (our custom editor) on load.
-  const openUrl = workbenchUrl(server.url, SAMPLES, [['openFile', `vscode-remote://${authority}${PAIRING}`]]);
-  return { server, profile, folderUrl, openUrl };
+  installVsix(profile, launcherVsix);
+  // code-server passes its environment on to the extension host, where the launcher reads it.
+  const server = await startCodeServer(profile, { port, exitOnSignal: false, env: { KHO_START_OPEN: PAIRING } });
+  return { server, profile, folderUrl: workbenchUrl(server.url, SAMPLES) };
 }
 
 async function smokeCheck({ server, profile, folderUrl }) {
@@ -98,12 +106,30 @@ async function smokeCheck({ server, profile, folderUrl }) {
   if (res.status !== 200 || !html.includes('vscode-workbench-web-configuration')) {
     throw new Error(`GET ${folderUrl} -> ${res.status}, no workbench page`);
   }
-  const { codeServerBin } = await import('../test/vscode/lib/codeServer.mjs');
+  const { codeServerBin, chromiumPath, launchChromium } = await import('../test/vscode/lib/codeServer.mjs');
   const list = spawnSync(codeServerBin(), ['--user-data-dir', profile.userData, '--extensions-dir', profile.extensions,
     '--list-extensions'], { env: profile.env, encoding: 'utf8' });
-  const id = (() => { const p = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')); return `${p.publisher}.${p.name}`; })();
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
+  const id = `${pkg.publisher}.${pkg.name}`;
   if (!list.stdout.split('\n').includes(id)) throw new Error(`extension ${id} is not installed in code-server: ${list.stdout}${list.stderr}`);
-  say(`smoke check ok: the workbench page responds (${res.status}) and ${id} is installed; log ${server.logFile}`);
+  say(`smoke check: the workbench page responds (${res.status}) and ${id} is installed`);
+  try { chromiumPath(); } catch (e) { say(`smoke check: no browser check (${e.message})`); return; }
+  // What a user sees at that address: the sample in our editor (webview) and the KHO tree.
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+    await page.goto(folderUrl);
+    const view = page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
+    await view.getByText('KHO Inspector').first().waitFor({ timeout: 90_000 });
+    await view.locator('canvas#memory-map').waitFor({ timeout: 30_000 });
+    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Preserved by order' }).first().waitFor({ timeout: 30_000 });
+    const shot = path.join(ROOT, '.work', 'e2e-artifacts', 'start.png');
+    fs.mkdirSync(path.dirname(shot), { recursive: true });
+    await page.screenshot({ path: shot });
+    say(`smoke check: the browser shows the sample in KHO Inspector with the KHO tree (${path.relative(ROOT, shot)})`);
+  } finally {
+    await browser.close();
+  }
 }
 
 if (mode !== 'code-server' && await tryDesktop()) {
@@ -115,8 +141,8 @@ if (mode !== 'code-server' && await tryDesktop()) {
   const cs = await startCodeServerWithSample();
   console.log('');
   console.log('KHO Inspector with the bundled sample, in VS Code (code-server), at:');
-  console.log(`  ${cs.openUrl}`);
-  console.log(`  (the folder alone: ${cs.folderUrl})`);
+  console.log(`  ${cs.folderUrl}`);
+  console.log('  (sample.kho.json opens in the KHO Inspector editor, with the KHO view beside it)');
   console.log('');
   if (smoke) {
     try { await smokeCheck(cs); } catch (e) { console.error(`start: smoke check FAILED: ${e.message}`); await cs.server.stop(); process.exit(1); }
