@@ -27,11 +27,11 @@ export interface BlockChainWalk {
 
 /**
  * Walks a block chain starting at `first` (0 = empty chain) with entries of `entrySize` bytes.
- * `what` names the chain in messages ("LUO sessions"). Never throws.
+ * `what` names the chain in messages ("LUO sessions"), `label` the display item. Never throws.
  */
-export function walkKhoBlocks(ctx: DecodeContext, first: bigint, entrySize: number, what: string): BlockChainWalk {
+export function walkKhoBlocks(ctx: DecodeContext, first: bigint, entrySize: number, what: string, label = 'KHO blocks'): BlockChainWalk {
   const capacity = khoBlockCapacity(ctx.pageSize, entrySize);
-  const walk: BlockChainWalk = { blocks: [], entries: [], announced: 0n, complete: false, item: item('blocks', `${what} (KHO blocks)`, first === 0n ? null : first, null) };
+  const walk: BlockChainWalk = { blocks: [], entries: [], announced: 0n, complete: false, item: item('blocks', label, first === 0n ? null : first, null) };
   const list = new ItemList(ctx.limits.maxListItems, 'blocks');
   const visited = new Set<bigint>();
   let cur = first;

@@ -16,7 +16,7 @@ import {
   decodeLuoFlbs, decodeLuoSessionArray, decodeLuoSessionBlocks, type LuoChainForm, type LuoStats,
 } from './luoSessions';
 import type { ClientBody } from './body';
-import type { ClientItem } from './types';
+import type { ClientField, ClientItem } from './types';
 
 /** N of "luo-vN..." or null. */
 export function luoVersion(compatible: string): number | null {
@@ -50,7 +50,7 @@ export function decodeLuoFdt(ctx: DecodeContext, root: FdtNode, base: bigint): C
   const compat = firstCompat(root) ?? '';
   const version = luoVersion(compat);
   const stats: LuoStats = { sessions: 0, files: 0, flbs: 0 };
-  const fields = [field('compatible', compat)];
+  const fields: ClientField[] = [];
   const children: ClientItem[] = [];
   if (version === null || version < 1 || version > 3) {
     ctx.report('warning', 'luo-unknown-version', base + BigInt(root.offset),
@@ -117,7 +117,7 @@ function decodeLuoSerAt(ctx: DecodeContext, pa: bigint, form: LuoChainForm, stat
   return out;
 }
 
-function serFields(b: Uint8Array, off: number): ReturnType<typeof field>[] {
+function serFields(b: Uint8Array, off: number): ClientField[] {
   return [
     field('liveupdate_num', readU64LE(b, off).toString()), field('sessions_pa', hex(readU64LE(b, off + 8))), field('flbs_pa', hex(readU64LE(b, off + 16))),
   ];

@@ -100,7 +100,7 @@ export function decodeLuoSession(ctx: DecodeContext, e: Uint8Array, at: bigint, 
       });
     }
   } else {
-    const walk = walkKhoBlocks(ctx, files, LUO_FILE_SER_SIZE, `${label} files`);
+    const walk = walkKhoBlocks(ctx, files, LUO_FILE_SER_SIZE, `${label} files`, 'file blocks');
     out.children.push(walk.item);
     if (walk.complete && walk.announced !== count) {
       ctx.report('warning', 'luo-count-mismatch', at + BigInt(LUO_SESSION_NAME_LEN + 8),
@@ -138,7 +138,7 @@ export function decodeLuoSessionArray(ctx: DecodeContext, pa: bigint, fileForm: 
 
 /** Packed form: sessions in a KHO block chain. */
 export function decodeLuoSessionBlocks(ctx: DecodeContext, first: bigint, stats: LuoStats): ClientItem {
-  const walk = walkKhoBlocks(ctx, first, LUO_SESSION_SER_SIZE, 'LUO sessions');
+  const walk = walkKhoBlocks(ctx, first, LUO_SESSION_SER_SIZE, 'LUO sessions', 'session blocks');
   const list = new ItemList(ctx.limits.maxListItems, 'sessions');
   walk.entries.forEach((e, i) => {
     list.push(decodeLuoSession(ctx, e.bytes, e.phys, i, 'blocks', stats));

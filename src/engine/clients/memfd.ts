@@ -63,7 +63,7 @@ export function decodeMemfd(ctx: DecodeContext, pa: bigint, version: 1 | 2, labe
   const nrFolios = readU64LE(b, off);
   const desc = parseVmallocDesc(b, off + 8);
   out.fields.push(field('nr_folios', nrFolios.toString()));
-  const walk = walkVmalloc(ctx, desc, pa + BigInt(off + 8), `${what} folio array`);
+  const walk = walkVmalloc(ctx, desc, pa + BigInt(off + 8), `${what} folio array`, 'folio array (kho_vmalloc)');
   out.children.push(walk.item);
 
   const capacity = BigInt(desc.totalPages) * ctx.page / BigInt(MEMFD_FOLIO_SER_SIZE);

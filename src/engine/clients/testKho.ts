@@ -71,7 +71,7 @@ export function decodeTestKho(ctx: DecodeContext, root: FdtNode, base: bigint): 
   }
   if (info.value.length === KHO_VMALLOC_SIZE) {
     const desc = parseVmallocDesc(info.value, 0);
-    const walk = walkVmalloc(ctx, desc, infoAt, 'test_kho folios_info');
+    const walk = walkVmalloc(ctx, desc, infoAt + 12n, 'test_kho folios_info', 'folios_info (kho_vmalloc)');
     children.push(walk.item);
     const room = BigInt(desc.totalPages) * ctx.page / 8n;
     if (BigInt(nr.v) > room) {

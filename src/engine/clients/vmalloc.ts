@@ -46,10 +46,11 @@ export interface VmallocWalk {
 
 /**
  * Walks a kho_vmalloc chain. `where` is the descriptor's own address (null when it sits in an FDT
- * property), `what` names the buffer in messages ("memfd folio array"). Never throws.
+ * property), `what` names the buffer in messages ("memfd folio array"), `label` the display item.
+ * Never throws.
  */
-export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: bigint | null, what: string): VmallocWalk {
-  const walk: VmallocWalk = { desc, pieceSize: 0n, pieces: [], chunks: [], entries: 0, complete: false, item: item('vmalloc', `${what} (kho_vmalloc)`, where, 16n) };
+export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: bigint | null, what: string, label = 'kho_vmalloc'): VmallocWalk {
+  const walk: VmallocWalk = { desc, pieceSize: 0n, pieces: [], chunks: [], entries: 0, complete: false, item: item('vmalloc', label, where, 16n) };
   const at = where ?? desc.first;
   if ((desc.flags & ~KHO_VMALLOC_KNOWN_FLAGS) !== 0) {
     ctx.report('error', 'vmalloc-bad-flags', at,
