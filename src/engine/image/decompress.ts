@@ -76,9 +76,68 @@ export function zstdContentSize(b: Uint8Array): number | undefined {
   return fcsBytes === 2 ? v + 256 : v;
 }
 
+/**
+ * Walks a raw snappy block's tags (format_description.txt: varint length, then literals and
+ * copies) without producing output, so snappyjs only ever sees well-formed input: it does not
+ * bound its output and can loop for seconds on a hostile literal length.
+ */
+export function checkSnappyStream(b: Uint8Array, size: number): void {
+  let pos = 0, declared = 0;
+  for (let shift = 0; ; shift += 7) {
+    if (pos >= b.length || shift > 28) throw new Error('snappy data error (bad length preamble)');
+    const c = b[pos++];
+    declared += (c & 0x7f) * 2 ** shift;
+    if (c < 0x80) break;
+  }
+  if (declared !== size) throw new Error(`snappy data declares ${declared} bytes, expected ${size}`);
+  let out = 0;
+  while (pos < b.length) {
+    const tag = b[pos++];
+    let len: number;
+    if ((tag & 3) === 0) {
+      len = (tag >> 2) + 1;
+      if (len > 60) {
+        const n = len - 60;
+        if (pos + n > b.length) throw new Error(`snappy data error (literal length cut short at byte ${pos})`);
+        len = 0;
+        for (let i = n - 1; i >= 0; i--) len = len * 256 + b[pos + i];
+        len += 1;
+        pos += n;
+      }
+      if (pos + len > b.length) throw new Error(`snappy data error (literal of ${len} bytes at byte ${pos} runs past the input)`);
+      pos += len;
+    } else {
+      let offset: number;
+      if ((tag & 3) === 1) {
+        if (pos + 1 > b.length) throw new Error('snappy data error (copy cut short)');
+        len = ((tag >> 2) & 7) + 4;
+        offset = ((tag >> 5) << 8) | b[pos];
+        pos += 1;
+      } else if ((tag & 3) === 2) {
+        if (pos + 2 > b.length) throw new Error('snappy data error (copy cut short)');
+        len = (tag >> 2) + 1;
+        offset = b[pos] | (b[pos + 1] << 8);
+        pos += 2;
+      } else {
+        if (pos + 4 > b.length) throw new Error('snappy data error (copy cut short)');
+        len = (tag >> 2) + 1;
+        offset = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16)) + b[pos + 3] * 2 ** 24;
+        pos += 4;
+      }
+      if (offset === 0 || offset > out) throw new Error(`snappy data error (copy offset ${offset} at output byte ${out})`);
+    }
+    out += len;
+    if (out > size) throw new Error(`snappy data decompresses to more than the ${size}-byte page`);
+  }
+  if (out !== size) throw new Error(`snappy data decompresses to ${out} bytes, expected ${size}`);
+}
+
 const BUILTIN: Record<KdumpCodec, Decompressor | null> = {
   zlib: (input, size) => checkedLength(unzlibSync(plain(input), { out: new Uint8Array(size + 1) }), size, 'zlib'),
-  snappy: (input, size) => checkedLength(snappyUncompress(plain(input), size), size, 'snappy'),
+  snappy: (input, size) => {
+    checkSnappyStream(input, size);
+    return checkedLength(snappyUncompress(plain(input), size), size, 'snappy');
+  },
   zstd: (input, size) => {
     // fzstd hands back the whole output buffer it was given, so the length must come from the frame.
     const declared = zstdContentSize(input);

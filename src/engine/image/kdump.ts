@@ -248,8 +248,15 @@ export class KdumpImage implements PhysMemory {
 
   read(phys: bigint, length: number): Uint8Array {
     if (!Number.isInteger(length) || length < 0) throw new PhysReadError(phys, length, 'bad length');
-    if (phys < 0n) throw new PhysReadError(phys, length, 'negative address');
     const out = new Uint8Array(length);
+    this.readInto(phys, out);
+    return out;
+  }
+
+  /** Fills `dest` from `phys` (same errors as read), without allocating the result. */
+  readInto(phys: bigint, dest: Uint8Array): void {
+    const length = dest.length;
+    if (phys < 0n) throw new PhysReadError(phys, length, 'negative address');
     const ps = this.pageSize;
     let done = 0;
     while (done < length) {
@@ -258,10 +265,9 @@ export class KdumpImage implements PhysMemory {
       const inPage = Number(cur - (pfnBig << this.pageShift));
       const n = Math.min(length - done, ps - inPage);
       const page = this.page(pfnBig, phys, length);
-      out.set(page.subarray(inPage, inPage + n), done);
+      dest.set(n === ps ? page : page.subarray(inPage, inPage + n), done);
       done += n;
     }
-    return out;
   }
 
   fileOffset(phys: bigint): number | undefined {
