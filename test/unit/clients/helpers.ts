@@ -14,6 +14,11 @@ import { poolAllocator } from '../../../src/engine/kho/builder';
 import { DecodeContext } from '../../../src/engine/clients/context';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../../../src/engine/clients/types';
 import { buildContext, type BuildContext } from '../../../src/engine/clients/build/memory';
+import { walkRadix } from '../../../src/engine/kho/radix';
+import { walkChunks } from '../../../src/engine/kho/chunks';
+import { radixGeometry, type PageSize } from '../../../src/engine/kho/geometry';
+import { rangesContain } from '../../../src/engine/image/physMemory';
+import { strict as assert } from 'assert';
 
 export const MiB = 1n << 20n;
 
@@ -99,4 +104,24 @@ export function u32(v: number): Uint8Array {
   const b = new Uint8Array(4);
   new DataView(b.buffer).setUint32(0, v >>> 0, true);
   return b;
+}
+
+/** Asserts that every range each client lists in `pages` is preserved by the dump's tracker. */
+export function assertPagesPreserved(w: ClientsWorld<unknown>, clients: ClientDecode[]): number {
+  const pageSize = w.dump.mem.pageSize as PageSize;
+  const tracker = w.kho.version === 1
+    ? walkChunks(w.dump.mem, w.dump.root, pageSize)
+    : walkRadix(w.dump.mem, w.dump.root, radixGeometry(pageSize));
+  assert.deepEqual(tracker.diagnostics, []);
+  const preserved = tracker.blocks.ranges();
+  let n = 0;
+  for (const c of clients) {
+    assert.ok(c.pages.length > 0, `client ${c.subnode} lists no pages`);
+    for (const p of c.pages) {
+      n++;
+      assert.ok(rangesContain(preserved, p.phys, p.phys + p.size),
+        `client ${c.subnode}: ${p.what} [0x${p.phys.toString(16)}, 0x${(p.phys + p.size).toString(16)}) is not preserved`);
+    }
+  }
+  return n;
 }

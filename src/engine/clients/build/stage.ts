@@ -12,12 +12,22 @@ import { buildContext, RecordingWriter, type BuildContext, type BuiltClient } fr
 export interface ClientStageOptions {
   ram: PhysRange[];
   pageSize?: number;
-  /** Where client structures go (default: all RAM). */
+  /**
+   * Where client structures go. Default: RAM above the first MiB, so no structure sits at address 0
+   * (which every format reads as "none"), as on real machines where low memory is firmware's.
+   */
   pool?: PhysRange[];
   /** Blocks to keep clear of (the preserved blocks later passed to buildDump). */
   avoid?: PreservedBlock[];
   /** Scatter client pages at random over the pool instead of ascending. */
   random?: RandomLike;
+}
+
+const LOW_MEMORY = 1n << 20n;
+
+function defaultPool(ram: PhysRange[]): PhysRange[] {
+  const high = mergeRanges(ram).filter((r) => r.end > LOW_MEMORY).map((r) => ({ start: r.start < LOW_MEMORY ? LOW_MEMORY : r.start, end: r.end }));
+  return high.length ? high : mergeRanges(ram).map((r) => ({ start: r.start === 0n ? 1n : r.start, end: r.end }));
 }
 
 export class ClientStage {
@@ -26,7 +36,7 @@ export class ClientStage {
 
   constructor(private readonly opts: ClientStageOptions) {
     const pageSize = opts.pageSize ?? 4096;
-    const alloc = poolAllocator(mergeRanges(opts.pool ?? opts.ram), opts.avoid ?? [], { pageSize, random: opts.random });
+    const alloc = poolAllocator(opts.pool ?? defaultPool(opts.ram), opts.avoid ?? [], { pageSize, random: opts.random });
     this.ctx = buildContext(this.rec, alloc, pageSize);
   }
 
