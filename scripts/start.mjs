@@ -29,7 +29,7 @@ const PAIRING = path.join(SAMPLES, 'sample.kho.json');
 const LAUNCHER = path.join(ROOT, 'test', 'vscode', 'launcher');
 
 const T0 = Date.now();
-const say = (s) => console.log(`start: ${s}` + (process.env.KHO_DEBUG ? ` [${((Date.now() - T0) / 1000).toFixed(1)} s]` : ""));
+const say = (s) => console.log(`start: ${s}` + (process.env.KHO_DEBUG ? ` [${((Date.now() - T0) / 1000).toFixed(1)} s]` : ''));
 function run(cmd, cmdArgs, what) {
   say(what);
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: ROOT });
@@ -53,7 +53,10 @@ if (!fs.existsSync(PAIRING)) {
 const hasDisplay = process.platform !== 'linux' || !!(process.env.DISPLAY || process.env.WAYLAND_DISPLAY);
 
 function launchDesktop(exe, extra) {
-  const a = [...extra, `--extensionDevelopmentPath=${ROOT}`, `--extensionDevelopmentPath=${LAUNCHER}`, '--new-window', SAMPLES];
+  // As root, VS Code wants --no-sandbox and its own --user-data-dir.
+  const root = process.getuid?.() !== 0 ? [] : ['--no-sandbox',
+    ...(extra.some((x) => x.startsWith('--user-data-dir')) ? [] : [`--user-data-dir=${path.join(ROOT, '.vscode-test', 'user-data')}`])];
+  const a = [...root, ...extra, `--extensionDevelopmentPath=${ROOT}`, `--extensionDevelopmentPath=${LAUNCHER}`, '--new-window', SAMPLES];
   say(`opening the sample in VS Code: ${exe} ${a.join(' ')}`);
   const child = spawn(exe, a, { stdio: 'inherit', cwd: ROOT, env: { ...process.env, KHO_START_OPEN: PAIRING } });
   child.on('exit', (code) => process.exit(code ?? 0));
@@ -90,9 +93,7 @@ async function startCodeServerWithSample() {
   const packed = spawnSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository',
     '--skip-license', '-o', launcherVsix], { cwd: LAUNCHER, encoding: 'utf8' });
   if (packed.status !== 0) throw new Error(`packing ${LAUNCHER} failed: ${packed.stdout}${packed.stderr}`);
-  // The association as a user setting too: the workbench opens the payload's file before the
-  // extension's own configurationDefaults are known.
-  const profile = freshProfile('start', { workspace: SAMPLES, settings: { 'workbench.editorAssociations': { '*.kho.json': 'khoInspector.dump' } } });
+  const profile = freshProfile('start', { workspace: SAMPLES });
   installVsix(profile, vsix);
   installVsix(profile, launcherVsix);
   // code-server passes its environment on to the extension host, where the launcher reads it.
