@@ -2,14 +2,16 @@
 
 import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
 
-// Neighbouring orders get clearly different hues; 0-10 cover every 4 KiB page order.
+// Neighbouring orders get clearly different hues; 0-10 cover every 4 KiB page order. Tracker
+// pages are drawn in the text colour and client blobs as rings, so no order colour is confused
+// with them.
 const ORDER_VARS = [
   '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-orange', '--vscode-charts-red',
-  '--vscode-terminal-ansiCyan', '--vscode-terminal-ansiMagenta', '--vscode-terminal-ansiBrightGreen',
-  '--vscode-terminal-ansiBlue', '--vscode-terminal-ansiYellow', '--vscode-terminal-ansiBrightRed',
-  '--vscode-terminal-ansiBrightCyan', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiBrightMagenta', '--vscode-terminal-ansiRed',
+  '--vscode-terminal-ansiCyan', '--vscode-charts-purple', '--vscode-terminal-ansiBrightGreen',
+  '--vscode-terminal-ansiBlue', '--vscode-charts-yellow', '--vscode-terminal-ansiBrightMagenta',
+  '--vscode-terminal-ansiBrightCyan', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiYellow', '--vscode-terminal-ansiRed',
 ];
-const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#bc3fbc', '#23d18b', '#2472c8', '#e5e510', '#f14c4c', '#29b8db', '#0dbc79', '#d670d6', '#cd3131'];
+const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#b180d7', '#23d18b', '#2472c8', '#cca700', '#d670d6', '#29b8db', '#0dbc79', '#e5e510', '#cd3131'];
 
 export interface Palette {
   background: string;
@@ -38,12 +40,17 @@ export function readPalette(): Palette {
     ram: cssVar(st, '--vscode-scrollbarSlider-background', 'rgba(121,121,121,0.4)'),
     // Tracker pages in the text colour: the strongest contrast, unlike any order.
     node: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
-    blob: cssVar(st, '--vscode-charts-yellow', '#cca700'),
+    blob: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
     focus: cssVar(st, '--vscode-focusBorder', '#007fd4'),
     cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),
     font: cssVar(st, '--vscode-editor-font-family', 'monospace'),
     orders: ORDER_VARS.map((v, i) => cssVar(st, v, ORDER_FALLBACK[i])),
   };
+}
+
+/** Client blobs are drawn as rings (stroke), everything else filled. */
+export function isRing(cls: number): boolean {
+  return cls === MAP_CLIENT_BLOB;
 }
 
 export function cellColor(p: Palette, cls: number): string | null {

@@ -5,7 +5,7 @@
 import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
 import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewMethods } from '../../src/protocol/webview';
 import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
-import { cellColor, cellName, readPalette } from './colors';
+import { cellColor, cellName, isRing, readPalette } from './colors';
 import { el } from './format';
 import { MemoryMap, type MapViewState } from './map';
 import { renderSummary } from './summary';
@@ -69,7 +69,9 @@ function renderLegend(orders: number[]): void {
   const item = (cls: number, label: string): void => {
     const sw = el('span', undefined, 'swatch');
     const color = cellColor(p, cls);
-    if (color) sw.style.backgroundColor = color; else sw.classList.add('hole');
+    if (!color) sw.classList.add('hole');
+    else if (isRing(cls)) { sw.classList.add('ring'); sw.style.borderColor = color; }
+    else sw.style.backgroundColor = color;
     const span = el('span', undefined, 'legend-item');
     span.title = cellName(cls);
     span.append(sw, document.createTextNode(label));

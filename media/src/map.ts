@@ -4,7 +4,7 @@
 
 import type { MapExtentsDto, MapTilesDto, MapTilesRequest } from '../../src/protocol/model';
 import { MAX_MAP_CELLS } from '../../src/protocol/model';
-import { cellColor, cellName, readPalette, type Palette } from './colors';
+import { cellColor, cellName, isRing, readPalette, type Palette } from './colors';
 import { hex, humanSize } from './format';
 
 export interface MapViewState { top: string; bpc: string; cursor: string }
@@ -311,8 +311,14 @@ export class MemoryMap {
         const cls = this.cellAt(a);
         const color = cls === undefined ? null : cellColor(p, cls);
         if (!color) continue;
-        ctx.fillStyle = color;
-        ctx.fillRect(this.rulerPx + c * cp, y, cp - 1, cp - 1);
+        if (isRing(cls!)) {
+          ctx.strokeStyle = color;
+          ctx.lineWidth = 2;
+          ctx.strokeRect(this.rulerPx + c * cp + 1, y + 1, cp - 3, cp - 3);
+        } else {
+          ctx.fillStyle = color;
+          ctx.fillRect(this.rulerPx + c * cp, y, cp - 1, cp - 1);
+        }
       }
     }
     if (this.highlight) this.outline(ctx, this.highlight.start, this.highlight.end, p.focus, 2);
