@@ -37,14 +37,14 @@ after(async () => {
   console.log(`# e2e wall time (vsix install + start + tests): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 });
 
-test('"Open With..." > KHO Inspector on sample.raw shows the summary in the webview', { timeout: 90_000 }, () =>
+test('"Open With..." > KHO Inspector on sample.raw shows the summary in the webview', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open-with', async () => {
     mark('open with');
     await openWith(page, 'sample.raw', 'KHO Inspector');
     await page.locator('.tabs-container .tab.active', { hasText: 'sample.raw' }).waitFor({ timeout: 30_000 });
     mark('tab active');
     const view = webview(page);
-    await view.getByText('KHO Inspector').first().waitFor({ timeout: 60_000 });
+    await view.getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     mark('webview title');
     await view.getByText(decoded.fdt.compatible).first().waitFor({ timeout: 60_000 });
     mark('webview ABI');
