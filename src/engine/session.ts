@@ -1,7 +1,8 @@
 // Opening a dump: image + KHO FDT (file, address or scan) -> decoded tracker and diagnostics.
 // The one entry point the CLI, the worker and the extension use. Never throws on bad input.
 
-import { checkCoverage } from './checks/coverage';
+import { runChecks, type NumaRange } from './checks';
+import { decodeClients, type ClientDecode } from './clients';
 import { diag, hasErrors, type Diagnostic } from './diagnostics';
 import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
 import { walkChunks } from './kho/chunks';
@@ -10,6 +11,8 @@ import { radixGeometry, type PageSize } from './kho/geometry';
 import type { KhoFdt } from './kho/khoFdt';
 import { readFdtAt, scanForKhoFdts } from './kho/locateFdt';
 import { walkRadix } from './kho/radix';
+import { resolveScratch, type ScratchArray, type ScratchInfo } from './kho/scratch';
+import { walkSetupData, type SetupDataHandoff } from './kho/setupData';
 import type { TrackerResult } from './kho/tracker';
 import { CancelledError, type LongRunning } from './util/cancel';
 import { hex } from './util/hex';
@@ -23,7 +26,19 @@ export interface DecodeOptions extends LongRunning {
   fdtBytes?: Uint8Array;
   /** The KHO FDT at this physical address in the image. */
   fdtAddress?: bigint;
-  /** Without fdtBytes/fdtAddress the image is scanned for a `kho-v*` FDT. */
+  /** Without fdtBytes/fdtAddress the image is scanned for a `kho-v*` FDT (or the setup_data FDT is used). */
+  /** MAX_PAGE_ORDER of the sending kernel (default by page size: 10, 11, 13). */
+  maxPageOrder?: number;
+  /** x86: address of the setup_data list head (boot_params.hdr.setup_data) or of the SETUP_KEXEC_KHO record. */
+  setupDataAddress?: bigint;
+  /** A scratch array (struct kho_scratch[]) in the image: address and length in bytes. */
+  scratchArray?: ScratchArray;
+  /** Scratch areas known from elsewhere, e.g. debugfs scratch_phys/scratch_len (kho/scratch.ts parseScratchDebugfs). */
+  scratch?: PhysRange[];
+  /** Where `scratch` came from (default 'given'). */
+  scratchSource?: 'debugfs' | 'given';
+  /** NUMA layout of the sending machine; without it invariant 14 is not checked. */
+  numa?: NumaRange[];
 }
 
 export interface FdtInfo {
@@ -45,6 +60,12 @@ export interface DecodeResult {
   diagnostics: Diagnostic[];
   /** Set when nothing could be decoded (CLI exit 2): a one-line reason. */
   fatal: string | null;
+  /** Scratch areas, when given or found through the hand-off. */
+  scratch?: ScratchInfo;
+  /** The x86 setup_data hand-off, when its address was given. */
+  handoff?: Omit<SetupDataHandoff, 'diagnostics'>;
+  /** Client data behind each FDT subnode (spec §4), in FDT order. */
+  clients?: ClientDecode[];
 }
 
 function imageInfo(memory: PhysMemory): DecodeResult['image'] {
@@ -56,10 +77,10 @@ export function decodeTracker(memory: PhysMemory, kho: KhoFdt, opts: DecodeOptio
   if (kho.preservedMemoryMap === null) return null;
   const pageSize = opts.pageSize ?? 4096;
   if (kho.version === 1) {
-    return walkChunks(memory, kho.preservedMemoryMap, pageSize, { token: opts.token });
+    return walkChunks(memory, kho.preservedMemoryMap, pageSize, { token: opts.token, maxPageOrder: opts.maxPageOrder });
   }
   const g = radixGeometry(pageSize, { preFix16k: opts.preFix16k });
-  return walkRadix(memory, kho.preservedMemoryMap, g, { token: opts.token, onProgress: opts.onProgress });
+  return walkRadix(memory, kho.preservedMemoryMap, g, { token: opts.token, onProgress: opts.onProgress, maxPageOrder: opts.maxPageOrder });
 }
 
 async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: Diagnostic[]): Promise<FdtInfo | string> {
@@ -110,7 +131,19 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
   const diagnostics: Diagnostic[] = [];
   const result: DecodeResult = { image: imageInfo(memory), fdt: null, tracker: null, diagnostics, fatal: null };
   try {
-    const located = await locateFdt(memory, opts, diagnostics);
+    // The hand-off comes first: it may name the FDT.
+    let fdtOpts = opts;
+    if (opts.setupDataAddress !== undefined) {
+      const { diagnostics: found, ...handoff } = walkSetupData(memory, opts.setupDataAddress);
+      result.handoff = handoff;
+      diagnostics.push(...found);
+      const named = handoff.kho?.fdtAddress;
+      if (!opts.fdtBytes && opts.fdtAddress === undefined && named !== undefined && named !== 0n) fdtOpts = { ...opts, fdtAddress: named };
+    }
+    const scratch = resolveScratch(memory, opts, result.handoff ?? null);
+    if (scratch.info) result.scratch = scratch.info;
+    diagnostics.push(...scratch.diagnostics);
+    const located = await locateFdt(memory, fdtOpts, diagnostics);
     if (typeof located === 'string') {
       result.fatal = located;
       return result;
@@ -128,12 +161,16 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
     const tracker = decodeTracker(memory, located.kho, opts);
     result.tracker = tracker;
     if (tracker) {
-      diagnostics.push(...tracker.diagnostics);
-      diagnostics.push(...checkCoverage({ fdt: located.kho, fdtAddress: located.address, tracker, dumpRanges: memory.ranges }));
-      if ((opts.pageSize ?? 4096) === 16384 && !opts.preFix16k && tracker.diagnostics.some((d) => d.code === 'radix-impossible-key')) {
-        diagnostics.push(diag('info', 'radix-try-prefix-16k', located.kho.preservedMemoryMap,
-          'some keys decode to impossible orders: a 16 KiB kernel from before the depth fix (d64b0372) wrote a 4-level tree; try the pre-fix 16 KiB mode (--pre-fix-16k)'));
-      }
+      // A zero map is already reported by the FDT model; the walker's "root is 0" would say it twice.
+      const mapZero = located.kho.preservedMemoryMap === 0n;
+      diagnostics.push(...tracker.diagnostics.filter((d) => !(mapZero && (d.code === 'radix-root-zero' || d.code === 'chunks-not-finalized'))));
+      const pageSize = opts.pageSize ?? 4096;
+      result.clients = decodeClients(memory, located.kho, { pageSize });
+      diagnostics.push(...runChecks({
+        memory, kho: located.kho, fdtAddress: located.address, tracker, pageSize, preFix16k: opts.preFix16k,
+        maxPageOrder: opts.maxPageOrder, scratch: result.scratch, handoff: result.handoff, clients: result.clients,
+        numa: opts.numa, token: opts.token,
+      }));
     }
   } catch (e) {
     if (e instanceof CancelledError) throw e;
