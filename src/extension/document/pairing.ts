@@ -139,10 +139,13 @@ export type Resolution =
 /**
  * Finds the pairing for an opened file: a `*.kho.json` names everything; an image takes a
  * remembered pairing, a `*.kho.json` naming it, one sibling kho-v FDT, or else "find in image";
- * an FDT takes a `*.kho.json` naming it, a single sibling image, or else is shown alone.
+ * an FDT takes a remembered pairing, a `*.kho.json` naming it, a single sibling image, or else
+ * is shown alone.
  */
 export async function resolvePairing(
-  file: string, defaults: PairingDefaults, remembered?: (image: string) => Pairing | undefined,
+  file: string, defaults: PairingDefaults,
+  remembered?: (image: string) => Pairing | undefined,
+  rememberedForFdt?: (fdt: string) => Pairing | undefined,
 ): Promise<Resolution> {
   const role = fileRole(file);
   if (role === 'pairing') {
@@ -154,6 +157,8 @@ export async function resolvePairing(
   const base: Omit<Pairing, 'image' | 'fdt' | 'how'> = { fdtAddress: null, base: defaults.base, pageSize: defaults.pageSize, format: 'auto' };
   const looksLikeFdt = role === 'fdt' || (role === 'unknown' && (await khoFdtCompatible(file)) !== undefined);
   if (looksLikeFdt) {
+    const r = rememberedForFdt?.(file);
+    if (r) return { kind: 'ok', pairing: r };
     const named = await pairingsNaming(file, defaults);
     const withImage = named.find((p) => p.fdt === file && p.image !== null);
     if (withImage) return { kind: 'ok', pairing: withImage };

@@ -19,6 +19,12 @@ export class PairingStore {
     return s ? { ...s, image, how: 'remembered' } : undefined;
   }
 
+  /** A remembered pairing that uses `fdt` as its FDT (opening the FDT finds its image). */
+  byFdt(fdt: string): Pairing | undefined {
+    const hit = Object.entries(this.all()).find(([, s]) => s.fdt === fdt);
+    return hit ? { ...hit[1], image: hit[0], how: 'remembered' } : undefined;
+  }
+
   async remember(p: Pairing): Promise<void> {
     if (p.image === null) return;
     const { image, how: _how, ...rest } = p;

@@ -46,7 +46,7 @@ export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<Kh
 
   /** Pairing for a file per the rules of document/pairing.ts; asks when several FDTs qualify. */
   async resolve(filePath: string): Promise<Pairing | string> {
-    const r = await resolvePairing(filePath, pairingDefaults(), (img) => this.pairings.get(img));
+    const r = await resolvePairing(filePath, pairingDefaults(), (img) => this.pairings.get(img), (fdt) => this.pairings.byFdt(fdt));
     if (r.kind === 'error') return r.message;
     if (r.kind === 'ok') return r.pairing;
     const fdt = await chooseFdt(r.image, r.candidates);

@@ -73,6 +73,10 @@ suite('Pairing resolution', () => {
     fs.writeFileSync(path.join(dir, 'mem.img'), Buffer.alloc(4096));
     r = await resolvePairing(fdt, DEFAULTS);
     assert.ok(r.kind === 'ok' && r.pairing.how === 'sibling' && r.pairing.image === path.join(dir, 'mem.img'), JSON.stringify(r));
+    // An image picked for this FDT earlier (remembered per workspace) wins.
+    r = await resolvePairing(fdt, DEFAULTS, undefined, (f) => (f === fdt
+      ? { image: '/elsewhere/vmcore', fdt: f, fdtAddress: null, base: '0x0', pageSize: 4096, format: 'elf', how: 'remembered' } : undefined));
+    assert.ok(r.kind === 'ok' && r.pairing.how === 'remembered' && r.pairing.image === '/elsewhere/vmcore', JSON.stringify(r));
   });
 
   test('a broken *.kho.json is an error naming the file', async () => {
