@@ -7,7 +7,7 @@ import { getProp, readU32LE, readU64LE, type FdtNode } from '../fdt/reader';
 import { hex, humanSize } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
 import { KHO_VMALLOC_SIZE, TEST_KHO_MAGIC } from './layout';
-import { forEachVmallocEntry, parseVmallocDesc, walkVmalloc } from './vmalloc';
+import { forEachVmallocEntry, parseVmallocDesc, walkVmalloc, type KhoVmallocDesc } from './vmalloc';
 import type { ClientBody } from './body';
 import type { ClientField, ClientItem } from './types';
 
@@ -69,7 +69,7 @@ export function decodeTestKho(ctx: DecodeContext, root: FdtNode, base: bigint): 
   if (nr.v > count) {
     ctx.report('info', 'client-list-truncated', nr.at, `test_kho nr_folios = ${nr.v}; only the first ${count} entries are read`);
   }
-  if (info.value.length === KHO_VMALLOC_SIZE) {
+  if (info.value.length === KHO_VMALLOC_SIZE && (nr.v !== 2 || plausibleVmalloc(parseVmallocDesc(info.value, 0), ctx.page))) {
     const desc = parseVmallocDesc(info.value, 0);
     const walk = walkVmalloc(ctx, desc, infoAt + 12n, 'test_kho folios_info', 'folios_info (kho_vmalloc)');
     children.push(walk.item);
@@ -121,6 +121,15 @@ export function decodeTestKho(ctx: DecodeContext, root: FdtNode, base: bigint): 
   if (csum.v !== null) fields.push(field('checksum', verifyChecksum(ctx, folios, csum.v, csum.at, checkable && folios.length === nr.v, total)));
   children.push(item('folios', `folios (${nr.v})`, null, total, [], list.done()));
   return { summary: `test_kho: ${folios.length} folio${folios.length === 1 ? '' : 's'}, ${humanSize(total)}`, fields, children };
+}
+
+/**
+ * With two folios, the older inline array is also 16 bytes. Its second entry read as kho_vmalloc has
+ * flags = bits 32-47 of a folio address (0 below 4 GiB), so a current descriptor is recognised by
+ * flags within ALLOC|HUGE_VMAP, a sane order, pages to restore and a page-aligned first chunk.
+ */
+function plausibleVmalloc(d: KhoVmallocDesc, page: bigint): boolean {
+  return d.flags >= 1 && d.flags <= 3 && d.order <= 22 && d.totalPages > 0 && d.first !== 0n && (d.first & (page - 1n)) === 0n;
 }
 
 function verifyChecksum(ctx: DecodeContext, folios: TestFolio[], stored: number, at: bigint, checkable: boolean, total: bigint): string {
