@@ -5,7 +5,9 @@ import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
-import { writeContractJson } from '../engine/report/contract';
+import { checkJson, formatCheckText } from '../engine/checks/output';
+import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
+import { diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions } from '../engine/session';
 import { FileByteSource } from '../node/fileByteSource';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
@@ -35,10 +37,20 @@ function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic
   return { memory: opened.memory, diagnostics: opened.diagnostics };
 }
 
-function decodeOptions(a: ImageArgs): DecodeOptions {
+/** Decode options from the arguments; problems with the debugfs scratch files go to `found`. */
+function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
   const showProgress = process.stderr.isTTY;
   let last = 0;
+  let scratch: DecodeOptions['scratch'];
+  if (a.scratchDebugfs) {
+    const text = (path: string) => Buffer.from(readFile(path, 'debugfs file')).toString('utf8');
+    const parsed = parseScratchDebugfs(text(a.scratchDebugfs.phys), text(a.scratchDebugfs.len), debugfsNamesFor(a.scratchDebugfs.phys));
+    found.push(...parsed.diagnostics);
+    scratch = parsed.areas;
+  }
   return {
+    scratch, scratchSource: scratch ? 'debugfs' : undefined, scratchArray: a.scratchArray,
+    setupDataAddress: a.setupData, maxPageOrder: a.maxPageOrder, numa: a.numa,
     pageSize: a.pageSize,
     preFix16k: a.preFix16k,
     fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
@@ -66,10 +78,24 @@ async function run(req: Request): Promise<number> {
       return EXIT.ok;
     case 'decode': {
       const { memory, diagnostics } = openMemory(req);
-      const r = await decodeDump(memory, decodeOptions(req));
-      r.diagnostics.unshift(...diagnostics);
+      const found: Diagnostic[] = [];
+      const r = await decodeDump(memory, decodeOptions(req, found));
+      r.diagnostics.unshift(...diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       writeContractJson(r, out, { summary: req.summary });
+      if (r.fatal) {
+        process.stderr.write(`kho-inspect: ${r.fatal}\n`);
+        return EXIT.undecodable;
+      }
+      return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
+    }
+    case 'check': {
+      const { memory, diagnostics } = openMemory(req);
+      const found: Diagnostic[] = [];
+      const r = await decodeDump(memory, decodeOptions(req, found));
+      r.diagnostics.unshift(...diagnostics, ...found);
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;

@@ -2,6 +2,7 @@
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
+import { handoffJson, scratchJson } from '../checks/output';
 import type { DecodeResult } from '../session';
 import { hex } from '../util/hex';
 
@@ -42,6 +43,10 @@ export function writeContractJson(r: DecodeResult, write: (chunk: string) => voi
     ranges: r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
   }));
   write(',\n  "fdt": ' + JSON.stringify(fdtJson(r)));
+  // Only when the hand-off inputs were given (additive to the issue 2 contract).
+  const scratch = scratchJson(r), handoff = handoffJson(r);
+  if (scratch) write(',\n  "scratch": ' + JSON.stringify(scratch));
+  if (handoff) write(',\n  "handoff": ' + JSON.stringify(handoff));
   if (t) {
     const tracker: Record<string, unknown> = { kind: t.kind, pageSize: t.pageSize };
     if (!opts.summary) {
