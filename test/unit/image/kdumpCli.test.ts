@@ -7,21 +7,15 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { planFlattened, planKdump, type KdumpPageStorage } from '../../../src/engine/image/writeKdump';
 import { randomBlocks } from '../../../src/engine/kho/builder';
-import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
+import { buildDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PageSize } from '../../../src/engine/kho/geometry';
-import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { writePlanToFile } from '../../../src/node/writeFile';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
+import { expectedPreserved } from './kdumpTestImages';
 
 const hx = (v: bigint) => '0x' + v.toString(16);
-
-export function expectedPreserved(dump: BuiltDump, blocks: PreservedBlock[]): { phys: string; order: number }[] {
-  return [...blocks, ...dump.extraBlocks]
-    .sort((a, b) => (a.phys < b.phys ? -1 : a.phys > b.phys ? 1 : a.order - b.order))
-    .map((b) => ({ phys: hx(b.phys), order: b.order }));
-}
 
 describe('kho-inspect decode: KHO dumps written as kdump-compressed', function () {
   this.timeout(120_000);
@@ -56,6 +50,7 @@ describe('kho-inspect decode: KHO dumps written as kdump-compressed', function (
       const r = runCli(['decode', image, ...(c.fdt === 'file' ? ['--fdt', fdt] : []), '--page-size', String(c.pageSize)]);
       const why = `seed ${seed}: exit ${r.code}\n${r.stderr}\n${JSON.stringify(r.json?.diagnostics)}`;
       assert.strictEqual(r.code, 0, why);
+      assert.ok(r.json, `${why}\nstdout is not the JSON report: ${r.stdout.slice(0, 200)}`);
       assert.strictEqual(r.json.image.format, 'kdump', why);
       assert.deepStrictEqual(r.json.preserved, expectedPreserved(dump, blocks), why);
       assert.strictEqual(r.json.fdt.compatible, `kho-v${c.version}`);

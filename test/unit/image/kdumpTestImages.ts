@@ -5,6 +5,8 @@ import { PhysMemory, PhysRange } from '../../../src/engine/image/physMemory';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
 import { planToBytes, WritePlan } from '../../../src/engine/image/writePlan';
 import { MemoryByteSource } from '../../../src/engine/io/byteSource';
+import type { BuiltDump } from '../../../src/engine/kho/dumpBuilder';
+import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { Prng } from '../../support/prng';
 
 /** A page-filling pattern that compresses well but is unique per page. */
@@ -62,4 +64,11 @@ export function assertSameMemory(actual: PhysMemory, expected: PhysMemory, pageS
     const at: bigint = r.start + BigInt(rng.int(span - len + 1));
     assert.deepStrictEqual(actual.read(at, len), expected.read(at, len), `${why}: read [0x${at.toString(16)}, +${len})`);
   }
+}
+
+/** The CLI's "preserved" list a built dump must decode to: the caller's blocks plus the builder's own. */
+export function expectedPreserved(dump: BuiltDump, blocks: PreservedBlock[]): { phys: string; order: number }[] {
+  return [...blocks, ...dump.extraBlocks]
+    .sort((a, b) => (a.phys < b.phys ? -1 : a.phys > b.phys ? 1 : a.order - b.order))
+    .map((b) => ({ phys: '0x' + b.phys.toString(16), order: b.order }));
 }
