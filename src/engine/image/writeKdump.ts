@@ -168,30 +168,48 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   const stored: Stored[] = [];
   const stats = { dumped: 0, zeroShared: 0, excluded: 0, byStorage: {} as Record<string, number> };
   let statusCodecs = 0;
+  // The 1st bitmap: every RAM page below max_mapnr.
+  let validPages = 0;
   for (const r of ram) {
-    for (let phys = r.start; phys < r.end && phys / psBig < maxPfnBig; phys += psBig) {
-      const pfn = Number(phys / psBig);
+    const from = Number(r.start / psBig), to = Math.min(Number(r.end / psBig), maxPfn);
+    for (let pfn = from; pfn < to; pfn++) {
+      if ((pfn & 7) === 0 && pfn + 8 <= to) { bm1[pfn >> 3] = 0xff; pfn += 7; continue; }
       bm1[pfn >> 3] |= 1 << (pfn & 7);
-      if (opts.exclude?.(phys)) { stats.excluded++; continue; }
-      let page: Uint8Array | undefined;
-      if (fastPages) page = fastPages.pageAt(phys);
-      else page = mem.contains(phys, ps) ? mem.read(phys, ps) : undefined;
-      const zero = !page || isZero(page);
-      if (zero && zeroMode === 'exclude') { stats.excluded++; continue; }
-      bm2[pfn >> 3] |= 1 << (pfn & 7);
-      stats.dumped++;
-      if (zero && zeroMode === 'shared') { stored.push('zero'); stats.zeroShared++; continue; }
-      const bytes = page ?? new Uint8Array(ps);
-      let how = storageOf(phys, bytes);
-      let data = bytes, flags = 0;
-      if (how !== 'raw') {
-        const c = compressors[how](bytes);
-        if (c.length < ps || opts.alwaysCompress) { data = c; flags = KDUMP_FLAG[how]; statusCodecs |= flags; } else how = 'raw';
-      }
-      stats.byStorage[how] = (stats.byStorage[how] ?? 0) + 1;
-      stored.push({ bytes: data, flags });
     }
+    validPages += Math.max(0, to - from);
   }
+  // Candidate pages: with zero pages excluded, only the written pages of a SparsePages need a look
+  // (a huge sparse RAM then costs nothing); otherwise every RAM page.
+  const inRam = (phys: bigint) => phys / psBig < maxPfnBig && ram.some((r) => phys >= r.start && phys < r.end);
+  function* candidates(): Generator<bigint> {
+    if (fastPages && zeroMode === 'exclude') {
+      for (const [phys] of fastPages.pages()) if (inRam(phys)) yield phys;
+      return;
+    }
+    for (const r of ram) for (let phys = r.start; phys < r.end && phys / psBig < maxPfnBig; phys += psBig) yield phys;
+  }
+  for (const phys of candidates()) {
+    const pfn = Number(phys / psBig);
+    if (opts.exclude?.(phys)) continue;
+    let page: Uint8Array | undefined;
+    if (fastPages) page = fastPages.pageAt(phys);
+    else page = mem.contains(phys, ps) ? mem.read(phys, ps) : undefined;
+    const zero = !page || isZero(page);
+    if (zero && zeroMode === 'exclude') continue;
+    bm2[pfn >> 3] |= 1 << (pfn & 7);
+    stats.dumped++;
+    if (zero && zeroMode === 'shared') { stored.push('zero'); stats.zeroShared++; continue; }
+    const bytes = page ?? new Uint8Array(ps);
+    let how = storageOf(phys, bytes);
+    let data = bytes, flags = 0;
+    if (how !== 'raw') {
+      const c = compressors[how](bytes);
+      if (c.length < ps || opts.alwaysCompress) { data = c; flags = KDUMP_FLAG[how]; statusCodecs |= flags; } else how = 'raw';
+    }
+    stats.byStorage[how] = (stats.byStorage[how] ?? 0) + 1;
+    stored.push({ bytes: data, flags });
+  }
+  stats.excluded = validPages - stats.dumped;
 
   // Sub-header area: the struct, then the notes, then VMCOREINFO (as makedumpfile lays them out).
   const subLayout = wordSize === 8 ? '64-bit' : opts.sub32Padded ? '32-bit-padded' : '32-bit';

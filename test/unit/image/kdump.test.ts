@@ -10,6 +10,8 @@ import { openImage } from '../../../src/engine/image/open';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
 import { KdumpPageStorage, lzoLiteralStream, planFlattened, planKdump, zstdStoredFrame } from '../../../src/engine/image/writeKdump';
+import { PlanByteSource } from '../../../src/engine/image/writePlan';
+import { ByteSource } from '../../../src/engine/io/byteSource';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { assertSameMemory, noisePage, patternPage, planSource, randomMemory } from './kdumpTestImages';
 
@@ -264,5 +266,44 @@ describe('image/kdump: round trips through our writer', function () {
     assert.ok(r.image);
     assert.deepStrictEqual(r.image.read(0x4000n, 4096), patternPage(4096, 2));
     assert.ok(r.diagnostics.some((d) => d.code === 'kdump-summary'));
+  });
+
+  it(`1 TiB of sparse RAM: bitmaps read in bounded pieces, descriptors found across 65536 popcount blocks (seed ${seed})`, () => {
+    const rng = new Prng(seed + 3);
+    const TiB = 1n << 40n;
+    const ram = [{ start: 0n, end: TiB }];
+    const mem = new SparsePages(ram, 4096);
+    const written = new Set<bigint>([0n, TiB - 4096n, 0xfffff000n, 0x100000000n]);
+    while (written.size < 80) written.add(rng.big(TiB / 4096n) * 4096n);
+    for (const p of written) mem.write(p, patternPage(4096, Number((p >> 12n) & 0xffffn)));
+    const plan = planKdump(mem, { zeroPages: 'exclude', storage: 'zlib' });
+    assert.strictEqual(plan.layout.bitmapBytes, 32 << 20);
+    // Count what the reader asks of the file: no read may pull a whole bitmap in.
+    const inner = new PlanByteSource(plan);
+    let largest = 0, total = 0;
+    const counting: ByteSource = { size: inner.size, readInto: (o, d) => { largest = Math.max(largest, d.length); total += d.length; return inner.readInto(o, d); } };
+    const r = openImage(counting, { cache: false });
+    assert.strictEqual(r.error, null);
+    const img = r.memory as KdumpImage;
+    assert.ok(largest <= 1 << 16, `largest single read ${largest} bytes`);
+    assert.strictEqual(img.layout.maxPfn, 1 << 28);
+    assert.strictEqual(img.layout.dumpedPages, 80);
+    assert.strictEqual(img.layout.validPages, 1 << 28);
+    const sorted = [...written].sort((a, b) => (a < b ? -1 : 1));
+    assert.deepStrictEqual(img.ranges.length, img.rangeCount);
+    let n = 0;
+    for (const x of img.ranges) n += Number((x.end - x.start) / 4096n);
+    assert.strictEqual(n, 80);
+    total = 0;
+    for (const p of sorted) {
+      assert.deepStrictEqual(img.read(p, 4096), mem.read(p, 4096), `seed ${seed}: 0x${p.toString(16)}`);
+      const dest = new Uint8Array(100);
+      img.readInto(p + 7n, dest);
+      assert.deepStrictEqual(dest, mem.read(p + 7n, 100));
+    }
+    assert.ok(total < 80 * 16 * 1024, `page reads touch little of the file (${total} bytes for 80 pages)`);
+    assert.strictEqual(img.pageState(0x200000000n + 4096n * 3n), written.has(0x200003000n) ? 'dumped' : 'excluded');
+    assert.strictEqual(img.pageState(TiB), 'absent');
+    assert.strictEqual(img.contains(TiB - 4096n, 4096), true);
   });
 });
