@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
 import { DumpModel } from '../document/dumpModel';
 import { KhoDocument } from '../document/khoDocument';
-import { resolvePairing, type Pairing } from '../document/pairing';
+import { fileRole, resolvePairing, type Pairing } from '../document/pairing';
 import type { PairingStore } from '../document/pairingStore';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
@@ -62,6 +62,13 @@ export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<Kh
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
     this.registry.add(doc);
+    if (fileRole(uri.fsPath) === 'pairing') {
+      // Editing the *.kho.json re-pairs and decodes again.
+      const watcher = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
+      watcher.onDidChange(() => void this.refresh(doc));
+      doc.onDidDispose(() => watcher.dispose());
+    }
     if (typeof resolved === 'string') model.fail(resolved);
     else void this.decode(doc);
     return doc;

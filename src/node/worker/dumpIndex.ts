@@ -151,6 +151,22 @@ export class DumpIndex {
     return lo < list.length && this.phys[list[lo]] === phys ? lo : -1;
   }
 
+  /** Blocks per order starting in [start, end): two binary searches per order present. */
+  ordersIn(start: bigint, end: bigint): { order: number; count: number }[] {
+    const out: { order: number; count: number }[] = [];
+    for (const o of this.orders) {
+      const list = this.byOrder.get(o)!;
+      const first = (v: bigint): number => {
+        let lo = 0, hi = list.length;
+        while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.phys[list[mid]] < v) lo = mid + 1; else hi = mid; }
+        return lo;
+      };
+      const n = first(end) - first(start);
+      if (n > 0) out.push({ order: o, count: n });
+    }
+    return out;
+  }
+
   range(i: number): RangeDto {
     return { start: hex(this.rangeStart[i]), end: hex(this.rangeEnd[i]) };
   }

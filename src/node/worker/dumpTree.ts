@@ -144,11 +144,18 @@ export class DumpTree {
       span: (lo, hi) => ({ start: idx.rangeStart[lo], end: idx.rangeEnd[hi - 1] }),
       item: (i, parentId) => {
         const s = idx.rangeStart[i], e = idx.rangeEnd[i];
+        const byOrder = idx.ordersIn(s, e);
+        const blocks = byOrder.reduce((n, x) => n + x.count, 0);
+        const orders = byOrder.length === 0 ? 'no block starts here'
+          : byOrder.length === 1 ? `order ${byOrder[0].order}`
+          : byOrder.length <= 3 ? `orders ${byOrder.map((x) => x.order).join(', ')}`
+          : `orders ${byOrder[0].order}–${byOrder[byOrder.length - 1].order}`;
         return {
           id: ids.itemId(i), parentId, kind: 'range', collapsible: false,
           label: `${hex(s)} – ${hex(e)}`,
-          description: humanSize(e - s),
-          tooltip: `Preserved range [${hex(s)}, ${hex(e)}): ${humanSize(e - s)}, ${plural(Number((e - s) / BigInt(idx.pageSize)), 'pages')}`,
+          description: `${humanSize(e - s)} · ${plural(blocks, 'blocks')}, ${orders}`,
+          tooltip: `Preserved range [${hex(s)}, ${hex(e)}): ${humanSize(e - s)}, ${plural(Number((e - s) / BigInt(idx.pageSize)), 'pages')}\n` +
+            byOrder.map((x) => `order ${x.order}: ${plural(x.count, 'blocks')}`).join('\n'),
           icon: 'symbol-ruler', address: hex(s), end: hex(e),
         };
       },

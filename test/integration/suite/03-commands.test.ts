@@ -143,6 +143,21 @@ suite('Commands', () => {
     }
   });
 
+  test('editing a *.kho.json re-pairs and decodes again', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-edit-'));
+    const file = path.join(dir, 'edit.kho.json');
+    const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    write(s.fdt);
+    const uri = vscode.Uri.file(file);
+    await openInKho(uri);
+    assert.strictEqual((await a.waitForDecode(uri)).fdt?.source, 'file');
+    write(null); // now: find the FDT in the image
+    // The watcher notices the change and decodes again; poll the API until it has (mocha's timeout bounds this).
+    while (a.summary(uri)?.fdt?.source !== 'image') await new Promise((r) => setTimeout(r, 50));
+    assert.strictEqual(a.pairing(uri)?.fdt, null);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('an FDT without its image shows its subnodes and memory-map root alone', async () => {
     if (!s.fdt) return assert.fail('the sample has no FDT file');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-fdt-only-'));

@@ -102,6 +102,18 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     }
   });
 
+  it('counts the blocks of each order inside a range like a filter does', () => {
+    const seed = seedFromEnv();
+    const b = build(new Prng(seed), 1500, [0, 0, 1, 3, 6]);
+    const { index } = tree(b);
+    for (const r of b.result.tracker!.blocks.ranges()) {
+      const want = new Map<number, number>();
+      for (const x of b.blocks) if (x.phys >= r.start && x.phys < r.end) want.set(x.order, (want.get(x.order) ?? 0) + 1);
+      assert.deepStrictEqual(index.ordersIn(r.start, r.end), [...want].sort((p, q) => p[0] - q[0]).map(([order, count]) => ({ order, count })),
+        `seed ${seed}: range [${hex(r.start)}, ${hex(r.end)})`);
+    }
+  });
+
   it('a million blocks: the group has at most maxItemsPerGroup children and a leaf resolves in a few levels', () => {
     const set = new BlockSet(12, 1 << 20);
     for (let i = 0; i < 1_000_001; i++) set.addPfn(0x40000 + 2 * i, 0);
