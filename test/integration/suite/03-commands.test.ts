@@ -1,15 +1,15 @@
 // Every command through executeCommand, with arguments instead of UI input.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { GoToResult } from '../../../src/extension/commands/goToAddress';
 import type { HexEditorResult } from '../../../src/extension/commands/itemCommands';
-import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample } from './helpers';
+import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir } from './helpers';
 
 suite('Commands', () => {
+  suiteTeardown(removeTempDirs);
   let a: KhoInspectorApi;
   let s: Sample;
   let e: EngineView;
@@ -144,7 +144,7 @@ suite('Commands', () => {
   });
 
   test('editing a *.kho.json re-pairs and decodes again', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-edit-'));
+    const dir = tempDir('kho-edit-');
     const file = path.join(dir, 'edit.kho.json');
     const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
     write(s.fdt);
@@ -160,7 +160,7 @@ suite('Commands', () => {
 
   test('an FDT without its image shows its subnodes and memory-map root alone', async () => {
     if (!s.fdt) return assert.fail('the sample has no FDT file');
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-fdt-only-'));
+    const dir = tempDir('kho-fdt-only-');
     const fdt = path.join(dir, 'alone.dtb');
     fs.copyFileSync(s.fdt, fdt);
     const uri = vscode.Uri.file(fdt);

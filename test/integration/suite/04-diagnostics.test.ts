@@ -1,12 +1,12 @@
 // Engine diagnostics in the Problems panel, against the opened file, with addresses.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { api, engineDecode, hex, openInKho, sample } from './helpers';
+import { api, engineDecode, hex, openInKho, sample, removeTempDirs, tempDir } from './helpers';
 
 suite('Diagnostics', () => {
+  suiteTeardown(removeTempDirs);
   test('the sample\'s diagnostics appear against the opened file', async () => {
     const a = await api();
     const s = sample();
@@ -26,7 +26,7 @@ suite('Diagnostics', () => {
     const root = good.result.fdt!.kho.preservedMemoryMap!;
     // Copy the dump and point the root's first used table entry outside the dump (spec §1.4:
     // entries are plain physical addresses).
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-corrupt-'));
+    const dir = tempDir('kho-corrupt-');
     const image = path.join(dir, 'corrupt.raw');
     fs.copyFileSync(s.image, image);
     const bogus = 0x7fff_0000_0000n;

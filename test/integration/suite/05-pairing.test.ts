@@ -1,18 +1,16 @@
 // How an opened file finds its partner (document/pairing.ts), on real files in a temp folder.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { parseKhoJson, resolvePairing, fileRole } from '../../../src/extension/document/pairing';
-import { sample } from './helpers';
+import { removeTempDirs, sample, tempDir } from './helpers';
 
 const DEFAULTS = { base: '0x0', pageSize: 4096 };
 
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'kho-pairing-'));
-}
 
 suite('Pairing resolution', () => {
+  suiteTeardown(removeTempDirs);
+
   test('file roles follow the manifest\'s name patterns', () => {
     assert.deepStrictEqual(
       ['a.kho.json', 'x.raw', 'vmcore', 'vmcore.1', 'm.ELF', 'k.dtb', 'fdt', 'notes.txt'].map(fileRole),
@@ -32,7 +30,7 @@ suite('Pairing resolution', () => {
   test('an image takes its single sibling kho-v FDT; without one, the FDT is searched in the image', async () => {
     const s = sample();
     assert.ok(s.fdt);
-    const dir = tempDir();
+    const dir = tempDir('kho-pairing-');
     const img = path.join(dir, 'dump.raw');
     fs.writeFileSync(img, Buffer.alloc(4096));
     let r = await resolvePairing(img, DEFAULTS);
@@ -51,7 +49,7 @@ suite('Pairing resolution', () => {
 
   test('a remembered pairing and a *.kho.json naming the image win over siblings', async () => {
     const s = sample();
-    const dir = tempDir();
+    const dir = tempDir('kho-pairing-');
     const img = path.join(dir, 'dump.raw');
     fs.writeFileSync(img, Buffer.alloc(4096));
     fs.copyFileSync(s.fdt!, path.join(dir, 'kho.dtb'));
@@ -65,7 +63,7 @@ suite('Pairing resolution', () => {
 
   test('an FDT takes a single sibling image, or is shown alone', async () => {
     const s = sample();
-    const dir = tempDir();
+    const dir = tempDir('kho-pairing-');
     const fdt = path.join(dir, 'fdt');
     fs.copyFileSync(s.fdt!, fdt);
     let r = await resolvePairing(fdt, DEFAULTS);
@@ -80,7 +78,7 @@ suite('Pairing resolution', () => {
   });
 
   test('a broken *.kho.json is an error naming the file', async () => {
-    const dir = tempDir();
+    const dir = tempDir('kho-pairing-');
     const f = path.join(dir, 'bad.kho.json');
     fs.writeFileSync(f, '{"fdt": 1}');
     const r = await resolvePairing(f, DEFAULTS);
