@@ -1,11 +1,13 @@
 // Codec registry for kdump-compressed pages. Pure-JS libraries only (the engine cannot use Node's
-// zlib): fflate (zlib), snappyjs (raw snappy blocks), fzstd (zstd frames). Every decompressor must
+// zlib): fflate (zlib), snappyjs (raw snappy blocks), fzstd (zstd frames), and our own LZO1X
+// decoder (lzo1x.ts; no maintained pure-JS package exists). Every decompressor must
 // return exactly the expected page size or throw; output is bounded by that size whatever the
 // compressed stream claims, so a hostile page cannot allocate more than one page.
 
 import { unzlibSync } from 'fflate';
-import { decompress as zstdDecompress } from 'fzstd';
+import { Decompress as ZstdStream, decompress as zstdDecompress } from 'fzstd';
 import { uncompress as snappyUncompress } from 'snappyjs';
+import { lzo1xDecompress } from './lzo1x';
 
 export type KdumpCodec = 'zlib' | 'lzo' | 'snappy' | 'zstd';
 export const KDUMP_CODECS: readonly KdumpCodec[] = ['zlib', 'lzo', 'snappy', 'zstd'];
@@ -62,18 +64,33 @@ function checkedLength(out: Uint8Array, size: number, codec: string): Uint8Array
   return out;
 }
 
-/** Frame_Content_Size of a zstd frame (RFC 8878 section 3.1.1.1), undefined when the frame omits it. */
-export function zstdContentSize(b: Uint8Array): number | undefined {
+/** A frame without a declared size may not ask for a larger window than this (pages are at most 1 MiB). */
+export const MAX_ZSTD_WINDOW = 8 << 20;
+
+/** Frame_Content_Size (undefined when omitted) and window size of a zstd frame header (RFC 8878 section 3.1.1.1). */
+export function zstdFrameSizes(b: Uint8Array): { contentSize: number | undefined; windowSize: number } {
   if (b.length < 5 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) throw new Error('zstd data error (bad frame magic)');
   const fhd = b[4];
   const fcsFlag = fhd >> 6, single = (fhd >> 5) & 1, dictFlag = fhd & 3;
+  let windowSize = 0;
+  if (!single) {
+    if (b.length < 6) throw new Error('zstd data error (frame header cut short)');
+    const exp = b[5] >> 3, base = 2 ** (10 + exp);
+    windowSize = base + (base / 8) * (b[5] & 7);
+  }
   const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag];
-  if (fcsBytes === 0) return undefined;
+  if (fcsBytes === 0) return { contentSize: undefined, windowSize };
   const at = 5 + (single ? 0 : 1) + [0, 1, 2, 4][dictFlag];
   if (b.length < at + fcsBytes) throw new Error('zstd data error (frame header cut short)');
   let v = 0;
   for (let i = fcsBytes - 1; i >= 0; i--) v = v * 256 + b[at + i];
-  return fcsBytes === 2 ? v + 256 : v;
+  const contentSize = fcsBytes === 2 ? v + 256 : v;
+  return { contentSize, windowSize: single ? contentSize : windowSize };
+}
+
+/** Frame_Content_Size of a zstd frame, undefined when the frame omits it. */
+export function zstdContentSize(b: Uint8Array): number | undefined {
+  return zstdFrameSizes(b).contentSize;
 }
 
 /**
@@ -139,13 +156,26 @@ const BUILTIN: Record<KdumpCodec, Decompressor | null> = {
     return checkedLength(snappyUncompress(plain(input), size), size, 'snappy');
   },
   zstd: (input, size) => {
-    // fzstd hands back the whole output buffer it was given, so the length must come from the frame.
-    const declared = zstdContentSize(input);
-    if (declared !== undefined && declared !== size) throw new Error(`zstd frame declares ${declared} bytes of content, expected ${size}`);
-    return zstdDecompress(plain(input), new Uint8Array(size));
+    const frame = zstdFrameSizes(input);
+    if (frame.contentSize !== undefined) {
+      if (frame.contentSize !== size) throw new Error(`zstd frame declares ${frame.contentSize} bytes of content, expected ${size}`);
+      // fzstd hands back the whole output buffer it was given: the declared size is the length.
+      return zstdDecompress(plain(input), new Uint8Array(size));
+    }
+    // No declared size (a streamed frame): decode in pieces, counting, within a bounded window.
+    if (frame.windowSize > MAX_ZSTD_WINDOW) throw new Error(`zstd frame asks for a ${frame.windowSize}-byte window, more than ${MAX_ZSTD_WINDOW}`);
+    const out = new Uint8Array(size);
+    let got = 0;
+    const d = new ZstdStream((chunk: Uint8Array) => {
+      if (got + chunk.length > size) throw new Error(`zstd data decompresses to more than the ${size}-byte page`);
+      out.set(chunk, got);
+      got += chunk.length;
+    });
+    d.push(plain(input), true);
+    return checkedLength(out.subarray(0, got), size, 'zstd');
   },
-  // No maintained pure-JS LZO decompressor exists; lzo pages are reported, not read.
-  lzo: null,
+  // No maintained pure-JS LZO package exists: our own decoder, checked against liblzo2 output.
+  lzo: (input, size) => lzo1xDecompress(plain(input), size),
 };
 
 const registry = new Map<KdumpCodec, Decompressor | null>(Object.entries(BUILTIN) as [KdumpCodec, Decompressor | null][]);
