@@ -3,12 +3,14 @@
 import { parseArgs } from 'node:util';
 import { isPageSize, type PageSize } from '../engine/kho/geometry';
 import { parseAddress } from '../engine/util/hex';
+import { EDIT_HELP, EDIT_USAGE } from './editUsage';
 
 export const USAGE = `usage:
   kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf]
                            [--page-size 4096|16384|65536] [--pre-fix-16k] [--summary]
   kho-inspect check IMAGE [same options as decode, without --summary] [--json]
   kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf]
+${EDIT_USAGE}
   kho-inspect --help | --version
 
 decode and check also take the hand-off: [--scratch ADDR:LEN | --scratch-phys FILE --scratch-len FILE |
@@ -23,7 +25,8 @@ decode prints one JSON object (see README "CLI contract"); exit status 0 = decod
 1 = decoded with error diagnostics; 2 = could not decode; 64 = bad usage.
 check runs every invariant check and prints one line per finding ("severity code address: message")
 and a summary line, or with --json {"diagnostics": [...], "counts": {...}, "fatal": ...}; same exit status.
-fdt prints a DTS-like rendering of the KHO FDT with native-endian u64 values decoded.`;
+fdt prints a DTS-like rendering of the KHO FDT with native-endian u64 values decoded.
+${EDIT_HELP}`;
 
 export class UsageError extends Error {}
 

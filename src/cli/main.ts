@@ -10,7 +10,9 @@ import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions } from '../engine/session';
 import { FileByteSource } from '../node/fileByteSource';
+import { recoverJournal } from '../node/journal';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
+import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -25,6 +27,13 @@ function readFile(path: string, what: string): Uint8Array {
 }
 
 function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] } {
+  // A save in place that was interrupted left a journal: put the image back before reading it.
+  try {
+    const recovered = recoverJournal(a.image);
+    if (recovered.message) process.stderr.write(`kho-inspect: ${recovered.message}\n`);
+  } catch (e) {
+    throw new Fatal(`cannot roll back the interrupted save of ${a.image}: ${(e as Error).message}`);
+  }
   let src: FileByteSource;
   try {
     src = FileByteSource.open(a.image);
@@ -126,16 +135,19 @@ async function run(req: Request): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let req: Request;
+  let req: Request | EditRequest;
   try {
-    req = parseCommandLine(argv);
+    req = isEditCommand(argv) ? parseEditCommandLine(argv) : parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`kho-inspect: ${e.message}\n${USAGE}\n`);
     return EXIT.usage;
   }
   try {
-    return await run(req);
+    if (req.command === 'edit' || req.command === 'export') {
+      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    }
+    return await run(req as Request);
   } catch (e) {
     if (e instanceof Fatal) {
       process.stderr.write(`kho-inspect: ${e.message}\n`);

@@ -228,7 +228,9 @@ export class EditableDump {
   decode(extra: DecodeOptions = {}): Promise<DecodeResult> {
     const fdt = this.fdtSource === 'file' ? { fdtBytes: this.fdtBytes() } : { fdtAddress: this.fdtAddress! };
     const scratch = this.scratch ? { scratch: this.scratch } : {};
-    return decodeDump(this.overlay, { pageSize: this.pageSize, preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth, ...scratch, ...fdt, ...extra } as DecodeOptions);
+    // The caller's options cannot point the decode at another FDT than the edited one.
+    const { fdtBytes: _b, fdtAddress: _a, ...rest } = extra;
+    return decodeDump(this.overlay, { pageSize: this.pageSize, preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth, ...scratch, ...rest, ...fdt } as DecodeOptions);
   }
 
   /** Pages whose bytes differ from the file on disk, ascending. */

@@ -5,8 +5,8 @@
 //   planImageFromMemory  a new raw image or ELF core built from the (edited) physical memory, e.g.
 //                     from a kdump or to change format; an ELF source keeps its class, machine,
 //                     byte order and notes.
-// Nothing is loaded whole: blocks are read as the writer asks for them, and all-zero blocks are left
-// out so they stay holes in the sparse output.
+// Nothing is loaded whole: blocks are read as the writer asks for them, and all-zero 4 KiB runs are
+// left out so they stay holes in the sparse output.
 
 import type { ByteSource } from '../io/byteSource';
 import type { ElfImage } from '../image/elf';
@@ -20,6 +20,19 @@ import type { FilePatch } from './patchPlan';
 
 /** Bytes read and written at a time. */
 export const EXPORT_BLOCK = 1 << 20;
+/** Granularity of the holes left in the output: runs of all-zero 4 KiB are not written. */
+const HOLE_GRAIN = 4096;
+
+/** The non-zero parts of `block` (at HOLE_GRAIN granularity) as chunks at file offset `offset`. */
+function* nonZeroRuns(block: Uint8Array, offset: number): Generator<WriteChunk> {
+  let runStart = -1;
+  for (let at = 0; at < block.length; at += HOLE_GRAIN) {
+    const zero = isAllZero(block.subarray(at, Math.min(block.length, at + HOLE_GRAIN)));
+    if (!zero && runStart < 0) runStart = at;
+    if (zero && runStart >= 0) { yield { offset: offset + runStart, bytes: block.subarray(runStart, at) }; runStart = -1; }
+  }
+  if (runStart >= 0) yield { offset: offset + runStart, bytes: block.subarray(runStart) };
+}
 
 export function isAllZero(b: Uint8Array): boolean {
   if ((b.byteOffset & 7) === 0 && (b.length & 7) === 0) {
@@ -61,7 +74,7 @@ export function planPatchedCopy(source: ByteSource, patches: readonly FilePatch[
         const from = Math.max(off, p.offset), to = Math.min(off + n, p.offset + p.bytes.length);
         block.set(p.bytes.subarray(from - p.offset, to - p.offset), from - off);
       }
-      if (!isAllZero(block)) yield { offset: off, bytes: block };
+      yield* nonZeroRuns(block, off);
       opts.onBlock?.(off + n, size);
     }
   }
@@ -99,8 +112,7 @@ export function elfSettingsOf(source: PhysMemory): Pick<MemoryImageOptions, 'elf
 function* memoryChunks(mem: PhysMemory, start: bigint, end: bigint, fileOffset: number, progress: { done: number; total: number; onBlock?: (d: number, t: number) => void }): Generator<WriteChunk> {
   for (let p = start; p < end;) {
     const n = Number(end - p < BigInt(EXPORT_BLOCK) ? end - p : BigInt(EXPORT_BLOCK));
-    const bytes = mem.read(p, n);
-    if (!isAllZero(bytes)) yield { offset: fileOffset + Number(p - start), bytes };
+    yield* nonZeroRuns(mem.read(p, n), fileOffset + Number(p - start));
     p += BigInt(n);
     progress.done += n;
     progress.onBlock?.(progress.done, progress.total);
