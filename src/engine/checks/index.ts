@@ -18,9 +18,10 @@ export { CHECKS, checkInfo, renderChecksTable, type CheckInfo } from './registry
 export function runChecks(input: CheckInput): Diagnostic[] {
   const ctx: CheckContext = { ...input, preserved: input.tracker.blocks.ranges(), page: BigInt(input.pageSize) };
   const f = new Findings();
+  // The depth finding first: a wrong geometry explains the coverage errors that follow it.
+  checkTreeDepth(ctx, f);
   checkX86Handoff(ctx, f);
   checkFdtCoverage(ctx, f);
-  checkTreeDepth(ctx, f);
   checkNodesOutsidePreserved(ctx, f);
   checkPreservedInDump(ctx, f);
   checkBlockOverlap(ctx, f);
