@@ -276,7 +276,7 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   chunks.push({ offset: 0, bytes: hdr.b }, { offset: subStart, bytes: sub.b });
   chunks.push({ offset: bitmap1Offset, bytes: bm1 }, { offset: bitmap2Offset, bytes: bm2 });
   if (desc.b.length) chunks.push({ offset: descOffset, bytes: desc.b });
-  chunks.push(...dataChunks);
+  for (const c of dataChunks) chunks.push(c);
   return {
     size: Math.max(dataAt, descOffset), chunks, stats,
     layout: { bitmap1Offset, bitmap2Offset, bitmapBytes, descOffset, dataOffset, blockSize: ps },
