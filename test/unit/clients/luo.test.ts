@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import { buildLuoFdt, buildLuoPacked, type BuiltLuo, type LuoSpec } from '../../../src/engine/clients/build/luo';
 import { concat, encodeLuoFileSer, encodeLuoSessionSer, u64le } from '../../../src/engine/clients/build/encode';
 import { placeBytes } from '../../../src/engine/clients/build/memory';
+import { buildBlockChain } from '../../../src/engine/clients/build/blocks';
 import { str, writeFdt } from '../../../src/engine/fdt/writer';
 import type { ClientDecode } from '../../../src/engine/clients/types';
 import { assertPagesPreserved, byName, codes, fieldOf, itemsOfKind, show, u64, world } from './helpers';
@@ -116,6 +117,25 @@ describe('clients: LUO', () => {
     assert.equal(fieldOf(ser, 'liveupdate_num'), '4');
     assert.deepEqual(itemsOfKind(c, 'session').map((s) => fieldOf(s, 'name')), ['mid']);
     assert.deepEqual(itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')), ['0x9']);
+    assert.deepEqual(codes(c), ['luo-unknown-file-handler']);
+    assertPagesPreserved(w, [c]);
+  });
+
+  it('the later intermediate FDT form: "luo-v3" with luo-abi-header -> struct luo_ser -> session blocks', () => {
+    const w = world((s) => {
+      const files = buildBlockChain(s.ctx, 64, [encodeLuoFileSer({ compatible: 'other-v1', data: 5n, token: 7n })]);
+      const sessions = buildBlockChain(s.ctx, 80, [encodeLuoSessionSer({ name: 'late', files: files.first, count: 1n })]);
+      const ser = placeBytes(s.ctx, u64le(6n, sessions.first, 0n));
+      const bytes = writeFdt({ name: '', children: [], properties: [
+        { name: 'compatible', value: str('luo-v3') }, { name: 'liveupdate-number', value: u64le(6n) }, { name: 'luo-abi-header', value: u64le(ser) },
+      ] });
+      return { clients: [{ name: 'LUO', bytes, size: 4096 }] };
+    });
+    const c = byName(w.decode(), 'LUO');
+    assert.equal(c.kind, 'luo-fdt');
+    assert.deepEqual(itemsOfKind(c, 'session').map((x) => fieldOf(x, 'name')), ['late']);
+    assert.deepEqual(itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')), ['0x7']);
+    assert.equal(itemsOfKind(c, 'block').length, 2);
     assert.deepEqual(codes(c), ['luo-unknown-file-handler']);
     assertPagesPreserved(w, [c]);
   });
