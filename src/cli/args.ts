@@ -6,10 +6,10 @@ import { parseAddress } from '../engine/util/hex';
 import { EDIT_HELP, EDIT_USAGE } from './editUsage';
 
 export const USAGE = `usage:
-  kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf]
+  kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
                            [--page-size 4096|16384|65536] [--pre-fix-16k] [--summary]
   kho-inspect check IMAGE [same options as decode, without --summary] [--json]
-  kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf]
+  kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
 ${EDIT_USAGE}
   kho-inspect --help | --version
 
@@ -35,7 +35,7 @@ export interface ImageArgs {
   fdtFile?: string;
   fdtAddress?: bigint;
   base: bigint;
-  format: 'auto' | 'raw' | 'elf';
+  format: 'auto' | 'raw' | 'elf' | 'kdump';
   pageSize: PageSize;
   preFix16k: boolean;
   /** --scratch ADDR:LEN */
@@ -104,7 +104,7 @@ export function parseCommandLine(argv: string[]): Request {
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (values.fdt !== undefined && values['fdt-address'] !== undefined) throw new UsageError('give --fdt or --fdt-address, not both');
   const format = values.format ?? 'auto';
-  if (format !== 'auto' && format !== 'raw' && format !== 'elf') throw new UsageError(`--format: "${format}" is not auto, raw or elf`);
+  if (format !== 'auto' && format !== 'raw' && format !== 'elf' && format !== 'kdump') throw new UsageError(`--format: "${format}" is not auto, raw, elf or kdump`);
   const ps = Number(values['page-size'] ?? 4096);
   if (!isPageSize(ps)) throw new UsageError(`--page-size: "${values['page-size']}" is not 4096, 16384 or 65536`);
   if (command !== 'check' && values.json) throw new UsageError('--json is for check (decode always prints JSON)');
