@@ -20,6 +20,9 @@ const CSP_PROBE = 'https://csp-probe.invalid/probe.png';
 const t0 = Date.now();
 const mark = (what) => { if (process.env.KHO_DEBUG) console.log(`# [${((Date.now() - t0) / 1000).toFixed(1)} s] ${what}`); };
 let wb, page, ws, decoded;
+// The later tests need the editor the first one opens: without it they fail at once, not by timeout.
+let editorOpen = false;
+const needEditor = () => assert.ok(editorOpen, 'the KHO editor did not open (see the first test)');
 
 before(async () => {
   useArtifactDir('kho');
@@ -70,10 +73,12 @@ test('"Open With..." > KHO Inspector on sample.raw shows the summary in the webv
     assert.ok(probed.some((v) => v.blocked.startsWith('https://csp-probe.invalid')), JSON.stringify(probed));
     await view.locator('body').evaluate(() => { window.__khoCsp = window.__khoCsp.filter((v) => !v.blocked.includes('csp-probe.invalid')); });
     await screenshot(page, 'custom-editor');
+    editorOpen = true;
   }));
 
 test('the memory map canvas is drawn', { timeout: 60_000 }, () =>
   withFailureShot(page, 'memory-map', async () => {
+    needEditor();
     const view = webview(page);
     await view.locator('canvas#memory-map').waitFor({ timeout: 30_000 });
     const ink = await until(async () => {
@@ -87,6 +92,7 @@ test('the memory map canvas is drawn', { timeout: 60_000 }, () =>
 
 test('the KHO view container shows the tree; groups expand', { timeout: 60_000 }, () =>
   withFailureShot(page, 'tree', async () => {
+    needEditor();
     await showKhoContainer(page);
     for (const label of TOP_LEVEL) await treeRow(page, label).waitFor({ timeout: 30_000 });
 
@@ -125,6 +131,7 @@ test('the KHO view container shows the tree; groups expand', { timeout: 60_000 }
 
 test('"KHO: Go to Physical Address..." from the command palette reveals the block', { timeout: 60_000 }, () =>
   withFailureShot(page, 'go-to-address', async () => {
+    needEditor();
     const block = largestBlock(decoded);
     const target = block.order > 0 ? block.phys + block.size / 2n : block.phys;
     // Ranges coalesce neighbours: the answer may name the block or the range holding it.
@@ -150,6 +157,7 @@ test('"KHO: Go to Physical Address..." from the command palette reveals the bloc
 
 test('"KHO: Go to Physical Address..." says when an address is not preserved', { timeout: 60_000 }, () =>
   withFailureShot(page, 'go-to-unpreserved', async () => {
+    needEditor();
     const addr = unpreservedAddress(decoded);
     await runCommand(page, 'KHO: Go to Physical Address...');
     await answerInputBox(page, hex(addr));
@@ -164,6 +172,7 @@ test('"KHO: Go to Physical Address..." says when an address is not preserved', {
 
 test('the webview raised no Content Security Policy violation', { timeout: 30_000 }, () =>
   withFailureShot(page, 'csp', async () => {
+    needEditor();
     const inFrame = await webview(page).locator('body').evaluate(() => window.__khoCsp ?? null);
     assert.ok(Array.isArray(inFrame), 'the CSP listener is gone (the webview was reloaded?)');
     assert.deepEqual(inFrame, [], `securitypolicyviolation events: ${JSON.stringify(inFrame)}`);

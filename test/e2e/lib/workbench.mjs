@@ -23,7 +23,7 @@ export class PageLog {
 
 /**
  * Installs `vsix` into a fresh profile, starts code-server, opens `workspace` in headless
- * Chromium and waits until the explorer lists `waitForFile`.
+ * Chromium and waits until the explorer lists `waitForFile` and the KHO view container exists.
  */
 export async function openWorkbench({ name, workspace, vsix, waitForFile, settings }) {
   const profile = freshProfile(name, { workspace, settings });
@@ -43,6 +43,9 @@ export async function openWorkbench({ name, workspace, vsix, waitForFile, settin
   await page.goto(workbenchUrl(server.url, profile.workspace));
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   if (waitForFile) await explorerRow(page, waitForFile).waitFor({ timeout: 60_000 });
+  // The explorer can list files before the extension host has registered the extensions'
+  // contributions ("Open With..." would not offer our editor yet): wait for our activity-bar icon.
+  await page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first().waitFor({ timeout: 120_000 });
   const close = async () => {
     await browser.close().catch(() => {});
     await server.stop();
@@ -77,12 +80,27 @@ export function explorerRow(page, fileName) {
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(fileName)}$`) }) });
 }
 
-/** Explorer context menu > "Open With..." > the editor whose label is `editorLabel`. */
-export async function openWith(page, fileName, editorLabel) {
-  await explorerRow(page, fileName).click({ button: 'right' });
-  await page.locator('.monaco-menu .action-label', { hasText: /^Open With\.\.\.$/ }).click();
+/**
+ * Explorer context menu > "Open With..." > the editor whose label is `editorLabel`. Custom
+ * editors can join the list a little after the extension's other contributions show up, so
+ * the menu is reopened until the editor is offered.
+ */
+export async function openWith(page, fileName, editorLabel, timeoutMs = 60_000) {
   const choice = page.locator('.quick-input-widget .monaco-list-row', { hasText: editorLabel }).first();
-  await choice.waitFor({ timeout: 15_000 });
+  const end = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    await explorerRow(page, fileName).click({ button: 'right' });
+    await page.locator('.monaco-menu .action-label', { hasText: /^Open With\.\.\.$/ }).click();
+    try {
+      await choice.waitFor({ timeout: 3_000 });
+      if (attempt > 1) console.log(`# "Open With..." offered "${editorLabel}" at attempt ${attempt}`);
+      break;
+    } catch (e) {
+      const offered = await page.locator('.quick-input-widget .monaco-list-row').allInnerTexts().catch(() => []);
+      await page.keyboard.press('Escape');
+      if (Date.now() > end) throw new Error(`"Open With..." on ${fileName} never offered "${editorLabel}" (offered: ${offered.join(' | ')})`);
+    }
+  }
   await choice.click();
 }
 
@@ -93,21 +111,37 @@ export async function focusWorkbench(page) {
   else await page.locator('.part.sidebar .composite.title').first().click();
 }
 
+/** Opens the command palette with F1, retrying when a webview or a list kept the key. */
+export async function openPalette(page) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await focusWorkbench(page);
+    await page.keyboard.press('F1');
+    try {
+      await until(async () => (await input.isVisible()) && (await input.inputValue()).startsWith('>'), 'the command palette', 5_000);
+      return input;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
 /** Runs a command from the palette (F1) by its title; returns once the palette closed. */
 export async function runCommand(page, title) {
-  await focusWorkbench(page);
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 15_000 });
+  const input = await openPalette(page);
   await input.fill('>' + title);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
   await page.keyboard.press('Enter');
 }
 
-/** Answers an input box (showInputBox) that a command opened. */
+/**
+ * Answers the input box (showInputBox) a command opened. The palette's widget is reused for
+ * it, so wait until its text no longer is the palette's ">..." before typing.
+ */
 export async function answerInputBox(page, text) {
-  const input = page.locator('.quick-input-widget:visible input');
-  await input.waitFor({ timeout: 15_000 });
+  const input = page.locator('.quick-input-widget input');
+  await until(async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), 'the input box', 15_000);
   await input.fill(text);
   await page.keyboard.press('Enter');
 }
