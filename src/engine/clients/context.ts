@@ -14,6 +14,7 @@ export class DecodeContext {
   private readonly perCode = new Map<string, number>();
   private readonly ranges: ClientPage[] = [];
   private pagesDropped = 0;
+  private saturated = false;
   private work = 0;
 
   constructor(
@@ -88,8 +89,15 @@ export class DecodeContext {
   /** Records a range the client occupies or references as preserved data. */
   occupy(phys: bigint, size: bigint, what: string): void {
     if (size <= 0n) return;
-    if (this.ranges.length >= this.limits.maxPages * 4) this.compact();
-    if (this.ranges.length >= this.limits.maxPages * 4) { this.pagesDropped++; return; }
+    // Consecutive pieces of one thing (folios, pieces, array windows) usually follow each other.
+    const last = this.ranges[this.ranges.length - 1];
+    if (last && last.what === what && last.phys + last.size === phys) { last.size += size; return; }
+    if (this.saturated) { this.pagesDropped++; return; }
+    if (this.ranges.length >= this.limits.maxPages * 4) {
+      this.compact();
+      // Compacting again on every further call would be quadratic: once it no longer helps, drop.
+      if (this.ranges.length >= this.limits.maxPages * 2) this.saturated = true;
+    }
     this.ranges.push({ phys, size, what });
   }
 
@@ -123,7 +131,7 @@ export class DecodeContext {
     }
     out.sort((a, b) => (a.phys < b.phys ? -1 : a.phys > b.phys ? 1 : a.what < b.what ? -1 : a.what > b.what ? 1 : 0));
     this.ranges.length = 0;
-    this.ranges.push(...out);
+    for (const r of out) this.ranges.push(r);
   }
 }
 
