@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { decodeClient, decodeClients } from '../../../src/engine/clients/registry';
 import {
-  buildKexecMetadata, buildLuoFdt, buildLuoPacked, buildMemblock, buildTestKho,
+  buildKexecMetadata, buildLuoFdt, buildLuoPacked, buildMemblock, buildTestKho, sampleClients,
 } from '../../../src/engine/clients/build';
 import type { ClientDecode, ClientItem } from '../../../src/engine/clients/types';
 import { str, writeFdt } from '../../../src/engine/fdt/writer';
@@ -151,4 +151,16 @@ describe('clients: registry', () => {
       }
     });
   });
+});
+
+describe('clients: sample set', () => {
+  for (const version of [1, 2, 3, 4]) {
+    it(`kho-v${version}: the sample clients decode without problems and are preserved`, () => {
+      const w = world((s) => ({ clients: sampleClients(s.ctx, { version }) }), { version });
+      const cs = w.decode();
+      assert.deepEqual(cs.map((c) => c.kind), ['memblock', version >= 4 ? 'luo-packed' : 'luo-fdt', 'test_kho', ...(version >= 3 ? ['kexec-metadata'] : [])]);
+      assert.deepEqual(cs.flatMap((c) => c.diagnostics), []);
+      assertPagesPreserved(w, cs);
+    });
+  }
 });

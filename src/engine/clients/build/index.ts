@@ -13,3 +13,4 @@ export { buildMemblock, type BuiltMemblock, type MemblockRegionSpec } from './me
 export { buildTestKho, onesComplementAdd32, type BuiltTestKho, type TestKhoSpec } from './testKho';
 export { buildKexecMetadata, type KexecMetadataSpec } from './kexecMetadata';
 export { ClientStage, type ClientStageOptions } from './stage';
+export { sampleClients, type SampleClientsOptions } from './sample';
