@@ -111,8 +111,8 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
       throw e;
     }
     syncDirectory(dir);
-    step('after-journal');
     try {
+      step('after-journal');
       const half = Math.floor(patches.length / 2);
       patches.forEach((p, i) => {
         if (i === half && patches.length > 1) step('mid-patch');
@@ -124,15 +124,16 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
         writePlanToFile(opts.fdt.path, planBlob(opts.fdt.bytes));
         step('after-fdt');
       }
+      step('before-delete');
     } catch (e) {
-      // Put everything back while the journal is known good; if even that fails, the journal stays
-      // and the next open retries.
+      // Anything going wrong before the commit point puts everything back while the journal is known
+      // good; if even that fails, the journal stays and the next open retries.
       fs.closeSync(fd);
       fd = null;
       recoverJournal(imagePath);
       throw e;
     }
-    step('before-delete');
+    // The commit point: from here on the save stands.
     fs.unlinkSync(jpath);
     syncDirectory(dir);
     step('done');
