@@ -51,7 +51,10 @@ export function blobExtent(ctx: CheckContext, index: number): PhysRange | null {
 
 /** Item 7, FDT part: the root FDT page and each blob range are covered by preserved blocks. */
 export function checkFdtCoverage(ctx: CheckContext, f: Findings): void {
-  if (ctx.fdtAddress !== null) {
+  if (ctx.fdtAddress === null) {
+    f.add('info', 'fdt-page-not-checked', null,
+      'the KHO FDT came from a file, so where it lies in memory is unknown and whether its page is preserved is not checked; pass --fdt-address (or let the image be scanned)');
+  } else {
     const missing = uncovered(ctx.preserved, ctx.fdtAddress, ctx.fdtAddress + ctx.page);
     if (missing.length > 0) {
       f.add('error', 'fdt-page-not-preserved', ctx.fdtAddress,

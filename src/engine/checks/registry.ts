@@ -110,6 +110,7 @@ export const CHECKS: readonly CheckInfo[] = [
   c('handoff-fdt-mismatch', 'warning', [6], C_HANDOFF, 'the hand-off names another FDT than the one decoded'),
   c('scratch-len-not-multiple', 'warning', [6], SCRATCH, 'scratch length not a multiple of 16: trailing bytes ignored'),
   c('fdt-page-not-preserved', 'error', [7], C_HANDOFF, 'the root FDT page is not preserved: may be overwritten before it is read'),
+  c('fdt-page-not-checked', 'info', [7], C_HANDOFF, 'the FDT came from a file: its page in memory is unknown, not checked'),
   c('blob-not-preserved', 'error', [7], C_HANDOFF, 'a client blob range is not preserved: read via phys_to_virt, may be reused'),
   c('client-page-not-preserved', 'error', [7], C_CLIENTS, 'a client structure page (vmalloc chunk/piece, LUO/memfd data...) is not preserved: restore fails or reads reused memory'),
   c('radix-entry-misaligned', 'error', [8], RADIX, 'table entry not page-aligned: read across a page boundary'),
