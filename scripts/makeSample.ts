@@ -1,11 +1,13 @@
 // Generates the bundled sample dump with the project's own builder (deterministic):
 //   node out/scripts/makeSample.js DIR  ->  DIR/sample.raw, DIR/sample.dtb, DIR/sample.kho.json
-// A kho-v3 dump of 64 MiB of RAM at 4 KiB pages: blocks of orders 0-9, three clients, tracker
-// pages scattered like a real kernel's.
+// A kho-v3 dump of 64 MiB of RAM at 4 KiB pages: blocks of orders 0-9, the in-tree clients
+// (memblock, LUO with a memfd session, kho_test, kexec-metadata) laid out by the client builders,
+// tracker pages scattered like a real kernel's.
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildDump } from '../src/engine/kho/dumpBuilder';
+import { ClientStage } from '../src/engine/clients/build/stage';
+import { sampleClients } from '../src/engine/clients/build/sample';
 import { randomBlocks } from '../src/engine/kho/builder';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
@@ -19,10 +21,10 @@ export function makeSample(dir: string): void {
   const blocks = randomBlocks(rnd, {
     ranges: [{ start: 16n * MiB, end: 64n * MiB }], count: 400, orders: [0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   });
-  const dump = buildDump({
-    version: 3, ram, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 16n * MiB }],
-    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }, { name: 'kho_test', size: 8192 }],
-  });
+  // Client structures live in 4-16 MiB, tracker pages in 1-4 MiB, user blocks above 16 MiB.
+  const stage = new ClientStage({ ram, pool: [{ start: 4n * MiB, end: 16n * MiB }], avoid: blocks });
+  const dump = stage.buildDump({ version: 3, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 4n * MiB }] },
+    sampleClients(stage.ctx, { version: 3 }));
   fs.mkdirSync(dir, { recursive: true });
   writePlanToFile(path.join(dir, 'sample.raw'), planRawImage(dump.mem));
   fs.writeFileSync(path.join(dir, 'sample.dtb'), dump.fdt);

@@ -88,19 +88,19 @@ export function buildDump(spec: DumpSpec): BuiltDump {
   const pageShift = Math.log2(pageSize);
   const mem = new SparsePages(spec.ram, pageSize);
   const avoid = blockRanges(spec.blocks, pageShift);
-  const alloc = poolAllocator(spec.nodePool ?? spec.ram, avoid, { pageSize, random: spec.random });
-
-  // The FDT page and client blobs come from kho_alloc_preserve: allocated, then preserved.
+  const pool = spec.nodePool ?? spec.ram;
+  // The FDT page and client blobs come from kho_alloc_preserve: allocated, then preserved. They
+  // need naturally aligned contiguous blocks, so they come from an ascending allocator first;
+  // tracker nodes then come from the rest of the pool (at random when asked).
+  const blobAlloc = poolAllocator(pool, avoid, { pageSize });
   const extraBlocks: PreservedBlock[] = [];
   const takeBlock = (order: number): bigint => {
-    // Naturally aligned block of 2^order pages from the allocator: take pages until one is aligned
-    // and the following ones are contiguous (the pool hands out ascending pages unless random).
     for (let tries = 0; tries < 1 << 16; tries++) {
-      const pa = alloc();
+      const pa = blobAlloc();
       if (order === 0) return pa;
       if ((pa & ((BigInt(pageSize) << BigInt(order)) - 1n)) !== 0n) continue;
       let ok = true;
-      for (let i = 1; i < 2 ** order && ok; i++) ok = alloc() === pa + BigInt(i * pageSize);
+      for (let i = 1; i < 2 ** order && ok; i++) ok = blobAlloc() === pa + BigInt(i * pageSize);
       if (ok) return pa;
     }
     throw new RangeError(`no free naturally aligned block of order ${order} in the node pool`);
@@ -117,6 +117,8 @@ export function buildDump(spec: DumpSpec): BuiltDump {
     clients.push({ name: c.name, phys, size: BigInt(c.size) });
   }
 
+  const taken = mergeRanges([...avoid, ...extraBlocks.map((b) => ({ start: b.phys, end: b.phys + (BigInt(pageSize) << BigInt(b.order)) }))]);
+  const alloc = poolAllocator(pool, taken, { pageSize, random: spec.random });
   let root: bigint;
   if (spec.version === 1) {
     const all = isPfnBlocks(spec.blocks)
