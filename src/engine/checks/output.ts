@@ -29,6 +29,9 @@ export function formatSummaryLine(r: DecodeResult): string {
   const what: string[] = [];
   if (r.fdt?.kho.compatible) what.push(r.fdt.kho.compatible);
   if (r.tracker) what.push(`${r.tracker.kind} tracker`, `${r.tracker.pageSize >> 10} KiB pages`, plural(r.tracker.blocks.count, 'preserved block'));
+  if (r.handoff?.record && r.handoff.kho) {
+    what.push(`setup_data record ${hex(r.handoff.record.address)} (FDT ${hex(r.handoff.kho.fdtAddress)}, scratch array ${hex(r.handoff.kho.scratchAddress)} + ${hex(r.handoff.kho.scratchSize)})`);
+  }
   if (r.scratch) what.push(`${plural(r.scratch.areas.length, 'scratch area')} (${r.scratch.source})`);
   if (r.fatal) what.push('not decoded');
   return `${what.join(', ')}${what.length ? ': ' : ''}${plural(c.error, 'error')}, ${plural(c.warning, 'warning')}, ${plural(c.info, 'info')}`;

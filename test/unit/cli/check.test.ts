@@ -112,6 +112,8 @@ describe('kho-inspect check', function () {
     assert.equal(c.code, 0, JSON.stringify(c.json?.diagnostics));
     assert.equal(c.json.handoff.fdtAddress, hx(w.dump.fdtAddress));
     assert.deepEqual(c.json.scratch.areas, areas.map((a) => ({ start: hx(a.start), end: hx(a.end) })));
+    const text = runCli(['check', files.image, '--setup-data', hx(h.head)]);
+    assert.ok(text.stdout.trimEnd().split('\n').pop()!.includes(`setup_data record ${hx(h.record)} (FDT ${hx(w.dump.fdtAddress)}, scratch array ${hx(h.array)} + 0x20), 2 scratch areas (setup_data)`), text.stdout);
     const d = runCli(['decode', files.image, '--setup-data', hx(h.head), '--summary']);
     assert.equal(d.code, 0);
     assert.deepEqual(Object.keys(d.json), ['image', 'fdt', 'scratch', 'handoff', 'tracker', 'ranges', 'counts', 'diagnostics']);
