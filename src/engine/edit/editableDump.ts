@@ -156,7 +156,7 @@ export class EditableDump {
     this.reserved = this.fdtAddress !== null ? [{ start: this.fdtAddress & ~(this.ps - 1n), end: (this.fdtAddress & ~(this.ps - 1n)) + this.ps }] : [];
     this.fdtEditor = new FdtEditor(f.bytes, this.version, this.pageSize);
     this.fdtState = this.fdtEditor.initial;
-    this.fdtOnDisk = f.bytes;
+    this.fdtOnDisk = this.fdtEditor.original;
     this.defaults = { nodeRegion: opts.nodeRegion, compact: opts.compact ?? false };
     this.blocks = new BlockIndex(t.blocks, this.pageShift);
     this.nodes = new Set<number>();

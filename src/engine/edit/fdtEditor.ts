@@ -43,15 +43,19 @@ export class FdtEditor {
   private readonly cache = new WeakMap<FdtState, Uint8Array>();
   private readonly dataProp: string;
 
-  constructor(readonly original: Uint8Array, readonly version: number, readonly pageSize: number) {
-    const parsed = parseFdt(original);
+  /** The blob as opened (a private copy: callers may hand in a Node Buffer, whose slice() is a view). */
+  readonly original: Uint8Array;
+
+  constructor(original: Uint8Array, readonly version: number, readonly pageSize: number) {
+    this.original = new Uint8Array(original);
+    const parsed = parseFdt(this.original);
     const clean = parsed.fdt !== null && !parsed.diagnostics.some((d) => d.severity === 'error');
     this.fdt = clean ? parsed.fdt : null;
     const mm = parsed.fdt ? getProp(parsed.fdt.root, KHO_PROP_MEMORY_MAP) : undefined;
     this.mapValueOffset = mm && mm.value.length === 8 ? mm.offset + 12 : null;
     this.dataProp = subtreePropName(version);
     this.initial = { root: this.fdt ? toSpec(this.fdt.root) : null, memoryMap: mm ? u64Of(mm.value) : null, repack: false };
-    this.cache.set(this.initial, original);
+    this.cache.set(this.initial, this.original);
   }
 
   /** The blob for a state (cached per state). Throws EditRefused when it does not fit in a page. */

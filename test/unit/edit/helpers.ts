@@ -26,15 +26,20 @@ export interface TestDump {
   blockArea: PhysRange;
 }
 
-/** A small random dump: two RAM ranges with a hole, random blocks, two clients. */
+/**
+ * A small random dump: two RAM ranges with a hole, random blocks, two clients. With 4 and 16 KiB
+ * pages RAM is pages [0, 512) and [1024, 3072); 64 KiB pages use a quarter of that (same bytes as
+ * 16 KiB). Builder nodes, the FDT and blobs sit in pages [16, 256) (scaled), blocks in the second range.
+ */
 export function makeDump(rnd: Prng, version: number, pageSize: PageSize, count = 60): TestDump {
   const ps = BigInt(pageSize);
-  const ram = [{ start: 0n, end: 512n * ps }, { start: 1024n * ps, end: 3072n * ps }];
-  const nodeRegion = { start: 16n * ps, end: 512n * ps };
-  const blockArea = { start: 1024n * ps, end: 3072n * ps };
+  const q = pageSize === 65536 ? 4n : 1n;
+  const ram = [{ start: 0n, end: 512n / q * ps }, { start: 1024n / q * ps, end: 3072n / q * ps }];
+  const nodeRegion = { start: 16n * ps, end: 512n / q * ps };
+  const blockArea = { start: 1024n / q * ps, end: 3072n / q * ps };
   const blocks = randomBlocks(rnd, { ranges: [blockArea], count, orders: [0, 0, 1, 2, 3, 5], pageSize });
   const clients: ClientSpec[] = [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: pageSize }];
-  const dump = buildDump({ version, pageSize, ram, blocks, random: rnd, nodePool: [{ start: 16n * ps, end: 256n * ps }], clients });
+  const dump = buildDump({ version, pageSize, ram, blocks, random: rnd, nodePool: [{ start: 16n * ps, end: 256n / q * ps }], clients });
   return { dump, pageSize, ram, nodeRegion, blockArea };
 }
 
