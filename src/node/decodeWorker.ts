@@ -4,12 +4,14 @@
 import { parentPort } from 'worker_threads';
 import { isRpcMessage, RpcServer, type RpcMessage } from '../protocol/rpc';
 import { WORKER_PROTOCOL, type WorkerMethods } from '../protocol/worker';
+import { WorkerEditing } from './worker/editing';
 import { WorkerSession } from './worker/session';
 
 const port = parentPort;
 if (!port) throw new Error('decodeWorker must run in a worker thread');
 
 const session = new WorkerSession();
+const editing = new WorkerEditing(session);
 const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(m), {
@@ -33,6 +35,7 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
   mapExtents: () => session.mapExtents(),
   mapTiles: (p) => session.mapTiles(p),
   close: () => session.close(),
+  ...editing.handlers(),
 });
 
 port.on('message', (m: unknown) => {

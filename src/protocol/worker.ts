@@ -5,6 +5,7 @@ import type {
   BlockDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto,
   Page, RangeDto, SummaryDto, TreeNodeDto,
 } from './model';
+import type { EditMethods } from './editing';
 
 /** Bumped whenever a method or a payload changes shape. */
 export const WORKER_PROTOCOL = 1;
@@ -47,4 +48,4 @@ export type WorkerMethods = {
   mapExtents: { params: Record<string, never>; result: MapExtentsDto };
   mapTiles: { params: MapTilesRequest; result: MapTilesDto };
   close: { params: Record<string, never>; result: void };
-};
+} & EditMethods;

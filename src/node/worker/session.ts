@@ -34,6 +34,8 @@ interface Opened {
   index: DumpIndex;
   tree: DumpTree;
   summary: SummaryDto;
+  /** Closes the files behind `memory` when it is not the image's own (an edited overlay). */
+  release?: () => void;
 }
 
 function page<T>(all: { length: number }, start: number, count: number, item: (i: number) => T): Page<T> {
@@ -110,8 +112,29 @@ export class WorkerSession {
   }
 
   close(): void {
-    this.opened?.memory.close?.();
+    const o = this.opened;
+    if (o) { if (o.release) o.release(); else o.memory.close?.(); }
     this.opened = null;
+  }
+
+  /** The open dump, for the editing layer (worker/editing.ts). */
+  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult } | null { return this.opened; }
+
+  /**
+   * Shows another decode of the open dump (after an edit): reads and the tree follow `memory`;
+   * `release` replaces closing the memory (the editing layer owns the file behind it).
+   */
+  showEdited(memory: PhysMemory, result: DecodeResult, release: () => void): SummaryDto {
+    const o = this.o;
+    const t0 = Date.now();
+    const pageSize = isPageSize(o.params.pageSize) ? o.params.pageSize : 4096;
+    const index = new DumpIndex(result, pageSize);
+    const diagnostics = [...result.diagnostics];
+    const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
+    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release };
+    next.summary = this.makeSummary(next, Date.now() - t0);
+    this.opened = next;
+    return next.summary;
   }
 
   private get o(): Opened {
