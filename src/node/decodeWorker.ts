@@ -32,6 +32,8 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
   nodePages: (p) => session.nodePages(p.level, p.start, p.count),
   diagnostics: (p) => session.diagnostics(p.start, p.count),
   lookup: (p) => session.lookup(p.address, p.maxItemsPerGroup),
+  revealTarget: (p) => session.revealTarget(p.nodeId, p.maxItemsPerGroup),
+  dts: (p) => session.dts(p.nodeId),
   mapExtents: () => session.mapExtents(),
   mapTiles: (p) => session.mapTiles(p),
   close: () => session.close(),

@@ -3,17 +3,20 @@
 
 import type { LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, SummaryDto } from './model';
 
-export const WEBVIEW_PROTOCOL = 1;
+export const WEBVIEW_PROTOCOL = 2;
 
 export type WebviewMethods = {
   mapTiles: { params: MapTilesRequest; result: MapTilesDto };
   /** A click on the map: select what is there in the tree; answers what was found. */
   select: { params: { address: string }; result: LookupDto | null };
   /** Buttons in the summary: pick the missing image / FDT, retry a failed decode. */
-  action: { params: { action: 'pickImage' | 'pickFdt' | 'refresh' }; result: void };
+  action: { params: { action: WebviewAction }; result: void };
   /** The webview reports what it shows (integration tests read it through the API). */
   rendered: { params: RenderedReport; result: void };
 };
+
+/** Buttons: pick the missing image / FDT, retry, or re-decode as a hint suggests (pre-fix 16 KiB depth on / off). */
+export type WebviewAction = 'pickImage' | 'pickFdt' | 'refresh' | 'preFix16k' | 'fixedDepth';
 
 export interface RenderedReport {
   summaryText: string;

@@ -3,12 +3,12 @@
 
 import type {
   BlockDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto,
-  Page, RangeDto, SummaryDto, TreeNodeDto,
+  Page, RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from './model';
 import type { EditMethods } from './editing';
 
 /** Bumped whenever a method or a payload changes shape. */
-export const WORKER_PROTOCOL = 1;
+export const WORKER_PROTOCOL = 2;
 
 export type ImageFormatOption = 'auto' | 'raw' | 'elf';
 
@@ -23,6 +23,11 @@ export interface OpenParams {
   pageSize: number;
   format: ImageFormatOption;
   preFix16k?: boolean;
+  /** debugfs `scratch_phys` / `scratch_len` (or `bootmem_*`) text files: the scratch areas. */
+  scratchPhysPath?: string | null;
+  scratchLenPath?: string | null;
+  /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
+  setupData?: string | null;
   /**
    * Set element 0 to non-zero to cancel: seen even while the worker is inside a synchronous tree
    * walk, when a `cancel` message would wait in the queue.
@@ -45,6 +50,10 @@ export type WorkerMethods = {
   nodePages: { params: PageParams & { level: string | null }; result: Page<NodePageDto> };
   diagnostics: { params: PageParams; result: Page<DiagnosticDto> };
   lookup: { params: { address: string; maxItemsPerGroup: number }; result: LookupDto };
+  /** Where a problem item points (the offending block, range, node page, client item or scratch area). */
+  revealTarget: { params: { nodeId: string; maxItemsPerGroup: number }; result: RevealTargetDto | null };
+  /** DTS text of a node whose `dts` is set (the KHO FDT, a client FDT). */
+  dts: { params: { nodeId: string }; result: { name: string; text: string } | null };
   mapExtents: { params: Record<string, never>; result: MapExtentsDto };
   mapTiles: { params: MapTilesRequest; result: MapTilesDto };
   close: { params: Record<string, never>; result: void };

@@ -1,11 +1,11 @@
 // Compact, sorted views of a decoded dump for paged queries: a million blocks live in typed
 // arrays (about 13 bytes each), not in a million objects. Pure: engine types in, plain data out.
 
-import type { PhysRange } from '../../engine/image/physMemory';
+import { mergeRanges, type PhysRange } from '../../engine/image/physMemory';
 import type { DecodeResult } from '../../engine/session';
 import { hex, U64_MASK } from '../../engine/util/hex';
 import {
-  MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE,
+  MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
   type BlockDto, type NodePageDto, type RangeDto,
 } from '../../protocol/model';
 
@@ -59,6 +59,10 @@ export class DumpIndex {
   private readonly nodeAllLevel: Uint16Array;
   readonly blobs: Blob[];
   readonly dump: readonly PhysRange[];
+  /** Scratch areas in array order (entry i of the kernel's array), ends clamped to 2^64. */
+  readonly scratch: PhysRange[];
+  /** The same, sorted by start and merged (for the map). */
+  private readonly scratchMerged: PhysRange[];
 
   constructor(result: DecodeResult, pageSize: number) {
     const t = result.tracker;
@@ -126,6 +130,13 @@ export class DumpIndex {
         this.blobs.push({ name: s.name, start: s.preservedData, end: clampU64(s.preservedData + size) });
       }
     }
+    this.scratch = (result.scratch?.areas ?? []).map((r) => ({ start: r.start, end: clampU64(r.end) }));
+    this.scratchMerged = mergeRanges(this.scratch);
+  }
+
+  /** Position in array order of the first scratch area containing `a`, or -1. */
+  findScratch(a: bigint): number {
+    return this.scratch.findIndex((r) => a >= r.start && a < r.end);
   }
 
   blockEnd(i: number): bigint {
@@ -225,7 +236,7 @@ export class DumpIndex {
     return false;
   }
 
-  /** Everything the map should show: dump ranges, preserved ranges, node pages and blobs. */
+  /** Everything the map should show: dump ranges, preserved ranges, node pages, blobs and scratch areas. */
   span(): PhysRange {
     let start: bigint | null = null, end: bigint | null = null;
     const add = (s: bigint, e: bigint): void => {
@@ -236,12 +247,14 @@ export class DumpIndex {
     if (this.rangeCount > 0) add(this.rangeStart[0], this.rangeEnd[this.rangeCount - 1]);
     if (this.nodeAll.length > 0) add(this.nodeAll[0], this.nodeAll[this.nodeAll.length - 1] + BigInt(this.pageSize));
     for (const b of this.blobs) add(b.start, b.end);
+    for (const r of this.scratchMerged) add(r.start, r.end);
     return start === null || end === null ? { start: 0n, end: BigInt(this.pageSize) } : { start, end };
   }
 
   /**
    * One class per cell of `width` bytes from `start`: the most-covering of tracker node, client
-   * blob and preserved memory (preserved shows its largest block's order), else RAM or not in dump.
+   * blob and preserved memory (preserved shows its largest block's order), else RAM or not in dump;
+   * MAP_SCRATCH_FLAG is added where a scratch area touches the cell.
    * Work is proportional to the cells plus the blocks inside the window.
    */
   mapCells(start: bigint, width: bigint, count: number): number[] {
@@ -252,6 +265,7 @@ export class DumpIndex {
     const bestBlock = new Float64Array(count);
     const bestOrder = new Uint8Array(count);
     const ramBytes = new Float64Array(count);
+    const inScratch = new Uint8Array(count);
     const w = Number(width);
 
     // Calls fn(cell, bytes) for the part of [s, e) inside each cell it touches.
@@ -288,6 +302,10 @@ export class DumpIndex {
       spread(this.nodeAll[k], this.nodeAll[k] + page, (c, n) => { nodeBytes[c] += n; });
     }
     for (const b of this.blobs) spread(b.start, b.end, (c, n) => { blobBytes[c] += n; });
+    for (const r of this.scratchMerged) {
+      if (r.end <= start || r.start >= end) continue;
+      spread(r.start, r.end, (c) => { inScratch[c] = 1; });
+    }
 
     const cells = new Array<number>(count);
     for (let c = 0; c < count; c++) {
@@ -296,6 +314,7 @@ export class DumpIndex {
       else if (blob > 0 && blob >= pres) cells[c] = MAP_CLIENT_BLOB;
       else if (pres > 0) cells[c] = MAP_PRESERVED + bestOrder[c];
       else cells[c] = ramBytes[c] > 0 ? MAP_RAM : MAP_NOT_IN_DUMP;
+      if (inScratch[c]) cells[c] |= MAP_SCRATCH_FLAG;
     }
     return cells;
   }

@@ -1,37 +1,31 @@
 // The tree the extension shows, computed where the data is (the worker), one level at a time.
 // Ids are derived from content and parse back: `orders/9`, `orders/9#0-1000` (a bucket of list
-// positions), `orders/9@0x1200000` (an item by address), `problems!3` (by position). Large lists
-// are split into buckets of at most maxItemsPerGroup children, nested as deep as needed.
+// positions), `orders/9@0x1200000` (an item by address), `problems/error!3` (by position),
+// `fdt/node/2/c0/c3` (client data, clientTree.ts), `scratch!1` (scratchTree.ts). Large lists are
+// split into buckets of at most maxItemsPerGroup children, nested as deep as needed.
 
-import type { Diagnostic } from '../../engine/diagnostics';
+import type { Diagnostic, Severity } from '../../engine/diagnostics';
 import type { DecodeResult } from '../../engine/session';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
+import { renderDts } from '../../engine/fdt/dts';
 import type { TreeNodeDto } from '../../protocol/model';
+import { ClientTree, type ClientHit } from './clientTree';
 import type { DumpIndex } from './dumpIndex';
+import { plural, positionIds, type ListGroup } from './listGroup';
+import { SCRATCH_ID, ScratchTree } from './scratchTree';
 
-interface ListGroup {
-  id: string;
-  total: number;
-  /** Plural noun for bucket descriptions. */
-  noun: string;
-  itemId(i: number): string;
-  item(i: number, parentId: string): TreeNodeDto;
-  /** Position of the item whose id is group id + `rest`, or -1. */
-  parseItem(rest: string): number;
-  /** Address span of items [lo, hi), for bucket labels. */
-  span(lo: number, hi: number): { start: bigint; end: bigint } | null;
-}
+export { propertyText } from './clientTree';
 
-export const SECTION_IDS = ['fdt', 'orders', 'ranges', 'nodes', 'problems'] as const;
+export const SECTION_IDS = ['fdt', 'orders', 'ranges', 'nodes', 'scratch', 'problems'] as const;
+type SectionId = typeof SECTION_IDS[number];
+
+export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
+const SEVERITY_LABEL: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
 
 const LATEST_KNOWN_ABI = 4;
 
 function basename(p: string): string {
   return p.split(/[\\/]/).pop() ?? p;
-}
-
-function plural(n: number, noun: string): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? noun.replace(/s$/, '') : noun}`;
 }
 
 function levelLabel(level: string, depth: number): string {
@@ -41,26 +35,13 @@ function levelLabel(level: string, depth: number): string {
   return `Level ${n} (${role})`;
 }
 
-/** Display of a raw FDT property: u64 (CPU-native LE), string, or leading bytes. */
-export function propertyText(value: Uint8Array): string {
-  if (value.length === 0) return '(empty)';
-  if (value.length === 8) {
-    let v = 0n;
-    for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(value[i]);
-    return `${hex(v)} (u64)`;
-  }
-  const last = value[value.length - 1];
-  const body = value.subarray(0, value.length - 1);
-  if (last === 0 && body.length > 0 && body.every((b) => (b >= 0x20 && b < 0x7f) || b === 0)) {
-    return body.length > 0 ? '"' + String.fromCharCode(...body).split('\0').join('", "') + '"' : '""';
-  }
-  const shown = [...value.subarray(0, 32)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
-  return `[${shown}${value.length > 32 ? ' …' : ''}] (${value.length} bytes)`;
-}
-
 export class DumpTree {
   private readonly groups = new Map<string, ListGroup>();
   private readonly depth: number;
+  readonly clients: ClientTree;
+  private readonly scratchTree: ScratchTree;
+  /** Diagnostic positions (in `diagnostics`) per severity. */
+  private readonly bySeverity = new Map<Severity, number[]>();
 
   constructor(
     private readonly result: DecodeResult,
@@ -72,7 +53,21 @@ export class DumpTree {
     for (const o of index.orders) this.addGroup(this.orderGroup(o));
     for (const l of index.levels) this.addGroup(this.levelGroup(l));
     this.addGroup(this.rangeGroup());
-    this.addGroup(this.problemGroup());
+    for (const sev of SEVERITIES) this.bySeverity.set(sev, []);
+    diagnostics.forEach((d, i) => this.bySeverity.get(d.severity)?.push(i));
+    for (const sev of SEVERITIES) if (this.bySeverity.get(sev)!.length > 0) this.addGroup(this.problemGroup(sev));
+    this.clients = new ClientTree(result.fdt?.kho.subnodes ?? [], result.clients, index.pageSize, { pathTo: (g, i, max) => this.pathTo(g, i, max) });
+    this.scratchTree = new ScratchTree(result, () => this.section('scratch'));
+    for (const g of this.scratchTree.groups) this.addGroup(g);
+  }
+
+  /** The sections shown: "Scratch areas" only when scratch areas or a hand-off are known. */
+  sectionIds(): SectionId[] {
+    return SECTION_IDS.filter((s) => s !== 'scratch' || this.groups.has(SCRATCH_ID));
+  }
+
+  private group(id: string): ListGroup | undefined {
+    return this.groups.get(id) ?? (id.startsWith('fdt/node/') ? this.clients.group(id) : undefined);
   }
 
   private addGroup(g: ListGroup): void { this.groups.set(g.id, g); }
@@ -112,6 +107,8 @@ export class DumpTree {
         return idx.indexInOrder(order, a);
       },
       span: (lo, hi) => ({ start: idx.phys[list[lo]], end: idx.blockEnd(list[hi - 1]) }),
+      ancestors: () => ['orders'],
+      self: () => this.groupNode(this.groups.get(id)!),
       item: (i, parentId) => {
         const b = list[i];
         const phys = idx.phys[b];
@@ -142,6 +139,8 @@ export class DumpTree {
         return i >= 0 && idx.rangeStart[i] === a ? i : -1;
       },
       span: (lo, hi) => ({ start: idx.rangeStart[lo], end: idx.rangeEnd[hi - 1] }),
+      ancestors: () => [],
+      self: () => this.section('ranges'),
       item: (i, parentId) => {
         const s = idx.rangeStart[i], e = idx.rangeEnd[i];
         const byOrder = idx.ordersIn(s, e);
@@ -180,6 +179,8 @@ export class DumpTree {
         return lo < pages.length && pages[lo] === a ? lo : -1;
       },
       span: (lo, hi) => ({ start: pages[lo], end: pages[hi - 1] + page }),
+      ancestors: () => ['nodes'],
+      self: () => this.groupNode(this.groups.get(id)!),
       item: (i, parentId) => ({
         id: ids.itemId(i), parentId, kind: 'nodePage', collapsible: false,
         label: hex(pages[i]),
@@ -190,31 +191,56 @@ export class DumpTree {
     };
   }
 
-  private problemGroup(): ListGroup {
+  private problemGroup(sev: Severity): ListGroup {
     const ds = this.diagnostics;
-    const id = 'problems';
+    const list = this.bySeverity.get(sev)!;
+    const id = `problems/${sev}`;
+    const ids = positionIds(id, '!');
     return {
-      id, total: ds.length, noun: 'problems',
-      itemId: (i) => `${id}!${i}`,
-      parseItem: (rest) => {
-        const m = /^!(\d+)$/.exec(rest);
-        const i = m ? Number(m[1]) : -1;
-        return i >= 0 && i < ds.length ? i : -1;
-      },
+      id, total: list.length, noun: 'problems',
+      itemId: ids.itemId,
+      parseItem: (rest) => ids.parse(rest, list.length),
       span: () => null,
+      ancestors: () => ['problems'],
+      self: () => this.severityNode(sev),
       item: (i, parentId) => {
-        const d = ds[i];
+        const d = ds[list[i]];
         return {
-          id: `${id}!${i}`, parentId, kind: 'problem', collapsible: false,
+          id: ids.itemId(i), parentId, kind: 'problem', collapsible: false,
           label: d.message,
           description: d.address === null ? d.code : `${d.code} · ${hex(d.address)}`,
-          tooltip: `${d.severity}: ${d.message} (${d.code})`,
+          tooltip: `${d.severity}: ${d.message} (${d.code})${d.address === null ? '' : '\nClick to reveal what lies at ' + hex(d.address)}`,
           icon: d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info',
-          severity: d.severity,
+          severity: d.severity, code: d.code,
           ...(d.address === null ? {} : { address: hex(d.address) }),
         };
       },
     };
+  }
+
+  private severityNode(sev: Severity): TreeNodeDto {
+    const n = this.bySeverity.get(sev)!.length;
+    return {
+      id: `problems/${sev}`, parentId: 'problems', kind: 'severityGroup', collapsible: n > 0,
+      label: SEVERITY_LABEL[sev], description: String(n),
+      tooltip: `${plural(n, sev === 'info' ? 'notes' : `${sev}s`)} found while decoding and checking the dump`,
+      icon: sev === 'error' ? 'error' : sev === 'warning' ? 'warning' : 'info', severity: sev,
+    };
+  }
+
+  /** The diagnostic a problem item shows, or null. */
+  problemAt(id: string): Diagnostic | null {
+    const m = /^problems\/(error|warning|info)!(\d+)$/.exec(id);
+    const list = m ? this.bySeverity.get(m[1] as Severity) : undefined;
+    const k = m ? Number(m[2]) : -1;
+    return list && k < list.length ? this.diagnostics[list[k]] : null;
+  }
+
+  /** Path of the problem item showing diagnostic `i` (position in `diagnostics`). */
+  problemPath(i: number, max: number): string[] {
+    const d = this.diagnostics[i];
+    if (!d) return [];
+    return this.pathTo(`problems/${d.severity}`, this.bySeverity.get(d.severity)!.indexOf(i), max);
   }
 
   // ---- bucketing ----
@@ -228,7 +254,8 @@ export class DumpTree {
     if (len <= max) return 0;
     let b = max;
     while (Math.ceil(len / b) > max) b *= 10;
-    return b;
+    // Below max 10 a tenfold step can overshoot into one bucket holding everything: split evenly instead.
+    return b < len ? b : Math.ceil(len / max);
   }
 
   private bucketNode(g: ListGroup, lo: number, hi: number, parentId: string): TreeNodeDto {
@@ -267,16 +294,21 @@ export class DumpTree {
     return path;
   }
 
-  private groupParent(g: ListGroup): string {
-    return g.id.startsWith('orders/') ? 'orders' : g.id.startsWith('nodes/') ? 'nodes' : '';
-  }
-
   /** Full path (section first) to item i of group `groupId`. */
   pathTo(groupId: string, i: number, max: number): string[] {
-    const g = this.groups.get(groupId);
+    const g = this.group(groupId);
     if (!g || i < 0 || i >= g.total) return [];
-    const parent = this.groupParent(g);
-    return [...(parent ? [parent] : []), ...this.pathInGroup(g, i, max)];
+    return [...g.ancestors(max), ...this.pathInGroup(g, i, max)];
+  }
+
+  /** Path to a client hit (clientTree.find). */
+  clientPath(hit: ClientHit, max: number): string[] {
+    return hit.groupId === 'fdt' ? ['fdt', `fdt/node/${hit.index}`] : this.pathTo(hit.groupId, hit.index, max);
+  }
+
+  /** Path to scratch area i (array order), or [] without one. */
+  scratchPath(i: number, max: number): string[] {
+    return this.pathTo(SCRATCH_ID, this.scratchTree.areaPosition(i), max);
   }
 
   orderGroupId(order: number): string { return `orders/${order}`; }
@@ -284,12 +316,13 @@ export class DumpTree {
 
   // ---- id resolution ----
 
-  /** Splits an id into its group and the rest (`#lo-hi`, `@addr`, `!i`), if it is in a group. */
+  /** Splits an id into its group and the rest (``, `#lo-hi`, `@addr`, `!i`, `/c3`), if it is in a group. */
   private splitGroup(id: string): { g: ListGroup; rest: string } | null {
-    const m = /^(orders\/\d+|nodes\/[^#@!]+|ranges|problems)(.*)$/.exec(id);
-    if (!m) return null;
-    const g = this.groups.get(m[1]);
-    return g ? { g, rest: m[2] } : null;
+    const whole = this.group(id);
+    if (whole) return { g: whole, rest: '' };
+    const m = /^(.+?)(#\d+-\d+)$/.exec(id) ?? /^(.+)([/!@][^/!@#]*)$/.exec(id);
+    const g = m ? this.group(m[1]) : undefined;
+    return g ? { g, rest: m![2] } : null;
   }
 
   private parseBucket(g: ListGroup, rest: string): { lo: number; hi: number } | null {
@@ -300,12 +333,11 @@ export class DumpTree {
   }
 
   children(nodeId: string | null, max: number): TreeNodeDto[] {
-    if (nodeId === null) return SECTION_IDS.map((s) => this.section(s));
+    if (nodeId === null) return this.sectionIds().map((s) => this.section(s));
     if (nodeId === 'fdt') return this.fdtChildren();
-    const sub = /^fdt\/node\/(\d+)$/.exec(nodeId);
-    if (sub) return this.subnodeProperties(Number(sub[1]));
     if (nodeId === 'orders') return this.index.orders.map((o) => this.groupNode(this.groups.get(this.orderGroupId(o))!));
     if (nodeId === 'nodes') return this.index.levels.map((l) => this.groupNode(this.groups.get(this.levelGroupId(l))!));
+    if (nodeId === 'problems') return SEVERITIES.filter((sev) => this.groups.has(`problems/${sev}`)).map((sev) => this.severityNode(sev));
     const sp = this.splitGroup(nodeId);
     if (!sp) return [];
     if (sp.rest === '') return this.spanChildren(sp.g, 0, sp.g.total, nodeId, max);
@@ -314,15 +346,12 @@ export class DumpTree {
   }
 
   node(id: string, max: number): TreeNodeDto | null {
-    if ((SECTION_IDS as readonly string[]).includes(id)) return this.section(id as typeof SECTION_IDS[number]);
-    if (id.startsWith('fdt/')) {
-      const parent = /^(fdt\/node\/\d+)\/\d+$/.exec(id)?.[1] ?? 'fdt';
-      return this.children(parent, max).find((n) => n.id === id) ?? null;
-    }
+    if ((this.sectionIds() as string[]).includes(id)) return this.section(id as SectionId);
+    if (/^fdt\/[a-z]+$/.test(id)) return this.fdtChildren().find((n) => n.id === id) ?? null;
     const sp = this.splitGroup(id);
     if (!sp) return null;
     const { g, rest } = sp;
-    if (rest === '') return g.id === 'ranges' || g.id === 'problems' ? this.section(g.id) : this.groupNode(g);
+    if (rest === '') return g.self(max);
     const bucket = this.parseBucket(g, rest);
     const i = bucket ? bucket.lo : g.parseItem(rest);
     if (i < 0) return null;
@@ -359,7 +388,7 @@ export class DumpTree {
     };
   }
 
-  private section(id: typeof SECTION_IDS[number]): TreeNodeDto {
+  private section(id: SectionId): TreeNodeDto {
     const r = this.result, idx = this.index;
     switch (id) {
       case 'fdt': {
@@ -369,6 +398,7 @@ export class DumpTree {
           id, parentId: null, kind: 'section', collapsible: true, label: 'FDT', icon: 'file-binary',
           description: f ? `${f.kho.compatible ?? 'no compatible'} · ${where}` : 'not found',
           tooltip: f ? `KHO root FDT ${where} (${f.kho.totalSize} bytes)` : r.fatal ?? 'No KHO FDT',
+          ...(f ? { dts: true } : {}),
         };
       }
       case 'orders':
@@ -391,6 +421,15 @@ export class DumpTree {
           id, parentId: null, kind: 'section', collapsible: idx.levels.length > 0, label: 'Tracker nodes', icon: 'type-hierarchy',
           description: t ? `${t.kind === 'radix' ? `radix, depth ${t.depth}` : 'chunk list'} · ${plural(idx.nodePageCount, 'pages')}` : 'no tracker',
           tooltip: 'Pages the tracker itself occupies, by level',
+        };
+      }
+      case 'scratch': {
+        const sc = r.scratch;
+        const bytes = (sc?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
+        return {
+          id, parentId: null, kind: 'section', collapsible: true, label: 'Scratch areas', icon: 'circuit-board',
+          description: sc ? `${plural(sc.areas.length, 'areas')} · ${humanSize(bytes)}` : 'none known',
+          tooltip: 'Memory the next kernel allocates from while it restores KHO state (spec §2.5); nothing preserved may lie inside',
         };
       }
       case 'problems': {
@@ -433,29 +472,18 @@ export class DumpTree {
       id: 'fdt/location', parentId: 'fdt', kind: 'info', collapsible: false, label: 'Location',
       description: f.source === 'image' && f.address !== null ? `image ${hex(f.address)}` : `file ${basename(this.fdtPath ?? '')}`,
       tooltip: `${f.source === 'image' ? 'In the image' : this.fdtPath ?? 'From a file'}, ${k.totalSize} bytes` + (f.candidates.length > 1 ? `; scan found ${f.candidates.length} candidates: ${f.candidates.map((c) => hex(c)).join(', ')}` : ''),
-      icon: 'location',
+      icon: 'location', dts: true,
       ...(f.address === null ? {} : { address: hex(f.address), end: hex(f.address + BigInt(Math.max(1, k.totalSize))) }),
     });
-    k.subnodes.forEach((s, i) => {
-      const size = s.blobSize;
-      out.push({
-        id: `fdt/node/${i}`, parentId: 'fdt', kind: 'fdtSubnode', collapsible: s.properties.length > 0,
-        label: s.name || '(unnamed)',
-        description: `${s.preservedData === null ? 'no data' : hex(s.preservedData)}${size === null ? '' : ' · ' + humanSize(size)}`,
-        tooltip: `Client subnode "${s.name}"\npreserved data: ${s.preservedData === null ? 'missing' : hex(s.preservedData)}\nblob size: ${size === null ? 'not given (before kho-v3)' : `${hex(size)} (${humanSize(size)})`}`,
-        icon: 'symbol-namespace',
-        ...(s.preservedData === null ? {} : { address: hex(s.preservedData), end: hex(s.preservedData + (size !== null && size > 0n ? size : page)) }),
-      });
-    });
+    k.subnodes.forEach((_, i) => out.push(this.clients.subnodeNode(i)!));
     return out;
   }
 
-  private subnodeProperties(i: number): TreeNodeDto[] {
-    const s = this.result.fdt?.kho.subnodes[i];
-    if (!s) return [];
-    return s.properties.map((p, j) => ({
-      id: `fdt/node/${i}/${j}`, parentId: `fdt/node/${i}`, kind: 'fdtProperty' as const, collapsible: false,
-      label: p.name, description: propertyText(p.value), tooltip: `${p.name} = ${propertyText(p.value)}`, icon: 'symbol-property',
-    }));
+  /** DTS text of a node whose `dts` is set: the KHO FDT (section or location) or a client FDT. */
+  dts(id: string): { name: string; text: string } | null {
+    const f = this.result.fdt;
+    if ((id === 'fdt' || id === 'fdt/location') && f) return { name: 'kho', text: renderDts(f.bytes, { baseAddress: f.address ?? undefined, pageSize: this.index.pageSize }) };
+    const m = /^fdt\/node\/(\d+)$/.exec(id);
+    return m ? this.clients.dts(Number(m[1])) : null;
   }
 }

@@ -8,12 +8,13 @@ import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import { isPageSize } from '../../engine/kho/geometry';
 import { MAX_FDT_BYTES } from '../../engine/kho/locateFdt';
+import { debugfsNamesFor, parseScratchDebugfs } from '../../engine/kho/scratch';
 import { decodeDump, type DecodeResult } from '../../engine/session';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type {
-  BlockDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
-  RangeDto, SummaryDto, TreeNodeDto,
+  BlockDto, DecodeHintDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
+  RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from '../../protocol/model';
 import { MAX_MAP_CELLS } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
@@ -21,6 +22,22 @@ import { FileByteSource } from '../fileByteSource';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
 import { EmptyMemory } from './emptyMemory';
+import { hexUnavailable, kdumpInfo } from './storage';
+
+/** debugfs scratch files are a line per area; anything this large is not one. */
+const MAX_DEBUGFS_BYTES = 1 << 20;
+
+/** Which tree item a problem's address is best shown by, by diagnostic code. */
+type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
+const DEFAULT_TARGETS: TargetKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
+function targetOrder(code: string): TargetKind[] {
+  const first: TargetKind | null = /^(client|blob|luo|memfd|vmalloc|kho-block|kexec-metadata)-/.test(code) ? 'client'
+    : /^(scratch|handoff|setup-data)-/.test(code) ? 'scratch'
+    : /^(fdt|kho-fdt)-/.test(code) ? 'fdt'
+    : /^(node|radix|chunks)-/.test(code) ? 'nodePage'
+    : null;
+  return first ? [first, ...DEFAULT_TARGETS.filter((t) => t !== first)] : DEFAULT_TARGETS;
+}
 
 export class SessionError extends Error {
   constructor(message: string) { super(message); this.name = 'SessionError'; }
@@ -56,6 +73,14 @@ function address(text: string, what: string): bigint {
   return v;
 }
 
+function readDebugfsFile(p: string, what: string): string {
+  let st: fs.Stats;
+  try { st = fs.statSync(p); } catch (e) { throw new SessionError(`${what} ${p}: ${(e as Error).message}`); }
+  if (!st.isFile() && !st.isCharacterDevice()) throw new SessionError(`${what} ${p} is not a file`);
+  if (st.size > MAX_DEBUGFS_BYTES) throw new SessionError(`${what} ${p} is ${humanSize(st.size)}: too large for a debugfs scratch file`);
+  return fs.readFileSync(p, 'utf8');
+}
+
 function readFdtFile(p: string): Uint8Array {
   const st = fs.statSync(p);
   if (!st.isFile()) throw new SessionError(`${p} is not a file`);
@@ -74,9 +99,18 @@ export class WorkerSession {
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
     if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
     const fdtBytes = params.fdtPath === null ? undefined : readFdtFile(params.fdtPath);
+    const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
+    const openDiagnostics: Diagnostic[] = [];
+    let scratch: { start: bigint; end: bigint }[] | undefined;
+    if (params.scratchPhysPath || params.scratchLenPath) {
+      if (!params.scratchPhysPath || !params.scratchLenPath) throw new SessionError('scratch areas need both debugfs files, scratch_phys and scratch_len');
+      const parsed = parseScratchDebugfs(readDebugfsFile(params.scratchPhysPath, 'scratch_phys'), readDebugfsFile(params.scratchLenPath, 'scratch_len'),
+        debugfsNamesFor(params.scratchPhysPath));
+      openDiagnostics.push(...parsed.diagnostics);
+      scratch = parsed.areas;
+    }
 
     let memory: PhysMemory;
-    const openDiagnostics: Diagnostic[] = [];
     if (params.imagePath !== null) {
       const src = FileByteSource.open(params.imagePath);
       const r = openImage(src, { format: params.format, base });
@@ -96,7 +130,10 @@ export class WorkerSession {
 
     try {
       onProgress({ stage: params.fdtPath === null && fdtAddress === undefined ? 'Looking for the KHO FDT' : 'Decoding', done: 0 });
-      const result = await decodeDump(memory, { pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow });
+      const result = await decodeDump(memory, {
+        pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow,
+        setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined,
+      });
       onProgress({ stage: 'Indexing', done: 0 });
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
@@ -149,6 +186,7 @@ export class WorkerSession {
     const t = r.tracker;
     const page = BigInt(idx.pageSize);
     const counts = t ? t.blocks.countsByOrder() : new Map<number, number>();
+    const scratchBytes = (r.scratch?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
     return {
       image: {
         path: params.imagePath,
@@ -157,6 +195,7 @@ export class WorkerSession {
         rangeCount: r.image.ranges.length,
         bytes: hex(dumpBytes),
         human: humanSize(dumpBytes),
+        kdump: kdumpInfo(o.memory),
       },
       fdt: f && {
         source: f.source,
@@ -166,11 +205,15 @@ export class WorkerSession {
         version: f.kho.version,
         abi: f.kho.version !== null ? `kho-v${f.kho.version}` : f.kho.compatible ?? 'unknown',
         preservedMemoryMap: f.kho.preservedMemoryMap === null ? null : hex(f.kho.preservedMemoryMap),
-        subnodes: f.kho.subnodes.map((s) => ({
-          name: s.name,
-          preservedData: s.preservedData === null ? null : hex(s.preservedData),
-          blobSize: s.blobSize === null ? null : hex(s.blobSize),
-        })),
+        subnodes: f.kho.subnodes.map((s, i) => {
+          const c = o.tree.clients.client(i);
+          return {
+            name: s.name,
+            preservedData: s.preservedData === null ? null : hex(s.preservedData),
+            blobSize: s.blobSize === null ? null : hex(s.blobSize),
+            ...(c ? { kind: c.kind, summary: c.summary } : {}),
+          };
+        }),
         candidates: f.candidates.map((c) => hex(c)),
         totalSize: f.kho.totalSize,
       },
@@ -197,6 +240,23 @@ export class WorkerSession {
         infos: ds.filter((d) => d.severity === 'info').length,
         total: ds.length,
       },
+      scratch: r.scratch ? {
+        source: r.scratch.source,
+        areas: r.scratch.areas.length,
+        bytes: hex(scratchBytes),
+        human: humanSize(scratchBytes),
+        array: r.scratch.array && { start: hex(r.scratch.array.address), end: hex(r.scratch.array.address + r.scratch.array.length) },
+      } : null,
+      handoff: r.handoff ? {
+        head: hex(r.handoff.head),
+        record: r.handoff.record ? hex(r.handoff.record.address) : null,
+        fdtAddress: r.handoff.kho ? hex(r.handoff.kho.fdtAddress) : null,
+        scratchAddress: r.handoff.kho ? hex(r.handoff.kho.scratchAddress) : null,
+        scratchSize: r.handoff.kho ? hex(r.handoff.kho.scratchSize) : null,
+        records: r.handoff.chain.length,
+      } : null,
+      decodeMode: { preFix16k: !!params.preFix16k },
+      hints: decodeHints(ds, !!params.preFix16k, idx.pageSize),
       pageSize: idx.pageSize,
       fatal: r.fatal,
       decodeMs,
@@ -207,11 +267,85 @@ export class WorkerSession {
 
   children(nodeId: string | null, start: number, count: number, max: number): Page<TreeNodeDto> {
     const all = this.o.tree.children(nodeId, Math.max(2, max | 0));
-    return page(all, start, count, (i) => all[i]);
+    return page(all, start, count, (i) => this.withStorage(all[i]));
   }
 
   node(nodeId: string, max: number): TreeNodeDto | null {
-    return this.o.tree.node(nodeId, Math.max(2, max | 0));
+    const n = this.o.tree.node(nodeId, Math.max(2, max | 0));
+    return n && this.withStorage(n);
+  }
+
+  /** Marks items whose bytes the Hex Editor cannot show (compressed kdump pages, outside the dump). */
+  private withStorage(n: TreeNodeDto): TreeNodeDto {
+    const o = this.o;
+    if (n.address === undefined || n.kind === 'bucket' || n.kind === 'section' || o.params.imagePath === null) return n;
+    const why = hexUnavailable(o.memory, BigInt(n.address));
+    return why === null ? n : { ...n, hexUnavailable: why, tooltip: `${n.tooltip ?? n.label}\nHex Editor: not available, ${why}` };
+  }
+
+  dts(nodeId: string): { name: string; text: string } | null {
+    return this.o.tree.dts(nodeId);
+  }
+
+  /** What a problem item points at: the item holding its address, by the code's preference. */
+  revealTarget(nodeId: string, max: number): RevealTargetDto | null {
+    const { tree, index: idx } = this.o;
+    max = Math.max(2, max | 0);
+    const d = tree.problemAt(nodeId);
+    if (!d) return null;
+    const a = d.address;
+    const page = BigInt(idx.pageSize);
+    if (a === null) return { path: [], what: `${d.code} names no address`, span: null };
+    const span = (s: bigint, e: bigint): RangeDto => ({ start: hex(s), end: hex(e > s ? e : s + 1n) });
+    const f = this.o.result.fdt;
+    for (const kind of targetOrder(d.code)) {
+      switch (kind) {
+        case 'block': {
+          const b = idx.findBlock(a);
+          if (b < 0) break;
+          const path = tree.pathTo(tree.orderGroupId(idx.order[b]), idx.indexInOrder(idx.order[b], idx.phys[b]), max);
+          if (path.length) return { path, what: `preserved block ${hex(idx.phys[b])} (order ${idx.order[b]})`, span: span(idx.phys[b], idx.blockEnd(b)) };
+          break;
+        }
+        case 'nodePage': {
+          const n = idx.findNodePage(a);
+          if (n < 0) break;
+          const np = idx.nodePage(n);
+          const pages = idx.pagesOfLevel(np.level);
+          const phys = BigInt(np.phys);
+          const path = tree.pathTo(tree.levelGroupId(np.level), pages.indexOf(phys), max);
+          if (path.length) return { path, what: `tracker node page ${np.phys} (level ${np.level})`, span: span(phys, phys + page) };
+          break;
+        }
+        case 'client': {
+          const hit = tree.clients.find(a);
+          if (!hit) break;
+          const path = tree.clientPath(hit, max);
+          if (path.length) return { path, what: hit.what, span: span(hit.span.start, hit.span.end) };
+          break;
+        }
+        case 'scratch': {
+          const i = idx.findScratch(a);
+          if (i >= 0) {
+            const r = idx.scratch[i];
+            return { path: tree.scratchPath(i, max), what: `scratch area ${i} [${hex(r.start)}, ${hex(r.end)})`, span: span(r.start, r.end) };
+          }
+          break;
+        }
+        case 'range': {
+          const r = idx.findRange(a);
+          if (r >= 0) return { path: tree.pathTo('ranges', r, max), what: `preserved range ${hex(idx.rangeStart[r])}`, span: span(idx.rangeStart[r], idx.rangeEnd[r]) };
+          break;
+        }
+        case 'fdt': {
+          if (f && f.address !== null && a >= f.address && a < f.address + BigInt(Math.max(1, f.kho.totalSize))) {
+            return { path: ['fdt', 'fdt/location'], what: `the KHO FDT at ${hex(f.address)}`, span: span(f.address, f.address + BigInt(Math.max(1, f.kho.totalSize))) };
+          }
+          break;
+        }
+      }
+    }
+    return { path: [], what: `nothing the tree lists holds ${hex(a)}`, span: span(a, a + page) };
   }
 
   blocks(order: number | null, start: number, count: number): Page<BlockDto> {
@@ -260,6 +394,10 @@ export class WorkerSession {
     }
     let fileOffset: number | null = null;
     try { fileOffset = memory.fileOffset(a) ?? null; } catch { fileOffset = null; }
+    const hit = tree.clients.find(a);
+    if (hit) paths.client = tree.clientPath(hit, max);
+    const sc = idx.findScratch(a);
+    if (sc >= 0) paths.scratch = tree.scratchPath(sc, max);
     return {
       address: hex(a),
       inDump: idx.inDump(a),
@@ -269,6 +407,8 @@ export class WorkerSession {
       blob: blob && { name: blob.name, start: hex(blob.start), end: hex(blob.end) },
       paths,
       fileOffset,
+      hexUnavailable: fileOffset === null ? hexUnavailable(memory, a) : null,
+      scratch: sc >= 0 ? { start: hex(idx.scratch[sc].start), end: hex(idx.scratch[sc].end) } : null,
     };
   }
 
@@ -277,7 +417,7 @@ export class WorkerSession {
     const span = idx.span();
     const ram = idx.dump.slice(0, 256).map((x) => ({ start: hex(x.start), end: hex(x.end) }));
     if (idx.dump.length > 256) ram[255] = { start: ram[255].start, end: hex(idx.dump[idx.dump.length - 1].end) };
-    return { span: { start: hex(span.start), end: hex(span.end) }, ram, pageSize: idx.pageSize, orders: idx.orders };
+    return { span: { start: hex(span.start), end: hex(span.end) }, ram, pageSize: idx.pageSize, orders: idx.orders, scratchAreas: idx.scratch.length };
   }
 
   mapTiles(req: MapTilesRequest): MapTilesDto {
@@ -288,4 +428,16 @@ export class WorkerSession {
     const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
     return { start: hex(start), bytesPerCell: hex(width), cells: idx.mapCells(start, width, count) };
   }
+}
+
+/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (spec §1.1), or back from it. */
+export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
+  if (pageSize !== 16384) return [];
+  const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
+  if (!preFix16k) {
+    const d = found('radix-prefix-16k-tree');
+    return d ? [{ code: d.code, preFix16k: true, label: 'Decode as a pre-fix 16 KiB tree', message: d.message }] : [];
+  }
+  const d = found('radix-not-prefix-16k');
+  return d ? [{ code: d.code, preFix16k: false, label: 'Decode as a fixed (depth 5) 16 KiB tree', message: d.message }] : [];
 }

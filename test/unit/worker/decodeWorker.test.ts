@@ -8,6 +8,7 @@ import { Worker } from 'worker_threads';
 import { buildDump } from '../../../src/engine/kho/dumpBuilder';
 import { planRawImage } from '../../../src/engine/image/writeRaw';
 import { writePlanToFile } from '../../../src/node/writeFile';
+import { WORKER_PROTOCOL } from '../../../src/protocol/worker';
 
 const WORKER = path.join(__dirname, '../../../src/node/decodeWorker.js');
 
@@ -69,9 +70,9 @@ describe('node/decodeWorker: RPC', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('announces protocol 1 and rejects unknown methods and queries before open', async () => {
+  it('announces its protocol and rejects unknown methods and queries before open', async () => {
     const c = client();
-    assert.strictEqual(await c.ready, 1);
+    assert.strictEqual(await c.ready, WORKER_PROTOCOL);
     await assert.rejects(c.call('nope', {}), (e: Error & { code?: string }) => e.code === 'unknown-method');
     await assert.rejects(c.call('summary', {}), /no dump is open/);
   });

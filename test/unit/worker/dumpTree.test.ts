@@ -67,6 +67,11 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     assert.strictEqual(DumpTree.bucketSize(1_000_000, 1000), 1000);
     assert.strictEqual(DumpTree.bucketSize(1_000_001, 1000), 10_000);
     assert.strictEqual(DumpTree.bucketSize(250, 10), 100);
+    // Small maxima never make a single bucket of everything (which would nest forever).
+    for (let max = 2; max < 12; max++) for (let len = max + 1; len < 400; len++) {
+      const b = DumpTree.bucketSize(len, max);
+      assert.ok(b > 0 && b < len && Math.ceil(len / b) <= max, `len ${len}, max ${max}: bucket ${b}`);
+    }
   });
 
   it('lists exactly the blocks of each order and the ranges, whatever maxItemsPerGroup', () => {
@@ -165,17 +170,25 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     }
   });
 
-  it('problems are listed with their address and severity, and parse back by position', () => {
+  it('problems are grouped by severity, listed with their code and address, and parse back by position', () => {
     const b = build(new Prng(1), 10, [0]);
     const diags: Diagnostic[] = [
-      { severity: 'error', code: 'radix-cycle', address: 0x5000n, message: 'level-3 table 0x5000 reached twice' },
       { severity: 'info', code: 'note', address: null, message: 'just a note' },
+      { severity: 'error', code: 'radix-cycle', address: 0x5000n, message: 'level-3 table 0x5000 reached twice' },
+      { severity: 'error', code: 'radix-shared-node', address: 0x6000n, message: 'shared' },
     ];
     const { tree: t } = tree(b, diags);
-    const kids = t.children('problems', 1000);
-    assert.deepStrictEqual(kids.map((k) => [k.id, k.severity, k.address ?? null]), [['problems!0', 'error', '0x5000'], ['problems!1', 'info', null]]);
-    assert.deepStrictEqual(t.node('problems!1', 1000), kids[1]);
-    assert.strictEqual(t.node('problems!2', 1000), null);
+    const groups = t.children('problems', 1000);
+    assert.deepStrictEqual(groups.map((g) => [g.id, g.label, g.description]), [['problems/error', 'Errors', '2'], ['problems/info', 'Notes', '1']]);
+    const errors = t.children('problems/error', 1000);
+    assert.deepStrictEqual(errors.map((k) => [k.id, k.severity, k.code, k.address ?? null]),
+      [['problems/error!0', 'error', 'radix-cycle', '0x5000'], ['problems/error!1', 'error', 'radix-shared-node', '0x6000']]);
+    assert.deepStrictEqual(t.node('problems/error!1', 1000), errors[1]);
+    assert.deepStrictEqual(t.node('problems/info', 1000), groups[1]);
+    assert.strictEqual(t.problemAt('problems/info!0'), diags[0]);
+    assert.deepStrictEqual(t.problemPath(2, 1000), ['problems', 'problems/error', 'problems/error!1']);
+    assert.strictEqual(t.node('problems/error!2', 1000), null);
+    assert.strictEqual(t.node('problems/warning', 1000), null);
     assert.strictEqual(t.node('orders/0@0x123', 1000), null);
     assert.strictEqual(t.node('nonsense', 1000), null);
   });
