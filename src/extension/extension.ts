@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { createApi, type KhoInspectorApi } from './api';
+import { addClient, exportDump, preserveRange, removeClient, unpreserve } from './commands/edit';
 import { goToAddress, showLookup } from './commands/goToAddress';
 import { copyAddress, hexEditorInstalled, openInHexEditor, refresh, revealInMap } from './commands/itemCommands';
 import { openDump, openWithInspector, pickFdtFor, pickImageFor, type OpenDumpArgs } from './commands/openDump';
@@ -69,6 +70,11 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     vscode.commands.registerCommand('khoInspector.revealInMap', (arg?: unknown) => revealInMap(s, arg)),
     vscode.commands.registerCommand('khoInspector.openInHexEditor', (arg?: unknown) => openInHexEditor(s, arg)),
     vscode.commands.registerCommand('khoInspector.refresh', (arg?: unknown) => refresh(s, arg)),
+    vscode.commands.registerCommand('khoInspector.preserveRange', (arg?: unknown) => preserveRange(s, arg)),
+    vscode.commands.registerCommand('khoInspector.unpreserve', (arg?: unknown) => unpreserve(s, arg)),
+    vscode.commands.registerCommand('khoInspector.addClient', (arg?: unknown) => addClient(s, arg)),
+    vscode.commands.registerCommand('khoInspector.removeClient', (arg?: unknown) => removeClient(s, arg)),
+    vscode.commands.registerCommand('khoInspector.export', (arg?: unknown) => exportDump(s, arg)),
   );
   return createApi(s);
 }

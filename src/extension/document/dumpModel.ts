@@ -159,6 +159,14 @@ export class DumpModel {
     return (await this.ready()).request('diagnostics', { start, count });
   }
 
+  /** The worker behind a decoded dump, for editing requests (document/editing.ts). */
+  editingEngine(): Promise<EngineSession> { return this.ready(); }
+
+  /** The worker decoded an edited state: the tree, the map and the problems follow it. */
+  showEdited(summary: SummaryDto, extents: MapExtentsDto): void {
+    this.setState({ status: 'ready', summary, extents });
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

@@ -1,10 +1,11 @@
-// The `khoInspector.dump` custom editor (read-only for now): resolves the pairing, starts the
+// The `khoInspector.dump` custom editor (editable; read-only where document/editing.ts says): resolves the pairing, starts the
 // decode in a worker with a cancellable progress notification, and hosts the webview.
 
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
 import { DumpModel } from '../document/dumpModel';
+import { DocumentEditing, editingFor, recoverLeftoverJournal, type EditEvent } from '../document/editing';
 import { KhoDocument } from '../document/khoDocument';
 import { fileRole, resolvePairing, type Pairing } from '../document/pairing';
 import type { PairingStore } from '../document/pairingStore';
@@ -32,8 +33,11 @@ export async function chooseFdt(image: string, candidates: readonly string[]): P
   return pick ? pick.fdt : undefined;
 }
 
-export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<KhoDocument> {
+export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocument> {
   private hooks: WebviewHooks | undefined;
+  private readonly changes = new vscode.EventEmitter<EditEvent>();
+  /** Edits (document/editing.ts) become VS Code undo steps and the dirty state. */
+  readonly onDidChangeCustomDocument = this.changes.event;
 
   constructor(
     private readonly extensionUri: vscode.Uri,
@@ -54,13 +58,16 @@ export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<Kh
     return { image: r.image, fdt: fdt ?? null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: fdt ? 'picked' : 'scan' };
   }
 
-  async openCustomDocument(uri: vscode.Uri): Promise<KhoDocument> {
+  async openCustomDocument(uri: vscode.Uri, openContext?: vscode.CustomDocumentOpenContext): Promise<KhoDocument> {
     if (uri.scheme !== 'file') {
       throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
     }
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
+    const editing = new DocumentEditing(doc, (e) => this.changes.fire(e));
+    if (openContext?.backupId) await editing.restoreFrom(openContext.backupId);
+    if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (fileRole(uri.fsPath) === 'pairing') {
       // Editing the *.kho.json re-pairs and decodes again.
@@ -91,6 +98,7 @@ export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<Kh
           };
           return doc.model.decode({ token, onProgress });
         });
+      await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
         void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
       }
@@ -110,6 +118,30 @@ export class KhoEditorProvider implements vscode.CustomReadonlyEditorProvider<Kh
     if (typeof p === 'string') { doc.model.fail(p); return; }
     doc.model.setPairing(p);
     await this.decode(doc);
+  }
+
+  async saveCustomDocument(doc: KhoDocument): Promise<void> {
+    const e = editingFor(doc);
+    if (!e || e.readOnlyReason()) return;
+    const message = await e.save();
+    vscode.window.setStatusBarMessage(`KHO: saved ${doc.model.fileName}: ${message}`, 5000);
+  }
+
+  async saveCustomDocumentAs(doc: KhoDocument, destination: vscode.Uri): Promise<void> {
+    const e = editingFor(doc);
+    if (!e) throw new Error(`${doc.model.fileName} is not open for editing`);
+    const message = await e.saveAs(destination.fsPath);
+    vscode.window.setStatusBarMessage(`KHO: ${message}`, 5000);
+  }
+
+  async revertCustomDocument(doc: KhoDocument): Promise<void> {
+    await editingFor(doc)?.revert();
+  }
+
+  backupCustomDocument(doc: KhoDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {
+    const e = editingFor(doc);
+    if (!e) return Promise.resolve({ id: context.destination.toString(), delete: () => undefined });
+    return e.backup(context.destination);
   }
 
   resolveCustomEditor(doc: KhoDocument, panel: vscode.WebviewPanel): void {

@@ -1,0 +1,165 @@
+// The editable side of a KHO document: edits go to the worker (which owns the files and the
+// EditableDump), every applied edit becomes a VS Code undo step ({label, undo, redo}), and save,
+// save as, revert and hot-exit backups map onto the worker's save/export/revert/backup.
+
+import * as fs from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { EditedDto, EditJson, ExportParams } from '../../protocol/editing';
+import { journalPathFor, recoverJournal } from '../../node/journal';
+import type { KhoDocument } from './khoDocument';
+
+export type EditEvent = vscode.CustomDocumentEditEvent<KhoDocument>;
+export type EditResultDto = { ok: true; label: string } | { ok: false; reason: string };
+
+function writable(p: string): boolean {
+  try { fs.accessSync(p, fs.constants.W_OK); return true; } catch { return false; }
+}
+
+const editingOf = new WeakMap<KhoDocument, DocumentEditing>();
+
+/** The editing state of a document (created by the editor provider when it opens the document). */
+export function editingFor(doc: KhoDocument): DocumentEditing | undefined { return editingOf.get(doc); }
+
+export class DocumentEditing {
+  /** Edits from a hot-exit backup, applied once the dump is decoded. */
+  private pendingBackup: EditJson[] | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly doc: KhoDocument, private readonly fire: (e: EditEvent) => void) {
+    editingOf.set(doc, this);
+  }
+
+  /** Why the document cannot be edited, or null when it can (checked against the decoded dump). */
+  readOnlyReason(): string | null {
+    const m = this.doc.model;
+    if (!vscode.workspace.isTrusted) return 'the workspace is not trusted (KHO Inspector opens dumps read-only there)';
+    const p = m.pairing;
+    if (!p.image) return 'only an FDT is open: edits need the image';
+    const s = m.summary;
+    if (!s) return `${m.fileName} is not decoded`;
+    if (s.image.format === 'kdump') return 'the image is kdump-compressed: export it to a raw or ELF image to edit it';
+    if (!writable(p.image)) return `${path.basename(p.image)} is not writable`;
+    if (p.fdt && !writable(p.fdt)) return `${path.basename(p.fdt)} is not writable`;
+    return null;
+  }
+
+  /** One request at a time: the undo stack and the worker's history must stay in step. */
+  private serial<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(f, f);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async engine() {
+    await this.doc.model.whenDecoded();
+    const reason = this.readOnlyReason();
+    if (reason) throw new Error(`${this.doc.model.fileName} is read-only: ${reason}`);
+    const engine = await this.doc.model.editingEngine();
+    const begun = await engine.request('beginEditing', {});
+    if (!begun.ok) throw new Error(`${this.doc.model.fileName} cannot be edited: ${begun.reason}`);
+    return engine;
+  }
+
+  private show(r: EditedDto): void { this.doc.model.showEdited(r.summary, r.extents); }
+
+  /** Applies one edit; a refusal comes back with the engine's explanation (nothing changes). */
+  apply(edit: EditJson): Promise<EditResultDto> {
+    return this.serial(async () => {
+      const engine = await this.engine();
+      const r = await engine.request('applyEdit', { edit });
+      if (!r.ok) return r;
+      this.show(r);
+      this.fire({ document: this.doc, label: r.label, undo: () => this.step('undo'), redo: () => this.step('redo') });
+      return { ok: true, label: r.label };
+    });
+  }
+
+  private step(which: 'undo' | 'redo'): Promise<void> {
+    return this.serial(async () => {
+      const engine = await this.doc.model.editingEngine();
+      this.show(await engine.request(which, {}));
+    });
+  }
+
+  save(): Promise<string> {
+    return this.serial(async () => {
+      const engine = await this.engine();
+      const r = await engine.request('save', {});
+      this.show(r);
+      return r.message;
+    });
+  }
+
+  export(params: ExportParams): Promise<string> {
+    return this.serial(async () => (await (await this.engine()).request('export', params)).message);
+  }
+
+  /** Save As: a report for .json/.csv/.dts targets, else a new image (plus the FDT beside it when it is a separate file). */
+  saveAs(target: string): Promise<string> {
+    const ext = path.extname(target).toLowerCase().slice(1);
+    if (ext === 'json' || ext === 'csv' || ext === 'dts') return this.export({ report: { format: ext, path: target } });
+    const fdtOut = this.doc.model.pairing.fdt ? target.replace(/(\.[^./\\]*)?$/, '.dtb') : null;
+    return this.export({ imageOut: target, fdtOut: fdtOut === target ? `${target}.dtb` : fdtOut });
+  }
+
+  revert(): Promise<void> {
+    return this.serial(async () => {
+      if (this.readOnlyReason()) return;
+      const engine = await this.engine();
+      this.show(await engine.request('revert', {}));
+    });
+  }
+
+  /** Hot exit: the edits since the last save, as JSON, at `destination`. */
+  async backup(destination: vscode.Uri): Promise<vscode.CustomDocumentBackup> {
+    let edits: EditJson[] = [];
+    if (!this.readOnlyReason()) {
+      edits = await this.serial(async () => (await (await this.engine()).request('backup', {})).edits);
+    }
+    await fs.promises.mkdir(path.dirname(destination.fsPath), { recursive: true });
+    await fs.promises.writeFile(destination.fsPath, JSON.stringify({ version: 1, edits }));
+    return { id: destination.toString(), delete: () => { void fs.promises.rm(destination.fsPath, { force: true }); } };
+  }
+
+  /** Reads a backup written by backup(); its edits are applied after the first decode. */
+  async restoreFrom(backupId: string): Promise<void> {
+    try {
+      const j = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as { edits?: EditJson[] };
+      this.pendingBackup = Array.isArray(j.edits) && j.edits.length ? j.edits : null;
+    } catch (e) {
+      void vscode.window.showWarningMessage(`KHO: could not read the backup of ${this.doc.model.fileName}: ${(e as Error).message}`);
+    }
+  }
+
+  /** Called after each decode: puts back edits from a backup (once). */
+  async afterDecode(): Promise<void> {
+    const edits = this.pendingBackup;
+    if (!edits) return;
+    this.pendingBackup = null;
+    await this.serial(async () => {
+      const engine = await this.engine();
+      const r = await engine.request('replayEdits', { edits });
+      if (!r.ok) { void vscode.window.showWarningMessage(`KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`); return; }
+      this.show(r);
+    });
+  }
+}
+
+/**
+ * A save that died leaves a write-ahead journal beside the image: roll it back before decoding
+ * (in a trusted workspace; untrusted ones only say so) and tell the user what happened.
+ */
+export function recoverLeftoverJournal(imagePath: string): void {
+  if (!fs.existsSync(journalPathFor(imagePath))) return;
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage(`KHO: ${path.basename(imagePath)} has a journal of an interrupted save; trust the workspace to roll it back.`);
+    return;
+  }
+  try {
+    const r = recoverJournal(imagePath);
+    if (r.message) void vscode.window.showWarningMessage(`KHO: ${r.message}`);
+  } catch (e) {
+    void vscode.window.showErrorMessage(`KHO: cannot roll back the interrupted save of ${imagePath}: ${(e as Error).message}`);
+  }
+}
