@@ -1,6 +1,6 @@
 // Map colours from the theme's --vscode-* variables (re-read when the theme changes).
 
-import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
+import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
 
 // Neighbouring orders get clearly different hues; 0-10 cover every 4 KiB page order. Tracker
 // pages are drawn in the text colour and client blobs as rings, so no order colour is confused
@@ -20,6 +20,8 @@ export interface Palette {
   ram: string;
   node: string;
   blob: string;
+  /** Scratch areas: diagonal hatching over whatever else the cell shows. */
+  scratch: string;
   focus: string;
   cursor: string;
   font: string;
@@ -41,6 +43,7 @@ export function readPalette(): Palette {
     // Tracker pages in the text colour: the strongest contrast, unlike any order.
     node: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
     blob: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
+    scratch: cssVar(st, '--vscode-editorWarning-foreground', '#cca700'),
     focus: cssVar(st, '--vscode-focusBorder', '#007fd4'),
     cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),
     font: cssVar(st, '--vscode-editor-font-family', 'monospace'),
@@ -48,12 +51,22 @@ export function readPalette(): Palette {
   };
 }
 
+/** The cell's class without the scratch flag. */
+export function baseClass(cls: number): number {
+  return cls & ~MAP_SCRATCH_FLAG;
+}
+
+export function inScratch(cls: number): boolean {
+  return (cls & MAP_SCRATCH_FLAG) !== 0;
+}
+
 /** Client blobs are drawn as rings (stroke), everything else filled. */
 export function isRing(cls: number): boolean {
-  return cls === MAP_CLIENT_BLOB;
+  return baseClass(cls) === MAP_CLIENT_BLOB;
 }
 
 export function cellColor(p: Palette, cls: number): string | null {
+  cls = baseClass(cls);
   if (cls === MAP_NOT_IN_DUMP) return null;
   if (cls === MAP_RAM) return p.ram;
   if (cls === MAP_TRACKER_NODE) return p.node;
@@ -62,6 +75,7 @@ export function cellColor(p: Palette, cls: number): string | null {
 }
 
 export function cellName(cls: number): string {
+  if (inScratch(cls)) return `${cellName(baseClass(cls))}, in a scratch area`;
   if (cls === MAP_NOT_IN_DUMP) return 'not in the dump';
   if (cls === MAP_RAM) return 'RAM (not preserved)';
   if (cls === MAP_TRACKER_NODE) return 'tracker node page';

@@ -3,8 +3,8 @@
 // survive hiding through setState (no retainContextWhenHidden).
 
 import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
-import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewMethods } from '../../src/protocol/webview';
-import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_TRACKER_NODE } from '../../src/protocol/model';
+import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewAction, type WebviewMethods } from '../../src/protocol/webview';
+import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
 import { cellColor, cellName, isRing, readPalette } from './colors';
 import { el } from './format';
 import { MemoryMap, type MapViewState } from './map';
@@ -62,31 +62,35 @@ function describe(address: string, what: string): string {
   return `${address}: ${what}`;
 }
 
-function renderLegend(orders: number[]): void {
+function renderLegend(orders: number[], scratchAreas: number): void {
   const p = readPalette();
   const legend = $('map-legend');
   legend.replaceChildren();
   const item = (cls: number, label: string): void => {
     const sw = el('span', undefined, 'swatch');
     const color = cellColor(p, cls);
-    if (!color) sw.classList.add('hole');
+    if (cls === MAP_SCRATCH_FLAG) {
+      sw.classList.add('hatch');
+      sw.style.background = `repeating-linear-gradient(135deg, ${p.scratch} 0 1.5px, transparent 1.5px 4px)`;
+    } else if (!color) sw.classList.add('hole');
     else if (isRing(cls)) { sw.classList.add('ring'); sw.style.borderColor = color; }
     else sw.style.backgroundColor = color;
     const span = el('span', undefined, 'legend-item');
-    span.title = cellName(cls);
+    span.title = cls === MAP_SCRATCH_FLAG ? 'scratch area (hatched over what lies there): the next kernel allocates here early' : cellName(cls);
     span.append(sw, document.createTextNode(label));
     legend.append(span);
   };
   for (const o of orders) item(MAP_PRESERVED + o, `order ${o}`);
   item(MAP_TRACKER_NODE, 'tracker node');
   item(MAP_CLIENT_BLOB, 'client blob / FDT');
+  if (scratchAreas > 0) item(MAP_SCRATCH_FLAG, 'scratch area');
   item(MAP_RAM, 'RAM');
   item(MAP_NOT_IN_DUMP, 'not in dump');
 }
 
 function renderActions(state: DocumentState): void {
   actionsEl.replaceChildren();
-  const button = (label: string, action: 'pickImage' | 'pickFdt' | 'refresh'): void => {
+  const button = (label: string, action: WebviewAction): void => {
     const b = el('button', label);
     b.type = 'button';
     b.addEventListener('click', () => { void client.request('action', { action }).catch(() => undefined); });
@@ -96,6 +100,8 @@ function renderActions(state: DocumentState): void {
   if (state.canPickImage) button('Pick image…', 'pickImage');
   if (state.canPickFdt) button('Pick FDT…', 'pickFdt');
   if (state.status === 'failed') button('Retry', 'refresh');
+  // A finding suggests decoding another way (the 16 KiB pre-fix depth): one click does it.
+  if (state.status === 'ready') for (const h of state.summary.hints ?? []) button(h.label, h.preFix16k ? 'preFix16k' : 'fixedDepth');
 }
 
 function onState(fileName: string, state: DocumentState): void {
@@ -114,7 +120,7 @@ function onState(fileName: string, state: DocumentState): void {
   renderSummary(summaryEl, s, readPalette());
   summaryEl.hidden = false;
   mapSection.hidden = false;
-  renderLegend(state.extents.orders);
+  renderLegend(state.extents.orders, state.extents.scratchAreas ?? 0);
   // Restore zoom and scroll only for the same dump layout.
   const spanKey = `${state.extents.span.start}-${state.extents.span.end}-${state.extents.pageSize}`;
   const restore = spanKey === lastSpanKey ? saved.map : undefined;

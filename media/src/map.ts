@@ -4,7 +4,7 @@
 
 import type { MapExtentsDto, MapTilesDto, MapTilesRequest } from '../../src/protocol/model';
 import { MAX_MAP_CELLS } from '../../src/protocol/model';
-import { cellColor, cellName, isRing, readPalette, type Palette } from './colors';
+import { cellColor, cellName, inScratch, isRing, readPalette, type Palette } from './colors';
 import { hex, humanSize } from './format';
 
 export interface MapViewState { top: string; bpc: string; cursor: string }
@@ -309,22 +309,40 @@ export class MemoryMap {
         const a = rowAddr + BigInt(c) * this.bpc;
         if (a < this.spanStart || a >= this.spanEnd) continue;
         const cls = this.cellAt(a);
-        const color = cls === undefined ? null : cellColor(p, cls);
-        if (!color) continue;
-        if (isRing(cls!)) {
+        if (cls === undefined) continue;
+        const color = cellColor(p, cls);
+        if (color && isRing(cls)) {
           ctx.strokeStyle = color;
           ctx.lineWidth = 2;
           ctx.strokeRect(this.rulerPx + c * cp + 1, y + 1, cp - 3, cp - 3);
-        } else {
+        } else if (color) {
           ctx.fillStyle = color;
           ctx.fillRect(this.rulerPx + c * cp, y, cp - 1, cp - 1);
         }
+        if (inScratch(cls)) this.hatch(ctx, this.rulerPx + c * cp, y, cp - 1, p.scratch);
       }
     }
     if (this.highlight) this.outline(ctx, this.highlight.start, this.highlight.end, p.focus, 2);
     if (document.activeElement === this.canvas) this.outline(ctx, this.cursor, this.cursor + this.bpc, p.cursor, 1);
     document.getElementById('map-scale')!.textContent =
       `${humanSize(this.bpc)} per cell · ${humanSize(row)} per row`;
+  }
+
+  /** Scratch areas: diagonal lines over the cell, so what lies beneath stays visible. */
+  private hatch(ctx: CanvasRenderingContext2D, x: number, y: number, size: number, color: string): void {
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(x, y, size, size);
+    ctx.clip();
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    for (let d = -size; d < size; d += 4) {
+      ctx.moveTo(x + d, y + size);
+      ctx.lineTo(x + d + size, y);
+    }
+    ctx.stroke();
+    ctx.restore();
   }
 
   /** Outlines the visible cells of [start, end), one rectangle per row. */

@@ -15,12 +15,22 @@ import { maxItemsPerGroup } from './settings';
 export interface ApiTreeItem {
   /** The node id inside the dump (e.g. "orders/3"), as treeChildren/treeParent take it. */
   id: string;
+  /** What the node is (protocol TreeNodeKind: "block", "clientItem", "scratchArea", "problem"...). */
+  kind: string;
   label: string;
   description?: string;
   tooltip?: string;
   contextValue?: string;
   collapsible: boolean;
   address?: string;
+  end?: string;
+  /** Problems: the diagnostic code and severity. */
+  code?: string;
+  severity?: string;
+  /** The command a click runs, if any. */
+  command?: string;
+  /** Why "Open in Hex Editor" is unavailable here, if it is. */
+  hexUnavailable?: string;
 }
 
 export interface KhoInspectorApi {
@@ -82,14 +92,21 @@ export function createApi(s: Services): KhoInspectorApi {
       const kids = await tree.getChildren(parent);
       return kids.map((el) => {
         const item = tree.getTreeItem(el);
+        const n = el.node;
         return {
-          id: el.node.id,
+          id: n.id,
+          kind: n.kind,
           label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
           description: typeof item.description === 'string' ? item.description : undefined,
           tooltip: typeof item.tooltip === 'string' ? item.tooltip : undefined,
           contextValue: item.contextValue,
           collapsible: item.collapsibleState !== vscode.TreeItemCollapsibleState.None,
-          address: el.node.address,
+          address: n.address,
+          end: n.end,
+          code: n.code,
+          severity: n.severity,
+          command: item.command?.command,
+          hexUnavailable: n.hexUnavailable,
         };
       });
     },

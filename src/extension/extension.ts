@@ -5,8 +5,11 @@ import * as vscode from 'vscode';
 import { createApi, type KhoInspectorApi } from './api';
 import { addClient, exportDump, preserveRange, removeClient, unpreserve } from './commands/edit';
 import { goToAddress, showLookup } from './commands/goToAddress';
+import { decodePreFix16k, offerHint, setHandoff, type HandoffArgs } from './commands/decodeMode';
+import { DTS_SCHEME, DtsContentProvider, showDts } from './commands/dtsDocuments';
 import { copyAddress, hexEditorInstalled, openInHexEditor, refresh, revealInMap } from './commands/itemCommands';
 import { openDump, openWithInspector, pickFdtFor, pickImageFor, type OpenDumpArgs } from './commands/openDump';
+import { revealProblem } from './commands/problemCommands';
 import { DiagnosticsPublisher } from './diagnostics';
 import { PairingStore } from './document/pairingStore';
 import { workerStarter } from './engineHost/engineSession';
@@ -27,6 +30,7 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   const treeView = vscode.window.createTreeView<TreeElement>(TREE_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   tree.attach(treeView);
   const status = new StatusItem(registry);
+  const dtsProvider = new DtsContentProvider(registry);
   const s: Services = { context, registry, pairings, tree, treeView, editor, status };
 
   editor.setHooks({
@@ -38,8 +42,10 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     action: async (doc, action) => {
       if (action === 'pickFdt') await pickFdtFor(s, doc);
       else if (action === 'pickImage') await pickImageFor(s, doc);
+      else if (action === 'preFix16k' || action === 'fixedDepth') await decodePreFix16k(s, doc.uri, action === 'preFix16k');
       else await editor.refresh(doc);
     },
+    hint: (doc, hint) => offerHint(s, doc, hint),
   });
 
   const updateHexContext = (): void => {
@@ -75,6 +81,13 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     vscode.commands.registerCommand('khoInspector.addClient', (arg?: unknown) => addClient(s, arg)),
     vscode.commands.registerCommand('khoInspector.removeClient', (arg?: unknown) => removeClient(s, arg)),
     vscode.commands.registerCommand('khoInspector.export', (arg?: unknown) => exportDump(s, arg)),
+    vscode.commands.registerCommand('khoInspector.revealProblem', (arg?: unknown) => revealProblem(s, arg)),
+    vscode.commands.registerCommand('khoInspector.showDts', (arg?: unknown) => showDts(s, arg)),
+    vscode.commands.registerCommand('khoInspector.decodePreFix16k', (uri?: unknown, enable?: unknown) =>
+      decodePreFix16k(s, uri instanceof vscode.Uri || typeof uri === 'string' ? uri : undefined, enable)),
+    vscode.commands.registerCommand('khoInspector.setHandoff', (args?: HandoffArgs | vscode.Uri) => setHandoff(s, args)),
+    vscode.workspace.registerTextDocumentContentProvider(DTS_SCHEME, dtsProvider),
+    dtsProvider,
   );
   return createApi(s);
 }

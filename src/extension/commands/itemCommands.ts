@@ -51,7 +51,9 @@ export async function openInHexEditor(s: Services, arg?: unknown): Promise<HexEd
   if (!image) return { opened: false, reason: 'no image is open, only the FDT' };
   const lookup = await t.doc.model.lookup(t.start, maxItemsPerGroup());
   if (lookup.fileOffset === null) {
-    const reason = `${t.start} is not stored verbatim in ${t.doc.model.fileName} (${lookup.inDump ? 'compressed format' : 'not in the dump'})`;
+    const reason = lookup.hexUnavailable
+      ? `cannot open ${t.start} in the Hex Editor: ${lookup.hexUnavailable}`
+      : `${t.start} is not stored verbatim in ${t.doc.model.fileName} (${lookup.inDump ? 'compressed format' : 'not in the dump'})`;
     void vscode.window.showInformationMessage(`KHO: ${reason}.`);
     return { opened: false, reason };
   }

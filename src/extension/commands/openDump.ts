@@ -3,10 +3,12 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KhoDocument } from '../document/khoDocument';
-import { siblingKhoFdts, type Pairing } from '../document/pairing';
+import { debugfsPartner, siblingKhoFdts, type Pairing } from '../document/pairing';
+import type { DecodeMode } from '../document/pairingStore';
 import { VIEW_TYPE } from '../editor/khoEditorProvider';
 import type { Services } from '../services';
 import { pairingDefaults } from '../settings';
+import { askHandoff } from './decodeMode';
 
 const IMAGE_FILTERS = { 'Memory dumps': ['img', 'raw', 'bin', 'elf', 'core', 'kdump', 'vmcore'], 'All files': ['*'] };
 const FDT_FILTERS = { 'KHO FDT blobs': ['dtb', 'fdt'], 'All files': ['*'] };
@@ -18,6 +20,13 @@ export interface OpenDumpArgs {
   base?: string;
   pageSize?: number;
   format?: 'auto' | 'raw' | 'elf';
+  /** debugfs scratch_phys / scratch_len files (scratchLen defaults to the file next to scratchPhys). */
+  scratchPhys?: vscode.Uri | string;
+  scratchLen?: vscode.Uri | string;
+  /** x86 setup_data address (list head or the SETUP_KEXEC_KHO record). */
+  setupData?: string;
+  /** Decode a 16 KiB tree at the pre-fix depth. */
+  preFix16k?: boolean;
 }
 
 function toPath(u: vscode.Uri | string): string {
@@ -52,6 +61,12 @@ export async function openPaired(s: Services, p: Pairing): Promise<vscode.Uri | 
   const target = p.image ?? p.fdt;
   if (!target) return undefined;
   await s.pairings.remember(p);
+  const mode: DecodeMode = {};
+  if (p.scratchPhys !== undefined) { mode.scratchPhys = p.scratchPhys; mode.scratchLen = p.scratchLen ?? null; }
+  if (p.setupData !== undefined) mode.setupData = p.setupData;
+  if (p.preFix16k !== undefined) mode.preFix16k = p.preFix16k;
+  // Remembered for the image however it is opened next (a *.kho.json naming it too).
+  if (Object.keys(mode).length > 0) await s.pairings.setMode(p, mode);
   const uri = vscode.Uri.file(target);
   const open = s.registry.get(uri);
   if (open) await s.editor.refresh(open, { ...p, how: 'remembered' });
@@ -67,10 +82,23 @@ export async function openDump(s: Services, args?: OpenDumpArgs): Promise<vscode
   else if (args) fdt = (await siblingKhoFdts(image))[0] ?? null;
   else fdt = await askFdt(image);
   if (fdt === undefined) return undefined;
+  let mode: DecodeMode = {};
+  if (args) {
+    if (args.scratchPhys !== undefined) {
+      const phys = toPath(args.scratchPhys);
+      mode.scratchPhys = phys;
+      mode.scratchLen = args.scratchLen !== undefined ? toPath(args.scratchLen) : await debugfsPartner(phys) ?? null;
+    }
+    if (args.setupData !== undefined) mode.setupData = args.setupData;
+    if (args.preFix16k !== undefined) mode.preFix16k = args.preFix16k;
+  } else {
+    // Optional: backing out of this step opens the dump without scratch areas.
+    mode = await askHandoff(image) ?? {};
+  }
   const d = pairingDefaults();
   return openPaired(s, {
     image, fdt, fdtAddress: null,
-    base: args?.base ?? d.base, pageSize: args?.pageSize ?? d.pageSize, format: args?.format ?? 'auto', how: 'picked',
+    base: args?.base ?? d.base, pageSize: args?.pageSize ?? d.pageSize, format: args?.format ?? 'auto', ...mode, how: 'picked',
   });
 }
 

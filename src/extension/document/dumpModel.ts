@@ -2,7 +2,9 @@
 // KhoDocument adapts it to vscode.CustomDocument; commands, tree and webview query through it.
 
 import * as path from 'path';
-import type { LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, Page, SummaryDto, TreeNodeDto, DiagnosticDto } from '../../protocol/model';
+import type {
+  DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, Page, RevealTargetDto, SummaryDto, TreeNodeDto,
+} from '../../protocol/model';
 import { RpcError, type ProgressData, type RpcCancellationToken } from '../../protocol/rpc';
 import type { EngineSession, EngineStarter } from '../engineHost/engineSession';
 import type { Pairing } from './pairing';
@@ -87,6 +89,7 @@ export class DumpModel {
       const engine = await this.engine();
       const summary = await engine.request('open', {
         imagePath: p.image, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
+        preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
         cancelFlag: flag.buffer as SharedArrayBuffer,
       }, { token: run.token, onProgress: run.onProgress });
       const extents = await engine.request('mapExtents', {});
@@ -153,6 +156,14 @@ export class DumpModel {
 
   async mapTiles(req: MapTilesRequest): Promise<MapTilesDto> {
     return (await this.ready()).request('mapTiles', req);
+  }
+
+  async revealTarget(nodeId: string, maxItemsPerGroup: number): Promise<RevealTargetDto | null> {
+    return (await this.ready()).request('revealTarget', { nodeId, maxItemsPerGroup });
+  }
+
+  async dts(nodeId: string): Promise<{ name: string; text: string } | null> {
+    return (await this.ready()).request('dts', { nodeId });
   }
 
   async diagnostics(start: number, count: number): Promise<Page<DiagnosticDto>> {

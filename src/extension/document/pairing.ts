@@ -20,6 +20,13 @@ export interface Pairing {
   base: string;
   pageSize: number;
   format: ImageFormatOption;
+  /** debugfs scratch_phys / scratch_len files (absolute paths): the scratch areas. */
+  scratchPhys?: string | null;
+  scratchLen?: string | null;
+  /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
+  setupData?: string | null;
+  /** Decode a 16 KiB tree at the pre-d64b0372 depth (spec §1.1). */
+  preFix16k?: boolean;
   /** How the pairing was found, for the summary and the tests. */
   how: 'kho.json' | 'remembered' | 'sibling' | 'scan' | 'fdt-only' | 'picked';
 }
@@ -56,7 +63,16 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
     return typeof v === 'string' ? v : new Error(`"${k}" must be a string`);
   };
   const image = str('image'), fdt = str('fdt'), fdtAddress = str('fdtAddress'), format = str('format');
-  for (const v of [image, fdt, fdtAddress, format]) if (v instanceof Error) return v.message;
+  const scratchPhys = str('scratchPhys'), scratchLen = str('scratchLen'), setupData = str('setupData');
+  for (const v of [image, fdt, fdtAddress, format, scratchPhys, scratchLen, setupData]) if (v instanceof Error) return v.message;
+  if (!scratchPhys !== !scratchLen) return '"scratchPhys" and "scratchLen" (the debugfs scratch_phys and scratch_len files) go together';
+  let setup: string | undefined;
+  if (typeof setupData === 'string') {
+    const a = parseAddress(setupData);
+    if (a === undefined) return `"setupData" must be an address (boot_params.hdr.setup_data or the SETUP_KEXEC_KHO record), got ${JSON.stringify(setupData)}`;
+    setup = hex(a);
+  }
+  if (o.preFix16k !== undefined && typeof o.preFix16k !== 'boolean') return `"preFix16k" must be true or false, got ${JSON.stringify(o.preFix16k)}`;
   if (!image && !fdt) return '"image" (the dump) or "fdt" (the KHO FDT blob) is required';
   let base = defaults.base;
   if (o.base !== undefined) {
@@ -80,8 +96,22 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
   return {
     image: typeof image === 'string' ? path.resolve(dir, image) : null,
     fdt: typeof fdt === 'string' ? path.resolve(dir, fdt) : null,
-    fdtAddress: addr, base, pageSize, format: fmt, how: 'kho.json',
+    fdtAddress: addr, base, pageSize, format: fmt,
+    // Optional keys only when given, so a plain pairing stays the same object.
+    ...(typeof scratchPhys === 'string' && typeof scratchLen === 'string' ? { scratchPhys: path.resolve(dir, scratchPhys), scratchLen: path.resolve(dir, scratchLen) } : {}),
+    ...(setup ? { setupData: setup } : {}),
+    ...(typeof o.preFix16k === 'boolean' ? { preFix16k: o.preFix16k } : {}),
+    how: 'kho.json',
   };
+}
+
+/** The debugfs file that pairs with a scratch_phys (bootmem_phys) file: scratch_len (bootmem_len), if it exists. */
+export async function debugfsPartner(physFile: string): Promise<string | undefined> {
+  const name = path.basename(physFile);
+  const partner = name.replace(/(scratch|bootmem)_phys/, '$1_len');
+  if (partner === name) return undefined;
+  const p = path.join(path.dirname(physFile), partner);
+  try { return (await fs.promises.stat(p)).isFile() ? p : undefined; } catch { return undefined; }
 }
 
 /** The root compatible of an FDT file when it starts with "kho-v" (cheap: reads at most 1 MiB). */

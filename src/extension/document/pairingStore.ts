@@ -5,7 +5,11 @@ import type * as vscode from 'vscode';
 import type { Pairing } from './pairing';
 
 const KEY = 'khoInspector.pairings';
+const MODES = 'khoInspector.decodeModes';
 type Stored = Omit<Pairing, 'image' | 'how'>;
+
+/** Choices made for a dump however it is opened (a *.kho.json, the image, Open Dump). */
+export type DecodeMode = Pick<Pairing, 'preFix16k' | 'scratchPhys' | 'scratchLen' | 'setupData'>;
 
 export class PairingStore {
   constructor(private readonly memento: vscode.Memento) {}
@@ -29,6 +33,25 @@ export class PairingStore {
     if (p.image === null) return;
     const { image, how: _how, ...rest } = p;
     await this.memento.update(KEY, { ...this.all(), [image]: rest });
+  }
+
+  private modes(): Record<string, DecodeMode> {
+    return this.memento.get<Record<string, DecodeMode>>(MODES, {});
+  }
+
+  /** The pairing with the decode choices remembered for its image (or FDT) applied. */
+  withMode(p: Pairing): Pairing {
+    const key = p.image ?? p.fdt;
+    const m = key ? this.modes()[key] : undefined;
+    return m ? { ...p, ...m } : p;
+  }
+
+  /** Remembers decode choices (pre-fix depth, scratch files, setup_data) for the pairing's image. */
+  async setMode(p: Pairing, patch: DecodeMode): Promise<void> {
+    const key = p.image ?? p.fdt;
+    if (!key) return;
+    const all = this.modes();
+    await this.memento.update(MODES, { ...all, [key]: { ...all[key], ...patch } });
   }
 
   async forget(image: string): Promise<void> {

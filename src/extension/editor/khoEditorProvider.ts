@@ -52,10 +52,11 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   async resolve(filePath: string): Promise<Pairing | string> {
     const r = await resolvePairing(filePath, pairingDefaults(), (img) => this.pairings.get(img), (fdt) => this.pairings.byFdt(fdt));
     if (r.kind === 'error') return r.message;
-    if (r.kind === 'ok') return r.pairing;
+    // Decode choices made for this image (pre-fix depth, scratch files, setup_data) apply however it is opened.
+    if (r.kind === 'ok') return this.pairings.withMode(r.pairing);
     const fdt = await chooseFdt(r.image, r.candidates);
     const d = r.defaults;
-    return { image: r.image, fdt: fdt ?? null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: fdt ? 'picked' : 'scan' };
+    return this.pairings.withMode({ image: r.image, fdt: fdt ?? null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: fdt ? 'picked' : 'scan' });
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext?: vscode.CustomDocumentOpenContext): Promise<KhoDocument> {
@@ -102,6 +103,8 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
         void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
       }
+      const hint = summary.hints?.[0];
+      if (hint) void this.hooks?.hint?.(doc, hint);
     } catch {
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }

@@ -5,15 +5,17 @@
 import * as vscode from 'vscode';
 import { isRpcMessage, RpcServer } from '../../protocol/rpc';
 import {
-  WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type RenderedReport, type WebviewMethods,
+  WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type RenderedReport, type WebviewAction, type WebviewMethods,
 } from '../../protocol/webview';
-import type { LookupDto } from '../../protocol/model';
+import type { DecodeHintDto, LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
 
 export interface WebviewHooks {
   /** A click on the map: select what is at `address` in the tree. */
   select(doc: KhoDocument, address: string): Promise<LookupDto | null>;
-  action(doc: KhoDocument, action: 'pickImage' | 'pickFdt' | 'refresh'): Promise<void>;
+  action(doc: KhoDocument, action: WebviewAction): Promise<void>;
+  /** A decode suggests decoding again another way (the 16 KiB pre-fix depth): offer it. */
+  hint?(doc: KhoDocument, hint: DecodeHintDto): Promise<void>;
 }
 
 export interface Highlight { start: string; end: string; label: string }

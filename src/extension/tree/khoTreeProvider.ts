@@ -14,15 +14,20 @@ export interface TreeElement {
 }
 
 export const TREE_VIEW_ID = 'khoInspector.tree';
+export const REVEAL_PROBLEM = 'khoInspector.revealProblem';
 
 /** contextValue tokens used by package.json menus (`viewItem =~ /\baddress\b/`). */
 export function contextValue(el: TreeElement): string {
-  const parts = [`kho.${el.node.kind}`];
-  if (el.node.address !== undefined) {
+  const n = el.node;
+  const parts = [`kho.${n.kind}`];
+  if (n.address !== undefined) {
     parts.push('address');
-    if (el.node.end !== undefined) parts.push('memory');
-    if (el.doc.model.pairing.image !== null && el.doc.model.summary?.image.format !== 'kdump') parts.push('hex');
+    if (n.end !== undefined) parts.push('memory');
+    // "nohex": the menu item shows disabled (compressed kdump page, not in the dump); the tooltip says why.
+    if (el.doc.model.pairing.image !== null) parts.push(n.hexUnavailable ? 'nohex' : 'hex');
   }
+  if (n.dts) parts.push('dts');
+  if (n.kind === 'problem' && n.address !== undefined) parts.push('revealable');
   return parts.join(' ');
 }
 
@@ -91,6 +96,8 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
       item.iconPath = new vscode.ThemeIcon(n.icon, color);
     }
     if (n.kind === 'section' && n.id === 'fdt') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
+    // A click on a problem shows what it is about (the offending block, range, client item...).
+    if (n.kind === 'problem') item.command = { command: REVEAL_PROBLEM, title: 'Reveal Problem', arguments: [el] };
     return item;
   }
 
