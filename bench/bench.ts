@@ -10,6 +10,7 @@ import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/builder';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
+import { runSaveBench } from './saveBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -102,6 +103,8 @@ function main(): void {
     }
     console.log(`  peak RSS goal < 150 MiB: ${summary.maxRssKiB / 1024 < 150 && full.maxRssKiB / 1024 < 150 ? 'met' : 'NOT met'}`);
   }
+  console.log('');
+  runSaveBench();
 }
 
 main();

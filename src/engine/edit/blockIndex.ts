@@ -5,8 +5,11 @@
 
 import type { BlockStore } from '../kho/tracker';
 
-/** Added blocks are bucketed by pfn >> BUCKET_BITS (2^20 pages: 4 GiB of 4 KiB pages). */
-const BUCKET_BITS = 20;
+/**
+ * Added blocks are bucketed by pfn >> BUCKET_BITS (2^10 pages: 4 MiB of 4 KiB pages), so a point
+ * query looks at the few added blocks near it; a block of order o sits in max(1, 2^(o-10)) buckets.
+ */
+const BUCKET_BITS = 10;
 const BUCKET = 2 ** BUCKET_BITS;
 
 export interface PfnBlock { pfn: number; order: number }
@@ -124,20 +127,19 @@ export class BlockIndex {
     }
     if (this.added.size === 0) return;
     const first = Math.floor(startPfn / BUCKET), last = Math.floor((endPfn - 1) / BUCKET);
-    const seen = new Set<number>();
-    const visit = (k: number): boolean => {
-      if (seen.has(k)) return true;
-      seen.add(k);
-      const b = this.added.get(k)!;
-      if (b.pfn < endPfn && b.pfn + 2 ** b.order > startPfn) return f(b) !== false;
-      return true;
-    };
+    const hit = (b: PfnBlock): boolean => b.pfn < endPfn && b.pfn + 2 ** b.order > startPfn;
     if (last - first + 1 > this.added.size) {
-      for (const k of this.added.keys()) if (!visit(k)) return;
+      for (const b of this.added.values()) if (hit(b) && f(b) === false) return;
       return;
     }
-    for (let b = first; b <= last; b++) {
-      for (const k of this.buckets.get(b) ?? []) if (!visit(k)) return;
+    // A block spanning several buckets is listed in each: report it once.
+    const seen = first === last ? null : new Set<number>();
+    for (let i = first; i <= last; i++) {
+      for (const k of this.buckets.get(i) ?? []) {
+        if (seen) { if (seen.has(k)) continue; seen.add(k); }
+        const b = this.added.get(k)!;
+        if (hit(b) && f(b) === false) return;
+      }
     }
   }
 
