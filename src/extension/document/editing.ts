@@ -134,6 +134,8 @@ export class DocumentEditing {
 
   /** Called after each decode: puts back edits from a backup (once). */
   async afterDecode(): Promise<void> {
+    const why = this.readOnlyReason();
+    if (why) vscode.window.setStatusBarMessage(`KHO: ${this.doc.model.fileName} is read-only: ${why}`, 15000);
     const edits = this.pendingBackup;
     if (!edits) return;
     this.pendingBackup = null;

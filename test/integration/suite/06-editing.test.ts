@@ -111,6 +111,24 @@ suite('Editing', () => {
     assert.strictEqual((await a.lookup(pairing, preserved)).block?.phys, hex(preserved));
   });
 
+  test('KHO: Export writes a new image + FDT and a JSON report of the edited state', async () => {
+    const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.unpreserve', { uri: pairing.toString(), address: `${hex(preserved)}:0` });
+    assert.ok(r?.ok, JSON.stringify(r));
+    const out = tempDir('kho-export-');
+    const img = path.join(out, 'edited.raw'), dtb = path.join(out, 'edited.dtb'), report = path.join(out, 'report.json');
+    const m = await vscode.commands.executeCommand<string>('khoInspector.export', { uri: pairing.toString(), image: img, fdt: dtb });
+    assert.match(m ?? '', /edited\.raw/);
+    await vscode.commands.executeCommand<string>('khoInspector.export', { uri: pairing.toString(), report });
+    const s = sample();
+    const e = await engineDecode(img, dtb, s.base, s.pageSize, s.format);
+    assert.strictEqual(e.result.tracker!.blocks.count, before, 'the export has the unsaved unpreserve');
+    assert.ok(fs.readFileSync(report, 'utf8').length > 0);
+    JSON.parse(fs.readFileSync(report, 'utf8'));
+    await vscode.commands.executeCommand('vscode.openWith', pairing, 'khoInspector.dump');
+    await vscode.commands.executeCommand('undo');
+    await until('the undo to decode', () => a.summary(pairing)?.preserved.blocks === before + 1);
+  });
+
   test('Unpreserve by address, then revert discards it', async () => {
     const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.unpreserve', { uri: pairing.toString(), address: `${hex(preserved)}:0` });
     assert.ok(r?.ok, JSON.stringify(r));
