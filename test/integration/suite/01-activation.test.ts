@@ -5,6 +5,7 @@ import { api, EXTENSION_ID, sample, VIEW_TYPE } from './helpers';
 const CONTRACT_COMMANDS = [
   'khoInspector.openDump', 'khoInspector.goToAddress', 'khoInspector.openWithInspector', 'khoInspector.copyAddress',
   'khoInspector.revealInMap', 'khoInspector.openInHexEditor', 'khoInspector.refresh',
+  'khoInspector.revealProblem', 'khoInspector.showDts', 'khoInspector.decodePreFix16k', 'khoInspector.setHandoff',
 ];
 
 suite('Activation and manifest', () => {
@@ -52,6 +53,19 @@ suite('Activation and manifest', () => {
       assert.ok(re.test(yes), `${yes} should match`);
     }
     for (const no of ['notes.txt', 'package.json', 'fdt.txt', 'myvmcore.txt', 'raw']) assert.ok(!re.test(no), `${no} should not match`);
+  });
+
+  test('tree item menus: Reveal Problem on problems, Show as DTS on FDTs, Hex Editor disabled where bytes are compressed', () => {
+    const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string; enablement?: string }[]; menus: Record<string, { command: string; when: string; group?: string }[]> };
+    };
+    const items = pj.contributes.menus['view/item/context'];
+    const whenOf = (c: string): string[] => items.filter((m) => m.command === c).map((m) => m.when);
+    assert.ok(whenOf('khoInspector.revealProblem').some((w) => /revealable/.test(w)), 'no Reveal Problem on problem items');
+    assert.ok(whenOf('khoInspector.showDts').some((w) => /\\bdts\\b/.test(w)), 'no Show as DTS on FDT items');
+    assert.ok(whenOf('khoInspector.openInHexEditor').every((w) => /nohex/.test(w)), 'compressed items do not show the Hex Editor item');
+    const hexCmd = pj.contributes.commands.find((c) => c.command === 'khoInspector.openInHexEditor');
+    assert.match(hexCmd?.enablement ?? '', /nohex/);
   });
 
   test('a *.kho.json opens in the KHO editor by default', async () => {

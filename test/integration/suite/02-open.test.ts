@@ -100,10 +100,17 @@ suite('Opening the sample in the KHO editor', () => {
     }
   });
 
-  test('Problems lists every diagnostic of opening and decoding', async () => {
+  test('Problems lists every diagnostic of opening and decoding, grouped by severity', async () => {
     const want = [...e.openDiagnostics, ...e.result.diagnostics];
-    const problems = await leaves(a, 'problems');
-    assert.deepStrictEqual(problems.map((p) => p.label), want.map((d) => d.message));
+    const groups = await a.treeChildren('problems');
+    const severities = (['error', 'warning', 'info'] as const).filter((sev) => want.some((d) => d.severity === sev));
+    assert.deepStrictEqual(groups.map((g) => g.id), severities.map((sev) => `problems/${sev}`));
+    for (const sev of severities) {
+      const problems = await leaves(a, `problems/${sev}`);
+      const mine = want.filter((d) => d.severity === sev);
+      assert.deepStrictEqual(problems.map((p) => [p.label, p.code]), mine.map((d) => [d.message, d.code]), sev);
+      assert.ok(problems.every((p) => p.command === 'khoInspector.revealProblem'), 'a problem item does not reveal on click');
+    }
   });
 
   test('large groups are bucketed by maxItemsPerGroup and every id resolves to its parent', async () => {

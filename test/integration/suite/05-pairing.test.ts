@@ -27,6 +27,16 @@ suite('Pairing resolution', () => {
     });
   });
 
+  test('a *.kho.json may name debugfs scratch files, a setup_data address and the pre-fix depth', () => {
+    assert.deepStrictEqual(parseKhoJson('{"image": "a.raw", "scratchPhys": "dbg/scratch_phys", "scratchLen": "dbg/scratch_len", "setupData": "0x9_0000", "preFix16k": true}', '/d', DEFAULTS), {
+      image: '/d/a.raw', fdt: null, fdtAddress: null, base: '0x0', pageSize: 4096, format: 'auto',
+      scratchPhys: '/d/dbg/scratch_phys', scratchLen: '/d/dbg/scratch_len', setupData: '0x90000', preFix16k: true, how: 'kho.json',
+    });
+    assert.match(parseKhoJson('{"image": "a.raw", "scratchPhys": "p"}', '/d', DEFAULTS) as string, /go together/);
+    assert.match(parseKhoJson('{"image": "a.raw", "setupData": "here"}', '/d', DEFAULTS) as string, /"setupData" must be an address/);
+    assert.match(parseKhoJson('{"image": "a.raw", "preFix16k": "yes"}', '/d', DEFAULTS) as string, /"preFix16k" must be true or false/);
+  });
+
   test('an image takes its single sibling kho-v FDT; without one, the FDT is searched in the image', async () => {
     const s = sample();
     assert.ok(s.fdt);
