@@ -131,8 +131,11 @@ export async function openPalette(page) {
 export async function runCommand(page, title) {
   const input = await openPalette(page);
   await input.fill('>' + title);
-  await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 15_000 });
+  // Click the row itself: Enter runs whichever row is focused, which on a slow machine can still
+  // be a recently used command while the filter catches up.
+  await row.click();
 }
 
 /**
