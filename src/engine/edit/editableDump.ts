@@ -10,9 +10,9 @@
 
 import { diag, type Diagnostic } from '../diagnostics';
 import { mergeRanges, rangesContain, type PhysMemory, type PhysRange } from '../image/physMemory';
-import { buildChunkListPages, RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho/builder';
+import { RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho/builder';
 import { splitPfnRange } from '../kho/blocks';
-import { encodeKey, radixGeometry, tableIndex, type PageSize, type RadixGeometry } from '../kho/geometry';
+import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../session';
 import { hex } from '../util/hex';
 import { BlockIndex, type PfnBlock } from './blockIndex';
@@ -23,6 +23,7 @@ import {
 import { FdtEditor, type ClientInfo, type FdtState } from './fdtEditor';
 import { OverlayMemory } from './overlay';
 import { describeRange, PageAllocator } from './pageAllocator';
+import { layoutChunkList, unlinkEmptyNodes } from './trackerWrite';
 
 export interface EditableOptions {
   /** Page size of the sending kernel (default: the decoded tracker's). */
@@ -63,23 +64,10 @@ interface Applied {
 /** A kho-v1 chunk list laid out for the current set: its pages, the ones beyond the old list's, the region used. */
 interface V1Layout { first: bigint; pages: Map<bigint, Uint8Array>; extra: Set<number>; region: PhysRange | null }
 
-const ZERO8 = new Uint8Array(8);
-
-function isAllZero(b: Uint8Array): boolean {
-  const w = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
-  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
-  return true;
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-function u64At(b: Uint8Array, off: number): bigint {
-  const dv = new DataView(b.buffer, b.byteOffset + off, 8);
-  return (BigInt(dv.getUint32(4, true)) << 32n) | BigInt(dv.getUint32(0, true));
 }
 
 /** Opens a decoded dump for editing; refuses (with the reason) when there is nothing to edit. */
@@ -150,8 +138,7 @@ export class EditableDump {
     this.fdtSource = f.source;
     this.fdtAddress = f.source === 'image' ? f.address : null;
     this.overlay = new OverlayMemory(memory, this.pageSize);
-    const decodedScratch = (decoded as unknown as { scratch?: { areas?: PhysRange[] } }).scratch?.areas;
-    const scratch = opts.scratch !== undefined ? opts.scratch : decodedScratch ?? null;
+    const scratch = opts.scratch !== undefined ? opts.scratch : decoded.scratch?.areas ?? null;
     this.scratch = scratch ? mergeRanges(scratch) : null;
     this.reserved = this.fdtAddress !== null ? [{ start: this.fdtAddress & ~(this.ps - 1n), end: (this.fdtAddress & ~(this.ps - 1n)) + this.ps }] : [];
     this.fdtEditor = new FdtEditor(f.bytes, this.version, this.pageSize);
@@ -227,10 +214,10 @@ export class EditableDump {
   /** Re-decodes the edited dump (as a reader of the saved files would see it). */
   decode(extra: DecodeOptions = {}): Promise<DecodeResult> {
     const fdt = this.fdtSource === 'file' ? { fdtBytes: this.fdtBytes() } : { fdtAddress: this.fdtAddress! };
-    const scratch = this.scratch ? { scratch: this.scratch } : {};
+    const scratch: DecodeOptions = this.scratch ? { scratch: [...this.scratch] } : {};
     // The caller's options cannot point the decode at another FDT than the edited one.
     const { fdtBytes: _b, fdtAddress: _a, ...rest } = extra;
-    return decodeDump(this.overlay, { pageSize: this.pageSize, preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth, ...scratch, ...rest, ...fdt } as DecodeOptions);
+    return decodeDump(this.overlay, { pageSize: this.pageSize, preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth, ...scratch, ...rest, ...fdt });
   }
 
   /** Pages whose bytes differ from the file on disk, ascending. */
@@ -681,33 +668,9 @@ export class EditableDump {
         throw new EditRefused(`${hex(BigInt(b.pfn) << this.shift)} order ${b.order} has no bit in the tracker (the decoded set and the tree disagree)`);
       }
     }
-    if (compact) this.compact(list);
-  }
-
-  /** Unlinks leaves left empty by removals, then tables left empty, up to (not including) the root. */
-  private compact(list: PfnBlock[]): void {
-    const g = this.geometry;
-    const seen = new Set<bigint>();
-    for (const b of list) {
-      const key = encodeKey(g, BigInt(b.pfn) << this.shift, b.order);
-      const path: { pa: bigint; idx: number }[] = [];
-      let node = this.root;
-      let ok = true;
-      for (let level = g.depth - 1; level >= 1; level--) {
-        const idx = tableIndex(g, key, level);
-        const child = u64At(this.overlay.read(node + BigInt(8 * idx), 8), 0);
-        if (child === 0n) { ok = false; break; }
-        path.push({ pa: node, idx });
-        node = child;
-      }
-      if (!ok || seen.has(node)) continue;
-      seen.add(node);
-      for (let i = path.length - 1; i >= 0; i--) {
-        if (!isAllZero(this.overlay.read(node, this.pageSize))) break;
-        this.overlay.write(path[i].pa + BigInt(8 * path[i].idx), ZERO8);
-        this.freeNode(node);
-        node = path[i].pa;
-      }
+    if (compact) {
+      const removed = list.map((b) => ({ phys: BigInt(b.pfn) << this.shift, order: b.order }));
+      unlinkEmptyNodes(this.writer(), this.geometry, this.root, removed, (page) => this.freeNode(page));
     }
   }
 
@@ -717,7 +680,6 @@ export class EditableDump {
     let next: V1Layout | null = null;
     let map = this.fdtEditor.initial.memoryMap ?? 0n;
     if (this.blocks.modified) {
-      const pages = new Map<bigint, Uint8Array>();
       const extra = new Set<number>();
       const reuse = this.originalV1Pages.filter((p) => this.reusable(p));
       let taken = 0, from = 0n;
@@ -738,9 +700,8 @@ export class EditableDump {
         const blocks = (function* (set: BlockIndex) {
           for (const b of set.sorted()) yield { phys: BigInt(b.pfn) << shift, order: b.order };
         })(this.blocks);
-        const built = buildChunkListPages({ read: () => { throw new Error('unused'); }, write: (pa, bytes) => { pages.set(pa, bytes.slice()); } },
-          this.pageSize, blocks, alloc);
-        next = { first: built.first, pages, extra, region };
+        const built = layoutChunkList(blocks, this.pageSize, alloc);
+        next = { first: built.first, pages: built.pages, extra, region };
         map = built.first;
       } finally {
         this.v1 = old;
