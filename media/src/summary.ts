@@ -66,7 +66,8 @@ export function renderSummary(root: HTMLElement, s: SummaryDto, palette: Palette
   }
   row(facts, 'Preserved', `${s.preserved.blocks.toLocaleString('en-US')} blocks · ${s.preserved.human} · ${s.preserved.ranges.toLocaleString('en-US')} ranges`, 'kho-preserved');
   const p = s.problems;
-  row(facts, 'Problems', p.total === 0 ? 'none' : `${p.errors} errors, ${p.warnings} warnings, ${p.infos} notes (see the Problems panel)`, 'kho-problems');
+  const n = (k: number, noun: string): string => `${k} ${noun}${k === 1 ? '' : 's'}`;
+  row(facts, 'Problems', p.total === 0 ? 'none' : `${n(p.errors, 'error')}, ${n(p.warnings, 'warning')}, ${n(p.infos, 'note')} (see the Problems panel and the tree)`, 'kho-problems');
   if (s.fatal) row(facts, 'Not decoded', s.fatal, 'kho-fatal');
   root.append(facts);
 

@@ -11,7 +11,7 @@ import { buildMemblock } from '../../../src/engine/clients/build/memblock';
 import { ClientStage } from '../../../src/engine/clients/build/stage';
 import { buildTestKho } from '../../../src/engine/clients/build/testKho';
 import type { ClientItem } from '../../../src/engine/clients/types';
-import { planKdump } from '../../../src/engine/image/writeKdump';
+import { planFlattened, planKdump } from '../../../src/engine/image/writeKdump';
 import { planRawImage } from '../../../src/engine/image/writeRaw';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
 import type { ApiTreeItem, KhoInspectorApi } from '../../../src/extension/api';
@@ -213,6 +213,20 @@ suite('Client data, scratch areas, problems, kdump', () => {
     const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', { uri: uri.toString(), address: memblock.address });
     assert.strictEqual(r.opened, false);
     assert.match(r.reason ?? '', /zlib-compressed/);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('a vmcore in makedumpfile\'s flattened form (snappy pages) opens with its sibling FDT', async () => {
+    const vmcore = path.join(dir, 'vmcore');
+    writePlanToFile(vmcore, planFlattened(planKdump(dump.mem, { storage: 'snappy', alwaysCompress: true })));
+    const uri = vscode.Uri.file(vmcore);
+    await vscode.commands.executeCommand('khoInspector.openWithInspector', uri);
+    const sum = await a.waitForDecode(uri);
+    assert.deepStrictEqual([sum.image.format, sum.image.kdump?.container, sum.image.kdump?.compression[0], sum.image.kdump?.vmcoreinfo], ['kdump', 'flattened', 'snappy', false]);
+    assert.strictEqual(sum.fdt?.path, fdt);
+    assert.strictEqual(sum.preserved.blocks, a.summary(pairing)!.preserved.blocks);
+    const shown = await a.webviewRendered(uri);
+    assert.ok(/flattened stream/.test(shown.summaryText) && /VMCOREINFO absent/.test(shown.summaryText), shown.summaryText);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
