@@ -22,6 +22,22 @@ suite('Activation and manifest', () => {
     for (const c of CONTRACT_COMMANDS) assert.ok(all.has(c), `command ${c} is not registered`);
   });
 
+  test('every command the manifest contributes is registered, and every menu names one of them', async () => {
+    await api();
+    const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { commands: { command: string }[]; menus: Record<string, { command: string }[]> };
+    };
+    const all = new Set(await vscode.commands.getCommands(true));
+    const declared = new Set(pj.contributes.commands.map((c) => c.command));
+    for (const c of declared) assert.ok(all.has(c), `contributed command ${c} is not registered`);
+    for (const [menu, items] of Object.entries(pj.contributes.menus)) {
+      for (const i of items) assert.ok(declared.has(i.command), `menu ${menu} names undeclared command ${i.command}`);
+    }
+    for (const c of ['khoInspector.preserveRange', 'khoInspector.unpreserve', 'khoInspector.addClient', 'khoInspector.removeClient', 'khoInspector.export']) {
+      assert.ok(declared.has(c), `editing command ${c} is not contributed`);
+    }
+  });
+
   test('the manifest declares the custom editor, view container and tree view of the contract', () => {
     const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
       contributes: {
