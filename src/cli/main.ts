@@ -40,8 +40,9 @@ function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic
   } catch (e) {
     throw new Fatal(`cannot open image ${a.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  // Tracker nodes are scattered single pages: cache page-sized blocks, not read-ahead.
-  const opened = openImage(src, { format: a.format, base: a.base, cache: { blockSize: 4096, maxBytes: 4 << 20 } });
+  // No block cache: the walk reads each tracker page once, straight into its own buffer, and the
+  // kdump reader keeps its own cache of decompressed pages.
+  const opened = openImage(src, { format: a.format, base: a.base, cache: false });
   if (!opened.memory) throw new Fatal(`cannot read image ${a.image}: ${opened.error ?? opened.diagnostics.map((d) => d.message).join('; ')}`);
   return { memory: opened.memory, diagnostics: opened.diagnostics };
 }
