@@ -15,7 +15,7 @@ import { hex, parseAddress } from '../engine/util/hex';
 import { exportFiles, ExportRefused, type ExportImageFormat } from '../node/exportFiles';
 import { recoverJournal } from '../node/journal';
 import { saveInPlace, SaveRefused } from '../node/saveInPlace';
-import { tempPathFor } from '../node/writeFile';
+import { writeTextAtomic } from '../node/writeFile';
 import { parseCommandLine, UsageError, type ImageArgs } from './args';
 
 export interface EditRequest {
@@ -161,21 +161,6 @@ function counts(ds: readonly Diagnostic[]): Record<string, number> {
 
 class Failed extends Error {}
 
-/** Writes text produced in pieces to `target` atomically (temporary file, fsync, rename). */
-function writeTextAtomic(target: string, produce: (write: (s: string) => void) => void): void {
-  const temp = tempPathFor(target);
-  const fd = fs.openSync(temp, 'wx', 0o644);
-  try {
-    produce((s) => { fs.writeSync(fd, s); });
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(temp, target);
-  } catch (e) {
-    try { fs.closeSync(fd); } catch { /* closed */ }
-    try { fs.unlinkSync(temp); } catch { /* gone */ }
-    throw e;
-  }
-}
 
 export async function runEditCommand(req: EditRequest, deps: CliDeps): Promise<number> {
   try {

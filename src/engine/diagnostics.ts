@@ -19,3 +19,25 @@ export function diag(severity: Severity, code: string, address: bigint | null, m
 export function hasErrors(ds: readonly Diagnostic[]): boolean {
   return ds.some((d) => d.severity === 'error');
 }
+
+/**
+ * Collects diagnostics, keeping at most `maxPerCode` of each code (then one line counting the rest),
+ * so a hostile file cannot flood a report.
+ */
+export class CappedDiagnostics {
+  readonly list: Diagnostic[] = [];
+  private readonly counts = new Map<string, { n: number; severity: Severity }>();
+  constructor(private readonly maxPerCode: number) {}
+  add(severity: Severity, code: string, address: bigint | null, message: string): void {
+    const c = this.counts.get(code) ?? { n: 0, severity };
+    c.n++;
+    this.counts.set(code, c);
+    if (c.n <= this.maxPerCode) this.list.push(diag(severity, code, address, message));
+  }
+  finish(): Diagnostic[] {
+    for (const [code, c] of this.counts) {
+      if (c.n > this.maxPerCode) this.list.push(diag(c.severity, code, null, `${c.n - this.maxPerCode} more "${code}" diagnostics not shown`));
+    }
+    return this.list;
+  }
+}

@@ -69,3 +69,19 @@ function syncDirectory(dir: string): void {
     if (dfd !== null) fs.closeSync(dfd);
   }
 }
+
+/** Writes text produced in pieces to `target` atomically (temporary file, fsync, rename). */
+export function writeTextAtomic(target: string, produce: (write: (s: string) => void) => void): void {
+  const temp = tempPathFor(target);
+  const fd = fs.openSync(temp, 'wx', 0o644);
+  try {
+    produce((s) => { fs.writeSync(fd, s); });
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(temp, target);
+  } catch (e) {
+    try { fs.closeSync(fd); } catch { /* closed */ }
+    try { fs.unlinkSync(temp); } catch { /* gone */ }
+    throw e;
+  }
+}

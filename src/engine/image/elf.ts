@@ -2,7 +2,7 @@
 // is mapped by PT_LOAD p_paddr. Every oddity becomes a Diagnostic naming the file offset or program
 // header; only an unrecognisable identification (magic, class, byte order) refuses the file.
 
-import { Diagnostic, diag, Severity } from '../diagnostics';
+import { CappedDiagnostics, Diagnostic } from '../diagnostics';
 import { ByteSource, readExact } from '../io/byteSource';
 import { hex } from '../util/hex';
 import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
@@ -176,25 +176,6 @@ export class ElfImage implements PhysMemory {
   }
 }
 
-/** Collects diagnostics, keeping at most a few per code so a hostile file cannot flood the report. */
-class DiagnosticSink {
-  readonly list: Diagnostic[] = [];
-  private readonly counts = new Map<string, { n: number; severity: Severity }>();
-  add(severity: Severity, code: string, address: bigint | null, message: string): void {
-    const c = this.counts.get(code) ?? { n: 0, severity };
-    c.n++;
-    this.counts.set(code, c);
-    if (c.n <= MAX_DIAGNOSTICS_PER_CODE) this.list.push(diag(severity, code, address, message));
-  }
-  finish(): Diagnostic[] {
-    for (const [code, c] of this.counts) {
-      if (c.n > MAX_DIAGNOSTICS_PER_CODE) {
-        this.list.push(diag(c.severity, code, null, `${c.n - MAX_DIAGNOSTICS_PER_CODE} more "${code}" diagnostics not shown`));
-      }
-    }
-    return this.list;
-  }
-}
 
 class FieldReader {
   constructor(private readonly dv: DataView, private readonly le: boolean, private readonly is64: boolean) {}
@@ -206,7 +187,7 @@ class FieldReader {
   word(o: number): bigint { return this.is64 ? this.u64(o) : BigInt(this.u32(o)); }
 }
 
-function fail(sink: DiagnosticSink, code: string, message: string): ElfParseResult {
+function fail(sink: CappedDiagnostics, code: string, message: string): ElfParseResult {
   sink.add('error', code, null, message);
   return { image: null, diagnostics: sink.finish(), error: message };
 }
@@ -217,7 +198,7 @@ function bytesHex(b: Uint8Array): string {
 
 /** Parses an ELF core over `src`. Never throws for bad content (the ByteSource itself may). */
 export function parseElfCore(src: ByteSource): ElfParseResult {
-  const sink = new DiagnosticSink();
+  const sink = new CappedDiagnostics(MAX_DIAGNOSTICS_PER_CODE);
   const size = src.size;
   const fileSize = BigInt(size);
 
@@ -287,7 +268,7 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
 }
 
 /** With e_phnum = PN_XNUM the count is in sh_info of section header 0. */
-function resolveXnum(src: ByteSource, h: ElfHeader, sink: DiagnosticSink): number {
+function resolveXnum(src: ByteSource, h: ElfHeader, sink: CappedDiagnostics): number {
   const shdrSize = ELF_SIZES[h.elfClass].shdr;
   const infoAt = h.elfClass === 64 ? 44 : 28;
   if (h.shoff === 0n || h.shoff + BigInt(shdrSize) > BigInt(src.size)) {
@@ -299,7 +280,7 @@ function resolveXnum(src: ByteSource, h: ElfHeader, sink: DiagnosticSink): numbe
   return new DataView(b.buffer, b.byteOffset, b.byteLength).getUint32(infoAt, h.littleEndian);
 }
 
-function readProgramHeaders(src: ByteSource, h: ElfHeader, sink: DiagnosticSink): ElfProgramHeader[] {
+function readProgramHeaders(src: ByteSource, h: ElfHeader, sink: CappedDiagnostics): ElfProgramHeader[] {
   const entSize = ELF_SIZES[h.elfClass].phdr;
   let count = h.phnum;
   if (count === 0) {
@@ -356,7 +337,7 @@ function describe(ph: ElfProgramHeader): string {
 }
 
 /** Turns one PT_LOAD into pieces: file-backed bytes, then the zero-filled p_filesz..p_memsz tail. */
-function mapLoad(ph: ElfProgramHeader, fileSize: bigint, pieces: ElfPiece[], sink: DiagnosticSink): void {
+function mapLoad(ph: ElfProgramHeader, fileSize: bigint, pieces: ElfPiece[], sink: CappedDiagnostics): void {
   let memsz = ph.memsz;
   let filesz = ph.filesz;
   if (memsz === 0n) {
@@ -389,7 +370,7 @@ function mapLoad(ph: ElfProgramHeader, fileSize: bigint, pieces: ElfPiece[], sin
 }
 
 /** Sorts pieces and clips overlaps; the segment that starts lower (then the lower header index) keeps the overlap. */
-function resolveOverlaps(pieces: ElfPiece[], phdrs: readonly ElfProgramHeader[], sink: DiagnosticSink): ElfPiece[] {
+function resolveOverlaps(pieces: ElfPiece[], phdrs: readonly ElfProgramHeader[], sink: CappedDiagnostics): ElfPiece[] {
   pieces.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.phdrIndex - b.phdrIndex));
   const out: ElfPiece[] = [];
   const reported = new Set<string>();
@@ -421,7 +402,7 @@ function resolveOverlaps(pieces: ElfPiece[], phdrs: readonly ElfProgramHeader[],
 function alignUp(v: number, a: number): number { return Math.ceil(v / a) * a; }
 
 /** Lists the notes of one PT_NOTE segment without reading the descriptors. */
-function readNotes(src: ByteSource, ph: ElfProgramHeader, le: boolean, notes: ElfNote[], sink: DiagnosticSink): void {
+function readNotes(src: ByteSource, ph: ElfProgramHeader, le: boolean, notes: ElfNote[], sink: CappedDiagnostics): void {
   const where = `PT_NOTE [${ph.index}] (program header at offset ${hex(ph.headerOffset)})`;
   const fileSize = BigInt(src.size);
   let segEnd = ph.offset + ph.filesz;

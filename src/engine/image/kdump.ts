@@ -8,7 +8,7 @@
 // of dumped pfns, so a page's descriptor index is one small bitmap read away. Page reads decompress
 // only the pages they touch, through a small LRU.
 
-import { Diagnostic, diag, Severity } from '../diagnostics';
+import { CappedDiagnostics, Diagnostic } from '../diagnostics';
 import { ByteSource } from '../io/byteSource';
 import { hex } from '../util/hex';
 import { codecOfFlags, codecsInFlags, decompressPage, DecompressError, isCodecSupported, KDUMP_FLAG, KdumpCodec } from './decompress';
@@ -126,22 +126,6 @@ export interface KdumpParseResult {
   error: string | null;
 }
 
-class Sink {
-  readonly list: Diagnostic[] = [];
-  private readonly counts = new Map<string, { n: number; severity: Severity }>();
-  add(severity: Severity, code: string, address: bigint | null, message: string): void {
-    const c = this.counts.get(code) ?? { n: 0, severity };
-    c.n++;
-    this.counts.set(code, c);
-    if (c.n <= MAX_DIAGNOSTICS_PER_CODE) this.list.push(diag(severity, code, address, message));
-  }
-  finish(): Diagnostic[] {
-    for (const [code, c] of this.counts) {
-      if (c.n > MAX_DIAGNOSTICS_PER_CODE) this.list.push(diag(c.severity, code, null, `${c.n - MAX_DIAGNOSTICS_PER_CODE} more "${code}" diagnostics not shown`));
-    }
-    return this.list;
-  }
-}
 
 /** Reads up to n bytes at offset; bytes past the end of the source read as zero. Returns the count read. */
 function readPadded(src: ByteSource, offset: number, dest: Uint8Array): number {
@@ -462,7 +446,7 @@ function guessHeader(b: Uint8Array, signature: string): KdumpHeader {
   return best!.header;
 }
 
-function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: Sink): KdumpSubHeader | null {
+function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: CappedDiagnostics): KdumpSubHeader | null {
   const machine = h.utsname.machine.toLowerCase();
   const candidates: KdumpLayoutName[] = h.wordSize === 8 ? ['64-bit'] : machine.startsWith('arm') ? ['32-bit-padded', '32-bit'] : ['32-bit', '32-bit-padded'];
   const maxSize = 104;
@@ -507,7 +491,7 @@ function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: Sink):
   return sub;
 }
 
-function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: Sink): KdumpNote[] {
+function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: CappedDiagnostics): KdumpNote[] {
   const notes: KdumpNote[] = [];
   if (sub.sizeNote === 0n) return notes;
   const start = sub.offsetNote, end = sub.offsetNote + sub.sizeNote;
@@ -543,7 +527,7 @@ function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: Sink
   return notes;
 }
 
-function readVmcoreinfo(src: ByteSource, sub: KdumpSubHeader, sink: Sink): string | null {
+function readVmcoreinfo(src: ByteSource, sub: KdumpSubHeader, sink: CappedDiagnostics): string | null {
   if (sub.sizeVmcoreinfo === 0n) return null;
   const start = sub.offsetVmcoreinfo, end = start + sub.sizeVmcoreinfo;
   if (start <= 0n || end > BigInt(src.size) || sub.sizeVmcoreinfo > BigInt(MAX_TEXT)) {
@@ -610,14 +594,14 @@ function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset:
   return { runs: runs.trimmed(), cumulative, dumped, valid: bitmap1Readable ? valid : -1, dumpedNotValid, firstDumpedNotValid };
 }
 
-function fail(sink: Sink, code: string, message: string): KdumpParseResult {
+function fail(sink: CappedDiagnostics, code: string, message: string): KdumpParseResult {
   sink.add('error', code, null, message);
   return { image: null, diagnostics: sink.finish(), error: message };
 }
 
 /** Parses a kdump-compressed file. Never throws for bad content (the ByteSource itself may). */
 export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): KdumpParseResult {
-  const sink = new Sink();
+  const sink = new CappedDiagnostics(MAX_DIAGNOSTICS_PER_CODE);
   const size = src.size;
   const head = new Uint8Array(4096);
   const got = readPadded(src, 0, head);
@@ -720,7 +704,7 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
 }
 
 /** Checks every descriptor of a small dump, or an even sample of a large one: data inside the file, sizes, codecs. */
-function checkDescriptors(src: ByteSource, h: KdumpHeader, l: KdumpLayout, sink: Sink): void {
+function checkDescriptors(src: ByteSource, h: KdumpHeader, l: KdumpLayout, sink: CappedDiagnostics): void {
   const n = l.readableDescriptors;
   if (n === 0) return;
   const all = n <= FULL_DESC_CHECK;

@@ -15,7 +15,7 @@ import type { EditedDto, EditJson, EditMethods, EditOutcomeDto, ExportParams } f
 import { exportFiles } from '../exportFiles';
 import { FileByteSource } from '../fileByteSource';
 import { saveInPlace } from '../saveInPlace';
-import { tempPathFor } from '../writeFile';
+import { writeTextAtomic } from '../writeFile';
 import { SessionError, type WorkerSession } from './session';
 
 type Handlers = { [K in keyof EditMethods]: (p: EditMethods[K]['params']) => Promise<EditMethods[K]['result']> | EditMethods[K]['result'] };
@@ -31,20 +31,6 @@ function openFileMemory(imagePath: string, format: 'auto' | 'raw' | 'elf', base:
   return m;
 }
 
-function writeTextAtomic(target: string, produce: (write: (s: string) => void) => void): void {
-  const temp = tempPathFor(target);
-  const fd = fs.openSync(temp, 'wx', 0o644);
-  try {
-    produce((s) => { fs.writeSync(fd, s); });
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(temp, target);
-  } catch (e) {
-    try { fs.closeSync(fd); } catch { /* closed */ }
-    try { fs.unlinkSync(temp); } catch { /* gone */ }
-    throw e;
-  }
-}
 
 export class WorkerEditing {
   private model: EditableDump | null = null;
