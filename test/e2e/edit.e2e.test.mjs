@@ -1,0 +1,166 @@
+// End-to-end editing: a real VS Code (code-server) with the packed .vsix, driven in headless
+// Debian Chromium. On a copy of the bundled sample: "KHO: Preserve Range..." from F1 adds one
+// free page, the tab turns dirty and the tree's order-0 count grows; Ctrl+Z / Ctrl+Y undo and
+// redo it; Ctrl+S saves in place (the CLI then decodes the page from the file on disk and no
+// journal is left); "Unpreserve" from the tree's context menu drops it again, left unsaved.
+// Expected values come from the CLI. Screenshots go to .work/e2e-artifacts/edit/.
+//   node --test --test-concurrency=1 test/e2e/edit.e2e.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WORK } from '../vscode/lib/codeServer.mjs';
+import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
+import { ensureVsix } from '../vscode/lib/vsix.mjs';
+import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
+import {
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, focusWorkbench,
+  showKhoContainer, treeRow, expandRow, rowText, webview, until,
+} from './lib/workbench.mjs';
+
+const IMAGE = 'sample.raw';
+const t0 = Date.now();
+let wb, page, ws, before0, target;
+// Each step needs the previous one's state: without it, fail at once rather than by timeout.
+let reached = '';
+const need = (step) => assert.equal(reached, step, `an earlier step failed (last reached: "${reached || 'none'}")`);
+
+const activeTab = () => page.locator('.tabs-container .tab.active', { hasText: IMAGE });
+const isDirty = async () => /\bdirty\b/.test((await activeTab().getAttribute('class')) ?? '');
+const blocksOfOrder = (decoded, order) => decoded.counts[String(order)] ?? 0;
+const preservesTarget = (decoded) => decoded.preserved.some((b) => BigInt(b.phys) === target && b.order === 0);
+const journals = () => fs.readdirSync(ws.dir).filter((f) => f.endsWith('.kho-journal'));
+
+/** The block count the tree's "Order 0" row shows (expanding "Preserved by order" when needed). */
+async function treeOrder0Count() {
+  const group = treeRow(page, 'Preserved by order');
+  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
+  const text = await rowText(treeRow(page, 'Order 0'));
+  const m = /([\d,]+)\s+blocks?\b/.exec(text);
+  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+}
+
+async function waitForCount(expected, what) {
+  let seen;
+  await until(async () => (seen = await treeOrder0Count()) === expected,
+    `${what}: the tree's "Order 0" row to show ${expected} blocks (last seen: ${seen})`, 30_000, 200);
+}
+
+/**
+ * Runs a palette command and answers its input box. A tree or webview refresh right after an
+ * edit can take focus and close the box before it is typed into: then run the command again.
+ */
+async function commandWithInput(title, answer) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title);
+    try {
+      await until(async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), `the input box of "${title}"`, 15_000);
+      await input.fill(answer, { timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`# the input box of "${title}" went away (attempt ${attempt}); running it again`);
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/** Presses a key with keyboard focus on the workbench (the editor's tab), not in the webview. */
+async function pressInEditor(key) {
+  await focusWorkbench(page);
+  await page.keyboard.press(key);
+}
+
+before(async () => {
+  useArtifactDir('edit');
+  ws = prepareSampleWorkspace(path.join(WORK, 'e2e-edit-workspace'));
+  const decoded = decodePairing(ws.pairing);
+  before0 = blocksOfOrder(decoded, 0);
+  // A free page inside RAM: no preserved range, tracker node page or client blob covers it.
+  target = unpreservedAddress(decoded);
+  assert.ok(!preservesTarget(decoded));
+  wb = await openWorkbench({ name: 'e2e-edit', workspace: ws.dir, vsix: ensureVsix(), waitForFile: IMAGE });
+  page = wb.page;
+});
+
+after(async () => {
+  if (page && !page.isClosed()) await screenshot(page, 'final').catch(() => {});
+  await wb?.close();
+  console.log(`# edit e2e wall time (vsix install + start + tests): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+});
+
+test('open the copy of the sample in the KHO editor; the tree shows the CLI\'s order-0 count', { timeout: 180_000 }, () =>
+  withFailureShot(page, 'open', async () => {
+    await openWith(page, IMAGE, 'KHO Inspector');
+    await activeTab().waitFor({ timeout: 30_000 });
+    await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
+    await showKhoContainer(page);
+    await treeRow(page, 'Preserved by order').waitFor({ timeout: 30_000 });
+    await waitForCount(before0, 'after opening');
+    assert.equal(await isDirty(), false, 'a freshly opened dump is dirty');
+    await screenshot(page, 'opened');
+    reached = 'open';
+  }));
+
+test('"KHO: Preserve Range..." from F1 adds the page: dirty tab, order-0 count + 1', { timeout: 60_000 }, () =>
+  withFailureShot(page, 'preserve', async () => {
+    need('open');
+    console.log(`# preserving ${hex(target)} (order 0 had ${before0} blocks)`);
+    await commandWithInput('KHO: Preserve Range...', hex(target));
+    await waitForCount(before0 + 1, 'after Preserve Range');
+    await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
+    await screenshot(page, 'preserved-dirty');
+    reached = 'preserve';
+  }));
+
+test('Ctrl+Z undoes the edit and Ctrl+Y redoes it', { timeout: 60_000 }, () =>
+  withFailureShot(page, 'undo-redo', async () => {
+    need('preserve');
+    await pressInEditor('Control+z');
+    await waitForCount(before0, 'after Ctrl+Z');
+    await until(async () => !(await isDirty()), 'the dirty marker to go after undoing the only edit', 15_000, 100);
+    await screenshot(page, 'undone');
+    await pressInEditor('Control+y');
+    await waitForCount(before0 + 1, 'after Ctrl+Y');
+    await until(isDirty, 'the dirty marker after redo', 15_000, 100);
+    await screenshot(page, 'redone');
+    reached = 'redo';
+  }));
+
+test('Ctrl+S saves in place: the CLI decodes the page from disk, no journal is left', { timeout: 60_000 }, () =>
+  withFailureShot(page, 'save', async () => {
+    need('redo');
+    await pressInEditor('Control+s');
+    await until(async () => !(await isDirty()), 'the dirty marker to go after Ctrl+S', 30_000, 100);
+    const onDisk = await until(() => { const d = decodePairing(ws.pairing); return preservesTarget(d) && d; },
+      `the CLI to decode ${hex(target)} (order 0) from the saved ${IMAGE}`, 15_000, 250);
+    assert.equal(blocksOfOrder(onDisk, 0), before0 + 1, 'order-0 blocks on disk after the save');
+    assert.deepEqual(onDisk.diagnostics.filter((d) => d.severity === 'error'), [], 'the saved dump decodes with errors');
+    assert.deepEqual(journals(), [], 'a journal was left beside the image');
+    await waitForCount(before0 + 1, 'after the save');
+    await screenshot(page, 'saved');
+    reached = 'save';
+  }));
+
+test('"Unpreserve" from the tree\'s context menu drops the block (unsaved: the file keeps it)', { timeout: 90_000 }, () =>
+  withFailureShot(page, 'unpreserve', async () => {
+    need('save');
+    // Go to the page: the tree reveals and selects its block row (whatever bucket it is in).
+    await commandWithInput('KHO: Go to Physical Address...', hex(target));
+    const row = page.locator('.part.sidebar .monaco-list-row.selected')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${hex(target)}\\s*$`) }) }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-label', { hasText: /^(KHO: )?Unpreserve$/ }).first();
+    await item.waitFor({ timeout: 15_000 });
+    await screenshot(page, 'context-menu');
+    await item.click();
+    await waitForCount(before0, 'after Unpreserve');
+    await until(isDirty, 'the dirty marker after Unpreserve', 15_000, 100);
+    await screenshot(page, 'unpreserved');
+    // Leave the edit unsaved (the browser closes without saving): the file keeps the saved page.
+    assert.ok(preservesTarget(decodePairing(ws.pairing)), 'the unsaved Unpreserve reached the file on disk');
+    assert.deepEqual(journals(), [], 'a journal was left beside the image');
+  }));
