@@ -6,7 +6,7 @@
 // and below them the file as it is on disk now. "Original" = shadow over file: the image as it
 // was when the model was opened, whatever has been saved since.
 
-import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from '../image/physMemory';
+import { forEachPagePart, PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from '../image/physMemory';
 import { hex } from '../util/hex';
 
 export class OverlayMemory implements PhysMemory {
@@ -47,17 +47,11 @@ export class OverlayMemory implements PhysMemory {
       this.readFile(phys, dest);
       return;
     }
-    let done = 0;
-    while (done < length) {
-      const cur = phys + BigInt(done);
-      const page = cur & this.pageMask;
-      const inPage = Number(cur - page);
-      const n = Math.min(length - done, this.pageSize - inPage);
+    forEachPagePart(phys, length, this.pageSize, (page, inPage, done, n) => {
       const p = this.derived.get(page) ?? this.edits.get(page) ?? this.shadow.get(page);
       if (p) dest.set(p.subarray(inPage, inPage + n), done);
-      else this.readFile(cur, dest.subarray(done, done + n));
-      done += n;
-    }
+      else this.readFile(page + BigInt(inPage), dest.subarray(done, done + n));
+    });
   }
 
   private readFile(phys: bigint, dest: Uint8Array): void {
@@ -102,18 +96,12 @@ export class OverlayMemory implements PhysMemory {
 
   /** Writes into the edits layer; every touched page must lie wholly in the dump. */
   write(phys: bigint, bytes: Uint8Array): void {
-    let done = 0;
-    while (done < bytes.length) {
-      const cur = phys + BigInt(done);
-      const page = cur & this.pageMask;
-      const inPage = Number(cur - page);
-      const n = Math.min(bytes.length - done, this.pageSize - inPage);
+    forEachPagePart(phys, bytes.length, this.pageSize, (page, inPage, done, n) => {
       if (!this.pageInDump(page)) {
-        throw new RangeError(`cannot write at ${hex(cur)}: the ${this.pageSize}-byte page ${hex(page)} is not wholly in the dump`);
+        throw new RangeError(`cannot write at ${hex(page + BigInt(inPage))}: the ${this.pageSize}-byte page ${hex(page)} is not wholly in the dump`);
       }
       this.editablePage(page).set(bytes.subarray(done, done + n), inPage);
-      done += n;
-    }
+    });
   }
 
   /** The edits-layer page, copied on first write in a transaction so the old one is the before-image. */

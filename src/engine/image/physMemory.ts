@@ -53,3 +53,21 @@ export function rangesContain(ranges: readonly PhysRange[], start: bigint, end: 
   }
   return false;
 }
+
+/**
+ * Splits [phys, phys+length) at page boundaries: fn(page, inPage, done, n) for each piece, where
+ * `page` is the page's address, `inPage` the offset in it, `done` the bytes before the piece, `n` its size.
+ */
+export function forEachPagePart(phys: bigint, length: number, pageSize: number,
+  fn: (page: bigint, inPage: number, done: number, n: number) => void): void {
+  const mask = ~(BigInt(pageSize) - 1n);
+  let done = 0;
+  while (done < length) {
+    const cur = phys + BigInt(done);
+    const page = cur & mask;
+    const inPage = Number(cur - page);
+    const n = Math.min(length - done, pageSize - inPage);
+    fn(page, inPage, done, n);
+    done += n;
+  }
+}

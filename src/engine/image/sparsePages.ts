@@ -2,7 +2,7 @@
 // declared RAM reads as zeros. The writers (writeRaw, writeElf) serialise it without copying.
 
 import { hex } from '../util/hex';
-import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
+import { forEachPagePart, mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
 
 export class SparsePages implements PhysMemory {
   readonly format = 'memory' as const;
@@ -32,7 +32,7 @@ export class SparsePages implements PhysMemory {
   read(phys: bigint, length: number): Uint8Array {
     if (!this.contains(phys, length)) throw new PhysReadError(phys, length, this.outsideReason(phys, length));
     const out = new Uint8Array(length);
-    this.forEachPagePart(phys, length, (page, inPage, done, n) => {
+    forEachPagePart(phys, length, this.pageSize, (page, inPage, done, n) => {
       const p = this.store.get(page);
       if (p) out.set(p.subarray(inPage, inPage + n), done);
     });
@@ -46,7 +46,7 @@ export class SparsePages implements PhysMemory {
     if (!this.contains(phys, bytes.length)) {
       throw new RangeError(`cannot write ${bytes.length} bytes at physical ${hex(phys)}: ${this.outsideReason(phys, bytes.length)}`);
     }
-    this.forEachPagePart(phys, bytes.length, (page, inPage, done, n) => {
+    forEachPagePart(phys, bytes.length, this.pageSize, (page, inPage, done, n) => {
       let p = this.store.get(page);
       if (!p) {
         p = new Uint8Array(this.pageSize);
@@ -71,17 +71,7 @@ export class SparsePages implements PhysMemory {
     }
   }
 
-  private forEachPagePart(phys: bigint, length: number, fn: (page: bigint, inPage: number, done: number, n: number) => void): void {
-    let done = 0;
-    while (done < length) {
-      const cur = phys + BigInt(done);
-      const page = cur & this.pageMask;
-      const inPage = Number(cur - page);
-      const n = Math.min(length - done, this.pageSize - inPage);
-      fn(page, inPage, done, n);
-      done += n;
-    }
-  }
+
 
   private outsideReason(phys: bigint, length: number): string {
     const shown = this.ranges.slice(0, 8).map((r) => `[${hex(r.start)}, ${hex(r.end)})`);
