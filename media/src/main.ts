@@ -8,6 +8,7 @@ import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_F
 import { cellColor, cellName, isRing, readPalette } from './colors';
 import { el } from './format';
 import { MemoryMap, type MapViewState } from './map';
+import { deleteCommand, mapContext, type MapDocument } from './mapContext';
 import { renderSummary } from './summary';
 
 interface VsCodeApi {
@@ -32,6 +33,8 @@ const canvas = $<HTMLCanvasElement>('memory-map');
 const cursorEl = $('map-cursor');
 
 let lastSpanKey = saved.spanKey;
+/** What the map's context menu needs to know about the document (updated with every state). */
+const mapDoc: MapDocument = { uri: '', readOnly: 'not decoded', pageSize: 4096 };
 
 function save(patch: Partial<SavedState>): void {
   Object.assign(saved, patch);
@@ -56,6 +59,14 @@ const map = new MemoryMap(canvas, {
   status: (text) => { cursorEl.textContent = text; },
   persist: (s) => save({ map: s }),
   drawn: () => { if (map.draws === 1 || map.draws % 20 === 0) report(); },
+  menu: (cell) => { canvas.dataset.vscodeContext = JSON.stringify(mapContext(mapDoc, cell)); },
+  remove: (cell) => {
+    const context = mapContext(mapDoc, cell);
+    const command = deleteCommand(context.khoCell);
+    if (!command) { cursorEl.textContent = `${context.address}: nothing preserved here to remove`; return; }
+    // Read-only dumps too: the host refuses and says why.
+    client.request('mapCommand', { command, context }).catch((e: Error) => { cursorEl.textContent = e.message; });
+  },
 });
 
 function describe(address: string, what: string): string {
@@ -104,8 +115,11 @@ function renderActions(state: DocumentState): void {
   if (state.status === 'ready') for (const h of state.summary.hints ?? []) button(h.label, h.preFix16k ? 'preFix16k' : 'fixedDepth');
 }
 
-function onState(fileName: string, state: DocumentState): void {
+function onState(fileName: string, uri: string, state: DocumentState): void {
   $('kho-file').textContent = fileName;
+  mapDoc.uri = uri;
+  mapDoc.readOnly = state.status === 'ready' ? state.readOnly : state.message;
+  if (state.status === 'ready') mapDoc.pageSize = state.extents.pageSize;
   renderActions(state);
   if (state.status !== 'ready') {
     statusEl.textContent = state.message;
@@ -132,7 +146,7 @@ function onState(fileName: string, state: DocumentState): void {
 }
 
 function onPush(m: HostPush): void {
-  if (m.type === 'state') onState(m.fileName, m.state);
+  if (m.type === 'state') onState(m.fileName, m.uri, m.state);
   else if (m.type === 'highlight') {
     map.setHighlight(BigInt(m.start), BigInt(m.end), m.label);
     cursorEl.textContent = m.label;

@@ -6,6 +6,7 @@ import type { MapExtentsDto, MapTilesDto, MapTilesRequest } from '../../src/prot
 import { MAX_MAP_CELLS } from '../../src/protocol/model';
 import { cellColor, cellName, inScratch, isRing, readPalette, type Palette } from './colors';
 import { hex, humanSize } from './format';
+import type { MapCell } from './mapContext';
 
 export interface MapViewState { top: string; bpc: string; cursor: string }
 
@@ -15,6 +16,10 @@ export interface MapHost {
   status(text: string): void;
   persist(state: MapViewState): void;
   drawn(cells: number): void;
+  /** VS Code is about to open the context menu on `cell`: set its context now (it is read synchronously). */
+  menu(cell: MapCell): void;
+  /** Delete / Backspace on the cursor cell. */
+  remove(cell: MapCell): void;
 }
 
 const MIN_CELL_PX = 8;
@@ -42,12 +47,18 @@ export class MemoryMap {
   private seq = 0;
   private highlight: { start: bigint; end: bigint; label: string } | null = null;
   private frame = 0;
+  /** A right button went down: the next trusted contextmenu event is the mouse's. */
+  private rightDown = false;
+  /** We opened the menu from the keyboard: swallow the browser's own menu for that key. */
+  private keyMenu = false;
   draws = 0;
   cellsDrawn = 0;
 
   constructor(private readonly canvas: HTMLCanvasElement, private readonly host: MapHost) {
     canvas.addEventListener('keydown', (e) => this.onKey(e));
     canvas.addEventListener('click', (e) => this.onClick(e));
+    canvas.addEventListener('mousedown', (e) => { this.keyMenu = false; this.rightDown = e.button === 2; });
+    canvas.addEventListener('contextmenu', (e) => this.onContextMenu(e));
     canvas.addEventListener('mousemove', (e) => this.onHover(e));
     canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     canvas.addEventListener('focus', () => this.schedule());
@@ -166,6 +177,20 @@ export class MemoryMap {
   }
 
   private onKey(e: KeyboardEvent): void {
+    this.keyMenu = false;
+    if (e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) {
+      // Handled here, not by the workbench or the browser: the menu opens on the cursor cell.
+      e.preventDefault();
+      e.stopPropagation();
+      this.openMenuAtCursor();
+      return;
+    }
+    if ((e.key === 'Delete' || e.key === 'Backspace') && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      e.stopPropagation();
+      this.host.remove(this.cellInfo(this.cursor));
+      return;
+    }
     const row = this.rowBytes;
     const screen = row * BigInt(Math.max(1, this.rows - 1));
     const keys: Record<string, () => void> = {
@@ -209,6 +234,40 @@ export class MemoryMap {
     this.cursor = a;
     this.changed();
     this.host.select(a);
+  }
+
+  private cellInfo(a: bigint): MapCell { return { address: a, end: a + this.bpc, cls: this.cellAt(a) }; }
+
+  /** Right-click selects the cell under the pointer (as a click does), then the menu is about it. */
+  private onContextMenu(e: MouseEvent): void {
+    if (!e.isTrusted) return; // dispatched by openMenuAtCursor, context already set
+    if (this.keyMenu) { this.keyMenu = false; e.preventDefault(); return; }
+    const i = this.rightDown ? this.cellIndexAt(e) : undefined;
+    this.rightDown = false;
+    if (i !== undefined) {
+      const a = this.addressOfCell(i);
+      if (a >= this.spanStart && a < this.spanEnd && a !== this.cursor) {
+        this.canvas.focus();
+        this.cursor = a;
+        this.changed();
+        this.host.select(a);
+      }
+    }
+    this.host.menu(this.cellInfo(this.cursor));
+  }
+
+  /** Shift+F10 / the context-menu key: VS Code's webview menu, anchored on the cursor cell. */
+  private openMenuAtCursor(): void {
+    this.ensureVisible(this.cursor);
+    this.clamp();
+    this.changed();
+    const i = Number((this.cursor - this.top) / this.bpc);
+    const r = this.canvas.getBoundingClientRect();
+    const x = r.left + this.rulerPx + ((i % this.cols) + 0.5) * this.cellPx;
+    const y = r.top + PAD_TOP + (Math.floor(i / this.cols) + 0.5) * this.cellPx;
+    this.host.menu(this.cellInfo(this.cursor));
+    this.canvas.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: x, clientY: y }));
+    this.keyMenu = true;
   }
 
   private onHover(e: MouseEvent): void {

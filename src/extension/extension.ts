@@ -46,6 +46,8 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
       else await editor.refresh(doc);
     },
     hint: (doc, hint) => offerHint(s, doc, hint),
+    // The Delete key on the map runs the command its context menu offers, with the same argument.
+    mapCommand: async (_doc, command, context) => { await vscode.commands.executeCommand(`khoInspector.${command}`, context); },
   });
 
   const updateHexContext = (): void => {

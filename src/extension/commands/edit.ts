@@ -6,10 +6,12 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { hex, parseAddress } from '../../engine/util/hex';
 import type { EditJson, ExportParams, ReportFormatOption } from '../../protocol/editing';
+import type { LookupDto } from '../../protocol/model';
 import { editingFor, type EditResultDto } from '../document/editing';
 import type { KhoDocument } from '../document/khoDocument';
 import type { Services } from '../services';
-import { docFor, isTreeElement } from './targets';
+import { maxItemsPerGroup } from '../settings';
+import { docFor, isTreeElement, mapTarget, type MapTarget } from './targets';
 
 /** Optional document for every command argument object. */
 interface WithUri { uri?: vscode.Uri | string }
@@ -57,6 +59,46 @@ export function parseRangeInput(text: string): { start: bigint; end: bigint } | 
   return { phys, order };
 }
 
+/** Why the map's menu (or Delete key) cannot edit: before asking or looking anything up. */
+function mapRefusal(m: MapTarget): string | undefined {
+  if (!m.doc) return 'no KHO dump is open';
+  const editing = editingFor(m.doc);
+  if (!editing) return `${m.doc.model.fileName} is not open for editing`;
+  const why = editing.readOnlyReason();
+  return why ? `${m.doc.model.fileName} is read-only: ${why}` : undefined;
+}
+
+/** What is at a map cell's address (the lookup the tree selection uses), or why it is unknown. */
+async function lookupAt(m: MapTarget): Promise<LookupDto | string> {
+  if (!m.doc) return 'no KHO dump is open';
+  try {
+    await m.doc.model.whenDecoded();
+    return await m.doc.model.lookup(m.address, maxItemsPerGroup());
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** The map's Unpreserve: the block at the cell's address, else every block inside a cell wider than a page. */
+async function unpreserveAt(m: MapTarget): Promise<EditJson | string> {
+  const l = await lookupAt(m);
+  if (typeof l === 'string') return l;
+  if (l.block) return { kind: 'unpreserveBlock', phys: l.block.phys, order: l.block.order };
+  const page = BigInt(m.doc?.model.summary?.pageSize ?? 4096);
+  if (BigInt(m.end) - BigInt(m.address) > page) return { kind: 'unpreserveRange', start: m.address, end: m.end };
+  return `nothing is preserved at ${m.address}`;
+}
+
+/** The map's Remove Client: the client subnode whose blob holds the cell's address. */
+async function clientAt(m: MapTarget): Promise<string | { error: string }> {
+  const l = await lookupAt(m);
+  if (typeof l === 'string') return { error: l };
+  const subnodes = m.doc?.model.summary?.fdt?.subnodes.map((c) => c.name) ?? [];
+  if (!l.blob) return { error: `no client blob at ${m.address}` };
+  if (!subnodes.includes(l.blob.name)) return { error: `${m.address} is in ${l.blob.name}, not in a client blob` };
+  return l.blob.name;
+}
+
 function rangeArg(arg: unknown): { text?: string; uri?: vscode.Uri | string } {
   if (typeof arg === 'string') return { text: arg };
   if (typeof arg === 'object' && arg !== null && !isTreeElement(arg)) {
@@ -67,11 +109,17 @@ function rangeArg(arg: unknown): { text?: string; uri?: vscode.Uri | string } {
 }
 
 export async function preserveRange(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
-  const a = rangeArg(arg);
-  const doc = docFor(s, a.uri);
-  const text = a.text ?? await vscode.window.showInputBox({
+  // From the map: the page at the cell, offered in the input box to confirm or widen.
+  const m = mapTarget(s, arg);
+  const no = m && mapRefusal(m);
+  if (no) return refused(no);
+  const a = m ? { uri: m.doc?.uri } : rangeArg(arg);
+  const doc = m ? m.doc : docFor(s, a.uri);
+  const page = BigInt(doc?.model.summary?.pageSize ?? 4096);
+  const value = m ? `${m.address}-${hex(BigInt(m.address) + page)}` : undefined;
+  const text = ('text' in a ? a.text : undefined) ?? await vscode.window.showInputBox({
     title: 'KHO: Preserve Range', prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
-    placeHolder: '0x100000-0x140000 or 0x200000:2',
+    placeHolder: '0x100000-0x140000 or 0x200000:2', value,
     validateInput: (v) => { const r = parseRangeInput(v); return typeof r === 'string' ? r : undefined; },
   });
   if (text === undefined) return undefined;
@@ -83,6 +131,8 @@ export async function preserveRange(s: Services, arg?: unknown): Promise<EditRes
 }
 
 export async function unpreserve(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
+  const m = mapTarget(s, arg);
+  if (m) return run(m.doc, mapRefusal(m) ?? await unpreserveAt(m));
   const el = isTreeElement(arg) ? arg : arg === undefined && isTreeElement(s.treeView.selection[0]) ? s.treeView.selection[0] : undefined;
   if (el) {
     const { address, end, kind } = el.node;
@@ -130,7 +180,14 @@ export async function addClient(s: Services, arg?: unknown): Promise<EditResultD
 export async function removeClient(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
   let doc: KhoDocument | undefined;
   let name: string | undefined;
-  if (isTreeElement(arg)) { doc = arg.doc; name = arg.node.label; }
+  const m = mapTarget(s, arg);
+  if (m) {
+    const no = mapRefusal(m);
+    if (no) return refused(no);
+    const c = await clientAt(m);
+    if (typeof c !== 'string') return refused(c.error);
+    doc = m.doc; name = c;
+  } else if (isTreeElement(arg)) { doc = arg.doc; name = arg.node.label; }
   else if (typeof arg === 'string') { doc = docFor(s); name = arg; }
   else if (typeof arg === 'object' && arg !== null) { const o = arg as WithUri & { name?: string }; doc = docFor(s, o.uri); name = o.name; }
   else doc = docFor(s);

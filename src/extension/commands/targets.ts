@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { hex, parseAddress } from '../../engine/util/hex';
+import type { MapContext } from '../../protocol/webview';
 import type { KhoDocument } from '../document/khoDocument';
 import type { Services } from '../services';
 import type { TreeElement } from '../tree/khoTreeProvider';
@@ -47,4 +48,22 @@ export function memoryTarget(s: Services, arg: unknown): MemoryTarget | undefine
   const doc = docFor(s);
   if (!start || !doc) return undefined;
   return { doc, start, end: hex(BigInt(start) + BigInt(doc.model.summary?.pageSize ?? 4096)), label: start };
+}
+
+/** A cell of the map, from the webview's context menu or its Delete key (protocol MapContext). */
+export interface MapTarget { doc: KhoDocument | undefined; address: string; end: string }
+
+/**
+ * The map's argument: VS Code passes the canvas's data-vscode-context (plus `webview`) as a plain
+ * object, addresses as 0x strings. Undefined for any other argument.
+ */
+export function mapTarget(s: Services, arg: unknown): MapTarget | undefined {
+  if (typeof arg !== 'object' || arg === null || (arg as { webviewSection?: unknown }).webviewSection !== 'map') return undefined;
+  const o = arg as Partial<Record<keyof MapContext, unknown>>;
+  const address = addressArg(o.address);
+  if (address === undefined) return undefined;
+  const doc = docFor(s, typeof o.uri === 'string' && o.uri ? o.uri : undefined);
+  const pageSize = doc?.model.summary?.pageSize ?? (typeof o.pageSize === 'number' ? o.pageSize : 4096);
+  const end = addressArg(o.end);
+  return { doc, address, end: end !== undefined && BigInt(end) > BigInt(address) ? end : hex(BigInt(address) + BigInt(pageSize)) };
 }

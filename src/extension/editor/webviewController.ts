@@ -5,8 +5,10 @@
 import * as vscode from 'vscode';
 import { isRpcMessage, RpcServer } from '../../protocol/rpc';
 import {
-  WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type RenderedReport, type WebviewAction, type WebviewMethods,
+  MAP_COMMANDS, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type MapCommand, type MapContext, type RenderedReport,
+  type WebviewAction, type WebviewMethods,
 } from '../../protocol/webview';
+import { editingFor } from '../document/editing';
 import type { DecodeHintDto, LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
 
@@ -14,6 +16,8 @@ export interface WebviewHooks {
   /** A click on the map: select what is at `address` in the tree. */
   select(doc: KhoDocument, address: string): Promise<LookupDto | null>;
   action(doc: KhoDocument, action: WebviewAction): Promise<void>;
+  /** A key on the map (Delete): run the editing command with the map's context, as its menu would. */
+  mapCommand?(doc: KhoDocument, command: MapCommand, context: MapContext): Promise<void>;
   /** A decode suggests decoding again another way (the 16 KiB pre-fix depth): offer it. */
   hint?(doc: KhoDocument, hint: DecodeHintDto): Promise<void>;
 }
@@ -34,6 +38,10 @@ export class WebviewController implements vscode.Disposable {
       mapTiles: (req) => doc.model.mapTiles(req),
       select: (p) => hooks.select(doc, p.address),
       action: (p) => hooks.action(doc, p.action),
+      mapCommand: async (p) => {
+        if (!MAP_COMMANDS.includes(p.command)) throw new Error(`not a map command: ${String(p.command)}`);
+        await hooks.mapCommand?.(doc, p.command, { ...p.context, uri: doc.uri.toString() });
+      },
       rendered: (r) => {
         this._report = r;
         if (r.mapDraws > 0) { for (const w of this.reportWaiters) w(r); this.reportWaiters = []; }
@@ -55,6 +63,8 @@ export class WebviewController implements vscode.Disposable {
       }),
       doc.model.onDidChangeState(() => this.pushState()),
       panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
+      // Trust decides whether the map offers editing.
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.pushState()),
     );
   }
 
@@ -72,12 +82,15 @@ export class WebviewController implements vscode.Disposable {
       case 'failed':
         return { status: 'failed', message: s.message, canPickImage, canPickFdt: p.image !== null };
       case 'ready':
-        return { status: 'ready', summary: s.summary, extents: s.extents, canPickImage, canPickFdt: p.image !== null && s.summary.fdt === null };
+        return {
+          status: 'ready', summary: s.summary, extents: s.extents, canPickImage, canPickFdt: p.image !== null && s.summary.fdt === null,
+          readOnly: editingFor(this.doc)?.readOnlyReason() ?? `${this.doc.model.fileName} is not open for editing`,
+        };
     }
   }
 
   pushState(): void {
-    this.push({ kind: 'push', type: 'state', fileName: this.doc.model.fileName, state: this.stateForWebview() });
+    this.push({ kind: 'push', type: 'state', fileName: this.doc.model.fileName, uri: this.doc.uri.toString(), state: this.stateForWebview() });
   }
 
   highlight(h: Highlight): void {

@@ -50,7 +50,8 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, f
       <span id="map-cursor" aria-live="polite"></span>
     </div>
     <div class="map-frame"><canvas id="memory-map" tabindex="0" role="img"
-      aria-label="Map of physical memory. Arrows move, plus and minus zoom, Enter selects in the tree."></canvas></div>
+      data-vscode-context='{"webviewSection":"map","preventDefaultContextMenuItems":true}'
+      aria-label="Map of physical memory. Arrows move, plus and minus zoom, Enter selects in the tree, Shift+F10 opens the menu of the cell, Delete unpreserves it."></canvas></div>
     <div id="map-legend" class="legend"></div>
   </section>
 </main>
