@@ -16,8 +16,9 @@ function toPath(u: vscode.Uri | string): string {
   return typeof u === 'string' ? (u.startsWith('file:') ? vscode.Uri.parse(u).fsPath : path.resolve(u)) : u.fsPath;
 }
 
-/** Re-decodes with the new choices and remembers them for the dump's image. */
-export async function applyMode(s: Services, doc: KhoDocument, patch: DecodeMode): Promise<Pairing> {
+/** Re-decodes with the new choices and remembers them for the dump's image; undefined if the user keeps unsaved edits. */
+export async function applyMode(s: Services, doc: KhoDocument, patch: DecodeMode): Promise<Pairing | undefined> {
+  if (!await s.editor.confirmReload(doc)) return undefined;
   const p: Pairing = { ...doc.model.pairing, ...patch };
   await s.pairings.setMode(p, patch);
   await s.editor.refresh(doc, p);
@@ -31,7 +32,7 @@ export async function decodePreFix16k(s: Services, uri?: unknown, enable?: unkno
     void vscode.window.showInformationMessage('KHO: open a dump first (KHO: Open Dump...).');
     return false;
   }
-  await applyMode(s, doc, { preFix16k: enable === undefined ? true : enable === true });
+  if (!await applyMode(s, doc, { preFix16k: enable === undefined ? true : enable === true })) return false;
   return doc.model.state.status === 'ready';
 }
 

@@ -2,7 +2,7 @@
 // Hex Editor; and refresh.
 
 import * as vscode from 'vscode';
-import { VIEW_TYPE } from '../editor/khoEditorProvider';
+import { VIEW_TYPE, type UnsavedEdits } from '../editor/khoEditorProvider';
 import type { Services } from '../services';
 import { maxItemsPerGroup } from '../settings';
 import { docFor, isTreeElement, memoryTarget } from './targets';
@@ -68,9 +68,17 @@ export async function openInHexEditor(s: Services, arg?: unknown): Promise<HexEd
   return { opened: true, uri: uri.toString(), fileOffset: lookup.fileOffset };
 }
 
+export interface RefreshArgs { uri?: vscode.Uri | string; unsaved?: UnsavedEdits }
+
+/**
+ * KHO: Refresh: decodes again from disk. Unsaved edits are discarded first, after a modal question
+ * ({ unsaved: 'discard' | 'cancel' } answers it, for tests and keybindings). False when not decoded or kept.
+ */
 export async function refresh(s: Services, arg?: unknown): Promise<boolean> {
-  const doc = isTreeElement(arg) ? arg.doc : docFor(s, arg instanceof vscode.Uri || typeof arg === 'string' ? arg : undefined);
+  const o: RefreshArgs = typeof arg === 'object' && arg !== null && !isTreeElement(arg) && !(arg instanceof vscode.Uri) ? arg as RefreshArgs : {};
+  const doc = isTreeElement(arg) ? arg.doc : docFor(s, arg instanceof vscode.Uri || typeof arg === 'string' ? arg : o.uri);
   if (!doc) return false;
-  await s.editor.refresh(doc);
+  const unsaved = o.unsaved === 'discard' || o.unsaved === 'cancel' ? o.unsaved : 'ask';
+  if (!await s.editor.refresh(doc, undefined, unsaved)) return false;
   return doc.model.state.status === 'ready';
 }

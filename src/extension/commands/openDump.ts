@@ -60,6 +60,10 @@ async function askFdt(image: string): Promise<string | null | undefined> {
 export async function openPaired(s: Services, p: Pairing): Promise<vscode.Uri | undefined> {
   const target = p.image ?? p.fdt;
   if (!target) return undefined;
+  const uri = vscode.Uri.file(target);
+  const open = s.registry.get(uri);
+  // Re-pairing an open dump decodes it again: its unsaved edits go first (asked), or nothing changes.
+  if (open && !await s.editor.confirmReload(open)) return undefined;
   await s.pairings.remember(p);
   const mode: DecodeMode = {};
   if (p.scratchPhys !== undefined) { mode.scratchPhys = p.scratchPhys; mode.scratchLen = p.scratchLen ?? null; }
@@ -67,8 +71,6 @@ export async function openPaired(s: Services, p: Pairing): Promise<vscode.Uri | 
   if (p.preFix16k !== undefined) mode.preFix16k = p.preFix16k;
   // Remembered for the image however it is opened next (a *.kho.json naming it too).
   if (Object.keys(mode).length > 0) await s.pairings.setMode(p, mode);
-  const uri = vscode.Uri.file(target);
-  const open = s.registry.get(uri);
   if (open) await s.editor.refresh(open, { ...p, how: 'remembered' });
   await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
   return uri;
@@ -116,7 +118,7 @@ export async function pickFdtFor(s: Services, doc: KhoDocument): Promise<void> {
   const image = doc.model.pairing.image;
   if (!image) return pickImageFor(s, doc);
   const fdt = await askFdt(image);
-  if (fdt === undefined) return;
+  if (fdt === undefined || !await s.editor.confirmReload(doc)) return;
   const p: Pairing = { ...doc.model.pairing, fdt, fdtAddress: null, how: 'picked' };
   await s.pairings.remember(p);
   await s.editor.refresh(doc, p);
@@ -124,7 +126,7 @@ export async function pickFdtFor(s: Services, doc: KhoDocument): Promise<void> {
 
 export async function pickImageFor(s: Services, doc: KhoDocument): Promise<void> {
   const image = await pickFile(`Image for ${doc.model.fileName}`, IMAGE_FILTERS, doc.model.pairing.fdt ?? doc.uri.fsPath);
-  if (!image) return;
+  if (!image || !await s.editor.confirmReload(doc)) return;
   const p: Pairing = { ...doc.model.pairing, image, how: 'picked' };
   await s.pairings.remember(p);
   await s.editor.refresh(doc, p);

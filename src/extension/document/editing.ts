@@ -25,6 +25,13 @@ export class DocumentEditing {
   /** Edits from a hot-exit backup, applied once the dump is decoded. */
   private pendingBackup: EditJson[] | null = null;
   private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Bumped when the dump is decoded again from disk: the worker's history is gone, so undo/redo
+   * steps VS Code still holds from before (saved edits) can only say so.
+   */
+  private epoch = 0;
+  /** Whether the worker may hold edits (of this epoch): otherwise nothing is unsaved, no need to ask it. */
+  private touched = false;
 
   constructor(private readonly doc: KhoDocument, private readonly fire: (e: EditEvent) => void) {
     editingOf.set(doc, this);
@@ -70,16 +77,37 @@ export class DocumentEditing {
       const r = await engine.request('applyEdit', { edit });
       if (!r.ok) return r;
       this.show(r);
-      this.fire({ document: this.doc, label: r.label, undo: () => this.step('undo'), redo: () => this.step('redo') });
+      this.touched = true;
+      const epoch = this.epoch;
+      this.fire({ document: this.doc, label: r.label, undo: () => this.step('undo', epoch), redo: () => this.step('redo', epoch) });
       return { ok: true, label: r.label };
     });
   }
 
-  private step(which: 'undo' | 'redo'): Promise<void> {
+  private step(which: 'undo' | 'redo', epoch: number): Promise<void> {
     return this.serial(async () => {
+      if (epoch !== this.epoch) {
+        vscode.window.setStatusBarMessage(`KHO: nothing to ${which}: ${this.doc.model.fileName} was reloaded from disk after that edit`, 8000);
+        return;
+      }
       const engine = await this.doc.model.editingEngine();
       this.show(await engine.request(which, {}));
     });
+  }
+
+  /** How many edits are not saved (the worker's edits since the last save); 0 when none were made. */
+  unsavedEdits(): Promise<number> {
+    if (!this.touched || this.readOnlyReason()) return Promise.resolve(0);
+    return this.serial(async () => (await (await this.engine()).request('backup', {})).edits.length);
+  }
+
+  /** Resolves when the requests queued so far (a revert VS Code started, say) are done. */
+  idle(): Promise<void> { return this.serial(async () => undefined); }
+
+  /** The dump is about to be decoded again from disk: the worker forgets its edits and history. */
+  reloaded(): void {
+    this.epoch++;
+    this.touched = false;
   }
 
   save(): Promise<string> {
@@ -143,6 +171,7 @@ export class DocumentEditing {
       const engine = await this.engine();
       const r = await engine.request('replayEdits', { edits });
       if (!r.ok) { void vscode.window.showWarningMessage(`KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`); return; }
+      this.touched = true;
       this.show(r);
     });
   }

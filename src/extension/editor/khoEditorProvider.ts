@@ -17,6 +17,16 @@ import { WebviewController, type WebviewHooks } from './webviewController';
 
 export const VIEW_TYPE = 'khoInspector.dump';
 
+/** Unsaved edits when a dump is about to be decoded again: ask (modal), discard them, or keep them and cancel. */
+export type UnsavedEdits = 'ask' | 'discard' | 'cancel';
+
+function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
+  for (const g of vscode.window.tabGroups.all) {
+    for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
+  }
+  return undefined;
+}
+
 /** A pairing that opens nothing: the document shows why it could not be resolved. */
 function emptyPairing(): Pairing {
   const d = pairingDefaults();
@@ -115,12 +125,49 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (pick) await this.hooks?.action(doc, 'pickFdt');
   }
 
-  /** Re-resolves the pairing (the *.kho.json may have changed) and decodes again. */
-  async refresh(doc: KhoDocument, pairing?: Pairing): Promise<void> {
+  /**
+   * Before decoding again from disk (refresh, re-pairing): unsaved edits would be dropped by the
+   * worker, so they are discarded first through VS Code's revert (dirty state and undo stack follow),
+   * after asking. False when the user keeps them: nothing changes.
+   */
+  async confirmReload(doc: KhoDocument, unsaved: UnsavedEdits = 'ask'): Promise<boolean> {
+    const editing = editingFor(doc);
+    const n = editing ? await editing.unsavedEdits().catch(() => 0) : 0;
+    if (n === 0) return true;
+    if (unsaved === 'cancel') return false;
+    if (unsaved === 'ask') {
+      const discard = 'Discard and Reload';
+      const pick = await vscode.window.showWarningMessage(`Discard ${n} unsaved edit${n === 1 ? '' : 's'} and reload from disk?`,
+        { modal: true, detail: `${doc.model.fileName} is decoded again from the files on disk.` }, discard);
+      if (pick !== discard) return false;
+    }
+    await this.revertInVsCode(doc);
+    return true;
+  }
+
+  /** File: Revert File on the document's editor: VS Code calls revertCustomDocument and drops the unsaved undo steps. */
+  private async revertInVsCode(doc: KhoDocument): Promise<void> {
+    const tab = tabOf(doc.uri);
+    if (tab) {
+      // The revert command acts on the active editor: make it this one, where it is.
+      await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE, { viewColumn: tab.group.viewColumn, preserveFocus: false });
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }
+    const editing = editingFor(doc);
+    await editing?.idle();
+    // No editor to revert (or VS Code found nothing dirty): revert the worker directly.
+    if (editing && await editing.unsavedEdits().catch(() => 0) > 0) await editing.revert();
+  }
+
+  /** Re-resolves the pairing (the *.kho.json may have changed) and decodes again; false if the user kept unsaved edits. */
+  async refresh(doc: KhoDocument, pairing?: Pairing, unsaved: UnsavedEdits = 'ask'): Promise<boolean> {
+    if (!await this.confirmReload(doc, unsaved)) return false;
+    editingFor(doc)?.reloaded();
     const p = pairing ?? await this.resolve(doc.uri.fsPath);
-    if (typeof p === 'string') { doc.model.fail(p); return; }
+    if (typeof p === 'string') { doc.model.fail(p); return true; }
     doc.model.setPairing(p);
     await this.decode(doc);
+    return true;
   }
 
   async saveCustomDocument(doc: KhoDocument): Promise<void> {
