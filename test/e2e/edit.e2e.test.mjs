@@ -2,7 +2,8 @@
 // Debian Chromium. On a copy of the bundled sample: "KHO: Preserve Range..." from F1 adds one
 // free page, the tab turns dirty and the tree's order-0 count grows; Ctrl+Z / Ctrl+Y undo and
 // redo it; Ctrl+S saves in place (the CLI then decodes the page from the file on disk and no
-// journal is left); "Unpreserve" from the tree's context menu drops it again, left unsaved.
+// journal is left); "Unpreserve" from the tree's context menu drops it again, left unsaved, and
+// "File: Revert File" brings it back; with files.autoSave on, an edit reaches the disk by itself.
 // Expected values come from the CLI. Screenshots go to .work/e2e-artifacts/edit/.
 //   node --test --test-concurrency=1 test/e2e/edit.e2e.test.mjs
 import { test, before, after } from 'node:test';
@@ -93,7 +94,7 @@ after(async () => {
 
 test('open the copy of the sample in the KHO editor; the tree shows the CLI\'s order-0 count', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open', async () => {
-    await openWith(page, IMAGE, 'KHO Inspector');
+    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);
@@ -163,4 +164,37 @@ test('"Unpreserve" from the tree\'s context menu drops the block (unsaved: the f
     // Leave the edit unsaved (the browser closes without saving): the file keeps the saved page.
     assert.ok(preservesTarget(decodePairing(ws.pairing)), 'the unsaved Unpreserve reached the file on disk');
     assert.deepEqual(journals(), [], 'a journal was left beside the image');
+    reached = 'unpreserve';
+  }));
+
+test('"File: Revert File" discards the unsaved Unpreserve: clean tab, the tree shows the saved block again', { timeout: 60_000 }, () =>
+  withFailureShot(page, 'revert', async () => {
+    need('unpreserve');
+    await runCommand(page, 'File: Revert File');
+    await waitForCount(before0 + 1, 'after Revert File');
+    await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
+    assert.ok(preservesTarget(decodePairing(ws.pairing)), 'Revert File changed the file on disk');
+    assert.deepEqual(journals(), [], 'a journal was left beside the image');
+    await screenshot(page, 'reverted');
+    reached = 'revert';
+  }));
+
+test('with files.autoSave "afterDelay" (the web default) an edit reaches the disk through the journal by itself', { timeout: 90_000 }, () =>
+  withFailureShot(page, 'autosave', async () => {
+    need('revert');
+    const second = unpreservedAddress(decodePairing(ws.pairing), [target]);
+    // The profile has files.autoSave "off"; the menu's toggle sets it to "afterDelay" (1 s).
+    await runCommand(page, 'File: Toggle Auto Save');
+    const settingsFile = path.join(wb.profile.userData, 'User', 'settings.json');
+    // On the web "afterDelay" is the default, so VS Code writes it by dropping the key.
+    await until(() => !/"files\.autoSave":\s*"off"/.test(fs.readFileSync(settingsFile, 'utf8')), 'the toggle to turn files.autoSave on', 15_000, 100);
+    await commandWithInput('KHO: Preserve Range...', hex(second));
+    await waitForCount(before0 + 2, 'after Preserve Range with auto save');
+    const onDisk = await until(() => { const d = decodePairing(ws.pairing); return d.preserved.some((b) => BigInt(b.phys) === second) && d; },
+      `auto save to write ${hex(second)} to ${IMAGE}`, 30_000, 250);
+    assert.equal(blocksOfOrder(onDisk, 0), before0 + 2, 'order-0 blocks on disk after the auto save');
+    await until(async () => !(await isDirty()), 'the dirty marker to go after the auto save', 15_000, 100);
+    assert.deepEqual(journals(), [], 'a journal was left beside the image');
+    await screenshot(page, 'autosaved');
+    reached = 'autosave';
   }));

@@ -43,7 +43,7 @@ after(async () => {
 test('"Open With..." > KHO Inspector on sample.raw shows the summary in the webview', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open-with', async () => {
     mark('open with');
-    await openWith(page, 'sample.raw', 'KHO Inspector');
+    await openWith(page, 'sample.raw', 'KHO Inspector', { profile: wb.profile });
     await page.locator('.tabs-container .tab.active', { hasText: 'sample.raw' }).waitFor({ timeout: 30_000 });
     mark('tab active');
     const view = webview(page);

@@ -35,7 +35,8 @@ export function largestBlock(decoded) {
  * A page-aligned address inside the dump's RAM that no preserved range covers and that is not a
  * tracker node page or a client blob either (so the answer is plainly "not preserved").
  */
-export function unpreservedAddress(decoded) {
+/** The first free page in RAM (not preserved, no tracker node, no client blob), skipping `skip` (addresses). */
+export function unpreservedAddress(decoded, skip = []) {
   const pageSize = BigInt(decoded.tracker.pageSize);
   const ranges = decoded.ranges.map((r) => [BigInt(r.start), BigInt(r.end)]);
   for (const pages of Object.values(decoded.tracker.nodePages ?? {})) {
@@ -47,7 +48,7 @@ export function unpreservedAddress(decoded) {
   }
   for (const ram of decoded.image.ranges) {
     for (let a = BigInt(ram.start) + pageSize * 16n; a < BigInt(ram.end); a += pageSize) {
-      if (!ranges.some(([s, e]) => a >= s && a < e)) return a;
+      if (!ranges.some(([s, e]) => a >= s && a < e) && !skip.includes(a)) return a;
     }
   }
   throw new Error('every page of the sample is preserved');

@@ -41,11 +41,7 @@ export async function openWorkbench({ name, workspace, vsix, waitForFile, settin
     if (process.env.KHO_DEBUG) console.log(`[page ${m.type()}] ${text}`);
   });
   await page.goto(workbenchUrl(server.url, profile.workspace));
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  if (waitForFile) await explorerRow(page, waitForFile).waitFor({ timeout: 60_000 });
-  // The explorer can list files before the extension host has registered the extensions'
-  // contributions ("Open With..." would not offer our editor yet): wait for our activity-bar icon.
-  await page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first().waitFor({ timeout: 120_000 });
+  await waitForWorkbench(page, waitForFile);
   const close = async () => {
     await browser.close().catch(() => {});
     await server.stop();
@@ -83,25 +79,69 @@ export function explorerRow(page, fileName) {
 /**
  * Explorer context menu > "Open With..." > the editor whose label is `editorLabel`. Custom
  * editors can join the list a little after the extension's other contributions show up, so
- * the menu is reopened until the editor is offered.
+ * the menu is reopened until the editor is offered. Once (on a slow CI machine a CI run saw
+ * the workbench never list it) the window is reloaded after `reloadAfterMs`; what the server's
+ * logs say about the extension is printed then, and in the error if it still is not offered.
  */
-export async function openWith(page, fileName, editorLabel, timeoutMs = 60_000) {
+export async function openWith(page, fileName, editorLabel, { profile, timeoutMs = 90_000, reloadAfterMs = 25_000 } = {}) {
   const choice = page.locator('.quick-input-widget .monaco-list-row', { hasText: editorLabel }).first();
-  const end = Date.now() + timeoutMs;
+  const started = Date.now();
+  let reloaded = false;
   for (let attempt = 1; ; attempt++) {
     await explorerRow(page, fileName).click({ button: 'right' });
     await page.locator('.monaco-menu .action-label', { hasText: /^Open With\.\.\.$/ }).click();
     try {
       await choice.waitFor({ timeout: 3_000 });
-      if (attempt > 1) console.log(`# "Open With..." offered "${editorLabel}" at attempt ${attempt}`);
+      if (attempt > 1) console.log(`# "Open With..." offered "${editorLabel}" at attempt ${attempt}${reloaded ? ' (after a reload)' : ''}`);
       break;
     } catch (e) {
       const offered = await page.locator('.quick-input-widget .monaco-list-row').allInnerTexts().catch(() => []);
       await page.keyboard.press('Escape');
-      if (Date.now() > end) throw new Error(`"Open With..." on ${fileName} never offered "${editorLabel}" (offered: ${offered.join(' | ')})`);
+      const waited = Date.now() - started;
+      if (waited > timeoutMs) {
+        throw new Error(`"Open With..." on ${fileName} never offered "${editorLabel}" in ${Math.round(waited / 1000)} s` +
+          `${reloaded ? ', nor after a reload' : ''} (offered: ${offered.join(' | ')}); ${serverLogReport(profile)}`);
+      }
+      if (!reloaded && waited > reloadAfterMs) {
+        console.log(`# "Open With..." on ${fileName} has not offered "${editorLabel}" for ${Math.round(waited / 1000)} s; ${serverLogReport(profile)}; reloading the window once`);
+        reloaded = true;
+        await page.reload();
+        await waitForWorkbench(page, fileName);
+      }
     }
   }
   await choice.click();
+}
+
+/** Waits for the workbench, the explorer row of `fileName` and our activity-bar icon. */
+async function waitForWorkbench(page, fileName) {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  if (fileName) await explorerRow(page, fileName).waitFor({ timeout: 60_000 });
+  // The explorer can list files before the extension host has registered the extensions'
+  // contributions ("Open With..." would not offer our editor yet): wait for our activity-bar icon.
+  await page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first().waitFor({ timeout: 120_000 });
+}
+
+/**
+ * What the server's logs of `profile` say about our extension: whether the extension host was
+ * created with it, and its error lines. For failure messages; never throws.
+ */
+export function serverLogReport(profile) {
+  if (!profile) return 'no profile to read logs from';
+  try {
+    const logs = path.join(profile.userData, 'logs');
+    const files = [];
+    const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (f.endsWith('.log')) files.push(f); } };
+    walk(logs);
+    const lines = files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').map((l) => `${path.basename(f)}: ${l}`));
+    const created = lines.filter((l) => /Creating extension host with the following global extensions/.test(l));
+    const withUs = created.some((l) => /kho-inspector\.kho-inspector/.test(l));
+    const errors = lines.filter((l) => /\[error\]|kho-inspector/i.test(l) && !/Creating extension host/.test(l)).slice(-12);
+    return `server logs: ${created.length} extension host(s) created, ${withUs ? 'with' : 'WITHOUT'} kho-inspector; ` +
+      `${errors.length ? 'lines about it or errors:\n' + errors.join('\n') : 'no error lines'}`;
+  } catch (e) {
+    return `server logs unreadable: ${e.message}`;
+  }
 }
 
 /** Moves keyboard focus to the workbench (out of any webview) so F1 reaches VS Code. */

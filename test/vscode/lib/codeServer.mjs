@@ -40,6 +40,9 @@ export const QUIET_SETTINGS = {
   'chat.disableAIFeatures': true,
   'git.enabled': false,
   'window.restoreWindows': 'none',
+  // VS Code for the web (code-server) defaults files.autoSave to afterDelay, desktop VS Code to off:
+  // tests get the desktop default, so an edit stays unsaved until a test saves it.
+  'files.autoSave': 'off',
 };
 
 /**
