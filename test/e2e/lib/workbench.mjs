@@ -24,11 +24,12 @@ export class PageLog {
 /**
  * Installs `vsix` into a fresh profile, starts code-server, opens `workspace` in headless
  * Chromium and waits until the explorer lists `waitForFile` and the KHO view container exists.
+ * `workspaceTrust: true` keeps workspace trust on (pass trust settings too).
  */
-export async function openWorkbench({ name, workspace, vsix, waitForFile, settings }) {
+export async function openWorkbench({ name, workspace, vsix, waitForFile, settings, workspaceTrust = false }) {
   const profile = freshProfile(name, { workspace, settings });
   installVsix(profile, vsix);
-  const server = await startCodeServer(profile);
+  const server = await startCodeServer(profile, { workspaceTrust });
   const browser = await launchChromium();
   const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
   const log = new PageLog();

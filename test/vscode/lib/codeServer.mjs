@@ -90,9 +90,11 @@ export function installVsix(profile, vsix) {
  * Starts code-server on `host:port` (default 127.0.0.1 and a free port); resolves once it
  * listens with { url, child, stop(), logFile }. The process group is killed when this
  * process exits, so an aborted run never leaves a server behind. `port` 0 picks a free one.
+ * `workspaceTrust: true` keeps VS Code's workspace trust on (for Restricted Mode tests).
  */
-export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000, exitOnSignal = true } = {}) {
-  const args = ['--bind-addr', `127.0.0.1:${port}`, ...CS_FLAGS,
+export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000, exitOnSignal = true, workspaceTrust = false } = {}) {
+  const flags = workspaceTrust ? CS_FLAGS.filter((f) => f !== '--disable-workspace-trust') : CS_FLAGS;
+  const args = ['--bind-addr', `127.0.0.1:${port}`, ...flags,
     '--user-data-dir', profile.userData, '--extensions-dir', profile.extensions, ...extraArgs];
   const logFile = path.join(profile.dir, 'code-server.log');
   const log = fs.openSync(logFile, 'a');

@@ -1,0 +1,89 @@
+// End-to-end, Restricted Mode: a real VS Code (code-server) with workspace trust on and the
+// sample's folder not trusted. The KHO editor still opens and shows the dump, but read-only:
+// "KHO: Preserve Range..." is refused with the reason, the tab never turns dirty, the tree keeps
+// its count and the file on disk is unchanged. Screenshots go to .work/e2e-artifacts/untrusted/.
+//   node --test --test-concurrency=1 test/e2e/untrusted.e2e.test.mjs
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { WORK } from '../vscode/lib/codeServer.mjs';
+import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
+import { ensureVsix } from '../vscode/lib/vsix.mjs';
+import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
+import {
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand,
+  showKhoContainer, treeRow, expandRow, rowText, webview, until,
+} from './lib/workbench.mjs';
+
+const IMAGE = 'sample.raw';
+const t0 = Date.now();
+let wb, page, ws, decoded, imageHash;
+let opened = false;
+
+const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+const activeTab = () => page.locator('.tabs-container .tab.active', { hasText: IMAGE });
+const isDirty = async () => /\bdirty\b/.test((await activeTab().getAttribute('class')) ?? '');
+
+async function treeOrder0Count() {
+  const group = treeRow(page, 'Preserved by order');
+  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
+  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, 'Order 0')));
+  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+}
+
+before(async () => {
+  useArtifactDir('untrusted');
+  ws = prepareSampleWorkspace(path.join(WORK, 'e2e-untrusted-workspace'));
+  decoded = decodePairing(ws.pairing);
+  imageHash = sha256(path.join(ws.dir, IMAGE));
+  wb = await openWorkbench({
+    name: 'e2e-untrusted', workspace: ws.dir, vsix: ensureVsix(), waitForFile: IMAGE, workspaceTrust: true,
+    // Trust on, no start-up prompt: a folder nobody trusted opens in Restricted Mode.
+    settings: { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never' },
+  });
+  page = wb.page;
+});
+
+after(async () => {
+  if (page && !page.isClosed()) await screenshot(page, 'final').catch(() => {});
+  await wb?.close();
+  console.log(`# untrusted e2e wall time (vsix install + start + tests): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+});
+
+test('in Restricted Mode the KHO editor opens the dump and shows what is preserved', { timeout: 180_000 }, () =>
+  withFailureShot(page, 'open', async () => {
+    // The workbench says it is restricted (status bar entry or banner), so this really is untrusted.
+    await page.locator('.part.statusbar, .monaco-workbench .part.banner').getByText(/Restricted Mode/i).first().waitFor({ timeout: 30_000 });
+    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
+    await activeTab().waitFor({ timeout: 30_000 });
+    await webview(page).getByText(decoded.fdt.compatible).first().waitFor({ timeout: 120_000 });
+    await showKhoContainer(page);
+    await until(async () => (await treeOrder0Count()) === decoded.counts['0'], `the tree's "Order 0" row to show ${decoded.counts['0']} blocks`, 30_000, 200);
+    await screenshot(page, 'opened');
+    opened = true;
+  }));
+
+test('"KHO: Preserve Range..." is refused as read-only; nothing changes in the editor or on disk', { timeout: 90_000 }, () =>
+  withFailureShot(page, 'refused', async () => {
+    assert.ok(opened, 'the KHO editor did not open (see the first test)');
+    const target = unpreservedAddress(decoded);
+    await runCommand(page, 'KHO: Preserve Range...');
+    // Either the command refuses at once, or it asks for the range first: answer it then.
+    const input = page.locator('.quick-input-widget input');
+    const refusal = page.locator('.notifications-toasts .notification-list-item').filter({ hasText: /read-only/i }).first();
+    await until(async () => (await refusal.isVisible()) || ((await input.isVisible()) && !(await input.inputValue()).startsWith('>')),
+      'a refusal or the input box of "KHO: Preserve Range..."', 15_000, 100);
+    if (!(await refusal.isVisible())) {
+      await input.fill(hex(target));
+      await page.keyboard.press('Enter');
+    }
+    await refusal.waitFor({ timeout: 15_000 });
+    const text = await refusal.innerText();
+    assert.match(text, /not trusted/i, `the refusal does not give the reason: ${text}`);
+    await screenshot(page, 'refused');
+    assert.equal(await isDirty(), false, 'the tab turned dirty in Restricted Mode');
+    assert.equal(await treeOrder0Count(), decoded.counts['0'], 'the tree changed in Restricted Mode');
+    assert.equal(sha256(path.join(ws.dir, IMAGE)), imageHash, 'the image on disk changed in Restricted Mode');
+  }));
