@@ -84,9 +84,14 @@ export class WebviewController implements vscode.Disposable {
       case 'ready':
         return {
           status: 'ready', summary: s.summary, extents: s.extents, canPickImage, canPickFdt: p.image !== null && s.summary.fdt === null,
-          readOnly: editingFor(this.doc)?.readOnlyReason() ?? `${this.doc.model.fileName} is not open for editing`,
+          readOnly: this.readOnlyReason(),
         };
     }
+  }
+
+  private readOnlyReason(): string | null {
+    const editing = editingFor(this.doc);
+    return editing ? editing.readOnlyReason() : `${this.doc.model.fileName} is not open for editing`;
   }
 
   pushState(): void {
