@@ -198,3 +198,45 @@ test('with files.autoSave "afterDelay" (the web default) an edit reaches the dis
     await screenshot(page, 'autosaved');
     reached = 'autosave';
   }));
+
+test('the map\'s context menu: right-click a preserved block > "Unpreserve" drops it; Shift+F10 on the freed page offers "Preserve Range..." with that page', { timeout: 180_000 }, () =>
+  withFailureShot(page, 'map-menu', async () => {
+    assert.ok(reached, 'the dump did not open in the KHO editor');
+    const { mapCellPoint, zoomMapToPages, menuItem, menuLabels, treeOrderCount, mapCanvas } = await import('./lib/mapMenu.mjs');
+    const { answerInputBox } = await import('./lib/workbench.mjs');
+    const decoded = decodePairing(ws.pairing);
+    const pageSize = decoded.tracker.pageSize;
+    // An order-0 block that is not a client blob's page (the map draws those as blobs).
+    const blobs = (decoded.fdt?.subnodes ?? []).filter((c) => c.preservedData)
+      .map((c) => [BigInt(c.preservedData), BigInt(c.preservedData) + BigInt(c.blobSize ?? pageSize) + BigInt(pageSize)]);
+    const block = decoded.preserved.map((b) => ({ phys: BigInt(b.phys), order: b.order }))
+      .find((b) => b.order === 0 && !blobs.some(([s, e]) => b.phys >= s && b.phys < e));
+    assert.ok(block, 'the sample has an order-0 block outside the client blobs');
+    await showKhoContainer(page);
+    const count0 = await until(() => treeOrderCount(page, 0), 'the tree\'s "Order 0" row');
+    // Page-sized cells, then Go to Address puts the block on screen (highlighted, under the keyboard cursor).
+    await zoomMapToPages(page, pageSize);
+    await runCommand(page, 'KHO: Go to Physical Address...');
+    await answerInputBox(page, hex(block.phys));
+    await until(async () => (await webview(page).locator('#map-cursor').textContent())?.includes(hex(block.phys)), 'the map to show the block');
+    const at = await mapCellPoint(page, block.phys);
+    await page.mouse.click(at.x, at.y, { button: 'right' });
+    const labels = await menuLabels(page);
+    assert.ok(labels.includes('Unpreserve') && !labels.includes('Preserve Range...'), `menu on a preserved cell: ${labels.join(' | ')}`);
+    await screenshot(page, 'map-menu-preserved');
+    await menuItem(page, 'Unpreserve').click();
+    await until(async () => (await treeOrderCount(page, 0)) === count0 - 1, `the tree's "Order 0" row to drop to ${count0 - 1} after Unpreserve from the map`, 30_000, 200);
+    // The keyboard: the right-click put the cursor on the cell; Shift+F10 opens the menu there.
+    await mapCanvas(page).focus();
+    await page.keyboard.press('Shift+F10');
+    const freed = await menuLabels(page);
+    assert.ok(freed.includes('Preserve Range...') && !freed.includes('Unpreserve'), `menu on the freed cell: ${freed.join(' | ')}`);
+    await screenshot(page, 'map-menu-free');
+    await menuItem(page, 'Preserve Range...').click();
+    const input = page.locator('.quick-input-widget input');
+    const range = `${hex(block.phys)}-${hex(block.phys + BigInt(pageSize))}`;
+    await until(async () => (await input.isVisible()) && (await input.inputValue()) === range, `the input box to offer ${range}`, 15_000);
+    await page.keyboard.press('Enter');
+    await until(async () => (await treeOrderCount(page, 0)) === count0, `the tree's "Order 0" row back at ${count0} after Preserve Range from the map`, 30_000, 200);
+    await screenshot(page, 'map-menu-done');
+  }));
