@@ -14,6 +14,11 @@ export interface PhysMemory {
   readonly ranges: readonly PhysRange[];
   /** True when every byte of [phys, phys+length) is in the dump. */
   contains(phys: bigint, length: number): boolean;
+  /**
+   * Optional fast path of `contains` for an exact integer address below 2^53 (no BigInt): hot loops
+   * such as the tracker walk use it when offered, and fall back to `contains` otherwise.
+   */
+  containsNumber?(phys: number, length: number): boolean;
   /** Exactly `length` bytes at `phys`; throws PhysReadError if any byte is not in the dump. */
   read(phys: bigint, length: number): Uint8Array;
   /** File offset where `phys` is stored verbatim (raw, ELF), or undefined (hole, compressed format). */

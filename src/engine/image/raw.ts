@@ -7,14 +7,24 @@ import { PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemor
 export class RawImage implements PhysMemory {
   readonly format = 'raw' as const;
   readonly ranges: readonly PhysRange[];
+  private readonly baseNumber: number;
+  private readonly endNumber: number;
 
   constructor(private readonly src: ByteSource, readonly base: bigint = 0n) {
     if (base < 0n) throw new RangeError(`raw image base must not be negative, got ${base}`);
+    this.baseNumber = Number(base);
+    this.endNumber = src.size > 0 ? Number(base + BigInt(src.size)) : -1;
     this.ranges = src.size > 0 ? [{ start: base, end: base + BigInt(src.size) }] : [];
   }
 
   contains(phys: bigint, length: number): boolean {
     return Number.isInteger(length) && length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
+  }
+
+  containsNumber(phys: number, length: number): boolean {
+    // Numbers are exact only while the image ends below 2^53; beyond that, ask the bigint path.
+    if (this.endNumber > Number.MAX_SAFE_INTEGER) return this.contains(BigInt(phys), length);
+    return Number.isInteger(length) && length >= 0 && phys >= this.baseNumber && phys + length <= this.endNumber;
   }
 
   read(phys: bigint, length: number): Uint8Array {

@@ -3,7 +3,14 @@
 //
 // Speed: keys are handled as JS numbers, not BigInt. A key is below 2^(65 - pageShift) <= 2^53, so
 // prefixes are exact; per leaf the order and the base PFN are fixed, and a set bit costs one
-// multiply-add and a typed-array store. Zero words are skipped 32 bits at a time.
+// multiply-add and a typed-array store. Zero words are skipped 32 bits at a time. Table entries are
+// decoded as two 32-bit halves; a BigInt is made only for a diagnostic or an address >= 2^53.
+//
+// I/O: one positioned read costs microseconds of system-call overhead, far more than decoding a page.
+// When the memory offers readInto, the children of a table whose pages are adjacent (the allocator
+// usually hands out neighbours) are read with one call into a per-level window and decoded from there.
+// A window holds only pages the walk is about to visit (checked, unseen, not on the path), and every
+// read looks in all windows first, so each page is still read from the memory at most once.
 
 import { diag, type Diagnostic, type Severity } from '../diagnostics';
 import type { PhysMemory } from '../image/physMemory';
@@ -31,6 +38,10 @@ function hasReadInto(m: PhysMemory): m is PhysMemoryReadInto {
   return typeof (m as Partial<PhysMemoryReadInto>).readInto === 'function';
 }
 
+/** Bytes one batched read may cover (per level): big enough to amortise the call, small enough to stay cheap. */
+const WINDOW_BYTES = 256 * 1024;
+const TWO53 = 2 ** 53;
+
 const TWO32 = 4294967296;
 const CHECK_EVERY_NODES = 2048;
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
@@ -39,6 +50,19 @@ const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 function flsNumber(v: number): number {
   if (v >= TWO32) return 32 + 32 - Math.clz32(Math.floor(v / TWO32));
   return 32 - Math.clz32(v);
+}
+
+/** The 64-bit entry value from its halves (only for messages and addresses beyond 2^53). */
+function entryValue(hi: number, lo: number): bigint {
+  return (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** Byte-swaps 32-bit words in place (big-endian hosts only). */
+function swap32(bytes: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i += 4) {
+    const a = bytes[i], b = bytes[i + 1];
+    bytes[i] = bytes[i + 3]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = b; bytes[i + 3] = a;
+  }
 }
 
 function levelName(level: number): string {
@@ -64,10 +88,19 @@ class RadixWalk {
   private readonly byLevel: number[][];
   /** PFNs of the nodes on the current path, by level. */
   private readonly path: number[];
+  /** Per level: a window of `winCount` adjacent node pages from PFN `winStart`, read in one call. */
   private readonly buffers: Uint8Array[];
+  private readonly winStart: number[];
+  private readonly winCount: number[];
+  private readonly winPages: number;
+  private readonly fast: PhysMemoryReadInto | null;
   private nodes = 0;
 
+  /** Containment by number for addresses below 2^53, when the memory offers it. */
+  private readonly numberContains: ((phys: number, length: number) => boolean) | null;
+
   constructor(private readonly mem: PhysMemory, private readonly g: RadixGeometry, private readonly opts: RadixWalkOptions) {
+    this.numberContains = typeof mem.containsNumber === 'function' ? mem.containsNumber.bind(mem) : null;
     this.blocks = new BlockSet(g.pageShift);
     this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
     this.maxPageOrder = opts.maxPageOrder ?? g.maxPageOrder;
@@ -79,8 +112,15 @@ class RadixWalk {
     this.truncatedMarker = levelShift(g, g.depth - 1) + g.tableLog2 <= g.order0Log2;
     this.byLevel = Array.from({ length: g.depth }, () => []);
     this.path = new Array<number>(g.depth).fill(-1);
-    this.buffers = Array.from({ length: g.depth }, () => new Uint8Array(g.pageSize));
+    this.fast = hasReadInto(mem) ? mem : null;
+    this.winPages = this.fast ? Math.max(1, Math.floor(WINDOW_BYTES / g.pageSize)) : 1;
+    // Allocated on first use: most levels of a tree hold one or a few nodes.
+    this.buffers = new Array<Uint8Array>(g.depth);
+    this.winStart = new Array<number>(g.depth).fill(-1);
+    this.winCount = new Array<number>(g.depth).fill(0);
   }
+
+  private addr(pfn: number): bigint { return BigInt(pfn) << BigInt(this.pageShift); }
 
   report(severity: Severity, code: string, address: bigint | null, message: string): void {
     if (this.diagnostics.length < this.maxDiagnostics) this.diagnostics.push(diag(severity, code, address, message));
@@ -108,7 +148,7 @@ class RadixWalk {
       const pfn = Number(root >> BigInt(this.pageShift));
       this.seen.set(pfn, top);
       this.byLevel[top].push(pfn);
-      this.visit(root, pfn, top, 0);
+      this.visit(pfn, top, 0);
     }
     if (this.suppressed > 0) {
       this.diagnostics.push(diag('warning', 'radix-too-many-diagnostics', root,
@@ -126,35 +166,63 @@ class RadixWalk {
     return out;
   }
 
-  /** Reads one node page; null (with a diagnostic) if the memory refuses. */
-  private read(pa: bigint, level: number): Uint32Array | null {
-    const buf = this.buffers[level];
+  /** Reads node `pfn` (from a window when it is in one); null (with a diagnostic) if the memory refuses. */
+  private read(pfn: number, level: number): Uint32Array | null {
+    const ps = this.pageSize;
+    for (let l = 0; l < this.winStart.length; l++) {
+      const k = pfn - this.winStart[l];
+      if (k >= 0 && k < this.winCount[l]) return new Uint32Array(this.buffers[l].buffer, this.buffers[l].byteOffset + k * ps, ps >> 2);
+    }
+    const buf = this.buffer(level, ps);
+    const pa = this.addr(pfn);
     try {
       let bytes: Uint8Array;
-      if (hasReadInto(this.mem)) {
-        this.mem.readInto(pa, buf);
+      if (this.fast) {
+        this.fast.readInto(pa, buf.subarray(0, ps));
         bytes = buf;
       } else {
-        bytes = this.mem.read(pa, this.pageSize);
-        if (bytes.length !== this.pageSize) throw new Error(`short read (${bytes.length} bytes)`);
+        bytes = this.mem.read(pa, ps);
+        if (bytes.length !== ps) throw new Error(`short read (${bytes.length} bytes)`);
         if ((bytes.byteOffset & 3) !== 0 || !LITTLE_ENDIAN_HOST) {
           buf.set(bytes);
           bytes = buf;
         }
       }
-      if (!LITTLE_ENDIAN_HOST) {
-        for (let i = 0; i < bytes.length; i += 4) {
-          const a = bytes[i], b = bytes[i + 1];
-          bytes[i] = bytes[i + 3]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = b; bytes[i + 3] = a;
-        }
-      }
-      return new Uint32Array(bytes.buffer, bytes.byteOffset, this.pageSize >> 2);
+      if (!LITTLE_ENDIAN_HOST) swap32(bytes, ps);
+      return new Uint32Array(bytes.buffer, bytes.byteOffset, ps >> 2);
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       this.report('error', 'radix-read-failed', pa,
         `${levelName(level)} ${hex(pa)} could not be read: ${e instanceof Error ? e.message : String(e)}`);
       return null;
     }
+  }
+
+  /** The level's buffer, grown to at least `bytes` (most levels hold one node and never grow). */
+  private buffer(level: number, bytes: number): Uint8Array {
+    const b = this.buffers[level];
+    if (b !== undefined && b.length >= bytes) return b;
+    return (this.buffers[level] = new Uint8Array(Math.min(this.winPages * this.pageSize, Math.max(bytes, 2 * (b?.length ?? 0)))));
+  }
+
+  /**
+   * Fills the window of `level` with `count` adjacent pages from `pfn` in one read. On failure the
+   * window stays empty and each page is read (and its failure reported) on its own.
+   */
+  private fillWindow(level: number, pfn: number, count: number): void {
+    this.winStart[level] = -1;
+    this.winCount[level] = 0;
+    const n = count * this.pageSize;
+    const buf = this.buffer(level, n);
+    try {
+      this.fast!.readInto(this.addr(pfn), buf.subarray(0, n));
+    } catch (e) {
+      if (e instanceof CancelledError) throw e;
+      return;
+    }
+    if (!LITTLE_ENDIAN_HOST) swap32(buf, n);
+    this.winStart[level] = pfn;
+    this.winCount[level] = count;
   }
 
   private tick(): void {
@@ -165,18 +233,48 @@ class RadixWalk {
     }
   }
 
-  /** Visits node `pa` at `level`; `prefix` is the key bits fixed by the path (exact number). */
-  private visit(pa: bigint, pfn: number, level: number, prefix: number): void {
+  /** Visits node `pfn` at `level`; `prefix` is the key bits fixed by the path (exact number). */
+  private visit(pfn: number, level: number, prefix: number): void {
     this.tick();
-    const words = this.read(pa, level);
+    const words = this.read(pfn, level);
     if (!words) return;
     this.path[level] = pfn;
-    if (level === 0) this.leaf(pa, words, prefix);
-    else this.table(pa, words, level, prefix);
+    if (level === 0) this.leaf(pfn, words, prefix);
+    else this.table(pfn, words, level, prefix);
     this.path[level] = -1;
   }
 
-  private table(pa: bigint, w: Uint32Array, level: number, prefix: number): void {
+  /** True when the child page at PFN `pfn` (entry halves `hi`:`lo`) lies in the dump. */
+  private childInDump(hi: number, lo: number): boolean {
+    const phys = hi * TWO32 + lo;
+    if (phys < TWO53 && this.numberContains) return this.numberContains(phys, this.pageSize);
+    return this.mem.contains((BigInt(hi) << 32n) | BigInt(lo), this.pageSize);
+  }
+
+  /** A usable child: inside the key width, aligned, in the dump, not on the path, not yet seen. */
+  private batchable(i: number, limit: number, hi: number, lo: number, pfn: number): boolean {
+    return i < limit && (lo & this.pageMask) === 0 && this.childInDump(hi, lo)
+      && this.path.indexOf(pfn) < 0 && !this.seen.has(pfn);
+  }
+
+  /**
+   * Before visiting child `first` (entry `i` of table words `w`), reads it together with the
+   * following children whose pages come right after it, as long as each would be visited too.
+   */
+  private prefetch(w: Uint32Array, i: number, limit: number, first: number, childLevel: number): void {
+    let count = 1;
+    const entries = this.entries, max = this.winPages, shift = this.pageShift;
+    for (let j = i + 1; j < entries && count < max; j++) {
+      const lo = w[2 * j], hi = w[2 * j + 1];
+      if ((lo | hi) === 0) continue;
+      const pfn = hi * 2 ** (32 - shift) + (lo >>> shift);
+      if (pfn !== first + count || !this.batchable(j, limit, hi, lo, pfn)) break;
+      count++;
+    }
+    this.fillWindow(childLevel, first, count);
+  }
+
+  private table(pfn: number, w: Uint32Array, level: number, prefix: number): void {
     const g = this.g;
     const shift = levelShift(g, level);
     const step = 2 ** shift;
@@ -184,6 +282,7 @@ class RadixWalk {
     const limit = shift + g.tableLog2 > this.keyWidth ? 2 ** Math.max(0, this.keyWidth - shift) : this.entries;
     const childLevel = level - 1;
     const childKind = levelName(childLevel);
+    const pageShift = this.pageShift;
     let used = 0;
     const entries = this.entries;
     for (let i = 0; i < entries; i++) {
@@ -192,48 +291,57 @@ class RadixWalk {
       const lo = w[2 * i], hi = w[2 * i + 1];
       if ((lo | hi) === 0) continue;
       used++;
-      const valueBig = (BigInt(hi) << 32n) | BigInt(lo);
       if (i >= limit) {
-        this.report('error', 'radix-unreachable-index', pa,
-          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
+        const v = entryValue(hi, lo);
+        this.report('error', 'radix-unreachable-index', this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(v)} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
         continue;
       }
       if ((lo & this.pageMask) !== 0) {
-        this.report('error', 'radix-entry-misaligned', pa,
-          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} is not page-aligned (expected the physical address of a ${this.pageSize}-byte ${childKind} page); not followed — the kernel would read a ${childKind} across a page boundary`);
+        this.report('error', 'radix-entry-misaligned', this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} is not page-aligned (expected the physical address of a ${this.pageSize}-byte ${childKind} page); not followed — the kernel would read a ${childKind} across a page boundary`);
         continue;
       }
-      if (!this.mem.contains(valueBig, this.pageSize)) {
-        this.report('error', 'radix-entry-outside-dump', pa,
-          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points outside the dump (expected a ${childKind} page in RAM held by the dump); not followed — the kernel dereferences it unchecked, which faults in early boot unless the page is real memory excluded from the dump`);
+      if (!this.childInDump(hi, lo)) {
+        this.report('error', 'radix-entry-outside-dump', this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points outside the dump (expected a ${childKind} page in RAM held by the dump); not followed — the kernel dereferences it unchecked, which faults in early boot unless the page is real memory excluded from the dump`);
         continue;
       }
-      const childPfn = hi * 2 ** (32 - this.pageShift) + (lo >>> this.pageShift);
+      const childPfn = hi * 2 ** (32 - pageShift) + (lo >>> pageShift);
       const ancestor = this.path.indexOf(childPfn);
       if (ancestor >= 0) {
-        this.report('error', 'radix-cycle', pa,
-          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points back at its own ancestor (the ${levelName(ancestor)} on this path): a cycle; not followed again — the kernel would re-read that page as a ${childKind}`);
+        this.report('error', 'radix-cycle', this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points back at its own ancestor (the ${levelName(ancestor)} on this path): a cycle; not followed again — the kernel would re-read that page as a ${childKind}`);
         continue;
       }
       const firstLevel = this.seen.get(childPfn);
       if (firstLevel !== undefined) {
-        this.report('error', 'radix-shared-node', pa,
-          `${levelName(level)} ${hex(pa)}: entry ${i} = ${hex(valueBig)} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`);
+        this.report('error', 'radix-shared-node', this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`);
         continue;
       }
+      if (this.fast && !this.inWindow(childPfn)) this.prefetch(w, i, limit, childPfn, childLevel);
       this.seen.set(childPfn, childLevel);
       this.byLevel[childLevel].push(childPfn);
       let childPrefix = prefix + i * step;
       if (this.truncatedMarker && level === g.depth - 1 && i === 0) childPrefix += 2 ** g.order0Log2;
-      this.visit(valueBig, childPfn, childLevel, childPrefix);
+      this.visit(childPfn, childLevel, childPrefix);
     }
     if (used === 0) {
-      this.report('info', 'radix-empty-table', pa,
-        `${levelName(level)} ${hex(pa)} has no entries (legal: the kernel never frees nodes when pages are unpreserved)`);
+      this.report('info', 'radix-empty-table', this.addr(pfn),
+        `${levelName(level)} ${hex(this.addr(pfn))} has no entries (legal: the kernel never frees nodes when pages are unpreserved)`);
     }
   }
 
-  private leaf(pa: bigint, w: Uint32Array, prefix: number): void {
+  private inWindow(pfn: number): boolean {
+    for (let l = 0; l < this.winStart.length; l++) {
+      const k = pfn - this.winStart[l];
+      if (k >= 0 && k < this.winCount[l]) return true;
+    }
+    return false;
+  }
+
+  private leaf(pfn: number, w: Uint32Array, prefix: number): void {
     const blocks = this.blocks;
     const n = w.length;
     let found = 0;
@@ -244,13 +352,13 @@ class RadixWalk {
       if (order < 0) {
         // Unreachable with the index checks above; kept so a future caller cannot emit garbage.
         for (let k = 0; k < n; k++) if (w[k] !== 0) found++;
-        this.report('error', 'radix-impossible-key', pa, `leaf ${hex(pa)}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`);
+        this.report('error', 'radix-impossible-key', this.addr(pfn), `leaf ${hex(this.addr(pfn))}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`);
         return;
       }
       found = blocks.addBitmap(w, (prefix - 2 ** (fls - 1)) * 2 ** order, order);
       if (found > 0 && order > this.maxPageOrder) {
-        this.report('warning', 'radix-order-too-large', pa,
-          `leaf ${hex(pa)}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`);
+        this.report('warning', 'radix-order-too-large', this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`);
       }
     } else {
       // All-zero prefix: the marker lies inside the leaf bits, so each bit has its own order.
@@ -271,17 +379,17 @@ class RadixWalk {
         } while (x !== 0);
       }
       if (impossible > 0) {
-        this.report('error', 'radix-impossible-key', pa,
-          `leaf ${hex(pa)}: bit 0 is set under an all-zero path, i.e. key 0, which has no order marker (expected no bit here: no pa/order encodes to 0); dropped — the kernel would decode order ${this.g.order0Log2 + 1} and reserve garbage`);
+        this.report('error', 'radix-impossible-key', this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: bit 0 is set under an all-zero path, i.e. key 0, which has no order marker (expected no bit here: no pa/order encodes to 0); dropped — the kernel would decode order ${this.g.order0Log2 + 1} and reserve garbage`);
       }
       if (tooLarge > 0) {
-        this.report('warning', 'radix-order-too-large', pa,
-          `leaf ${hex(pa)}: ${tooLarge} block(s) with orders up to ${maxOrder}, above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them`);
+        this.report('warning', 'radix-order-too-large', this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: ${tooLarge} block(s) with orders up to ${maxOrder}, above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them`);
       }
     }
     if (found === 0) {
-      this.report('info', 'radix-empty-leaf', pa,
-        `leaf ${hex(pa)} has no bits set (legal: the kernel never frees nodes when pages are unpreserved)`);
+      this.report('info', 'radix-empty-leaf', this.addr(pfn),
+        `leaf ${hex(this.addr(pfn))} has no bits set (legal: the kernel never frees nodes when pages are unpreserved)`);
     }
   }
 }

@@ -3,10 +3,13 @@
 
 import * as assert from 'assert';
 import { buildChunkListPages, poolAllocator, RadixTreeBuilder, randomBlocks } from '../../../src/engine/kho/builder';
+import type { BlockSet } from '../../../src/engine/kho/blockSet';
 import { walkChunks } from '../../../src/engine/kho/chunks';
 import { radixGeometry, type PageSize } from '../../../src/engine/kho/geometry';
 import { walkRadix } from '../../../src/engine/kho/radix';
 import type { TrackerResult } from '../../../src/engine/kho/tracker';
+import { MemoryByteSource, type ByteSource } from '../../../src/engine/io/byteSource';
+import { RawImage } from '../../../src/engine/image/raw';
 import { MemPhys } from '../../support/memPhys';
 import { Prng, seedFromEnv } from '../../support/prng';
 
@@ -35,10 +38,27 @@ function exercise(r: TrackerResult): void {
   assert.strictEqual(c, r.blocks.count);
 }
 
+/** A byte source that counts, per page, how often any read touched it. */
+class CountingSource implements ByteSource {
+  readonly reads = new Map<number, number>();
+  /** Reads that covered more than one page. */
+  multiPage = 0;
+  private readonly inner: MemoryByteSource;
+  constructor(bytes: Uint8Array, private readonly pageSize: number) { this.inner = new MemoryByteSource(bytes); }
+  get size(): number { return this.inner.size; }
+  readInto(offset: number, dest: Uint8Array): number {
+    const n = this.inner.readInto(offset, dest);
+    if (n > this.pageSize) this.multiPage++;
+    for (let p = Math.floor(offset / this.pageSize); p * this.pageSize < offset + n; p++) this.reads.set(p, (this.reads.get(p) ?? 0) + 1);
+    return n;
+  }
+}
+
 describe('kho fuzz: mutated trackers', () => {
   it(`radix: ${RADIX_BUDGET} seeded mutations never throw, read each page at most once, terminate`, () => {
     const seed = seedFromEnv();
     const rng = new Prng(seed);
+    let multiPage = 0;
     for (let iter = 0; iter < RADIX_BUDGET; iter++) {
       const ps: PageSize = rng.bool(0.7) ? 4096 : rng.bool(0.7) ? 16384 : 65536;
       const g = radixGeometry(ps, { preFix16k: ps === 16384 && rng.bool(0.3) });
@@ -91,7 +111,20 @@ describe('kho fuzz: mutated trackers', () => {
       for (const d of r.diagnostics) {
         assert.ok(d.code.startsWith('radix-') && d.message.length > 0, `${ctx}: bad diagnostic ${d.code}`);
       }
+      // The same tree through a raw image (readInto: adjacent children are read in batches) decodes
+      // identically and still reads each page once, and only node pages.
+      const src = new CountingSource(mem.bytes, ps);
+      const batched = walkRadix(new RawImage(src), b.root, g);
+      assert.deepStrictEqual(batched.diagnostics, r.diagnostics, `${ctx}: batched diagnostics differ`);
+      assert.deepStrictEqual([...batched.blocks.sorted()], [...r.blocks.sorted()], `${ctx}: batched blocks differ`);
+      assert.deepStrictEqual([...(batched.blocks as BlockSet).inWalkOrder()], [...(r.blocks as BlockSet).inWalkOrder()], `${ctx}: batched walk order differs`);
+      assert.deepStrictEqual(batched.nodePages, r.nodePages, `${ctx}: batched node pages differ`);
+      assert.ok([...src.reads.values()].every((n) => n === 1), `${ctx}: batched walk read a page twice`);
+      const nodeSet = new Set([...r.nodePages.values()].flat().map((pa) => Number(pa / P)));
+      assert.deepStrictEqual(new Set(src.reads.keys()), nodeSet, `${ctx}: batched walk read pages that are not nodes`);
+      multiPage += src.multiPage;
     }
+    assert.ok(multiPage > 0, `seed ${seed}: no walk ever read adjacent nodes in one batch`);
   });
 
   it(`chunks: ${CHUNK_BUDGET} seeded mutations never throw and terminate`, () => {
