@@ -199,11 +199,10 @@ test('with files.autoSave "afterDelay" (the web default) an edit reaches the dis
     reached = 'autosave';
   }));
 
-test('the map\'s context menu: right-click a preserved block > "Unpreserve" drops it; Shift+F10 on the freed page offers "Preserve Range..." with that page', { timeout: 180_000 }, () =>
+test('the map\'s context menu: right-click a preserved block > "Unpreserve" drops it; Shift+F10 on the freed page offers "Preserve Range..." with that page; Delete unpreserves it again', { timeout: 180_000 }, () =>
   withFailureShot(page, 'map-menu', async () => {
     assert.ok(reached, 'the dump did not open in the KHO editor');
-    const { mapCellPoint, zoomMapToPages, menuItem, menuLabels, treeOrderCount, mapCanvas } = await import('./lib/mapMenu.mjs');
-    const { answerInputBox } = await import('./lib/workbench.mjs');
+    const { mapCellPoint, zoomMapToPages, menuItem, menuLabels, treeOrderCount, mapCanvas, goToAddressInMap } = await import('./lib/mapMenu.mjs');
     const decoded = decodePairing(ws.pairing);
     const pageSize = decoded.tracker.pageSize;
     // An order-0 block that is not a client blob's page (the map draws those as blobs).
@@ -216,9 +215,7 @@ test('the map\'s context menu: right-click a preserved block > "Unpreserve" drop
     const count0 = await until(() => treeOrderCount(page, 0), 'the tree\'s "Order 0" row');
     // Page-sized cells, then Go to Address puts the block on screen (highlighted, under the keyboard cursor).
     await zoomMapToPages(page, pageSize);
-    await runCommand(page, 'KHO: Go to Physical Address...');
-    await answerInputBox(page, hex(block.phys));
-    await until(async () => (await webview(page).locator('#map-cursor').textContent())?.includes(hex(block.phys)), 'the map to show the block');
+    await goToAddressInMap(page, block.phys);
     const at = await mapCellPoint(page, block.phys);
     await page.mouse.click(at.x, at.y, { button: 'right' });
     const labels = await menuLabels(page);
@@ -238,5 +235,9 @@ test('the map\'s context menu: right-click a preserved block > "Unpreserve" drop
     await until(async () => (await input.isVisible()) && (await input.inputValue()) === range, `the input box to offer ${range}`, 15_000);
     await page.keyboard.press('Enter');
     await until(async () => (await treeOrderCount(page, 0)) === count0, `the tree's "Order 0" row back at ${count0} after Preserve Range from the map`, 30_000, 200);
+    // Delete on the cursor cell unpreserves it without the menu.
+    await mapCanvas(page).focus();
+    await page.keyboard.press('Delete');
+    await until(async () => (await treeOrderCount(page, 0)) === count0 - 1, `the tree's "Order 0" row to drop to ${count0 - 1} after Delete on the map`, 30_000, 200);
     await screenshot(page, 'map-menu-done');
   }));

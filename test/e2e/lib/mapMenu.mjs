@@ -1,7 +1,7 @@
 // The memory map's context menu from the outside: find where a cell is drawn on the canvas by
 // hovering (the map's status line names the cell under the pointer: "0x… – 0x…: what"), open
 // VS Code's webview context menu there, and read the tree's per-order block counts.
-import { webview, treeRow, expandRow, rowText, until } from './workbench.mjs';
+import { webview, treeRow, expandRow, rowText, until, runCommand, answerInputBox } from './workbench.mjs';
 
 const CELL = /^(0x[0-9a-f]+) – (0x[0-9a-f]+):/;
 
@@ -91,4 +91,25 @@ export async function treeOrderCount(page, order) {
   if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
   const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, `Order ${order}`)));
   return m ? Number(m[1].replace(/,/g, '')) : undefined;
+}
+
+/**
+ * KHO: Go to Physical Address... from the palette until the map's status names `address` (a
+ * refresh of the tree or webview can take focus and close the input box: then run it again).
+ */
+export async function goToAddressInMap(page, address) {
+  const hex = `0x${address.toString(16)}`;
+  const status = webview(page).locator('#map-cursor');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await runCommand(page, 'KHO: Go to Physical Address...');
+      await answerInputBox(page, hex);
+      await until(async () => (await status.textContent())?.includes(hex), `the map to show ${hex}`, 15_000);
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`# Go to Physical Address did not reach the map (attempt ${attempt}): ${e.message.split('\n')[0]}`);
+      await page.keyboard.press('Escape');
+    }
+  }
 }
