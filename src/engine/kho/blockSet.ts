@@ -7,26 +7,54 @@
 // walk yields a handful of runs (one per order and 16 TiB window), so a million blocks take ~4 MB.
 // Runs are each sorted, so sorting everything is a k-way merge; a corrupt tree that yields blocks
 // out of order just produces more (shorter) runs and the merge degrades gracefully to a heap sort.
+//
+// Dense leaves: a leaf bitmap with more set bits than it has 32-bit words is kept as a copy of the
+// bitmap (a *bitmap run*) instead of one entry per bit: fewer bytes, and no per-block work during the
+// walk. Iteration decodes its bits on the fly. A million preserved pages in long runs are ~70 bitmaps.
+//
+// The low words of list runs live in fixed-size chunks: growing never copies what is stored.
 
 import type { PhysRange } from '../image/physMemory';
 import type { BlockStore, PreservedBlock } from './tracker';
 
 const TWO32 = 4294967296;
+/** Entries per chunk (256 KiB). Every chunk but the last is full size; the first starts small. */
+const CHUNK_SHIFT = 16;
+const CHUNK = 1 << CHUNK_SHIFT;
+const CHUNK_MASK = CHUNK - 1;
+/** List entries a leaf may write before the rest of it is counted to choose list or bitmap. */
+const SPARSE_PROBE = 64;
 /** Orders are small (<= 64 - pageShift); a fixed table keeps counting branch-free. */
 const MAX_ORDER_SLOTS = 65;
 
 export class BlockSet implements BlockStore {
   readonly pageShift: number;
+  /** Blocks stored. */
   private n = 0;
-  private lo: Uint32Array;
+  /** Low-word entries used (list runs only): entry e is chunks[e >>> CHUNK_SHIFT][e & CHUNK_MASK]. */
+  private loN = 0;
+  private readonly chunks: Uint32Array[];
+  /** The last chunk (the one being filled) and the capacity of all chunks together. */
+  private cur: Uint32Array;
+  private cap: number;
   /** Run r covers blocks [runStart[r], runStart[r+1]) (the last run ends at n). */
-  private runStart: Uint32Array;
+  private runStart: Float64Array;
+  /** List run: its first low-word entry. Bitmap run: its index in `bitmaps`. */
+  private runLo: Float64Array;
   private runOrder: Uint8Array;
+  /** List run: the high 32 PFN bits of all its blocks. */
   private runHi: Uint32Array;
+  /** 0 = list run, 1 = bitmap run. */
+  private runKind: Uint8Array;
+  /** Bitmap runs: bit i set = block at bitmapBase + i * 2^order. */
+  private readonly bitmaps: Uint32Array[] = [];
+  private readonly bitmapBase: number[] = [];
   private runs = 0;
   private lastPfn = -1;
   private lastOrder = -1;
   private lastHi = -1;
+  /** Low word of the last list entry written by writeWords. */
+  private lastLo = 0;
   private readonly perOrder = new Float64Array(MAX_ORDER_SLOTS);
 
   constructor(pageShift: number, initialCapacity = 1024) {
@@ -34,16 +62,23 @@ export class BlockSet implements BlockStore {
       throw new RangeError(`BlockSet: page shift must be 12..16, got ${pageShift}`);
     }
     this.pageShift = pageShift;
-    const cap = Math.max(16, initialCapacity | 0);
-    this.lo = new Uint32Array(cap);
-    this.runStart = new Uint32Array(16);
+    this.cur = new Uint32Array(Math.min(CHUNK, Math.max(16, initialCapacity | 0)));
+    this.chunks = [this.cur];
+    this.cap = this.cur.length;
+    for (let want = initialCapacity | 0; this.cap < want;) this.grow();
+    this.runStart = new Float64Array(16);
+    this.runLo = new Float64Array(16);
     this.runOrder = new Uint8Array(16);
     this.runHi = new Uint32Array(16);
+    this.runKind = new Uint8Array(16);
   }
 
   get count(): number { return this.n; }
 
-  /** Number of sorted runs (1 per order for a normal walk; more means blocks arrived out of order). */
+  /**
+   * Number of sorted runs: one per order for blocks added one by one in walk order, plus one per
+   * dense leaf bitmap; more list runs mean blocks arrived out of order.
+   */
   get runCount(): number { return this.runs; }
 
   /** Adds a block by physical address; `phys` must be page-aligned and below 2^64. */
@@ -60,8 +95,8 @@ export class BlockSet implements BlockStore {
     const lo = pfn >>> 0;
     const hi = (pfn - lo) / TWO32;
     if (order !== this.lastOrder || hi !== this.lastHi || pfn <= this.lastPfn) this.startRun(order, hi);
-    if (this.n === this.lo.length) this.lo = grow32(this.lo, this.n * 2);
-    this.lo[this.n++] = lo;
+    this.push(lo);
+    this.n++;
     this.lastPfn = pfn;
     this.perOrder[order]++;
   }
@@ -79,42 +114,109 @@ export class BlockSet implements BlockStore {
     if (Math.floor(lastPossible / TWO32) !== hi || basePfn <= this.lastPfn && order === this.lastOrder) {
       return this.addBitmapSlow(words, basePfn, order);
     }
-    // Room for every bit (a page's worth of entries at most); the run starts lazily at the first bit.
-    const room = this.n + words.length * 32;
-    if (room > this.lo.length) this.lo = grow32(this.lo, Math.max(this.lo.length * 2, room));
-    const lo = this.lo;
-    const start = this.n;
-    let n = start;
-    let runStarted = order === this.lastOrder && hi === this.lastHi;
+    // Sparse leaves (the common case for scattered memory) are written as list entries in one pass.
+    // Past SPARSE_PROBE entries the rest is only counted; a leaf with more set bits than words is
+    // then kept as a bitmap and the few entries written are dropped again.
+    const runsBefore = this.runs, lastOrderBefore = this.lastOrder, lastHiBefore = this.lastHi;
+    if (order !== this.lastOrder || hi !== this.lastHi) this.startRun(order, hi);
+    const start = this.loN;
     const baseLo = basePfn - hi * TWO32;
-    let last = 0;
-    const len = words.length;
-    for (let k = 0; k < len; k++) {
-      // Sparse leaves are mostly zero: test four words at once.
-      if ((k & 3) === 0 && k + 3 < len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) === 0) { k += 3; continue; }
-      let x = words[k];
-      if (x === 0) continue;
-      if (!runStarted) { this.startRun(order, hi); runStarted = true; }
-      const wordBase = baseLo + k * 32 * mult;
-      if (x === -1 >>> 0) {
-        for (let b = 0; b < 32; b++) lo[n++] = wordBase + b * mult;
-        last = wordBase + 31 * mult;
-        continue;
+    let k = this.writeWords(words, 0, baseLo, mult, start + SPARSE_PROBE);
+    if (k < words.length) {
+      const total = this.loN - start + countBits(words, k);
+      if (total > words.length) {
+        this.loN = start;
+        this.runs = runsBefore; this.lastOrder = lastOrderBefore; this.lastHi = lastHiBefore;
+        return this.addDense(words, basePfn, order, total);
       }
-      do {
-        const t = x & -x;
-        x ^= t;
-        last = wordBase + (31 - Math.clz32(t)) * mult;
-        lo[n++] = last;
-      } while (x !== 0);
+      k = this.writeWords(words, k, baseLo, mult, Infinity);
     }
-    const count = n - start;
-    if (count === 0) return 0;
-    this.n = n;
-    this.lastPfn = hi * TWO32 + last;
+    const count = this.loN - start;
+    if (count === 0) {
+      this.runs = runsBefore; this.lastOrder = lastOrderBefore; this.lastHi = lastHiBefore;
+      return 0;
+    }
+    this.n += count;
+    this.lastPfn = hi * TWO32 + this.lastLo;
     this.perOrder[order] += count;
     return count;
   }
+
+  /**
+   * Appends the set bits of words[k...] as list entries baseLo + bit * mult; stops after the word
+   * that takes the entry count past `stopAt`. Returns the index of the next word to look at.
+   */
+  private writeWords(words: Uint32Array, k: number, baseLo: number, mult: number, stopAt: number): number {
+    let cur = this.cur, cap = this.cap, n = this.loN, last = this.lastLo;
+    const len = words.length;
+    for (; k < len; k++) {
+      // Sparse leaves are mostly zero: test four words at once.
+      if ((k & 3) === 0 && k + 3 < len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) === 0) { k += 3; continue; }
+      const x = words[k];
+      if (x === 0) continue;
+      const wordBase = baseLo + k * 32 * mult;
+      if (n + 32 > cap) {
+        // Chunk boundary (rare): bit by bit through push, which adds chunks.
+        this.loN = n;
+        this.pushBits(x, wordBase, mult);
+        n = this.loN; cur = this.cur; cap = this.cap;
+      } else {
+        n += writeBits(cur, n & CHUNK_MASK, x, wordBase, mult);
+      }
+      last = wordBase + (31 - Math.clz32(x)) * mult;
+      if (n > stopAt) { k++; break; }
+    }
+    this.loN = n;
+    this.lastLo = last;
+    return k;
+  }
+
+  /** Stores a dense leaf of `count` blocks as a bitmap run (a copy: the caller reuses its buffer). */
+  private addDense(words: Uint32Array, basePfn: number, order: number, count: number): number {
+    let top = words.length - 1;
+    while (words[top] === 0) top--;
+    this.newRun(order, 0, 1, this.bitmaps.length);
+    this.bitmaps.push(words.slice());
+    this.bitmapBase.push(basePfn);
+    this.n += count;
+    this.perOrder[order] += count;
+    // Whatever comes next starts a new run.
+    this.lastOrder = -1;
+    this.lastHi = -1;
+    this.lastPfn = basePfn + (top * 32 + 31 - Math.clz32(words[top])) * 2 ** order;
+    return count;
+  }
+
+  /** Appends the set bits of word `x` as wordBase + bit * mult (low-word entries only). */
+  private pushBits(x: number, wordBase: number, mult: number): void {
+    do {
+      const t = x & -x;
+      x ^= t;
+      this.push(wordBase + (31 - Math.clz32(t)) * mult);
+    } while (x !== 0);
+  }
+
+  /** Appends one low-word entry (the caller counts the block). */
+  private push(lo: number): void {
+    if (this.loN === this.cap) this.grow();
+    this.cur[this.loN++ & CHUNK_MASK] = lo;
+  }
+
+  /** Makes room for at least one more entry: doubles a short last chunk, else starts a new one. */
+  private grow(): void {
+    const last = this.chunks.length - 1;
+    if (this.cur.length < CHUNK) {
+      const b = new Uint32Array(Math.min(CHUNK, this.cur.length * 2));
+      b.set(this.cur);
+      this.chunks[last] = this.cur = b;
+    } else {
+      this.cur = new Uint32Array(CHUNK);
+      this.chunks.push(this.cur);
+    }
+    this.cap = (this.chunks.length - 1) * CHUNK + this.cur.length;
+  }
+
+  private at(i: number): number { return this.chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK]; }
 
   private addBitmapSlow(words: Uint32Array, basePfn: number, order: number): number {
     const mult = 2 ** order;
@@ -137,29 +239,45 @@ export class BlockSet implements BlockStore {
   }
 
   private startRun(order: number, hi: number): void {
+    this.newRun(order, hi, 0, this.loN);
+    this.lastOrder = order;
+    this.lastHi = hi;
+  }
+
+  private newRun(order: number, hi: number, kind: number, lo: number): void {
     if (!Number.isInteger(order) || order < 0 || order >= MAX_ORDER_SLOTS) {
       throw new RangeError(`BlockSet: order ${order} out of range`);
     }
     if (this.runs === this.runStart.length) {
       const cap = this.runs * 2;
-      this.runStart = grow32(this.runStart, cap);
+      this.runStart = growF64(this.runStart, cap);
+      this.runLo = growF64(this.runLo, cap);
       this.runHi = grow32(this.runHi, cap);
       const o = new Uint8Array(cap);
       o.set(this.runOrder);
       this.runOrder = o;
+      const k = new Uint8Array(cap);
+      k.set(this.runKind);
+      this.runKind = k;
     }
     this.runStart[this.runs] = this.n;
+    this.runLo[this.runs] = lo;
     this.runOrder[this.runs] = order;
     this.runHi[this.runs] = hi;
+    this.runKind[this.runs] = kind;
     this.runs++;
-    this.lastOrder = order;
-    this.lastHi = hi;
   }
 
   private runEnd(r: number): number { return r + 1 < this.runs ? this.runStart[r + 1] : this.n; }
 
   /** PFN and order of the i-th block in walk order. */
-  pfnAt(i: number): number { return this.runHi[this.runOf(i)] * TWO32 + this.lo[i]; }
+  pfnAt(i: number): number {
+    const r = this.runOf(i);
+    const k = i - this.runStart[r];
+    if (this.runKind[r] === 0) return this.runHi[r] * TWO32 + this.at(this.runLo[r] + k);
+    const bits = this.bitmaps[this.runLo[r]];
+    return this.bitmapBase[this.runLo[r]] + selectBit(bits, k) * 2 ** this.runOrder[r];
+  }
   orderAt(i: number): number { return this.runOrder[this.runOf(i)]; }
 
   private runOf(i: number): number {
@@ -176,9 +294,17 @@ export class BlockSet implements BlockStore {
   *inWalkOrder(): IterableIterator<PreservedBlock> {
     const shift = BigInt(this.pageShift);
     for (let r = 0; r < this.runs; r++) {
-      const base = this.runHi[r] * TWO32, order = this.runOrder[r];
+      const order = this.runOrder[r];
+      if (this.runKind[r] === 1) {
+        const bits = this.bitmaps[this.runLo[r]], base = this.bitmapBase[this.runLo[r]], mult = 2 ** order;
+        for (let b = nextSetBit(bits, 0); b < bits.length * 32; b = nextSetBit(bits, b + 1)) {
+          yield { phys: BigInt(base + b * mult) << shift, order };
+        }
+        continue;
+      }
+      const base = this.runHi[r] * TWO32, lo = this.runLo[r] - this.runStart[r];
       for (let i = this.runStart[r], e = this.runEnd(r); i < e; i++) {
-        yield { phys: BigInt(base + this.lo[i]) << shift, order };
+        yield { phys: BigInt(base + this.at(lo + i)) << shift, order };
       }
     }
   }
@@ -202,9 +328,15 @@ export class BlockSet implements BlockStore {
     const runs: RunView[] = [];
     for (let r = 0; r < this.runs; r++) {
       if (onlyOrder >= 0 && this.runOrder[r] !== onlyOrder) continue;
-      runs.push({ start: this.runStart[r], end: this.runEnd(r), order: this.runOrder[r], base: this.runHi[r] * TWO32 });
+      if (this.runKind[r] === 1) {
+        const bits = this.bitmaps[this.runLo[r]];
+        runs.push({ start: nextSetBit(bits, 0), end: bits.length * 32, order: this.runOrder[r], base: this.bitmapBase[this.runLo[r]], bits });
+      } else {
+        const lo = this.runLo[r];
+        runs.push({ start: lo, end: lo + this.runEnd(r) - this.runStart[r], order: this.runOrder[r], base: this.runHi[r] * TWO32, bits: null });
+      }
     }
-    return new SortedCursor(this.lo, runs);
+    return new SortedCursor(this.chunks, runs);
   }
 
   sorted(): Iterable<PreservedBlock> {
@@ -269,14 +401,88 @@ export class BlockSet implements BlockStore {
 
   /** Releases spare capacity (call when no more blocks will be added). */
   trim(): void {
-    if (this.lo.length > this.n + 16) this.lo = this.lo.slice(0, Math.max(16, this.n));
+    // Only the last chunk has spare room; a copy of at most one chunk.
+    const last = this.chunks.length - 1;
+    const used = this.loN - last * CHUNK;
+    if (this.cur.length > used + 16) {
+      this.chunks[last] = this.cur = this.cur.slice(0, Math.max(16, used));
+      this.cap = last * CHUNK + this.cur.length;
+    }
   }
 
   /** Bytes held by the typed arrays (capacity included). */
   get byteSize(): number {
-    return this.lo.byteLength + this.runStart.byteLength + this.runHi.byteLength + this.runOrder.byteLength;
+    let bytes = 0;
+    for (const c of this.chunks) bytes += c.byteLength;
+    for (const b of this.bitmaps) bytes += b.byteLength;
+    return bytes + this.runStart.byteLength + this.runLo.byteLength + this.runHi.byteLength + this.runOrder.byteLength + this.runKind.byteLength;
   }
 
+}
+
+/**
+ * Stores wordBase + bit * mult for every set bit of `x` (ascending) at dst[o...]; returns the count.
+ * Kept tiny and branch-free of rare cases so the JIT optimises it after a few calls and never has
+ * to throw the optimised code away (a bail-out costs more than the whole walk of a small tree).
+ */
+function writeBits(dst: Uint32Array, o: number, x: number, wordBase: number, mult: number): number {
+  let j = o;
+  let v = x | 0;
+  do {
+    const t = v & -v;
+    v ^= t;
+    dst[j++] = wordBase + (31 - Math.clz32(t)) * mult;
+  } while (v !== 0);
+  return j - o;
+}
+
+function popcount32(x: number): number {
+  x = x - ((x >>> 1) & 0x55555555);
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
+
+/** Set bits in words[from...]. */
+function countBits(words: Uint32Array, from: number): number {
+  let c = 0;
+  for (let k = from; k < words.length; k++) {
+    const x = words[k];
+    if (x !== 0) c += popcount32(x);
+  }
+  return c;
+}
+
+/** Index of the lowest set bit at or after `from`, or bits.length * 32 if there is none. */
+function nextSetBit(bits: Uint32Array, from: number): number {
+  let k = from >>> 5;
+  const len = bits.length;
+  if (k >= len) return len * 32;
+  let w = bits[k] & (-1 << (from & 31));
+  while (w === 0) {
+    if (++k >= len) return len * 32;
+    w = bits[k];
+  }
+  return k * 32 + 31 - Math.clz32(w & -w);
+}
+
+/** Index of the k-th (0-based) set bit; the caller guarantees there are more than k. */
+function selectBit(bits: Uint32Array, k: number): number {
+  let w = 0;
+  for (;;) {
+    const c = popcount32(bits[w]);
+    if (k < c) break;
+    k -= c;
+    w++;
+  }
+  let b = nextSetBit(bits, w * 32);
+  while (k-- > 0) b = nextSetBit(bits, b + 1);
+  return b;
+}
+
+function growF64(a: Float64Array, cap: number): Float64Array {
+  const b = new Float64Array(cap);
+  b.set(a);
+  return b;
 }
 
 function grow32(a: Uint32Array, cap: number): Uint32Array {
@@ -285,7 +491,8 @@ function grow32(a: Uint32Array, cap: number): Uint32Array {
   return b;
 }
 
-interface RunView { start: number; end: number; order: number; base: number }
+/** List run: entries [start, end) of the low words. Bitmap run: bit positions [start, end) of `bits`. */
+interface RunView { start: number; end: number; order: number; base: number; bits: Uint32Array | null }
 
 /**
  * k-way merge of sorted runs by (pfn, order), resumable. While the smallest run stays below the
@@ -299,7 +506,7 @@ export class SortedCursor {
   private readonly heap: Int32Array;
   private size = 0;
 
-  constructor(private readonly lo: Uint32Array, private readonly runs: RunView[]) {
+  constructor(private readonly chunks: readonly Uint32Array[], private readonly runs: RunView[]) {
     const k = runs.length;
     this.pos = new Float64Array(k);
     this.keyPfn = new Float64Array(k);
@@ -309,7 +516,7 @@ export class SortedCursor {
       const r = runs[j];
       if (r.start >= r.end) continue;
       this.pos[j] = r.start;
-      this.keyPfn[j] = r.base + lo[r.start];
+      this.keyPfn[j] = r.bits ? r.base + r.start * 2 ** r.order : r.base + chunks[r.start >>> CHUNK_SHIFT][r.start & CHUNK_MASK];
       this.keyOrd[j] = r.order;
       this.heap[this.size++] = j;
     }
@@ -340,10 +547,10 @@ export class SortedCursor {
 
   /** Emits blocks in order until `f` returns false (that block counts as emitted) or all are done. */
   run(f: (pfn: number, order: number) => boolean | void): void {
-    const heap = this.heap, lo = this.lo;
+    const heap = this.heap, chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
-      const { end, base, order } = this.runs[j];
+      const { end, base, order, bits } = this.runs[j];
       let nextP = Infinity, nextO = 0;
       if (this.size > 1) {
         const c1 = heap[1];
@@ -352,15 +559,32 @@ export class SortedCursor {
       }
       let i = this.pos[j];
       let stop = false;
-      while (i < end) {
-        const p = base + lo[i];
-        if (p > nextP || (p === nextP && order > nextO)) break;
-        i++;
-        if (f(p, order) === false) { stop = true; break; }
+      if (bits !== null) {
+        // Bitmap run: i is the next set bit.
+        const mult = 2 ** order;
+        while (i < end) {
+          const p = base + i * mult;
+          if (p > nextP || (p === nextP && order > nextO)) break;
+          i = nextSetBit(bits, i + 1);
+          if (f(p, order) === false) { stop = true; break; }
+        }
+        this.pos[j] = i;
+        if (i >= end) heap[0] = heap[--this.size];
+        else this.keyPfn[j] = base + i * mult;
+      } else {
+        let lo = chunks[i >>> CHUNK_SHIFT];
+        while (i < end) {
+          const k = i & CHUNK_MASK;
+          if (k === 0) lo = chunks[i >>> CHUNK_SHIFT];
+          const p = base + lo[k];
+          if (p > nextP || (p === nextP && order > nextO)) break;
+          i++;
+          if (f(p, order) === false) { stop = true; break; }
+        }
+        this.pos[j] = i;
+        if (i >= end) heap[0] = heap[--this.size];
+        else this.keyPfn[j] = base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
       }
-      this.pos[j] = i;
-      if (i >= end) heap[0] = heap[--this.size];
-      else this.keyPfn[j] = base + lo[i];
       this.siftDown(0);
       if (stop) return;
     }

@@ -56,6 +56,12 @@ describe('kho BlockSet', () => {
       assert.deepStrictEqual([...fast.sorted()], [...slow.sorted()]);
       assert.deepStrictEqual(fast.countsByOrder(), slow.countsByOrder());
       assert.deepStrictEqual(fast.ranges(), slow.ranges());
+      assert.strictEqual(fast.count, slow.count);
+      for (let i = 0; i < slow.count; i++) {
+        assert.strictEqual(fast.pfnAt(i), slow.pfnAt(i));
+        assert.strictEqual(fast.orderAt(i), slow.orderAt(i));
+      }
+      for (const o of [0, 3, 6]) assert.deepStrictEqual(fast.ofOrder(o, 5, 40), slow.ofOrder(o, 5, 40));
     }), fcParams(300));
   });
 
@@ -92,6 +98,38 @@ describe('kho BlockSet', () => {
     assert.deepStrictEqual([...s.sorted()], [{ phys: 0n, order: 52 }, { phys: 0x123456789000n, order: 3 }, { phys: (1n << 64n) - 0x1000n, order: 0 }]);
     assert.deepStrictEqual(s.ranges(), [{ start: 0n, end: 1n << 64n }]);
     assert.throws(() => s.add(0x800n, 0), RangeError);
+  });
+
+  it('dense leaf bitmaps are stored as bitmaps: a million blocks in long runs take well under 1 MB', () => {
+    const s = new BlockSet(12), ref = new BlockSet(12);
+    const leaf = new Uint32Array(1024);
+    let expect = 0;
+    for (let l = 0; l < 32; l++) {
+      leaf.fill(0xffffffff);
+      leaf[l] = 0x0f0f0f0f; // a few holes, so ranges split
+      for (let k = 0; k < 1024; k++) expect += k === l ? 16 : 32;
+      const base = l * 40000;
+      assert.strictEqual(s.addBitmap(leaf, base, 0), 32752);
+      for (let i = 0; i < 32768; i++) if ((leaf[i >>> 5] >>> (i & 31)) & 1) ref.addPfn(base + i, 0);
+    }
+    // A sparse leaf after the dense ones stays a list, in walk order after them.
+    const sparse = new Uint32Array(1024);
+    sparse[3] = 0x80000001;
+    s.addBitmap(sparse, 2_000_000, 1);
+    ref.addPfn(2_000_000 + 96 * 2, 1); ref.addPfn(2_000_000 + 127 * 2, 1);
+    expect += 2;
+    assert.strictEqual(s.count, expect);
+    assert.ok(s.byteSize < 1024 * 1024, `${s.byteSize} bytes`);
+    assert.deepStrictEqual(s.countsByOrder(), ref.countsByOrder());
+    assert.deepStrictEqual(s.ranges(), ref.ranges());
+    let n = 0, prev = -1;
+    s.forEachSorted((pfn) => { assert.ok(pfn > prev); prev = pfn; n++; });
+    assert.strictEqual(n, expect);
+    assert.deepStrictEqual(s.ofOrder(1), ref.ofOrder(1));
+    for (const i of [0, 1, 15, 16, 17, 32751, 32752, 500000, expect - 2, expect - 1]) {
+      assert.strictEqual(s.pfnAt(i), ref.pfnAt(i), `block ${i}`);
+      assert.strictEqual(s.orderAt(i), ref.orderAt(i), `block ${i}`);
+    }
   });
 
   it('a million blocks take a few MB', () => {
