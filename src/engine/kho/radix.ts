@@ -39,8 +39,15 @@ function hasReadInto(m: PhysMemory): m is PhysMemoryReadInto {
 }
 
 /** Bytes one batched read may cover (per level): big enough to amortise the call, small enough to stay cheap. */
-const WINDOW_BYTES = 256 * 1024;
+const WINDOW_BYTES = 262144;
 const TWO53 = 2 ** 53;
+
+/**
+ * Window buffers of the last finished walk, reused by the next one (at most one window per level,
+ * ~1.5 MiB): fresh pages cost a page fault each on first touch, which is more than reading them.
+ * A walk takes the set and gives it back when done, so nested or concurrent walks allocate their own.
+ */
+let spareBuffers: Uint8Array[] | null = null;
 
 const TWO32 = 4294967296;
 const CHECK_EVERY_NODES = 2048;
@@ -89,18 +96,18 @@ class RadixWalk {
   /** PFNs of the nodes on the current path, by level. */
   private readonly path: number[];
   /** Per level: a window of `winCount` adjacent node pages from PFN `winStart`, read in one call. */
-  private readonly buffers: Uint8Array[];
+  readonly buffers: Uint8Array[];
   private readonly winStart: number[];
   private readonly winCount: number[];
   private readonly winPages: number;
   private readonly fast: PhysMemoryReadInto | null;
   private nodes = 0;
 
-  /** Containment by number for addresses below 2^53, when the memory offers it. */
-  private readonly numberContains: ((phys: number, length: number) => boolean) | null;
+  /** The memory offers containsNumber (called through `mem`, not a bound copy, so the JIT sees one target). */
+  private readonly numberContains: boolean;
 
   constructor(private readonly mem: PhysMemory, private readonly g: RadixGeometry, private readonly opts: RadixWalkOptions) {
-    this.numberContains = typeof mem.containsNumber === 'function' ? mem.containsNumber.bind(mem) : null;
+    this.numberContains = typeof mem.containsNumber === 'function';
     this.blocks = new BlockSet(g.pageShift);
     this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
     this.maxPageOrder = opts.maxPageOrder ?? g.maxPageOrder;
@@ -115,7 +122,8 @@ class RadixWalk {
     this.fast = hasReadInto(mem) ? mem : null;
     this.winPages = this.fast ? Math.max(1, Math.floor(WINDOW_BYTES / g.pageSize)) : 1;
     // Allocated on first use: most levels of a tree hold one or a few nodes.
-    this.buffers = new Array<Uint8Array>(g.depth);
+    this.buffers = spareBuffers ?? [];
+    spareBuffers = null;
     this.winStart = new Array<number>(g.depth).fill(-1);
     this.winCount = new Array<number>(g.depth).fill(0);
   }
@@ -247,7 +255,7 @@ class RadixWalk {
   /** True when the child page at PFN `pfn` (entry halves `hi`:`lo`) lies in the dump. */
   private childInDump(hi: number, lo: number): boolean {
     const phys = hi * TWO32 + lo;
-    if (phys < TWO53 && this.numberContains) return this.numberContains(phys, this.pageSize);
+    if (phys < TWO53 && this.numberContains) return this.mem.containsNumber!(phys, this.pageSize);
     return this.mem.contains((BigInt(hi) << 32n) | BigInt(lo), this.pageSize);
   }
 
@@ -400,7 +408,11 @@ class RadixWalk {
  */
 export function walkRadix(mem: PhysMemory, root: bigint, g: RadixGeometry, opts: RadixWalkOptions = {}): TrackerResult {
   const w = new RadixWalk(mem, g, opts);
-  w.run(root);
+  try {
+    w.run(root);
+  } finally {
+    spareBuffers = w.buffers;
+  }
   w.blocks.trim();
   return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics };
 }
