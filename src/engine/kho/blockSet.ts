@@ -18,8 +18,8 @@ import type { PhysRange } from '../image/physMemory';
 import type { BlockStore, PreservedBlock } from './tracker';
 
 const TWO32 = 4294967296;
-/** Entries per chunk (256 KiB). Every chunk but the last is full size; the first starts small. */
-const CHUNK_SHIFT = 16;
+/** Entries per chunk (64 KiB: below the C allocator's mmap threshold, so freed chunks are reused). Every chunk but the last is full size; the first starts small. */
+const CHUNK_SHIFT = 14;
 const CHUNK = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK - 1;
 /** List entries a leaf may write before the rest of it is counted to choose list or bitmap. */
@@ -121,15 +121,16 @@ export class BlockSet implements BlockStore {
     if (order !== this.lastOrder || hi !== this.lastHi) this.startRun(order, hi);
     const start = this.loN;
     const baseLo = basePfn - hi * TWO32;
-    let k = this.writeWords(words, 0, baseLo, mult, start + SPARSE_PROBE);
-    if (k < words.length) {
-      const total = this.loN - start + countBits(words, k);
-      if (total > words.length) {
+    const len = words.length;
+    let k = this.writeWords(words, 0, len, baseLo, mult, start + SPARSE_PROBE);
+    if (k < len) {
+      const total = this.loN - start + countBits(words, k, len);
+      if (total > len) {
         this.loN = start;
         this.runs = runsBefore; this.lastOrder = lastOrderBefore; this.lastHi = lastHiBefore;
         return this.addDense(words, basePfn, order, total);
       }
-      k = this.writeWords(words, k, baseLo, mult, Infinity);
+      k = this.writeWords(words, k, len, baseLo, mult, Infinity);
     }
     const count = this.loN - start;
     if (count === 0) {
@@ -146,12 +147,12 @@ export class BlockSet implements BlockStore {
    * Appends the set bits of words[k...] as list entries baseLo + bit * mult; stops after the word
    * that takes the entry count past `stopAt`. Returns the index of the next word to look at.
    */
-  private writeWords(words: Uint32Array, k: number, baseLo: number, mult: number, stopAt: number): number {
+  private writeWords(words: Uint32Array, k: number, len: number, baseLo: number, mult: number, stopAt: number): number {
     let cur = this.cur, cap = this.cap, n = this.loN, last = this.lastLo;
-    const len = words.length;
     for (; k < len; k++) {
-      // Sparse leaves are mostly zero: test four words at once.
-      if ((k & 3) === 0 && k + 3 < len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3]) === 0) { k += 3; continue; }
+      // Sparse leaves are mostly zero: skip eight words at a time.
+      while (k + 8 <= len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3] | words[k + 4] | words[k + 5] | words[k + 6] | words[k + 7]) === 0) k += 8;
+      if (k >= len) break;
       const x = words[k];
       if (x === 0) continue;
       const wordBase = baseLo + k * 32 * mult;
@@ -379,7 +380,9 @@ export class BlockSet implements BlockStore {
     // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
     if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
     const out: PhysRange[] = [];
-    const shift = BigInt(this.pageShift);
+    const shift = BigInt(this.pageShift), pageSize = 2 ** this.pageShift;
+    // One BigInt per address where the byte address is an exact number (below 2^53), else a shift.
+    const toPhys = (pfn: number): bigint => (pfn * pageSize <= Number.MAX_SAFE_INTEGER ? BigInt(pfn * pageSize) : BigInt(pfn) << shift);
     let curStart = -1, curEnd = -1;
     this.forEachSorted((pfn, order) => {
       const end = pfn + 2 ** order;
@@ -387,10 +390,10 @@ export class BlockSet implements BlockStore {
         if (end > curEnd) curEnd = end;
         return;
       }
-      if (curEnd >= 0) out.push({ start: BigInt(curStart) << shift, end: BigInt(curEnd) << shift });
+      if (curEnd >= 0) out.push({ start: toPhys(curStart), end: toPhys(curEnd) });
       curStart = pfn; curEnd = end;
     });
-    if (curEnd >= 0) out.push({ start: BigInt(curStart) << shift, end: BigInt(curEnd) << shift });
+    if (curEnd >= 0) out.push({ start: toPhys(curStart), end: toPhys(curEnd) });
     this.rangesCache = out;
     this.rangesCacheCount = this.n;
     return out;
@@ -442,10 +445,10 @@ function popcount32(x: number): number {
   return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
-/** Set bits in words[from...]. */
-function countBits(words: Uint32Array, from: number): number {
+/** Set bits in words[from, to). */
+function countBits(words: Uint32Array, from: number, to: number): number {
   let c = 0;
-  for (let k = from; k < words.length; k++) {
+  for (let k = from; k < to; k++) {
     const x = words[k];
     if (x !== 0) c += popcount32(x);
   }
