@@ -45,10 +45,19 @@ export function checkBlockOverlap(ctx: CheckContext, f: Findings): void {
     // In page frames (exact numbers below 2^53): a million blocks allocate nothing.
     const shift = BigInt(blocks.pageShift);
     let prevEnd = -1, prevPfn = 0, prevOrder = 0;
-    blocks.forEachSorted((pfn, order) => {
+    const one = (pfn: number, order: number): void => {
       const end = pfn + 2 ** order;
       if (pfn < prevEnd) report(BigInt(pfn) << shift, order, BigInt(prevPfn) << shift, prevOrder);
       if (end > prevEnd) { prevEnd = end; prevPfn = pfn; prevOrder = order; }
+    };
+    blocks.forEachSortedSpan((pfn, order, count) => {
+      const size = 2 ** order;
+      // Adjacent blocks of a span cannot overlap each other; only its start can meet an earlier block.
+      if (pfn < prevEnd) {
+        for (let k = 0; k < count; k++) one(pfn + k * size, order);
+        return;
+      }
+      prevEnd = pfn + count * size; prevPfn = pfn + (count - 1) * size; prevOrder = order;
     });
     return;
   }

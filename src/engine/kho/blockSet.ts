@@ -324,6 +324,14 @@ export class BlockSet implements BlockStore {
     this.sortedCursor(onlyOrder).run(f);
   }
 
+  /**
+   * Calls `f(pfn, order, count)` for spans of adjacent same-order blocks in sorted order: the blocks
+   * pfn + k * 2^order for k < count. Long runs of preserved pages cost one call per span, not per block.
+   */
+  forEachSortedSpan(f: (pfn: number, order: number, count: number) => void): void {
+    this.sortedCursor().runSpans(f);
+  }
+
   /** A resumable sorted iteration (used to page through large sets without restarting). */
   sortedCursor(onlyOrder = -1): SortedCursor {
     const runs: RunView[] = [];
@@ -384,8 +392,8 @@ export class BlockSet implements BlockStore {
     // One BigInt per address where the byte address is an exact number (below 2^53), else a shift.
     const toPhys = (pfn: number): bigint => (pfn * pageSize <= Number.MAX_SAFE_INTEGER ? BigInt(pfn * pageSize) : BigInt(pfn) << shift);
     let curStart = -1, curEnd = -1;
-    this.forEachSorted((pfn, order) => {
-      const end = pfn + 2 ** order;
+    this.forEachSortedSpan((pfn, order, count) => {
+      const end = pfn + count * 2 ** order;
       if (curEnd >= 0 && pfn <= curEnd) {
         if (end > curEnd) curEnd = end;
         return;
@@ -592,4 +600,66 @@ export class SortedCursor {
       if (stop) return;
     }
   }
+
+  /**
+   * Like run(), but hands over spans of adjacent blocks of one order at once: f(pfn, order, count)
+   * stands for the blocks pfn, pfn + 2^order, ... (count of them). Same order of blocks as run().
+   */
+  runSpans(f: (pfn: number, order: number, count: number) => void): void {
+    const heap = this.heap, chunks = this.chunks;
+    while (this.size > 0) {
+      const j = heap[0];
+      const { end, base, order, bits } = this.runs[j];
+      const mult = 2 ** order;
+      let nextP = Infinity, nextO = 0;
+      if (this.size > 1) {
+        const c1 = heap[1];
+        const c = this.size > 2 && this.less(heap[2], c1) ? heap[2] : c1;
+        nextP = this.keyPfn[c]; nextO = this.keyOrd[c];
+      }
+      let i = this.pos[j];
+      while (i < end) {
+        const p = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
+        if (p > nextP || (p === nextP && order > nextO)) break;
+        let n: number;
+        if (bits !== null) {
+          n = onesFrom(bits, i);
+        } else {
+          const first = chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
+          n = 1;
+          while (i + n < end && chunks[(i + n) >>> CHUNK_SHIFT][(i + n) & CHUNK_MASK] === first + n * mult) n++;
+        }
+        if (nextP !== Infinity) {
+          // Only the blocks that still come before the next run's head.
+          const d = nextP - p;
+          let allowed = Math.ceil(d / mult);
+          if (d % mult === 0 && order <= nextO) allowed++;
+          if (allowed < n) n = allowed;
+        }
+        f(p, order, n);
+        i = bits !== null ? nextSetBit(bits, i + n) : i + n;
+      }
+      this.pos[j] = i;
+      if (i >= end) heap[0] = heap[--this.size];
+      else this.keyPfn[j] = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
+      this.siftDown(0);
+    }
+  }
+}
+
+/** Number of consecutive set bits from bit i (which is set), across words. */
+function onesFrom(bits: Uint32Array, i: number): number {
+  let k = i >>> 5;
+  const s = i & 31;
+  const inv = ~(bits[k] >>> s);
+  // The s bits shifted in at the top are zero, so inv has a set bit at or below 31 - s.
+  const first = inv === 0 ? 32 : 31 - Math.clz32(inv & -inv);
+  if (first < 32 - s) return first;
+  let n = first;
+  for (k++; k < bits.length && bits[k] === 0xffffffff; k++) n += 32;
+  if (k < bits.length) {
+    const w = ~bits[k];
+    n += 31 - Math.clz32(w & -w);
+  }
+  return n;
 }

@@ -11,6 +11,22 @@ import { Prng, seedFromEnv } from '../../support/prng';
 import { fcParams } from './fcParams';
 import { cmpBlock, naiveCounts, naiveRanges } from './reference';
 
+/** forEachSortedSpan expanded block by block. */
+function spansExpanded(s: BlockSet): [number, number][] {
+  const out: [number, number][] = [];
+  s.forEachSortedSpan((pfn, order, count) => {
+    assert.ok(count >= 1);
+    for (let k = 0; k < count; k++) out.push([pfn + k * 2 ** order, order]);
+  });
+  return out;
+}
+
+function sortedPairs(s: BlockSet): [number, number][] {
+  const out: [number, number][] = [];
+  s.forEachSorted((pfn, order) => { out.push([pfn, order]); });
+  return out;
+}
+
 function setOf(blocks: readonly PreservedBlock[], shift = 12): BlockSet {
   const s = new BlockSet(shift);
   for (const b of blocks) s.add(b.phys, b.order);
@@ -32,6 +48,7 @@ describe('kho BlockSet', () => {
       for (const b of blocks) counts.set(b.order, (counts.get(b.order) ?? 0) + 1);
       assert.deepStrictEqual(s.countsByOrder(), new Map([...counts].sort((a, b) => a[0] - b[0])));
       assert.deepStrictEqual([...s.inWalkOrder()], blocks);
+      assert.deepStrictEqual(spansExpanded(s), sortedPairs(s));
       for (let i = 0; i < blocks.length; i++) {
         assert.strictEqual(BigInt(s.pfnAt(i)) << 12n, blocks[i].phys);
         assert.strictEqual(s.orderAt(i), blocks[i].order);
@@ -57,6 +74,7 @@ describe('kho BlockSet', () => {
       assert.deepStrictEqual(fast.countsByOrder(), slow.countsByOrder());
       assert.deepStrictEqual(fast.ranges(), slow.ranges());
       assert.strictEqual(fast.count, slow.count);
+      assert.deepStrictEqual(spansExpanded(fast), sortedPairs(slow));
       for (let i = 0; i < slow.count; i++) {
         assert.strictEqual(fast.pfnAt(i), slow.pfnAt(i));
         assert.strictEqual(fast.orderAt(i), slow.orderAt(i));
@@ -126,6 +144,11 @@ describe('kho BlockSet', () => {
     s.forEachSorted((pfn) => { assert.ok(pfn > prev); prev = pfn; n++; });
     assert.strictEqual(n, expect);
     assert.deepStrictEqual(s.ofOrder(1), ref.ofOrder(1));
+    assert.deepStrictEqual(spansExpanded(s), sortedPairs(ref));
+    let spans = 0;
+    s.forEachSortedSpan(() => { spans++; });
+    // Per leaf: the ones up to bits 0-3 of word l, bits 8-11, 16-19, 24-27, the ones after; plus the sparse two.
+    assert.strictEqual(spans, 32 * 5 + 2);
     for (const i of [0, 1, 15, 16, 17, 32751, 32752, 500000, expect - 2, expect - 1]) {
       assert.strictEqual(s.pfnAt(i), ref.pfnAt(i), `block ${i}`);
       assert.strictEqual(s.orderAt(i), ref.orderAt(i), `block ${i}`);
