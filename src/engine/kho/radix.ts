@@ -101,6 +101,9 @@ class RadixWalk {
   private readonly winCount: number[];
   private readonly winPages: number;
   private readonly fast: PhysMemoryReadInto | null;
+  /** The page a batched read could not read, and why (reported when the walk reaches it). */
+  private failedPfn = -1;
+  private failedError: unknown = null;
   private nodes = 0;
 
   /** The memory offers containsNumber (called through `mem`, not a bound copy, so the JIT sees one target). */
@@ -184,6 +187,7 @@ class RadixWalk {
     const buf = this.buffer(level, ps);
     const pa = this.addr(pfn);
     try {
+      if (pfn === this.failedPfn) throw this.failedError;
       let bytes: Uint8Array;
       if (this.fast) {
         this.fast.readInto(pa, buf.subarray(0, ps));
@@ -214,23 +218,34 @@ class RadixWalk {
   }
 
   /**
-   * Fills the window of `level` with `count` adjacent pages from `pfn` in one read. On failure the
-   * window stays empty and each page is read (and its failure reported) on its own.
+   * Fills the window of `level` with `count` adjacent pages from `pfn` in one read. If that read
+   * fails, the pages are read one by one up to the first that fails, whose error is kept and
+   * reported when the walk gets there (so no page is asked for a third time).
    */
   private fillWindow(level: number, pfn: number, count: number): void {
-    this.winStart[level] = -1;
-    this.winCount[level] = 0;
-    const n = count * this.pageSize;
+    const ps = this.pageSize;
+    const n = count * ps;
     const buf = this.buffer(level, n);
+    this.winStart[level] = pfn;
+    this.winCount[level] = 0;
     try {
       this.fast!.readInto(this.addr(pfn), buf.subarray(0, n));
+      this.winCount[level] = count;
     } catch (e) {
       if (e instanceof CancelledError) throw e;
-      return;
+      for (let k = 0; k < count; k++) {
+        try {
+          this.fast!.readInto(this.addr(pfn + k), buf.subarray(k * ps, (k + 1) * ps));
+        } catch (e2) {
+          if (e2 instanceof CancelledError) throw e2;
+          this.failedPfn = pfn + k;
+          this.failedError = e2;
+          break;
+        }
+        this.winCount[level] = k + 1;
+      }
     }
-    if (!LITTLE_ENDIAN_HOST) swap32(buf, n);
-    this.winStart[level] = pfn;
-    this.winCount[level] = count;
+    if (!LITTLE_ENDIAN_HOST) swap32(buf, this.winCount[level] * ps);
   }
 
   private tick(): void {
@@ -276,7 +291,7 @@ class RadixWalk {
       const lo = w[2 * j], hi = w[2 * j + 1];
       if ((lo | hi) === 0) continue;
       const pfn = hi * 2 ** (32 - shift) + (lo >>> shift);
-      if (pfn !== first + count || !this.batchable(j, limit, hi, lo, pfn)) break;
+      if (pfn !== first + count || pfn === this.failedPfn || !this.batchable(j, limit, hi, lo, pfn)) break;
       count++;
     }
     this.fillWindow(childLevel, first, count);
@@ -328,7 +343,7 @@ class RadixWalk {
           `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`);
         continue;
       }
-      if (this.fast && !this.inWindow(childPfn)) this.prefetch(w, i, limit, childPfn, childLevel);
+      if (this.fast && childPfn !== this.failedPfn && !this.inWindow(childPfn)) this.prefetch(w, i, limit, childPfn, childLevel);
       this.seen.set(childPfn, childLevel);
       this.byLevel[childLevel].push(childPfn);
       let childPrefix = prefix + i * step;

@@ -11,7 +11,9 @@ import { walkRadix } from '../../../src/engine/kho/radix';
 import type { TrackerResult } from '../../../src/engine/kho/tracker';
 import { CancelledError } from '../../../src/engine/util/cancel';
 import { hex } from '../../../src/engine/util/hex';
-import { MemPhys, SparseMem } from '../../support/memPhys';
+import type { ByteSource } from '../../../src/engine/io/byteSource';
+import { RawImage } from '../../../src/engine/image/raw';
+import { bumpAllocator, MemPhys, SparseMem } from '../../support/memPhys';
 
 const MiB = 1n << 20n;
 
@@ -169,6 +171,34 @@ describe('kho radix: corruptions become diagnostics', () => {
     const r = walkRadix(flaky, b.root, g);
     expectDiag(r, 'radix-read-failed', l2, 'I/O error');
     assert.strictEqual(r.blocks.count, 1);
+  });
+
+  it('a batched read of adjacent leaves that fails on one page: the others decode, that page is reported once, no page is read twice', () => {
+    const g = radixGeometry(4096);
+    const mem = MemPhys.zeroed(8 * 1024 * 1024);
+    const b = new RadixTreeBuilder(mem, g, bumpAllocator(4n * MiB, 4096));
+    for (let i = 0n; i < 40n; i++) b.add(i << 27n, 0); // one leaf each (128 MiB apart), allocated side by side
+    const leaves = b.nodePages().get('0')!;
+    const bad = leaves[17];
+    const calls = new Map<number, number>(), ok = new Map<number, number>();
+    const src: ByteSource = {
+      size: mem.bytes.length,
+      readInto(offset: number, dest: Uint8Array): number {
+        const pages = Array.from({ length: dest.length / 4096 }, (_, k) => offset / 4096 + k);
+        for (const p of pages) calls.set(p, (calls.get(p) ?? 0) + 1);
+        if (pages.includes(Number(bad / 4096n))) throw new Error('I/O error');
+        for (const p of pages) ok.set(p, (ok.get(p) ?? 0) + 1);
+        dest.set(mem.bytes.subarray(offset, offset + dest.length));
+        return dest.length;
+      },
+    };
+    const r = walkRadix(new RawImage(src), b.root, g);
+    expectDiag(r, 'radix-read-failed', bad, 'I/O error');
+    assert.strictEqual(r.diagnostics.length, 1);
+    assert.strictEqual(r.blocks.count, 39);
+    assert.ok([...ok.values()].every((n) => n === 1), 'each page read successfully once');
+    assert.ok([...calls.values()].every((n) => n <= 2), 'no page asked for more than twice (the failed batch, then alone)');
+    assert.strictEqual(calls.get(Number(bad / 4096n)), 2);
   });
 
   it('cancellation stops a long walk with CancelledError; progress is reported', () => {
