@@ -65,7 +65,6 @@ export class BlockSet implements BlockStore {
     this.cur = new Uint32Array(Math.min(CHUNK, Math.max(16, initialCapacity | 0)));
     this.chunks = [this.cur];
     this.cap = this.cur.length;
-    for (let want = initialCapacity | 0; this.cap < want;) this.grow();
     this.runStart = new Float64Array(16);
     this.runLo = new Float64Array(16);
     this.runOrder = new Uint8Array(16);

@@ -155,6 +155,13 @@ describe('kho BlockSet', () => {
     }
   });
 
+  it('an initial capacity beyond one chunk changes nothing but the first allocation', () => {
+    const s = new BlockSet(12, 100_000), ref = new BlockSet(12);
+    for (let i = 0; i < 100_000; i++) { s.addPfn(i * 5, 0); ref.addPfn(i * 5, 0); }
+    assert.deepStrictEqual(sortedPairs(s), sortedPairs(ref));
+    assert.strictEqual(s.pfnAt(99_999), 99_999 * 5);
+  });
+
   it('a million blocks take a few MB', () => {
     const s = new BlockSet(12);
     for (let i = 0; i < 1_000_000; i++) s.addPfn(i * 3, 0);
