@@ -23,10 +23,14 @@ export function checkNodesOutsidePreserved(ctx: CheckContext, f: Findings): void
 
 /** Item 11 (RAM part): preserved memory outside the dump is outside RAM or filtered out of the dump. */
 export function checkPreservedInDump(ctx: CheckContext, f: Findings): void {
-  const ram = ctx.memory.ranges;
+  const ram = ctx.memory.ranges, preserved = ctx.preserved;
+  if (preserved.length === 0) return;
+  // Common case: one RAM range holds everything from the first preserved byte to the last.
+  const first = preserved[0].start, last = preserved[preserved.length - 1].end;
+  if (ram.some((m) => m.start <= first && last <= m.end)) return;
   // Both lists are sorted and merged: one pass with a cursor into RAM instead of a search per range.
   let j = 0;
-  for (const r of ctx.preserved) {
+  for (const r of preserved) {
     while (j < ram.length && ram[j].end <= r.start) j++;
     if (j < ram.length && ram[j].start <= r.start && r.end <= ram[j].end) continue;
     f.add('warning', 'preserved-not-in-dump', r.start,
