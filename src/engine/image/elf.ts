@@ -122,6 +122,13 @@ export class ElfImage implements PhysMemory {
   read(phys: bigint, length: number): Uint8Array {
     if (!Number.isInteger(length) || length < 0) throw new PhysReadError(phys, length, 'bad length');
     const out = new Uint8Array(length);
+    this.readInto(phys, out);
+    return out;
+  }
+
+  /** Fills `dest` from `phys` (same errors as read) without allocating: lets the tracker walk batch reads. */
+  readInto(phys: bigint, out: Uint8Array): void {
+    const length = out.length;
     let k = this.pieceIndex(phys);
     let done = 0;
     while (done < length) {
@@ -133,21 +140,22 @@ export class ElfImage implements PhysMemory {
       const n = Number(BigInt(length - done) < p.end - cur ? BigInt(length - done) : p.end - cur);
       if (p.fileOffset !== null) {
         const at = p.fileOffset + Number(cur - p.start);
-        const dest = out.subarray(done, done + n);
+        const part = out.subarray(done, done + n);
         let got = 0;
         while (got < n) {
-          const r = this.src.readInto(at + got, dest.subarray(got));
+          const r = this.src.readInto(at + got, part.subarray(got));
           if (r <= 0) break;
           got += r;
         }
         if (got !== n) {
           throw new PhysReadError(phys, length, `file ended at offset ${hex(at + got)} inside PT_LOAD [${p.phdrIndex}]`);
         }
-      } // else: p_filesz < p_memsz tail, already zero
+      } else {
+        out.fill(0, done, done + n); // p_filesz < p_memsz tail reads as zeros
+      }
       done += n;
       k++;
     }
-    return out;
   }
 
   fileOffset(phys: bigint): number | undefined {
