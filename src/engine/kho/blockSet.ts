@@ -390,24 +390,39 @@ export class BlockSet implements BlockStore {
     const shift = BigInt(this.pageShift), pageSize = 2 ** this.pageShift;
     // One BigInt per address where the byte address is an exact number (below 2^53), else a shift.
     const toPhys = (pfn: number): bigint => (pfn * pageSize <= Number.MAX_SAFE_INTEGER ? BigInt(pfn * pageSize) : BigInt(pfn) << shift);
-    let curStart = -1, curEnd = -1;
+    let curStart = -1, curEnd = -1, covered = 0;
     this.forEachSortedSpan((pfn, order, count) => {
       const end = pfn + count * 2 ** order;
       if (curEnd >= 0 && pfn <= curEnd) {
         if (end > curEnd) curEnd = end;
         return;
       }
-      if (curEnd >= 0) out.push({ start: toPhys(curStart), end: toPhys(curEnd) });
+      if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
       curStart = pfn; curEnd = end;
     });
-    if (curEnd >= 0) out.push({ start: toPhys(curStart), end: toPhys(curEnd) });
+    if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
     this.rangesCache = out;
     this.rangesCacheCount = this.n;
+    this.coveredPages = covered;
     return out;
   }
 
   private rangesCache: PhysRange[] | undefined;
   private rangesCacheCount = -1;
+  private coveredPages = 0;
+
+  /**
+   * True when no two blocks share a page, decided without visiting blocks: the pages the ranges
+   * cover equal the pages of all blocks exactly when nothing is counted twice. Undefined when the
+   * totals are too large to be exact as numbers (the caller then looks at each block).
+   */
+  disjoint(): boolean | undefined {
+    this.ranges();
+    let total = 0;
+    for (let o = 0; o < MAX_ORDER_SLOTS; o++) total += this.perOrder[o] * 2 ** o;
+    if (!(total <= Number.MAX_SAFE_INTEGER && this.coveredPages <= Number.MAX_SAFE_INTEGER)) return undefined;
+    return total === this.coveredPages;
+  }
 
   /** Releases spare capacity (call when no more blocks will be added). */
   trim(): void {

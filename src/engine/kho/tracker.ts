@@ -22,6 +22,8 @@ export interface BlockStore {
    * without allocating per block; f returning false stops. PFNs are exact numbers (< 2^52).
    */
   forEachSorted(f: (pfn: number, order: number) => boolean | void, onlyOrder?: number): void;
+  /** True when no two blocks share a page (undefined if that cannot be told exactly without a scan). */
+  disjoint(): boolean | undefined;
   /** forEachSorted in spans: f(pfn, order, count) stands for the adjacent blocks pfn + k * 2^order, k < count. */
   forEachSortedSpan(f: (pfn: number, order: number, count: number) => void): void;
   /** Blocks per order (order -> count), orders ascending. */

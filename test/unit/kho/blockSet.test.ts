@@ -49,6 +49,9 @@ describe('kho BlockSet', () => {
       assert.deepStrictEqual(s.countsByOrder(), new Map([...counts].sort((a, b) => a[0] - b[0])));
       assert.deepStrictEqual([...s.inWalkOrder()], blocks);
       assert.deepStrictEqual(spansExpanded(s), sortedPairs(s));
+      let overlap = false, end = -1;
+      for (const [pfn, order] of sortedPairs(s)) { if (pfn < end) overlap = true; end = Math.max(end, pfn + 2 ** order); }
+      assert.strictEqual(s.disjoint(), !overlap);
       for (let i = 0; i < blocks.length; i++) {
         assert.strictEqual(BigInt(s.pfnAt(i)) << 12n, blocks[i].phys);
         assert.strictEqual(s.orderAt(i), blocks[i].order);
