@@ -18,7 +18,10 @@ import type { PhysRange } from '../image/physMemory';
 import type { BlockStore, PreservedBlock } from './tracker';
 
 const TWO32 = 4294967296;
-/** Entries per chunk (64 KiB: below the C allocator's mmap threshold, so freed chunks are reused). Every chunk but the last is full size; the first starts small. */
+/**
+ * Entries per chunk: 64 KiB, below the C allocator's mmap threshold, so freed chunks are reused
+ * instead of faulting in fresh pages. Every chunk but the last is full size; the first starts small.
+ */
 const CHUNK_SHIFT = 14;
 const CHUNK = 1 << CHUNK_SHIFT;
 const CHUNK_MASK = CHUNK - 1;

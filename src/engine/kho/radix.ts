@@ -10,7 +10,9 @@
 // When the memory offers readInto, the children of a table whose pages are adjacent (the allocator
 // usually hands out neighbours) are read with one call into a per-level window and decoded from there.
 // A window holds only pages the walk is about to visit (checked, unseen, not on the path), and every
-// read looks in all windows first, so each page is still read from the memory at most once.
+// read looks in all windows first, so each page is still read from the memory at most once. (If a
+// batched read fails, its pages are read one by one up to the failing one: a page may then be asked
+// for twice, but is read successfully once and its failure reported once.)
 
 import { diag, type Diagnostic, type Severity } from '../diagnostics';
 import type { PhysMemory } from '../image/physMemory';
