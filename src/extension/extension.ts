@@ -11,6 +11,7 @@ import { copyAddress, hexEditorInstalled, openInHexEditor, refresh, revealInMap 
 import { openDump, openWithInspector, pickFdtFor, pickImageFor, type OpenDumpArgs } from './commands/openDump';
 import { revealProblem } from './commands/problemCommands';
 import { DiagnosticsPublisher } from './diagnostics';
+import { BackupIndex, JsonFileStore } from '../node/backupIndex';
 import { PairingStore } from './document/pairingStore';
 import { workerStarter } from './engineHost/engineSession';
 import { KhoEditorProvider, VIEW_TYPE } from './editor/khoEditorProvider';
@@ -25,7 +26,8 @@ export type { KhoInspectorApi } from './api';
 export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   const registry = new DocumentRegistry();
   const pairings = new PairingStore(context.workspaceState);
-  const editor = new KhoEditorProvider(context.extensionUri, registry, pairings, workerStarter(context.asAbsolutePath('dist/decodeWorker.js')));
+  const editor = new KhoEditorProvider(context.extensionUri, registry, pairings, workerStarter(context.asAbsolutePath('dist/decodeWorker.js')),
+    new BackupIndex(new JsonFileStore(vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'backups.json').fsPath)));
   const tree = new KhoTreeProvider(registry);
   const treeView = vscode.window.createTreeView<TreeElement>(TREE_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   tree.attach(treeView);

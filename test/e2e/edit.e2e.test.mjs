@@ -15,7 +15,7 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, focusWorkbench,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput, focusWorkbench,
   showKhoContainer, treeRow, expandRow, rowText, webview, until,
 } from './lib/workbench.mjs';
 
@@ -45,27 +45,6 @@ async function waitForCount(expected, what) {
   let seen;
   await until(async () => (seen = await treeOrder0Count()) === expected,
     `${what}: the tree's "Order 0" row to show ${expected} blocks (last seen: ${seen})`, 30_000, 200);
-}
-
-/**
- * Runs a palette command and answers its input box. A tree or webview refresh right after an
- * edit can take focus and close the box before it is typed into: then run the command again.
- */
-async function commandWithInput(title, answer) {
-  const input = page.locator('.quick-input-widget input');
-  for (let attempt = 1; ; attempt++) {
-    await runCommand(page, title);
-    try {
-      await until(async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), `the input box of "${title}"`, 15_000);
-      await input.fill(answer, { timeout: 5_000 });
-      await page.keyboard.press('Enter');
-      return;
-    } catch (e) {
-      if (attempt === 3) throw e;
-      console.log(`# the input box of "${title}" went away (attempt ${attempt}); running it again`);
-      await page.keyboard.press('Escape');
-    }
-  }
 }
 
 /** Presses a key with keyboard focus on the workbench (the editor's tab), not in the webview. */
@@ -109,7 +88,7 @@ test('"KHO: Preserve Range..." from F1 adds the page: dirty tab, order-0 count +
   withFailureShot(page, 'preserve', async () => {
     need('open');
     console.log(`# preserving ${hex(target)} (order 0 had ${before0} blocks)`);
-    await commandWithInput('KHO: Preserve Range...', hex(target));
+    await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
     await waitForCount(before0 + 1, 'after Preserve Range');
     await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
     await screenshot(page, 'preserved-dirty');
@@ -149,7 +128,7 @@ test('"Unpreserve" from the tree\'s context menu drops the block (unsaved: the f
   withFailureShot(page, 'unpreserve', async () => {
     need('save');
     // Go to the page: the tree reveals and selects its block row (whatever bucket it is in).
-    await commandWithInput('KHO: Go to Physical Address...', hex(target));
+    await commandWithInput(page, 'KHO: Go to Physical Address...', hex(target));
     const row = page.locator('.part.sidebar .monaco-list-row.selected')
       .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${hex(target)}\\s*$`) }) }).first();
     await row.waitFor({ timeout: 30_000 });
@@ -188,7 +167,7 @@ test('with files.autoSave "afterDelay" (the web default) an edit reaches the dis
     const settingsFile = path.join(wb.profile.userData, 'User', 'settings.json');
     // On the web "afterDelay" is the default, so VS Code writes it by dropping the key.
     await until(() => !/"files\.autoSave":\s*"off"/.test(fs.readFileSync(settingsFile, 'utf8')), 'the toggle to turn files.autoSave on', 15_000, 100);
-    await commandWithInput('KHO: Preserve Range...', hex(second));
+    await commandWithInput(page, 'KHO: Preserve Range...', hex(second));
     await waitForCount(before0 + 2, 'after Preserve Range with auto save');
     const onDisk = await until(() => { const d = decodePairing(ws.pairing); return d.preserved.some((b) => BigInt(b.phys) === second) && d; },
       `auto save to write ${hex(second)} to ${IMAGE}`, 30_000, 250);

@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EditedDto, EditJson, ExportParams } from '../../protocol/editing';
 import { journalPathFor, recoverJournal } from '../../node/journal';
+import type { BackupIndex } from '../../node/backupIndex';
 import type { KhoDocument } from './khoDocument';
 
 export type EditEvent = vscode.CustomDocumentEditEvent<KhoDocument>;
@@ -24,6 +25,8 @@ export function editingFor(doc: KhoDocument): DocumentEditing | undefined { retu
 export class DocumentEditing {
   /** Edits from a hot-exit backup, applied once the dump is decoded. */
   private pendingBackup: EditJson[] | null = null;
+  /** The backup came from our index, not from VS Code: VS Code does not know the document is dirty. */
+  private pendingMarksDirty = false;
   private queue: Promise<unknown> = Promise.resolve();
   /**
    * Bumped when the dump is decoded again from disk: the worker's history is gone, so undo/redo
@@ -33,7 +36,7 @@ export class DocumentEditing {
   /** Whether the worker may hold edits (of this epoch): otherwise nothing is unsaved, no need to ask it. */
   private touched = false;
 
-  constructor(private readonly doc: KhoDocument, private readonly fire: (e: EditEvent) => void) {
+  constructor(private readonly doc: KhoDocument, private readonly fire: (e: EditEvent) => void, private readonly backups?: BackupIndex) {
     editingOf.set(doc, this);
   }
 
@@ -115,6 +118,7 @@ export class DocumentEditing {
       const engine = await this.engine();
       const r = await engine.request('save', {});
       this.show(r);
+      await this.backups?.forget(this.doc.uri.fsPath);
       return r.message;
     });
   }
@@ -133,6 +137,7 @@ export class DocumentEditing {
 
   revert(): Promise<void> {
     return this.serial(async () => {
+      await this.backups?.forget(this.doc.uri.fsPath);
       if (this.readOnlyReason()) return;
       const engine = await this.engine();
       this.show(await engine.request('revert', {}));
@@ -147,16 +152,32 @@ export class DocumentEditing {
     }
     await fs.promises.mkdir(path.dirname(destination.fsPath), { recursive: true });
     await fs.promises.writeFile(destination.fsPath, JSON.stringify({ version: 1, edits }));
-    return { id: destination.toString(), delete: () => { void fs.promises.rm(destination.fsPath, { force: true }); } };
+    const id = destination.toString();
+    const image = this.doc.model.pairing.image;
+    if (image && edits.length) await this.backups?.record(this.doc.uri.fsPath, id, image);
+    return {
+      id,
+      delete: () => {
+        void fs.promises.rm(destination.fsPath, { force: true });
+        void this.backups?.forget(this.doc.uri.fsPath, id);
+      },
+    };
   }
 
-  /** Reads a backup written by backup(); its edits are applied after the first decode. */
-  async restoreFrom(backupId: string): Promise<void> {
+  /**
+   * Reads a backup written by backup(); its edits are applied after the first decode. `markDirty`:
+   * the backup was found through our index (VS Code opened the editor without it), so the
+   * restored edits are announced to VS Code as one undoable step, which makes the tab dirty.
+   */
+  async restoreFrom(backupId: string, { markDirty = false, quiet = false } = {}): Promise<boolean> {
     try {
       const j = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as { edits?: EditJson[] };
       this.pendingBackup = Array.isArray(j.edits) && j.edits.length ? j.edits : null;
+      this.pendingMarksDirty = markDirty;
+      return true;
     } catch (e) {
-      void vscode.window.showWarningMessage(`KHO: could not read the backup of ${this.doc.model.fileName}: ${(e as Error).message}`);
+      if (!quiet) void vscode.window.showWarningMessage(`KHO: could not read the backup of ${this.doc.model.fileName}: ${(e as Error).message}`);
+      return false;
     }
   }
 
@@ -173,6 +194,25 @@ export class DocumentEditing {
       if (!r.ok) { void vscode.window.showWarningMessage(`KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`); return; }
       this.touched = true;
       this.show(r);
+      if (this.pendingMarksDirty) {
+        this.pendingMarksDirty = false;
+        const epoch = this.epoch;
+        const label = `Restore ${edits.length} unsaved edit${edits.length === 1 ? '' : 's'}`;
+        this.fire({ document: this.doc, label, undo: () => this.restoredStep('undo', edits, epoch), redo: () => this.restoredStep('redo', edits, epoch) });
+        vscode.window.setStatusBarMessage(`KHO: ${label.toLowerCase()} of ${this.doc.model.fileName} from the last session`, 10000);
+      }
+    });
+  }
+
+  /** Undo/redo of the restored-backup step: drop every restored edit, or put them back. */
+  private restoredStep(which: 'undo' | 'redo', edits: EditJson[], epoch: number): Promise<void> {
+    return this.serial(async () => {
+      if (epoch !== this.epoch) return;
+      const engine = await this.doc.model.editingEngine();
+      if (which === 'undo') { this.show(await engine.request('revert', {})); return; }
+      const r = await engine.request('replayEdits', { edits });
+      if (r.ok) this.show(r);
+      else void vscode.window.showWarningMessage(`KHO: the restored edits could not be put back: ${r.reason}`);
     });
   }
 }

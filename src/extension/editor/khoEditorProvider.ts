@@ -5,6 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
 import { DumpModel } from '../document/dumpModel';
+import type { BackupIndex } from '../../node/backupIndex';
 import { DocumentEditing, editingFor, recoverLeftoverJournal, type EditEvent } from '../document/editing';
 import { KhoDocument } from '../document/khoDocument';
 import { fileRole, resolvePairing, type Pairing } from '../document/pairing';
@@ -54,6 +55,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     private readonly registry: DocumentRegistry,
     private readonly pairings: PairingStore,
     private readonly startEngine: EngineStarter,
+    private readonly backups: BackupIndex,
   ) {}
 
   setHooks(hooks: WebviewHooks): void { this.hooks = hooks; }
@@ -76,8 +78,16 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
-    const editing = new DocumentEditing(doc, (e) => this.changes.fire(e));
-    if (openContext?.backupId) await editing.restoreFrom(openContext.backupId);
+    const editing = new DocumentEditing(doc, (e) => this.changes.fire(e), this.backups);
+    // VS Code passes the backup when it restores the tab through its backup tracker; after a reload
+    // it may instead reopen the tab from its editor state, with no id or the id of an older,
+    // deleted backup (see node/backupIndex.ts): then look the backup up ourselves.
+    const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
+    if (!restored) {
+      const found = await this.backups.usable(uri.fsPath, (id) => vscode.Uri.parse(id).fsPath);
+      if (found) await editing.restoreFrom(found.backup, { markDirty: true });
+      else if (openContext?.backupId) void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
+    }
     if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (fileRole(uri.fsPath) === 'pairing') {

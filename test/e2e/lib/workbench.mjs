@@ -168,15 +168,48 @@ export async function openPalette(page) {
   }
 }
 
-/** Runs a command from the palette (F1) by its title; returns once the palette closed. */
+/**
+ * Runs a command from the palette (F1) by its title. A tree or webview refresh can take focus and
+ * close the palette while the title is typed: then open it again (three tries).
+ */
 export async function runCommand(page, title) {
-  const input = await openPalette(page);
-  await input.fill('>' + title);
   const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first();
-  await row.waitFor({ timeout: 15_000 });
-  // Click the row itself: Enter runs whichever row is focused, which on a slow machine can still
-  // be a recently used command while the filter catches up.
-  await row.click();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const input = await openPalette(page);
+      await input.fill('>' + title, { timeout: 5_000 });
+      await row.waitFor({ timeout: 15_000 });
+      // Click the row itself: Enter runs whichever row is focused, which on a slow machine can
+      // still be a recently used command while the filter catches up.
+      await row.click({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`# the palette closed while running "${title}" (attempt ${attempt}); opening it again`);
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+/**
+ * Runs a palette command and answers its input box. A tree or webview refresh right after an
+ * edit can take focus and close the box before it is typed into: then run the command again.
+ */
+export async function commandWithInput(page, title, answer) {
+  const input = page.locator('.quick-input-widget input');
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, title);
+    try {
+      await until(async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), `the input box of "${title}"`, 15_000);
+      await input.fill(answer, { timeout: 5_000 });
+      await page.keyboard.press('Enter');
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      console.log(`# the input box of "${title}" went away (attempt ${attempt}); running it again`);
+      await page.keyboard.press('Escape');
+    }
+  }
 }
 
 /**
