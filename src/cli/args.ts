@@ -13,13 +13,14 @@ export const USAGE = `usage:
 ${EDIT_USAGE}
   kho-inspect --help | --version
 
-decode and check also take the hand-off: [--scratch ADDR:LEN | --scratch-phys FILE --scratch-len FILE |
+decode, check, edit and export also take the hand-off: [--scratch ADDR:LEN | --scratch-phys FILE --scratch-len FILE |
   --setup-data ADDR] [--max-page-order N] [--numa NODE:START-END ...]
   --scratch ADDR:LEN      a struct kho_scratch array of LEN bytes at ADDR in the image
   --scratch-phys/-len     debugfs kho/out/scratch_phys and scratch_len (or bootmem_phys/bootmem_len)
   --setup-data ADDR       x86: the setup_data list head (or the SETUP_KEXEC_KHO record); gives the
                           FDT address and the scratch array
-  --numa NODE:START-END   a NUMA node's memory range (repeat per range) for the NUMA-span check
+  --numa NODE:START-END   a NUMA node's memory range (repeat per range): the NUMA-span check, and
+                          edit/export --add-range split blocks at node boundaries (v7.1+ kernels)
 
 decode prints one JSON object (see README "CLI contract"); exit status 0 = decoded, no errors;
 1 = decoded with error diagnostics; 2 = could not decode; 64 = bad usage.

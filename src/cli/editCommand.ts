@@ -196,7 +196,7 @@ async function run(req: EditRequest, deps: CliDeps): Promise<number> {
 
   let model: EditableDump | null = null;
   if (req.edits.length) {
-    const opened = openEditable(memory, decoded, { pageSize: req.image.pageSize, preFix16k: req.image.preFix16k || undefined, nodeRegion: req.nodeRegion, compact: req.compact, maxOrder: req.image.maxPageOrder });
+    const opened = openEditable(memory, decoded, { pageSize: req.image.pageSize, preFix16k: req.image.preFix16k || undefined, nodeRegion: req.nodeRegion, compact: req.compact, maxOrder: req.image.maxPageOrder, numa: req.image.numa });
     if (!opened.ok) throw new Failed(opened.reason);
     model = opened.model;
     const edit: Edit = req.edits.length === 1 ? req.edits[0] : { kind: 'batch', edits: req.edits, label: 'command line' };

@@ -11,7 +11,8 @@
 import { diag, type Diagnostic } from '../diagnostics';
 import { mergeRanges, rangesContain, type PhysMemory, type PhysRange } from '../image/physMemory';
 import { RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho/builder';
-import { splitPfnRange } from '../kho/blocks';
+import { numaNodeOf, splitPfnRange } from '../kho/blocks';
+import type { NumaRange } from '../checks/context';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../session';
 import { hex } from '../util/hex';
@@ -41,6 +42,11 @@ export interface EditableOptions {
   compact?: boolean;
   /** Largest order a preserve edit accepts (default MAX_PAGE_ORDER for the page size: 10, 11, 13). */
   maxOrder?: number;
+  /**
+   * NUMA layout of the sending machine: preserveRange then splits blocks at node boundaries, as
+   * kho_preserve_pages does since v7.1 (spec §1.6). Without it ranges split by alignment only.
+   */
+  numa?: readonly NumaRange[];
 }
 
 export type EditResult =
@@ -93,6 +99,8 @@ export class EditableDump {
   /** The FDT's physical address when it lives in the image. */
   readonly fdtAddress: bigint | null;
   readonly maxOrder: number;
+  /** NUMA node of a PFN when the layout is known (preserveRange splits at node boundaries). */
+  private readonly nodeOf?: (pfn: number) => number;
   private readonly overlay: OverlayMemory;
   private readonly pageShift: number;
   private readonly shift: bigint;
@@ -135,6 +143,7 @@ export class EditableDump {
     const preFix = opts.preFix16k ?? (this.kind === 'radix' && this.pageSize === 16384 && t.depth > 0 && t.depth < fixed.depth);
     this.geometry = radixGeometry(this.pageSize, { preFix16k: preFix });
     this.maxOrder = opts.maxOrder ?? fixed.maxPageOrder;
+    this.nodeOf = opts.numa?.length ? numaNodeOf(opts.numa, this.pageShift) : undefined;
     this.fdtSource = f.source;
     this.fdtAddress = f.source === 'image' ? f.address : null;
     this.overlay = new OverlayMemory(memory, this.pageSize);
@@ -378,7 +387,7 @@ export class EditableDump {
         const region = this.regionOf(edit.nodeRegion);
         // kho_preserve_pages: each block as large as alignment and remaining length allow (capped
         // at MAX_PAGE_ORDER so the next kernel can restore it).
-        const list = [...splitPfnRange(Number(start >> this.shift), Number(end >> this.shift), this.maxOrder)]
+        const list = [...splitPfnRange(Number(start >> this.shift), Number(end >> this.shift), this.maxOrder, this.nodeOf)]
           .map(([pfn, order]) => ({ phys: BigInt(pfn) << this.shift, order }));
         this.preserve(list, region);
         return {

@@ -41,16 +41,31 @@ export function log2FloorNumber(v: number): number {
 /**
  * Splits the page range [startPfn, endPfn) the way kho_preserve_pages does: each block takes the
  * largest order the current PFN's alignment and the remaining length allow, optionally capped
- * (MAX_PAGE_ORDER). PFNs are exact JS numbers (< 2^52). Yields (pfn, order) pairs lazily, so a
- * range of billions of pages costs no memory.
+ * (MAX_PAGE_ORDER). With `nodeOf` (the NUMA node of a PFN), the order is further lowered until the
+ * block's first and last pages lie on the same node, as kernels since v7.1 do. PFNs are exact JS
+ * numbers (< 2^52). Yields (pfn, order) pairs lazily, so a range of billions of pages costs no memory.
  */
-export function* splitPfnRange(startPfn: number, endPfn: number, maxOrder = 64): Generator<[number, number]> {
+export function* splitPfnRange(startPfn: number, endPfn: number, maxOrder = 64, nodeOf?: (pfn: number) => number): Generator<[number, number]> {
   let pfn = startPfn;
   while (pfn < endPfn) {
-    const order = Math.min(ctzNumber(pfn), log2FloorNumber(endPfn - pfn), maxOrder);
+    let order = Math.min(ctzNumber(pfn), log2FloorNumber(endPfn - pfn), maxOrder);
+    if (nodeOf) {
+      const node = nodeOf(pfn);
+      while (order > 0 && nodeOf(pfn + 2 ** order - 1) !== node) order--;
+    }
     yield [pfn, order];
     pfn += 2 ** order;
   }
+}
+
+/** NUMA node of a PFN from node ranges (physical, half-open); -1 outside all of them. */
+export function numaNodeOf(ranges: readonly { node: number; start: bigint; end: bigint }[], pageShift: number): (pfn: number) => number {
+  const shift = BigInt(pageShift);
+  const byPfn = ranges.map((r) => ({ node: r.node, start: Number(r.start >> shift), end: Number((r.end + (1n << shift) - 1n) >> shift) }));
+  return (pfn) => {
+    for (const r of byPfn) if (pfn >= r.start && pfn < r.end) return r.node;
+    return -1;
+  };
 }
 
 /**

@@ -95,6 +95,23 @@ describe('kho-inspect edit and export', function () {
     }
   });
 
+  it('--numa splits --add-range blocks at node boundaries; without it the range is one block', async () => {
+    const t = makeDump(new Prng(seed ^ 5), 3, 4096);
+    const f = fresh(t);
+    const blocksIn = (j: any) => preservedOf(j).filter((b) => { const a = BigInt('0x' + b.split(':')[0]); return a >= 384n * ps && a < 448n * ps; });
+    const run = (name: string, extra: string[]) => {
+      const out = path.join(path.dirname(f.image), `${name}.raw`), fdtOut = path.join(path.dirname(f.image), `${name}.dtb`);
+      const r = runCli(['edit', f.image, '--fdt', f.fdt, ...extra, '--add-range', `${hx(384n * ps)}-${hx(448n * ps)}`, '--node-region', region, '-o', out, '--fdt-out', fdtOut]);
+      assert.equal(r.code, 0, r.stderr);
+      const d = runCli(['decode', out, '--fdt', fdtOut]);
+      assert.equal(d.code, 0, d.stderr);
+      return blocksIn(d.json);
+    };
+    assert.deepEqual(run('plain', []), [`${(384n * ps).toString(16)}:6`]);
+    assert.deepEqual(run('numa', ['--numa', `0:0x0-${hx(416n * ps)}`, '--numa', `1:${hx(416n * ps)}-${hx(4096n * ps)}`]),
+      [`${(384n * ps).toString(16)}:5`, `${(416n * ps).toString(16)}:5`]);
+  });
+
   it('converts on export (--out-format raw) and reports the tracker root', async () => {
     const t = makeDump(new Prng(seed ^ 2), 1, 4096);
     const f = fresh(t, 'elf');

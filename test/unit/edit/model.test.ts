@@ -292,3 +292,21 @@ describe('editable dump: tracker writing', () => {
     assert.deepEqual(blockStrings(d2.tracker!.blocks.sorted()), blockStrings(m.preserved()));
   });
 });
+
+describe('editable dump: preserveRange with a NUMA layout', () => {
+  it('splits blocks at the node boundary (kho_preserve_pages since v7.1); without the layout it does not', async () => {
+    const ps = 4096n;
+    const t = makeDump(new Prng(seedFromEnv()), 3, 4096);
+    const start = 384n * ps, end = 448n * ps, boundary = 416n * ps;
+    const numa = [{ node: 0, start: 0n, end: boundary }, { node: 1, start: boundary, end: 4096n * ps }];
+    const inRange = (m: EditableDump) => [...m.preserved()].filter((b) => b.phys >= start && b.phys < end).map((b) => `${hx(b.phys)}:${b.order}`);
+    const plain = await open(t, { nodeRegion: t.nodeRegion });
+    const r1 = plain.apply({ kind: 'preserveRange', start: hx(start), end: hx(end) });
+    assert.ok(r1.ok, r1.ok ? '' : r1.reason);
+    assert.deepEqual(inRange(plain), [`${hx(start)}:6`]);
+    const numaAware = await open(t, { nodeRegion: t.nodeRegion, numa });
+    const r2 = numaAware.apply({ kind: 'preserveRange', start: hx(start), end: hx(end) });
+    assert.ok(r2.ok, r2.ok ? '' : r2.reason);
+    assert.deepEqual(inRange(numaAware), [`${hx(start)}:5`, `${hx(boundary)}:5`]);
+  });
+});

@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import fc from 'fast-check';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
-import { ctzNumber, isAligned, log2FloorNumber, splitRangeIntoBlocks } from '../../../src/engine/kho/blocks';
+import { ctzNumber, isAligned, log2FloorNumber, numaNodeOf, splitPfnRange, splitRangeIntoBlocks } from '../../../src/engine/kho/blocks';
 import { longRunBlocks, poolAllocator, randomBlocks, scatteredBlocks } from '../../../src/engine/kho/builder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { Prng, seedFromEnv } from '../../support/prng';
@@ -206,6 +206,32 @@ describe('kho blocks: range splitting (kho_preserve_pages)', () => {
       [[0x3000n, 0], [0x4000n, 2], [0x8000n, 0]]);
     assert.throws(() => splitRangeIntoBlocks(0x800n, 0x2000n, 12), RangeError);
     assert.deepStrictEqual(splitRangeIntoBlocks(0x2000n, 0x2000n, 12), []);
+  });
+
+  it('with a NUMA layout no block spans two nodes (v7.1+), and the split still covers the range', () => {
+    fc.assert(fc.property(fc.nat({ max: 1 << 16 }), fc.nat({ max: 3000 }), fc.array(fc.nat({ max: 1 << 16 }), { maxLength: 4 }), (s, len, cuts) => {
+      // Nodes 0..k over [0, 2^17) pages, split at the sorted cut points.
+      const edges = [0, ...[...new Set(cuts)].sort((a, b) => a - b).filter((c) => c > 0), 1 << 17];
+      const numa = edges.slice(0, -1).map((e, i) => ({ node: i, start: BigInt(e) << 12n, end: BigInt(edges[i + 1]) << 12n }));
+      const nodeOf = numaNodeOf(numa, 12);
+      const got = [...splitPfnRange(s, s + len, 64, nodeOf)];
+      let p = s;
+      for (const [pfn, order] of got) {
+        assert.equal(pfn, p, 'blocks are contiguous');
+        assert.equal(pfn % 2 ** order, 0, 'blocks are naturally aligned');
+        assert.equal(nodeOf(pfn), nodeOf(pfn + 2 ** order - 1), `block ${pfn} order ${order} spans two nodes`);
+        p += 2 ** order;
+      }
+      assert.equal(p, s + len, 'the blocks cover the range');
+      // Inside one node the split is the plain one.
+      if (edges.every((e) => e <= s || e >= s + len)) assert.deepStrictEqual(got, reference(s, s + len));
+    }), fcParams(300));
+  });
+
+  it('a node boundary inside an aligned block halves it', () => {
+    const numa = [{ node: 0, start: 0n, end: 0x300n << 12n }, { node: 1, start: 0x300n << 12n, end: 0x1000n << 12n }];
+    assert.deepStrictEqual([...splitPfnRange(0x200, 0x400)], [[0x200, 9]]);
+    assert.deepStrictEqual([...splitPfnRange(0x200, 0x400, 64, numaNodeOf(numa, 12))], [[0x200, 8], [0x300, 8]]);
   });
 
   it('number helpers', () => {
