@@ -9,9 +9,39 @@ import { checkedChunks, WritePlan } from '../engine/image/writePlan';
 /** Adjacent chunks are gathered into buffers of up to this many bytes before one pwrite. */
 const GATHER_BYTES = 1024 * 1024;
 
+/** `.NAME.PID.RANDOM.tmp` beside the target: hidden, and naming the process that writes it. */
 export function tempPathFor(target: string): string {
   const rand = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${rand}.tmp`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else.
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary files of earlier writes of `target` whose writer no longer runs (an export
+ * killed half way leaves one). Files of live processes are left alone. Returns the names removed.
+ */
+export function removeStaleTemps(target: string): string[] {
+  const dir = path.dirname(target);
+  const prefix = `.${path.basename(target)}.`;
+  const removed: string[] = [];
+  let names: string[];
+  try { names = fs.readdirSync(dir); } catch { return removed; }
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
+    if (!m || processAlive(Number(m[1]))) continue;
+    try { fs.unlinkSync(path.join(dir, name)); removed.push(name); } catch { /* gone or not ours */ }
+  }
+  return removed;
 }
 
 function writeAll(fd: number, bytes: Uint8Array, position: number): void {
@@ -20,6 +50,7 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): void {
 }
 
 export function writePlanToFile(target: string, plan: WritePlan, mode = 0o644): void {
+  removeStaleTemps(target);
   const temp = tempPathFor(target);
   let fd: number | null = fs.openSync(temp, 'wx', mode);
   try {
@@ -72,6 +103,7 @@ function syncDirectory(dir: string): void {
 
 /** Writes text produced in pieces to `target` atomically (temporary file, fsync, rename). */
 export function writeTextAtomic(target: string, produce: (write: (s: string) => void) => void): void {
+  removeStaleTemps(target);
   const temp = tempPathFor(target);
   const fd = fs.openSync(temp, 'wx', 0o644);
   try {

@@ -193,7 +193,16 @@ describe('save in place through the journal', function () {
         if (existing) assert.equal(fs.readFileSync(out, 'utf8'), 'previous export');
         else assert.equal(fs.existsSync(out), false);
         assert.equal(fs.existsSync(path.join(d, 'out.dtb')), false, 'the FDT comes after the image');
-        assert.ok(fs.readdirSync(d).some((n) => n.startsWith('.out.raw.') && n.endsWith('.tmp')), 'the partial data went to a temporary name');
+        const temps = () => fs.readdirSync(d).filter((n) => n.startsWith('.out.raw.') && n.endsWith('.tmp'));
+        assert.equal(temps().length, 1, 'the partial data went to a temporary name');
+        // The next export to the same target clears the dead writer's temporary file.
+        const again = runChild({
+          mode: 'export', image: files.image, fdt: { file: files.fdt }, pageSize: 4096, edits: [{ kind: 'preserveBlock', phys: hx(448n * 4096n), order: 4 }], crashAt: 'never',
+          nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) }, out, fdtOut: path.join(d, 'out.dtb'),
+        });
+        assert.equal(again.status, 0, again.stderr);
+        assert.deepEqual(temps(), [], 'the killed export\'s temporary file is still there');
+        assert.ok(fs.existsSync(out));
       });
     }
   });

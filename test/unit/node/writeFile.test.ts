@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -8,7 +9,7 @@ import { planElfCore } from '../../../src/engine/image/writeElf';
 import { WriteChunk, WritePlan } from '../../../src/engine/image/writePlan';
 import { planRawImage } from '../../../src/engine/image/writeRaw';
 import { FileByteSource } from '../../../src/node/fileByteSource';
-import { writePlanToFile } from '../../../src/node/writeFile';
+import { removeStaleTemps, writePlanToFile } from '../../../src/node/writeFile';
 
 function tempsIn(dir: string): string[] {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.tmp'));
@@ -71,6 +72,16 @@ describe('node/writeFile: writePlanToFile', () => {
     assert.strictEqual(fs.readFileSync(target, 'utf8'), 'keep');
 
     assert.throws(() => writePlanToFile(path.join(dir, 'missing-dir', 'x.img'), { size: 1, chunks: [] }), /ENOENT/);
+  });
+
+  it('removes temporary files of dead writers of the same target, not those of live ones or other targets', () => {
+    const target = path.join(dir, 'out.raw');
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
+    const names = [`.out.raw.${dead}.0badf00d.tmp`, `.out.raw.${process.pid}.12345678.tmp`, `.other.raw.${dead}.0badf00d.tmp`, '.out.raw.notapid.tmp'];
+    for (const n of names) fs.writeFileSync(path.join(dir, n), 'partial');
+    assert.deepEqual(removeStaleTemps(target), [names[0]]);
+    writePlanToFile(target, { size: 4, chunks: [{ offset: 0, bytes: new Uint8Array([1, 2, 3, 4]) }] });
+    assert.deepEqual(fs.readdirSync(dir).sort(), [...names.slice(1), 'out.raw'].sort());
   });
 
   it('leaves untouched ranges as holes (sparse file)', () => {
