@@ -54,6 +54,16 @@ async function backedUpSince(since) {
     'VS Code to back the dirty editor up', 30_000, 100);
 }
 
+/** Reloads the page and waits for the restored KHO editor and the KHO view. */
+async function reloadWindow() {
+  await page.reload();
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  // The sidebar comes back as it was (the KHO view), so wait for the editor, not the explorer.
+  await activeTab().waitFor({ timeout: 60_000 });
+  await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
+  await showKhoContainer(page);
+}
+
 async function treeOrder0Count() {
   const group = treeRow(page, 'Preserved by order');
   if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
@@ -105,12 +115,7 @@ test('after a reload of the window the editor comes back dirty with the edit (ho
     need('edit');
     await backedUpSince(editedAt);
     const hostsBefore = extensionHostsLaunched();
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    // The sidebar comes back as it was (the KHO view), so wait for the editor, not the explorer.
-    await activeTab().waitFor({ timeout: 60_000 });
-    await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
-    await showKhoContainer(page);
+    await reloadWindow();
     await waitForCount(before0 + 1, 'after the reload');
     await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
@@ -141,11 +146,7 @@ test('when VS Code restores the tab without its backup, the editor finds the bac
     // from its editor state with no backup id (what a CI run saw happen by itself under load).
     await backedUpSince(since);
     for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
-    await page.reload();
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    await activeTab().waitFor({ timeout: 60_000 });
-    await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
-    await showKhoContainer(page);
+    await reloadWindow();
     await waitForCount(before0 + 1, 'after the reload without VS Code\'s backup record');
     await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
