@@ -129,7 +129,9 @@ function onState(fileName: string, uri: string, state: DocumentState): void {
     return;
   }
   const s = state.summary;
-  statusEl.textContent = s.fatal ? `Not decoded: ${s.fatal}` : `Decoded in ${s.decodeMs} ms`;
+  // Say up front when edits are off (Restricted Mode, kdump, unwritable file), and why.
+  const readOnly = state.readOnly && s.image.path ? ` · read-only: ${state.readOnly}` : '';
+  statusEl.textContent = s.fatal ? `Not decoded: ${s.fatal}` : `Decoded in ${s.decodeMs} ms${readOnly}`;
   statusEl.className = s.fatal ? 'error' : '';
   renderSummary(summaryEl, s, readPalette());
   summaryEl.hidden = false;

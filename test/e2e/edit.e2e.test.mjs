@@ -80,6 +80,8 @@ test('open the copy of the sample in the KHO editor; the tree shows the CLI\'s o
     await treeRow(page, 'Preserved by order').waitFor({ timeout: 30_000 });
     await waitForCount(before0, 'after opening');
     assert.equal(await isDirty(), false, 'a freshly opened dump is dirty');
+    const status = await webview(page).locator('#kho-status').innerText();
+    assert.doesNotMatch(status, /read-only/, `a writable dump in a trusted workspace says it is read-only: ${status}`);
     await screenshot(page, 'opened');
     reached = 'open';
   }));

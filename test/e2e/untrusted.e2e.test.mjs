@@ -59,6 +59,9 @@ test('in Restricted Mode the KHO editor opens the dump and shows what is preserv
     await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText(decoded.fdt.compatible).first().waitFor({ timeout: 120_000 });
+    // The editor says it is read-only, and why, next to the decode time.
+    const status = await webview(page).locator('#kho-status').innerText();
+    assert.match(status, /read-only: .*not trusted/, `the status line does not say read-only: ${status}`);
     await showKhoContainer(page);
     await until(async () => (await treeOrder0Count()) === decoded.counts['0'], `the tree's "Order 0" row to show ${decoded.counts['0']} blocks`, 30_000, 200);
     await screenshot(page, 'opened');
