@@ -59,13 +59,22 @@ export function parseRangeInput(text: string): { start: bigint; end: bigint } | 
   return { phys, order };
 }
 
-/** Why the map's menu (or Delete key) cannot edit: before asking or looking anything up. */
-function mapRefusal(m: MapTarget): string | undefined {
-  if (!m.doc) return 'no KHO dump is open';
-  const editing = editingFor(m.doc);
-  if (!editing) return `${m.doc.model.fileName} is not open for editing`;
+/**
+ * Why `doc` cannot be edited, told before asking for input or looking anything up. Until the dump
+ * is decoded only a missing document counts unless `undecoded` says so (run() waits for the decode).
+ */
+function refusalBeforeAsking(doc: KhoDocument | undefined, undecoded = false): string | undefined {
+  if (!doc) return 'no KHO dump is open';
+  const editing = editingFor(doc);
+  if (!editing) return `${doc.model.fileName} is not open for editing`;
+  if (!doc.model.summary && !undecoded) return undefined;
   const why = editing.readOnlyReason();
-  return why ? `${m.doc.model.fileName} is read-only: ${why}` : undefined;
+  return why ? `${doc.model.fileName} is read-only: ${why}` : undefined;
+}
+
+/** Why the map's menu (or Delete key) cannot edit (the map is only there once decoded). */
+function mapRefusal(m: MapTarget): string | undefined {
+  return refusalBeforeAsking(m.doc, true);
 }
 
 /** What is at a map cell's address (the lookup the tree selection uses), or why it is unknown. */
@@ -117,7 +126,10 @@ export async function preserveRange(s: Services, arg?: unknown): Promise<EditRes
   const doc = m ? m.doc : docFor(s, a.uri);
   const page = BigInt(doc?.model.summary?.pageSize ?? 4096);
   const value = m ? `${m.address}-${hex(BigInt(m.address) + page)}` : undefined;
-  const text = ('text' in a ? a.text : undefined) ?? await vscode.window.showInputBox({
+  const given = 'text' in a ? a.text : undefined;
+  const no2 = given === undefined ? refusalBeforeAsking(doc) : undefined;
+  if (no2) return refused(no2);
+  const text = given ?? await vscode.window.showInputBox({
     title: 'KHO: Preserve Range', prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
     placeHolder: '0x100000-0x140000 or 0x200000:2', value,
     validateInput: (v) => { const r = parseRangeInput(v); return typeof r === 'string' ? r : undefined; },
@@ -142,6 +154,8 @@ export async function unpreserve(s: Services, arg?: unknown): Promise<EditResult
   const a = rangeArg(arg);
   if (a.text === undefined && typeof arg === 'object' && arg !== null && 'address' in arg) a.text = String((arg as { address: unknown }).address);
   const doc = docFor(s, a.uri);
+  const no = a.text === undefined ? refusalBeforeAsking(doc) : undefined;
+  if (no) return refused(no);
   const text = a.text ?? await vscode.window.showInputBox({
     title: 'KHO: Unpreserve', prompt: 'START-END (every preserved block inside) or PHYS[:ORDER] (one block)',
     validateInput: (v) => { const r = parseRangeInput(v); return typeof r === 'string' ? r : undefined; },
@@ -157,6 +171,8 @@ export async function unpreserve(s: Services, arg?: unknown): Promise<EditResult
 export async function addClient(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
   const o = (typeof arg === 'object' && arg !== null ? arg : {}) as WithUri & { name?: string; address?: string; size?: string };
   const doc = docFor(s, o.uri);
+  const no = o.name === undefined || o.address === undefined ? refusalBeforeAsking(doc) : undefined;
+  if (no) return refused(no);
   const name = o.name ?? await vscode.window.showInputBox({ title: 'KHO: Add Client Blob (1/3)', prompt: 'Subnode name', placeHolder: 'my-client' });
   if (name === undefined) return undefined;
   const address = o.address ?? await vscode.window.showInputBox({ title: 'KHO: Add Client Blob (2/3)', prompt: 'Physical address of the preserved data (preserved-data)' });
