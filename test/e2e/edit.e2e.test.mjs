@@ -16,7 +16,7 @@ import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
   openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput, focusWorkbench,
-  showKhoContainer, treeRow, expandRow, rowText, webview, until,
+  showKhoContainer, treeRow, treeOrderCount, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
 const IMAGE = 'sample.raw';
@@ -31,21 +31,6 @@ const isDirty = async () => /\bdirty\b/.test((await activeTab().getAttribute('cl
 const blocksOfOrder = (decoded, order) => decoded.counts[String(order)] ?? 0;
 const preservesTarget = (decoded) => decoded.preserved.some((b) => BigInt(b.phys) === target && b.order === 0);
 const journals = () => fs.readdirSync(ws.dir).filter((f) => f.endsWith('.kho-journal'));
-
-/** The block count the tree's "Order 0" row shows (expanding "Preserved by order" when needed). */
-async function treeOrder0Count() {
-  const group = treeRow(page, 'Preserved by order');
-  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
-  const text = await rowText(treeRow(page, 'Order 0'));
-  const m = /([\d,]+)\s+blocks?\b/.exec(text);
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
-}
-
-async function waitForCount(expected, what) {
-  let seen;
-  await until(async () => (seen = await treeOrder0Count()) === expected,
-    `${what}: the tree's "Order 0" row to show ${expected} blocks (last seen: ${seen})`, 30_000, 200);
-}
 
 /** Presses a key with keyboard focus on the workbench (the editor's tab), not in the webview. */
 async function pressInEditor(key) {
@@ -78,7 +63,7 @@ test('open the copy of the sample in the KHO editor; the tree shows the CLI\'s o
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);
     await treeRow(page, 'Preserved by order').waitFor({ timeout: 30_000 });
-    await waitForCount(before0, 'after opening');
+    await waitForOrder0Count(page, before0, 'after opening');
     assert.equal(await isDirty(), false, 'a freshly opened dump is dirty');
     const status = await webview(page).locator('#kho-status').innerText();
     assert.doesNotMatch(status, /read-only/, `a writable dump in a trusted workspace says it is read-only: ${status}`);
@@ -91,7 +76,7 @@ test('"KHO: Preserve Range..." from F1 adds the page: dirty tab, order-0 count +
     need('open');
     console.log(`# preserving ${hex(target)} (order 0 had ${before0} blocks)`);
     await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
-    await waitForCount(before0 + 1, 'after Preserve Range');
+    await waitForOrder0Count(page, before0 + 1, 'after Preserve Range');
     await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
     await screenshot(page, 'preserved-dirty');
     reached = 'preserve';
@@ -101,11 +86,11 @@ test('Ctrl+Z undoes the edit and Ctrl+Y redoes it', { timeout: 60_000 }, () =>
   withFailureShot(page, 'undo-redo', async () => {
     need('preserve');
     await pressInEditor('Control+z');
-    await waitForCount(before0, 'after Ctrl+Z');
+    await waitForOrder0Count(page, before0, 'after Ctrl+Z');
     await until(async () => !(await isDirty()), 'the dirty marker to go after undoing the only edit', 15_000, 100);
     await screenshot(page, 'undone');
     await pressInEditor('Control+y');
-    await waitForCount(before0 + 1, 'after Ctrl+Y');
+    await waitForOrder0Count(page, before0 + 1, 'after Ctrl+Y');
     await until(isDirty, 'the dirty marker after redo', 15_000, 100);
     await screenshot(page, 'redone');
     reached = 'redo';
@@ -121,7 +106,7 @@ test('Ctrl+S saves in place: the CLI decodes the page from disk, no journal is l
     assert.equal(blocksOfOrder(onDisk, 0), before0 + 1, 'order-0 blocks on disk after the save');
     assert.deepEqual(onDisk.diagnostics.filter((d) => d.severity === 'error'), [], 'the saved dump decodes with errors');
     assert.deepEqual(journals(), [], 'a journal was left beside the image');
-    await waitForCount(before0 + 1, 'after the save');
+    await waitForOrder0Count(page, before0 + 1, 'after the save');
     await screenshot(page, 'saved');
     reached = 'save';
   }));
@@ -139,7 +124,7 @@ test('"Unpreserve" from the tree\'s context menu drops the block (unsaved: the f
     await item.waitFor({ timeout: 15_000 });
     await screenshot(page, 'context-menu');
     await item.click();
-    await waitForCount(before0, 'after Unpreserve');
+    await waitForOrder0Count(page, before0, 'after Unpreserve');
     await until(isDirty, 'the dirty marker after Unpreserve', 15_000, 100);
     await screenshot(page, 'unpreserved');
     // Leave the edit unsaved (the browser closes without saving): the file keeps the saved page.
@@ -152,7 +137,7 @@ test('"File: Revert File" discards the unsaved Unpreserve: clean tab, the tree s
   withFailureShot(page, 'revert', async () => {
     need('unpreserve');
     await runCommand(page, 'File: Revert File');
-    await waitForCount(before0 + 1, 'after Revert File');
+    await waitForOrder0Count(page, before0 + 1, 'after Revert File');
     await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
     assert.ok(preservesTarget(decodePairing(ws.pairing)), 'Revert File changed the file on disk');
     assert.deepEqual(journals(), [], 'a journal was left beside the image');
@@ -170,7 +155,7 @@ test('with files.autoSave "afterDelay" (the web default) an edit reaches the dis
     // On the web "afterDelay" is the default, so VS Code writes it by dropping the key.
     await until(() => !/"files\.autoSave":\s*"off"/.test(fs.readFileSync(settingsFile, 'utf8')), 'the toggle to turn files.autoSave on', 15_000, 100);
     await commandWithInput(page, 'KHO: Preserve Range...', hex(second));
-    await waitForCount(before0 + 2, 'after Preserve Range with auto save');
+    await waitForOrder0Count(page, before0 + 2, 'after Preserve Range with auto save');
     const onDisk = await until(() => { const d = decodePairing(ws.pairing); return d.preserved.some((b) => BigInt(b.phys) === second) && d; },
       `auto save to write ${hex(second)} to ${IMAGE}`, 30_000, 250);
     assert.equal(blocksOfOrder(onDisk, 0), before0 + 2, 'order-0 blocks on disk after the auto save');
@@ -183,7 +168,7 @@ test('with files.autoSave "afterDelay" (the web default) an edit reaches the dis
 test('the map\'s context menu: right-click a preserved block > "Unpreserve" drops it; Shift+F10 on the freed page offers "Preserve Range..." with that page; Delete unpreserves it again', { timeout: 180_000 }, () =>
   withFailureShot(page, 'map-menu', async () => {
     assert.ok(reached, 'the dump did not open in the KHO editor');
-    const { mapCellPoint, zoomMapToPages, menuItem, menuLabels, treeOrderCount, mapCanvas, goToAddressInMap } = await import('./lib/mapMenu.mjs');
+    const { mapCellPoint, zoomMapToPages, menuItem, menuLabels, mapCanvas, goToAddressInMap } = await import('./lib/mapMenu.mjs');
     const decoded = decodePairing(ws.pairing);
     const pageSize = decoded.tracker.pageSize;
     // An order-0 block that is not a client blob's page (the map draws those as blobs).

@@ -14,7 +14,7 @@ import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
   openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput,
-  showKhoContainer, treeRow, expandRow, rowText, webview, until,
+  showKhoContainer, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
 const IMAGE = 'sample.raw';
@@ -64,18 +64,7 @@ async function reloadWindow() {
   await showKhoContainer(page);
 }
 
-async function treeOrder0Count() {
-  const group = treeRow(page, 'Preserved by order');
-  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
-  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, 'Order 0')));
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
-}
 
-async function waitForCount(expected, what) {
-  let seen;
-  await until(async () => (seen = await treeOrder0Count().catch(() => undefined)) === expected,
-    `${what}: the tree's "Order 0" row to show ${expected} blocks (last seen: ${seen})`, 60_000, 250);
-}
 
 before(async () => {
   useArtifactDir('hotexit');
@@ -101,10 +90,10 @@ test('an unsaved Preserve Range makes the tab dirty; the file on disk does not h
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);
-    await waitForCount(before0, 'after opening');
+    await waitForOrder0Count(page, before0, 'after opening', 60_000);
     editedAt = Date.now() - 1_000;
     await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
-    await waitForCount(before0 + 1, 'after Preserve Range');
+    await waitForOrder0Count(page, before0 + 1, 'after Preserve Range', 60_000);
     await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the unsaved edit reached the file');
     reached = 'edit';
@@ -116,7 +105,7 @@ test('after a reload of the window the editor comes back dirty with the edit (ho
     await backedUpSince(editedAt);
     const hostsBefore = extensionHostsLaunched();
     await reloadWindow();
-    await waitForCount(before0 + 1, 'after the reload');
+    await waitForOrder0Count(page, before0 + 1, 'after the reload', 60_000);
     await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
     // A new extension host (and worker) decoded the file again: the edit came from the backup.
@@ -129,7 +118,7 @@ test('"File: Revert File" drops the restored edit: clean tab, the CLI\'s count',
   withFailureShot(page, 'revert', async () => {
     need('reload');
     await runCommand(page, 'File: Revert File');
-    await waitForCount(before0, 'after Revert File');
+    await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
     await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
     assert.equal(onDiskHasTarget(), false);
     reached = 'revert';
@@ -140,18 +129,18 @@ test('when VS Code restores the tab without its backup, the editor finds the bac
     need('revert');
     const since = Date.now() - 1_000;
     await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
-    await waitForCount(before0 + 1, 'after Preserve Range');
+    await waitForOrder0Count(page, before0 + 1, 'after Preserve Range', 60_000);
     await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
     // Wait for VS Code's backup record, then delete it: after the reload VS Code reopens the tab
     // from its editor state with no backup id (what a CI run saw happen by itself under load).
     await backedUpSince(since);
     for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
     await reloadWindow();
-    await waitForCount(before0 + 1, 'after the reload without VS Code\'s backup record');
+    await waitForOrder0Count(page, before0 + 1, 'after the reload without VS Code\'s backup record', 60_000);
     await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
     await screenshot(page, 'fallback-restored');
     await runCommand(page, 'File: Revert File');
-    await waitForCount(before0, 'after Revert File');
+    await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
     await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
   }));

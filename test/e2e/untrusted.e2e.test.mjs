@@ -14,7 +14,7 @@ import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing } from './lib/expected.mjs';
 import {
   openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand,
-  showKhoContainer, treeRow, expandRow, rowText, webview, until,
+  showKhoContainer, treeOrderCount, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
 const IMAGE = 'sample.raw';
@@ -26,12 +26,6 @@ const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file
 const activeTab = () => page.locator('.tabs-container .tab.active', { hasText: IMAGE });
 const isDirty = async () => /\bdirty\b/.test((await activeTab().getAttribute('class')) ?? '');
 
-async function treeOrder0Count() {
-  const group = treeRow(page, 'Preserved by order');
-  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
-  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, 'Order 0')));
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
-}
 
 before(async () => {
   useArtifactDir('untrusted');
@@ -63,7 +57,7 @@ test('in Restricted Mode the KHO editor opens the dump and shows what is preserv
     const status = await webview(page).locator('#kho-status').innerText();
     assert.match(status, /read-only: .*not trusted/, `the status line does not say read-only: ${status}`);
     await showKhoContainer(page);
-    await until(async () => (await treeOrder0Count()) === decoded.counts['0'], `the tree's "Order 0" row to show ${decoded.counts['0']} blocks`, 30_000, 200);
+    await waitForOrder0Count(page, decoded.counts['0'], 'after opening');
     await screenshot(page, 'opened');
     opened = true;
   }));
@@ -91,6 +85,6 @@ test('"KHO: Preserve Range..." is refused as read-only; nothing changes in the e
     assert.match(text, /not trusted/i, `the refusal does not give the reason: ${text}`);
     await screenshot(page, 'refused');
     assert.equal(await isDirty(), false, 'the tab turned dirty in Restricted Mode');
-    assert.equal(await treeOrder0Count(), decoded.counts['0'], 'the tree changed in Restricted Mode');
+    assert.equal(await treeOrderCount(page, 0), decoded.counts['0'], 'the tree changed in Restricted Mode');
     assert.equal(sha256(path.join(ws.dir, IMAGE)), imageHash, 'the image on disk changed in Restricted Mode');
   }));

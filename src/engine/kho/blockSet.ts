@@ -573,18 +573,22 @@ export class SortedCursor {
     }
   }
 
+  /** The run whose next block comes second (a child of the heap's root), or -1 with one run left. */
+  private runnerUp(): number {
+    if (this.size < 2) return -1;
+    const heap = this.heap, c1 = heap[1];
+    return this.size > 2 && this.less(heap[2], c1) ? heap[2] : c1;
+  }
+
   /** Emits blocks in order until `f` returns false (that block counts as emitted) or all are done. */
   run(f: (pfn: number, order: number) => boolean | void): void {
     const heap = this.heap, chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
       const { end, base, order, bits } = this.runs[j];
-      let nextP = Infinity, nextO = 0;
-      if (this.size > 1) {
-        const c1 = heap[1];
-        const c = this.size > 2 && this.less(heap[2], c1) ? heap[2] : c1;
-        nextP = this.keyPfn[c]; nextO = this.keyOrd[c];
-      }
+      // Blocks of this run may be emitted while they sort before the heap's next-best run.
+      const c = this.runnerUp();
+      const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
       let stop = false;
       if (bits !== null) {
@@ -628,12 +632,9 @@ export class SortedCursor {
       const j = heap[0];
       const { end, base, order, bits } = this.runs[j];
       const mult = 2 ** order;
-      let nextP = Infinity, nextO = 0;
-      if (this.size > 1) {
-        const c1 = heap[1];
-        const c = this.size > 2 && this.less(heap[2], c1) ? heap[2] : c1;
-        nextP = this.keyPfn[c]; nextO = this.keyOrd[c];
-      }
+      // Blocks of this run may be emitted while they sort before the heap's next-best run.
+      const c = this.runnerUp();
+      const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
       while (i < end) {
         const p = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];

@@ -1,7 +1,7 @@
 // The memory map's context menu from the outside: find where a cell is drawn on the canvas by
 // hovering (the map's status line names the cell under the pointer: "0x… – 0x…: what"), open
 // VS Code's webview context menu there, and read the tree's per-order block counts.
-import { webview, treeRow, expandRow, rowText, until, runCommand, answerInputBox } from './workbench.mjs';
+import { webview, until, runCommand, answerInputBox } from './workbench.mjs';
 
 const CELL = /^(0x[0-9a-f]+) – (0x[0-9a-f]+):/;
 
@@ -83,14 +83,6 @@ export function menuItem(page, label) {
 export async function menuLabels(page) {
   await page.locator('.monaco-menu .action-label').first().waitFor({ timeout: 15_000 });
   return (await page.locator('.monaco-menu .action-label').allTextContents()).map((t) => t.trim()).filter(Boolean);
-}
-
-/** The block count the tree's "Order N" row shows (expanding "Preserved by order" when needed). */
-export async function treeOrderCount(page, order) {
-  const group = treeRow(page, 'Preserved by order');
-  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
-  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, `Order ${order}`)));
-  return m ? Number(m[1].replace(/,/g, '')) : undefined;
 }
 
 /**

@@ -256,6 +256,24 @@ export async function until(fn, what, timeoutMs = 30_000, everyMs = 50) {
   }
 }
 
+/** The block count the KHO tree's "Order N" row shows (expanding "Preserved by order" when needed). */
+export async function treeOrderCount(page, order) {
+  const group = treeRow(page, 'Preserved by order');
+  if ((await group.getAttribute('aria-expanded')) === 'false') await expandRow(group);
+  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(page, `Order ${order}`)));
+  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+}
+
+/** Waits until the "Order 0" row shows `expected` blocks; the error names the last count seen. */
+export async function waitForOrder0Count(page, expected, what, timeoutMs = 30_000) {
+  let seen;
+  try {
+    await until(async () => (seen = await treeOrderCount(page, 0).catch(() => undefined)) === expected, '', timeoutMs, 200);
+  } catch {
+    throw new Error(`${what}: the tree's "Order 0" row did not show ${expected} blocks in ${timeoutMs / 1000} s (last seen: ${seen})`);
+  }
+}
+
 /** Expands a collapsed tree row (no-op when already expanded). */
 export async function expandRow(row) {
   if ((await row.getAttribute('aria-expanded')) === 'false') await row.locator('.monaco-tl-twistie').click();
