@@ -12,6 +12,8 @@ export const WORKER_PROTOCOL = 2;
 
 export type ImageFormatOption = 'auto' | 'raw' | 'elf';
 
+export interface NumaRangeJson { node: number; start: string; end: string }
+
 export interface OpenParams {
   /** Absolute path of the image; null opens the FDT alone. */
   imagePath: string | null;
@@ -28,6 +30,8 @@ export interface OpenParams {
   scratchLenPath?: string | null;
   /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
   setupData?: string | null;
+  /** NUMA layout of the sending machine (node, [start, end) as 0x strings): the NUMA-span check and range edits. */
+  numa?: NumaRangeJson[] | null;
   /**
    * Set element 0 to non-zero to cancel: seen even while the worker is inside a synchronous tree
    * walk, when a `cancel` message would wait in the queue.

@@ -90,7 +90,7 @@ export class DumpModel {
       const summary = await engine.request('open', {
         imagePath: p.image, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
         preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
-        cancelFlag: flag.buffer as SharedArrayBuffer,
+        numa: p.numa ?? null, cancelFlag: flag.buffer as SharedArrayBuffer,
       }, { token: run.token, onProgress: run.onProgress });
       const extents = await engine.request('mapExtents', {});
       return { summary, extents };

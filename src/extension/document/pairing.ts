@@ -7,7 +7,7 @@ import * as path from 'path';
 import { MAX_FDT_BYTES, rootCompatible } from '../../engine/kho/locateFdt';
 import { isPageSize } from '../../engine/kho/geometry';
 import { hex, parseAddress } from '../../engine/util/hex';
-import type { ImageFormatOption } from '../../protocol/worker';
+import type { ImageFormatOption, NumaRangeJson } from '../../protocol/worker';
 
 export type FileRole = 'pairing' | 'image' | 'fdt' | 'unknown';
 
@@ -27,6 +27,8 @@ export interface Pairing {
   setupData?: string | null;
   /** Decode a 16 KiB tree at the pre-d64b0372 depth (spec §1.1). */
   preFix16k?: boolean;
+  /** NUMA layout of the sending machine: the NUMA-span check, and range edits split at node boundaries. */
+  numa?: NumaRangeJson[];
   /** How the pairing was found, for the summary and the tests. */
   how: 'kho.json' | 'remembered' | 'sibling' | 'scan' | 'fdt-only' | 'picked';
 }
@@ -51,6 +53,24 @@ export function fileRole(filePath: string): FileRole {
   return 'unknown';
 }
 
+/** `"numa": [{ "node": 0, "start": "0x0", "end": "0x80000000" }, ...]`: undefined when absent, a reason when invalid. */
+function parseNuma(v: unknown): NumaRangeJson[] | string | undefined {
+  if (v === undefined || v === null) return undefined;
+  const bad = (why: string) => `"numa" must be a list of { "node": N, "start": "0x...", "end": "0x..." } with start < end: ${why}`;
+  if (!Array.isArray(v)) return bad(`got ${JSON.stringify(v)}`);
+  const out: NumaRangeJson[] = [];
+  for (const [i, e] of v.entries()) {
+    const r = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
+    const start = typeof r.start === 'string' ? parseAddress(r.start) : undefined;
+    const end = typeof r.end === 'string' ? parseAddress(r.end) : undefined;
+    if (typeof r.node !== 'number' || !Number.isInteger(r.node) || r.node < 0 || start === undefined || end === undefined || end <= start) {
+      return bad(`entry ${i} is ${JSON.stringify(e)}`);
+    }
+    out.push({ node: r.node, start: hex(start), end: hex(end) });
+  }
+  return out;
+}
+
 /** Parses a `*.kho.json` (paths relative to its folder); returns a reason string when invalid. */
 export function parseKhoJson(text: string, dir: string, defaults: PairingDefaults): Pairing | string {
   let j: unknown;
@@ -72,6 +92,8 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
     if (a === undefined) return `"setupData" must be an address (boot_params.hdr.setup_data or the SETUP_KEXEC_KHO record), got ${JSON.stringify(setupData)}`;
     setup = hex(a);
   }
+  const numa = parseNuma(o.numa);
+  if (typeof numa === 'string') return numa;
   if (o.preFix16k !== undefined && typeof o.preFix16k !== 'boolean') return `"preFix16k" must be true or false, got ${JSON.stringify(o.preFix16k)}`;
   if (!image && !fdt) return '"image" (the dump) or "fdt" (the KHO FDT blob) is required';
   let base = defaults.base;
@@ -101,6 +123,7 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
     ...(typeof scratchPhys === 'string' && typeof scratchLen === 'string' ? { scratchPhys: path.resolve(dir, scratchPhys), scratchLen: path.resolve(dir, scratchLen) } : {}),
     ...(setup ? { setupData: setup } : {}),
     ...(typeof o.preFix16k === 'boolean' ? { preFix16k: o.preFix16k } : {}),
+    ...(numa ? { numa } : {}),
     how: 'kho.json',
   };
 }

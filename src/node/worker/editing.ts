@@ -51,7 +51,8 @@ export class WorkerEditing {
     if (this.model && this.session.current?.memory === this.model.memory) return { ok: true };
     if (o.params.imagePath === null) return { ok: false, reason: 'only an FDT is open: edits need the image' };
     const pageSize = isPageSize(o.params.pageSize) ? o.params.pageSize : undefined;
-    const r = openEditable(o.memory, o.result, { pageSize, preFix16k: o.params.preFix16k || undefined });
+    const numa = o.params.numa?.map((n) => ({ node: n.node, start: BigInt(n.start), end: BigInt(n.end) }));
+    const r = openEditable(o.memory, o.result, { pageSize, preFix16k: o.params.preFix16k || undefined, numa });
     if (!r.ok) return r;
     this.model = r.model;
     this.fileMemory = o.memory;

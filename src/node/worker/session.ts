@@ -100,6 +100,7 @@ export class WorkerSession {
     if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
     const fdtBytes = params.fdtPath === null ? undefined : readFdtFile(params.fdtPath);
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
+    const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
     const openDiagnostics: Diagnostic[] = [];
     let scratch: { start: bigint; end: bigint }[] | undefined;
     if (params.scratchPhysPath || params.scratchLenPath) {
@@ -132,7 +133,7 @@ export class WorkerSession {
       onProgress({ stage: params.fdtPath === null && fdtAddress === undefined ? 'Looking for the KHO FDT' : 'Decoding', done: 0 });
       const result = await decodeDump(memory, {
         pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow,
-        setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined,
+        setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
       });
       onProgress({ stage: 'Indexing', done: 0 });
       const diagnostics = [...openDiagnostics, ...result.diagnostics];

@@ -37,6 +37,14 @@ suite('Pairing resolution', () => {
     assert.match(parseKhoJson('{"image": "a.raw", "preFix16k": "yes"}', '/d', DEFAULTS) as string, /"preFix16k" must be true or false/);
   });
 
+  test('a *.kho.json may give the NUMA layout; a malformed one is refused with the entry', () => {
+    const p = parseKhoJson('{"image": "a.raw", "numa": [{"node": 0, "start": "0x0", "end": "0x8000_0000"}, {"node": 1, "start": "0x80000000", "end": "0x1_0000_0000"}]}', '/d', DEFAULTS);
+    assert.deepStrictEqual(typeof p === 'string' ? p : p.numa, [{ node: 0, start: '0x0', end: '0x80000000' }, { node: 1, start: '0x80000000', end: '0x100000000' }]);
+    assert.match(parseKhoJson('{"image": "a.raw", "numa": {"node": 0}}', '/d', DEFAULTS) as string, /"numa" must be a list/);
+    assert.match(parseKhoJson('{"image": "a.raw", "numa": [{"node": 0, "start": "0x2000", "end": "0x1000"}]}', '/d', DEFAULTS) as string, /entry 0/);
+    assert.match(parseKhoJson('{"image": "a.raw", "numa": [{"node": -1, "start": "0x0", "end": "0x1000"}]}', '/d', DEFAULTS) as string, /entry 0/);
+  });
+
   test('an image takes its single sibling kho-v FDT; without one, the FDT is searched in the image', async () => {
     const s = sample();
     assert.ok(s.fdt);
