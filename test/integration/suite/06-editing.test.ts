@@ -6,26 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { EditResultDto } from '../../../src/extension/document/editing';
-import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tempDir } from './helpers';
-
-/** The open tab of `uri` (the KHO editor), to read its dirty state. */
-function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
-  for (const g of vscode.window.tabGroups.all) {
-    for (const t of g.tabs) {
-      if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
-    }
-  }
-  return undefined;
-}
-
-/** Waits for a condition VS Code updates asynchronously (tab state, decode after an edit). */
-async function until(what: string, f: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tabOf, tempDir, until } from './helpers';
 
 suite('Editing', () => {
   let a: KhoInspectorApi;

@@ -14,26 +14,10 @@ import type { GoToResult } from '../../../src/extension/commands/goToAddress';
 import type { EditResultDto } from '../../../src/extension/document/editing';
 import type { MapCellKind, MapContext } from '../../../src/protocol/webview';
 import { writePlanToFile } from '../../../src/node/writeFile';
-import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tempDir } from './helpers';
+import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tabOf, tempDir, until } from './helpers';
 
 const PAGE = 4096n;
 const MiB = 1n << 20n;
-
-function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
-  for (const g of vscode.window.tabGroups.all) {
-    for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
-  }
-  return undefined;
-}
-
-/** Waits for what VS Code updates asynchronously (tab state, decode after an edit); mocha's timeout bounds it. */
-async function until(what: string, f: () => boolean | Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /** What VS Code passes to a `webview/context` command: the map's data-vscode-context plus `webview`. */
 function mapArg(uri: vscode.Uri, address: bigint, khoCell: MapCellKind, end = address + PAGE): MapContext & { webview: string } {

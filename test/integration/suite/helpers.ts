@@ -89,3 +89,20 @@ export function tempDir(prefix: string): string {
 export function removeTempDirs(): void {
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }
+
+/** The open tab of `uri` in the KHO editor (to read its dirty state). */
+export function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
+  for (const g of vscode.window.tabGroups.all) {
+    for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
+  }
+  return undefined;
+}
+
+/** Waits for what VS Code updates asynchronously (tab state, decode after an edit), up to 20 s. */
+export async function until(what: string, f: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await f()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
