@@ -61,7 +61,7 @@ function flsNumber(v: number): number {
   return 32 - Math.clz32(v);
 }
 
-/** The 64-bit entry value from its halves (only for messages and addresses beyond 2^53). */
+/** The 64-bit entry value from its halves (only for messages and addresses at or beyond 2^53). */
 function entryValue(hi: number, lo: number): bigint {
   return (BigInt(hi) << 32n) | BigInt(lo);
 }
@@ -273,7 +273,7 @@ class RadixWalk {
   private childInDump(hi: number, lo: number): boolean {
     const phys = hi * TWO32 + lo;
     if (phys < TWO53 && this.numberContains) return this.mem.containsNumber!(phys, this.pageSize);
-    return this.mem.contains((BigInt(hi) << 32n) | BigInt(lo), this.pageSize);
+    return this.mem.contains(entryValue(hi, lo), this.pageSize);
   }
 
   /** A usable child: inside the key width, aligned, in the dump, not on the path, not yet seen. */
@@ -317,9 +317,8 @@ class RadixWalk {
       if ((lo | hi) === 0) continue;
       used++;
       if (i >= limit) {
-        const v = entryValue(hi, lo);
         this.report('error', 'radix-unreachable-index', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(v)} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
         continue;
       }
       if ((lo & this.pageMask) !== 0) {

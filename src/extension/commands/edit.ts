@@ -120,15 +120,13 @@ function rangeArg(arg: unknown): { text?: string; uri?: vscode.Uri | string } {
 export async function preserveRange(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
   // From the map: the page at the cell, offered in the input box to confirm or widen.
   const m = mapTarget(s, arg);
-  const no = m && mapRefusal(m);
-  if (no) return refused(no);
   const a = m ? { uri: m.doc?.uri } : rangeArg(arg);
   const doc = m ? m.doc : docFor(s, a.uri);
+  const given = 'text' in a ? a.text : undefined;
+  const no = m ? mapRefusal(m) : given === undefined ? refusalBeforeAsking(doc) : undefined;
+  if (no) return refused(no);
   const page = BigInt(doc?.model.summary?.pageSize ?? 4096);
   const value = m ? `${m.address}-${hex(BigInt(m.address) + page)}` : undefined;
-  const given = 'text' in a ? a.text : undefined;
-  const no2 = given === undefined ? refusalBeforeAsking(doc) : undefined;
-  if (no2) return refused(no2);
   const text = given ?? await vscode.window.showInputBox({
     title: 'KHO: Preserve Range', prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
     placeHolder: '0x100000-0x140000 or 0x200000:2', value,

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { EditedDto, EditJson, ExportParams } from '../../protocol/editing';
 import { journalPathFor, recoverJournal } from '../../node/journal';
 import type { BackupIndex } from '../../node/backupIndex';
+import type { EngineSession } from '../engineHost/engineSession';
 import type { KhoDocument } from './khoDocument';
 
 export type EditEvent = vscode.CustomDocumentEditEvent<KhoDocument>;
@@ -88,13 +89,21 @@ export class DocumentEditing {
   }
 
   private step(which: 'undo' | 'redo', epoch: number): Promise<void> {
+    return this.historyStep(which, epoch, async (engine) => this.show(await engine.request(which, {})));
+  }
+
+  /**
+   * One undo/redo VS Code asks for, in turn with the other requests; a step from before a reload
+   * from disk only says so (the worker's history is gone).
+   */
+  private historyStep(which: 'undo' | 'redo', epoch: number, f: (engine: EngineSession) => Promise<void>): Promise<void> {
     return this.serial(async () => {
       if (epoch !== this.epoch) {
         vscode.window.setStatusBarMessage(`KHO: nothing to ${which}: ${this.doc.model.fileName} was reloaded from disk after that edit`, 8000);
         return;
       }
-      const engine = await this.doc.model.editingEngine();
-      this.show(await engine.request(which, {}));
+      this.touched = true;
+      await f(await this.doc.model.editingEngine());
     });
   }
 
@@ -141,6 +150,8 @@ export class DocumentEditing {
       if (this.readOnlyReason()) return;
       const engine = await this.engine();
       this.show(await engine.request('revert', {}));
+      // Nothing is unsaved now: a later unsavedEdits() need not ask the worker.
+      this.touched = false;
     });
   }
 
@@ -206,9 +217,7 @@ export class DocumentEditing {
 
   /** Undo/redo of the restored-backup step: drop every restored edit, or put them back. */
   private restoredStep(which: 'undo' | 'redo', edits: EditJson[], epoch: number): Promise<void> {
-    return this.serial(async () => {
-      if (epoch !== this.epoch) return;
-      const engine = await this.doc.model.editingEngine();
+    return this.historyStep(which, epoch, async (engine) => {
       if (which === 'undo') { this.show(await engine.request('revert', {})); return; }
       const r = await engine.request('replayEdits', { edits });
       if (r.ok) this.show(r);
