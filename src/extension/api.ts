@@ -43,6 +43,8 @@ export interface KhoInspectorApi {
   waitForDecode(uri: vscode.Uri | string): Promise<SummaryDto>;
   summary(uri: vscode.Uri | string): SummaryDto | undefined;
   pairing(uri: vscode.Uri | string): Pairing | undefined;
+  /** How many decodes the document has started since it was opened (0 when it is not open). */
+  decodesStarted(uri: vscode.Uri | string): number;
   /** Children of a tree node of the active document (top level without an id), as the tree shows them. */
   treeChildren(elementId?: string): Promise<ApiTreeItem[]>;
   treeParent(elementId: string): Promise<string | undefined>;
@@ -84,6 +86,7 @@ export function createApi(s: Services): KhoInspectorApi {
     waitForDecode: async (uri) => (await openDoc(uri)).model.whenDecoded(),
     summary: (uri) => registry.get(uri)?.model.summary,
     pairing: (uri) => registry.get(uri)?.model.pairing,
+    decodesStarted: (uri) => registry.get(uri)?.model.decodesStarted ?? 0,
     treeChildren: async (elementId) => {
       const doc = registry.active;
       if (!doc) return [];

@@ -1,6 +1,7 @@
 // The `khoInspector.dump` custom editor (editable; read-only where document/editing.ts says): resolves the pairing, starts the
 // decode in a worker with a cancellable progress notification, and hosts the webview.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
@@ -26,6 +27,11 @@ function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
     for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
   }
   return undefined;
+}
+
+/** A small text file's content, or undefined when it cannot be read. */
+async function readText(file: string): Promise<string | undefined> {
+  try { return await fs.promises.readFile(file, 'utf8'); } catch { return undefined; }
 }
 
 /** A pairing that opens nothing: the document shows why it could not be resolved. */
@@ -75,6 +81,8 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (uri.scheme !== 'file') {
       throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
     }
+    // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
+    let seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
@@ -91,10 +99,18 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (fileRole(uri.fsPath) === 'pairing') {
-      // Editing the *.kho.json re-pairs and decodes again.
+      // Editing the *.kho.json re-pairs and decodes again. The watcher can also report a write from
+      // before the document was opened (events arrive late, under load by a second or more): only
+      // a change of the text since it was read decodes again.
       const watcher = vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
-      watcher.onDidChange(() => void this.refresh(doc));
+      const changed = async (): Promise<void> => {
+        const now = await readText(uri.fsPath);
+        if (now === seen) return;
+        seen = now;
+        await this.refresh(doc);
+      };
+      watcher.onDidChange(() => void changed());
       doc.onDidDispose(() => watcher.dispose());
     }
     if (typeof resolved === 'string') model.fail(resolved);

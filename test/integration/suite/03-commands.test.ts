@@ -158,6 +158,30 @@ suite('Commands', () => {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  test('a *.kho.json decodes again once per change of its text, not for writes from before it was opened', async () => {
+    const dir = tempDir('kho-rewrite-');
+    const file = path.join(dir, 'rewrite.kho.json');
+    const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    // Written just before the editor opens it, twice with the same text: the watcher may report
+    // these writes after the document has been resolved, which must not decode it again.
+    write(s.fdt);
+    write(s.fdt);
+    const uri = vscode.Uri.file(file);
+    await openInKho(uri);
+    assert.strictEqual((await a.waitForDecode(uri)).fdt?.source, 'file');
+    const source = async (want: string): Promise<void> => {
+      while (a.summary(uri)?.fdt?.source !== want) await new Promise((r) => setTimeout(r, 50));
+    };
+    write(null);
+    await source('image');
+    write(s.fdt);
+    await source('file');
+    // One decode on opening, one for each new text; a late event for an older write reads the
+    // current text, which was decoded already.
+    assert.strictEqual(a.decodesStarted(uri), 3);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   test('an FDT without its image shows its subnodes and memory-map root alone', async () => {
     if (!s.fdt) return assert.fail('the sample has no FDT file');
     const dir = tempDir('kho-fdt-only-');
