@@ -1,7 +1,7 @@
 // The memory map's context menu from the outside: find where a cell is drawn on the canvas by
 // hovering (the map's status line names the cell under the pointer: "0x… – 0x…: what"), open
 // VS Code's webview context menu there, and read the tree's per-order block counts.
-import { webview, until, runCommand, answerInputBox } from './workbench.mjs';
+import { webview, until, runCommand, answerInputBox, noteRetry } from './workbench.mjs';
 
 const CELL = /^(0x[0-9a-f]+) – (0x[0-9a-f]+):/;
 
@@ -99,8 +99,8 @@ export async function goToAddressInMap(page, address) {
       await until(async () => (await status.textContent())?.includes(hex), `the map to show ${hex}`, 15_000);
       return;
     } catch (e) {
-      if (attempt === 3) throw e;
-      console.log(`# Go to Physical Address did not reach the map (attempt ${attempt}): ${e.message.split('\n')[0]}`);
+      if (attempt === 2) throw e;
+      noteRetry('Go to Physical Address to the map', e.message);
       await page.keyboard.press('Escape');
     }
   }
