@@ -1,6 +1,6 @@
-// Which image goes with which KHO FDT (issue 3, "Opening dumps"). VS Code picks editors by file
-// name, so the opened file can be a `*.kho.json` pairing, an image or an FDT blob; the rest is
-// found next to it. No vscode import: plain paths, so it runs in unit tests too.
+// Which image goes with which KHO FDT. VS Code picks editors by file name, so the opened file can
+// be a `*.kho.json` pairing, an image or an FDT blob; the rest is found next to it. No vscode
+// import: plain paths, so it runs in unit tests too.
 
 import * as fs from 'fs';
 import * as path from 'path';
