@@ -20,7 +20,7 @@ import { hex } from './util/hex';
 export interface DecodeOptions extends LongRunning {
   /** Page size of the kernel that wrote the tracker; default 4096. */
   pageSize?: PageSize;
-  /** Use the 16 KiB pre-fix tree depth (spec §1.1). */
+  /** Use the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1). */
   preFix16k?: boolean;
   /** The KHO FDT from a separate file (debugfs out/fdt or in/fdt). */
   fdtBytes?: Uint8Array;
@@ -64,7 +64,7 @@ export interface DecodeResult {
   scratch?: ScratchInfo;
   /** The x86 setup_data hand-off, when its address was given. */
   handoff?: Omit<SetupDataHandoff, 'diagnostics'>;
-  /** Client data behind each FDT subnode (spec §4), in FDT order. */
+  /** Client data behind each FDT subnode (docs/kho-format.md §4), in FDT order. */
   clients?: ClientDecode[];
 }
 

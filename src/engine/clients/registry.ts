@@ -1,4 +1,4 @@
-// Client data behind each KHO FDT subnode (spec §4): follow `preserved-data` / `fdt` (+ `blob-size`),
+// Client data behind each KHO FDT subnode (docs/kho-format.md §4): follow `preserved-data` / `fdt` (+ `blob-size`),
 // recognise the format (an FDT by its root compatible, a packed struct by its leading compatible or
 // the subnode name), decode it, and list every physical range it occupies. Never throws.
 

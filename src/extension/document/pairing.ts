@@ -25,7 +25,7 @@ export interface Pairing {
   scratchLen?: string | null;
   /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
   setupData?: string | null;
-  /** Decode a 16 KiB tree at the pre-d64b0372 depth (spec §1.1). */
+  /** Decode a 16 KiB tree at the pre-d64b0372 depth (docs/kho-format.md §1.1). */
   preFix16k?: boolean;
   /** NUMA layout of the sending machine: the NUMA-span check, and range edits split at node boundaries. */
   numa?: NumaRangeJson[];

@@ -431,7 +431,7 @@ export class WorkerSession {
   }
 }
 
-/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (spec §1.1), or back from it. */
+/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
 export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
   if (pageSize !== 16384) return [];
   const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
