@@ -8,13 +8,34 @@ const production = process.argv.includes('--production');
 const common = { bundle: true, sourcemap: !production, minify: production, logLevel: 'warning' };
 const entries = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', target: 'node20' },
-  { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
-  { entryPoints: ['src/node/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', platform: 'node', format: 'cjs', target: 'node20' },
-  { entryPoints: ['media/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  {
+    entryPoints: ['src/extension/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    entryPoints: ['src/node/decodeWorker.ts'],
+    outfile: 'dist/decodeWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
+    entryPoints: ['media/src/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ];
 const missing = entries.map((e) => e.entryPoints[0]).filter((p) => !fs.existsSync(p));
 if (missing.length > 0) {
-  console.error(`esbuild.mjs: entry point missing: ${missing.join(', ')} (expected every bundle's source; nothing was built)`);
+  console.error(
+    `esbuild.mjs: entry point missing: ${missing.join(', ')} (expected every bundle's source; nothing was built)`,
+  );
   process.exit(1);
 }
 await Promise.all(entries.map((e) => esbuild.build({ ...common, ...e })));

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): installs what it needs, builds, and runs every suite:
+# The README's test command (`npm test`): installs what it needs, lints, builds, and runs every suite:
 # engine + CLI (mocha), the extension inside a real VS Code, and end-to-end in a real browser.
 # Prints one closing line "tests: N passed, M failed" and exits non-zero if anything failed.
 set -uo pipefail
@@ -19,6 +19,9 @@ step "npm dependencies"
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund || die "npm ci failed"
 fi
+
+step "lint (eslint, prettier)"
+npm run --silent lint || die "lint failed (npm run lint)"
 
 step "build"
 npx tsc -b || die "type check failed"

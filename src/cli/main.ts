@@ -84,6 +84,7 @@ async function run(req: Request): Promise<number> {
       out(USAGE + '\n');
       return EXIT.ok;
     case 'version':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild inlines package.json; an import would leave tsc's rootDir
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {

@@ -11,7 +11,7 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, largestBlock, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, explorerRow, openWith, runCommand, answerInputBox,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, answerInputBox,
   showKhoContainer, sidebarRows, treeRow, expandRow, childRows, childRowTexts, rowText, webview, canvasInk, hexNumbers, until,
 } from './lib/workbench.mjs';
 

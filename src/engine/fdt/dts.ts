@@ -236,5 +236,6 @@ function hex16(v: bigint): string {
 
 /** Keeps a name or message on one line and free of control characters. */
 function sanitize(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }

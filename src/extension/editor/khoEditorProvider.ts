@@ -13,6 +13,7 @@ import type { PairingStore } from '../document/pairingStore';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { pairingDefaults } from '../settings';
+import { inBackground } from '../background';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 import { WebviewController, type WebviewHooks } from './webviewController';
 
@@ -94,7 +95,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       // Editing the *.kho.json re-pairs and decodes again.
       const watcher = vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
-      watcher.onDidChange(() => void this.refresh(doc));
+      watcher.onDidChange(() => inBackground(this.refresh(doc), `reloading ${doc.model.fileName}`));
       doc.onDidDispose(() => watcher.dispose());
     }
     if (typeof resolved === 'string') model.fail(resolved);
@@ -121,10 +122,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         });
       await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
-        void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
+        inBackground(this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image'), 'picking the FDT');
       }
       const hint = summary.hints?.[0];
-      if (hint) void this.hooks?.hint?.(doc, hint);
+      if (hint) inBackground(this.hooks?.hint?.(doc, hint) ?? Promise.resolve(), 'switching the decode mode');
     } catch {
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }

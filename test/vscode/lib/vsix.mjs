@@ -29,9 +29,19 @@ function run(cmd, args) {
  */
 export function ensureVsix({ force = false } = {}) {
   if (process.env.KHO_VSIX) return path.resolve(process.env.KHO_VSIX);
-  const inputs = ['package.json', 'dist', 'media', 'src/extension', 'src/engine', 'src/node', 'src/protocol', '.vscodeignore'];
-  const fresh = fs.existsSync(DEFAULT_VSIX)
-    && fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
+  const inputs = [
+    'package.json',
+    'dist',
+    'media',
+    'src/extension',
+    'src/engine',
+    'src/node',
+    'src/protocol',
+    '.vscodeignore',
+  ];
+  const fresh =
+    fs.existsSync(DEFAULT_VSIX) &&
+    fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
   if (fresh && !force) return DEFAULT_VSIX;
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
   run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '-o', DEFAULT_VSIX]);
