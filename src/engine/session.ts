@@ -3,7 +3,7 @@
 
 import { runChecks, type NumaRange } from './checks';
 import { decodeClients, type ClientDecode } from './clients';
-import { diag, hasErrors, type Diagnostic } from './diagnostics';
+import { diag, hasErrors, internalError, type Diagnostic } from './diagnostics';
 import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
 import { walkChunks } from './kho/chunks';
 import { parseKhoFdt } from './kho/fdtModel';
@@ -176,7 +176,7 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
     if (e instanceof CancelledError) throw e;
     // Last line of defence: an engine bug must not take the host down; report it with the address if any.
     const at = e instanceof PhysReadError ? e.phys : null;
-    diagnostics.push(diag('error', 'internal-error', at, `decoding stopped: ${(e as Error).message}`));
+    diagnostics.push(internalError('internal-error', at, e));
     if (!result.tracker) result.fatal = `decoding failed: ${(e as Error).message}`;
   }
   return result;

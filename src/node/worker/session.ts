@@ -136,6 +136,8 @@ export class WorkerSession {
         setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
       });
       onProgress({ stage: 'Indexing', done: 0 });
+      // Engine bugs caught during the decode: the tree shows the message, the host's log the stack.
+      for (const d of result.diagnostics) if (d.stack) console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);

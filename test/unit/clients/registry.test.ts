@@ -135,6 +135,7 @@ describe('clients: registry', () => {
     assert.equal(cs.length, KINDS.length);
     assert.deepEqual(codes(byName(cs, 'LUO')), ['client-internal-error']);
     assert.equal(byName(cs, 'LUO').diagnostics[0].address, w.dump.clients[1].phys);
+    assert.match(byName(cs, 'LUO').diagnostics[0].stack ?? '', /^Error: disk went away\n\s+at /, 'the stack is kept for the log');
     assert.deepEqual(cs.filter((c) => c.subnode !== 'LUO').map((c) => c.kind), KINDS.filter(([n]) => n !== 'LUO').map(([, k]) => k));
   });
 
