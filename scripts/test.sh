@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's test command (`npm test`): installs what it needs, builds, and runs every suite:
+# The README's test command (`npm test`): installs what it needs, lints, builds, and runs every suite:
 # engine + CLI (mocha), the extension inside a real VS Code, and end-to-end in a real browser.
 # Prints one closing line "tests: N passed, M failed, R retries" (R: retries the e2e harness made, listed above it)
 # and exits non-zero if anything failed.
@@ -20,6 +20,9 @@ step "npm dependencies"
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund || die "npm ci failed"
 fi
+
+step "lint (eslint, prettier)"
+npm run --silent lint || die "lint failed (npm run lint)"
 
 step "build"
 npx tsc -b || die "type check failed"
@@ -52,7 +55,7 @@ fi
 [[ $rc -eq 0 ]] || { echo "integration tests FAILED (exit $rc)"; failed=$((failed + 1)); }
 
 step "end-to-end tests (code-server + Chromium)"
-npx vsce package --no-dependencies -o .work/kho-inspector.vsix >/dev/null || die "vsce package failed"
+npm run --silent package >/dev/null || die "vsce package (production build) failed"
 rm -f .work/e2e-retries.log
 node --test --test-concurrency=1 test/e2e/*.e2e.test.mjs 2>&1 | tee "$LOGS/e2e.log"
 rc=${PIPESTATUS[0]}

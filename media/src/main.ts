@@ -104,9 +104,20 @@ function renderActions(state: DocumentState): void {
   const button = (label: string, action: WebviewAction): void => {
     const b = el('button', label);
     b.type = 'button';
-    b.addEventListener('click', () => { void client.request('action', { action }).catch(() => undefined); });
+    b.addEventListener('click', () => {
+      actionError.hidden = true;
+      client.request('action', { action }).catch((e: Error) => showActionError(`${label}: ${e.message}`));
+    });
     actionsEl.append(b);
   };
+  const actionError = el('span', undefined, 'error');
+  actionError.setAttribute('role', 'alert');
+  actionError.hidden = true;
+  const showActionError = (text: string): void => {
+    actionError.textContent = text;
+    actionError.hidden = false;
+  };
+  actionsEl.append(actionError);
   if (state.status === 'decoding') return;
   if (state.canPickImage) button('Pick image…', 'pickImage');
   if (state.canPickFdt) button('Pick FDT…', 'pickFdt');

@@ -6,6 +6,7 @@ import { hex } from '../engine/util/hex';
 import type { LookupDto, SummaryDto } from '../protocol/model';
 import type { RenderedReport } from '../protocol/webview';
 import { addressArg } from './commands/targets';
+import { editingFor } from './document/editing';
 import type { KhoDocument } from './document/khoDocument';
 import type { Pairing } from './document/pairing';
 import type { Highlight } from './editor/webviewController';
@@ -57,6 +58,8 @@ export interface KhoInspectorApi {
   mapHighlight(uri: vscode.Uri | string): Highlight | undefined;
   /** The status bar text while a KHO editor is active. */
   statusText(): string | undefined;
+  /** Resolves when the document's edit requests queued so far (edits, undo, redo, saves) are done. */
+  editingIdle(uri: vscode.Uri | string): Promise<void>;
 }
 
 function key(uri: vscode.Uri | string): string {
@@ -138,5 +141,6 @@ export function createApi(s: Services): KhoInspectorApi {
     },
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
+    editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
   };
 }

@@ -156,7 +156,7 @@ export interface SummaryDto {
 export type TreeNodeKind =
   | 'section' | 'info' | 'fdtSubnode' | 'fdtProperty' | 'orderGroup' | 'bucket'
   | 'block' | 'range' | 'levelGroup' | 'nodePage' | 'problem'
-  /** Client data (spec §4): a field, a decoded item (region, session, folio...), a page it occupies. */
+  /** Client data (docs/kho-format.md §4): a field, a decoded item (region, session, folio...), a page it occupies. */
   | 'clientField' | 'clientItem' | 'clientPage'
   /** A plain folder: "FDT properties", "Pages", a severity under "Problems". */
   | 'group' | 'severityGroup'

@@ -14,6 +14,7 @@ import type { PairingStore } from '../document/pairingStore';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { pairingDefaults } from '../settings';
+import { inBackground } from '../background';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 import { WebviewController, type WebviewHooks } from './webviewController';
 
@@ -110,7 +111,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         seen = now;
         await this.refresh(doc);
       };
-      watcher.onDidChange(() => void changed());
+      watcher.onDidChange(() => inBackground(changed(), `reloading ${doc.model.fileName}`));
       doc.onDidDispose(() => watcher.dispose());
     }
     if (typeof resolved === 'string') model.fail(resolved);
@@ -137,10 +138,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         });
       await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
-        void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
+        inBackground(this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image'), 'picking the FDT');
       }
       const hint = summary.hints?.[0];
-      if (hint) void this.hooks?.hint?.(doc, hint);
+      if (hint) inBackground(this.hooks?.hint?.(doc, hint) ?? Promise.resolve(), 'switching the decode mode');
     } catch {
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }

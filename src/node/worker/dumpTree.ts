@@ -429,7 +429,7 @@ export class DumpTree {
         return {
           id, parentId: null, kind: 'section', collapsible: true, label: 'Scratch areas', icon: 'circuit-board',
           description: sc ? `${plural(sc.areas.length, 'areas')} · ${humanSize(bytes)}` : 'none known',
-          tooltip: 'Memory the next kernel allocates from while it restores KHO state (spec §2.5); nothing preserved may lie inside',
+          tooltip: 'Memory the next kernel allocates from while it restores KHO state; nothing preserved may lie inside',
         };
       }
       case 'problems': {
