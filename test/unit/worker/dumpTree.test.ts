@@ -142,30 +142,37 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     assert.strictEqual(t.children(mid[3].id, 1000).length, 1000);
   });
 
-  it('map cells classify each cell by its largest covering class, like a per-byte count', () => {
+  it('map cells classify each cell by its largest covering class and count what is preserved in it, like a per-block count', () => {
     const seed = seedFromEnv();
     const rnd = new Prng(seed);
     const b = build(rnd, 300, [0, 1, 4], 0x10_0000n, 1n << 30n);
     const index = new DumpIndex(b.result, 4096);
     const nodes = [0x1000n, 0x2000n, 0x3000n];
     for (let round = 0; round < 20; round++) {
-      const width = PAGE << BigInt(rnd.int(10));
+      const width = PAGE << BigInt(rnd.int(16));
       const start = rnd.big(1n << 30n) & ~(width - 1n);
       const count = 64;
-      const cells = index.mapCells(start, width, count);
+      const got = index.mapCells(start, width, count);
+      for (const list of Object.values(got)) assert.strictEqual(list.length, count);
       for (let c = 0; c < count; c++) {
         const s = start + BigInt(c) * width, e = s + width;
         const overlap = (x: bigint, y: bigint): bigint => (y <= s || x >= e ? 0n : (y < e ? y : e) - (x > s ? x : s));
-        let pres = 0n, best = 0n, bestOrder = -1;
+        let pres = 0n, blocks = 0, minOrder = -1, maxOrder = -1;
         for (const x of b.blocks) {
           const n = overlap(x.phys, x.phys + (PAGE << BigInt(x.order)));
+          if (n === 0n) continue;
           pres += n;
-          if (n > best) { best = n; bestOrder = x.order; }
+          blocks++;
+          if (minOrder < 0 || x.order < minOrder) minOrder = x.order;
+          if (x.order > maxOrder) maxOrder = x.order;
         }
         const node = nodes.reduce((acc, p) => acc + overlap(p, p + PAGE), 0n);
         const ram = overlap(0n, 0x10_0000n + (1n << 30n));
-        const want = node > 0n && node >= pres ? 2 : pres > 0n ? 16 + bestOrder : ram > 0n ? 1 : 0;
-        assert.strictEqual(cells[c], want, `seed ${seed}: cell ${c} [${hex(s)}, ${hex(e)})`);
+        const want = node > 0n && node >= pres ? 2 : pres > 0n ? 16 + maxOrder : ram > 0n ? 1 : 0;
+        const where = `seed ${seed}: cell ${c} [${hex(s)}, ${hex(e)})`;
+        assert.strictEqual(got.cells[c], want, where);
+        assert.deepStrictEqual([got.preservedPages[c], got.blocks[c], got.minOrder[c], got.maxOrder[c], got.nodePages[c]],
+          [Number(pres / PAGE), blocks, minOrder, maxOrder, Number(node / PAGE)], where);
       }
     }
   });
