@@ -55,6 +55,8 @@ export interface KhoInspectorApi {
   mapHighlight(uri: vscode.Uri | string): Highlight | undefined;
   /** The status bar text while a KHO editor is active. */
   statusText(): string | undefined;
+  /** The status bar's result about the active dump (Go to Physical Address...), if one is shown. */
+  statusResult(): string | undefined;
 }
 
 function key(uri: vscode.Uri | string): string {
@@ -135,5 +137,6 @@ export function createApi(s: Services): KhoInspectorApi {
     },
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
+    statusResult: () => s.status.resultText,
   };
 }

@@ -190,6 +190,10 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     const errors = t.children('problems/error', 1000);
     assert.deepStrictEqual(errors.map((k) => [k.id, k.severity, k.code, k.address ?? null]),
       [['problems/error!0', 'error', 'radix-cycle', '0x5000'], ['problems/error!1', 'error', 'radix-shared-node', '0x6000']]);
+    // The label leads with the address and the code; the tooltip keeps the whole message.
+    assert.deepStrictEqual(errors.map((k) => k.label), ['0x5000 radix-cycle: level-3 table 0x5000 reached twice', '0x6000 radix-shared-node: shared']);
+    assert.strictEqual(t.children('problems/info', 1000)[0].label, 'note: just a note');
+    assert.ok(errors[0].tooltip?.includes('level-3 table 0x5000 reached twice'));
     assert.deepStrictEqual(t.node('problems/error!1', 1000), errors[1]);
     assert.deepStrictEqual(t.node('problems/info', 1000), groups[1]);
     assert.strictEqual(t.problemAt('problems/info!0'), diags[0]);
