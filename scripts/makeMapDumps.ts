@@ -3,7 +3,8 @@
 //   node out/scripts/makeMapDumps.js DIR
 // sparse: 1 TiB of RAM, 100,000 blocks of orders 0-2 scattered one per equal slice (about 0.05%
 //         of RAM preserved); dense: 8 GiB with 6 GiB preserved in long runs split into blocks of
-//         orders 0-10. Sparse raw images, kho-v3, 4 KiB pages: only tracker pages and the FDT
+//         orders 0-10; overlap: 256 MiB with a few pages, one of them also inside an order-1 block
+//         (an error with an address, for the Problems tree). Sparse raw images, kho-v3, 4 KiB pages: only tracker pages and the FDT
 //         take disk space.
 
 import fs from 'node:fs';
@@ -50,6 +51,8 @@ export function makeMapDumps(dir: string): void {
   const firstPfn = Number(GiB >> BigInt(PAGE_SHIFT));
   const sparseSpan = Number((SPARSE.ramBytes - GiB) >> BigInt(PAGE_SHIFT));
   write(dir, SPARSE.name, SPARSE.ramBytes, scatteredMixed(seeded(13), firstPfn, sparseSpan, SPARSE.blocks));
+  const few: PfnBlocks = { pfns: Float64Array.from([0x8000, 0x8010, 0x8020, 0x8000]), orders: Uint8Array.from([0, 0, 0, 1]), length: 4 };
+  write(dir, 'overlap', 256n << 20n, few);
   write(dir, DENSE.name, DENSE.ramBytes, longRunBlocks(seeded(31), { startPfn: firstPfn, pages: DENSE.pages, minRun: 4096, maxRun: 1 << 17, maxGap: 1 << 14, splitMaxOrder: 10 }));
 }
 

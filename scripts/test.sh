@@ -51,7 +51,8 @@ fi
 [[ $rc -eq 0 ]] || { echo "integration tests FAILED (exit $rc)"; failed=$((failed + 1)); }
 
 step "end-to-end tests (code-server + Chromium)"
-npx vsce package --no-dependencies -o .work/kho-inspector.vsix >/dev/null || die "vsce package failed"
+# --no-rewrite-relative-links: the README's screenshots are relative images (docs/screenshots).
+npx vsce package --no-dependencies --no-rewrite-relative-links -o .work/kho-inspector.vsix >/dev/null || die "vsce package failed"
 node --test --test-concurrency=1 test/e2e/*.e2e.test.mjs 2>&1 | tee "$LOGS/e2e.log"
 rc=${PIPESTATUS[0]}
 p=$(grep -Eo '^# pass [0-9]+' "$LOGS/e2e.log" | grep -Eo '[0-9]+' || echo 0)

@@ -10,7 +10,7 @@ export function mapCanvas(page) {
 }
 
 /** Moves the pointer to (x, y) (page coordinates) and returns the cell the map says is there. */
-async function cellAt(page, x, y) {
+export async function cellAt(page, x, y) {
   const status = webview(page).locator('#map-cursor');
   await page.mouse.move(x, y);
   // The webview handles the move in its own frame: read until two reads agree.
@@ -61,7 +61,7 @@ export async function mapCellPoint(page, address) {
   }
   const seen = await cellAt(page, x, y);
   if (seen.start !== target) throw new Error(`expected the cell of 0x${target.toString(16)} at (${x}, ${y}), the map says 0x${seen.start.toString(16)}`);
-  return { x, y, bytesPerCell: bpc };
+  return { x, y, bytesPerCell: bpc, cellPx };
 }
 
 /** Focuses the map and zooms in until a cell is one page (each "+" halves the cell size). */

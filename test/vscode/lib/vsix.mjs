@@ -33,8 +33,9 @@ export function ensureVsix({ force = false } = {}) {
   if (fresh && !force) return DEFAULT_VSIX;
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
   run(process.execPath, ['esbuild.mjs']);
-  // No prompts (CI has no stdin): a missing repository field or LICENSE must not stop the pack.
-  const vsce = ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', DEFAULT_VSIX];
+  // No prompts (CI has no stdin): a missing repository field or LICENSE must not stop the pack. The
+  // README's screenshots are relative images (docs/screenshots): kept as they are, not rewritten to a repository URL.
+  const vsce = ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', DEFAULT_VSIX];
   if (!fs.existsSync(path.join(ROOT, '.vscodeignore'))) {
     // Without one vsce packs everything, .tools/code-server included (and fails on it).
     console.warn('vsix: no .vscodeignore in the repository; using test/vscode/vscodeignore.fallback');
