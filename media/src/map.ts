@@ -46,6 +46,7 @@ export class MemoryMap {
   private cached: { top: bigint; bpc: bigint; tile: MapCellFigures } | null = null;
   private wantKey = '';
   private seq = 0;
+  private fetchFailed = false;
   private highlight: { start: bigint; end: bigint; label: string } | null = null;
   private frame = 0;
   /** A right button went down: the next trusted contextmenu event is the mouse's. */
@@ -350,12 +351,14 @@ export class MemoryMap {
     this.host.tiles({ start: hex(top), bytesPerCell: hex(bpc), count }).then((t) => {
       if (seq !== this.seq) return;
       this.cached = { top, bpc, tile: t };
+      // An earlier failed fetch left its message: the map is drawn now, so it no longer holds.
+      if (this.fetchFailed) { this.fetchFailed = false; this.host.status(''); }
       this.draw();
       this.draws++;
       this.cellsDrawn = t.cells.length;
       this.host.drawn(t.cells.length);
     }, (e: Error) => {
-      if (seq === this.seq) { this.wantKey = ''; this.host.status(`Map: ${e.message}`); }
+      if (seq === this.seq) { this.wantKey = ''; this.fetchFailed = true; this.host.status(`Map: ${e.message}`); }
     });
   }
 

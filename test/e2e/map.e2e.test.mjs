@@ -24,7 +24,9 @@ import {
   showKhoContainer, treeRow, expandRow, sidebarRows, mapShowsPreserved,
 } from './lib/workbench.mjs';
 import { mapCellPoint, cellAt, mapCanvas } from './lib/mapMenu.mjs';
-import { legendColours, summaryColours, canvasColourCounts, openDump, mapBytesPerCell, deltaE, humanSize, keyToHex } from './lib/mapPixels.mjs';
+import {
+  legendColours, summaryColours, canvasColourCounts, colourPixelsIn, openDump, mapBytesPerCell, mapBytesPerRow, deltaE, humanSize, keyToHex,
+} from './lib/mapPixels.mjs';
 
 const GENERATOR = path.join(ROOT, 'out', 'scripts', 'makeMapDumps.js');
 const DIR = path.join(WORK, 'map-workspace');
@@ -95,6 +97,39 @@ async function mapReady() {
   await until(async () => (await mapShowsPreserved(page)) === true, 'the map to show preserved blocks', 120_000);
 }
 
+/**
+ * Every cell on screen with preserved pages (and no tracker page or blob) shows pixels of an
+ * order colour; every cell without shows none. Cells are located from the centre cell's position.
+ */
+async function everyCellTellsTheTruth(name, legend) {
+  const decoded = expected[name];
+  const bpc = await mapBytesPerCell(page);
+  const rowBytes = await mapBytesPerRow(page);
+  const figures = cellFigures(decoded, bpc);
+  const other = cellsWithOtherThings(decoded, bpc);
+  const box = await mapCanvas(page).boundingBox();
+  const centre = await cellAt(page, Math.round(box.x + box.width / 2), Math.round(box.y + box.height / 2));
+  const ref = await mapCellPoint(page, centre.start);
+  const half = Math.floor(ref.cellPx / 2);
+  const at = (c) => ({
+    x: ref.x - box.x - half + Number((c % rowBytes) / bpc - (centre.start % rowBytes) / bpc) * ref.cellPx + 1,
+    y: ref.y - box.y - half + Number(c / rowBytes - centre.start / rowBytes) * ref.cellPx,
+    w: ref.cellPx - 2, h: ref.cellPx,
+  });
+  const onScreen = (r) => r.x >= 0 && r.y >= 0 && r.x + r.w <= box.width && r.y + r.h <= box.height;
+  const end = BigInt(decoded.image.ranges.at(-1).end);
+  const cells = [];
+  for (let c = 0n; c < end; c += bpc) if (!other.has(c) && onScreen(at(c))) cells.push(c);
+  const counts = await colourPixelsIn(page, cells.map(at), Object.values(legend.orders));
+  const unmarked = cells.filter((c, i) => figures.has(c) && counts[i] === 0);
+  const falsely = cells.filter((c, i) => !figures.has(c) && counts[i] > 0);
+  const withPages = cells.filter((c) => figures.has(c)).length;
+  console.log(`# ${name}: ${cells.length} cells checked, ${withPages} with preserved pages, ${cells.length - withPages} without`);
+  assert.ok(cells.length > 100, `only ${cells.length} cells on screen`);
+  assert.deepEqual(unmarked.map(hex), [], `${name}: cells with preserved pages but no mark`);
+  assert.deepEqual(falsely.map(hex), [], `${name}: cells with nothing preserved but an order colour`);
+}
+
 test('sparse 1 TiB dump at fit zoom: the map is mostly RAM, yet every preserved cell shows a mark; hover gives exact figures', { timeout: 300_000 }, () =>
   withFailureShot(page, 'sparse', async () => {
     await openDump(page, 'sparse.kho.json');
@@ -107,7 +142,6 @@ test('sparse 1 TiB dump at fit zoom: the map is mostly RAM, yet every preserved 
     console.log(`# sparse: ${humanSize(bpc)} per cell; order-coloured ${shares.orderPx} px, RAM ${shares.ramPx} px (${(shares.share * 100).toFixed(1)}% preserved-looking)`);
     // 0.05% of RAM is preserved: the map must not read as "all preserved" (it did: 100%).
     assert.ok(shares.orderPx > 0 && shares.share < 0.35, `the sparse map is ${(shares.share * 100).toFixed(1)}% order-coloured`);
-    await webview(page).locator('#kho-map-section').screenshot({ path: path.join(artifacts, 'map-sparse-fit.png') });
 
     // The cell with the fewest preserved pages (no tracker page or blob in it) on screen.
     const figures = cellFigures(expected.sparse, bpc);
@@ -130,6 +164,10 @@ test('sparse 1 TiB dump at fit zoom: the map is mostly RAM, yet every preserved 
     // The mark is a bar at the bottom, well under half the cell.
     assert.ok(px.counts[colour] < px.counts[legend.ram], `the mark of ${hex(cell)} is not small: ${JSON.stringify(px.counts)}`);
     assert.ok(px.rows[colour][0] > px.rows[legend.ram][0], `the mark of ${hex(cell)} is not at the bottom: ${JSON.stringify(px.rows)}`);
+    // With the pointer on that cell: its figures under the toolbar.
+    await webview(page).locator('#kho-map-section').screenshot({ path: path.join(artifacts, 'map-sparse-fit.png') });
+
+    await everyCellTellsTheTruth('sparse', legend);
   }));
 
 test('dense 8 GiB dump at fit zoom: the map is mostly filled; orders are distinct in legend, summary and canvas (the default theme)', { timeout: 180_000 }, () =>
@@ -142,6 +180,7 @@ test('dense 8 GiB dump at fit zoom: the map is mostly filled; orders are distinc
     const preservedShare = expected.dense.preserved.reduce((n, b) => n + 2 ** b.order, 0) * 4096 / 2 ** 33;
     assert.ok(shares.share > preservedShare - 0.15, `${(shares.share * 100).toFixed(1)}% order-coloured for ${(preservedShare * 100).toFixed(1)}% preserved`);
     await webview(page).locator('#kho-map-section').screenshot({ path: path.join(artifacts, 'map-dense-fit.png') });
+    await everyCellTellsTheTruth('dense', legend);
     await checkOrderColours('the default theme', Object.keys(expected.dense.counts).length);
   }));
 

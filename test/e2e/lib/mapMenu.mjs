@@ -12,14 +12,15 @@ export function mapCanvas(page) {
 /** Moves the pointer to (x, y) (page coordinates) and returns the cell the map says is there. */
 export async function cellAt(page, x, y) {
   const status = webview(page).locator('#map-cursor');
+  // Empty the line first, so what is read next answers this move and never an earlier one (the
+  // webview handles the move in its own frame, sometimes after a redraw).
+  await status.evaluate((el) => { el.textContent = ''; });
   await page.mouse.move(x, y);
-  // The webview handles the move in its own frame: read until two reads agree.
-  let last;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 100; i++) {
     const m = CELL.exec((await status.textContent()) ?? '');
-    const now = m ? `${m[1]} ${m[2]}` : '';
-    if (now && now === last) return { start: BigInt(m[1]), end: BigInt(m[2]) };
-    last = now;
+    if (m) return { start: BigInt(m[1]), end: BigInt(m[2]) };
+    // The pointer was already at (x, y), so no move event came: leave and come back.
+    if (i === 10) { await page.mouse.move(x + 0.25, y); await page.mouse.move(x, y); }
     await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`the map names no cell at (${x}, ${y}): "${await status.textContent()}"`);

@@ -92,3 +92,35 @@ export async function mapBytesPerCell(page) {
   const unit = { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n }[m[2]];
   return BigInt(m[1]) << unit;
 }
+
+/** Parses "... · 64 GiB per row" from the map toolbar to bytes (bigint). */
+export async function mapBytesPerRow(page) {
+  const t = (await webview(page).locator('#map-scale').textContent()) ?? '';
+  const m = /· ([\d.]+) (B|KiB|MiB|GiB|TiB) per row/.exec(t);
+  if (!m) throw new Error(`no row size in "${t}"`);
+  return BigInt(m[1]) << { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n }[m[2]];
+}
+
+/** For each canvas-local rectangle ({ x, y, w, h }, CSS px), how many of its pixels have one of the colours `keys`. */
+export async function colourPixelsIn(page, rects, keys) {
+  return webview(page).locator('canvas#memory-map').evaluate((c, { rects, keys }) => {
+    const dpr = c.width / c.getBoundingClientRect().width;
+    const copy = document.createElement('canvas');
+    copy.width = c.width; copy.height = c.height;
+    const ctx = copy.getContext('2d');
+    ctx.drawImage(c, 0, 0);
+    const all = ctx.getImageData(0, 0, c.width, c.height).data;
+    const wanted = new Set(keys);
+    return rects.map((r) => {
+      let n = 0;
+      for (let y = Math.round(r.y * dpr); y < Math.round((r.y + r.h) * dpr); y++) {
+        for (let x = Math.round(r.x * dpr); x < Math.round((r.x + r.w) * dpr); x++) {
+          if (x < 0 || y < 0 || x >= c.width || y >= c.height) continue;
+          const i = (y * c.width + x) * 4;
+          if (all[i + 3] === 255 && wanted.has(`${all[i]},${all[i + 1]},${all[i + 2]}`)) n++;
+        }
+      }
+      return n;
+    });
+  }, { rects, keys });
+}
