@@ -45,33 +45,46 @@ export async function summaryColours(page) {
 }
 
 /**
- * Counts the canvas pixels of each colour in `keys` ("r,g,b"), in the canvas-local CSS-pixel
- * rectangle `rect` ({ x, y, w, h }; whole canvas if absent). Returns { counts: {key: n}, total, rows: {key: [min row, max row]} }.
+ * For each canvas-local CSS-pixel rectangle of `rects` ({ x, y, w, h }; null: the whole canvas),
+ * the pixels of each colour in `keys` ("r,g,b"): { counts: {key: n}, total, rows: {key: [first row, last row]} }.
  */
-export async function canvasColourCounts(page, keys, rect) {
-  return webview(page).locator('canvas#memory-map').evaluate((c, { keys, rect }) => {
+async function colourCounts(page, keys, rects) {
+  return webview(page).locator('canvas#memory-map').evaluate((c, { keys, rects }) => {
     const dpr = c.width / c.getBoundingClientRect().width;
     const copy = document.createElement('canvas');
     copy.width = c.width; copy.height = c.height;
     const ctx = copy.getContext('2d');
     ctx.drawImage(c, 0, 0);
-    const r = rect ?? { x: 0, y: 0, w: c.width / dpr, h: c.height / dpr };
-    const x0 = Math.max(0, Math.round(r.x * dpr)), y0 = Math.max(0, Math.round(r.y * dpr));
-    const w = Math.min(c.width - x0, Math.round(r.w * dpr)), h = Math.min(c.height - y0, Math.round(r.h * dpr));
-    const d = ctx.getImageData(x0, y0, w, h).data;
-    const counts = Object.fromEntries(keys.map((k) => [k, 0]));
-    const rows = {};
-    for (let i = 0; i < d.length; i += 4) {
-      if (d[i + 3] !== 255) continue;
-      const k = `${d[i]},${d[i + 1]},${d[i + 2]}`;
-      if (k in counts) {
-        counts[k]++;
-        const row = Math.floor(i / 4 / w);
-        rows[k] = rows[k] ? [Math.min(rows[k][0], row), Math.max(rows[k][1], row)] : [row, row];
+    const all = ctx.getImageData(0, 0, c.width, c.height).data;
+    return rects.map((rect) => {
+      const r = rect ?? { x: 0, y: 0, w: c.width / dpr, h: c.height / dpr };
+      const x0 = Math.max(0, Math.round(r.x * dpr)), y0 = Math.max(0, Math.round(r.y * dpr));
+      const x1 = Math.min(c.width, Math.round((r.x + r.w) * dpr)), y1 = Math.min(c.height, Math.round((r.y + r.h) * dpr));
+      const counts = Object.fromEntries(keys.map((k) => [k, 0]));
+      const rows = {};
+      for (let y = y0; y < y1; y++) {
+        for (let x = x0; x < x1; x++) {
+          const i = (y * c.width + x) * 4;
+          if (all[i + 3] !== 255) continue;
+          const k = `${all[i]},${all[i + 1]},${all[i + 2]}`;
+          if (!(k in counts)) continue;
+          counts[k]++;
+          rows[k] = rows[k] ? [Math.min(rows[k][0], y - y0), Math.max(rows[k][1], y - y0)] : [y - y0, y - y0];
+        }
       }
-    }
-    return { counts, total: w * h, rows };
-  }, { keys, rect });
+      return { counts, total: Math.max(0, x1 - x0) * Math.max(0, y1 - y0), rows };
+    });
+  }, { keys, rects });
+}
+
+/** Pixels of each colour in `keys` in `rect` (canvas-local CSS px; whole canvas if absent). */
+export async function canvasColourCounts(page, keys, rect) {
+  return (await colourCounts(page, keys, [rect ?? null]))[0];
+}
+
+/** For each rectangle, how many of its pixels have one of the colours `keys`. */
+export async function colourPixelsIn(page, rects, keys) {
+  return (await colourCounts(page, keys, rects)).map((r) => Object.values(r.counts).reduce((a, b) => a + b, 0));
 }
 
 /** Opens `fileName` (a *.kho.json: the KHO editor by default) with Quick Open and waits for its decoded webview. */
@@ -84,43 +97,15 @@ export async function openDump(page, fileName) {
     && /Decoded in/.test((await webview(page).locator('#kho-status').textContent()) ?? ''), `${fileName} decoded in its webview`, 120_000);
 }
 
-/** Parses "256 MiB per cell · ..." from the map toolbar to bytes (bigint). */
-export async function mapBytesPerCell(page) {
+const UNIT_SHIFT = { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n };
+
+/** The map toolbar's "1 GiB per cell · 64 GiB per row" as bytes (bigint): { cell, row }. */
+async function mapScale(page) {
   const t = (await webview(page).locator('#map-scale').textContent()) ?? '';
-  const m = /^([\d.]+) (B|KiB|MiB|GiB|TiB) per cell/.exec(t);
-  if (!m) throw new Error(`no cell size in "${t}"`);
-  const unit = { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n }[m[2]];
-  return BigInt(m[1]) << unit;
+  const m = /^(\d+) (B|KiB|MiB|GiB|TiB) per cell · (\d+) (B|KiB|MiB|GiB|TiB) per row/.exec(t);
+  if (!m) throw new Error(`no cell and row size in "${t}"`);
+  return { cell: BigInt(m[1]) << UNIT_SHIFT[m[2]], row: BigInt(m[3]) << UNIT_SHIFT[m[4]] };
 }
 
-/** Parses "... · 64 GiB per row" from the map toolbar to bytes (bigint). */
-export async function mapBytesPerRow(page) {
-  const t = (await webview(page).locator('#map-scale').textContent()) ?? '';
-  const m = /· ([\d.]+) (B|KiB|MiB|GiB|TiB) per row/.exec(t);
-  if (!m) throw new Error(`no row size in "${t}"`);
-  return BigInt(m[1]) << { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n }[m[2]];
-}
-
-/** For each canvas-local rectangle ({ x, y, w, h }, CSS px), how many of its pixels have one of the colours `keys`. */
-export async function colourPixelsIn(page, rects, keys) {
-  return webview(page).locator('canvas#memory-map').evaluate((c, { rects, keys }) => {
-    const dpr = c.width / c.getBoundingClientRect().width;
-    const copy = document.createElement('canvas');
-    copy.width = c.width; copy.height = c.height;
-    const ctx = copy.getContext('2d');
-    ctx.drawImage(c, 0, 0);
-    const all = ctx.getImageData(0, 0, c.width, c.height).data;
-    const wanted = new Set(keys);
-    return rects.map((r) => {
-      let n = 0;
-      for (let y = Math.round(r.y * dpr); y < Math.round((r.y + r.h) * dpr); y++) {
-        for (let x = Math.round(r.x * dpr); x < Math.round((r.x + r.w) * dpr); x++) {
-          if (x < 0 || y < 0 || x >= c.width || y >= c.height) continue;
-          const i = (y * c.width + x) * 4;
-          if (all[i + 3] === 255 && wanted.has(`${all[i]},${all[i + 1]},${all[i + 2]}`)) n++;
-        }
-      }
-      return n;
-    });
-  }, { rects, keys });
-}
+export async function mapBytesPerCell(page) { return (await mapScale(page)).cell; }
+export async function mapBytesPerRow(page) { return (await mapScale(page)).row; }
