@@ -60,6 +60,8 @@ export interface KhoInspectorApi {
   statusText(): string | undefined;
   /** Resolves when the document's edit requests queued so far (edits, undo, redo, saves) are done. */
   editingIdle(uri: vscode.Uri | string): Promise<void>;
+  /** The status bar's result about the active dump (Go to Physical Address...), if one is shown. */
+  statusResult(): string | undefined;
 }
 
 function key(uri: vscode.Uri | string): string {
@@ -142,5 +144,6 @@ export function createApi(s: Services): KhoInspectorApi {
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
     editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
+    statusResult: () => s.status.resultText,
   };
 }

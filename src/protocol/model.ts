@@ -253,9 +253,22 @@ export interface MapTilesRequest {
 
 export const MAX_MAP_CELLS = 1 << 17;
 
-export interface MapTilesDto {
+/** What each map cell holds, one entry per cell in every list. */
+export interface MapCellFigures {
+  /** One class per cell (MAP_* codes; a preserved cell's order is the largest order in it). */
+  cells: number[];
+  /** Preserved pages in the cell (whole pages: cells and blocks are page-aligned). */
+  preservedPages: number[];
+  /** Preserved blocks overlapping the cell. */
+  blocks: number[];
+  /** Smallest and largest order of those blocks; -1 when there are none. */
+  minOrder: number[];
+  maxOrder: number[];
+  /** Tracker node pages in the cell. */
+  nodePages: number[];
+}
+
+export interface MapTilesDto extends MapCellFigures {
   start: Hex;
   bytesPerCell: Hex;
-  /** One class per cell (MAP_* codes). */
-  cells: number[];
 }

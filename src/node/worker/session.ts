@@ -429,7 +429,7 @@ export class WorkerSession {
     const width = address(req.bytesPerCell, 'map cell size');
     if (width === 0n) throw new SessionError('map cell size must not be 0');
     const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
-    return { start: hex(start), bytesPerCell: hex(width), cells: idx.mapCells(start, width, count) };
+    return { start: hex(start), bytesPerCell: hex(width), ...idx.mapCells(start, width, count) };
   }
 }
 

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { GoToResult } from '../../../src/extension/commands/goToAddress';
 import type { HexEditorResult } from '../../../src/extension/commands/itemCommands';
-import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir } from './helpers';
+import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir, until } from './helpers';
 
 suite('Commands', () => {
   suiteTeardown(removeTempDirs);
@@ -55,6 +55,31 @@ suite('Commands', () => {
     assert.deepStrictEqual(a.treeSelection(), [r.revealed]);
     assert.strictEqual(a.mapHighlight(s.pairing)?.start, hex(b.phys));
     assert.ok(r.message.includes(`preserved block ${hex(b.phys)}`), r.message);
+  });
+
+  test('the Go to Physical Address result in the status bar names its dump and goes when another dump comes to front', async () => {
+    const b = someBlock();
+    await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
+    const shown = a.statusResult();
+    assert.ok(shown?.includes(path.basename(s.pairing.fsPath)) && shown.includes(`preserved block ${hex(b.phys)}`), `status: ${shown}`);
+    const other = vscode.Uri.file(s.image);
+    try {
+      await openInKho(other);
+      await a.waitForDecode(other);
+      await until('the other dump to be active', () => a.activeDocument() === other.toString());
+      assert.strictEqual(a.statusResult(), undefined, 'the first dump\'s result is still shown');
+      // Back on the first dump: its old result does not return.
+      await openInKho(s.pairing);
+      await until('the first dump to be active again', () => a.activeDocument() === s.pairing.toString());
+      assert.strictEqual(a.statusResult(), undefined);
+      // An answer that is not revealed (a notification) also removes an earlier status result.
+      await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
+      assert.ok(a.statusResult());
+      await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(unpreservedInDump()));
+      assert.strictEqual(a.statusResult(), undefined);
+    } finally {
+      await openInKho(s.pairing);
+    }
   });
 
   test('Go to Physical Address accepts decimal and says when an address is not preserved but in the dump', async () => {

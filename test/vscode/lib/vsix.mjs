@@ -44,6 +44,7 @@ export function ensureVsix({ force = false } = {}) {
     fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
   if (fresh && !force) return DEFAULT_VSIX;
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
-  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '-o', DEFAULT_VSIX]);
+  // The README's screenshots are relative images (docs/screenshots): kept as they are, not rewritten to a repository URL.
+  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', DEFAULT_VSIX]);
   return DEFAULT_VSIX;
 }
