@@ -1,0 +1,220 @@
+// Guest memory of a live QEMU as PhysMemory: the layout from `info mtree -f`, bytes on demand with
+// `pmemsave` of a bounded range into a private temporary file that is read and removed at once.
+// Reads go through a bounded LRU of guest pages; adjacent missing pages are fetched in one pmemsave.
+// Nothing the size of guest RAM is ever written: each file holds one read (at most MAX_READ bytes).
+
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { PhysReadError, rangesContain, type PhysMemory, type PhysRange } from '../../engine/image/physMemory';
+import { hex, humanSize } from '../../engine/util/hex';
+import { guestMemoryRanges } from './mtree';
+import { QmpError } from './qmpClient';
+import { SyncQmp } from './syncQmp';
+
+const BLOCK = 4096;
+/** Cached guest pages (8 MiB), whatever the guest's size. */
+const MAX_BLOCKS = 2048;
+/** Reads this large skip the cache (an FDT scan's chunks would only evict the tree's pages). */
+const BYPASS = 256 * 1024;
+/** Largest single pmemsave: bounds the temporary file. */
+const MAX_READ = 16 << 20;
+
+export interface QmpAttachOptions {
+  /** Stop a running guest while reading and let it run again on close (default: read it running). */
+  pause?: boolean;
+  /** Where the temporary read files go (default /dev/shm when writable, else the OS temp dir). */
+  tmpDir?: string;
+  greetingTimeoutMs?: number;
+}
+
+export interface QmpRunState {
+  /** QEMU's run state at attach (query-status): running, paused, prelaunch, ... */
+  status: string;
+  running: boolean;
+  /** True when attach stopped the guest (pause asked and it was running); close lets it run again. */
+  pausedByUs: boolean;
+}
+
+export interface QmpReadStats {
+  bytes: number;
+  requests: number;
+  ms: number;
+}
+
+function tempRoot(given?: string): string {
+  if (given) return given;
+  try {
+    fs.accessSync('/dev/shm', fs.constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return os.tmpdir();
+  }
+}
+
+export class QmpMemory implements PhysMemory {
+  readonly format = 'qmp' as const;
+  readonly stats: QmpReadStats = { bytes: 0, requests: 0, ms: 0 };
+  /** The first QMP failure (QEMU quit, connection lost): every later read fails with it. */
+  failure: string | null = null;
+  private readonly blocks = new Map<number, Uint8Array>();
+  private dir: string | null;
+  private closed = false;
+
+  private constructor(
+    private readonly qmp: SyncQmp,
+    readonly address: string,
+    readonly ranges: readonly PhysRange[],
+    readonly runState: QmpRunState,
+    dir: string,
+  ) {
+    this.dir = dir;
+  }
+
+  /** Connects, reads the run state and layout, pauses when asked; throws QmpError (one line). */
+  static attach(address: string, opts: QmpAttachOptions = {}): QmpMemory {
+    const qmp = SyncQmp.connect(address, { greetingTimeoutMs: opts.greetingTimeoutMs });
+    let pausedByUs = false;
+    let dir: string | null = null;
+    try {
+      const st = qmp.execute('query-status') as { status: string; running: boolean };
+      if (opts.pause && st.running) {
+        qmp.execute('stop');
+        pausedByUs = true;
+      }
+      const layout = qmp.hmp('info mtree -f');
+      const ranges = guestMemoryRanges(layout);
+      if (!ranges || ranges.length === 0) {
+        throw new QmpError(`${address}: "info mtree -f" shows no RAM in the system address space (flat view of AS "memory")`);
+      }
+      dir = fs.mkdtempSync(path.join(tempRoot(opts.tmpDir), 'kho-qmp-'));
+      return new QmpMemory(qmp, address, ranges, { status: st.status, running: st.running, pausedByUs }, dir);
+    } catch (e) {
+      if (pausedByUs) { try { qmp.execute('cont'); } catch { /* the error below says what went wrong */ } }
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
+      qmp.close();
+      throw e;
+    }
+  }
+
+  get ramBytes(): bigint { return this.ranges.reduce((s, r) => s + (r.end - r.start), 0n); }
+
+  /** QEMU's run state now (query-status). */
+  status(): { status: string; running: boolean } {
+    return this.qmp.execute('query-status') as { status: string; running: boolean };
+  }
+
+  /** Asynchronous events QEMU sent since attach (a STOP or RESUME during the read, for instance). */
+  eventCount(): number { return this.qmp.eventCount(); }
+
+  contains(phys: bigint, length: number): boolean {
+    return Number.isInteger(length) && length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
+  }
+
+  read(phys: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    this.readInto(phys, out);
+    return out;
+  }
+
+  readInto(phys: bigint, dest: Uint8Array): void {
+    if (!this.contains(phys, dest.length)) {
+      throw new PhysReadError(phys, dest.length, `outside guest RAM (${this.ranges.map((r) => `[${hex(r.start)}, ${hex(r.end)})`).join(', ')})`);
+    }
+    if (dest.length === 0) return;
+    const start = Number(phys);
+    if (!Number.isSafeInteger(start + dest.length)) throw new PhysReadError(phys, dest.length, 'guest address beyond 2^53');
+    if (dest.length >= BYPASS) {
+      for (let done = 0; done < dest.length; done += MAX_READ) {
+        const n = Math.min(MAX_READ, dest.length - done);
+        this.fetch(start + done, dest.subarray(done, done + n));
+      }
+      return;
+    }
+    const first = Math.floor(start / BLOCK), last = Math.floor((start + dest.length - 1) / BLOCK);
+    // One pmemsave per run of adjacent missing pages.
+    for (let b = first; b <= last;) {
+      if (this.blocks.has(b)) { b++; continue; }
+      let e = b;
+      while (e + 1 <= last && !this.blocks.has(e + 1)) e++;
+      const run = new Uint8Array((e - b + 1) * BLOCK);
+      this.fetch(b * BLOCK, run);
+      for (let i = b; i <= e; i++) this.remember(i, run.subarray((i - b) * BLOCK, (i - b + 1) * BLOCK));
+      b = e + 1;
+    }
+    for (let b = first; b <= last; b++) {
+      const block = this.blocks.get(b)!;
+      this.blocks.delete(b); // LRU: most recently used last
+      this.blocks.set(b, block);
+      const from = Math.max(start, b * BLOCK), to = Math.min(start + dest.length, (b + 1) * BLOCK);
+      dest.set(block.subarray(from - b * BLOCK, to - b * BLOCK), from - start);
+    }
+  }
+
+  fileOffset(): number | undefined { return undefined; }
+
+  /** Forgets cached pages: the next reads see the guest as it is now. */
+  clear(): void { this.blocks.clear(); }
+
+  /** Lets the guest run again if attach paused it, then disconnects and removes the temporary directory. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      if (this.runState.pausedByUs && !this.failure) this.qmp.execute('cont');
+    } finally {
+      this.qmp.close();
+      this.blocks.clear();
+      if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+      this.dir = null;
+    }
+  }
+
+  /** A one-line account of what the reads cost, for reports and the bench. */
+  describeCost(): string {
+    return `read ${humanSize(BigInt(this.stats.bytes))} of ${humanSize(this.ramBytes)} guest memory over QMP in ${this.stats.requests} pmemsave requests (${this.stats.ms} ms)`;
+  }
+
+  private remember(index: number, bytes: Uint8Array): void {
+    if (this.blocks.size >= MAX_BLOCKS) this.blocks.delete(this.blocks.keys().next().value as number);
+    this.blocks.set(index, bytes);
+  }
+
+  /** One pmemsave of dest.length bytes at `start` into the temporary file, read into dest and removed. */
+  private fetch(start: number, dest: Uint8Array): void {
+    const fail = (reason: string): never => {
+      this.failure ??= reason;
+      throw new PhysReadError(BigInt(start), dest.length, reason);
+    };
+    if (this.failure) fail(this.failure);
+    if (!this.dir) fail('the QMP connection is closed');
+    const file = path.join(this.dir!, 'read');
+    const t0 = Date.now();
+    try {
+      this.qmp.execute('pmemsave', { val: start, size: dest.length, filename: file });
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch (e) {
+      return fail(`QEMU's pmemsave wrote no file at ${file} (${(e as NodeJS.ErrnoException).code}): QEMU must run on this machine and be able to write there`);
+    }
+    let got = 0;
+    try {
+      while (got < dest.length) {
+        const n = fs.readSync(fd, dest, got, dest.length - got, got);
+        if (n === 0) break;
+        got += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(file, { force: true });
+    }
+    if (got !== dest.length) fail(`QEMU's pmemsave wrote ${got} of ${dest.length} bytes at ${hex(BigInt(start))}`);
+    this.stats.bytes += dest.length;
+    this.stats.requests++;
+    this.stats.ms += Date.now() - t0;
+  }
+}
