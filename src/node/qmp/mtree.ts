@@ -21,7 +21,7 @@ const REGION = /^\s+([0-9a-f]+)-([0-9a-f]+) \(prio -?[0-9]+, ([a-z/]+)\): (.*)$/
 /** The regions of the flat view whose address spaces include `addressSpace` (default "memory"). */
 export function parseFlatView(text: string, addressSpace = 'memory'): MtreeRegion[] | undefined {
   const views = text.replace(/\r\n/g, "\n").split(/\n(?=FlatView #)/);
-  const view = views.find((v) => v.split('\n').some((l) => l.trim() === `AS "${addressSpace}", root: system` || l.trim().startsWith(`AS "${addressSpace}",`)));
+  const view = views.find((v) => v.split('\n').some((l) => l.trim().startsWith(`AS "${addressSpace}",`)));
   if (!view) return undefined;
   const regions: MtreeRegion[] = [];
   for (const line of view.split('\n')) {
@@ -32,8 +32,19 @@ export function parseFlatView(text: string, addressSpace = 'memory'): MtreeRegio
   return regions;
 }
 
-/** RAM and ROM of the system address space, merged; undefined when the text has no such flat view. */
-export function guestMemoryRanges(text: string): PhysRange[] | undefined {
+export interface GuestMemoryLayout {
+  /** RAM and ROM of the system address space, merged: what pmemsave reads and a dump holds. */
+  ranges: PhysRange[];
+  /** Bytes of RAM alone (the guest's -m, ROM excluded). */
+  ramBytes: bigint;
+}
+
+/** The layout of the system address space; undefined when the text has no such flat view. */
+export function guestMemoryLayout(text: string): GuestMemoryLayout | undefined {
   const regions = parseFlatView(text);
-  return regions && mergeRanges(regions.filter((r) => MEMORY_TYPES.has(r.type)));
+  if (!regions) return undefined;
+  return {
+    ranges: mergeRanges(regions.filter((r) => MEMORY_TYPES.has(r.type))),
+    ramBytes: regions.filter((r) => r.type === 'ram').reduce((s, r) => s + (r.end - r.start), 0n),
+  };
 }

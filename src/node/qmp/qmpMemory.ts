@@ -8,7 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PhysReadError, rangesContain, type PhysMemory, type PhysRange } from '../../engine/image/physMemory';
 import { hex, humanSize } from '../../engine/util/hex';
-import { guestMemoryRanges } from './mtree';
+import { guestMemoryLayout } from './mtree';
 import { QmpError } from './qmpClient';
 import { SyncQmp } from './syncQmp';
 
@@ -65,6 +65,8 @@ export class QmpMemory implements PhysMemory {
     private readonly qmp: SyncQmp,
     readonly address: string,
     readonly ranges: readonly PhysRange[],
+    /** Guest RAM in bytes (ROM excluded): what a whole-guest dump would cost. */
+    readonly ramBytes: bigint,
     readonly runState: QmpRunState,
     dir: string,
   ) {
@@ -83,12 +85,15 @@ export class QmpMemory implements PhysMemory {
         pausedByUs = true;
       }
       const layout = qmp.hmp('info mtree -f');
-      const ranges = guestMemoryRanges(layout);
-      if (!ranges || ranges.length === 0) {
+      const found = guestMemoryLayout(layout);
+      if (!found || found.ranges.length === 0) {
         throw new QmpError(`${address}: "info mtree -f" shows no RAM in the system address space (flat view of AS "memory")`);
       }
       dir = fs.mkdtempSync(path.join(tempRoot(opts.tmpDir), 'kho-qmp-'));
-      return new QmpMemory(qmp, address, ranges, { status: st.status, running: st.running, pausedByUs }, dir);
+      // The guest's -m (plus hot-plugged memory); the flat view's RAM misses what ROM overlays.
+      const size = qmp.execute('query-memory-size-summary') as { 'base-memory'?: number; 'plugged-memory'?: number };
+      const ramBytes = typeof size['base-memory'] === 'number' ? BigInt(size['base-memory']) + BigInt(size['plugged-memory'] ?? 0) : found.ramBytes;
+      return new QmpMemory(qmp, address, found.ranges, ramBytes, { status: st.status, running: st.running, pausedByUs }, dir);
     } catch (e) {
       if (pausedByUs) { try { qmp.execute('cont'); } catch { /* the error below says what went wrong */ } }
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -96,8 +101,6 @@ export class QmpMemory implements PhysMemory {
       throw e;
     }
   }
-
-  get ramBytes(): bigint { return this.ranges.reduce((s, r) => s + (r.end - r.start), 0n); }
 
   /** QEMU's run state now (query-status). */
   status(): { status: string; running: boolean } {
@@ -172,7 +175,7 @@ export class QmpMemory implements PhysMemory {
 
   /** A one-line account of what the reads cost, for reports and the bench. */
   describeCost(): string {
-    return `read ${humanSize(BigInt(this.stats.bytes))} of ${humanSize(this.ramBytes)} guest memory over QMP in ${this.stats.requests} pmemsave requests (${this.stats.ms} ms)`;
+    return `read ${humanSize(BigInt(this.stats.bytes))} over QMP from a guest of ${humanSize(this.ramBytes)} RAM, ${this.stats.requests} pmemsave requests, ${this.stats.ms} ms`;
   }
 
   private remember(index: number, bytes: Uint8Array): void {
