@@ -16,6 +16,7 @@ import { parseKhoFdt } from '../src/engine/kho/fdtModel';
 import { radixGeometry } from '../src/engine/kho/geometry';
 import { walkRadix } from '../src/engine/kho/radix';
 import { runSaveBench } from './saveBench';
+import { runQmpBench } from './qmpBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -127,6 +128,8 @@ function main(): void {
   }
   console.log('');
   runSaveBench();
+  console.log('');
+  void runQmpBench();
 }
 
 main();
