@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { scatteredBlocks, type RandomLike } from '../src/engine/kho/builder';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
+import type { SparsePages } from '../src/engine/image/sparsePages';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench-qmp');
@@ -23,24 +24,13 @@ function rng(seed: number): RandomLike {
   } };
 }
 
-/** The written pages as loader blobs: one file per run of adjacent pages. */
-function loaderArgs(pages: Iterable<[bigint, Uint8Array]>): string[] {
-  const args: string[] = [];
-  let run: { start: bigint; parts: Uint8Array[] } | null = null;
-  const flush = () => {
-    if (!run) return;
-    const file = path.join(WORK, `load-${run.start.toString(16)}.bin`);
-    fs.writeFileSync(file, Buffer.concat(run.parts));
-    args.push('-device', `loader,file=${file},addr=0x${run.start.toString(16)},force-raw=on`);
-    run = null;
-  };
-  for (const [addr, page] of pages) {
-    if (run && run.start + BigInt(run.parts.length * 4096) !== addr) flush();
-    if (!run) run = { start: addr, parts: [] };
-    run.parts.push(page);
-  }
-  flush();
-  return args;
+/** The written pages as loader devices: one file per run of adjacent pages. */
+function loaderArgs(mem: SparsePages): string[] {
+  return mem.runs().flatMap((r) => {
+    const file = path.join(WORK, `load-${r.start.toString(16)}.bin`);
+    fs.writeFileSync(file, r.bytes);
+    return ['-device', `loader,file=${file},addr=0x${r.start.toString(16)},force-raw=on`];
+  });
 }
 
 function decode(socket: string, extra: string[]): { wallMs: number; cost: string; preserved: number } {
@@ -67,7 +57,7 @@ export async function runQmpBench(): Promise<void> {
   fs.writeFileSync(fdt, dump.fdt);
   const socket = path.join(WORK, 'qmp.sock');
   const qemu = spawn(QEMU, ['-machine', 'q35', '-m', '8G', '-S', '-nographic', '-nodefaults', '-display', 'none',
-    ...loaderArgs(dump.mem.pages()), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: 'ignore' });
+    ...loaderArgs(dump.mem), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: 'ignore' });
   try {
     for (let i = 0; i < 500 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
     console.log(`QMP: paused 8 GiB q35 guest, ${PAGES.toLocaleString('en-US')} preserved pages scattered over 4 GiB above 4 GiB, ${dump.mem.pageCount} tracker/FDT pages`);

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import type { SparsePages } from '../../src/engine/image/sparsePages';
 
 export const QEMU_BINARY = '/usr/bin/qemu-system-x86_64';
 
@@ -73,26 +74,12 @@ export function removeDumpDir(dir: string): void {
 }
 
 /** Every written page of `mem` as loader blobs; pages closer than `gap` bytes share one blob (zeros between). */
-export function loaderBlobs(mem: { pages(): Iterable<[bigint, Uint8Array]> }, dir: string, prefix = 'kho', pageSize = 4096, gap = 0x10000n): QemuLoad[] {
-  const loads: QemuLoad[] = [];
-  let blob: { start: bigint; end: bigint; parts: [bigint, Uint8Array][] } | null = null;
-  const flush = () => {
-    if (!blob) return;
-    const bytes = new Uint8Array(Number(blob.end - blob.start));
-    for (const [a, p] of blob.parts) bytes.set(p, Number(a - blob.start));
-    const file = path.join(dir, `${prefix}-${blob.start.toString(16)}.bin`);
-    fs.writeFileSync(file, bytes);
-    loads.push({ file, addr: blob.start });
-    blob = null;
-  };
-  for (const [addr, page] of mem.pages()) {
-    if (blob && addr - blob.end > gap) flush();
-    if (!blob) blob = { start: addr, end: addr, parts: [] };
-    blob.parts.push([addr, page]);
-    blob.end = addr + BigInt(pageSize);
-  }
-  flush();
-  return loads;
+export function loaderBlobs(mem: SparsePages, dir: string, prefix = 'kho', gap = 0x10000n): QemuLoad[] {
+  return mem.runs(gap).map((r) => {
+    const file = path.join(dir, `${prefix}-${r.start.toString(16)}.bin`);
+    fs.writeFileSync(file, r.bytes);
+    return { file, addr: r.start };
+  });
 }
 
 export interface QemuGuest {

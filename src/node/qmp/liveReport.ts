@@ -21,8 +21,8 @@ export function liveDiagnostics(memory: QmpMemory, opts: { scanned: boolean }): 
   return out;
 }
 
-/** The guest's run state in a few words: "paused", "running", "paused while reading". */
+/** The guest's run state in a few words: "paused", "running", "running (paused while read)". */
 export function liveStateLabel(memory: QmpMemory): string {
   const s = memory.runState;
-  return s.pausedByUs ? 'paused while reading' : s.running ? 'running' : 'paused';
+  return s.pausedByUs ? 'running (paused while read)' : s.running ? 'running' : 'paused';
 }
