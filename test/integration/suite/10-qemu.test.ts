@@ -83,4 +83,37 @@ suite('Attach to a QEMU guest over QMP', function () {
     assert.strictEqual(again.preserved.blocks, summary.preserved.blocks);
     assert.deepStrictEqual(await queryStatus(socket), { status: 'prelaunch', singlestep: false, running: false });
   });
+
+  test('a running guest read with "Pause While Reading" runs again afterwards; a *.kho.json names "qmp" relative to itself', async () => {
+    const s = sample();
+    const dir = tempDir('kho-qemu-running-');
+    const running = path.join(dir, 'running.qmp');
+    const q = spawn(QEMU, ['-machine', 'q35', '-m', '256M', '-nographic', '-nodefaults', '-display', 'none',
+      ...loaderArgs(s.image, s.base, dir), '-qmp', `unix:${running},server=on,wait=off`], { stdio: 'ignore' });
+    try {
+      await until('QEMU\'s QMP socket', () => fs.existsSync(running));
+      assert.strictEqual((await queryStatus(running)).running, true);
+      const uri = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.attachQemu', { socket: running, whenRunning: 'pause' });
+      const summary = await a.waitForDecode(uri!);
+      assert.strictEqual(summary.live?.state, 'running (paused while read)');
+      await until('the status bar', () => /live: QEMU, running \(paused while read\)/.test(a.statusText() ?? ''));
+      assert.strictEqual((await queryStatus(running)).running, true, 'the guest runs again after the read');
+
+      // The same guest through a pairing file of one's own, read while it runs: a torn-view warning.
+      const pairing = vscode.Uri.file(path.join(dir, 'guest.kho.json'));
+      fs.writeFileSync(pairing.fsPath, JSON.stringify({ qmp: 'running.qmp', fdt: path.basename(s.fdt!) }));
+      fs.copyFileSync(s.fdt!, path.join(dir, path.basename(s.fdt!)));
+      await vscode.commands.executeCommand('vscode.openWith', pairing, 'khoInspector.dump');
+      const torn = await a.waitForDecode(pairing);
+      assert.strictEqual(torn.live?.state, 'running');
+      assert.strictEqual(torn.fdt?.source, 'file');
+      assert.ok(torn.problems.warnings >= 1);
+      const codes = () => vscode.languages.getDiagnostics(pairing).map((d) => String(typeof d.code === 'object' ? d.code.value : d.code));
+      await until('the torn-view warning in Problems', () => codes().includes('qmp-running'));
+    } finally {
+      const exited = new Promise((r) => q.once('exit', r));
+      q.kill('SIGKILL');
+      await exited;
+    }
+  });
 });

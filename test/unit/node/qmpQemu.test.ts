@@ -4,7 +4,9 @@
 // QEMU must be installed: these tests fail, never skip, without it. Reproduce with KHO_SEED=<seed>.
 
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as net from 'net';
 import * as path from 'path';
 import { randomBlocks } from '../../../src/engine/kho/builder';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
@@ -13,7 +15,7 @@ import { decodeDump } from '../../../src/engine/session';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
 import { QmpClient } from '../../../src/node/qmp/qmpClient';
 import { QmpMemory } from '../../../src/node/qmp/qmpMemory';
-import { runCli, type CliRun } from '../../support/cli';
+import { CLI, runCli, type CliRun } from '../../support/cli';
 import { tempDir, writeDump } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { loaderBlobs, qemuDumpElf, removeDumpDir, startQemuGuest, type QemuGuest, type QemuLoad } from '../../support/qemu';
@@ -227,5 +229,51 @@ describe('node/qmp: a running guest, a guest that quits, a guest with RAM above 
       assert.match(r.json.diagnostics.find((d: { code: string }) => d.code === 'qmp-read').message, / from a guest of 6 GiB RAM/);
     }
     assert.deepStrictEqual(await queryStatus(g.qmp), { status: 'prelaunch', singlestep: false, running: false });
+  });
+});
+
+describe('node/qmp: a QMP peer that goes away in the middle of the decode', function () {
+  this.timeout(60_000);
+  let dir: string;
+  let server: net.Server;
+  before(() => { dir = tempDir('kho-qmp-test-'); });
+  after(() => {
+    server?.close();
+    if (dir) removeDumpDir(dir);
+  });
+
+  it('kho-inspect decode --qmp exits 2 with one line naming the lost connection, no report', async () => {
+    // Answers like QEMU until the first pmemsave, then hangs up (as a QEMU that quits would).
+    const socket = path.join(dir, 'peer.qmp');
+    const mtree = 'FlatView #0\r\n AS "memory", root: system\r\n Root memory region: system\r\n  0000000000000000-000000000fffffff (prio 0, ram): pc.ram\r\n';
+    const answers: Record<string, unknown> = {
+      qmp_capabilities: {}, 'query-status': { status: 'paused', running: false },
+      'human-monitor-command': mtree, 'query-memory-size-summary': { 'base-memory': 0x10000000 },
+    };
+    server = net.createServer((c) => {
+      c.write('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}}, "capabilities": []}}\r\n');
+      let text = '';
+      c.on('data', (d) => {
+        text += d.toString();
+        for (let nl; (nl = text.indexOf('\n')) >= 0; text = text.slice(nl + 1)) {
+          const cmd = JSON.parse(text.slice(0, nl)).execute as string;
+          if (cmd === 'pmemsave') { c.destroy(); return; }
+          c.write(JSON.stringify({ return: answers[cmd] ?? {} }) + '\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const before = liveTempDirs();
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [CLI, 'decode', '--qmp', socket, '--fdt-address', '0x1000000']);
+      let stdout = '', stderr = '';
+      p.stdout.on('data', (d) => { stdout += d; });
+      p.stderr.on('data', (d) => { stderr += d; });
+      p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.strictEqual(r.code, 2, r.stderr);
+    assert.strictEqual(r.stdout, '');
+    assert.match(r.stderr, /^kho-inspect: reading the QEMU guest failed: .*peer\.qmp: pmemsave: QEMU closed the QMP connection \(did it quit\?\)\n$/);
+    assert.deepStrictEqual(liveTempDirs(), before, 'nothing left behind');
   });
 });
