@@ -73,6 +73,8 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
     preFix16k: a.preFix16k,
     fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
     fdtAddress: a.fdtAddress,
+    // Over QMP a scan takes seconds: let signals in between its slices (Ctrl-C lets a paused guest run again).
+    yieldNow: a.qmp !== undefined ? () => new Promise<void>((resolve) => setImmediate(resolve)) : undefined,
     onProgress: showProgress ? (p) => {
       const now = Date.now();
       if (now - last < 200) return;

@@ -7,9 +7,21 @@ import { QmpMemory } from '../node/qmp/qmpMemory';
 
 const attached: QmpMemory[] = [];
 
+/** Ctrl-C during a --pause read must not leave the guest stopped: let it run, then exit as interrupted. */
+function onInterrupt(signal: NodeJS.Signals): void {
+  for (const p of detachAll()) process.stderr.write(`kho-inspect: ${p}\n`);
+  process.stderr.write(`kho-inspect: interrupted (${signal})\n`);
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+
 /** Attaches (throws a one-line Error when QEMU cannot be reached or is not QMP). */
 export function attachQmp(address: string, pause: boolean): QmpMemory {
   try {
+    // Listening before attach: a signal during it waits for attach to return, and the guest is then let go.
+    if (attached.length === 0) {
+      process.once('SIGINT', onInterrupt);
+      process.once('SIGTERM', onInterrupt);
+    }
     const m = QmpMemory.attach(address, { pause });
     attached.push(m);
     return m;
@@ -31,6 +43,8 @@ export function afterLiveDecode(memory: unknown, scanned: boolean): { diagnostic
 
 /** Lets paused guests run again and disconnects; the CLI calls it before it exits. */
 export function detachAll(): string[] {
+  process.off('SIGINT', onInterrupt);
+  process.off('SIGTERM', onInterrupt);
   const problems: string[] = [];
   for (const m of attached.splice(0)) {
     try { m.close(); } catch (e) { problems.push(`could not let the guest at ${m.address} run again: ${(e as Error).message}`); }

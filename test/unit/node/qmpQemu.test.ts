@@ -189,6 +189,23 @@ describe('node/qmp: a running guest, a guest that quits, a guest with RAM above 
     assert.strictEqual((await queryStatus(g.qmp)).running, true, 'the guest runs again after --pause');
   });
 
+  it('Ctrl-C during a --pause read lets the guest run again before the CLI exits', async () => {
+    const g = await startQemuGuest([], dir, { memory: '4G', paused: false, name: 'interrupted' });
+    guests.push(g);
+    const before = liveTempDirs();
+    const p = spawn(process.execPath, [CLI, 'decode', '--qmp', g.qmp, '--pause'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    p.stderr!.on('data', (d) => { stderr += d; });
+    const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+    // The read has begun once its temporary directory exists; the scan of 4 GiB takes seconds more.
+    while (liveTempDirs().length === before.length && p.exitCode === null) await new Promise((r) => setTimeout(r, 10));
+    p.kill('SIGINT');
+    assert.strictEqual(await exited, 130, stderr);
+    assert.match(stderr, /^kho-inspect: interrupted \(SIGINT\)\n$/);
+    assert.strictEqual((await queryStatus(g.qmp)).running, true);
+    assert.deepStrictEqual(liveTempDirs(), before);
+  });
+
   it('QEMU quitting mid-read (here on tcp:HOST:PORT) fails the read with the reason, and every later read the same way', async () => {
     const g = await startQemuGuest([], dir, { memory: '64M', name: 'quits', tcp: true });
     guests.push(g);
