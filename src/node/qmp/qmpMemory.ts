@@ -107,9 +107,6 @@ export class QmpMemory implements PhysMemory {
     return this.qmp.execute('query-status') as { status: string; running: boolean };
   }
 
-  /** Asynchronous events QEMU sent since attach (a STOP or RESUME during the read, for instance). */
-  eventCount(): number { return this.qmp.eventCount(); }
-
   contains(phys: bigint, length: number): boolean {
     return Number.isInteger(length) && length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
   }
@@ -128,6 +125,7 @@ export class QmpMemory implements PhysMemory {
     const start = Number(phys);
     if (!Number.isSafeInteger(start + dest.length)) throw new PhysReadError(phys, dest.length, 'guest address beyond 2^53');
     if (dest.length >= BYPASS) {
+      // Measured: 1 MiB pmemsaves are as fast per byte as 16 MiB ones (the copies stay in cache).
       for (let done = 0; done < dest.length; done += MAX_READ) {
         const n = Math.min(MAX_READ, dest.length - done);
         this.fetch(start + done, dest.subarray(done, done + n));
@@ -167,7 +165,7 @@ export class QmpMemory implements PhysMemory {
       if (this.runState.pausedByUs && !this.failure) this.qmp.execute('cont');
     } finally {
       this.qmp.close();
-      this.blocks.clear();
+      this.clear();
       if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
       this.dir = null;
     }

@@ -19,8 +19,6 @@ async function answer(req: QmpWorkerRequest): Promise<unknown> {
     case 'execute':
       if (!client) throw new QmpError('not connected');
       return client.execute(req.command, req.args, req.timeoutMs);
-    case 'events':
-      return { count: client?.eventCount ?? 0, events: client?.events ?? [] };
     case 'close':
       client?.close();
       client = null;

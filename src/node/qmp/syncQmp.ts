@@ -11,7 +11,6 @@ import { QmpError } from './qmpClient';
 export type QmpWorkerRequest =
   | { op: 'connect'; address: string; timeoutMs: number }
   | { op: 'execute'; command: string; args?: Record<string, unknown>; timeoutMs: number }
-  | { op: 'events' }
   | { op: 'close' };
 
 type Reply = { ok: true; value: unknown } | { ok: false; error: string };
@@ -73,11 +72,6 @@ export class SyncQmp {
   /** Runs a human monitor command (HMP) through QMP and returns its text. */
   hmp(commandLine: string, timeoutMs = 30_000): string {
     return String(this.execute('human-monitor-command', { 'command-line': commandLine }, timeoutMs));
-  }
-
-  /** Asynchronous events seen so far (STOP, RESUME, SHUTDOWN...). */
-  eventCount(): number {
-    return (this.call({ op: 'events' }, 1000) as { count: number }).count;
   }
 
   close(): void {

@@ -113,6 +113,13 @@ describe('node/qmp: a paused QEMU guest decoded over QMP', function () {
     try {
       assert.deepStrictEqual(m.ranges, [{ start: 0n, end: 0x10000000n }, { start: 0xfffc0000n, end: 0x100000000n }]);
       for (const l of tree.loads) assert.deepStrictEqual(m.read(l.addr, fs.statSync(l.file).size), new Uint8Array(fs.readFileSync(l.file)));
+      // Large reads (past the page cache) and page-cached reads see the same bytes.
+      const big = m.read(0x1f00000n, 3 << 20);
+      assert.ok(big.some((b) => b !== 0), 'the window covers the tree');
+      m.clear();
+      for (let o = 0; o < big.length; o += 64 << 10) assert.deepStrictEqual(m.read(0x1f00000n + BigInt(o), 64 << 10), big.subarray(o, o + (64 << 10)));
+      assert.deepStrictEqual(m.read(0x2000000n, 1 << 20), big.subarray(1 << 20, 2 << 20));
+      assert.strictEqual(m.read(0x10000000n - (512n << 10n), 512 << 10).length, 512 << 10, 'a large read up to the end of RAM');
       m.clear();
       const before = { ...m.stats };
       const r = await decodeDump(m, { fdtBytes: tree.dump.fdt });
