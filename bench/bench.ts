@@ -129,7 +129,7 @@ function main(): void {
   console.log('');
   runSaveBench();
   console.log('');
-  void runQmpBench();
+  runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
 }
 
 main();

@@ -72,4 +72,4 @@ export async function runQmpBench(): Promise<void> {
   }
 }
 
-if (require.main === module) void runQmpBench();
+if (require.main === module) runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });

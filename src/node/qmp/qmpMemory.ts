@@ -194,7 +194,8 @@ export class QmpMemory implements PhysMemory {
     try {
       this.qmp.execute('pmemsave', { val: start, size: dest.length, filename: file });
     } catch (e) {
-      fail((e as Error).message);
+      const m = (e as Error).message;
+      fail(/Could not open/i.test(m) ? `${m} (QEMU must be able to write to ${this.dir}: does it run as another user?)` : m);
     }
     let fd: number;
     try {

@@ -120,6 +120,14 @@ describe('node/qmp: a paused QEMU guest decoded over QMP', function () {
       for (let o = 0; o < big.length; o += 64 << 10) assert.deepStrictEqual(m.read(0x1f00000n + BigInt(o), 64 << 10), big.subarray(o, o + (64 << 10)));
       assert.deepStrictEqual(m.read(0x2000000n, 1 << 20), big.subarray(1 << 20, 2 << 20));
       assert.strictEqual(m.read(0x10000000n - (512n << 10n), 512 << 10).length, 512 << 10, 'a large read up to the end of RAM');
+      // Adjacent missing pages come in one pmemsave; cached pages in none.
+      m.clear();
+      const r0 = m.stats.requests;
+      m.read(0x2000000n, 8 * 4096);
+      assert.strictEqual(m.stats.requests, r0 + 1);
+      m.read(0x2001ff0n, 0x20);
+      m.read(0x1fff000n, 3 * 4096);
+      assert.strictEqual(m.stats.requests, r0 + 2, 'only the page before the cached run is fetched');
       m.clear();
       const before = { ...m.stats };
       const r = await decodeDump(m, { fdtBytes: tree.dump.fdt });
