@@ -8,6 +8,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { PhysReadError, rangesContain, type PhysMemory, type PhysRange } from '../../engine/image/physMemory';
 import { hex, humanSize } from '../../engine/util/hex';
+import { readByMonitor } from './monitorRead';
 import { guestMemoryLayout } from './mtree';
 import { QmpError } from './qmpClient';
 import { SyncQmp } from './syncQmp';
@@ -23,10 +24,17 @@ const MAX_READ = 16 << 20;
 export interface QmpAttachOptions {
   /** Stop a running guest while reading and let it run again on close (default: read it running). */
   pause?: boolean;
+  /**
+   * How bytes travel: 'pmemsave' (default) through temporary files, switching to 'monitor' (HMP xp,
+   * slow, no files) when QEMU's files cannot be seen here; 'monitor' from the start when asked.
+   */
+  transport?: QmpTransport;
   /** Where the temporary read files go (default /dev/shm when writable, else the OS temp dir). */
   tmpDir?: string;
   greetingTimeoutMs?: number;
 }
+
+export type QmpTransport = 'pmemsave' | 'monitor';
 
 export interface QmpRunState {
   /** QEMU's run state at attach (query-status): running, paused, prelaunch, ... */
@@ -57,6 +65,9 @@ export class QmpMemory implements PhysMemory {
   readonly stats: QmpReadStats = { bytes: 0, requests: 0, ms: 0 };
   /** The first QMP failure (QEMU quit, connection lost): every later read fails with it. */
   failure: string | null = null;
+  transport: QmpTransport = 'pmemsave';
+  /** Why reads went through the monitor instead of pmemsave, when they did. */
+  private transportNote: string | null = null;
   private readonly blocks = new Map<number, Uint8Array>();
   private dir: string | null;
   private closed = false;
@@ -93,7 +104,12 @@ export class QmpMemory implements PhysMemory {
       // The guest's -m (plus hot-plugged memory); the flat view's RAM misses what ROM overlays.
       const size = qmp.execute('query-memory-size-summary') as { 'base-memory'?: number; 'plugged-memory'?: number };
       const ramBytes = typeof size['base-memory'] === 'number' ? BigInt(size['base-memory']) + BigInt(size['plugged-memory'] ?? 0) : found.ramBytes;
-      return new QmpMemory(qmp, address, found.ranges, ramBytes, { status: st.status, running: st.running, pausedByUs }, dir);
+      const memory = new QmpMemory(qmp, address, found.ranges, ramBytes, { status: st.status, running: st.running, pausedByUs }, dir);
+      if (opts.transport === 'monitor') {
+        memory.transport = 'monitor';
+        memory.transportNote = 'read through the monitor\'s xp as asked';
+      }
+      return memory;
     } catch (e) {
       if (pausedByUs) { try { qmp.execute('cont'); } catch { /* the error below says what went wrong */ } }
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -173,7 +189,9 @@ export class QmpMemory implements PhysMemory {
 
   /** A one-line account of what the reads cost, for reports and the bench. */
   describeCost(): string {
-    return `read ${humanSize(BigInt(this.stats.bytes))} over QMP from a guest of ${humanSize(this.ramBytes)} RAM, ${this.stats.requests} pmemsave requests, ${this.stats.ms} ms`;
+    const how = this.transport === 'pmemsave' ? 'pmemsave requests' : 'requests';
+    const note = this.transportNote ? ` (${this.transportNote})` : '';
+    return `read ${humanSize(BigInt(this.stats.bytes))} over QMP from a guest of ${humanSize(this.ramBytes)} RAM, ${this.stats.requests} ${how}${note}, ${this.stats.ms} ms`;
   }
 
   private remember(index: number, bytes: Uint8Array): void {
@@ -189,8 +207,18 @@ export class QmpMemory implements PhysMemory {
     };
     if (this.failure) fail(this.failure);
     if (!this.dir) fail('the QMP connection is closed');
-    const file = path.join(this.dir!, 'read');
     const t0 = Date.now();
+    const counted = () => {
+      this.stats.bytes += dest.length;
+      this.stats.requests++;
+      this.stats.ms += Date.now() - t0;
+    };
+    if (this.transport === 'monitor') {
+      this.fetchByMonitor(start, dest, fail);
+      counted();
+      return;
+    }
+    const file = path.join(this.dir!, 'read');
     try {
       this.qmp.execute('pmemsave', { val: start, size: dest.length, filename: file });
     } catch (e) {
@@ -201,7 +229,13 @@ export class QmpMemory implements PhysMemory {
     try {
       fd = fs.openSync(file, 'r');
     } catch (e) {
-      return fail(`QEMU's pmemsave wrote no file at ${file} (${(e as NodeJS.ErrnoException).code}): QEMU must run on this machine and be able to write there`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fail(`cannot read QEMU's pmemsave file ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      // QEMU wrote it where we cannot see it: on another machine, or in another mount namespace.
+      this.transport = 'monitor';
+      this.transportNote = `QEMU's pmemsave files do not appear here (QEMU on another machine?): read through the monitor's xp, slowly`;
+      this.fetchByMonitor(start, dest, fail);
+      counted();
+      return;
     }
     let got = 0;
     try {
@@ -215,8 +249,18 @@ export class QmpMemory implements PhysMemory {
       fs.rmSync(file, { force: true });
     }
     if (got !== dest.length) fail(`QEMU's pmemsave wrote ${got} of ${dest.length} bytes at ${hex(BigInt(start))}`);
-    this.stats.bytes += dest.length;
-    this.stats.requests++;
-    this.stats.ms += Date.now() - t0;
+    counted();
+  }
+
+  private fetchByMonitor(start: number, dest: Uint8Array, fail: (reason: string) => never): void {
+    // A scan of guest memory at ~2 ms per KiB would take hours: refuse it with what to do instead.
+    if (dest.length >= BYPASS) fail('reads through the monitor\'s xp are too slow to scan guest memory: give the FDT (--fdt FILE or --fdt-address ADDR)');
+    let why: string | null;
+    try {
+      why = readByMonitor((line) => this.qmp.hmp(line), start, dest);
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    if (why) fail(why);
   }
 }

@@ -13,6 +13,7 @@ import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { decodeDump } from '../../../src/engine/session';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
+import type { SparsePages } from '../../../src/engine/image/sparsePages';
 import { QmpClient } from '../../../src/node/qmp/qmpClient';
 import { QmpMemory } from '../../../src/node/qmp/qmpMemory';
 import { CLI, runCli, type CliRun } from '../../support/cli';
@@ -142,6 +143,20 @@ describe('node/qmp: a paused QEMU guest decoded over QMP', function () {
     assert.deepStrictEqual(fs.readdirSync(dir).filter((f) => f.startsWith('kho-qmp-')), [], 'attach\'s temporary directory is removed on close');
   });
 
+  it('reads through the monitor\'s xp as pmemsave does, and refuses to scan that way', async () => {
+    const m = QmpMemory.attach(guest!.qmp, { tmpDir: dir, transport: 'monitor' });
+    try {
+      for (const l of tree.loads.slice(0, 3)) assert.deepStrictEqual(m.read(l.addr, Math.min(64 << 10, fs.statSync(l.file).size)), new Uint8Array(fs.readFileSync(l.file)).subarray(0, 64 << 10));
+      const r = await decodeDump(m, { fdtBytes: tree.dump.fdt });
+      assert.strictEqual(r.fatal, null);
+      assert.strictEqual(r.tracker!.blocks.count, expectedPreserved(tree.dump, tree.blocks).length);
+      assert.match(m.describeCost(), / requests \(read through the monitor's xp as asked\)/);
+      assert.throws(() => m.read(0x4000000n, 1 << 20), /too slow to scan guest memory: give the FDT/);
+    } finally {
+      m.close();
+    }
+  });
+
   it('errors: exit 2 with one line for no socket, an HMP socket, a busy monitor, an FDT address outside guest RAM', async () => {
     const oneLine = (r: CliRun, re: RegExp) => {
       assert.strictEqual(r.code, 2, r.stderr);
@@ -264,7 +279,55 @@ describe('node/qmp: a running guest, a guest that quits, a guest with RAM above 
   });
 });
 
-describe('node/qmp: a QMP peer that goes away in the middle of the decode', function () {
+/** The CLI in a child process while this process serves a fake QMP peer (runCli would block it). */
+function runCliAsync(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args]);
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/**
+ * A QMP peer on `socket` that answers like a paused 256 MiB QEMU. Its pmemsave either hangs up, or
+ * writes no file (as a QEMU on another machine would) while `xp` lists bytes of `memory`.
+ */
+async function fakeQmpPeer(socket: string, pmemsave: 'hang up' | 'no file', memory?: SparsePages): Promise<net.Server> {
+  const mtree = 'FlatView #0\r\n AS "memory", root: system\r\n Root memory region: system\r\n  0000000000000000-000000000fffffff (prio 0, ram): pc.ram\r\n';
+  const xp = (line: string): string => {
+    const m = /^xp \/([0-9]+)bx 0x([0-9a-f]+)$/.exec(line)!;
+    const at = BigInt('0x' + m[2]), bytes = memory!.read(at, Number(m[1]));
+    const out: string[] = [];
+    for (let i = 0; i < bytes.length; i += 8) {
+      const row = Array.from(bytes.subarray(i, i + 8), (b) => '0x' + b.toString(16).padStart(2, '0'));
+      out.push(`${(at + BigInt(i)).toString(16).padStart(16, '0')}: ${row.join(' ')}`);
+    }
+    return out.join('\r\n') + '\r\n';
+  };
+  const answer = (cmd: string, args: Record<string, string>): unknown =>
+    cmd === 'query-status' ? { status: 'paused', running: false }
+      : cmd === 'query-memory-size-summary' ? { 'base-memory': 0x10000000 }
+      : cmd === 'human-monitor-command' ? (args['command-line'].startsWith('xp ') ? xp(args['command-line']) : mtree)
+      : {};
+  const server = net.createServer((c) => {
+    c.write('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}}, "capabilities": []}}\r\n');
+    let text = '';
+    c.on('data', (d) => {
+      text += d.toString();
+      for (let nl; (nl = text.indexOf('\n')) >= 0; text = text.slice(nl + 1)) {
+        const req = JSON.parse(text.slice(0, nl)) as { execute: string; arguments?: Record<string, string> };
+        if (req.execute === 'pmemsave' && pmemsave === 'hang up') { c.destroy(); return; }
+        c.write(JSON.stringify({ return: answer(req.execute, req.arguments ?? {}) }) + '\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  return server;
+}
+
+describe('node/qmp: QMP peers that hang up mid-decode or write their files elsewhere', function () {
   this.timeout(60_000);
   let dir: string;
   let server: net.Server;
@@ -277,35 +340,27 @@ describe('node/qmp: a QMP peer that goes away in the middle of the decode', func
   it('kho-inspect decode --qmp exits 2 with one line naming the lost connection, no report', async () => {
     // Answers like QEMU until the first pmemsave, then hangs up (as a QEMU that quits would).
     const socket = path.join(dir, 'peer.qmp');
-    const mtree = 'FlatView #0\r\n AS "memory", root: system\r\n Root memory region: system\r\n  0000000000000000-000000000fffffff (prio 0, ram): pc.ram\r\n';
-    const answers: Record<string, unknown> = {
-      qmp_capabilities: {}, 'query-status': { status: 'paused', running: false },
-      'human-monitor-command': mtree, 'query-memory-size-summary': { 'base-memory': 0x10000000 },
-    };
-    server = net.createServer((c) => {
-      c.write('{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}}, "capabilities": []}}\r\n');
-      let text = '';
-      c.on('data', (d) => {
-        text += d.toString();
-        for (let nl; (nl = text.indexOf('\n')) >= 0; text = text.slice(nl + 1)) {
-          const cmd = JSON.parse(text.slice(0, nl)).execute as string;
-          if (cmd === 'pmemsave') { c.destroy(); return; }
-          c.write(JSON.stringify({ return: answers[cmd] ?? {} }) + '\r\n');
-        }
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    server = await fakeQmpPeer(socket, 'hang up');
     const before = liveTempDirs();
-    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, 'decode', '--qmp', socket, '--fdt-address', '0x1000000']);
-      let stdout = '', stderr = '';
-      p.stdout.on('data', (d) => { stdout += d; });
-      p.stderr.on('data', (d) => { stderr += d; });
-      p.on('exit', (code) => resolve({ code, stdout, stderr }));
-    });
+    const r = await runCliAsync(['decode', '--qmp', socket, '--fdt-address', '0x1000000']);
     assert.strictEqual(r.code, 2, r.stderr);
     assert.strictEqual(r.stdout, '');
     assert.match(r.stderr, /^kho-inspect: reading the QEMU guest failed: .*peer\.qmp: pmemsave: QEMU closed the QMP connection \(did it quit\?\)\n$/);
     assert.deepStrictEqual(liveTempDirs(), before, 'nothing left behind');
+  });
+
+  it('when pmemsave\'s files do not appear here (QEMU elsewhere), reads go through the monitor\'s xp', async () => {
+    const tree = buildGuestTree(seedFromEnv(), dir);
+    const socket = path.join(dir, 'remote.qmp');
+    const remote = await fakeQmpPeer(socket, 'no file', tree.dump.mem);
+    try {
+      const r = await runCliAsync(['decode', '--qmp', socket, '--fdt', tree.fdt]);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout);
+      assert.deepStrictEqual(json.preserved, expectedPreserved(tree.dump, tree.blocks));
+      assert.match(json.diagnostics.find((d: { code: string }) => d.code === 'qmp-read').message, /pmemsave files do not appear here .*read through the monitor's xp/);
+    } finally {
+      remote.close();
+    }
   });
 });
