@@ -17,6 +17,7 @@ import { parseKhoFdt } from '../src/engine/kho/fdtModel';
 import { radixGeometry } from '../src/engine/kho/geometry';
 import { walkRadix } from '../src/engine/kho/radix';
 import { runSaveBench } from './saveBench';
+import { runQmpBench } from './qmpBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -131,6 +132,8 @@ function main(): void {
   }
   console.log('');
   runSaveBench();
+  console.log('');
+  runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
 }
 
 main();
