@@ -106,9 +106,10 @@ async function run(req: Request): Promise<number> {
       const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
-      logInternalErrors(r.diagnostics);
       const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
+      // A guest lost mid-read is said in one line; only then is anything left an engine bug.
       if (live.fatal) throw new Fatal(live.fatal);
+      logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       writeContractJson(r, out, { summary: req.summary });
@@ -122,9 +123,10 @@ async function run(req: Request): Promise<number> {
       const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
-      logInternalErrors(r.diagnostics);
       const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
+      // A guest lost mid-read is said in one line; only then is anything left an engine bug.
       if (live.fatal) throw new Fatal(live.fatal);
+      logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));
