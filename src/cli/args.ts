@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { isPageSize, type PageSize } from '../engine/kho/geometry';
 import { parseAddress } from '../engine/util/hex';
 import { EDIT_HELP, EDIT_USAGE } from './editUsage';
+import { DIFF_HELP, DIFF_USAGE } from './diffUsage';
 
 export const USAGE = `usage:
   kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
@@ -11,6 +12,7 @@ export const USAGE = `usage:
   kho-inspect check IMAGE [same options as decode, without --summary] [--json]
   kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
 ${EDIT_USAGE}
+${DIFF_USAGE}
   kho-inspect --help | --version
 
 decode, check, edit and export also take the hand-off: [--scratch ADDR:LEN | --scratch-phys FILE --scratch-len FILE |
@@ -27,7 +29,8 @@ decode prints one JSON object (see README "CLI contract"); exit status 0 = decod
 check runs every invariant check and prints one line per finding ("severity code address: message")
 and a summary line, or with --json {"diagnostics": [...], "counts": {...}, "fatal": ...}; same exit status.
 fdt prints a DTS-like rendering of the KHO FDT with native-endian u64 values decoded.
-${EDIT_HELP}`;
+${EDIT_HELP}
+${DIFF_HELP}`;
 
 export class UsageError extends Error {}
 

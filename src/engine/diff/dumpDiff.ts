@@ -5,7 +5,7 @@ import type { PhysMemory, PhysRange } from '../image/physMemory';
 import { BlockSet } from '../kho/blockSet';
 import type { BlockStore } from '../kho/tracker';
 import type { DecodeResult } from '../session';
-import { countOnlyIn, forEachOnlyIn, subtractRanges } from './blockDiff';
+import { countOnly, forEachOnlyIn, subtractRanges } from './blockDiff';
 import { diffClients, type ClientDiff } from './clientDiff';
 
 export type DiffSideName = 'left' | 'right';
@@ -45,9 +45,12 @@ export class DumpDiff {
     forEachOnlyIn(a, b, f);
   }
 
-  /** How many blocks are on one side only (one merge per side, remembered). */
+  /** How many blocks are on one side only (one merge of both, remembered). */
   blockCounts(): { onlyLeft: number; onlyRight: number } {
-    this.counts ??= { onlyLeft: countOnlyIn(this.leftBlocks, this.rightBlocks), onlyRight: countOnlyIn(this.rightBlocks, this.leftBlocks) };
+    if (!this.counts) {
+      const c = countOnly(this.leftBlocks, this.rightBlocks);
+      this.counts = { onlyLeft: c.onlyA, onlyRight: c.onlyB };
+    }
     return this.counts;
   }
 

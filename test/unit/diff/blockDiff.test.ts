@@ -4,7 +4,7 @@
 
 import * as assert from 'assert';
 import fc from 'fast-check';
-import { countOnlyIn, forEachOnlyIn, subtractRanges } from '../../../src/engine/diff/blockDiff';
+import { countOnly, forEachOnlyIn, mergeBlocks, subtractRanges } from '../../../src/engine/diff/blockDiff';
 import type { PhysRange } from '../../../src/engine/image/physMemory';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
 import { poolAllocator, RadixTreeBuilder } from '../../../src/engine/kho/builder';
@@ -81,11 +81,34 @@ describe('diff of two block sets', () => {
       const l = walked(left), r = walked(right);
       assert.deepStrictEqual(onlyIn(l, r), naiveOnlyIn(left, right));
       assert.deepStrictEqual(onlyIn(r, l), naiveOnlyIn(right, left));
-      assert.strictEqual(countOnlyIn(l, r), naiveOnlyIn(left, right).length);
+      assert.deepStrictEqual(countOnly(l, r), { onlyA: naiveOnlyIn(left, right).length, onlyB: naiveOnlyIn(right, left).length });
+      const both: string[] = [];
+      mergeBlocks(l, r, (pfn, o, n) => { for (let k = 0; k < n; k++) both.push(`L${pfn + k * 2 ** o}/${o}`); },
+        (pfn, o, n) => { for (let k = 0; k < n; k++) both.push(`R${pfn + k * 2 ** o}/${o}`); });
+      assert.deepStrictEqual(both.sort(), [...naiveOnlyIn(left, right).map((b) => `L${b.phys >> 12n}/${b.order}`),
+        ...naiveOnlyIn(right, left).map((b) => `R${b.phys >> 12n}/${b.order}`)].sort());
       const lp = pagesOf(naiveRanges(left, 12)), rp = pagesOf(naiveRanges(right, 12));
       assert.deepStrictEqual(subtractRanges(l.ranges(), r.ranges()), rangesOfPages(new Set([...lp].filter((p) => !rp.has(p)))));
       assert.deepStrictEqual(subtractRanges(r.ranges(), l.ranges()), rangesOfPages(new Set([...rp].filter((p) => !lp.has(p)))));
     }), fcParams(200));
+  });
+
+  it('long runs (bitmap and chunk spans, duplicates, any insertion order) diff like the naive sets', () => {
+    // Runs of adjacent blocks: spans that the two sides cut at different points.
+    const runArb = fc.tuple(fc.integer({ min: 0, max: 3 }), fc.nat({ max: 400 }), fc.integer({ min: 1, max: 300 }))
+      .map(([order, first, n]) => Array.from({ length: n }, (_, k): PreservedBlock => ({ phys: (BigInt(first + k) << BigInt(order)) << 12n, order })));
+    const sideArb = fc.array(runArb, { maxLength: 4 }).chain((runs) => fc.shuffledSubarray(runs.flat(), { minLength: Math.floor(runs.flat().length * 0.9) }))
+      .chain((bs) => fc.tuple(fc.constant(bs), fc.array(fc.nat({ max: Math.max(0, bs.length - 1) }), { maxLength: 5 })))
+      .map(([bs, dups]) => [...bs, ...dups.filter((i) => i < bs.length).map((i) => bs[i])]);
+    fc.assert(fc.property(sideArb, sideArb, (left, right) => {
+      const l = new BlockSet(12), r = new BlockSet(12);
+      for (const b of left) l.add(b.phys, b.order);
+      for (const b of right) r.add(b.phys, b.order);
+      l.trim(); r.trim();
+      assert.deepStrictEqual(onlyIn(l, r), naiveOnlyIn(left, right));
+      assert.deepStrictEqual(onlyIn(r, l), naiveOnlyIn(right, left));
+      assert.deepStrictEqual(countOnly(l, r), { onlyA: naiveOnlyIn(left, right).length, onlyB: naiveOnlyIn(right, left).length });
+    }), fcParams(150));
   });
 
   it('a block split in two is a block difference but not a page difference', () => {
@@ -107,6 +130,15 @@ describe('diff of two block sets', () => {
     const generic = { pageShift: 12, sorted: () => list } as unknown as BlockStore;
     assert.deepStrictEqual(onlyIn(generic, empty), [{ phys: 0x3000n, order: 0 }, { phys: 0x5000n, order: 0 }]);
     assert.deepStrictEqual(onlyIn(empty, generic), []);
+  });
+
+  it('overlapping blocks of different orders at one address: each side\'s own blocks only', () => {
+    const set = (bs: [number, number][]) => { const s = new BlockSet(12); for (const [pfn, o] of bs) s.addPfn(pfn, o); return s; };
+    // Spans on both sides: A = 0/0 1/0 2/0 3/0 against B = 0/1 1/0 2/0 and 4/2 with 4/0 5/0 on the other side.
+    const a = set([[0, 0], [1, 0], [2, 0], [3, 0], [4, 2]]), b = set([[0, 1], [1, 0], [2, 0], [4, 0], [5, 0]]);
+    const pairs = (s: BlockStore, t: BlockStore) => onlyIn(s, t).map((x) => [Number(x.phys >> 12n), x.order]);
+    assert.deepStrictEqual(pairs(a, b), [[0, 0], [3, 0], [4, 2]]);
+    assert.deepStrictEqual(pairs(b, a), [[0, 1], [4, 0], [5, 0]]);
   });
 
   it('stores of different page sizes compare by address and size', () => {
