@@ -10,6 +10,7 @@ const entries = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
   { entryPoints: ['src/node/decodeWorker.ts'], outfile: 'dist/decodeWorker.js', platform: 'node', format: 'cjs', target: 'node20' },
   { entryPoints: ['media/src/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  { entryPoints: ['media/src/compare.ts'], outfile: 'dist/compare.js', platform: 'browser', format: 'iife', target: 'es2022' },
 ];
 await Promise.all(entries
   .filter((e) => fs.existsSync(e.entryPoints[0]))

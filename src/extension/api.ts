@@ -64,6 +64,10 @@ export interface KhoInspectorApi {
   compareGoTo(address: string): Promise<CompareLookupDto | undefined>;
   /** Ids of the selected compare tree items. */
   compareSelection(): string[];
+  /** Resolves once the comparison's map panel has drawn its map, with what it shows. */
+  compareRendered(): Promise<RenderedReport>;
+  /** The last page highlighted in the comparison's map. */
+  compareMapHighlight(): Highlight | undefined;
 }
 
 function asUri(uri: vscode.Uri | string): vscode.Uri {
@@ -153,5 +157,10 @@ export function createApi(s: Services): KhoInspectorApi {
     compareChildren: async (elementId) => (await s.compare.children(elementId)).map((c) => apiItem(c.item, c.node)),
     compareGoTo: (address) => s.compare.goToAddress(address),
     compareSelection: () => s.compare.selection(),
+    compareRendered: () => {
+      const p = s.compare.mapPanel;
+      return p ? p.whenRendered() : Promise.reject(new Error('no comparison is open'));
+    },
+    compareMapHighlight: () => s.compare.mapPanel?.lastHighlight,
   };
 }

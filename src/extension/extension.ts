@@ -35,7 +35,7 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   tree.attach(treeView);
   const status = new StatusItem(registry);
   const dtsProvider = new DtsContentProvider(registry);
-  const compare = new CompareView(editor, registry, startWorker);
+  const compare = new CompareView(context.extensionUri, editor, registry, startWorker);
   const s: Services = { context, registry, pairings, tree, treeView, editor, status, compare };
 
   editor.setHooks({

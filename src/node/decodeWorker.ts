@@ -31,6 +31,8 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
   compareChildren: (p) => compare.children(p.nodeId, p.maxItemsPerGroup, p.start, p.count),
   compareLookup: (p) => compare.lookup(p.address, p.maxItemsPerGroup),
   compareProblems: (p) => compare.problems(p.start, p.count),
+  compareMapExtents: () => compare.mapExtents(),
+  compareMapTiles: (p) => compare.mapTiles(p),
   summary: () => session.summary(),
   children: (p) => session.children(p.nodeId, p.start, p.count, p.maxItemsPerGroup),
   node: (p) => session.node(p.nodeId, p.maxItemsPerGroup),

@@ -1,8 +1,9 @@
 // Compare requests the extension host sends to a decode worker that holds two dumps (LEFT, RIGHT)
 // instead of one: open both, then page through the differences (engine/diff) as a tree.
 
-import type { DiagnosticDto, Hex, Page, TreeNodeDto } from './model';
+import type { DiagnosticDto, Hex, MapExtentsDto, MapTilesDto, MapTilesRequest, Page, TreeNodeDto } from './model';
 import type { OpenParams } from './worker';
+import type { RenderedReport } from './webview';
 
 export interface CompareSideDto {
   /** Image (or FDT) path, for labels. */
@@ -44,4 +45,21 @@ export type CompareMethods = {
   compareLookup: { params: { address: string; maxItemsPerGroup: number }; result: CompareLookupDto };
   /** Findings of the comparison (pages the receiver is missing), each at the first page of its range. */
   compareProblems: { params: { start: number; count: number }; result: Page<DiagnosticDto> };
+  /** The comparison map: both dumps' RAM and preserved pages. */
+  compareMapExtents: { params: Record<string, never>; result: MapExtentsDto };
+  /** Cells: MAP_COMPARE_ONLY_LEFT / _ONLY_RIGHT / _BOTH where any page of the cell is so (in that order), else RAM or not in the dumps. */
+  compareMapTiles: { params: MapTilesRequest; result: MapTilesDto };
 };
+
+/** Requests of the comparison's webview (the map) to the host. */
+export type CompareWebviewMethods = {
+  mapTiles: { params: MapTilesRequest; result: MapTilesDto };
+  /** A click on the map: on which side(s) the address is preserved (and reveal it in the view). */
+  select: { params: { address: string }; result: CompareLookupDto | null };
+  rendered: { params: RenderedReport; result: void };
+};
+
+/** Pushes from the host to the comparison's webview. */
+export type ComparePush =
+  | { kind: 'push'; type: 'compareState'; title: string; summaryText: string; leftName: string; rightName: string; extents: MapExtentsDto }
+  | { kind: 'push'; type: 'highlight'; start: string; end: string; label: string };

@@ -7,13 +7,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type { CompareLookupDto, CompareSummaryDto } from '../../protocol/compare';
-import type { TreeNodeDto } from '../../protocol/model';
+import type { MapExtentsDto, TreeNodeDto } from '../../protocol/model';
 import { toVscodeDiagnostic } from '../diagnostics';
 import type { Pairing } from '../document/pairing';
 import type { KhoEditorProvider } from '../editor/khoEditorProvider';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { maxItemsPerGroup, SECTION } from '../settings';
+import { ComparePanel } from './comparePanel';
 import { Comparison } from './comparison';
 
 export const COMPARE_VIEW_ID = 'khoInspector.compare';
@@ -106,8 +107,10 @@ export class CompareView implements vscode.Disposable {
   private readonly view: vscode.TreeView<CompareElement>;
   private readonly problems = vscode.languages.createDiagnosticCollection('kho-compare');
   private rightUri: vscode.Uri | undefined;
+  private panel: ComparePanel | undefined;
 
-  constructor(private readonly editor: KhoEditorProvider, private readonly registry: DocumentRegistry, private readonly start: EngineStarter) {
+  constructor(private readonly extensionUri: vscode.Uri, private readonly editor: KhoEditorProvider, private readonly registry: DocumentRegistry,
+    private readonly start: EngineStarter) {
     this.view = vscode.window.createTreeView(COMPARE_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
   }
 
@@ -173,11 +176,24 @@ export class CompareView implements vscode.Disposable {
       void vscode.window.showErrorMessage(`KHO: cannot compare: ${(e as Error).message}`);
       return undefined;
     }
+    let extents: MapExtentsDto;
+    try {
+      extents = await next.mapExtents();
+    } catch (e) {
+      next.dispose();
+      void vscode.window.showErrorMessage(`KHO: cannot compare: ${(e as Error).message}`);
+      return undefined;
+    }
+    this.panel?.dispose();
     this.comparison?.dispose();
     this.comparison = next;
+    const text = `LEFT ${path.basename(left.fsPath)} · RIGHT ${path.basename(right.fsPath)}: ${describeComparison(next.summary)}`;
+    const panel = new ComparePanel(this.extensionUri, next, extents, text, (address) => this.selectOnMap(next, address));
+    this.panel = panel;
+    panel.onDidDispose(() => { if (this.panel === panel) this.panel = undefined; });
     this.view.title = 'KHO Compare';
     this.view.description = next.title;
-    this.view.message = `LEFT ${path.basename(left.fsPath)} · RIGHT ${path.basename(right.fsPath)}: ${describeComparison(next.summary)}`;
+    this.view.message = text;
     this.tree.refresh();
     await vscode.commands.executeCommand('setContext', COMPARING, true);
     if (this.rightUri) this.problems.delete(this.rightUri);
@@ -208,12 +224,30 @@ export class CompareView implements vscode.Disposable {
       if (!text) return undefined;
       address = parseAddress(text)!;
     }
-    const l = await c.lookup(hex(address), maxItemsPerGroup());
-    const el = l.path.length ? await this.tree.elementAt(l.path) : undefined;
-    if (el) await this.view.reveal(el, { select: true, focus: arg === undefined, expand: false });
+    const l = await this.show(c, address, { focus: arg === undefined });
     void vscode.window.showInformationMessage(`KHO: ${l.message}`);
     return l;
   }
+
+  /** A click on the comparison's map: the same answer, in the map's status line. */
+  private async selectOnMap(c: Comparison, address: string): Promise<CompareLookupDto | null> {
+    const a = parseAddress(address);
+    return c === this.comparison && a !== undefined ? this.show(c, a, { focus: false }) : null;
+  }
+
+  /** Looks an address up, reveals the range holding it in the view and highlights its page in the map. */
+  private async show(c: Comparison, address: bigint, opts: { focus: boolean }): Promise<CompareLookupDto> {
+    const l = await c.lookup(hex(address), maxItemsPerGroup());
+    const el = l.path.length ? await this.tree.elementAt(l.path) : undefined;
+    if (el) await this.view.reveal(el, { select: true, focus: opts.focus, expand: false });
+    const page = BigInt(Math.min(c.summary.left.pageSize, c.summary.right.pageSize));
+    const start = address - (address % page);
+    this.panel?.highlight({ start: hex(start), end: hex(start + page), label: l.message });
+    return l;
+  }
+
+  /** The comparison's map panel, while open. */
+  get mapPanel(): ComparePanel | undefined { return this.panel; }
 
   /** Children of a compare tree node as the view shows them (for the API). */
   async children(id?: string): Promise<{ item: vscode.TreeItem; node: TreeNodeDto }[]> {
@@ -226,6 +260,7 @@ export class CompareView implements vscode.Disposable {
   selection(): string[] { return this.view.selection.map((e) => e.node.id); }
 
   dispose(): void {
+    this.panel?.dispose();
     this.comparison?.dispose();
     this.view.dispose();
     this.tree.dispose();

@@ -3,7 +3,7 @@
 
 import * as path from 'path';
 import type { CompareLookupDto, CompareSummaryDto } from '../../protocol/compare';
-import type { DiagnosticDto, TreeNodeDto } from '../../protocol/model';
+import type { DiagnosticDto, MapExtentsDto, MapTilesDto, MapTilesRequest, TreeNodeDto } from '../../protocol/model';
 import type { RpcCancellationToken, ProgressData } from '../../protocol/rpc';
 import type { EngineSession, EngineStarter } from '../engineHost/engineSession';
 import { openParams } from '../document/dumpModel';
@@ -58,6 +58,10 @@ export class Comparison {
     }
     return out;
   }
+
+  mapExtents(): Promise<MapExtentsDto> { return this.engine.request('compareMapExtents', {}); }
+
+  mapTiles(req: MapTilesRequest): Promise<MapTilesDto> { return this.engine.request('compareMapTiles', req); }
 
   dispose(): void { this.engine.dispose(); }
 }

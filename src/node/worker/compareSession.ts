@@ -7,8 +7,9 @@ import type { PhysRange } from '../../engine/image/physMemory';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type { CompareLookupDto, CompareSideDto, CompareSummaryDto } from '../../protocol/compare';
-import type { DiagnosticDto, Page, TreeNodeDto } from '../../protocol/model';
+import { MAX_MAP_CELLS, type DiagnosticDto, type MapExtentsDto, type MapTilesDto, type MapTilesRequest, type Page, type TreeNodeDto } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
+import { CompareMap } from './compareMap';
 import { CompareTree, SIDE_LABEL, type Side } from './compareTree';
 import { SessionError, WorkerSession } from './session';
 
@@ -31,6 +32,7 @@ function inRanges(rs: readonly PhysRange[], a: bigint): boolean {
 interface Compared {
   diff: DumpDiff;
   tree: CompareTree;
+  map: CompareMap;
   summary: CompareSummaryDto;
   problems: DiagnosticDto[];
 }
@@ -73,7 +75,7 @@ export class CompareSession {
       severity: 'error', code: 'compare-missing-in-receiver', address: hex(x.start),
       message: `${hex(x.start)}: preserved by the sender (LEFT) but missing in the receiver (RIGHT): [${hex(x.start)}, ${hex(x.end)}), ${humanSize(x.end - x.start)} (${((x.end - x.start) / pageSize).toString()} pages)`,
     })) : [];
-    this.compared = { diff, tree, summary, problems };
+    this.compared = { diff, tree, map: new CompareMap(diff), summary, problems };
     return summary;
   }
 
@@ -101,6 +103,15 @@ export class CompareSession {
       : `${hex(a)} is preserved on neither side`;
     const side: Side | null = left && !right ? 'left' : right && !left ? 'right' : null;
     return { address: hex(a), left, right, message, path: side ? tree.rangePath(side, a, max) : [] };
+  }
+
+  mapExtents(): MapExtentsDto { return this.c.map.extents(); }
+
+  mapTiles(req: MapTilesRequest): MapTilesDto {
+    const start = parseAddress(req.start), width = parseAddress(req.bytesPerCell);
+    if (start === undefined || width === undefined || width === 0n) throw new SessionError(`map tiles: bad start ${req.start} or cell size ${req.bytesPerCell}`);
+    const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
+    return { start: hex(start), bytesPerCell: hex(width), cells: this.c.map.cells(start, width, count) };
   }
 
   close(): void {

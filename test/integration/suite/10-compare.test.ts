@@ -59,6 +59,13 @@ suite('Compare two KHO states', () => {
     assert.deepStrictEqual((await a.compareChildren(luo.id)).map((n) => n.label), ['LEFT', 'RIGHT']);
   });
 
+  test('the compare editor draws the map of both dumps and says the outcome', async () => {
+    const r = await a.compareRendered();
+    assert.ok(r.mapDraws > 0 && r.cellsDrawn > 0, JSON.stringify(r));
+    assert.match(r.summaryText, /KHO Compare .*1 block \(4 KiB of pages\) only in LEFT; 1 block \(4 KiB of pages\) only in RIGHT; changed clients: LUO/);
+    assert.ok(vscode.window.tabGroups.all.flatMap((g) => g.tabs).some((t) => t.label === 'KHO Compare: out.kho.json ↔ in.kho.json'), 'no compare editor tab');
+  });
+
   test('Problems: what the sender preserved and the receiver misses is an error at the first page of the range', async () => {
     const ds = vscode.languages.getDiagnostics(right).filter((d) => d.code === 'compare-missing-in-receiver');
     assert.deepStrictEqual(ds.map((d) => d.severity), [vscode.DiagnosticSeverity.Error]);
@@ -71,6 +78,7 @@ suite('Compare two KHO states', () => {
     assert.deepStrictEqual([onlyLeft?.left, onlyLeft?.right], [true, false]);
     assert.match(onlyLeft!.message, /only in LEFT/);
     assert.deepStrictEqual(a.compareSelection(), ['L/ranges!0']);
+    assert.deepStrictEqual(a.compareMapHighlight(), { start: '0x800000', end: '0x801000', label: onlyLeft!.message });
     const both = await a.compareGoTo('0x901000');
     assert.match(both!.message, /on both sides/);
     assert.match((await a.compareGoTo('0xf00000'))!.message, /neither/);

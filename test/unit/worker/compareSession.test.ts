@@ -7,7 +7,8 @@ import * as path from 'path';
 import { buildDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { CompareSession } from '../../../src/node/worker/compareSession';
-import type { TreeNodeDto } from '../../../src/protocol/model';
+import { MAP_COMPARE_BOTH, MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_NOT_IN_DUMP, MAP_RAM, type TreeNodeDto } from '../../../src/protocol/model';
+import { hex } from '../../../src/engine/util/hex';
 import type { OpenParams } from '../../../src/protocol/worker';
 import { tempDir, writeDump } from '../../support/dumpFiles';
 
@@ -83,6 +84,19 @@ describe('worker compare session', function () {
     const p = s.problems(0, 100);
     assert.deepStrictEqual(p.items.map((d) => [d.severity, d.code, d.address]), [['error', 'compare-missing-in-receiver', '0x800000']]);
     assert.match(p.items[0].message, /preserved by the sender \(LEFT\) but missing in the receiver \(RIGHT\): \[0x800000, 0x801000\)/);
+  });
+
+  it('the map: pages only in LEFT, only in RIGHT, on both sides, RAM; a coarse cell shows what is missing first', () => {
+    const ext = s.mapExtents();
+    assert.deepStrictEqual([ext.span.start, ext.span.end, ext.pageSize], ['0x0', '0x1000000', 4096]);
+    const at = (a: bigint, width = 4096n) => s.mapTiles({ start: hex(a), bytesPerCell: hex(width), count: 1 }).cells[0];
+    assert.deepStrictEqual([at(8n * MiB), at(12n * MiB), at(9n * MiB), at(9n * MiB + 3n * 4096n), at(13n * MiB)],
+      [MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_COMPARE_BOTH, MAP_COMPARE_BOTH, MAP_RAM]);
+    assert.strictEqual(at(8n * MiB, 4n * MiB), MAP_COMPARE_ONLY_LEFT);
+    assert.strictEqual(at(16n * MiB), MAP_NOT_IN_DUMP);
+    // One request of many cells walks the ranges once, cell by cell, with the same answers.
+    const row = s.mapTiles({ start: hex(8n * MiB), bytesPerCell: hex(MiB), count: 6 }).cells;
+    assert.deepStrictEqual(row, [MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_BOTH, MAP_COMPARE_BOTH, MAP_RAM, MAP_COMPARE_ONLY_RIGHT, MAP_RAM]);
   });
 
   it('a side that cannot be decoded is refused naming the side', async () => {
