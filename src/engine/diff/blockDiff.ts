@@ -83,6 +83,13 @@ function streams(a: BlockStore, b: BlockStore): [SortedSpans, SortedSpans] {
   return [new SortedSpans(a, 2 ** da, da), new SortedSpans(b, 2 ** db, db)];
 }
 
+/** How many blocks of `s`'s head span sort before `other`'s head block (all of them when `other` is done). */
+function countBefore(s: SortedSpans, other: SortedSpans): number {
+  if (other.done) return s.count;
+  const m = 2 ** s.keyOrder, d = other.key - s.key;
+  return Math.min(s.count, Math.ceil(d / m) + (d % m === 0 && s.keyOrder < other.keyOrder ? 1 : 0));
+}
+
 /** f(pfn, order, count): the adjacent blocks pfn + k * 2^order, k < count, in a store's page units. */
 export type SpanFn = (pfn: number, order: number, count: number) => void;
 
@@ -104,23 +111,15 @@ export function mergeBlocks(a: BlockStore, b: BlockStore, onlyA?: SpanFn, onlyB?
     while (!sb.done && sb.key === lastB && sb.keyOrder === lastBo) sb.take(1);
     if (sa.done && sb.done) return;
     const ka = sa.key, oa = sa.keyOrder, kb = sb.key, ob = sb.keyOrder;
-    const ma = 2 ** oa, mb = 2 ** ob;
+    const ma = 2 ** oa;
     if (sb.done || (!sa.done && (ka < kb || (ka === kb && oa < ob)))) {
       // A's head sorts first: its blocks before B's head are A's alone.
-      let k = sa.count;
-      if (!sb.done) {
-        const d = kb - ka;
-        k = Math.min(k, Math.ceil(d / ma) + (d % ma === 0 && oa < ob ? 1 : 0));
-      }
+      const k = countBefore(sa, sb);
       lastA = ka + (k - 1) * ma; lastAo = oa;
       emit(sa, k, onlyA);
     } else if (sa.done || kb < ka || oa > ob) {
-      let k = sb.count;
-      if (!sa.done) {
-        const d = ka - kb;
-        k = Math.min(k, Math.ceil(d / mb) + (d % mb === 0 && ob < oa ? 1 : 0));
-      }
-      lastB = kb + (k - 1) * mb; lastBo = ob;
+      const k = countBefore(sb, sa);
+      lastB = kb + (k - 1) * 2 ** ob; lastBo = ob;
       emit(sb, k, onlyB);
     } else {
       // Same head block and order: both spans step alike, so their common length matches.

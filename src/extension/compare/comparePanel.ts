@@ -4,12 +4,13 @@
 
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { isRpcMessage, RpcServer } from '../../protocol/rpc';
+import { RpcServer } from '../../protocol/rpc';
 import type { CompareLookupDto, ComparePush, CompareWebviewMethods } from '../../protocol/compare';
 import type { MapExtentsDto } from '../../protocol/model';
-import { WEBVIEW_PROTOCOL, type RenderedReport } from '../../protocol/webview';
+import type { RenderedReport } from '../../protocol/webview';
 import { localResourceRoots, webviewHtml } from '../editor/webviewHtml';
 import type { Highlight } from '../editor/webviewController';
+import { listenToWebview, RenderReports } from '../editor/webviewChannel';
 import type { Comparison } from './comparison';
 
 export const COMPARE_PANEL_TYPE = 'khoInspector.comparePanel';
@@ -20,8 +21,7 @@ export class ComparePanel implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private ready = false;
   private last: Highlight | undefined;
-  private report: RenderedReport | undefined;
-  private waiters: ((r: RenderedReport) => void)[] = [];
+  private readonly reports = new RenderReports();
 
   constructor(extensionUri: vscode.Uri, private readonly comparison: Comparison, private readonly extents: MapExtentsDto,
     private readonly summaryText: string, select: (address: string) => Promise<CompareLookupDto | null>) {
@@ -32,23 +32,14 @@ export class ComparePanel implements vscode.Disposable {
     this.server = new RpcServer<CompareWebviewMethods>((m) => { void webview.postMessage(m); }, {
       mapTiles: (req) => comparison.mapTiles(req),
       select: (p) => select(p.address),
-      rendered: (r) => {
-        this.report = r;
-        if (r.mapDraws > 0) { for (const w of this.waiters) w(r); this.waiters = []; }
-      },
+      rendered: (r) => this.reports.add(r),
     });
     this.subs.push(
-      webview.onDidReceiveMessage((m: unknown) => {
-        if (!isRpcMessage(m)) return;
-        if (m.kind === 'ready') {
-          this.ready = m.protocol === WEBVIEW_PROTOCOL;
-          if (this.ready) {
-            this.pushState();
-            if (this.last) this.push({ kind: 'push', type: 'highlight', ...this.last });
-          }
-          return;
-        }
-        this.server.handle(m);
+      listenToWebview(webview, this.server, (ok) => {
+        this.ready = ok;
+        if (!ok) return;
+        this.pushState();
+        if (this.last) this.push({ kind: 'push', type: 'highlight', ...this.last });
       }),
       this.panel.onDidChangeViewState(() => { if (!this.panel.visible) this.ready = false; }),
     );
@@ -72,10 +63,7 @@ export class ComparePanel implements vscode.Disposable {
   get lastHighlight(): Highlight | undefined { return this.last; }
 
   /** Resolves once the webview reports a drawn map. */
-  whenRendered(): Promise<RenderedReport> {
-    if (this.report && this.report.mapDraws > 0) return Promise.resolve(this.report);
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
+  whenRendered(): Promise<RenderedReport> { return this.reports.whenRendered(); }
 
   onDidDispose(f: () => void): vscode.Disposable { return this.panel.onDidDispose(f); }
 

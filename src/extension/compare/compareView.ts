@@ -16,6 +16,7 @@ import type { DocumentRegistry } from '../registry';
 import { maxItemsPerGroup, SECTION } from '../settings';
 import { ComparePanel } from './comparePanel';
 import { Comparison } from './comparison';
+import { addressOrAsk } from '../commands/targets';
 
 export const COMPARE_VIEW_ID = 'khoInspector.compare';
 const COMPARING = 'khoInspector.comparing';
@@ -210,21 +211,9 @@ export class CompareView implements vscode.Disposable {
       void vscode.window.showWarningMessage('KHO: compare two dumps first (KHO: Compare with...).');
       return undefined;
     }
-    let address = typeof arg === 'string' || typeof arg === 'bigint' || typeof arg === 'number' ? parseAddress(String(arg)) : undefined;
-    if (arg !== undefined && address === undefined) {
-      void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
-      return undefined;
-    }
-    if (address === undefined) {
-      const text = await vscode.window.showInputBox({
-        title: 'KHO: Go to Physical Address in the Comparison',
-        prompt: `Physical address (${c.title}; hex 0x… or decimal)`,
-        validateInput: (t) => (t.trim() === '' || parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal, below 2^64'),
-      });
-      if (!text) return undefined;
-      address = parseAddress(text)!;
-    }
-    const l = await this.show(c, address, { focus: arg === undefined });
+    const address = await addressOrAsk(arg, { title: 'KHO: Go to Physical Address in the Comparison', prompt: `Physical address (${c.title}; hex 0x… or decimal)` });
+    if (address === undefined) return undefined;
+    const l = await this.show(c, BigInt(address), { focus: arg === undefined });
     void vscode.window.showInformationMessage(`KHO: ${l.message}`);
     return l;
   }
