@@ -55,7 +55,18 @@ function build(name: string, ramEnd: bigint, blocks: PfnBlocks, pool: bigint): C
 }
 
 function runOurs(c: Case, extra: string[]): { wallMs: number; maxRssKiB: number; code: number } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'cliWithStats.js'), 'decode', c.image, '--fdt', c.fdt, ...extra],
+  return runCliWithStats(['decode', c.image, '--fdt', c.fdt, ...extra]);
+}
+
+/** `kho-inspect diff` of the case against itself (every block matched: the merge's longest walk), through a pairing file. */
+function runDiff(c: Case, extra: string[]): { wallMs: number; maxRssKiB: number; code: number } {
+  const pairing = path.join(WORK, `${c.name}.kho.json`);
+  fs.writeFileSync(pairing, JSON.stringify({ image: path.basename(c.image), fdt: path.basename(c.fdt) }));
+  return runCliWithStats(['diff', pairing, pairing, ...extra]);
+}
+
+function runCliWithStats(args: string[]): { wallMs: number; maxRssKiB: number; code: number } {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'cliWithStats.js'), ...args],
     { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'inherit', 'pipe'], encoding: 'utf8' });
   const out = (r.output[3] as string | null) ?? '';
   if (!out.trim()) throw new Error(`CLI produced no stats (exit ${r.status})`);
@@ -128,6 +139,8 @@ function main(): void {
       console.log(`  ratio ours/yardstick, walk vs walk: ${(walk.wallMs / (y.walkS * 1000)).toFixed(2)}  (goal <= 2)`);
       console.log(`  ratio ours/yardstick, whole process (--summary: Node start-up, FDT, clients, every check, JSON): ${(summary.wallMs / y.wallMs).toFixed(2)}`);
     }
+    const diff = best(3, () => runDiff(c, ['--summary']));
+    console.log(`  diff of the dump with itself (--summary): ${diff.wallMs.toFixed(0)} ms wall (process), peak RSS ${(diff.maxRssKiB / 1024).toFixed(1)} MiB; ratio diff / two decodes (--summary): ${(diff.wallMs / (2 * summary.wallMs)).toFixed(2)} (goal <= 2)`);
     console.log(`  peak RSS goal < 150 MiB: ${summary.maxRssKiB / 1024 < 150 && full.maxRssKiB / 1024 < 150 ? 'met' : 'NOT met'}`);
   }
   console.log('');

@@ -14,6 +14,7 @@ import { recoverJournal } from '../node/journal';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
+import { isDiffCommand, parseDiffCommandLine, runDiffCommand, type DiffRequest } from './diffCommand';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -160,9 +161,9 @@ async function run(req: Request): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let req: Request | EditRequest;
+  let req: Request | EditRequest | DiffRequest;
   try {
-    req = isEditCommand(argv) ? parseEditCommandLine(argv) : parseCommandLine(argv);
+    req = isEditCommand(argv) ? parseEditCommandLine(argv) : isDiffCommand(argv) ? parseDiffCommandLine(argv) : parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`kho-inspect: ${e.message}\n${USAGE}\n`);
@@ -171,6 +172,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (req.command === 'edit' || req.command === 'export') {
       return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+    }
+    if (req.command === 'diff') {
+      return await runDiffCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
     }
     return await run(req as Request);
   } catch (e) {

@@ -625,8 +625,9 @@ export class SortedCursor {
   /**
    * Like run(), but hands over spans of adjacent blocks of one order at once: f(pfn, order, count)
    * stands for the blocks pfn, pfn + 2^order, ... (count of them). Same order of blocks as run().
+   * `f` returning false stops after that span; a later call resumes.
    */
-  runSpans(f: (pfn: number, order: number, count: number) => void): void {
+  runSpans(f: (pfn: number, order: number, count: number) => boolean | void): void {
     const heap = this.heap, chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
@@ -636,6 +637,7 @@ export class SortedCursor {
       const c = this.runnerUp();
       const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
+      let stop = false;
       while (i < end) {
         const p = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
         if (p > nextP || (p === nextP && order > nextO)) break;
@@ -654,13 +656,15 @@ export class SortedCursor {
           if (d % mult === 0 && order <= nextO) allowed++;
           if (allowed < n) n = allowed;
         }
-        f(p, order, n);
+        const more = f(p, order, n);
         i = bits !== null ? nextSetBit(bits, i + n) : i + n;
+        if (more === false) { stop = true; break; }
       }
       this.pos[j] = i;
       if (i >= end) heap[0] = heap[--this.size];
       else this.keyPfn[j] = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
       this.siftDown(0);
+      if (stop) return;
     }
   }
 }
