@@ -1,0 +1,6 @@
+// Preloaded into a CLI child (node -r): at exit, writes the process's peak RSS in KiB to fd 3.
+import fs from 'node:fs';
+
+process.on('exit', () => {
+  try { fs.writeSync(3, String(process.resourceUsage().maxRSS)); } catch { /* no fd 3 */ }
+});
