@@ -396,7 +396,7 @@ export class BlockSet implements BlockStore {
     // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
     if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
     const table = RangeTable.fromSortedSpans(this.pageShift, (add) =>
-      this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)));
+      this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)), this.n);
     this.rangesCache = table;
     this.rangesCacheCount = this.n;
     this.coveredPages = table.coveredPages();

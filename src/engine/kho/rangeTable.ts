@@ -61,9 +61,13 @@ export class RangeTable {
 
   get byteSize(): number { return this.startPfns.byteLength + this.endPfns.byteLength; }
 
-  /** Builds a table from spans in ascending order (adjacent or overlapping ones merge). */
-  static fromSortedSpans(pageShift: number, each: (f: (startPfn: number, endPfn: number) => void) => void): RangeTable {
-    let cap = 1024, n = 0;
+  /**
+   * Builds a table from spans in ascending order (adjacent or overlapping ones merge). `maxRanges`
+   * (an upper bound, e.g. the block count) sizes the arrays once, so a million ranges are never
+   * copied while growing; they are cut down only when much of them stayed unused.
+   */
+  static fromSortedSpans(pageShift: number, each: (f: (startPfn: number, endPfn: number) => void) => void, maxRanges = 1024): RangeTable {
+    let cap = Math.max(16, maxRanges), n = 0;
     let starts = new Float64Array(cap), ends = new Float64Array(cap);
     let curStart = -1, curEnd = -1;
     const push = (): void => {
@@ -84,6 +88,7 @@ export class RangeTable {
       curStart = s; curEnd = e;
     });
     if (curEnd >= 0) push();
-    return new RangeTable(pageShift, starts.slice(0, n), ends.slice(0, n), n);
+    if (cap - n > cap >> 3) { starts = starts.slice(0, n); ends = ends.slice(0, n); }
+    return new RangeTable(pageShift, starts, ends, n);
   }
 }

@@ -1,0 +1,51 @@
+"use strict";
+// Generates the large dumps used by the benchmark and the timing e2e test:
+//   node out/scripts/makeLarge.js DIR [--pages N] [--gib G] [--scattered] [--name NAME]
+// A sparse raw image of G GiB (default 64) with N (default 1,000,000) order-0 pages preserved in
+// long runs (or, with --scattered, one page at a random place in each equal slice of the RAM above
+// 4 GiB), kho-v3, 4 KiB pages, plus the two client blobs' pages. Only tracker pages and the FDT
+// take disk space. Files: NAME.raw, NAME.dtb, NAME.kho.json (NAME defaults to "large").
+var __importDefault = (this && this.__importDefault) || function (mod) {
+    return (mod && mod.__esModule) ? mod : { "default": mod };
+};
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.makeLarge = makeLarge;
+const node_fs_1 = __importDefault(require("node:fs"));
+const node_path_1 = __importDefault(require("node:path"));
+const dumpBuilder_1 = require("../src/engine/kho/dumpBuilder");
+const builder_1 = require("../src/engine/kho/builder");
+const writeRaw_1 = require("../src/engine/image/writeRaw");
+const writeFile_1 = require("../src/node/writeFile");
+const seeded_1 = require("./seeded");
+function makeLarge(dir, o = {}) {
+    const pages = o.pages ?? 1_000_000, gib = o.gib ?? 64, name = o.name ?? 'large';
+    const GiB = 1n << 30n;
+    const ram = [{ start: 0n, end: BigInt(gib) * GiB }];
+    const rnd = (0, seeded_1.seeded)(64);
+    const low = (4 * 2 ** 30) / 4096;
+    const blocks = o.scattered
+        ? (0, builder_1.scatteredBlocks)(rnd, { startPfn: low, spanPages: gib * 262144 - low, count: pages })
+        : (0, builder_1.longRunBlocks)(rnd, { startPfn: (1 << 30) / 4096, pages, maxGap: 1 << 16 });
+    const dump = (0, dumpBuilder_1.buildDump)({ version: 3, ram, blocks, nodePool: [{ start: 16n << 20n, end: (o.scattered ? 4n : 1n) * GiB }],
+        clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }] });
+    node_fs_1.default.mkdirSync(dir, { recursive: true });
+    const image = node_path_1.default.join(dir, `${name}.raw`), fdt = node_path_1.default.join(dir, `${name}.dtb`);
+    (0, writeFile_1.writePlanToFile)(image, (0, writeRaw_1.planRawImage)(dump.mem));
+    node_fs_1.default.writeFileSync(fdt, dump.fdt);
+    node_fs_1.default.writeFileSync(node_path_1.default.join(dir, `${name}.kho.json`), JSON.stringify({
+        image: `${name}.raw`, fdt: `${name}.dtb`, base: '0x0', pageSize: 4096, format: 'raw',
+    }, null, 2) + '\n');
+    return { image, fdt };
+}
+if (require.main === module) {
+    const args = process.argv.slice(2);
+    const opt = (n, d) => { const i = args.indexOf(n); return i >= 0 ? Number(args[i + 1]) : d; };
+    const valued = ['--pages', '--gib', '--name'];
+    const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !valued.includes(args[i - 1]))) ?? '.work/large';
+    const nameAt = args.indexOf('--name');
+    const t0 = Date.now();
+    makeLarge(dir, { pages: opt('--pages', 1_000_000), gib: opt('--gib', 64), scattered: args.includes('--scattered'),
+        name: nameAt >= 0 ? args[nameAt + 1] : undefined });
+    console.log(`large dump written to ${dir}/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+//# sourceMappingURL=makeLarge.js.map

@@ -1,0 +1,3 @@
+export declare function seeded(seed: number): {
+    int(n: number): number;
+};
