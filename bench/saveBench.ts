@@ -18,6 +18,7 @@ import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { decodeDump } from '../src/engine/session';
 import { FileByteSource } from '../src/node/fileByteSource';
 import { recoverJournal } from '../src/node/journal';
+import { peakRssKiB } from '../src/node/peakRss';
 import { saveInPlace } from '../src/node/saveInPlace';
 import { writePlanToFile } from '../src/node/writeFile';
 
@@ -106,7 +107,8 @@ async function child(cfgFile: string): Promise<void> {
   const t0 = process.hrtime.bigint();
   const ms = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e6;
   recoverJournal(c.image);
-  const opened = openImage(FileByteSource.open(c.image), { cache: { blockSize: 4096, maxBytes: 4 << 20 } });
+  // As the CLI and the worker open images: no block cache (the walk reads each tracker page once).
+  const opened = openImage(FileByteSource.open(c.image), { cache: false });
   if (!opened.memory) throw new Error(opened.error ?? 'cannot open');
   const decoded = await decodeDump(opened.memory, { fdtBytes: fs.readFileSync(c.fdt) });
   if (decoded.fatal) throw new Error(decoded.fatal);
@@ -122,7 +124,7 @@ async function child(cfgFile: string): Promise<void> {
   const s = saveInPlace(o.model, { image: c.image, fdt: c.fdt }, { expectedSize: fs.statSync(c.image).size });
   const saveMs = ms(t2);
   const stats: Stats = {
-    openDecodeMs, editMs, saveMs, totalMs: ms(t0), maxRssKiB: process.resourceUsage().maxRSS,
+    openDecodeMs, editMs, saveMs, totalMs: ms(t0), maxRssKiB: peakRssKiB(),
     pagesWritten: s.pages, bytesWritten: s.bytes, preservedBefore: decoded.tracker!.blocks.count, preservedAfter: o.model.preservedCount,
   };
   fs.writeSync(3, JSON.stringify(stats) + '\n');

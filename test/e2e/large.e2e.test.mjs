@@ -53,6 +53,22 @@ after(async () => {
 /** The largest number written in a label ("1,000,000 pages" -> 1000000). */
 const biggestCount = (text) => Math.max(0, ...[...text.replace(/(\d),(?=\d{3})/g, '$1').matchAll(/\b\d+\b/g)].map((m) => Number(m[0])));
 
+/** Expands a tree row; the time until its children show, and them. */
+async function timedExpand(row, what) {
+  const t = Date.now();
+  await expandRow(row);
+  const rows = await until(async () => { const c = await childRows(row); return c.length > 0 && c; }, `children of ${what}`, 60_000);
+  return { ms: Date.now() - t, rows };
+}
+
+/** Expands "Preserved by order", then its largest order group: both times, the group and its rows. */
+async function expandLargestOrder() {
+  const { ms: groupsMs, rows: groups } = await timedExpand(treeRow(page, 'Preserved by order'), '"Preserved by order"');
+  const largest = groups.reduce((a, b) => (biggestCount(b.text) > biggestCount(a.text) ? b : a));
+  const { ms: largestMs, rows } = await timedExpand(treeRow(page, largest.label), `"${largest.text}"`);
+  return { groupsMs, largest, largestMs, rows };
+}
+
 test(`64 GiB sparse image with ${PAGES.toLocaleString('en')} preserved pages: open, map, expand`, { timeout: 240_000 }, () =>
   withFailureShot(page, 'large', async () => {
     await showKhoContainer(page);
@@ -86,17 +102,7 @@ test(`64 GiB sparse image with ${PAGES.toLocaleString('en')} preserved pages: op
     const summary = (await webview(page).locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 300);
     await screenshot(page, 'large-opened');
 
-    const byOrder = treeRow(page, 'Preserved by order');
-    let t = Date.now();
-    await expandRow(byOrder);
-    const groups = await until(async () => { const c = await childRows(byOrder); return c.length > 0 && c; }, 'order groups', 60_000);
-    const groupsMs = Date.now() - t;
-    const largest = groups.reduce((a, b) => (biggestCount(b.text) > biggestCount(a.text) ? b : a));
-    const largestRow = treeRow(page, largest.label);
-    t = Date.now();
-    await expandRow(largestRow);
-    const items = await until(async () => { const c = await childRows(largestRow); return c.length > 0 && c; }, `children of "${largest.text}"`, 60_000);
-    const largestMs = Date.now() - t;
+    const { groupsMs, largest, largestMs, rows: items } = await expandLargestOrder();
     await screenshot(page, 'large-expanded');
 
     const figures = {
@@ -163,30 +169,16 @@ test(`8 TiB sparse image with ${TERA_PAGES.toLocaleString('en')} scattered pages
     const summary = (await webview(page).locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 300);
     await screenshot(page, 'tera-opened');
 
-    const byOrder = treeRow(page, 'Preserved by order');
-    let t = Date.now();
-    await expandRow(byOrder);
-    const groups = await until(async () => { const c = await childRows(byOrder); return c.length > 0 && c; }, 'order groups', 60_000);
-    const groupsMs = Date.now() - t;
-    const largest = groups.reduce((a, b) => (biggestCount(b.text) > biggestCount(a.text) ? b : a));
-    const largestRow = treeRow(page, largest.label);
-    t = Date.now();
-    await expandRow(largestRow);
-    const buckets = await until(async () => { const c = await childRows(largestRow); return c.length > 0 && c; }, `children of "${largest.text}"`, 60_000);
-    const largestMs = Date.now() - t;
+    const { groupsMs, largest, largestMs, rows: buckets } = await expandLargestOrder();
     // One level down: a bucket of the million-block group (the deepest expansion a user makes).
-    const bucketRow = treeRow(page, buckets[Math.floor(buckets.length / 2)].label);
-    t = Date.now();
-    await expandRow(bucketRow);
-    const inner = await until(async () => { const c = await childRows(bucketRow); return c.length > 0 && c; }, `children of "${buckets[0].text}"`, 60_000);
-    const bucketMs = Date.now() - t;
+    const { ms: bucketMs, rows: inner } = await timedExpand(treeRow(page, buckets[Math.floor(buckets.length / 2)].label), 'a bucket of the largest group');
 
     // Timed from Enter on the typed address (not the palette's own opening).
     await runCommand(page, 'KHO: Go to Physical Address...');
     const box = page.locator('.quick-input-widget input');
     await until(async () => (await box.isVisible()) && !(await box.inputValue()).startsWith('>'), 'the address input box', 15_000);
     await box.fill(target);
-    t = Date.now();
+    const t = Date.now();
     await page.keyboard.press('Enter');
     const answer = await until(async () => {
       for (const row of await page.locator('.part.sidebar .monaco-list-row.selected').all()) {

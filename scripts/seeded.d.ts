@@ -1,3 +1,0 @@
-export declare function seeded(seed: number): {
-    int(n: number): number;
-};
