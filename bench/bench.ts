@@ -1,6 +1,8 @@
 // npm run bench: builds large trees with the project's builder, decodes them with the CLI and
 // prints wall time, pages per second and peak RSS; where a C compiler exists, times the C
-// yardstick (../shared/bench/walk_c.c) on the same images and prints the ratio ours/yardstick.
+// yardstick on the same images and prints the ratio ours/yardstick. The yardstick, walk_c.c, is not
+// part of this repository: it is used when present at ../shared/bench/walk_c.c beside the checkout
+// (or where KHO_BENCH_WALK_C names it).
 // Goals: ratio <= 2, peak RSS < 150 MiB whatever the image size. The 8 TiB image with a million
 // scattered pages is measured the way users run it, through a pipe, mode by mode, against the C
 // walker in the same run (whole process both sides). Figures, not asserts.
@@ -76,9 +78,11 @@ function walkInProcess(c: Case): { wallMs: number; blocks: number } {
   }
 }
 
+/** The C walker the decoder is timed against: optional, from beside the repository when there. */
+const YARDSTICK_SOURCE = process.env.KHO_BENCH_WALK_C ? path.resolve(process.env.KHO_BENCH_WALK_C) : path.resolve(ROOT, '../shared/bench/walk_c.c');
+
 function compileYardstick(): string | undefined {
-  // KHO_BENCH_WALK_C: the yardstick's source where the repository has no ../shared beside it.
-  const src = process.env.KHO_BENCH_WALK_C ? path.resolve(process.env.KHO_BENCH_WALK_C) : path.resolve(ROOT, '../shared/bench/walk_c.c');
+  const src = YARDSTICK_SOURCE;
   const bin = path.join(WORK, 'walk_c');
   if (!fs.existsSync(src)) return undefined;
   const r = spawnSync('cc', ['-O2', '-o', bin, src], { encoding: 'utf8' });
@@ -109,7 +113,7 @@ function main(): void {
     build('scattered-1TiB', TiB, scatteredBlocks(rng(3), { startPfn: Number(4n * GiB / 4096n), spanPages: Number((TiB - 8n * GiB) / 4096n), count: 100_000 }), 1n * GiB),
   ];
   const yard = compileYardstick();
-  if (!yard) console.log('C yardstick: no C compiler (cc) or ../shared/bench/walk_c.c missing; ratios not computed');
+  if (!yard) console.log(`C yardstick: not compiled (needs cc and ${YARDSTICK_SOURCE}, which is not part of this repository); ratios not computed`);
   console.log('');
   for (const c of cases) {
     const summary = best(3, () => runOurs(c, ['--summary']));

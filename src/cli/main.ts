@@ -78,6 +78,11 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
 
 const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
 
+/** Engine bugs caught during a decode: the report keeps their one-line message, stderr their stack. */
+function logInternalErrors(ds: readonly Diagnostic[]): void {
+  for (const d of ds) if (d.stack) process.stderr.write(`kho-inspect: internal error (${d.code}); please report it with this stack:\n${d.stack}\n`);
+}
+
 async function run(req: Request): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   switch (req.command) {
@@ -85,12 +90,14 @@ async function run(req: Request): Promise<number> {
       out(USAGE + '\n');
       return EXIT.ok;
     case 'version':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild inlines package.json; an import would leave tsc's rootDir
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
       const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
+      logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, contractJsonChunks(r, { summary: req.summary }));
@@ -104,6 +111,7 @@ async function run(req: Request): Promise<number> {
       const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
+      logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));

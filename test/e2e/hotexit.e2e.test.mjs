@@ -13,7 +13,7 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openInKhoEditor, runCommand, commandWithInput,
   showKhoContainer, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
@@ -86,7 +86,7 @@ after(async () => {
 
 test('an unsaved Preserve Range makes the tab dirty; the file on disk does not have it', { timeout: 180_000 }, () =>
   withFailureShot(page, 'edit', async () => {
-    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
+    await openInKhoEditor(page, IMAGE);
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);

@@ -1,5 +1,5 @@
 // Real dumps from QEMU's own dump-guest-memory, with no guest OS: a paused q35 guest whose RAM the
-// generic loader device fills with our files (see /work/shared/guides/qemu-dumps.md). Throws when
+// generic loader device fills with our files (`-device loader,file=...,addr=...`). Throws when
 // QEMU is missing or fails, so tests that use it fail rather than skip.
 
 import { spawnSync } from 'child_process';

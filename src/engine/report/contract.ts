@@ -1,4 +1,4 @@
-// The CLI's JSON contract (issue 2): one object, addresses as lower-case 0x strings, streamed so
+// The CLI's JSON contract: one object, addresses as lower-case 0x strings, streamed so
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
@@ -53,7 +53,7 @@ export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {})
     format: r.image.format,
     ranges: r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
   }) + ',\n  "fdt": ' + JSON.stringify(fdtJson(r));
-  // Only when the hand-off inputs were given (additive to the issue 2 contract).
+  // Only when the hand-off inputs were given (an optional field: readers of the contract ignore what they do not know).
   const scratch = scratchJson(r), handoff = handoffJson(r);
   if (scratch) yield ',\n  "scratch": ' + JSON.stringify(scratch);
   if (handoff) yield ',\n  "handoff": ' + JSON.stringify(handoff);

@@ -169,8 +169,9 @@ export class DocumentEditing {
     return {
       id,
       delete: () => {
-        void fs.promises.rm(destination.fsPath, { force: true });
-        void this.backups?.forget(this.doc.uri.fsPath, id);
+        // VS Code has dropped this backup: a file left behind is only litter, so it is logged, not shown.
+        const forgotten = Promise.all([fs.promises.rm(destination.fsPath, { force: true }), this.backups?.forget(this.doc.uri.fsPath, id)]);
+        forgotten.catch((e: unknown) => console.warn(`KHO: could not delete the backup ${destination.fsPath}:`, e));
       },
     };
   }

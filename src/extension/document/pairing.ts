@@ -1,6 +1,6 @@
-// Which image goes with which KHO FDT (issue 3, "Opening dumps"). VS Code picks editors by file
-// name, so the opened file can be a `*.kho.json` pairing, an image or an FDT blob; the rest is
-// found next to it. No vscode import: plain paths, so it runs in unit tests too.
+// Which image goes with which KHO FDT. VS Code picks editors by file name, so the opened file can
+// be a `*.kho.json` pairing, an image or an FDT blob; the rest is found next to it. No vscode
+// import: plain paths, so it runs in unit tests too.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,7 +25,7 @@ export interface Pairing {
   scratchLen?: string | null;
   /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
   setupData?: string | null;
-  /** Decode a 16 KiB tree at the pre-d64b0372 depth (spec §1.1). */
+  /** Decode a 16 KiB tree at the pre-d64b0372 depth (docs/kho-format.md §1.1). */
   preFix16k?: boolean;
   /** NUMA layout of the sending machine: the NUMA-span check, and range edits split at node boundaries. */
   numa?: NumaRangeJson[];

@@ -1,6 +1,7 @@
 // The `khoInspector.dump` custom editor (editable; read-only where document/editing.ts says): resolves the pairing, starts the
 // decode in a worker with a cancellable progress notification, and hosts the webview.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
@@ -13,6 +14,7 @@ import type { PairingStore } from '../document/pairingStore';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { pairingDefaults } from '../settings';
+import { inBackground } from '../background';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 import { WebviewController, type WebviewHooks } from './webviewController';
 
@@ -26,6 +28,11 @@ function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
     for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
   }
   return undefined;
+}
+
+/** A small text file's content, or undefined when it cannot be read. */
+async function readText(file: string): Promise<string | undefined> {
+  try { return await fs.promises.readFile(file, 'utf8'); } catch { return undefined; }
 }
 
 /** A pairing that opens nothing: the document shows why it could not be resolved. */
@@ -75,6 +82,8 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (uri.scheme !== 'file') {
       throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
     }
+    // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
+    let seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
@@ -91,10 +100,18 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (fileRole(uri.fsPath) === 'pairing') {
-      // Editing the *.kho.json re-pairs and decodes again.
+      // Editing the *.kho.json re-pairs and decodes again. The watcher can also report a write from
+      // before the document was opened (events arrive late, under load by a second or more): only
+      // a change of the text since it was read decodes again.
       const watcher = vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
-      watcher.onDidChange(() => void this.refresh(doc));
+      const changed = async (): Promise<void> => {
+        const now = await readText(uri.fsPath);
+        if (now === seen) return;
+        seen = now;
+        await this.refresh(doc);
+      };
+      watcher.onDidChange(() => inBackground(changed(), `reloading ${doc.model.fileName}`));
       doc.onDidDispose(() => watcher.dispose());
     }
     if (typeof resolved === 'string') model.fail(resolved);
@@ -121,10 +138,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         });
       await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
-        void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
+        inBackground(this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image'), 'picking the FDT');
       }
       const hint = summary.hints?.[0];
-      if (hint) void this.hooks?.hint?.(doc, hint);
+      if (hint) inBackground(this.hooks?.hint?.(doc, hint) ?? Promise.resolve(), 'switching the decode mode');
     } catch {
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }

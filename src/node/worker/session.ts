@@ -137,6 +137,8 @@ export class WorkerSession {
         setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
       });
       onProgress({ stage: 'Indexing', done: 0 });
+      // Engine bugs caught during the decode: the tree shows the message, the host's log the stack.
+      for (const d of result.diagnostics) if (d.stack) console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
@@ -428,11 +430,11 @@ export class WorkerSession {
     const width = address(req.bytesPerCell, 'map cell size');
     if (width === 0n) throw new SessionError('map cell size must not be 0');
     const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
-    return { start: hex(start), bytesPerCell: hex(width), cells: idx.mapCells(start, width, count) };
+    return { start: hex(start), bytesPerCell: hex(width), ...idx.mapCells(start, width, count) };
   }
 }
 
-/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (spec §1.1), or back from it. */
+/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
 export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
   if (pageSize !== 16384) return [];
   const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
