@@ -24,6 +24,13 @@ const entries = [
     target: 'node20',
   },
   {
+    entryPoints: ['src/node/qmp/qmpWorker.ts'],
+    outfile: 'dist/qmpWorker.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
     entryPoints: ['media/src/main.ts'],
     outfile: 'dist/webview.js',
     platform: 'browser',

@@ -126,7 +126,8 @@ export default tseslint.config(
       vscode: true,
       // media/'s pure modules (no DOM) are unit-tested; the rest of the webview is not importable here.
       folders: ['^(\\.\\./)+src/extension(/|$)', '^(\\.\\./)+media/(?!src/(orderPalette|cellDensity)$)'],
-      message: 'test/unit tests the engine, src/node, the CLI and media/src/{orderPalette,cellDensity}; the extension is tested in test/integration.',
+      message:
+        'test/unit tests the engine, src/node, the CLI and media/src/{orderPalette,cellDensity}; the extension is tested in test/integration.',
     }),
   },
 );

@@ -20,6 +20,7 @@ import { parseKhoFdt } from '../src/engine/kho/fdtModel';
 import { radixGeometry } from '../src/engine/kho/geometry';
 import { walkRadix } from '../src/engine/kho/radix';
 import { runSaveBench, SAVE_64GIB_RUNS, SAVE_8TIB_SCATTERED } from './saveBench';
+import { runQmpBench } from './qmpBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -136,6 +137,8 @@ function main(): void {
   console.log('');
   runSaveBench(SAVE_64GIB_RUNS);
   runSaveBench(SAVE_8TIB_SCATTERED);
+  console.log('');
+  runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
 }
 
 interface ProcessFigures { wallMs: number; maxRssKiB: number; code: number }

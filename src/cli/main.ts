@@ -14,6 +14,7 @@ import { recoverJournal } from '../node/journal';
 import { writeChunks } from '../node/streamOut';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
+import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -28,6 +29,13 @@ function readFile(path: string, what: string): Uint8Array {
 }
 
 function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] } {
+  if (a.qmp !== undefined) {
+    try {
+      return { memory: attachQmp(a.qmp, !!a.pause), diagnostics: [] };
+    } catch (e) {
+      throw new Fatal((e as Error).message);
+    }
+  }
   // A save in place that was interrupted left a journal: put the image back before reading it.
   try {
     const recovered = recoverJournal(a.image);
@@ -66,6 +74,8 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
     preFix16k: a.preFix16k,
     fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
     fdtAddress: a.fdtAddress,
+    // Over QMP a scan takes seconds: let signals in between its slices (Ctrl-C lets a paused guest run again).
+    yieldNow: a.qmp !== undefined ? () => new Promise<void>((resolve) => setImmediate(resolve)) : undefined,
     onProgress: showProgress ? (p) => {
       const now = Date.now();
       if (now - last < 200) return;
@@ -98,7 +108,9 @@ async function run(req: Request): Promise<number> {
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
       logInternalErrors(r.diagnostics);
-      r.diagnostics.unshift(...diagnostics, ...found);
+      const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
+      if (live.fatal) throw new Fatal(live.fatal);
+      r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, contractJsonChunks(r, { summary: req.summary }));
       if (r.fatal) {
@@ -112,7 +124,9 @@ async function run(req: Request): Promise<number> {
       const found: Diagnostic[] = [];
       const r = await decodeDump(memory, decodeOptions(req, found));
       logInternalErrors(r.diagnostics);
-      r.diagnostics.unshift(...diagnostics, ...found);
+      const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
+      if (live.fatal) throw new Fatal(live.fatal);
+      r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));
       if (r.fatal) {
@@ -164,6 +178,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.undecodable;
     }
     throw e;
+  } finally {
+    for (const p of detachAll()) process.stderr.write(`kho-inspect: ${p}\n`);
   }
 }
 

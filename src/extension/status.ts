@@ -1,4 +1,5 @@
-// Status bar while a KHO editor is active: ABI version and preserved total, and the result of the
+// Status bar while a KHO editor is active: ABI version and preserved total ("live: QEMU, …" for a
+// guest read over QMP), and the result of the
 // last command about that dump (Go to Physical Address, Reveal Problem). A result belongs to its
 // dump: it names the dump and goes as soon as that dump's editor stops being the active one.
 
@@ -62,9 +63,10 @@ export class StatusItem implements vscode.Disposable {
     const s = doc.model.state;
     if (s.status === 'ready') {
       const abi = s.summary.fdt?.abi ?? 'no KHO FDT';
-      this.item.text = `$(database) ${abi} · ${s.summary.preserved.human} preserved`;
-      this.item.tooltip = `${doc.model.fileName}: ${s.summary.preserved.blocks.toLocaleString('en-US')} blocks, ${s.summary.preserved.human} preserved` +
-        `; ${s.summary.problems.errors} errors, ${s.summary.problems.warnings} warnings`;
+      const live = s.summary.live;
+      this.item.text = `${live ? `$(vm) live: QEMU, ${live.state}` : '$(database)'} · ${abi} · ${s.summary.preserved.human} preserved`;
+      this.item.tooltip = `${live ? `QEMU guest at ${live.address}` : doc.model.fileName}: ${s.summary.preserved.blocks.toLocaleString('en-US')} blocks, ${s.summary.preserved.human} preserved` +
+        `; ${s.summary.problems.errors} errors, ${s.summary.problems.warnings} warnings${live ? `; ${live.cost}; KHO: Refresh reads it again` : ''}`;
     } else {
       this.item.text = s.status === 'decoding' ? '$(sync~spin) KHO decoding' : '$(error) KHO';
       this.item.tooltip = s.status === 'failed' ? s.message : doc.model.fileName;

@@ -97,6 +97,15 @@ export interface DecodeHintDto {
   message: string;
 }
 
+export interface LiveGuestDto {
+  /** The QMP socket. */
+  address: string;
+  /** "paused", "running" or "running (paused while read)". */
+  state: string;
+  /** What the reads cost, in words. */
+  cost: string;
+}
+
 export interface SummaryDto {
   image: {
     /** Null when only an FDT was opened. */
@@ -145,6 +154,8 @@ export interface SummaryDto {
   handoff?: HandoffSummaryDto | null;
   /** How the tree was decoded. */
   decodeMode?: { preFix16k: boolean };
+  /** Set when a live QEMU guest was read over QMP. */
+  live?: LiveGuestDto | null;
   /** Re-decodes worth offering (at most one per setting). */
   hints?: DecodeHintDto[];
   pageSize: number;

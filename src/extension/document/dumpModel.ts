@@ -92,7 +92,7 @@ export class DumpModel {
     const work = (async () => {
       const engine = await this.engine();
       const summary = await engine.request('open', {
-        imagePath: p.image, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
+        imagePath: p.image, qmp: p.qmp ?? null, pause: p.pauseWhileReading ?? false, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
         preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
         numa: p.numa ?? null, cancelFlag: flag.buffer as SharedArrayBuffer,
       }, { token: run.token, onProgress: run.onProgress });

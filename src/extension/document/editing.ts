@@ -46,6 +46,7 @@ export class DocumentEditing {
     const m = this.doc.model;
     if (!vscode.workspace.isTrusted) return 'the workspace is not trusted (KHO Inspector opens dumps read-only there)';
     const p = m.pairing;
+    if (p.qmp) return 'a live QEMU guest is only read, never written';
     if (!p.image) return 'only an FDT is open: edits need the image';
     const s = m.summary;
     if (!s) return `${m.fileName} is not decoded`;

@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
 import { DumpModel } from '../document/dumpModel';
-import type { BackupIndex } from '../../node/backupIndex';
+import type { BackupIndex, FoundBackup } from '../../node/backupIndex';
 import { DocumentEditing, editingFor, recoverLeftoverJournal, type EditEvent } from '../document/editing';
 import { KhoDocument } from '../document/khoDocument';
 import { fileRole, resolvePairing, type Pairing } from '../document/pairing';
@@ -29,6 +29,9 @@ function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
   }
   return undefined;
 }
+
+/** The file behind a backup id (VS Code's backup URI). */
+function backupPath(id: string): string { return vscode.Uri.parse(id).fsPath; }
 
 /** A small text file's content, or undefined when it cannot be read. */
 async function readText(file: string): Promise<string | undefined> {
@@ -88,13 +91,13 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
     const editing = new DocumentEditing(doc, (e) => this.changes.fire(e), this.backups);
-    // VS Code passes the backup when it restores the tab through its backup tracker; after a reload
-    // it may instead reopen the tab from its editor state, with no id or the id of an older,
-    // deleted backup (see node/backupIndex.ts): then look the backup up ourselves.
+    // VS Code passes the backup when it restores the tab through its backup tracker. After a reload
+    // or a crash it may instead reopen the tab with no id or the id of a deleted backup, or not
+    // reopen it at all (see node/backupIndex.ts): then the backup we indexed is offered.
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
     if (!restored) {
-      const found = await this.backups.usable(uri.fsPath, (id) => vscode.Uri.parse(id).fsPath);
-      if (found) await editing.restoreFrom(found.backup, { markDirty: true });
+      const found = await this.backups.lookup(uri.fsPath, backupPath);
+      if (found) inBackground(this.offerBackup(doc, editing, found), `restoring the unsaved edits of ${doc.model.fileName}`);
       else if (openContext?.backupId) void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
     }
     if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
@@ -117,6 +120,31 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (typeof resolved === 'string') model.fail(resolved);
     else void this.decode(doc);
     return doc;
+  }
+
+  /**
+   * Offers a backup VS Code did not hand over: Restore puts its edits back (dirty, one undo step),
+   * Discard deletes it; closing the message keeps it for the next opening. A backup written over an
+   * image that changed since is not restored; it stays until the user discards it.
+   */
+  private async offerBackup(doc: KhoDocument, editing: DocumentEditing, found: FoundBackup): Promise<void> {
+    const what = `${found.edits} unsaved edit${found.edits === 1 ? '' : 's'}`;
+    const when = new Date(found.savedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+    const name = doc.model.fileName;
+    if (found.imageChanged) {
+      const discard = 'Discard Backup';
+      const pick = await vscode.window.showWarningMessage(
+        `KHO: a backup holds ${what} of ${name} from ${when}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`, discard);
+      if (pick === discard) await this.backups.discard(doc.uri.fsPath, backupPath);
+      return;
+    }
+    const pick = await vscode.window.showInformationMessage(`KHO: Restore ${what} of ${name} from ${when}?`, 'Restore', 'Discard');
+    if (pick === 'Discard') {
+      await this.backups.discard(doc.uri.fsPath, backupPath);
+    } else if (pick === 'Restore' && await editing.restoreFrom(found.entry.backup, { markDirty: true })) {
+      // Decoded already: put the edits back now (otherwise the decode's end does).
+      if (doc.model.state.status === 'ready') await editing.afterDecode();
+    }
   }
 
   /** Decodes with a cancellable notification; failures end up in the document's state. */

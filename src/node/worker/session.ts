@@ -13,7 +13,7 @@ import { decodeDump, type DecodeResult } from '../../engine/session';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type {
-  BlockDto, DecodeHintDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
+  BlockDto, DecodeHintDto, DiagnosticDto, LiveGuestDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
   RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from '../../protocol/model';
 import { MAX_MAP_CELLS } from '../../protocol/model';
@@ -22,6 +22,9 @@ import { FileByteSource } from '../fileByteSource';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
 import { EmptyMemory } from './emptyMemory';
+import { detachedMemory } from '../qmp/detachedMemory';
+import { liveDiagnostics, liveStateLabel } from '../qmp/liveReport';
+import { QmpMemory } from '../qmp/qmpMemory';
 import { hexUnavailable, kdumpInfo } from './storage';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
@@ -53,6 +56,8 @@ interface Opened {
   summary: SummaryDto;
   /** Closes the files behind `memory` when it is not the image's own (an edited overlay). */
   release?: () => void;
+  /** Set when a live QEMU guest was read. */
+  live?: LiveGuestDto;
 }
 
 function page<T>(all: { length: number }, start: number, count: number, item: (i: number) => T): Page<T> {
@@ -97,7 +102,7 @@ export class WorkerSession {
     const pageSize = isPageSize(params.pageSize) ? params.pageSize : 4096;
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
-    if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
+    if (params.imagePath === null && params.fdtPath === null && !params.qmp) throw new SessionError('nothing to open: neither an image nor an FDT');
     const fdtBytes = params.fdtPath === null ? undefined : readFdtFile(params.fdtPath);
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
     const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
@@ -126,6 +131,12 @@ export class WorkerSession {
       // The image's own close() closes its source where it has one; make sure the file goes.
       const close = m.close?.bind(m);
       (memory as { close?: () => void }).close = () => { close?.(); src.close(); };
+    } else if (params.qmp) {
+      try {
+        memory = QmpMemory.attach(params.qmp, { pause: params.pause });
+      } catch (e) {
+        throw new SessionError(`cannot attach to QEMU: ${(e as Error).message}`);
+      }
     } else {
       memory = new EmptyMemory();
     }
@@ -136,13 +147,23 @@ export class WorkerSession {
         pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow,
         setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
       });
+      let live: LiveGuestDto | undefined;
+      if (memory instanceof QmpMemory) {
+        // Read once, then let go: the guest runs again if it was paused, and the monitor is free for others.
+        const q = memory;
+        if (q.failure) throw new SessionError(`reading the QEMU guest failed: ${q.failure}`);
+        openDiagnostics.push(...liveDiagnostics(q, { scanned: fdtBytes === undefined && fdtAddress === undefined && setupDataAddress === undefined }));
+        live = { address: q.address, state: liveStateLabel(q), cost: q.describeCost() };
+        memory = detachedMemory(q);
+        q.close();
+      }
       onProgress({ stage: 'Indexing', done: 0 });
       // Engine bugs caught during the decode: the tree shows the message, the host's log the stack.
       for (const d of result.diagnostics) if (d.stack) console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto };
+      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, live };
       opened.summary = this.makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
@@ -193,8 +214,8 @@ export class WorkerSession {
     const scratchBytes = (r.scratch?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
     return {
       image: {
-        path: params.imagePath,
-        format: params.imagePath === null ? 'none' : r.image.format,
+        path: params.imagePath ?? params.qmp ?? null,
+        format: params.imagePath === null && !params.qmp ? 'none' : r.image.format,
         ranges: r.image.ranges.slice(0, 64).map((x) => ({ start: hex(x.start), end: hex(x.end) })),
         rangeCount: r.image.ranges.length,
         bytes: hex(dumpBytes),
@@ -260,6 +281,7 @@ export class WorkerSession {
         records: r.handoff.chain.length,
       } : null,
       decodeMode: { preFix16k: !!params.preFix16k },
+      live: o.live ?? null,
       hints: decodeHints(ds, !!params.preFix16k, idx.pageSize),
       pageSize: idx.pageSize,
       fatal: r.fatal,

@@ -392,3 +392,70 @@ export async function mapShowsPreserved(page, id = 'memory-map') {
 export function hexNumbers(text) {
   return [...text.matchAll(/0x[0-9a-f_']+/gi)].map((m) => BigInt(m[0].replace(/[_']/g, '')));
 }
+
+/**
+ * Whether the workbench has stored its editor state (the open tabs) with `fileName` in it: VS Code
+ * for the Web keeps it in the page's IndexedDB (workspace database, key
+ * memento/workbench.parts.editor) and writes it every few seconds, and again on unload. A reload
+ * restores the tabs from what is stored there.
+ */
+export function editorStateHas(page, fileName) {
+  return page.evaluate(async (name) => {
+    const dbs = (await indexedDB.databases()).filter((d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'));
+    for (const { name: dbName } of dbs) {
+      const value = await new Promise((resolve) => {
+        const open = indexedDB.open(dbName);
+        open.onerror = () => resolve(undefined);
+        open.onsuccess = () => {
+          const db = open.result;
+          try {
+            const get = db.transaction('ItemTable', 'readonly').objectStore('ItemTable').get('memento/workbench.parts.editor');
+            get.onsuccess = () => { db.close(); resolve(get.result); };
+            get.onerror = () => { db.close(); resolve(undefined); };
+          } catch { db.close(); resolve(undefined); }
+        };
+      });
+      const text = typeof value === 'string' ? value : value ? new TextDecoder().decode(value) : '';
+      if (text.includes(name)) return true;
+    }
+    return false;
+  }, fileName);
+}
+
+/**
+ * A crash of the browser side: the page closes without its unload handlers (nothing is flushed
+ * or backed up then), and a new page opens the same folder. `forgetEditors` also deletes the
+ * workbench's stored state first, so that no tab comes back. Returns the new page.
+ */
+export async function crashAndReopen(wb, { forgetEditors = false, waitForFile } = {}) {
+  await wb.page.close({ runBeforeUnload: false });
+  const page = await wb.browser.newPage({ viewport: { width: 1500, height: 950 } });
+  if (forgetEditors) {
+    // Same origin as the workbench (its IndexedDB), without starting a workbench.
+    await page.goto(new URL('/healthz', wb.server.url).toString());
+    await page.evaluate(async () => {
+      const dbs = (await indexedDB.databases()).filter((d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'));
+      await Promise.all(dbs.map((d) => new Promise((resolve) => {
+        const del = indexedDB.deleteDatabase(d.name);
+        del.onsuccess = del.onerror = del.onblocked = () => resolve();
+      })));
+    });
+  }
+  await page.goto(workbenchUrl(wb.server.url, wb.profile.workspace));
+  await waitForWorkbench(page, waitForFile);
+  wb.page = page;
+  return page;
+}
+
+/** The notification toast whose text matches `re` (visible). */
+export function notification(page, re) {
+  return page.locator('.notifications-toasts .notification-list-item').filter({ hasText: re }).first();
+}
+
+/** Clicks the button `label` of the notification matching `re`, once it shows. */
+export async function answerNotification(page, re, label) {
+  const toast = notification(page, re);
+  await toast.waitFor({ timeout: 60_000 });
+  await toast.locator('.monaco-button', { hasText: new RegExp(`^${escapeRe(label)}$`) }).first().click();
+  await toast.waitFor({ state: 'hidden', timeout: 15_000 });
+}

@@ -45,6 +45,15 @@ export function ensureVsix({ force = false } = {}) {
   if (fresh && !force) return DEFAULT_VSIX;
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
   // The README's screenshots are relative images (docs/screenshots): kept as they are, not rewritten to a repository URL.
-  run('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', DEFAULT_VSIX]);
+  run('npx', [
+    '--no-install',
+    'vsce',
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--no-rewrite-relative-links',
+    '-o',
+    DEFAULT_VSIX,
+  ]);
   return DEFAULT_VSIX;
 }
