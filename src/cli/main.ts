@@ -5,12 +5,13 @@ import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
-import { checkJson, formatCheckText } from '../engine/checks/output';
+import { checkJson, checkTextChunks } from '../engine/checks/output';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
-import { diagnosticJson, writeContractJson } from '../engine/report/contract';
+import { contractJsonChunks, diagnosticJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions } from '../engine/session';
 import { FileByteSource } from '../node/fileByteSource';
 import { recoverJournal } from '../node/journal';
+import { writeChunks } from '../node/streamOut';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
@@ -113,7 +114,7 @@ async function run(req: Request): Promise<number> {
       logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      writeContractJson(r, out, { summary: req.summary });
+      await writeChunks(process.stdout, contractJsonChunks(r, { summary: req.summary }));
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;
@@ -130,7 +131,7 @@ async function run(req: Request): Promise<number> {
       logInternalErrors(r.diagnostics);
       r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));
+      await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;
@@ -171,10 +172,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (req.command === 'edit' || req.command === 'export') {
-      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
     }
     if (req.command === 'diff') {
-      return await runDiffCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+      return await runDiffCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
     }
     return await run(req as Request);
   } catch (e) {

@@ -15,6 +15,7 @@
 // The low words of list runs live in fixed-size chunks: growing never copies what is stored.
 
 import type { PhysRange } from '../image/physMemory';
+import { RangeTable } from './rangeTable';
 import type { BlockStore, PreservedBlock } from './tracker';
 
 const TWO32 = 4294967296;
@@ -385,32 +386,24 @@ export class BlockSet implements BlockStore {
     return out;
   }
 
-  /** Coalesced half-open ranges, sorted; adjacent or overlapping blocks merge. */
+  /** Coalesced half-open ranges, sorted; adjacent or overlapping blocks merge (a fresh array). */
   ranges(): PhysRange[] {
-    // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
-    if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
-    const out: PhysRange[] = [];
-    const shift = BigInt(this.pageShift), pageSize = 2 ** this.pageShift;
-    // One BigInt per address where the byte address is an exact number (below 2^53), else a shift.
-    const toPhys = (pfn: number): bigint => (pfn * pageSize <= Number.MAX_SAFE_INTEGER ? BigInt(pfn * pageSize) : BigInt(pfn) << shift);
-    let curStart = -1, curEnd = -1, covered = 0;
-    this.forEachSortedSpan((pfn, order, count) => {
-      const end = pfn + count * 2 ** order;
-      if (curEnd >= 0 && pfn <= curEnd) {
-        if (end > curEnd) curEnd = end;
-        return;
-      }
-      if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
-      curStart = pfn; curEnd = end;
-    });
-    if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
-    this.rangesCache = out;
-    this.rangesCacheCount = this.n;
-    this.coveredPages = covered;
-    return out;
+    return this.rangeTable().toArray();
   }
 
-  private rangesCache: PhysRange[] | undefined;
+  /** The coalesced ranges in flat memory (16 bytes a range), computed once. */
+  rangeTable(): RangeTable {
+    // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
+    if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
+    const table = RangeTable.fromSortedSpans(this.pageShift, (add) =>
+      this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)), this.n);
+    this.rangesCache = table;
+    this.rangesCacheCount = this.n;
+    this.coveredPages = table.coveredPages();
+    return table;
+  }
+
+  private rangesCache: RangeTable | undefined;
   private rangesCacheCount = -1;
   private coveredPages = 0;
 
@@ -420,7 +413,7 @@ export class BlockSet implements BlockStore {
    * totals are too large to be exact as numbers (the caller then looks at each block).
    */
   disjoint(): boolean | undefined {
-    this.ranges();
+    this.rangeTable();
     let total = 0;
     for (let o = 0; o < MAX_ORDER_SLOTS; o++) total += this.perOrder[o] * 2 ** o;
     if (!(total <= Number.MAX_SAFE_INTEGER && this.coveredPages <= Number.MAX_SAFE_INTEGER)) return undefined;

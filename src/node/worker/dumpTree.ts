@@ -135,7 +135,7 @@ export class DumpTree {
   private rangeGroup(): ListGroup {
     const idx = this.index;
     const id = 'ranges';
-    const ids = this.addressItemIds(id, (i) => idx.rangeStart[i]);
+    const ids = this.addressItemIds(id, (i) => idx.rangeStart(i));
     return {
       id, total: idx.rangeCount, noun: 'ranges',
       itemId: ids.itemId,
@@ -144,13 +144,13 @@ export class DumpTree {
         if (r !== -2) return r;
         const a = parseAddress(rest.slice(1))!;
         const i = idx.findRange(a);
-        return i >= 0 && idx.rangeStart[i] === a ? i : -1;
+        return i >= 0 && idx.rangeStart(i) === a ? i : -1;
       },
-      span: (lo, hi) => ({ start: idx.rangeStart[lo], end: idx.rangeEnd[hi - 1] }),
+      span: (lo, hi) => ({ start: idx.rangeStart(lo), end: idx.rangeEnd(hi - 1) }),
       ancestors: () => [],
       self: () => this.section('ranges'),
       item: (i, parentId) => {
-        const s = idx.rangeStart[i], e = idx.rangeEnd[i];
+        const s = idx.rangeStart(i), e = idx.rangeEnd(i);
         const byOrder = idx.ordersIn(s, e);
         const blocks = byOrder.reduce((n, x) => n + x.count, 0);
         const orders = byOrder.length === 0 ? 'no block starts here'
