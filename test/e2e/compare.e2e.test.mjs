@@ -15,8 +15,8 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, largestBlock, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, explorerRow, showKhoContainer, treeRow, rowText,
-  webview, until, runCommand,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, explorerRow, contextMenuItem, showKhoContainer, treeRow, rowText,
+  webview, until, runCommand, answerInputBox,
 } from './lib/workbench.mjs';
 
 const LEFT = 'sample.kho.json', RIGHT = 'after.kho.json';
@@ -32,8 +32,7 @@ function cli(args) {
 
 /** Explorer context menu on `fileName` > the item `label`. */
 async function explorerMenu(fileName, label) {
-  await explorerRow(page, fileName).click({ button: 'right' });
-  await page.locator('.monaco-menu .action-label', { hasText: new RegExp(`^${label}$`) }).click();
+  await contextMenuItem(page, explorerRow(page, fileName), label);
 }
 
 /** Whether the compare map shows a pixel of the legend swatch whose label starts with `legendText`. */
@@ -78,17 +77,9 @@ after(async () => {
 test('Explorer: Select for KHO Compare, then Compare KHO State with Selected opens the compare editor with its map', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open', async () => {
     await explorerMenu(LEFT, 'Select for KHO Compare');
-    // The second item appears once the selection is made (a context key): reopen the menu until it does.
-    const item = page.locator('.monaco-menu .action-label', { hasText: /^Compare KHO State with Selected$/ });
-    for (let attempt = 1; ; attempt++) {
-      await explorerRow(page, RIGHT).click({ button: 'right' });
-      await page.locator('.monaco-menu').first().waitFor({ timeout: 10_000 });
-      if (await item.isVisible()) break;
-      assert.ok(attempt < 20, '"Compare KHO State with Selected" never appeared in the Explorer menu');
-      await page.keyboard.press('Escape');
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    await item.click();
+    // The status bar says so once the context key that offers the second item is set.
+    await page.locator('.part.statusbar').getByText(`KHO: ${LEFT} selected as LEFT`).first().waitFor({ timeout: 30_000 });
+    await explorerMenu(RIGHT, 'Compare KHO State with Selected');
     const tab = page.locator('.tabs-container .tab', { hasText: 'KHO Compare:' });
     await tab.waitFor({ timeout: 120_000 }).catch(async (e) => {
       const toasts = await page.locator('.notifications-toasts').allInnerTexts().catch(() => []);
@@ -114,10 +105,7 @@ test('the KHO Compare view has the counts the CLI diff gives; Go to Physical Add
     assert.match(await rowText(onlyLeft), new RegExp(`^Only in LEFT ${n} blocks? · `));
     assert.match(await rowText(treeRow(page, 'Only in RIGHT')), /^Only in RIGHT 0 blocks · 0 B of pages/);
     await runCommand(page, 'KHO: Go to Physical Address in Comparison...');
-    const input = page.locator('.quick-input-widget input');
-    await until(async () => (await input.isVisible()) && !(await input.inputValue()).startsWith('>'), 'the address box', 15_000);
-    await input.fill(hex(removed.phys));
-    await page.keyboard.press('Enter');
+    await answerInputBox(page, hex(removed.phys));
     await page.locator('.notifications-toasts', { hasText: `${hex(removed.phys)} is preserved only in LEFT (missing in RIGHT)` }).waitFor({ timeout: 30_000 });
     await webview(page).getByText(`${hex(removed.phys)} is preserved only in LEFT`).waitFor({ timeout: 30_000 });
     reached = 'view';

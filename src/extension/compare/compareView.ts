@@ -139,6 +139,8 @@ export class CompareView implements vscode.Disposable {
     if (!uri) return;
     this.selected = uri;
     await vscode.commands.executeCommand('setContext', SELECTED, true);
+    // Said once the menus offer "Compare KHO State with Selected" (the context key is set).
+    vscode.window.setStatusBarMessage(`KHO: ${path.basename(uri.fsPath)} selected as LEFT; right-click another dump > Compare KHO State with Selected`, 15000);
   }
 
   private async compareWithSelected(uri: vscode.Uri | undefined): Promise<CompareSummaryDto | undefined> {

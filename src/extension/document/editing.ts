@@ -10,6 +10,7 @@ import { journalPathFor, recoverJournal } from '../../node/journal';
 import type { BackupIndex } from '../../node/backupIndex';
 import type { EngineSession } from '../engineHost/engineSession';
 import type { KhoDocument } from './khoDocument';
+import { khoLog } from '../log';
 
 export type EditEvent = vscode.CustomDocumentEditEvent<KhoDocument>;
 export type EditResultDto = { ok: true; label: string } | { ok: false; reason: string };
@@ -194,6 +195,12 @@ export class DocumentEditing {
     }
   }
 
+  /** The user discarded a backup before the decode put its edits back: nothing is put back. */
+  dropPendingBackup(): void {
+    this.pendingBackup = null;
+    this.pendingMarksDirty = false;
+  }
+
   /** Called after each decode: puts back edits from a backup (once). */
   async afterDecode(): Promise<void> {
     const why = this.readOnlyReason();
@@ -204,6 +211,7 @@ export class DocumentEditing {
     await this.serial(async () => {
       const engine = await this.engine();
       const r = await engine.request('replayEdits', { edits });
+      khoLog().info(`restore ${this.doc.uri.fsPath}: ${edits.length} edits from a backup ${r.ok ? 'replayed' : `refused: ${r.reason}`}`);
       if (!r.ok) { void vscode.window.showWarningMessage(`KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`); return; }
       this.touched = true;
       this.show(r);

@@ -15,6 +15,7 @@ import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { pairingDefaults } from '../settings';
 import { inBackground } from '../background';
+import { khoLog } from '../log';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 import { WebviewController, type WebviewHooks } from './webviewController';
 
@@ -95,14 +96,16 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     // or a crash it may instead reopen the tab with no id or the id of a deleted backup, or not
     // reopen it at all (see node/backupIndex.ts): then the backup we indexed is offered.
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
+    khoLog().info(`open ${uri.fsPath}: backup from VS Code ${openContext?.backupId ?? 'none'}${openContext?.backupId ? (restored ? ' (read)' : ' (unreadable)') : ''}; tab ${tabOf(uri) ? (tabOf(uri)?.isDirty ? 'dirty' : 'clean') : 'not shown yet'}`);
     if (!restored) {
       const found = await this.backups.lookup(uri.fsPath, backupPath);
-      if (found && !found.imageChanged && tabOf(uri)?.isDirty) {
-        // VS Code restored the tab as dirty (it knows of a backup) but did not pass the backup on:
-        // put the edits back as hot exit does, or the dirty tab would not hold them.
-        await editing.restoreFrom(found.entry.backup, { markDirty: true });
+      if (found) khoLog().info(`open ${uri.fsPath}: indexed backup ${found.file} (${found.edits} edits${found.imageChanged ? ', image changed since' : ''})`);
+      if (found && !found.imageChanged) {
+        // Hot exit as VS Code would have done it: the edits come back (dirty, one undo step), and
+        // the message says so and offers to discard them.
+        if (await editing.restoreFrom(found.entry.backup, { markDirty: true })) inBackground(this.announceRestore(doc, found), `the restored edits of ${doc.model.fileName}`);
       } else if (found) {
-        inBackground(this.offerBackup(doc, editing, found), `restoring the unsaved edits of ${doc.model.fileName}`);
+        inBackground(this.refuseBackup(doc, found), `the backup of ${doc.model.fileName}`);
       } else if (openContext?.backupId) {
         void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
       }
@@ -129,29 +132,36 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     return doc;
   }
 
-  /**
-   * Offers a backup VS Code did not hand over: Restore puts its edits back (dirty, one undo step),
-   * Discard deletes it; closing the message keeps it for the next opening. A backup written over an
-   * image that changed since is not restored; it stays until the user discards it.
-   */
-  private async offerBackup(doc: KhoDocument, editing: DocumentEditing, found: FoundBackup): Promise<void> {
-    const what = `${found.edits} unsaved edit${found.edits === 1 ? '' : 's'}`;
+  /** A backup's edit count and time, as the messages about it say them. */
+  private static describe(found: FoundBackup, name: string): string {
     const when = new Date(found.savedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
-    const name = doc.model.fileName;
-    if (found.imageChanged) {
-      const discard = 'Discard Backup';
-      const pick = await vscode.window.showWarningMessage(
-        `KHO: a backup holds ${what} of ${name} from ${when}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`, discard);
-      if (pick === discard) await this.backups.discard(doc.uri.fsPath, backupPath);
-      return;
-    }
-    const pick = await vscode.window.showInformationMessage(`KHO: Restore ${what} of ${name} from ${when}?`, 'Restore', 'Discard');
-    if (pick === 'Discard') {
-      await this.backups.discard(doc.uri.fsPath, backupPath);
-    } else if (pick === 'Restore' && await editing.restoreFrom(found.entry.backup, { markDirty: true })) {
-      // Decoded already: put the edits back now (otherwise the decode's end does).
-      if (doc.model.state.status === 'ready') await editing.afterDecode();
-    }
+    return `${found.edits} unsaved edit${found.edits === 1 ? '' : 's'} of ${name} from ${when}`;
+  }
+
+  /**
+   * Says that a backup VS Code did not hand over (tab reopened without it, or no tab reopened
+   * after a crash) was restored; "Discard Edits" drops the edits and deletes the backup.
+   */
+  private async announceRestore(doc: KhoDocument, found: FoundBackup): Promise<void> {
+    const what = KhoEditorProvider.describe(found, doc.model.fileName);
+    const discard = 'Discard Edits';
+    const pick = await vscode.window.showInformationMessage(`KHO: restored ${what} from a backup (not saved yet).`, discard, 'Keep');
+    if (pick !== discard) return;
+    await this.backups.discard(doc.uri.fsPath, backupPath);
+    editingFor(doc)?.dropPendingBackup();
+    await this.revertInVsCode(doc);
+  }
+
+  /**
+   * A backup written over an image that changed on disk since is not restored (its edits may not
+   * apply to what is there now); it stays until the user discards it.
+   */
+  private async refuseBackup(doc: KhoDocument, found: FoundBackup): Promise<void> {
+    const what = KhoEditorProvider.describe(found, doc.model.fileName);
+    const discard = 'Discard Backup';
+    const pick = await vscode.window.showWarningMessage(
+      `KHO: a backup holds ${what}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`, discard);
+    if (pick === discard) await this.backups.discard(doc.uri.fsPath, backupPath);
   }
 
   /** Decodes with a cancellable notification; failures end up in the document's state. */
