@@ -10,7 +10,9 @@ import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions } from '../engine/session';
 import { FileByteSource } from '../node/fileByteSource';
-import { recoverJournal } from '../node/journal';
+import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile } from '../node/inputFile';
+import { recoverJournal, type RecoveryResult } from '../node/journal';
+import type { WriteLock } from '../node/writeLock';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 
@@ -18,27 +20,33 @@ export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
 class Fatal extends Error {}
 
-function readFile(path: string, what: string): Uint8Array {
+/** Runs `f`, turning a named input's InputError into the one-line Fatal. */
+function input<T>(f: () => T): T {
   try {
-    return fs.readFileSync(path);
+    return f();
   } catch (e) {
-    throw new Fatal(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof InputError) throw new Fatal(e.message);
+    throw e;
   }
 }
 
-function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] } {
-  // A save in place that was interrupted left a journal: put the image back before reading it.
+function openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagnostics: Diagnostic[] } {
+  // A save in place that was interrupted left a journal: put the image back before reading it. A
+  // save still running (its writer holds the lock) is waited for, a bounded time.
+  input(() => checkInputFile(a.image, 'image'));
+  let recovered: RecoveryResult;
   try {
-    const recovered = recoverJournal(a.image);
-    if (recovered.message) process.stderr.write(`kho-inspect: ${recovered.message}\n`);
+    recovered = recoverJournal(a.image, { lock });
   } catch (e) {
     throw new Fatal(`cannot roll back the interrupted save of ${a.image}: ${(e as Error).message}`);
   }
+  if (recovered.status === 'in-progress') throw new Fatal(recovered.message!);
+  if (recovered.message) process.stderr.write(`kho-inspect: ${recovered.message}\n`);
   let src: FileByteSource;
   try {
     src = FileByteSource.open(a.image);
   } catch (e) {
-    throw new Fatal(`cannot open image ${a.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Fatal(fileErrorText('image', a.image, e));
   }
   // No block cache: the walk reads each tracker page once, straight into its own buffer, and the
   // kdump reader keeps its own cache of decompressed pages.
@@ -53,7 +61,7 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
   let last = 0;
   let scratch: DecodeOptions['scratch'];
   if (a.scratchDebugfs) {
-    const text = (path: string) => Buffer.from(readFile(path, 'debugfs file')).toString('utf8');
+    const text = (path: string) => input(() => readDebugfsText(path, 'debugfs file'));
     const parsed = parseScratchDebugfs(text(a.scratchDebugfs.phys), text(a.scratchDebugfs.len), debugfsNamesFor(a.scratchDebugfs.phys));
     found.push(...parsed.diagnostics);
     scratch = parsed.areas;
@@ -63,7 +71,7 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
     setupDataAddress: a.setupData, maxPageOrder: a.maxPageOrder, numa: a.numa,
     pageSize: a.pageSize,
     preFix16k: a.preFix16k,
-    fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
+    fdtBytes: a.fdtFile ? input(() => readFdtFile(a.fdtFile!)) : undefined,
     fdtAddress: a.fdtAddress,
     onProgress: showProgress ? (p) => {
       const now = Date.now();
@@ -76,6 +84,15 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
 }
 
 const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+function readHead(p: string, n: number): Uint8Array {
+  checkInputFile(p, 'file');
+  const head = new Uint8Array(n);
+  let fd: number;
+  try { fd = fs.openSync(p, 'r'); } catch (e) { throw new InputError(fileErrorText('file', p, e)); }
+  try { return head.subarray(0, fs.readSync(fd, head, 0, n, 0)); } finally { fs.closeSync(fd); }
+}
 
 async function run(req: Request): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
@@ -114,12 +131,9 @@ async function run(req: Request): Promise<number> {
     }
     case 'fdt': {
       // A file that starts with the FDT magic is the FDT itself; anything else is an image.
-      const head = new Uint8Array(4);
-      const fd = fs.openSync(req.image, 'r');
-      fs.readSync(fd, head, 0, 4, 0);
-      fs.closeSync(fd);
+      const head = input(() => readHead(req.image, FDT_MAGIC.length));
       if (FDT_MAGIC.every((b, i) => head[i] === b) && req.fdtAddress === undefined) {
-        out(renderDts(readFile(req.image, 'FDT')));
+        out(renderDts(input(() => readFdtFile(req.image))));
         return EXIT.ok;
       }
       const mem = openMemory(req).memory;

@@ -15,7 +15,8 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${rand}.tmp`);
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -7,7 +7,6 @@ import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import { isPageSize } from '../../engine/kho/geometry';
-import { MAX_FDT_BYTES } from '../../engine/kho/locateFdt';
 import { debugfsNamesFor, parseScratchDebugfs } from '../../engine/kho/scratch';
 import { decodeDump, type DecodeResult } from '../../engine/session';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
@@ -19,13 +18,13 @@ import type {
 import { MAX_MAP_CELLS } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
 import { FileByteSource } from '../fileByteSource';
+import { InputError, readDebugfsText, readFdtFile } from '../inputFile';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
 import { EmptyMemory } from './emptyMemory';
 import { hexUnavailable, kdumpInfo } from './storage';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
-const MAX_DEBUGFS_BYTES = 1 << 20;
 
 /** Which tree item a problem's address is best shown by, by diagnostic code. */
 type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
@@ -73,19 +72,9 @@ function address(text: string, what: string): bigint {
   return v;
 }
 
-function readDebugfsFile(p: string, what: string): string {
-  let st: fs.Stats;
-  try { st = fs.statSync(p); } catch (e) { throw new SessionError(`${what} ${p}: ${(e as Error).message}`); }
-  if (!st.isFile() && !st.isCharacterDevice()) throw new SessionError(`${what} ${p} is not a file`);
-  if (st.size > MAX_DEBUGFS_BYTES) throw new SessionError(`${what} ${p} is ${humanSize(st.size)}: too large for a debugfs scratch file`);
-  return fs.readFileSync(p, 'utf8');
-}
-
-function readFdtFile(p: string): Uint8Array {
-  const st = fs.statSync(p);
-  if (!st.isFile()) throw new SessionError(`${p} is not a file`);
-  if (st.size > MAX_FDT_BYTES) throw new SessionError(`${p} is ${humanSize(st.size)}: too large for a KHO FDT (at most ${humanSize(MAX_FDT_BYTES)})`);
-  return new Uint8Array(fs.readFileSync(p));
+/** A named input file, its problem as a SessionError (one line naming the path). */
+function input<T>(f: () => T): T {
+  try { return f(); } catch (e) { throw e instanceof InputError ? new SessionError(e.message) : e; }
 }
 
 export class WorkerSession {
@@ -98,14 +87,14 @@ export class WorkerSession {
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
     if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
-    const fdtBytes = params.fdtPath === null ? undefined : readFdtFile(params.fdtPath);
+    const fdtBytes = params.fdtPath === null ? undefined : input(() => readFdtFile(params.fdtPath!));
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
     const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
     const openDiagnostics: Diagnostic[] = [];
     let scratch: { start: bigint; end: bigint }[] | undefined;
     if (params.scratchPhysPath || params.scratchLenPath) {
       if (!params.scratchPhysPath || !params.scratchLenPath) throw new SessionError('scratch areas need both debugfs files, scratch_phys and scratch_len');
-      const parsed = parseScratchDebugfs(readDebugfsFile(params.scratchPhysPath, 'scratch_phys'), readDebugfsFile(params.scratchLenPath, 'scratch_len'),
+      const parsed = parseScratchDebugfs(input(() => readDebugfsText(params.scratchPhysPath!, 'scratch_phys')), input(() => readDebugfsText(params.scratchLenPath!, 'scratch_len')),
         debugfsNamesFor(params.scratchPhysPath));
       openDiagnostics.push(...parsed.diagnostics);
       scratch = parsed.areas;
