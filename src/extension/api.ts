@@ -55,6 +55,8 @@ export interface KhoInspectorApi {
   mapHighlight(uri: vscode.Uri | string): Highlight | undefined;
   /** The status bar text while a KHO editor is active. */
   statusText(): string | undefined;
+  /** Changes on disk by other programs that the user was asked about (reload or keep), oldest first. */
+  diskChanges(): { uri: string; change: string }[];
 }
 
 function key(uri: vscode.Uri | string): string {
@@ -135,5 +137,6 @@ export function createApi(s: Services): KhoInspectorApi {
     },
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
+    diskChanges: () => [...s.editor.diskChanges],
   };
 }

@@ -48,6 +48,9 @@ export class SaveRefused extends Error {
 
 export interface JournalPatch { offset: number; bytes: Uint8Array }
 
+/** The stamps of the files a save wrote (fdt: undefined when it did not write one). */
+export interface SavedStamps { image: FileStamp | null; fdt?: FileStamp | null }
+
 export interface JournaledWriteOptions {
   /** The separate FDT file gets these bytes, journaled with the image. */
   fdt?: { path: string; bytes: Uint8Array };
@@ -115,11 +118,13 @@ export function syncDirectory(dir: string): void {
  * Writes `patches` into the image through the journal, and the FDT file if given. Throws on I/O
  * errors; if patching had begun, the image and FDT are rolled back from the journal first.
  */
-export function writeJournaled(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions = {}): void {
+export function writeJournaled(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions = {}): SavedStamps {
   const lock = opts.lock ?? acquireWriteLock(imagePath, opts.lockWaitMs);
   try {
     (opts.onStep ?? (() => undefined))('locked');
     writeLocked(imagePath, patches, opts, lock);
+    // Still under the lock: the files as this save left them, for the next save's comparison.
+    return { image: stampOf(imagePath), fdt: opts.fdt ? stampOf(opts.fdt.path) : undefined };
   } finally {
     if (!opts.lock) lock.release();
   }

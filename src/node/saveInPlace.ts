@@ -6,7 +6,7 @@ import type { EditableDump } from '../engine/edit/editableDump';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { planSave } from '../engine/export/patchPlan';
 import type { FileStamp } from './fileStamp';
-import { SaveRefused, writeJournaled, type SaveStep } from './journal';
+import { SaveRefused, writeJournaled, type SavedStamps, type SaveStep } from './journal';
 import type { WriteLock } from './writeLock';
 
 export { SaveRefused };
@@ -36,6 +36,8 @@ export interface SaveSummary {
   bytes: number;
   /** The FDT file was rewritten. */
   fdtWritten: boolean;
+  /** The files as the save left them (null when nothing was written). */
+  stamps: SavedStamps | null;
 }
 
 /**
@@ -49,11 +51,11 @@ export function saveInPlace(model: EditableDump, targets: SaveTargets, opts: Sav
   const { plan } = planned;
   if (plan.fdtFile && !targets.fdt) throw new SaveRefused('the KHO FDT changed and came from a separate file, but no FDT file path was given to save it to');
   const bytes = plan.patches.reduce((n, p) => n + p.bytes.length, 0);
-  if (plan.patches.length === 0 && !plan.fdtFile) return { pages: 0, bytes: 0, fdtWritten: false };
-  writeJournaled(targets.image, plan.patches, {
+  if (plan.patches.length === 0 && !plan.fdtFile) return { pages: 0, bytes: 0, fdtWritten: false, stamps: null };
+  const stamps = writeJournaled(targets.image, plan.patches, {
     fdt: plan.fdtFile ? { path: targets.fdt!, bytes: plan.fdtFile } : undefined,
     expectedSize: opts.expectedSize, expected: opts.expected, lock: opts.lock, pages: plan.pages.length, onStep: opts.onStep,
   });
   if (opts.reopen) model.markSaved(opts.reopen(), plan.pages, plan.fdtFile);
-  return { pages: plan.pages.length, bytes, fdtWritten: plan.fdtFile !== null };
+  return { pages: plan.pages.length, bytes, fdtWritten: plan.fdtFile !== null, stamps };
 }

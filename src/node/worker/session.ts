@@ -18,6 +18,7 @@ import type {
 import { MAX_MAP_CELLS } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
 import { FileByteSource } from '../fileByteSource';
+import { stampChange, stampOf, type FileStamp } from '../fileStamp';
 import { InputError, readDebugfsText, readFdtFile } from '../inputFile';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
@@ -52,7 +53,11 @@ interface Opened {
   summary: SummaryDto;
   /** Closes the files behind `memory` when it is not the image's own (an edited overlay). */
   release?: () => void;
+  /** The image and FDT files as read (or as last saved): other programs' writes differ from these. */
+  stamps: DiskStamps;
 }
+
+export interface DiskStamps { image: FileStamp | null; fdt: FileStamp | null }
 
 function page<T>(all: { length: number }, start: number, count: number, item: (i: number) => T): Page<T> {
   const s = Math.max(0, Math.min(start | 0, all.length));
@@ -87,6 +92,10 @@ export class WorkerSession {
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
     if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
+    // Stamped before reading: a write during the read then shows as a change since.
+    const stamps: DiskStamps = {
+      image: params.imagePath === null ? null : stampOf(params.imagePath), fdt: params.fdtPath === null ? null : stampOf(params.fdtPath),
+    };
     const fdtBytes = params.fdtPath === null ? undefined : input(() => readFdtFile(params.fdtPath!));
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
     const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
@@ -128,7 +137,7 @@ export class WorkerSession {
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto };
+      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps };
       opened.summary = this.makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
@@ -145,7 +154,24 @@ export class WorkerSession {
   }
 
   /** The open dump, for the editing layer (worker/editing.ts). */
-  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult } | null { return this.opened; }
+  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult; stamps: DiskStamps } | null { return this.opened; }
+
+  /** After a save: the files as it left them. */
+  savedAs(stamps: Partial<DiskStamps>): void {
+    const o = this.o;
+    o.stamps = { image: stamps.image !== undefined ? stamps.image : o.stamps.image, fdt: stamps.fdt !== undefined ? stamps.fdt : o.stamps.fdt };
+  }
+
+  /** How the files on disk differ from the ones read (another program wrote them), or null. */
+  diskChange(): string | null {
+    const o = this.opened;
+    if (!o) return null;
+    const { imagePath, fdtPath } = o.params;
+    const image = imagePath === null ? null : stampChange(o.stamps.image, stampOf(imagePath));
+    if (image) return `${path.basename(imagePath!)}: ${image}`;
+    const fdt = fdtPath === null ? null : stampChange(o.stamps.fdt, stampOf(fdtPath));
+    return fdt ? `${path.basename(fdtPath!)}: ${fdt}` : null;
+  }
 
   /**
    * Shows another decode of the open dump (after an edit): reads and the tree follow `memory`;
@@ -158,7 +184,7 @@ export class WorkerSession {
     const index = new DumpIndex(result, pageSize);
     const diagnostics = [...result.diagnostics];
     const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
-    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release };
+    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release, stamps: o.stamps };
     next.summary = this.makeSummary(next, Date.now() - t0);
     this.opened = next;
     return next.summary;
