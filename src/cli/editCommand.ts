@@ -57,11 +57,15 @@ const OPTIONS: Record<string, Spec> = {
   'node-region': 'one', compact: 'flag', 'in-place': 'flag', output: 'one', 'fdt-out': 'one', 'out-format': 'one',
 };
 
-function block(v: string, opt: string): { phys: string; order: number } {
+/** PHYS[:ORDER]; a block of the order must fit the 64-bit physical address space at this page size. */
+function block(v: string, opt: string, pageSize: number): { phys: string; order: number } {
+  const maxOrder = 64 - Math.log2(pageSize);
   const m = /^([^:]+)(?::([0-9]+))?$/.exec(v);
   const phys = m ? parseAddress(m[1]) : undefined;
   const order = m?.[2] === undefined ? 0 : Number(m[2]);
-  if (phys === undefined || order > 64) throw new UsageError(`--${opt}: "${v}" is not PHYS[:ORDER] (address decimal or 0x hex, order 0-64)`);
+  if (phys === undefined || order > maxOrder) {
+    throw new UsageError(`--${opt}: "${v}" is not PHYS[:ORDER] (address decimal or 0x hex, order 0-${maxOrder} with ${pageSize}-byte pages)`);
+  }
   return { phys: hex(phys), order };
 }
 
@@ -123,13 +127,13 @@ export function parseEditCommandLine(argv: string[]): EditRequest {
 
   const edits: Edit[] = [];
   for (const n of got['remove-client'] ?? []) edits.push({ kind: 'removeClient', name: n });
-  const removes = (got.remove ?? []).map((v) => block(v, 'remove'));
+  const removes = (got.remove ?? []).map((v) => block(v, 'remove', image.pageSize));
   if (removes.length) edits.push({ kind: 'unpreserveBlocks', blocks: removes });
   for (const v of got['remove-range'] ?? []) {
     const r = range(v, 'remove-range');
     edits.push({ kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) });
   }
-  const adds = (got.add ?? []).map((v) => block(v, 'add'));
+  const adds = (got.add ?? []).map((v) => block(v, 'add', image.pageSize));
   if (adds.length) edits.push({ kind: 'preserveBlocks', blocks: adds });
   for (const v of got['add-range'] ?? []) {
     const r = range(v, 'add-range');

@@ -8,7 +8,8 @@ import { renderDts } from '../engine/fdt/dts';
 import { checkJson, formatCheckText } from '../engine/checks/output';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { diagnosticJson, writeContractJson } from '../engine/report/contract';
-import { decodeDump, type DecodeOptions } from '../engine/session';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';
+import type { ImageFormat } from '../engine/image/physMemory';
 import { FileByteSource } from '../node/fileByteSource';
 import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile } from '../node/inputFile';
 import { recoverJournal, type RecoveryResult } from '../node/journal';
@@ -85,6 +86,23 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
 
 const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
 
+/**
+ * Opens the image and reads the other inputs for decode/check. When one cannot be read (exit 2),
+ * `report` still gets "whatever was read": no format, nothing decoded, the reason as a diagnostic.
+ */
+function openForDecode(a: ImageArgs, found: Diagnostic[], report: (r: DecodeResult) => void) {
+  try {
+    const { memory, diagnostics } = openMemory(a);
+    return { memory, diagnostics, opts: decodeOptions(a, found) };
+  } catch (e) {
+    if (e instanceof Fatal) {
+      const d: Diagnostic = { severity: 'error', code: 'input-unreadable', address: null, message: e.message };
+      report({ image: { format: null as unknown as ImageFormat, ranges: [] }, fdt: null, tracker: null, diagnostics: [d], fatal: e.message });
+    }
+    throw e;
+  }
+}
+
 /** The first `n` bytes of a file (fewer when it is shorter). */
 function readHead(p: string, n: number): Uint8Array {
   checkInputFile(p, 'file');
@@ -104,9 +122,9 @@ async function run(req: Request): Promise<number> {
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
-      const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
-      const r = await decodeDump(memory, decodeOptions(req, found));
+      const { memory, diagnostics, opts } = openForDecode(req, found, (r) => writeContractJson(r, out, { summary: req.summary }));
+      const r = await decodeDump(memory, opts);
       r.diagnostics.unshift(...diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       writeContractJson(r, out, { summary: req.summary });
@@ -117,9 +135,9 @@ async function run(req: Request): Promise<number> {
       return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
     }
     case 'check': {
-      const { memory, diagnostics } = openMemory(req);
       const found: Diagnostic[] = [];
-      const r = await decodeDump(memory, decodeOptions(req, found));
+      const { memory, diagnostics, opts } = openForDecode(req, found, (r) => { if (req.json) out(JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'); });
+      const r = await decodeDump(memory, opts);
       r.diagnostics.unshift(...diagnostics, ...found);
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));

@@ -61,7 +61,7 @@ export function readBoundedFile(p: string, what: string, max: number, prefix = f
       if (got === 0) break;
       chunks.push(chunk.subarray(0, got));
       n += got;
-      if (n > max) throw new InputError(`${what} ${p} is larger than ${humanSize(max)}: not a ${what}`);
+      if (n > max) throw new InputError(`${what} ${p} is larger than ${humanSize(max)}, the most read for it (is it the right file?)`);
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   } catch (e) {
