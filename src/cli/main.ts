@@ -11,6 +11,7 @@ import { diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';
 import type { ImageFormat } from '../engine/image/physMemory';
 import { FileByteSource } from '../node/fileByteSource';
+import { sameStamp, stampOf } from '../node/fileStamp';
 import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile } from '../node/inputFile';
 import { recoverJournal, type RecoveryResult } from '../node/journal';
 import type { WriteLock } from '../node/writeLock';
@@ -86,6 +87,33 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
 
 const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
 
+/** How many times a decode is started again because another program wrote the files while they were read. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * Decodes the image (and FDT file) as one state: when their stamps changed while they were read (a
+ * save by another program began after the open's lock check), the read may mix two states, so it is
+ * done again, a few times, then refused.
+ */
+async function decodeUnchanged(a: ImageArgs, report: (r: DecodeResult) => void): Promise<DecodeResult> {
+  const stamps = () => [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p)));
+  for (let attempt = 1; ; attempt++) {
+    const before = stamps();
+    const found: Diagnostic[] = [];
+    const { memory, diagnostics, opts } = openForDecode(a, found, report);
+    const r = await decodeDump(memory, opts);
+    r.diagnostics.unshift(...diagnostics, ...found);
+    const after = stamps();
+    if (before.every((s, i) => sameStamp(s, after[i]))) return r;
+    memory.close?.();
+    if (attempt === READ_ATTEMPTS) {
+      const message = `${a.image} changed ${READ_ATTEMPTS} times while it was read (another program is writing it); try again when it is done`;
+      report(unreadResult(message));
+      throw new Fatal(message);
+    }
+  }
+}
+
 /**
  * Opens the image and reads the other inputs for decode/check. When one cannot be read (exit 2),
  * `report` still gets "whatever was read": no format, nothing decoded, the reason as a diagnostic.
@@ -95,12 +123,15 @@ function openForDecode(a: ImageArgs, found: Diagnostic[], report: (r: DecodeResu
     const { memory, diagnostics } = openMemory(a);
     return { memory, diagnostics, opts: decodeOptions(a, found) };
   } catch (e) {
-    if (e instanceof Fatal) {
-      const d: Diagnostic = { severity: 'error', code: 'input-unreadable', address: null, message: e.message };
-      report({ image: { format: null as unknown as ImageFormat, ranges: [] }, fdt: null, tracker: null, diagnostics: [d], fatal: e.message });
-    }
+    if (e instanceof Fatal) report(unreadResult(e.message));
     throw e;
   }
+}
+
+/** "Whatever was read" when nothing could be: no format, the reason as the one diagnostic. */
+function unreadResult(message: string): DecodeResult {
+  const d: Diagnostic = { severity: 'error', code: 'input-unreadable', address: null, message };
+  return { image: { format: null as unknown as ImageFormat, ranges: [] }, fdt: null, tracker: null, diagnostics: [d], fatal: message };
 }
 
 /** The first `n` bytes of a file (fewer when it is shorter). */
@@ -122,10 +153,7 @@ async function run(req: Request): Promise<number> {
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
-      const found: Diagnostic[] = [];
-      const { memory, diagnostics, opts } = openForDecode(req, found, (r) => writeContractJson(r, out, { summary: req.summary }));
-      const r = await decodeDump(memory, opts);
-      r.diagnostics.unshift(...diagnostics, ...found);
+      const r = await decodeUnchanged(req, (u) => writeContractJson(u, out, { summary: req.summary }));
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       writeContractJson(r, out, { summary: req.summary });
       if (r.fatal) {
@@ -135,10 +163,7 @@ async function run(req: Request): Promise<number> {
       return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
     }
     case 'check': {
-      const found: Diagnostic[] = [];
-      const { memory, diagnostics, opts } = openForDecode(req, found, (r) => { if (req.json) out(JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'); });
-      const r = await decodeDump(memory, opts);
-      r.diagnostics.unshift(...diagnostics, ...found);
+      const r = await decodeUnchanged(req, (u) => { if (req.json) out(JSON.stringify(checkJson(u, diagnosticJson), null, 1) + '\n'); });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));
       if (r.fatal) {

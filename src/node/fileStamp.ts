@@ -6,14 +6,13 @@ import * as fs from 'node:fs';
 
 export interface FileStamp { ino: bigint; size: bigint; mtimeNs: bigint }
 
-/** The file's stamp, or null when it does not exist. */
+/** The file's stamp, or null when it cannot be looked at (missing, a symlink loop...). */
 export function stampOf(p: string): FileStamp | null {
   try {
     const st = fs.statSync(p, { bigint: true });
     return { ino: st.ino, size: st.size, mtimeNs: st.mtimeNs };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+  } catch {
+    return null;
   }
 }
 

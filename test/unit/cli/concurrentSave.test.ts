@@ -70,19 +70,32 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
   const state = (f: { image: string; fdt: string }) => `${sha256(f.image)}/${sha256(f.fdt)}`;
 
   // The states one after the other gives (the only ones the files may ever be left in).
-  const states: Record<'none' | 'w' | 'w2' | 'both', string> = { none: '', w: '', w2: '', both: '' };
+  const states: Record<'none' | 'w' | 'w2' | 'both' | 'both2', string> = { none: '', w: '', w2: '', both: '', both2: '' };
+  /** What decode shows of each state (preserved blocks and client names), to tell a torn read. */
+  const views = new Map<string, string>();
+  const view = (stdout: string) => {
+    const j = JSON.parse(stdout);
+    return JSON.stringify([j.preserved, j.fdt.subnodes.map((s: { name: string }) => s.name)]);
+  };
   before(() => {
-    const f0 = fresh();
-    states.none = state(f0);
+    const seen = (k: keyof typeof states, f: { image: string; fdt: string }) => {
+      states[k] = state(f);
+      const d = runCli(['decode', f.image, '--fdt', f.fdt]);
+      assert.equal(d.code, 0, d.stderr);
+      views.set(view(d.stdout), k);
+    };
+    seen('none', fresh());
     const fw = fresh();
     assert.equal(runCli(editArgs(fw, W)).code, 0);
-    states.w = state(fw);
+    seen('w', fw);
     assert.equal(runCli(editArgs(fw, W2)).code, 0);
-    states.both = state(fw);
+    seen('both', fw);
     const fw2 = fresh();
     assert.equal(runCli(editArgs(fw2, W2)).code, 0);
-    states.w2 = state(fw2);
-    assert.equal(new Set(Object.values(states)).size, 4, 'the four states differ');
+    seen('w2', fw2);
+    assert.equal(runCli(editArgs(fw2, W)).code, 0);
+    seen('both2', fw2);
+    assert.equal(new Set([states.none, states.w, states.w2, states.both]).size, 4, 'the states differ');
   });
   const nameOf = (s: string) => (Object.keys(states) as (keyof typeof states)[]).find((k) => states[k] === s) ?? 'torn/unknown';
   const outcomes = new Map<string, number>();
@@ -104,6 +117,22 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
     assert.equal(fs.existsSync(journalPathFor(f.image)), false, 'no journal left');
     assert.equal(fs.existsSync(lockPathFor(f.image)), false, 'no lock left');
   };
+
+  it('unpaused: two editors and a reader started together: both edits kept, the reader sees a whole state', async () => {
+    for (let round = 0; round < ROUNDS * 5; round++) {
+      const f = fresh();
+      const [r1, r2, rd] = await Promise.all([startCli(editArgs(f, W)).done, startCli(editArgs(f, W2)).done, startCli(['decode', f.image, '--fdt', f.fdt]).done]);
+      assert.equal(r1.code, 0, r1.stderr);
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.equal(rd.code, 0, rd.stderr);
+      const files = nameOf(state(f));
+      assert.ok(files === 'both' || files === 'both2', `files ${files}`);
+      const seen = views.get(view(rd.stdout));
+      assert.ok(seen, 'the reader saw one of the states, not a torn one');
+      clean(f);
+      tally(`unpaused race: editors 0 and 0, reader 0 (saw ${seen}), files ${files}`);
+    }
+  });
 
   for (const step of SAVE_STEPS) {
     describe(`editor stopped at "${step}"`, () => {
