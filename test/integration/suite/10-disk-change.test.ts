@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { EditResultDto } from '../../../src/extension/document/editing';
-import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tabOf, tempDir, until } from './helpers';
+import { api, closeAllEditors, hex, openInKho, removeTempDirs, sampleCopy, tabOf, until } from './helpers';
 
 suite('Changes on disk by another program', () => {
   let a: KhoInspectorApi;
@@ -16,13 +16,9 @@ suite('Changes on disk by another program', () => {
 
   suiteSetup(async () => {
     a = await api();
-    const s = sample();
-    const dir = tempDir('kho-disk-');
-    for (const f of [s.pairing.fsPath, s.image, s.fdt!]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
-    pairing = vscode.Uri.file(path.join(dir, path.basename(s.pairing.fsPath)));
-    image = path.join(dir, path.basename(s.image));
-    const e = await engineDecode(image, path.join(dir, path.basename(s.fdt!)), s.base, s.pageSize, s.format);
-    block = [...e.result.tracker!.blocks.sorted()].find((b) => b.order === 0)!;
+    const copy = await sampleCopy('kho-disk-');
+    ({ pairing, image } = copy);
+    block = [...copy.engine.result.tracker!.blocks.sorted()].find((b) => b.order === 0)!;
     await openInKho(pairing);
     await a.waitForDecode(pairing);
   });
