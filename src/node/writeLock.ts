@@ -100,7 +100,13 @@ export class WriteLock {
 /** Creates the lock file with its full content in one step; false when it exists. */
 function createLock(lockFile: string, holder: LockHolder): boolean {
   const temp = `${lockFile}.${holder.pid}.${holder.token}.tmp`;
-  fs.writeFileSync(temp, JSON.stringify(holder) + '\n', { mode: 0o644, flag: 'wx' });
+  try {
+    fs.writeFileSync(temp, JSON.stringify(holder) + '\n', { mode: 0o644, flag: 'wx' });
+  } catch (e) {
+    // Name the lock, not the temporary file (a read-only directory, say).
+    const code = (e as NodeJS.ErrnoException).code;
+    throw Object.assign(new Error(`cannot create the writer lock ${lockFile}: ${code ?? (e as Error).message}`), { code });
+  }
   try {
     fs.linkSync(temp, lockFile);
     return true;

@@ -82,7 +82,8 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
       states[k] = state(f);
       const d = runCli(['decode', f.image, '--fdt', f.fdt]);
       assert.equal(d.code, 0, d.stderr);
-      views.set(view(d.stdout), k);
+      const v = view(d.stdout);
+      if (!views.has(v)) views.set(v, k); // both orders of the two edits show the same blocks
     };
     seen('none', fresh());
     const fw = fresh();
