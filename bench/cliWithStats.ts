@@ -11,4 +11,8 @@ cli.main(process.argv.slice(2)).then((code) => {
   const stats = { code, wallMs, maxRssKiB: process.resourceUsage().maxRSS };
   fs.writeSync(3, JSON.stringify(stats) + '\n');
   process.exitCode = code;
+}).catch((e: unknown) => {
+  // The CLI itself turns bad input into exit codes; reaching here is a bug in it: say so and fail.
+  console.error(e);
+  process.exitCode = 70;
 });

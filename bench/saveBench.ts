@@ -1,4 +1,4 @@
-// Save-in-place benchmark (issue 5's closing figure): a 64 GiB sparse raw image with 1,000,000
+// Save-in-place benchmark: a 64 GiB sparse raw image with 1,000,000
 // preserved pages in long runs (kho-v3, 4 KiB pages), 10,000 changed blocks (5,000 unpreserved,
 // 5,000 new order-0 pages scattered over 48 GiB, so hundreds of new tracker pages), saved in place
 // through the write-ahead journal. The save runs in a child process so its peak RSS is the save's

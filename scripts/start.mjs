@@ -101,7 +101,7 @@ async function startCodeServerWithSample() {
   return { server, profile, folderUrl: workbenchUrl(server.url, SAMPLES) };
 }
 
-async function smokeCheck({ server, profile, folderUrl }) {
+async function smokeCheck({ profile, folderUrl }) {
   const res = await fetch(folderUrl);
   const html = await res.text();
   if (res.status !== 200 || !html.includes('vscode-workbench-web-configuration')) {

@@ -1,17 +1,8 @@
-// Map colours from the theme's --vscode-* variables (re-read when the theme changes).
+// Map colours: the theme's --vscode-* variables for the frame, orderPalette.ts for what cells hold
+// (re-read when the theme changes).
 
 import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
-
-// Neighbouring orders get clearly different hues; 0-10 cover every 4 KiB page order. Tracker
-// pages are drawn in the text colour and client blobs as rings, so no order colour is confused
-// with them.
-const ORDER_VARS = [
-  '--vscode-charts-blue', '--vscode-charts-green', '--vscode-charts-orange', '--vscode-charts-red',
-  '--vscode-terminal-ansiCyan', '--vscode-charts-purple', '--vscode-terminal-ansiBrightGreen',
-  '--vscode-terminal-ansiBlue', '--vscode-charts-yellow', '--vscode-terminal-ansiBrightMagenta',
-  '--vscode-terminal-ansiBrightCyan', '--vscode-terminal-ansiGreen', '--vscode-terminal-ansiYellow', '--vscode-terminal-ansiRed',
-];
-const ORDER_FALLBACK = ['#3794ff', '#89d185', '#d18616', '#f14c4c', '#11a8cd', '#b180d7', '#23d18b', '#2472c8', '#cca700', '#d670d6', '#29b8db', '#0dbc79', '#e5e510', '#cd3131'];
+import { MAP_THEMES, orderStyle, themeKindOf, type MapThemeColors } from './orderPalette';
 
 export interface Palette {
   background: string;
@@ -25,7 +16,8 @@ export interface Palette {
   focus: string;
   cursor: string;
   font: string;
-  orders: string[];
+  /** The theme's order colours, RAM and tracker-page colours (orderPalette.ts). */
+  theme: MapThemeColors;
 }
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -35,19 +27,20 @@ function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): str
 
 export function readPalette(): Palette {
   const st = getComputedStyle(document.documentElement);
+  const theme = MAP_THEMES[themeKindOf(document.body.className)];
   return {
-    background: cssVar(st, '--vscode-editor-background', '#1e1e1e'),
-    foreground: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
+    background: cssVar(st, '--vscode-editor-background', theme.background),
+    foreground: cssVar(st, '--vscode-editor-foreground', theme.node),
     muted: cssVar(st, '--vscode-editorLineNumber-foreground', '#858585'),
-    ram: cssVar(st, '--vscode-scrollbarSlider-background', 'rgba(121,121,121,0.4)'),
-    // Tracker pages in the text colour: the strongest contrast, unlike any order.
-    node: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
-    blob: cssVar(st, '--vscode-editor-foreground', '#cccccc'),
+    // RAM, tracker pages and orders from one fixed set per theme kind, tested to be distinct.
+    ram: theme.ram,
+    node: theme.node,
+    blob: theme.node,
     scratch: cssVar(st, '--vscode-editorWarning-foreground', '#cca700'),
     focus: cssVar(st, '--vscode-focusBorder', '#007fd4'),
     cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),
     font: cssVar(st, '--vscode-editor-font-family', 'monospace'),
-    orders: ORDER_VARS.map((v, i) => cssVar(st, v, ORDER_FALLBACK[i])),
+    theme,
   };
 }
 
@@ -71,7 +64,7 @@ export function cellColor(p: Palette, cls: number): string | null {
   if (cls === MAP_RAM) return p.ram;
   if (cls === MAP_TRACKER_NODE) return p.node;
   if (cls === MAP_CLIENT_BLOB) return p.blob;
-  return p.orders[(cls - MAP_PRESERVED) % p.orders.length];
+  return orderStyle(p.theme, cls - MAP_PRESERVED).color;
 }
 
 export function cellName(cls: number): string {
@@ -81,4 +74,10 @@ export function cellName(cls: number): string {
   if (cls === MAP_TRACKER_NODE) return 'tracker node page';
   if (cls === MAP_CLIENT_BLOB) return 'client blob / KHO FDT';
   return `preserved, order ${cls - MAP_PRESERVED}`;
+}
+
+/** True when a preserved cell's order has no colour of its own: the map writes the number. */
+export function isNumbered(p: Palette, cls: number): boolean {
+  cls = baseClass(cls);
+  return cls >= MAP_PRESERVED && orderStyle(p.theme, cls - MAP_PRESERVED).numbered;
 }

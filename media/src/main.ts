@@ -97,6 +97,17 @@ function renderLegend(orders: number[], scratchAreas: number): void {
   if (scratchAreas > 0) item(MAP_SCRATCH_FLAG, 'scratch area');
   item(MAP_RAM, 'RAM');
   item(MAP_NOT_IN_DUMP, 'not in dump');
+  // How a cell of many pages reads: its fill height is the share preserved, its colour the largest order.
+  const density = el('span', undefined, 'legend-item');
+  density.id = 'map-legend-density';
+  density.title = 'A cell covering many pages is filled from the bottom by the share of its bytes that is preserved ' +
+    '(tracker cells: the share of tracker pages), in the colour of the largest order in it; any preserved page ' +
+    'shows at least a thin bar. Hover a cell for its exact figures.';
+  const sw = el('span', undefined, 'swatch');
+  const sample = cellColor(p, MAP_PRESERVED + (orders[orders.length - 1] ?? 0)) ?? p.foreground;
+  sw.style.background = `linear-gradient(to top, ${sample} 0 35%, ${p.ram} 35% 100%)`;
+  density.append(sw, document.createTextNode('fill height = share of the cell preserved (thin bar: a little), colour = largest order'));
+  legend.append(density);
 }
 
 function renderActions(state: DocumentState): void {
@@ -104,9 +115,20 @@ function renderActions(state: DocumentState): void {
   const button = (label: string, action: WebviewAction): void => {
     const b = el('button', label);
     b.type = 'button';
-    b.addEventListener('click', () => { void client.request('action', { action }).catch(() => undefined); });
+    b.addEventListener('click', () => {
+      actionError.hidden = true;
+      client.request('action', { action }).catch((e: Error) => showActionError(`${label}: ${e.message}`));
+    });
     actionsEl.append(b);
   };
+  const actionError = el('span', undefined, 'error');
+  actionError.setAttribute('role', 'alert');
+  actionError.hidden = true;
+  const showActionError = (text: string): void => {
+    actionError.textContent = text;
+    actionError.hidden = false;
+  };
+  actionsEl.append(actionError);
   if (state.status === 'decoding') return;
   if (state.canPickImage) button('Pick image…', 'pickImage');
   if (state.canPickFdt) button('Pick FDT…', 'pickFdt');
@@ -126,6 +148,7 @@ function onState(fileName: string, uri: string, state: DocumentState): void {
     statusEl.className = state.status === 'failed' ? 'error' : '';
     summaryEl.hidden = true;
     mapSection.hidden = true;
+    shown = null;
     return;
   }
   const s = state.summary;
@@ -137,6 +160,7 @@ function onState(fileName: string, uri: string, state: DocumentState): void {
   summaryEl.hidden = false;
   mapSection.hidden = false;
   renderLegend(state.extents.orders, state.extents.scratchAreas ?? 0);
+  shown = { state };
   // Restore zoom and scroll only for the same dump layout.
   const spanKey = `${state.extents.span.start}-${state.extents.span.end}-${state.extents.pageSize}`;
   const restore = spanKey === lastSpanKey ? saved.map : undefined;
@@ -154,6 +178,14 @@ function onPush(m: HostPush): void {
     cursorEl.textContent = m.label;
   }
 }
+
+// The order colours depend on the theme kind: redraw the legend and the summary's swatches with it.
+let shown: { state: Extract<DocumentState, { status: 'ready' }> } | null = null;
+new MutationObserver(() => {
+  if (!shown) return;
+  renderSummary(summaryEl, shown.state.summary, readPalette());
+  renderLegend(shown.state.extents.orders, shown.state.extents.scratchAreas ?? 0);
+}).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 
 $('zoom-in').addEventListener('click', () => map.zoomIn());
 $('zoom-out').addEventListener('click', () => map.zoomOut());

@@ -2,9 +2,10 @@
 // in rows of a power-of-two number of cells so row starts are round addresses. Cells come from
 // the worker (mapTiles) for the visible window only; addresses are bigint throughout.
 
-import type { MapExtentsDto, MapTilesDto, MapTilesRequest } from '../../src/protocol/model';
-import { MAX_MAP_CELLS } from '../../src/protocol/model';
-import { cellColor, cellName, inScratch, isRing, readPalette, type Palette } from './colors';
+import type { MapCellFigures, MapExtentsDto, MapTilesDto, MapTilesRequest } from '../../src/protocol/model';
+import { MAP_PRESERVED, MAP_TRACKER_NODE, MAX_MAP_CELLS } from '../../src/protocol/model';
+import { fillPx, describeCellFigures } from './cellDensity';
+import { baseClass, cellColor, cellName, inScratch, isNumbered, isRing, readPalette, type Palette } from './colors';
 import { hex, humanSize } from './format';
 import type { MapCell } from './mapContext';
 
@@ -42,9 +43,10 @@ export class MemoryMap {
   private rows = 16;
   private cellPx = 12;
   private rulerPx = 120;
-  private cached: { top: bigint; bpc: bigint; cells: number[] } | null = null;
+  private cached: { top: bigint; bpc: bigint; tile: MapCellFigures } | null = null;
   private wantKey = '';
   private seq = 0;
+  private fetchFailed = false;
   private highlight: { start: bigint; end: bigint; label: string } | null = null;
   private frame = 0;
   /** A right button went down: the next trusted contextmenu event is the mouse's. */
@@ -284,16 +286,34 @@ export class MemoryMap {
     this.changed();
   }
 
-  private cellAt(a: bigint): number | undefined {
+  /** Index of the cell at `a` in the fetched tile, if it is there for the current zoom. */
+  private tileIndex(a: bigint): number | undefined {
     const c = this.cached;
     if (!c || c.bpc !== this.bpc || a < c.top) return undefined;
     const i = (a - c.top) / c.bpc;
-    return i < BigInt(c.cells.length) ? c.cells[Number(i)] : undefined;
+    return i < BigInt(c.tile.cells.length) ? Number(i) : undefined;
   }
 
+  private cellAt(a: bigint): number | undefined {
+    const i = this.tileIndex(a);
+    return i === undefined ? undefined : this.cached!.tile.cells[i];
+  }
+
+  /** The status line for the cell at `a`: its span, what it shows and, when it covers more than a page, the exact figures. */
   private describe(a: bigint): void {
-    const cls = this.cellAt(a);
-    this.host.status(`${hex(a)} – ${hex(a + this.bpc)}: ${cls === undefined ? '…' : cellName(cls)}`);
+    const i = this.tileIndex(a);
+    const span = `${hex(a)} – ${hex(a + this.bpc)}`;
+    if (i === undefined) { this.host.status(`${span}: …`); return; }
+    const t = this.cached!.tile;
+    let text = `${span}: ${cellName(t.cells[i])}`;
+    if (this.bpc > this.pageSize || t.blocks[i] > 1) {
+      text += ` · ${describeCellFigures({
+        bytes: this.bpc, pageSize: Number(this.pageSize), preservedPages: t.preservedPages[i],
+        blocks: t.blocks[i], minOrder: t.minOrder[i], maxOrder: t.maxOrder[i],
+      })}`;
+      if (t.nodePages[i] > 0) text += `, ${t.nodePages[i].toLocaleString('en-US')} tracker page${t.nodePages[i] === 1 ? '' : 's'}`;
+    }
+    this.host.status(text);
   }
 
   /** Highlights [start, end) and scrolls it into view if it is not visible (zoom unchanged). */
@@ -330,13 +350,15 @@ export class MemoryMap {
     const top = this.top, bpc = this.bpc;
     this.host.tiles({ start: hex(top), bytesPerCell: hex(bpc), count }).then((t) => {
       if (seq !== this.seq) return;
-      this.cached = { top, bpc, cells: t.cells };
+      this.cached = { top, bpc, tile: t };
+      // An earlier failed fetch left its message: the map is drawn now, so it no longer holds.
+      if (this.fetchFailed) { this.fetchFailed = false; this.host.status(''); }
       this.draw();
       this.draws++;
       this.cellsDrawn = t.cells.length;
       this.host.drawn(t.cells.length);
     }, (e: Error) => {
-      if (seq === this.seq) { this.wantKey = ''; this.host.status(`Map: ${e.message}`); }
+      if (seq === this.seq) { this.wantKey = ''; this.fetchFailed = true; this.host.status(`Map: ${e.message}`); }
     });
   }
 
@@ -367,24 +389,45 @@ export class MemoryMap {
       for (let c = 0; c < this.cols; c++) {
         const a = rowAddr + BigInt(c) * this.bpc;
         if (a < this.spanStart || a >= this.spanEnd) continue;
-        const cls = this.cellAt(a);
-        if (cls === undefined) continue;
+        const i = this.tileIndex(a);
+        if (i === undefined) continue;
+        const cls = this.cached!.tile.cells[i];
         const color = cellColor(p, cls);
+        const x = this.rulerPx + c * cp;
         if (color && isRing(cls)) {
           ctx.strokeStyle = color;
           ctx.lineWidth = 2;
-          ctx.strokeRect(this.rulerPx + c * cp + 1, y + 1, cp - 3, cp - 3);
-        } else if (color) {
-          ctx.fillStyle = color;
-          ctx.fillRect(this.rulerPx + c * cp, y, cp - 1, cp - 1);
-        }
-        if (inScratch(cls)) this.hatch(ctx, this.rulerPx + c * cp, y, cp - 1, p.scratch);
+          ctx.strokeRect(x + 1, y + 1, cp - 3, cp - 3);
+        } else if (color) this.fillCell(ctx, x, y, cp - 1, cls, color, i);
+        if (inScratch(cls)) this.hatch(ctx, x, y, cp - 1, p.scratch);
       }
     }
     if (this.highlight) this.outline(ctx, this.highlight.start, this.highlight.end, p.focus, 2);
     if (document.activeElement === this.canvas) this.outline(ctx, this.cursor, this.cursor + this.bpc, p.cursor, 1);
     document.getElementById('map-scale')!.textContent =
       `${humanSize(this.bpc)} per cell · ${humanSize(row)} per row`;
+  }
+
+  /**
+   * Preserved and tracker cells fill from the bottom by the share of the cell they take (at least
+   * a thin bar), over the RAM colour: a cell of many pages with few preserved stays mostly grey.
+   * An order without a colour of its own also gets its number.
+   */
+  private fillCell(ctx: CanvasRenderingContext2D, x: number, y: number, size: number, cls: number, color: string, i: number): void {
+    const t = this.cached!.tile;
+    const base = baseClass(cls);
+    const pages = base >= MAP_PRESERVED ? t.preservedPages[i] : base === MAP_TRACKER_NODE ? t.nodePages[i] : -1;
+    const h = pages < 0 ? size : fillPx(pages * Number(this.pageSize), Number(this.bpc), size);
+    if (h < size) {
+      ctx.fillStyle = this.palette.ram;
+      ctx.fillRect(x, y, size, size - h);
+    }
+    ctx.fillStyle = color;
+    ctx.fillRect(x, y + size - h, size, h);
+    if (isNumbered(this.palette, cls) && size >= 10) {
+      ctx.fillStyle = this.palette.foreground;
+      ctx.fillText(String(base - MAP_PRESERVED), x + 1, y + size / 2, size - 2);
+    }
   }
 
   /** Scratch areas: diagonal lines over the cell, so what lies beneath stays visible. */

@@ -9,6 +9,7 @@ export const USAGE = `usage:
   kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
                            [--page-size 4096|16384|65536] [--pre-fix-16k] [--summary]
   kho-inspect check IMAGE [same options as decode, without --summary] [--json]
+  kho-inspect decode|check --qmp SOCKET [--pause] [--fdt FILE | --fdt-address ADDR] [other options as above]
   kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
 ${EDIT_USAGE}
   kho-inspect --help | --version
@@ -26,6 +27,9 @@ decode prints one JSON object (see README "CLI contract"); exit status 0 = decod
 1 = decoded with error diagnostics; 2 = could not decode; 64 = bad usage.
 check runs every invariant check and prints one line per finding ("severity code address: message")
 and a summary line, or with --json {"diagnostics": [...], "counts": {...}, "fatal": ...}; same exit status.
+--qmp reads a live QEMU guest through its QMP socket (unix PATH or tcp:HOST:PORT; QEMU on this machine)
+instead of an image: only the pages the decode needs, by pmemsave. A running guest is read running (its view may
+be torn); --pause stops it while reading and lets it run again afterwards.
 fdt prints a DTS-like rendering of the KHO FDT with native-endian u64 values decoded.
 ${EDIT_HELP}`;
 
@@ -46,6 +50,10 @@ export interface ImageArgs {
   setupData?: bigint;
   maxPageOrder?: number;
   numa?: { node: number; start: bigint; end: bigint }[];
+  /** --qmp SOCKET: a live QEMU guest instead of the image (image is then ""). */
+  qmp?: string;
+  /** --pause: stop a running guest while reading it. */
+  pause?: boolean;
 }
 
 export type Request =
@@ -80,6 +88,12 @@ function numaSpec(vs: string[] | undefined): ImageArgs['numa'] {
   });
 }
 
+function checkQmpUsage(command: string, image: string | undefined, values: { base?: string; format?: string }): void {
+  if (command === 'fdt') throw new UsageError('--qmp is for decode and check');
+  if (image !== undefined) throw new UsageError(`give IMAGE or --qmp SOCKET, not both (got "${image}")`);
+  if (values.base !== undefined || values.format !== undefined) throw new UsageError('--base and --format are for image files, not --qmp');
+}
+
 export function parseCommandLine(argv: string[]): Request {
   const { values, positionals } = (() => {
     try {
@@ -91,6 +105,7 @@ export function parseCommandLine(argv: string[]): Request {
           summary: { type: 'boolean' }, help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' },
           json: { type: 'boolean' }, scratch: { type: 'string' }, 'scratch-phys': { type: 'string' }, 'scratch-len': { type: 'string' },
           'setup-data': { type: 'string' }, 'max-page-order': { type: 'string' }, numa: { type: 'string', multiple: true },
+          qmp: { type: 'string' }, pause: { type: 'boolean' },
         },
       });
     } catch (e) {
@@ -101,7 +116,9 @@ export function parseCommandLine(argv: string[]): Request {
   if (values.version) return { command: 'version' };
   const [command, image, ...rest] = positionals;
   if (command !== 'decode' && command !== 'fdt' && command !== 'check') throw new UsageError(command ? `unknown command "${command}"` : 'no command given');
-  if (!image) throw new UsageError(`${command}: IMAGE is required`);
+  if (values.qmp !== undefined) checkQmpUsage(command, image, values);
+  else if (!image) throw new UsageError(`${command}: IMAGE is required`);
+  if (values.pause && values.qmp === undefined) throw new UsageError('--pause is for --qmp');
   if (rest.length) throw new UsageError(`unexpected argument "${rest[0]}"`);
   if (values.fdt !== undefined && values['fdt-address'] !== undefined) throw new UsageError('give --fdt or --fdt-address, not both');
   const format = values.format ?? 'auto';
@@ -119,7 +136,7 @@ export function parseCommandLine(argv: string[]): Request {
     if (!/^[0-9]+$/.test(values['max-page-order']) || maxPageOrder > 64) throw new UsageError(`--max-page-order: "${values['max-page-order']}" is not an order (0-64)`);
   }
   const common: ImageArgs = {
-    image, fdtFile: values.fdt, fdtAddress: address('fdt-address', values['fdt-address']),
+    image: image ?? '', qmp: values.qmp, pause: !!values.pause, fdtFile: values.fdt, fdtAddress: address('fdt-address', values['fdt-address']),
     base: address('base', values.base) ?? 0n, format, pageSize: ps, preFix16k: !!values['pre-fix-16k'],
     scratchArray: scratchSpec(values.scratch),
     scratchDebugfs: values['scratch-phys'] !== undefined ? { phys: values['scratch-phys'], len: values['scratch-len']! } : undefined,

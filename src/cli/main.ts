@@ -17,6 +17,7 @@ import { recoverJournal, type RecoveryResult } from '../node/journal';
 import type { WriteLock } from '../node/writeLock';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
+import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -33,6 +34,13 @@ function input<T>(f: () => T): T {
 }
 
 function openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagnostics: Diagnostic[] } {
+  if (a.qmp !== undefined) {
+    try {
+      return { memory: attachQmp(a.qmp, !!a.pause), diagnostics: [] };
+    } catch (e) {
+      throw new Fatal((e as Error).message);
+    }
+  }
   // A save in place that was interrupted left a journal: put the image back before reading it. A
   // save still running (its writer holds the lock) is waited for, a bounded time.
   input(() => checkInputFile(a.image, 'image'));
@@ -75,6 +83,8 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
     preFix16k: a.preFix16k,
     fdtBytes: a.fdtFile ? input(() => readFdtFile(a.fdtFile!)) : undefined,
     fdtAddress: a.fdtAddress,
+    // Over QMP a scan takes seconds: let signals in between its slices (Ctrl-C lets a paused guest run again).
+    yieldNow: a.qmp !== undefined ? () => new Promise<void>((resolve) => setImmediate(resolve)) : undefined,
     onProgress: showProgress ? (p) => {
       const now = Date.now();
       if (now - last < 200) return;
@@ -96,13 +106,18 @@ const READ_ATTEMPTS = 3;
  * done again, a few times, then refused.
  */
 async function decodeUnchanged(a: ImageArgs, report: (r: DecodeResult) => void): Promise<DecodeResult> {
-  const stamps = () => [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p)));
+  // A live guest (QMP) has no files to stamp: one read.
+  const stamps = () => (a.qmp !== undefined ? [] : [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p))));
   for (let attempt = 1; ; attempt++) {
     const before = stamps();
     const found: Diagnostic[] = [];
     const { memory, diagnostics, opts } = openForDecode(a, found, report);
     const r = await decodeDump(memory, opts);
-    r.diagnostics.unshift(...diagnostics, ...found);
+    const live = afterLiveDecode(memory, !a.fdtFile && a.fdtAddress === undefined && a.setupData === undefined);
+    // A guest lost mid-read is said in one line; only then is anything left an engine bug.
+    if (live.fatal) throw new Fatal(live.fatal);
+    logInternalErrors(r.diagnostics);
+    r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
     const after = stamps();
     if (before.every((s, i) => sameStamp(s, after[i]))) return r;
     memory.close?.();
@@ -123,7 +138,8 @@ function openForDecode(a: ImageArgs, found: Diagnostic[], report: (r: DecodeResu
     const { memory, diagnostics } = openMemory(a);
     return { memory, diagnostics, opts: decodeOptions(a, found) };
   } catch (e) {
-    if (e instanceof Fatal) report(unreadResult(e.message));
+    // A live guest that cannot be attached keeps to one line (its reads are not files that were opened).
+    if (e instanceof Fatal && a.qmp === undefined) report(unreadResult(e.message));
     throw e;
   }
 }
@@ -143,6 +159,11 @@ function readHead(p: string, n: number): Uint8Array {
   try { return head.subarray(0, fs.readSync(fd, head, 0, n, 0)); } finally { fs.closeSync(fd); }
 }
 
+/** Engine bugs caught during a decode: the report keeps their one-line message, stderr their stack. */
+function logInternalErrors(ds: readonly Diagnostic[]): void {
+  for (const d of ds) if (d.stack) process.stderr.write(`kho-inspect: internal error (${d.code}); please report it with this stack:\n${d.stack}\n`);
+}
+
 async function run(req: Request): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   switch (req.command) {
@@ -150,6 +171,7 @@ async function run(req: Request): Promise<number> {
       out(USAGE + '\n');
       return EXIT.ok;
     case 'version':
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild inlines package.json; an import would leave tsc's rootDir
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
@@ -212,6 +234,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.undecodable;
     }
     throw e;
+  } finally {
+    for (const p of detachAll()) process.stderr.write(`kho-inspect: ${p}\n`);
   }
 }
 

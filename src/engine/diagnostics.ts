@@ -10,10 +10,22 @@ export interface Diagnostic {
   address: bigint | null;
   /** What was found, where, and what was expected; names addresses/offsets in hex. */
   message: string;
+  /**
+   * Internal errors only (an engine bug caught at a boundary): the stack where it failed, for the
+   * log. Reports and the UI show the message; the stack is what a bug report needs.
+   */
+  stack?: string;
 }
 
 export function diag(severity: Severity, code: string, address: bigint | null, message: string): Diagnostic {
   return { severity, code, address, message };
+}
+
+/** An engine bug caught at a boundary: "decoding stopped: <why>", with the stack kept for the log. */
+export function internalError(code: string, address: bigint | null, e: unknown): Diagnostic {
+  const d = diag('error', code, address, `decoding stopped: ${e instanceof Error ? e.message : String(e)}`);
+  if (e instanceof Error && e.stack) d.stack = e.stack;
+  return d;
 }
 
 export function hasErrors(ds: readonly Diagnostic[]): boolean {

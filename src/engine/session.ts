@@ -3,7 +3,7 @@
 
 import { runChecks, type NumaRange } from './checks';
 import { decodeClients, type ClientDecode } from './clients';
-import { diag, hasErrors, type Diagnostic } from './diagnostics';
+import { diag, hasErrors, internalError, type Diagnostic } from './diagnostics';
 import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
 import { walkChunks } from './kho/chunks';
 import { parseKhoFdt } from './kho/fdtModel';
@@ -20,7 +20,7 @@ import { hex } from './util/hex';
 export interface DecodeOptions extends LongRunning {
   /** Page size of the kernel that wrote the tracker; default 4096. */
   pageSize?: PageSize;
-  /** Use the 16 KiB pre-fix tree depth (spec §1.1). */
+  /** Use the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1). */
   preFix16k?: boolean;
   /** The KHO FDT from a separate file (debugfs out/fdt or in/fdt). */
   fdtBytes?: Uint8Array;
@@ -64,7 +64,7 @@ export interface DecodeResult {
   scratch?: ScratchInfo;
   /** The x86 setup_data hand-off, when its address was given. */
   handoff?: Omit<SetupDataHandoff, 'diagnostics'>;
-  /** Client data behind each FDT subnode (spec §4), in FDT order. */
+  /** Client data behind each FDT subnode (docs/kho-format.md §4), in FDT order. */
   clients?: ClientDecode[];
 }
 
@@ -176,7 +176,7 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
     if (e instanceof CancelledError) throw e;
     // Last line of defence: an engine bug must not take the host down; report it with the address if any.
     const at = e instanceof PhysReadError ? e.phys : null;
-    diagnostics.push(diag('error', 'internal-error', at, `decoding stopped: ${(e as Error).message}`));
+    diagnostics.push(internalError('internal-error', at, e));
     if (!result.tracker) result.fatal = `decoding failed: ${(e as Error).message}`;
   }
   return result;

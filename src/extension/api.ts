@@ -6,6 +6,7 @@ import { hex } from '../engine/util/hex';
 import type { LookupDto, SummaryDto } from '../protocol/model';
 import type { RenderedReport } from '../protocol/webview';
 import { addressArg } from './commands/targets';
+import { editingFor } from './document/editing';
 import type { KhoDocument } from './document/khoDocument';
 import type { Pairing } from './document/pairing';
 import type { Highlight } from './editor/webviewController';
@@ -43,6 +44,8 @@ export interface KhoInspectorApi {
   waitForDecode(uri: vscode.Uri | string): Promise<SummaryDto>;
   summary(uri: vscode.Uri | string): SummaryDto | undefined;
   pairing(uri: vscode.Uri | string): Pairing | undefined;
+  /** How many decodes the document has started since it was opened (0 when it is not open). */
+  decodesStarted(uri: vscode.Uri | string): number;
   /** Children of a tree node of the active document (top level without an id), as the tree shows them. */
   treeChildren(elementId?: string): Promise<ApiTreeItem[]>;
   treeParent(elementId: string): Promise<string | undefined>;
@@ -57,6 +60,10 @@ export interface KhoInspectorApi {
   statusText(): string | undefined;
   /** Changes on disk by other programs that the user was asked about (reload or keep), oldest first. */
   diskChanges(): { uri: string; change: string }[];
+  /** Resolves when the document's edit requests queued so far (edits, undo, redo, saves) are done. */
+  editingIdle(uri: vscode.Uri | string): Promise<void>;
+  /** The status bar's result about the active dump (Go to Physical Address...), if one is shown. */
+  statusResult(): string | undefined;
 }
 
 function key(uri: vscode.Uri | string): string {
@@ -86,6 +93,7 @@ export function createApi(s: Services): KhoInspectorApi {
     waitForDecode: async (uri) => (await openDoc(uri)).model.whenDecoded(),
     summary: (uri) => registry.get(uri)?.model.summary,
     pairing: (uri) => registry.get(uri)?.model.pairing,
+    decodesStarted: (uri) => registry.get(uri)?.model.decodesStarted ?? 0,
     treeChildren: async (elementId) => {
       const doc = registry.active;
       if (!doc) return [];
@@ -138,5 +146,7 @@ export function createApi(s: Services): KhoInspectorApi {
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
     diskChanges: () => [...s.editor.diskChanges],
+    editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
+    statusResult: () => s.status.resultText,
   };
 }

@@ -3,6 +3,7 @@
 
 import * as vscode from 'vscode';
 import { createApi, type KhoInspectorApi } from './api';
+import { attachQemu, type AttachQemuArgs } from './commands/attachQemu';
 import { addClient, exportDump, preserveRange, removeClient, unpreserve } from './commands/edit';
 import { goToAddress, showLookup } from './commands/goToAddress';
 import { decodePreFix16k, offerHint, setHandoff, type HandoffArgs } from './commands/decodeMode';
@@ -72,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     }),
     vscode.extensions.onDidChange(updateHexContext),
     vscode.commands.registerCommand('khoInspector.openDump', (args?: OpenDumpArgs) => openDump(s, args)),
+    vscode.commands.registerCommand('khoInspector.attachQemu', (args?: AttachQemuArgs) => attachQemu(s, args)),
     vscode.commands.registerCommand('khoInspector.openWithInspector', (uri?: vscode.Uri) => openWithInspector(uri)),
     // From editor/title menus the first argument is the editor's URI; from tests, an address.
     vscode.commands.registerCommand('khoInspector.goToAddress', (a?: unknown, uri?: vscode.Uri | string) =>

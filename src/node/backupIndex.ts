@@ -83,15 +83,52 @@ export class BackupIndex {
   }
 
   /**
-   * The backup to restore for a document opened without a backup id: only if its file exists and
-   * the image is unchanged since it was written (else the entry is stale and is dropped).
+   * The backup of a document opened without VS Code handing it over: what it holds and whether it
+   * still applies (the image has the size and mtime it had when the backup was written). An entry
+   * whose backup file is gone is dropped; one whose image changed is kept until the user discards it.
    */
-  async usable(docPath: string, backupFile: (uri: string) => string): Promise<BackupEntry | undefined> {
+  async lookup(docPath: string, backupFile: (uri: string) => string): Promise<FoundBackup | undefined> {
     const e = this.all()[docPath];
     if (!e) return undefined;
+    const file = backupFile(e.backup);
+    const held = readBackup(file);
+    if (!held) {
+      await this.forget(docPath);
+      return undefined;
+    }
     const st = stat(e.image);
-    if (st && st.size === e.size && st.mtimeMs === e.mtimeMs && stat(backupFile(e.backup))) return e;
+    const matches = !!st && st.size === e.size && st.mtimeMs === e.mtimeMs;
+    return { entry: e, file, edits: held.edits, savedAt: held.savedAt, imageChanged: !matches };
+  }
+
+  /** The user discarded the backup: the file goes too (VS Code would otherwise offer it again). */
+  async discard(docPath: string, backupFile: (uri: string) => string): Promise<void> {
+    const e = this.all()[docPath];
+    if (!e) return;
+    fs.rmSync(backupFile(e.backup), { force: true });
     await this.forget(docPath);
+  }
+}
+
+export interface FoundBackup {
+  entry: BackupEntry;
+  /** The backup file's path. */
+  file: string;
+  /** How many edits it holds, and when it was written (ms since the epoch). */
+  edits: number;
+  savedAt: number;
+  /** The image's size or mtime differ from when the backup was written: its edits may not apply. */
+  imageChanged: boolean;
+}
+
+/** The edit count and write time of a backup file (JSON {version, edits}), or undefined if unreadable. */
+function readBackup(file: string): { edits: number; savedAt: number } | undefined {
+  try {
+    const st = fs.statSync(file);
+    if (!st.isFile() || st.size > 64 * 1024 * 1024) return undefined;
+    const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { edits?: unknown };
+    return Array.isArray(j.edits) ? { edits: j.edits.length, savedAt: st.mtimeMs } : undefined;
+  } catch {
     return undefined;
   }
 }

@@ -97,6 +97,15 @@ export interface DecodeHintDto {
   message: string;
 }
 
+export interface LiveGuestDto {
+  /** The QMP socket. */
+  address: string;
+  /** "paused", "running" or "running (paused while read)". */
+  state: string;
+  /** What the reads cost, in words. */
+  cost: string;
+}
+
 export interface SummaryDto {
   image: {
     /** Null when only an FDT was opened. */
@@ -145,6 +154,8 @@ export interface SummaryDto {
   handoff?: HandoffSummaryDto | null;
   /** How the tree was decoded. */
   decodeMode?: { preFix16k: boolean };
+  /** Set when a live QEMU guest was read over QMP. */
+  live?: LiveGuestDto | null;
   /** Re-decodes worth offering (at most one per setting). */
   hints?: DecodeHintDto[];
   pageSize: number;
@@ -156,7 +167,7 @@ export interface SummaryDto {
 export type TreeNodeKind =
   | 'section' | 'info' | 'fdtSubnode' | 'fdtProperty' | 'orderGroup' | 'bucket'
   | 'block' | 'range' | 'levelGroup' | 'nodePage' | 'problem'
-  /** Client data (spec §4): a field, a decoded item (region, session, folio...), a page it occupies. */
+  /** Client data (docs/kho-format.md §4): a field, a decoded item (region, session, folio...), a page it occupies. */
   | 'clientField' | 'clientItem' | 'clientPage'
   /** A plain folder: "FDT properties", "Pages", a severity under "Problems". */
   | 'group' | 'severityGroup'
@@ -253,9 +264,22 @@ export interface MapTilesRequest {
 
 export const MAX_MAP_CELLS = 1 << 17;
 
-export interface MapTilesDto {
+/** What each map cell holds, one entry per cell in every list. */
+export interface MapCellFigures {
+  /** One class per cell (MAP_* codes; a preserved cell's order is the largest order in it). */
+  cells: number[];
+  /** Preserved pages in the cell (whole pages: cells and blocks are page-aligned). */
+  preservedPages: number[];
+  /** Preserved blocks overlapping the cell. */
+  blocks: number[];
+  /** Smallest and largest order of those blocks; -1 when there are none. */
+  minOrder: number[];
+  maxOrder: number[];
+  /** Tracker node pages in the cell. */
+  nodePages: number[];
+}
+
+export interface MapTilesDto extends MapCellFigures {
   start: Hex;
   bytesPerCell: Hex;
-  /** One class per cell (MAP_* codes). */
-  cells: number[];
 }

@@ -15,8 +15,12 @@ export type ImageFormatOption = 'auto' | 'raw' | 'elf';
 export interface NumaRangeJson { node: number; start: string; end: string }
 
 export interface OpenParams {
-  /** Absolute path of the image; null opens the FDT alone. */
+  /** Absolute path of the image; null opens the FDT alone (or the live guest of `qmp`). */
   imagePath: string | null;
+  /** A live QEMU guest's QMP socket (unix path or tcp:HOST:PORT) read instead of an image. */
+  qmp?: string | null;
+  /** With `qmp`: stop a running guest while reading it, and let it run again afterwards. */
+  pause?: boolean;
   /** Absolute path of an FDT blob; null with fdtAddress null means "find it in the image". */
   fdtPath: string | null;
   fdtAddress: string | null;

@@ -15,7 +15,7 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput, focusWorkbench,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openInKhoEditor, runCommand, commandWithInput,
   showKhoContainer, treeRow, treeOrderCount, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
@@ -32,9 +32,14 @@ const blocksOfOrder = (decoded, order) => decoded.counts[String(order)] ?? 0;
 const preservesTarget = (decoded) => decoded.preserved.some((b) => BigInt(b.phys) === target && b.order === 0);
 const journals = () => fs.readdirSync(ws.dir).filter((f) => f.endsWith('.kho-journal'));
 
-/** Presses a key with keyboard focus on the workbench (the editor's tab), not in the webview. */
+/**
+ * Presses a key in the KHO editor: a click on its tab hands focus to the webview's frame a moment
+ * later; once it is there the key goes to the frame, which passes it on to the workbench's
+ * keybindings (undo, redo, save act on the active editor).
+ */
 async function pressInEditor(key) {
-  await focusWorkbench(page);
+  await activeTab().click();
+  await until(() => page.evaluate(() => document.activeElement?.tagName === 'IFRAME'), 'keyboard focus in the KHO editor\'s webview', 10_000);
   await page.keyboard.press(key);
 }
 
@@ -58,7 +63,7 @@ after(async () => {
 
 test('open the copy of the sample in the KHO editor; the tree shows the CLI\'s order-0 count', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open', async () => {
-    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
+    await openInKhoEditor(page, IMAGE);
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);

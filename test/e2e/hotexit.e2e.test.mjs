@@ -2,7 +2,10 @@
 // Debian Chromium. An unsaved edit ("KHO: Preserve Range..." on a copy of the sample) survives a
 // reload of the window: VS Code backs the custom document up (backupCustomDocument), and the
 // reopened editor replays the backup, dirty, with the edit in the tree, while the file on disk
-// never had it. "File: Revert File" then drops it. Screenshots go to .work/e2e-artifacts/hotexit/.
+// never had it. "File: Revert File" then drops it. When VS Code does not hand the backup over (the
+// tab comes back without it, or no tab comes back after a crash), opening the dump offers the
+// backup (Restore / Discard); a backup over an image that changed since is refused and kept until
+// discarded. Screenshots go to .work/e2e-artifacts/hotexit/.
 //   node --test --test-concurrency=1 test/e2e/hotexit.e2e.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,8 +16,8 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand, commandWithInput,
-  showKhoContainer, waitForOrder0Count, webview, until,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openInKhoEditor, runCommand, commandWithInput,
+  showKhoContainer, waitForOrder0Count, webview, until, editorStateHas, crashAndReopen, answerNotification, notification,
 } from './lib/workbench.mjs';
 
 const IMAGE = 'sample.raw';
@@ -54,8 +57,40 @@ async function backedUpSince(since) {
     'VS Code to back the dirty editor up', 30_000, 100);
 }
 
+/** The extension's own index of backups (backups.json in its workspace storage): document path -> entry. */
+function indexedBackups() {
+  const found = [];
+  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (e.name === 'backups.json') found.push(f); } };
+  walk(path.join(wb.profile.userData, 'User'));
+  return Object.assign({}, ...found.map((f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8'))['khoInspector.backups'] ?? {}; } catch { return {}; } }));
+}
+const imagePath = () => path.join(ws.dir, IMAGE);
+const indexedForImage = () => Object.values(indexedBackups()).find((e) => e.image === imagePath());
+
+/** An unsaved Preserve Range of `target`, backed up by VS Code and listed in the extension's index. */
+async function unsavedEdit() {
+  const since = Date.now() - 1_000;
+  await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
+  await waitForOrder0Count(page, before0 + 1, 'after Preserve Range', 60_000);
+  await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
+  await backedUpSince(since);
+  await until(() => indexedForImage(), 'the extension to index the backup', 15_000, 100);
+}
+
+/** A crash with VS Code's backup records deleted and no tab restored: only the extension's index is left. */
+async function crashForgettingEverything() {
+  for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
+  page = await crashAndReopen(wb, { forgetEditors: true, waitForFile: IMAGE });
+  page.on('dialog', (d) => d.accept().catch(() => {}));
+  assert.equal(await page.locator('.tabs-container .tab', { hasText: IMAGE }).count(), 0, 'a tab of the dump came back');
+}
+
+const RESTORE_OFFER = /Restore 1 unsaved edit of sample\.raw from/;
+
 /** Reloads the page and waits for the restored KHO editor and the KHO view. */
 async function reloadWindow() {
+  // The tabs come back from the workbench's stored editor state: wait until it lists the dump.
+  await until(() => editorStateHas(page, IMAGE), `the workbench to store its editor state with ${IMAGE}`, 30_000, 250);
   await page.reload();
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   // The sidebar comes back as it was (the KHO view), so wait for the editor, not the explorer.
@@ -86,7 +121,7 @@ after(async () => {
 
 test('an unsaved Preserve Range makes the tab dirty; the file on disk does not have it', { timeout: 180_000 }, () =>
   withFailureShot(page, 'edit', async () => {
-    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
+    await openInKhoEditor(page, IMAGE);
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
     await showKhoContainer(page);
@@ -124,23 +159,75 @@ test('"File: Revert File" drops the restored edit: clean tab, the CLI\'s count',
     reached = 'revert';
   }));
 
-test('when VS Code restores the tab without its backup, the editor finds the backup itself', { timeout: 180_000 }, () =>
+test('when VS Code restores the tab without its backup, opening it offers the backup: Restore brings the edit back', { timeout: 180_000 }, () =>
   withFailureShot(page, 'fallback', async () => {
     need('revert');
-    const since = Date.now() - 1_000;
-    await commandWithInput(page, 'KHO: Preserve Range...', hex(target));
-    await waitForOrder0Count(page, before0 + 1, 'after Preserve Range', 60_000);
-    await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
-    // Wait for VS Code's backup record, then delete it: after the reload VS Code reopens the tab
-    // from its editor state with no backup id (what a CI run saw happen by itself under load).
-    await backedUpSince(since);
+    await unsavedEdit();
+    // Delete VS Code's backup record: after the reload VS Code reopens the tab from its editor
+    // state with no backup id (what a CI run saw happen by itself under load).
     for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
     await reloadWindow();
-    await waitForOrder0Count(page, before0 + 1, 'after the reload without VS Code\'s backup record', 60_000);
-    await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
-    assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
+    await answerNotification(page, RESTORE_OFFER, 'Restore');
+    await waitForOrder0Count(page, before0 + 1, 'after Restore', 60_000);
+    await until(isDirty, 'the dirty marker after Restore', 15_000, 100);
+    assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
     await screenshot(page, 'fallback-restored');
     await runCommand(page, 'File: Revert File');
     await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
     await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
+    reached = 'fallback';
+  }));
+
+test('after a crash that restores no tab, opening the dump again offers the backup', { timeout: 240_000 }, () =>
+  withFailureShot(page, 'crash', async () => {
+    need('fallback');
+    await unsavedEdit();
+    await crashForgettingEverything();
+    assert.ok(indexedForImage(), 'the crash lost the extension\'s index entry');
+    await openInKhoEditor(page, IMAGE);
+    await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
+    await showKhoContainer(page);
+    await answerNotification(page, RESTORE_OFFER, 'Restore');
+    await waitForOrder0Count(page, before0 + 1, 'after Restore', 60_000);
+    await until(isDirty, 'the dirty marker after Restore', 15_000, 100);
+    assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
+    await screenshot(page, 'crash-restored');
+    await runCommand(page, 'File: Revert File');
+    await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
+    await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
+    reached = 'crash';
+  }));
+
+test('a backup over an image changed on disk since is refused, kept until "Discard Backup"', { timeout: 240_000 }, () =>
+  withFailureShot(page, 'image-changed', async () => {
+    need('crash');
+    await unsavedEdit();
+    await crashForgettingEverything();
+    const entry = indexedForImage();
+    assert.ok(entry, 'the crash lost the extension\'s index entry');
+    const later = new Date(Date.now() + 120_000);
+    fs.utimesSync(imagePath(), later, later);
+    const refused = /changed on disk since; they are not restored/;
+    for (let opening = 1; opening <= 2; opening++) {
+      await openInKhoEditor(page, IMAGE);
+      await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
+      await showKhoContainer(page);
+      await notification(page, refused).waitFor({ timeout: 60_000 });
+      await waitForOrder0Count(page, before0, 'the refused backup', 60_000);
+      assert.equal(await isDirty(), false, 'a refused backup made the tab dirty');
+      if (opening === 1) {
+        // Dismissed: still indexed, and offered again on the next opening.
+        const toast = notification(page, refused);
+        await toast.hover();
+        await toast.locator('.codicon-notifications-clear').first().click();
+        await toast.waitFor({ state: 'hidden', timeout: 15_000 });
+        assert.ok(indexedForImage(), 'a refused backup was dropped without the user discarding it');
+        await runCommand(page, 'View: Close Editor');
+        await page.locator('.tabs-container .tab', { hasText: IMAGE }).waitFor({ state: 'detached', timeout: 15_000 });
+      }
+    }
+    await screenshot(page, 'image-changed');
+    await answerNotification(page, refused, 'Discard Backup');
+    await until(() => !indexedForImage(), 'the index to drop the discarded backup', 15_000, 100);
+    assert.equal(fs.existsSync(decodeURIComponent(new URL(entry.backup).pathname)), false, 'the discarded backup file is still there');
   }));

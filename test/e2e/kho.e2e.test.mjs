@@ -5,13 +5,15 @@
 //   node --test --test-concurrency=1 test/e2e/kho.e2e.test.mjs
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import path from 'node:path';
 import { WORK } from '../vscode/lib/codeServer.mjs';
 import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, largestBlock, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, explorerRow, openWith, runCommand, answerInputBox,
+  openInKhoEditor, openPalette, quickInputFocused, waitForOrder0Count,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWithChoices, runCommand, answerInputBox,
   showKhoContainer, sidebarRows, treeRow, expandRow, childRows, childRowTexts, rowText, webview, canvasInk, hexNumbers, until,
 } from './lib/workbench.mjs';
 
@@ -43,7 +45,9 @@ after(async () => {
 test('"Open With..." > KHO Inspector on sample.raw shows the summary in the webview', { timeout: 180_000 }, () =>
   withFailureShot(page, 'open-with', async () => {
     mark('open with');
-    await openWith(page, 'sample.raw', 'KHO Inspector', { profile: wb.profile });
+    const offered = await openWithChoices(page, 'sample.raw');
+    assert.ok(offered.some((t) => t.startsWith('KHO Inspector')), `"Open With..." offers: ${offered.join(' | ')}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: 'KHO Inspector' }).first().click();
     await page.locator('.tabs-container .tab.active', { hasText: 'sample.raw' }).waitFor({ timeout: 30_000 });
     mark('tab active');
     const view = webview(page);
@@ -179,3 +183,61 @@ test('the webview raised no Content Security Policy violation', { timeout: 30_00
     const onConsole = wb.log.csp.filter((m) => !m.includes('csp-probe.invalid'));
     assert.deepEqual(onConsole, [], 'CSP violations on the console');
   }));
+
+test('typing in the command palette survives a decode, a re-pairing and an edit\'s re-render behind it', { timeout: 180_000 }, () =>
+  withFailureShot(page, 'palette-under-work', async () => {
+    needEditor();
+    // A *.kho.json open in the editor re-pairs and decodes again when its text changes on disk.
+    const name = path.basename(ws.pairing);
+    await openInKhoEditor(page, name);
+    const view = webview(page);
+    const fromFile = view.getByText(/file sample\.dtb/).first();
+    const fromImage = view.getByText(/in the image at 0x/).first();
+    await fromFile.waitFor({ timeout: 120_000 });
+    await showKhoContainer(page);
+    await waitForOrder0Count(page, decoded.counts['0'], 'the *.kho.json opened', 60_000);
+    const original = fs.readFileSync(ws.pairing, 'utf8');
+    const total = Object.values(decoded.counts).reduce((a, b) => a + b, 0);
+    const stillTyping = async (typed, what) => {
+      assert.ok(await quickInputFocused(input), `the palette lost focus or closed during ${what}`);
+      assert.equal(await input.inputValue(), '>' + typed, `the palette's text changed during ${what}`);
+    };
+    const input = await openPalette(page);
+    let typed = 'KHO';
+    await page.keyboard.type(typed, { delay: 20 });
+    // Re-pairing: find the FDT in the image instead; the decode and re-render run while typing.
+    fs.writeFileSync(ws.pairing, JSON.stringify({ ...JSON.parse(original), fdt: null }));
+    await page.keyboard.type(': Go', { delay: 40 });
+    typed += ': Go';
+    await fromImage.waitFor({ timeout: 60_000 });
+    await stillTyping(typed, 're-pairing and decoding from the image');
+    fs.writeFileSync(ws.pairing, original);
+    await page.keyboard.type(' to', { delay: 40 });
+    typed += ' to';
+    await fromFile.waitFor({ timeout: 60_000 });
+    await stillTyping(typed, 'decoding again with the FDT file');
+    await page.keyboard.press('Escape');
+    // An edit: the palette opens right after the input box is answered, while the worker applies
+    // the edit and the tree, the map and the tab's dirty marker follow.
+    const free = unpreservedAddress(decoded);
+    await runCommand(page, 'KHO: Preserve Range...');
+    await answerInputBox(page, hex(free));
+    const again = await openPalette(page);
+    const whenOpened = await totalBlocks(page);
+    await page.keyboard.type('KHO: Refr', { delay: 40 });
+    // Read the tree without touching it (a click would take focus from the palette).
+    await until(async () => (await totalBlocks(page)) === total + 1, `"Preserved by order" to show ${total + 1} blocks`, 60_000, 100);
+    assert.ok(await quickInputFocused(again), 'the palette lost focus or closed while the edit was shown');
+    assert.equal(await again.inputValue(), '>KHO: Refr');
+    console.log(`# the palette opened with ${whenOpened} blocks in the tree (${total} before the edit, ${total + 1} after)`);
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'File: Revert File');
+    await waitForOrder0Count(page, decoded.counts['0'], 'after Revert File', 60_000);
+    await screenshot(page, 'palette-under-work');
+  }));
+
+/** The block total that the "Preserved by order" row shows, read without expanding anything. */
+async function totalBlocks(p) {
+  const m = /([\d,]+)\s+blocks?\b/.exec(await rowText(treeRow(p, 'Preserved by order')).catch(() => ''));
+  return m ? Number(m[1].replace(/,/g, '')) : undefined;
+}

@@ -13,7 +13,7 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openWith, runCommand,
+  openWorkbench, useArtifactDir, screenshot, withFailureShot, openInKhoEditor, noteRetry, runCommand,
   showKhoContainer, treeOrderCount, waitForOrder0Count, webview, until,
 } from './lib/workbench.mjs';
 
@@ -50,7 +50,7 @@ test('in Restricted Mode the KHO editor opens the dump and shows what is preserv
   withFailureShot(page, 'open', async () => {
     // The workbench says it is restricted (status bar entry or banner), so this really is untrusted.
     await page.locator('.part.statusbar, .monaco-workbench .part.banner').getByText(/Restricted Mode/i).first().waitFor({ timeout: 30_000 });
-    await openWith(page, IMAGE, 'KHO Inspector', { profile: wb.profile });
+    await openInKhoEditor(page, IMAGE);
     await activeTab().waitFor({ timeout: 30_000 });
     await webview(page).getByText(decoded.fdt.compatible).first().waitFor({ timeout: 120_000 });
     // The editor says it is read-only, and why, next to the decode time.
@@ -76,7 +76,7 @@ test('"KHO: Preserve Range..." is refused as read-only; nothing changes in the e
         break;
       } catch (e) {
         if (attempt === 2) throw e;
-        console.log('# no refusal shown yet; running "KHO: Preserve Range..." again');
+        noteRetry('"KHO: Preserve Range..." in Restricted Mode', `no refusal shown: ${e.message}`);
       }
     }
     assert.equal((await input.isVisible()) && !(await input.inputValue()).startsWith('>'), false, 'the command asked for a range before refusing');

@@ -5,7 +5,6 @@ import path from 'node:path';
 
 export const REPO = path.resolve(__dirname, '../../..');
 export const CLI = path.join(REPO, 'dist', 'cli.js');
-export const SHARED_FIXTURES = path.resolve(REPO, '../shared/fixtures');
 
 export interface CliRun { code: number; stdout: string; stderr: string; json?: any }
 

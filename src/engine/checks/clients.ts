@@ -1,4 +1,4 @@
-// Client structure checks (spec §6 item 7 for client data; items 18-20 come from the client decoders
+// Client structure checks (docs/kho-format.md §6 item 7 for client data; items 18-20 come from the client decoders
 // in clients/ and are passed through here): every page a client structure occupies or references as
 // preserved data is covered by preserved blocks. The blob range itself is checked in handoff.ts, so
 // it is left out here and each uncovered byte is reported once.

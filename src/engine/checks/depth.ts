@@ -1,4 +1,4 @@
-// Tree depth (spec §6 item 16): a radix tree has exactly KHO_TREE_MAX_DEPTH levels for the sender's
+// Tree depth (docs/kho-format.md §6 item 16): a radix tree has exactly KHO_TREE_MAX_DEPTH levels for the sender's
 // PAGE_SHIFT. Nodes carry no header, so a wrong depth or page size shows only as a decode full of
 // impossible entries. When the decode has structural errors, the tree is decoded again the other
 // plausible ways (the pre-d64b0372 16 KiB depth; other page sizes) and a clean alternative is

@@ -1,4 +1,4 @@
-// FDT / hand-off checks (spec §6 items 6 and 7): the x86 kho_data values, and that the root FDT page
+// FDT / hand-off checks (docs/kho-format.md §6 items 6 and 7): the x86 kho_data values, and that the root FDT page
 // and every client blob are preserved. FDT structure (items 1-5) is checked while parsing
 // (fdt/reader.ts, kho/fdtModel.ts); the setup_data list itself while walking it (kho/setupData.ts).
 

@@ -1,4 +1,4 @@
-// The checker (spec §6): runs every check group on a decoded dump and returns their findings in a
+// The checker (docs/kho-format.md §6): runs every check group on a decoded dump and returns their findings in a
 // stable order — hand-off and FDT, tracker, scratch, client structures. Which module covers which
 // invariant is listed in registry.ts (CHECKS) and README.md.
 

@@ -1,4 +1,4 @@
-// Every diagnostic code that implements an invariant of spec §6, with its severity, the invariant, the
+// Every diagnostic code that implements an invariant of docs/kho-format.md §6, with its severity, the invariant, the
 // module that emits it, and what the kernel does with such data. The checks README's table is
 // rendered from this list (renderChecksTable); a unit test keeps the two identical.
 
@@ -6,7 +6,7 @@ export interface InvariantInfo {
   n: number;
   /** The invariant, in a few words. */
   what: string;
-  /** What the kernel itself checks or does (spec §6 "K" / "—"). */
+  /** What the kernel itself checks or does (docs/kho-format.md §6 "K" / "—"). */
   kernel: string;
 }
 

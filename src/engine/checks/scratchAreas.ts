@@ -1,4 +1,4 @@
-// Scratch checks (spec §6 items 13, 17 and the scratch part of 8): the areas the next kernel
+// Scratch checks (docs/kho-format.md §6 items 13, 17 and the scratch part of 8): the areas the next kernel
 // allocates from during early boot must be sane, and nothing it needs before the tracker has been
 // walked — preserved blocks and tracker pages — may lie inside them.
 

@@ -1,4 +1,4 @@
-// Tracker cross-checks (spec §6 items 8, 11, 12, 14): tracker pages are not inside preserved memory,
+// Tracker cross-checks (docs/kho-format.md §6 items 8, 11, 12, 14): tracker pages are not inside preserved memory,
 // preserved memory lies in the dump (RAM), blocks do not overlap, and blocks do not span NUMA nodes.
 // The tracker's own structure (items 8-10, 15, 21) is checked while walking it (kho/radix.ts,
 // kho/chunks.ts); the depth (item 16) in depth.ts; scratch (items 8, 13, 17) in scratchAreas.ts.

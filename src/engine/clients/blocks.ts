@@ -1,4 +1,4 @@
-// KHO serialization blocks (spec §4.7, §6 item 19): a chain of one-page blocks, each a header
+// KHO serialization blocks (docs/kho-format.md §4.7, §6 item 19): a chain of one-page blocks, each a header
 // {u64 next, u64 count} followed by `count` fixed-size entries. The reader the next kernel runs
 // stops on a cycle, on more than KHO_MAX_BLOCKS blocks, or on a count outside 1..capacity.
 

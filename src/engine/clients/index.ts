@@ -1,4 +1,4 @@
-// Client data decoding (spec §4): the public surface. decodeClients is the entry point; the format
+// Client data decoding (docs/kho-format.md §4): the public surface. decodeClients is the entry point; the format
 // decoders and walkers are exported for the checker and for tests.
 
 export { decodeClients, decodeClient, clientHeadline } from './registry';

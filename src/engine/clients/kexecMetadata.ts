@@ -1,4 +1,4 @@
-// kexec-metadata (spec §4.6, kho-v3+): packed struct kho_kexec_metadata {u32 version = 1;
+// kexec-metadata (docs/kho-format.md §4.6, kho-v3+): packed struct kho_kexec_metadata {u32 version = 1;
 // char previous_release[65]; u32 kexec_count} (73 bytes). The next kernel ignores it unless the
 // blob holds at least 4 bytes, version is 1 and the blob is at least the struct's size.
 

@@ -1,4 +1,4 @@
-// Sizes, offsets and constants of the client structures (spec §4), shared by the decoders and the
+// Sizes, offsets and constants of the client structures (docs/kho-format.md §4), shared by the decoders and the
 // builders, plus little-endian field readers. All multi-byte fields are CPU-native = little-endian
 // on every KHO architecture; the structures are packed unless noted.
 

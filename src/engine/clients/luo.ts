@@ -1,4 +1,4 @@
-// LUO, the Live Update Orchestrator (spec §4.3), in its two shapes:
+// LUO, the Live Update Orchestrator (docs/kho-format.md §4.3), in its two shapes:
 //  (a) FDT form: root "luo-v1" with `liveupdate-number`, a `luo-session` node whose
 //      `luo-session-header` points at {count, luo_session_ser[count]}, and an optional `luo-flb` node;
 //      the intermediate "luo-v2"/"luo-v3" FDTs instead carry `luo-abi-header` -> struct luo_ser.

@@ -1,4 +1,4 @@
-// LUO sessions, files and FLBs (spec §4.3), shared by the FDT form and the packed form: the records
+// LUO sessions, files and FLBs (docs/kho-format.md §4.3), shared by the FDT form and the packed form: the records
 // are the same, only how they are chained differs (contiguous arrays behind a count, or KHO blocks).
 
 import { hex } from '../util/hex';

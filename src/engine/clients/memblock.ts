@@ -1,4 +1,4 @@
-// memblock reserve_mem (spec §4.2): an FDT "memblock-v1" with one child per `reserve_mem=` region,
+// memblock reserve_mem (docs/kho-format.md §4.2): an FDT "memblock-v1" with one child per `reserve_mem=` region,
 // compatible "reserve-mem-v1", `start` and `size` as native u64. The next kernel re-reserves each
 // region at the same address and hands its contents to the named user.
 

@@ -1,4 +1,4 @@
-// memfd preserved through LUO (spec §4.4): struct memfd_luo_ser (v1 40 bytes, v2 48 bytes with
+// memfd preserved through LUO (docs/kho-format.md §4.4): struct memfd_luo_ser (v1 40 bytes, v2 48 bytes with
 // seals) whose kho_vmalloc holds the array of struct memfd_luo_folio_ser {pfn:52|flags:12, index}.
 
 import { hex } from '../util/hex';

@@ -1,7 +1,8 @@
-// Client data behind each KHO FDT subnode (spec §4): follow `preserved-data` / `fdt` (+ `blob-size`),
+// Client data behind each KHO FDT subnode (docs/kho-format.md §4): follow `preserved-data` / `fdt` (+ `blob-size`),
 // recognise the format (an FDT by its root compatible, a packed struct by its leading compatible or
 // the subnode name), decode it, and list every physical range it occupies. Never throws.
 
+import { internalError } from '../diagnostics';
 import { renderDts } from '../fdt/dts';
 import { FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE } from '../fdt/reader';
 import { PhysReadError, type PhysMemory } from '../image/physMemory';
@@ -50,7 +51,7 @@ export function decodeClient(mem: PhysMemory, sub: KhoSubnode, opts: DecodeClien
   } catch (e) {
     // Defensive: every read above is checked; an engine bug must not hide the other clients.
     const at = e instanceof PhysReadError ? e.phys : out.address;
-    ctx.report('error', 'client-internal-error', at, `decoding stopped: ${e instanceof Error ? e.message : String(e)}`);
+    ctx.adopt([internalError('client-internal-error', at, e)]);
   }
   out.pages = ctx.pages();
   out.diagnostics = ctx.diagnostics();

@@ -1,4 +1,4 @@
-// lib/test_kho.c (spec §4.5): FDT "kho-test-v1" with a u32 `magic` and a `data` node holding
+// lib/test_kho.c (docs/kho-format.md §4.5): FDT "kho-test-v1" with a u32 `magic` and a `data` node holding
 // `nr_folios` (u32), `folios_info` (a struct kho_vmalloc whose buffer holds one u64 per folio,
 // PA | order) and `csum` (the __wsum of every folio's contents). The module of the next kernel
 // restores each folio, checks its order and recomputes the checksum.

@@ -1,4 +1,4 @@
-// What the client decoders produce (spec §4): plain data with bigint addresses, so the CLI can print
+// What the client decoders produce (docs/kho-format.md §4): plain data with bigint addresses, so the CLI can print
 // it as JSON and the extension can show it as a tree. One ClientDecode per KHO FDT subnode.
 
 import type { Diagnostic } from '../diagnostics';
@@ -20,7 +20,7 @@ export interface ClientField {
   value: string;
 }
 
-/** A physical range a structure occupies or references as preserved data (spec §6 item 7). */
+/** A physical range a structure occupies or references as preserved data (docs/kho-format.md §6 item 7). */
 export interface ClientPage {
   phys: bigint;
   size: bigint;

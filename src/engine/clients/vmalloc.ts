@@ -1,4 +1,4 @@
-// struct kho_vmalloc and its chunk chain (spec §4.1, §6 item 18): a descriptor {first, total_pages,
+// struct kho_vmalloc and its chunk chain (docs/kho-format.md §4.1, §6 item 18): a descriptor {first, total_pages,
 // flags, order} names a chain of one-page chunks {next, phys[] zero-terminated}; each phys starts a
 // piece of 2^order contiguous pages, and the pieces in order form the virtually contiguous buffer.
 

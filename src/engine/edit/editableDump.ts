@@ -3,10 +3,10 @@
 // transaction: page before-images plus a log of state changes, so undo is exact and redo replays
 // the resolved edit (allocation is deterministic, so it lands on the same pages).
 //
-// kho-v2+ trackers are edited in place with the kernel's rules (spec §1.6, §1.7): adding sets the
+// kho-v2+ trackers are edited in place with the kernel's rules (docs/kho-format.md §1.6, §1.7): adding sets the
 // leaf bit, creating zeroed node pages on the way (pageAllocator.ts says which pages qualify);
 // removing clears the bit and, with `compact`, unlinks leaves and tables left empty. kho-v1 chunk
-// lists are rewritten as a whole after each change (spec §3.2), reusing the old list's pages first.
+// lists are rewritten as a whole after each change (docs/kho-format.md §3.2), reusing the old list's pages first.
 
 import { diag, type Diagnostic } from '../diagnostics';
 import { mergeRanges, rangesContain, type PhysMemory, type PhysRange } from '../image/physMemory';
@@ -44,7 +44,7 @@ export interface EditableOptions {
   maxOrder?: number;
   /**
    * NUMA layout of the sending machine: preserveRange then splits blocks at node boundaries, as
-   * kho_preserve_pages does since v7.1 (spec §1.6). Without it ranges split by alignment only.
+   * kho_preserve_pages does since v7.1 (docs/kho-format.md §1.6). Without it ranges split by alignment only.
    */
   numa?: readonly NumaRange[];
 }
@@ -683,7 +683,10 @@ export class EditableDump {
     }
   }
 
-  /** kho-v1: rewrites the chunk list for the current set (spec §3.2), reusing the old list's pages first. */
+  /**
+   * kho-v1: rewrites the chunk list for the current set (docs/kho-format.md §3.2), reusing the old
+   * list's pages first.
+   */
   private relayoutV1(region: PhysRange | null): void {
     const old = this.v1;
     let next: V1Layout | null = null;

@@ -29,7 +29,7 @@ export type Edit =
   | ({ kind: 'unpreserveBlock'; phys: HexString; order: number } & Clearing)
   | ({ kind: 'preserveBlocks'; blocks: BlockJson[] } & Allocating)
   | ({ kind: 'unpreserveBlocks'; blocks: BlockJson[] } & Clearing)
-  /** [start, end), page-aligned; split like kho_preserve_pages (spec §1.6). */
+  /** [start, end), page-aligned; split like kho_preserve_pages (docs/kho-format.md §1.6). */
   | ({ kind: 'preserveRange'; start: HexString; end: HexString } & Allocating)
   /** Unpreserves every preserved block inside [start, end); refused if a block straddles an edge. */
   | ({ kind: 'unpreserveRange'; start: HexString; end: HexString } & Clearing)

@@ -1,4 +1,4 @@
-// Edits of the KHO root FDT (spec §2.2-2.3). States are immutable values, so undo is "put the old
+// Edits of the KHO root FDT (docs/kho-format.md §2.2-2.3). States are immutable values, so undo is "put the old
 // state back". While only `preserved-memory-map` changes, the original blob is kept byte for byte
 // and the 8-byte value is rewritten in place (the re-export notes of §6); any client change
 // repacks the whole tree (the kernel's fdt_open_into + edit + fdt_pack) and must fit in one page.

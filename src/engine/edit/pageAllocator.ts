@@ -1,4 +1,4 @@
-// Pages for new tracker nodes (spec §1.6 and the re-export notes of §6): zeroed, page-aligned,
+// Pages for new tracker nodes (docs/kho-format.md §1.6 and the re-export notes of §6): zeroed, page-aligned,
 // inside the dump's RAM, outside preserved blocks, outside scratch areas (the next kernel allocates
 // from them before it has read the tree), outside other tracker pages, and never page 0 (a table
 // entry of 0 means "absent"). A page is provably free when it is in RAM and in none of those; that

@@ -1,6 +1,6 @@
 // Tracker-writing steps the kernel's builder does not have: unlinking nodes left empty after
-// removals (kho-v2+, optional: the kernel never frees nodes, spec §1.7) and laying a kho-v1 chunk
-// list out into pages for a whole preserved set (spec §3.2). Both work on page I/O callbacks and
+// removals (kho-v2+, optional: the kernel never frees nodes, docs/kho-format.md §1.7) and laying a kho-v1 chunk
+// list out into pages for a whole preserved set (docs/kho-format.md §3.2). Both work on page I/O callbacks and
 // leave the bookkeeping (which pages are tracker pages now) to the caller.
 
 import { buildChunkListPages, type PageAllocator, type PageWriter } from '../kho/builder';

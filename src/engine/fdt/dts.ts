@@ -1,5 +1,5 @@
 // DTS-like text for an FDT blob, for people: like `dtc -O dts`, except that the CPU-native values
-// KHO and its clients store (spec §2.3, §4.2-4.5) are shown decoded and labelled instead of as
+// KHO and its clients store (docs/kho-format.md §2.3, §4.2-4.5) are shown decoded and labelled instead of as
 // byte-swapped big-endian cells. Problems found while reading appear as comments; never throws.
 
 import type { Diagnostic } from '../diagnostics';
@@ -102,7 +102,7 @@ function renderNode(node: FdtNode, depth: number, ctx: Context, lines: string[])
   lines.push(`${ind}};`);
 }
 
-// Which properties hold native-endian values (spec §2.1, §4.2, §4.3, §4.5).
+// Which properties hold native-endian values (docs/kho-format.md §2.1, §4.2, §4.3, §4.5).
 function decoderFor(ctx: Context, node: FdtNode, depth: number, nodeCompat: string[], name: string): Decoder | null {
   if (ctx.khoRoot) {
     if (depth === 0 && name === 'preserved-memory-map') return nativeU64;
@@ -131,7 +131,7 @@ const nativeU32: Decoder = (p) => {
   return { text: `<${hex(readU32LE(p.value, 0))}>`, comment: `native-endian u32 (dtc shows ${cells(p.value)})` };
 };
 
-// struct kho_vmalloc: u64 first, u32 total_pages, u16 flags, u16 order (spec §4.1).
+// struct kho_vmalloc: u64 first, u32 total_pages, u16 flags, u16 order (docs/kho-format.md §4.1).
 const khoVmalloc: Decoder = (p) => {
   const v = p.value;
   if (v.length !== 16) return null;
@@ -236,5 +236,6 @@ function hex16(v: bigint): string {
 
 /** Keeps a name or message on one line and free of control characters. */
 function sanitize(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   return s.replace(/[\u0000-\u001f\u007f]/g, (c) => '\\x' + c.charCodeAt(0).toString(16).padStart(2, '0'));
 }

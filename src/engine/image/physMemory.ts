@@ -6,7 +6,7 @@ export interface PhysRange {
   end: bigint;
 }
 
-export type ImageFormat = 'raw' | 'elf' | 'kdump' | 'memory';
+export type ImageFormat = 'raw' | 'elf' | 'kdump' | 'memory' | 'qmp';
 
 export interface PhysMemory {
   readonly format: ImageFormat;

@@ -71,6 +71,26 @@ export class SparsePages implements PhysMemory {
     }
   }
 
+  /**
+   * Written pages joined into runs: pages less than `gap` bytes apart share one run (zeros between).
+   * QEMU tests and the bench load each run into a guest as one file.
+   */
+  runs(gap = 0n): { start: bigint; bytes: Uint8Array }[] {
+    const out: { start: bigint; parts: [bigint, Uint8Array][]; end: bigint }[] = [];
+    for (const [addr, page] of this.pages()) {
+      const last = out[out.length - 1];
+      if (last && addr - last.end <= gap) {
+        last.parts.push([addr, page]);
+        last.end = addr + BigInt(this.pageSize);
+      } else out.push({ start: addr, parts: [[addr, page]], end: addr + BigInt(this.pageSize) });
+    }
+    return out.map((r) => {
+      const bytes = new Uint8Array(Number(r.end - r.start));
+      for (const [a, p] of r.parts) bytes.set(p, Number(a - r.start));
+      return { start: r.start, bytes };
+    });
+  }
+
 
 
   private outsideReason(phys: bigint, length: number): string {

@@ -351,25 +351,25 @@ export class BlockSet implements BlockStore {
   }
 
   sorted(): Iterable<PreservedBlock> {
-    const self = this;
-    return {
-      *[Symbol.iterator](): Iterator<PreservedBlock> {
-        const shift = BigInt(self.pageShift);
-        const cur = self.sortedCursor();
-        const batch = Math.max(1, Math.min(self.n, 65536));
-        const pfns = new Float64Array(batch);
-        const orders = new Uint8Array(batch);
-        for (;;) {
-          let k = 0;
-          cur.run((pfn, order) => {
-            pfns[k] = pfn; orders[k] = order; k++;
-            return k < batch;
-          });
-          for (let i = 0; i < k; i++) yield { phys: BigInt(pfns[i]) << shift, order: orders[i] };
-          if (cur.done) return;
-        }
-      },
-    };
+    return { [Symbol.iterator]: () => this.sortedBlocks() };
+  }
+
+  /** One pass of sorted(): the cursor hands over blocks in batches, yielded one by one. */
+  private *sortedBlocks(): Generator<PreservedBlock> {
+    const shift = BigInt(this.pageShift);
+    const cur = this.sortedCursor();
+    const batch = Math.max(1, Math.min(this.n, 65536));
+    const pfns = new Float64Array(batch);
+    const orders = new Uint8Array(batch);
+    for (;;) {
+      let k = 0;
+      cur.run((pfn, order) => {
+        pfns[k] = pfn; orders[k] = order; k++;
+        return k < batch;
+      });
+      for (let i = 0; i < k; i++) yield { phys: BigInt(pfns[i]) << shift, order: orders[i] };
+      if (cur.done) return;
+    }
   }
 
   /** Blocks of one order, ascending phys; `start`/`limit` page through them (for UIs). */

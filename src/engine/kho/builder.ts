@@ -1,6 +1,6 @@
 // Writing KHO trackers into memory: the kho-v2+ radix tree (the kernel's add_page/del_page rules,
-// spec §1.6-§1.7) and the kho-v1 chunk list (spec §3.2). Used by tests, fixtures, the benchmark and
-// editing. Also page allocators and random preservation sets for tests and the benchmark.
+// docs/kho-format.md §1.6-§1.7) and the kho-v1 chunk list (§3.2). Used by tests, fixtures, the
+// benchmark and editing. Also page allocators and random preservation sets for tests and the benchmark.
 
 import { mergeRanges, type PhysRange } from '../image/physMemory';
 import { hex } from '../util/hex';

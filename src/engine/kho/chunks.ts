@@ -1,4 +1,4 @@
-// Decoder for the kho-v1 serialized tracker (spec §3.2): a chain of one-page chunks, each holding a
+// Decoder for the kho-v1 serialized tracker (docs/kho-format.md §3.2): a chain of one-page chunks, each holding a
 // 16-byte header (u64 next, u32 order, u32 num_elms) and (PAGE-16)/16 elements of
 // (u64 phys_start, u64 bitmap PA). Bit b of a bitmap preserves phys_start + (b << (order + PS)).
 // Bounded on any input: each chunk is visited once, element counts are clamped to the page.

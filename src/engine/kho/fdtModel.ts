@@ -1,6 +1,6 @@
-// The KHO root FDT (spec §2.1-2.4): root `compatible` "kho-vN", `preserved-memory-map`, and one
+// The KHO root FDT (docs/kho-format.md §2.1-2.4): root `compatible` "kho-vN", `preserved-memory-map`, and one
 // level of client subnodes carrying `preserved-data` (`fdt` in kho-v1) and, from kho-v3, `blob-size`.
-// All u64 values are CPU-native (little-endian), not the FDT's big-endian (spec §2.3).
+// All u64 values are CPU-native (little-endian), not the FDT's big-endian (docs/kho-format.md §2.3).
 
 import { diag, type Diagnostic, type Severity } from '../diagnostics';
 import { getProp, parseFdt, propStrings, readU64LE, type FdtNode, type FdtProperty } from '../fdt/reader';

@@ -1,4 +1,4 @@
-// Page-size dependent constants of the kho-v2+ radix tree and the key codec (spec §1.1-§1.3).
+// Page-size dependent constants of the kho-v2+ radix tree and the key codec (docs/kho-format.md §1.1-§1.3).
 // Keys are 64-bit: bigint throughout, masked to 64 bits where a shift could overflow.
 
 import { U64_MASK } from '../util/hex';
@@ -27,7 +27,7 @@ export interface RadixGeometry {
 const DEFAULT_MAX_PAGE_ORDER: Record<PageSize, number> = { 4096: 10, 16384: 11, 65536: 13 };
 
 /**
- * Geometry for a page size. `preFix16k` selects the depth of kernels before d64b0372 (spec §1.1),
+ * Geometry for a page size. `preFix16k` selects the depth of kernels before d64b0372 (docs/kho-format.md §1.1),
  * which for 16 KiB pages is one level short.
  */
 export function radixGeometry(pageSize: PageSize, opts: { preFix16k?: boolean } = {}): RadixGeometry {
@@ -70,7 +70,7 @@ export function decodeKey(g: RadixGeometry, key: bigint): { pa: bigint; order: n
   return { pa: (key << BigInt(g.pageShift + order)) & U64_MASK, order };
 }
 
-/** Table index of `key` at level >= 1 (spec §1.3). */
+/** Table index of `key` at level >= 1 (docs/kho-format.md §1.3). */
 export function tableIndex(g: RadixGeometry, key: bigint, level: number): number {
   return Number((key >> BigInt(g.bitmapLog2 + (level - 1) * g.tableLog2)) & BigInt((1 << g.tableLog2) - 1));
 }

@@ -1,4 +1,4 @@
-// The KHO root FDT as the rest of the product sees it (spec §2.1). Parsed by kho/fdtModel.ts.
+// The KHO root FDT as the rest of the product sees it (docs/kho-format.md §2.1). Parsed by kho/fdtModel.ts.
 
 import type { Diagnostic } from '../diagnostics';
 

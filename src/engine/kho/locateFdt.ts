@@ -1,4 +1,4 @@
-// Finding the KHO FDT inside an image (spec §5.2): page-aligned FDT headers whose root
+// Finding the KHO FDT inside an image (docs/kho-format.md §5.2): page-aligned FDT headers whose root
 // compatible starts with "kho-v". A 1 TiB sparse image takes long to scan, so this is async,
 // reports progress and honours cancellation.
 

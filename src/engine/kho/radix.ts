@@ -1,4 +1,4 @@
-// Decoder for the kho-v2+ preserved-memory radix tree (spec §1): a depth-first walk from the root in
+// Decoder for the kho-v2+ preserved-memory radix tree (docs/kho-format.md §1): a depth-first walk from the root in
 // the kernel's order (indices ascending), every node page read at most once, bounded on any input.
 //
 // Speed: keys are handled as JS numbers, not BigInt. A key is below 2^(65 - pageShift) <= 2^53, so
@@ -88,9 +88,9 @@ class RadixWalk {
   private readonly pageShift: number;
   private readonly pageMask: number;
   private readonly entries: number;
-  /** Key bits at or above this are never set in a valid key (spec §6 item 9). */
+  /** Key bits at or above this are never set in a valid key (docs/kho-format.md §6 item 9). */
   private readonly keyWidth: number;
-  /** Pre-d64b0372 16 KiB depth: the top level misses the order-0 marker bit (spec §1.1). */
+  /** Pre-d64b0372 16 KiB depth: the top level misses the order-0 marker bit (docs/kho-format.md §1.1). */
   private readonly truncatedMarker: boolean;
   /** Node PFN -> level it was first reached at. */
   private readonly seen = new Map<number, number>();

@@ -1,4 +1,4 @@
-// Scratch areas (spec §2.5): the array of `struct kho_scratch { u64 addr; u64 size; }` (16 bytes per
+// Scratch areas (docs/kho-format.md §2.5): the array of `struct kho_scratch { u64 addr; u64 size; }` (16 bytes per
 // entry, CPU-native little-endian) from which the next kernel makes all its early allocations. Read
 // from memory (an address and length), from debugfs text (`scratch_phys` / `scratch_len`, renamed
 // `bootmem_phys` / `bootmem_len` in v7.4) or from the x86 setup_data hand-off (kho/setupData.ts).

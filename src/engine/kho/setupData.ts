@@ -1,4 +1,4 @@
-// The x86 KHO hand-off (spec §2.6): boot_params carries a singly linked list of `struct setup_data`
+// The x86 KHO hand-off (docs/kho-format.md §2.6): boot_params carries a singly linked list of `struct setup_data`
 // {u64 next; u32 type; u32 len; u8 data[len]} records; kexec_file_load links a SETUP_KEXEC_KHO (10)
 // record at its head whose data is `struct kho_data` {u64 fdt_addr, fdt_size, scratch_addr,
 // scratch_size} (packed, little-endian). Walking is bounded and cycle-safe; never throws.

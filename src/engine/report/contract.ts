@@ -1,4 +1,4 @@
-// The CLI's JSON contract (issue 2): one object, addresses as lower-case 0x strings, streamed so
+// The CLI's JSON contract: one object, addresses as lower-case 0x strings, streamed so
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
@@ -43,7 +43,7 @@ export function writeContractJson(r: DecodeResult, write: (chunk: string) => voi
     ranges: r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
   }));
   write(',\n  "fdt": ' + JSON.stringify(fdtJson(r)));
-  // Only when the hand-off inputs were given (additive to the issue 2 contract).
+  // Only when the hand-off inputs were given (an optional field: readers of the contract ignore what they do not know).
   const scratch = scratchJson(r), handoff = handoffJson(r);
   if (scratch) write(',\n  "scratch": ' + JSON.stringify(scratch));
   if (handoff) write(',\n  "handoff": ' + JSON.stringify(handoff));

@@ -66,7 +66,9 @@ export async function goToAddress(s: Services, arg?: unknown, uri?: vscode.Uri |
   const lookup = await doc.model.lookup(address, maxItemsPerGroup());
   const message = describeLookup(lookup);
   const revealed = await showLookup(s, doc, lookup, { focusTree: arg === undefined });
-  if (revealed) vscode.window.setStatusBarMessage(`KHO: ${message}`, 8000);
-  else void vscode.window.showInformationMessage(`KHO: ${message}`);
+  // In the status bar for this dump only (gone when another editor comes to front); else a notification.
+  if (revealed && s.status.say(doc, message)) return { lookup, message, revealed };
+  s.status.clearResult();
+  void vscode.window.showInformationMessage(`KHO: ${message}`);
   return { lookup, message, revealed };
 }

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { VIEW_TYPE, type UnsavedEdits } from '../editor/khoEditorProvider';
 import type { Services } from '../services';
+import { inBackground } from '../background';
 import { maxItemsPerGroup } from '../settings';
 import { docFor, isTreeElement, memoryTarget } from './targets';
 
@@ -60,8 +61,8 @@ export async function openInHexEditor(s: Services, arg?: unknown): Promise<HexEd
   const uri = vscode.Uri.file(image).with({ query: `baseAddress=0x${lookup.fileOffset.toString(16)}` });
   if (!hexEditorInstalled()) {
     const reason = `the Hex Editor (${HEX_EDITOR_ID}) is not installed`;
-    void vscode.window.showInformationMessage(`KHO: ${t.start} is at file offset 0x${lookup.fileOffset.toString(16)}; ${reason}.`, 'Show Extension')
-      .then((pick) => pick && vscode.commands.executeCommand('workbench.extensions.search', HEX_EDITOR_ID));
+    inBackground(vscode.window.showInformationMessage(`KHO: ${t.start} is at file offset 0x${lookup.fileOffset.toString(16)}; ${reason}.`, 'Show Extension')
+      .then((pick) => pick && vscode.commands.executeCommand('workbench.extensions.search', HEX_EDITOR_ID)), 'showing the Hex Editor extension');
     return { opened: false, uri: uri.toString(), fileOffset: lookup.fileOffset, reason };
   }
   await vscode.commands.executeCommand('vscode.openWith', uri, HEX_EDITOR_VIEW);

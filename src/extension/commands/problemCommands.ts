@@ -58,7 +58,9 @@ export async function revealProblem(s: Services, arg?: unknown): Promise<RevealP
   if (t.span) await showInMap(s, p.doc, t.span, `${code}: ${t.what}`);
   let revealed: string | null = null;
   if (t.path.length > 0) revealed = (await s.tree.revealPath(p.doc, t.path, { focus: true }))?.node.id ?? null;
-  if (revealed) vscode.window.setStatusBarMessage(`KHO: ${code} → ${t.what}`, 8000);
-  else void vscode.window.showInformationMessage(`KHO: ${code}: ${t.what}.`);
+  if (!revealed || !s.status.say(p.doc, `${code} → ${t.what}`)) {
+    s.status.clearResult();
+    void vscode.window.showInformationMessage(`KHO: ${code}: ${t.what}.`);
+  }
   return { problem: p.id, revealed, what: t.what, span: t.span };
 }

@@ -27,6 +27,7 @@ export class DumpModel {
   private sessionStart: Promise<EngineSession> | null = null;
   private _state: DecodeState = { status: 'idle' };
   private generation = 0;
+  private started = 0;
   private current: { flag: Int32Array; done: Promise<unknown> } | null = null;
   private listeners: ((s: DecodeState) => void)[] = [];
   private disposed = false;
@@ -37,6 +38,8 @@ export class DumpModel {
   get state(): DecodeState { return this._state; }
   get summary(): SummaryDto | undefined { return this._state.status === 'ready' ? this._state.summary : undefined; }
   get fileName(): string { return path.basename(this.filePath); }
+  /** How many decodes were started for this document (a refresh or re-pairing starts one). */
+  get decodesStarted(): number { return this.started; }
 
   onDidChangeState(l: (s: DecodeState) => void): { dispose(): void } {
     this.listeners.push(l);
@@ -77,6 +80,7 @@ export class DumpModel {
   /** (Re)decodes with the current pairing; a decode already running is cancelled first. */
   async decode(run: DecodeRun = {}): Promise<SummaryDto> {
     const gen = ++this.generation;
+    this.started++;
     if (this.current) {
       Atomics.store(this.current.flag, 0, 1);
       await this.current.done.catch(() => undefined);
@@ -88,7 +92,7 @@ export class DumpModel {
     const work = (async () => {
       const engine = await this.engine();
       const summary = await engine.request('open', {
-        imagePath: p.image, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
+        imagePath: p.image, qmp: p.qmp ?? null, pause: p.pauseWhileReading ?? false, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
         preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
         numa: p.numa ?? null, cancelFlag: flag.buffer as SharedArrayBuffer,
       }, { token: run.token, onProgress: run.onProgress });

@@ -47,6 +47,7 @@ export class DocumentEditing {
     const m = this.doc.model;
     if (!vscode.workspace.isTrusted) return 'the workspace is not trusted (KHO Inspector opens dumps read-only there)';
     const p = m.pairing;
+    if (p.qmp) return 'a live QEMU guest is only read, never written';
     if (!p.image) return 'only an FDT is open: edits need the image';
     const s = m.summary;
     if (!s) return `${m.fileName} is not decoded`;
@@ -179,8 +180,9 @@ export class DocumentEditing {
     return {
       id,
       delete: () => {
-        void fs.promises.rm(destination.fsPath, { force: true });
-        void this.backups?.forget(this.doc.uri.fsPath, id);
+        // VS Code has dropped this backup: a file left behind is only litter, so it is logged, not shown.
+        const forgotten = Promise.all([fs.promises.rm(destination.fsPath, { force: true }), this.backups?.forget(this.doc.uri.fsPath, id)]);
+        forgotten.catch((e: unknown) => console.warn(`KHO: could not delete the backup ${destination.fsPath}:`, e));
       },
     };
   }

@@ -1,5 +1,5 @@
 // vscode.CustomDocument for a KHO dump: the URI the user opened plus the DumpModel behind it.
-// Read-only for now; the editing issue turns the provider into a CustomEditorProvider.
+// Edits, undo and save are the DumpModel's and KhoEditorProvider's (a CustomEditorProvider).
 
 import * as vscode from 'vscode';
 import type { DumpModel } from './dumpModel';

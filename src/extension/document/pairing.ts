@@ -1,6 +1,6 @@
-// Which image goes with which KHO FDT (issue 3, "Opening dumps"). VS Code picks editors by file
-// name, so the opened file can be a `*.kho.json` pairing, an image or an FDT blob; the rest is
-// found next to it. No vscode import: plain paths, so it runs in unit tests too.
+// Which image goes with which KHO FDT. VS Code picks editors by file name, so the opened file can
+// be a `*.kho.json` pairing, an image or an FDT blob; the rest is found next to it. No vscode
+// import: plain paths, so it runs in unit tests too.
 
 import * as fs from 'fs';
 import * as path from 'path';
@@ -25,10 +25,14 @@ export interface Pairing {
   scratchLen?: string | null;
   /** x86: address of boot_params.hdr.setup_data or of the SETUP_KEXEC_KHO record. */
   setupData?: string | null;
-  /** Decode a 16 KiB tree at the pre-d64b0372 depth (spec §1.1). */
+  /** Decode a 16 KiB tree at the pre-d64b0372 depth (docs/kho-format.md §1.1). */
   preFix16k?: boolean;
   /** NUMA layout of the sending machine: the NUMA-span check, and range edits split at node boundaries. */
   numa?: NumaRangeJson[];
+  /** A live QEMU guest's QMP socket (absolute unix path or tcp:HOST:PORT) instead of an image. */
+  qmp?: string;
+  /** Stop a running guest while reading it (and let it run again afterwards). */
+  pauseWhileReading?: boolean;
   /** How the pairing was found, for the summary and the tests. */
   how: 'kho.json' | 'remembered' | 'sibling' | 'scan' | 'fdt-only' | 'picked';
 }
@@ -83,8 +87,10 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
     return typeof v === 'string' ? v : new Error(`"${k}" must be a string`);
   };
   const image = str('image'), fdt = str('fdt'), fdtAddress = str('fdtAddress'), format = str('format');
-  const scratchPhys = str('scratchPhys'), scratchLen = str('scratchLen'), setupData = str('setupData');
-  for (const v of [image, fdt, fdtAddress, format, scratchPhys, scratchLen, setupData]) if (v instanceof Error) return v.message;
+  const scratchPhys = str('scratchPhys'), scratchLen = str('scratchLen'), setupData = str('setupData'), qmp = str('qmp');
+  for (const v of [image, fdt, fdtAddress, format, scratchPhys, scratchLen, setupData, qmp]) if (v instanceof Error) return v.message;
+  if (qmp && image) return 'give "image" (a dump) or "qmp" (a live QEMU guest\'s QMP socket), not both';
+  if (o.pauseWhileReading !== undefined && typeof o.pauseWhileReading !== 'boolean') return `"pauseWhileReading" must be true or false, got ${JSON.stringify(o.pauseWhileReading)}`;
   if (!scratchPhys !== !scratchLen) return '"scratchPhys" and "scratchLen" (the debugfs scratch_phys and scratch_len files) go together';
   let setup: string | undefined;
   if (typeof setupData === 'string') {
@@ -95,7 +101,7 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
   const numa = parseNuma(o.numa);
   if (typeof numa === 'string') return numa;
   if (o.preFix16k !== undefined && typeof o.preFix16k !== 'boolean') return `"preFix16k" must be true or false, got ${JSON.stringify(o.preFix16k)}`;
-  if (!image && !fdt) return '"image" (the dump) or "fdt" (the KHO FDT blob) is required';
+  if (!image && !fdt && !qmp) return '"image" (the dump), "qmp" (a live QEMU guest\'s QMP socket) or "fdt" (the KHO FDT blob) is required';
   let base = defaults.base;
   if (o.base !== undefined) {
     const b = typeof o.base === 'string' ? parseAddress(o.base) : typeof o.base === 'number' && Number.isSafeInteger(o.base) && o.base >= 0 ? BigInt(o.base) : undefined;
@@ -124,6 +130,9 @@ export function parseKhoJson(text: string, dir: string, defaults: PairingDefault
     ...(setup ? { setupData: setup } : {}),
     ...(typeof o.preFix16k === 'boolean' ? { preFix16k: o.preFix16k } : {}),
     ...(numa ? { numa } : {}),
+    // A unix socket path is relative to the pairing's folder like the other files; tcp:HOST:PORT is kept.
+    ...(typeof qmp === 'string' ? { qmp: qmp.startsWith('tcp:') ? qmp : path.resolve(dir, qmp.replace(/^unix:/, '')) } : {}),
+    ...(typeof o.pauseWhileReading === 'boolean' ? { pauseWhileReading: o.pauseWhileReading } : {}),
     how: 'kho.json',
   };
 }

@@ -1,11 +1,12 @@
 // The `khoInspector.dump` custom editor (editable; read-only where document/editing.ts says): resolves the pairing, starts the
 // decode in a worker with a cancellable progress notification, and hosts the webview.
 
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ProgressData } from '../../protocol/rpc';
 import { DumpModel } from '../document/dumpModel';
-import type { BackupIndex } from '../../node/backupIndex';
+import type { BackupIndex, FoundBackup } from '../../node/backupIndex';
 import { DocumentEditing, editingFor, recoverLeftoverJournal, type EditEvent } from '../document/editing';
 import { KhoDocument } from '../document/khoDocument';
 import { fileRole, resolvePairing, type Pairing } from '../document/pairing';
@@ -13,6 +14,7 @@ import type { PairingStore } from '../document/pairingStore';
 import type { EngineStarter } from '../engineHost/engineSession';
 import type { DocumentRegistry } from '../registry';
 import { pairingDefaults } from '../settings';
+import { inBackground } from '../background';
 import { localResourceRoots, webviewHtml } from './webviewHtml';
 import { WebviewController, type WebviewHooks } from './webviewController';
 
@@ -26,6 +28,14 @@ function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
     for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
   }
   return undefined;
+}
+
+/** The file behind a backup id (VS Code's backup URI). */
+function backupPath(id: string): string { return vscode.Uri.parse(id).fsPath; }
+
+/** A small text file's content, or undefined when it cannot be read. */
+async function readText(file: string): Promise<string | undefined> {
+  try { return await fs.promises.readFile(file, 'utf8'); } catch { return undefined; }
 }
 
 /** A pairing that opens nothing: the document shows why it could not be resolved. */
@@ -75,27 +85,37 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (uri.scheme !== 'file') {
       throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
     }
+    // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
+    let seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
     const editing = new DocumentEditing(doc, (e) => this.changes.fire(e), this.backups);
-    // VS Code passes the backup when it restores the tab through its backup tracker; after a reload
-    // it may instead reopen the tab from its editor state, with no id or the id of an older,
-    // deleted backup (see node/backupIndex.ts): then look the backup up ourselves.
+    // VS Code passes the backup when it restores the tab through its backup tracker. After a reload
+    // or a crash it may instead reopen the tab with no id or the id of a deleted backup, or not
+    // reopen it at all (see node/backupIndex.ts): then the backup we indexed is offered.
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
     if (!restored) {
-      const found = await this.backups.usable(uri.fsPath, (id) => vscode.Uri.parse(id).fsPath);
-      if (found) await editing.restoreFrom(found.backup, { markDirty: true });
+      const found = await this.backups.lookup(uri.fsPath, backupPath);
+      if (found) inBackground(this.offerBackup(doc, editing, found), `restoring the unsaved edits of ${doc.model.fileName}`);
       else if (openContext?.backupId) void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
     }
     if (typeof resolved !== 'string' && resolved.image) await recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (typeof resolved !== 'string' && resolved.image) this.watchDisk(doc, [resolved.image, resolved.fdt]);
     if (fileRole(uri.fsPath) === 'pairing') {
-      // Editing the *.kho.json re-pairs and decodes again.
+      // Editing the *.kho.json re-pairs and decodes again. The watcher can also report a write from
+      // before the document was opened (events arrive late, under load by a second or more): only
+      // a change of the text since it was read decodes again.
       const watcher = vscode.workspace.createFileSystemWatcher(
         new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
-      watcher.onDidChange(() => void this.refresh(doc));
+      const changed = async (): Promise<void> => {
+        const now = await readText(uri.fsPath);
+        if (now === seen) return;
+        seen = now;
+        await this.refresh(doc);
+      };
+      watcher.onDidChange(() => inBackground(changed(), `reloading ${doc.model.fileName}`));
       doc.onDidDispose(() => watcher.dispose());
     }
     if (typeof resolved === 'string') model.fail(resolved);
@@ -136,6 +156,31 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   /** Changes on disk put to the user, oldest first (for the API). */
   readonly diskChanges: { uri: string; change: string }[] = [];
 
+  /**
+   * Offers a backup VS Code did not hand over: Restore puts its edits back (dirty, one undo step),
+   * Discard deletes it; closing the message keeps it for the next opening. A backup written over an
+   * image that changed since is not restored; it stays until the user discards it.
+   */
+  private async offerBackup(doc: KhoDocument, editing: DocumentEditing, found: FoundBackup): Promise<void> {
+    const what = `${found.edits} unsaved edit${found.edits === 1 ? '' : 's'}`;
+    const when = new Date(found.savedAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' });
+    const name = doc.model.fileName;
+    if (found.imageChanged) {
+      const discard = 'Discard Backup';
+      const pick = await vscode.window.showWarningMessage(
+        `KHO: a backup holds ${what} of ${name} from ${when}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`, discard);
+      if (pick === discard) await this.backups.discard(doc.uri.fsPath, backupPath);
+      return;
+    }
+    const pick = await vscode.window.showInformationMessage(`KHO: Restore ${what} of ${name} from ${when}?`, 'Restore', 'Discard');
+    if (pick === 'Discard') {
+      await this.backups.discard(doc.uri.fsPath, backupPath);
+    } else if (pick === 'Restore' && await editing.restoreFrom(found.entry.backup, { markDirty: true })) {
+      // Decoded already: put the edits back now (otherwise the decode's end does).
+      if (doc.model.state.status === 'ready') await editing.afterDecode();
+    }
+  }
+
   /** Decodes with a cancellable notification; failures end up in the document's state. */
   async decode(doc: KhoDocument): Promise<void> {
     this.diskPrompted.delete(doc);
@@ -156,10 +201,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         });
       await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
-        void this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image');
+        inBackground(this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image'), 'picking the FDT');
       }
       const hint = summary.hints?.[0];
-      if (hint) void this.hooks?.hint?.(doc, hint);
+      if (hint) inBackground(this.hooks?.hint?.(doc, hint) ?? Promise.resolve(), 'switching the decode mode');
     } catch {
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }

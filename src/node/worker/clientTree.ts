@@ -1,4 +1,4 @@
-// The tree under each KHO FDT subnode: what its preserved data holds (spec §4) — the decoder's fields,
+// The tree under each KHO FDT subnode: what its preserved data holds (docs/kho-format.md §4) — the decoder's fields,
 // its items (memblock regions, LUO sessions → files → memfd folios, vmalloc chunks → pieces, test_kho
 // folios...), the pages it occupies, and the subnode's raw FDT properties. Ids are positions:
 // `fdt/node/2` the subnode, `fdt/node/2/c0/c3` item 3 of item 0, `…/f1` a field, `fdt/node/2/pages/p4`

@@ -6,7 +6,7 @@ import type { DecodeResult } from '../../engine/session';
 import { hex, U64_MASK } from '../../engine/util/hex';
 import {
   MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
-  type BlockDto, type NodePageDto, type RangeDto,
+  type BlockDto, type MapCellFigures, type NodePageDto, type RangeDto,
 } from '../../protocol/model';
 
 export interface Blob {
@@ -253,17 +253,20 @@ export class DumpIndex {
 
   /**
    * One class per cell of `width` bytes from `start`: the most-covering of tracker node, client
-   * blob and preserved memory (preserved shows its largest block's order), else RAM or not in dump;
-   * MAP_SCRATCH_FLAG is added where a scratch area touches the cell.
+   * blob and preserved memory (preserved shows the largest order present), else RAM or not in
+   * dump; MAP_SCRATCH_FLAG is added where a scratch area touches the cell. With each cell, the
+   * pages preserved in it, the blocks overlapping it and their order range, its tracker pages, so a cell of many
+   * pages can show how much of it is preserved.
    * Work is proportional to the cells plus the blocks inside the window.
    */
-  mapCells(start: bigint, width: bigint, count: number): number[] {
+  mapCells(start: bigint, width: bigint, count: number): MapCellFigures {
     const end = start + width * BigInt(count);
     const nodeBytes = new Float64Array(count);
     const blobBytes = new Float64Array(count);
     const presBytes = new Float64Array(count);
-    const bestBlock = new Float64Array(count);
-    const bestOrder = new Uint8Array(count);
+    const blocks = new Array<number>(count).fill(0);
+    const minOrder = new Array<number>(count).fill(-1);
+    const maxOrder = new Array<number>(count).fill(-1);
     const ramBytes = new Float64Array(count);
     const inScratch = new Uint8Array(count);
     const w = Number(width);
@@ -294,7 +297,9 @@ export class DumpIndex {
       const o = this.order[i];
       spread(this.phys[i], this.blockEnd(i), (c, n) => {
         presBytes[c] += n;
-        if (n > bestBlock[c]) { bestBlock[c] = n; bestOrder[c] = o; }
+        blocks[c]++;
+        if (minOrder[c] < 0 || o < minOrder[c]) minOrder[c] = o;
+        if (o > maxOrder[c]) maxOrder[c] = o;
       });
     }
     const page = BigInt(this.pageSize);
@@ -308,14 +313,18 @@ export class DumpIndex {
     }
 
     const cells = new Array<number>(count);
+    const preservedPages = new Array<number>(count);
+    const nodePages = new Array<number>(count);
     for (let c = 0; c < count; c++) {
       const pres = presBytes[c], node = nodeBytes[c], blob = blobBytes[c];
       if (node > 0 && node >= pres && node >= blob) cells[c] = MAP_TRACKER_NODE;
       else if (blob > 0 && blob >= pres) cells[c] = MAP_CLIENT_BLOB;
-      else if (pres > 0) cells[c] = MAP_PRESERVED + bestOrder[c];
+      else if (pres > 0) cells[c] = MAP_PRESERVED + maxOrder[c];
       else cells[c] = ramBytes[c] > 0 ? MAP_RAM : MAP_NOT_IN_DUMP;
       if (inScratch[c]) cells[c] |= MAP_SCRATCH_FLAG;
+      preservedPages[c] = pres / this.pageSize;
+      nodePages[c] = node / this.pageSize;
     }
-    return cells;
+    return { cells, preservedPages, blocks, minOrder, maxOrder, nodePages };
   }
 }

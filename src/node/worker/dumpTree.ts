@@ -16,6 +16,14 @@ import { SCRATCH_ID, ScratchTree } from './scratchTree';
 
 export { propertyText } from './clientTree';
 
+/**
+ * A problem's tree label: address and code first, then the message, so a narrow side bar cuts the
+ * words, not what the problem is about; the tooltip and the Problems panel keep the full message.
+ */
+export function problemLabel(d: Diagnostic): string {
+  return `${d.address === null ? '' : `${hex(d.address)} `}${d.code}: ${d.message}`;
+}
+
 export const SECTION_IDS = ['fdt', 'orders', 'ranges', 'nodes', 'scratch', 'problems'] as const;
 type SectionId = typeof SECTION_IDS[number];
 
@@ -207,8 +215,7 @@ export class DumpTree {
         const d = ds[list[i]];
         return {
           id: ids.itemId(i), parentId, kind: 'problem', collapsible: false,
-          label: d.message,
-          description: d.address === null ? d.code : `${d.code} · ${hex(d.address)}`,
+          label: problemLabel(d),
           tooltip: `${d.severity}: ${d.message} (${d.code})${d.address === null ? '' : '\nClick to reveal what lies at ' + hex(d.address)}`,
           icon: d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info',
           severity: d.severity, code: d.code,
@@ -429,7 +436,7 @@ export class DumpTree {
         return {
           id, parentId: null, kind: 'section', collapsible: true, label: 'Scratch areas', icon: 'circuit-board',
           description: sc ? `${plural(sc.areas.length, 'areas')} · ${humanSize(bytes)}` : 'none known',
-          tooltip: 'Memory the next kernel allocates from while it restores KHO state (spec §2.5); nothing preserved may lie inside',
+          tooltip: 'Memory the next kernel allocates from while it restores KHO state; nothing preserved may lie inside',
         };
       }
       case 'problems': {

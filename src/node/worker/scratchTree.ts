@@ -1,5 +1,5 @@
 // The "Scratch areas" section: where the scratch areas came from, the scratch array, the x86
-// setup_data hand-off (spec §2.5, §2.6) and each area in array order. Ids: `scratch/source`,
+// setup_data hand-off (docs/kho-format.md §2.5, §2.6) and each area in array order. Ids: `scratch/source`,
 // `scratch/array`, `scratch/handoff` (+ `/k` for its lines), `scratch!i` for area i.
 
 import type { DecodeResult } from '../../engine/session';

@@ -12,7 +12,7 @@ import { decodeDump, type DecodeResult } from '../../engine/session';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type {
-  BlockDto, DecodeHintDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
+  BlockDto, DecodeHintDto, DiagnosticDto, LiveGuestDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
   RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from '../../protocol/model';
 import { MAX_MAP_CELLS } from '../../protocol/model';
@@ -23,6 +23,9 @@ import { InputError, readDebugfsText, readFdtFile } from '../inputFile';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
 import { EmptyMemory } from './emptyMemory';
+import { detachedMemory } from '../qmp/detachedMemory';
+import { liveDiagnostics, liveStateLabel } from '../qmp/liveReport';
+import { QmpMemory } from '../qmp/qmpMemory';
 import { hexUnavailable, kdumpInfo } from './storage';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
@@ -55,6 +58,8 @@ interface Opened {
   release?: () => void;
   /** The image and FDT files as read (or as last saved): other programs' writes differ from these. */
   stamps: DiskStamps;
+  /** Set when a live QEMU guest was read. */
+  live?: LiveGuestDto;
 }
 
 export interface DiskStamps { image: FileStamp | null; fdt: FileStamp | null }
@@ -91,7 +96,7 @@ export class WorkerSession {
     const pageSize = isPageSize(params.pageSize) ? params.pageSize : 4096;
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
-    if (params.imagePath === null && params.fdtPath === null) throw new SessionError('nothing to open: neither an image nor an FDT');
+    if (params.imagePath === null && params.fdtPath === null && !params.qmp) throw new SessionError('nothing to open: neither an image nor an FDT');
     // Stamped before reading: a write during the read then shows as a change since.
     const stamps: DiskStamps = {
       image: params.imagePath === null ? null : stampOf(params.imagePath), fdt: params.fdtPath === null ? null : stampOf(params.fdtPath),
@@ -123,6 +128,12 @@ export class WorkerSession {
       // The image's own close() closes its source where it has one; make sure the file goes.
       const close = m.close?.bind(m);
       (memory as { close?: () => void }).close = () => { close?.(); src.close(); };
+    } else if (params.qmp) {
+      try {
+        memory = QmpMemory.attach(params.qmp, { pause: params.pause });
+      } catch (e) {
+        throw new SessionError(`cannot attach to QEMU: ${(e as Error).message}`);
+      }
     } else {
       memory = new EmptyMemory();
     }
@@ -133,11 +144,23 @@ export class WorkerSession {
         pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow,
         setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
       });
+      let live: LiveGuestDto | undefined;
+      if (memory instanceof QmpMemory) {
+        // Read once, then let go: the guest runs again if it was paused, and the monitor is free for others.
+        const q = memory;
+        if (q.failure) throw new SessionError(`reading the QEMU guest failed: ${q.failure}`);
+        openDiagnostics.push(...liveDiagnostics(q, { scanned: fdtBytes === undefined && fdtAddress === undefined && setupDataAddress === undefined }));
+        live = { address: q.address, state: liveStateLabel(q), cost: q.describeCost() };
+        memory = detachedMemory(q);
+        q.close();
+      }
       onProgress({ stage: 'Indexing', done: 0 });
+      // Engine bugs caught during the decode: the tree shows the message, the host's log the stack.
+      for (const d of result.diagnostics) if (d.stack) console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps };
+      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps, live };
       opened.summary = this.makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
@@ -205,8 +228,8 @@ export class WorkerSession {
     const scratchBytes = (r.scratch?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
     return {
       image: {
-        path: params.imagePath,
-        format: params.imagePath === null ? 'none' : r.image.format,
+        path: params.imagePath ?? params.qmp ?? null,
+        format: params.imagePath === null && !params.qmp ? 'none' : r.image.format,
         ranges: r.image.ranges.slice(0, 64).map((x) => ({ start: hex(x.start), end: hex(x.end) })),
         rangeCount: r.image.ranges.length,
         bytes: hex(dumpBytes),
@@ -272,6 +295,7 @@ export class WorkerSession {
         records: r.handoff.chain.length,
       } : null,
       decodeMode: { preFix16k: !!params.preFix16k },
+      live: o.live ?? null,
       hints: decodeHints(ds, !!params.preFix16k, idx.pageSize),
       pageSize: idx.pageSize,
       fatal: r.fatal,
@@ -442,11 +466,11 @@ export class WorkerSession {
     const width = address(req.bytesPerCell, 'map cell size');
     if (width === 0n) throw new SessionError('map cell size must not be 0');
     const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
-    return { start: hex(start), bytesPerCell: hex(width), cells: idx.mapCells(start, width, count) };
+    return { start: hex(start), bytesPerCell: hex(width), ...idx.mapCells(start, width, count) };
   }
 }
 
-/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (spec §1.1), or back from it. */
+/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
 export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
   if (pageSize !== 16384) return [];
   const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);

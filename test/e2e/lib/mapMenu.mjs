@@ -1,7 +1,7 @@
 // The memory map's context menu from the outside: find where a cell is drawn on the canvas by
 // hovering (the map's status line names the cell under the pointer: "0x… – 0x…: what"), open
 // VS Code's webview context menu there, and read the tree's per-order block counts.
-import { webview, until, runCommand, answerInputBox } from './workbench.mjs';
+import { webview, until, runCommand, answerInputBox, noteRetry } from './workbench.mjs';
 
 const CELL = /^(0x[0-9a-f]+) – (0x[0-9a-f]+):/;
 
@@ -10,16 +10,17 @@ export function mapCanvas(page) {
 }
 
 /** Moves the pointer to (x, y) (page coordinates) and returns the cell the map says is there. */
-async function cellAt(page, x, y) {
+export async function cellAt(page, x, y) {
   const status = webview(page).locator('#map-cursor');
+  // Empty the line first, so what is read next answers this move and never an earlier one (the
+  // webview handles the move in its own frame, sometimes after a redraw).
+  await status.evaluate((el) => { el.textContent = ''; });
   await page.mouse.move(x, y);
-  // The webview handles the move in its own frame: read until two reads agree.
-  let last;
-  for (let i = 0; i < 20; i++) {
+  for (let i = 0; i < 100; i++) {
     const m = CELL.exec((await status.textContent()) ?? '');
-    const now = m ? `${m[1]} ${m[2]}` : '';
-    if (now && now === last) return { start: BigInt(m[1]), end: BigInt(m[2]) };
-    last = now;
+    if (m) return { start: BigInt(m[1]), end: BigInt(m[2]) };
+    // The pointer was already at (x, y), so no move event came: leave and come back.
+    if (i === 10) { await page.mouse.move(x + 0.25, y); await page.mouse.move(x, y); }
     await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`the map names no cell at (${x}, ${y}): "${await status.textContent()}"`);
@@ -61,7 +62,7 @@ export async function mapCellPoint(page, address) {
   }
   const seen = await cellAt(page, x, y);
   if (seen.start !== target) throw new Error(`expected the cell of 0x${target.toString(16)} at (${x}, ${y}), the map says 0x${seen.start.toString(16)}`);
-  return { x, y, bytesPerCell: bpc };
+  return { x, y, bytesPerCell: bpc, cellPx };
 }
 
 /** Focuses the map and zooms in until a cell is one page (each "+" halves the cell size). */
@@ -99,8 +100,8 @@ export async function goToAddressInMap(page, address) {
       await until(async () => (await status.textContent())?.includes(hex), `the map to show ${hex}`, 15_000);
       return;
     } catch (e) {
-      if (attempt === 3) throw e;
-      console.log(`# Go to Physical Address did not reach the map (attempt ${attempt}): ${e.message.split('\n')[0]}`);
+      if (attempt === 2) throw e;
+      noteRetry('Go to Physical Address to the map', e.message);
       await page.keyboard.press('Escape');
     }
   }

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { GoToResult } from '../../../src/extension/commands/goToAddress';
 import type { HexEditorResult } from '../../../src/extension/commands/itemCommands';
-import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir } from './helpers';
+import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir, until } from './helpers';
 
 suite('Commands', () => {
   suiteTeardown(removeTempDirs);
@@ -55,6 +55,31 @@ suite('Commands', () => {
     assert.deepStrictEqual(a.treeSelection(), [r.revealed]);
     assert.strictEqual(a.mapHighlight(s.pairing)?.start, hex(b.phys));
     assert.ok(r.message.includes(`preserved block ${hex(b.phys)}`), r.message);
+  });
+
+  test('the Go to Physical Address result in the status bar names its dump and goes when another dump comes to front', async () => {
+    const b = someBlock();
+    await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
+    const shown = a.statusResult();
+    assert.ok(shown?.includes(path.basename(s.pairing.fsPath)) && shown.includes(`preserved block ${hex(b.phys)}`), `status: ${shown}`);
+    const other = vscode.Uri.file(s.image);
+    try {
+      await openInKho(other);
+      await a.waitForDecode(other);
+      await until('the other dump to be active', () => a.activeDocument() === other.toString());
+      assert.strictEqual(a.statusResult(), undefined, 'the first dump\'s result is still shown');
+      // Back on the first dump: its old result does not return.
+      await openInKho(s.pairing);
+      await until('the first dump to be active again', () => a.activeDocument() === s.pairing.toString());
+      assert.strictEqual(a.statusResult(), undefined);
+      // An answer that is not revealed (a notification) also removes an earlier status result.
+      await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
+      assert.ok(a.statusResult());
+      await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(unpreservedInDump()));
+      assert.strictEqual(a.statusResult(), undefined);
+    } finally {
+      await openInKho(s.pairing);
+    }
   });
 
   test('Go to Physical Address accepts decimal and says when an address is not preserved but in the dump', async () => {
@@ -155,6 +180,30 @@ suite('Commands', () => {
     // The watcher notices the change and decodes again; poll the API until it has (mocha's timeout bounds this).
     while (a.summary(uri)?.fdt?.source !== 'image') await new Promise((r) => setTimeout(r, 50));
     assert.strictEqual(a.pairing(uri)?.fdt, null);
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  test('a *.kho.json decodes again once per change of its text, not for writes from before it was opened', async () => {
+    const dir = tempDir('kho-rewrite-');
+    const file = path.join(dir, 'rewrite.kho.json');
+    const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    // Written just before the editor opens it, twice with the same text: the watcher may report
+    // these writes after the document has been resolved, which must not decode it again.
+    write(s.fdt);
+    write(s.fdt);
+    const uri = vscode.Uri.file(file);
+    await openInKho(uri);
+    assert.strictEqual((await a.waitForDecode(uri)).fdt?.source, 'file');
+    const source = async (want: string): Promise<void> => {
+      while (a.summary(uri)?.fdt?.source !== want) await new Promise((r) => setTimeout(r, 50));
+    };
+    write(null);
+    await source('image');
+    write(s.fdt);
+    await source('file');
+    // One decode on opening, one for each new text; a late event for an older write reads the
+    // current text, which was decoded already.
+    assert.strictEqual(a.decodesStarted(uri), 3);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 

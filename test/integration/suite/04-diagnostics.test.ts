@@ -24,7 +24,7 @@ suite('Diagnostics', () => {
     const s = sample();
     const good = await engineDecode(s.image, s.fdt, s.base, s.pageSize, s.format);
     const root = good.result.fdt!.kho.preservedMemoryMap!;
-    // Copy the dump and point the root's first used table entry outside the dump (spec §1.4:
+    // Copy the dump and point the root's first used table entry outside the dump (docs/kho-format.md §1.4:
     // entries are plain physical addresses).
     const dir = tempDir('kho-corrupt-');
     const image = path.join(dir, 'corrupt.raw');

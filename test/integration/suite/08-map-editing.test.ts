@@ -1,8 +1,8 @@
 // Editing from the map's context menu (the commands called with the argument VS Code passes from
 // the webview: the canvas's data-vscode-context plus `webview`), read-only dumps refusing it,
 // KHO: Refresh of a document with unsaved edits (Cancel keeps them, Discard reverts through VS
-// Code), and the issue's round trip: edit from the tree and the palette, undo, redo, save, close,
-// reopen and see the change. On a copy of the sample; expectations come from the engine.
+// Code), and the round trip: edit from the tree and the palette, undo, redo, save, close, reopen
+// and see the change. On a copy of the sample; expectations come from the engine.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -141,7 +141,7 @@ suite('Editing from the map; refresh with unsaved edits; tree + palette round tr
     await focusEditor();
     await vscode.commands.executeCommand('redo');
     await vscode.commands.executeCommand('undo');
-    await new Promise((res) => setTimeout(res, 300));
+    await a.editingIdle(pairing); // a step VS Code still held would have run by now, through the editing queue
     assert.strictEqual(blocks(), before);
     assert.strictEqual((await a.lookup(pairing, big.phys)).block?.order, big.order);
     assert.strictEqual(tabOf(pairing)?.isDirty, false);

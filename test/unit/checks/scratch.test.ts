@@ -1,4 +1,4 @@
-// Scratch areas (spec §2.5): the array decoder, debugfs text, the x86 setup_data walker, and the
+// Scratch areas (docs/kho-format.md §2.5): the array decoder, debugfs text, the x86 setup_data walker, and the
 // checks of invariants 13 and 17.
 
 import assert from 'node:assert/strict';

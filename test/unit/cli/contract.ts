@@ -1,4 +1,4 @@
-// Structural checks of the CLI's JSON contract (issue 2), shared by the CLI tests.
+// Structural checks of the CLI's JSON contract, shared by the CLI tests.
 import assert from 'node:assert/strict';
 
 const HEX = /^0x[0-9a-f]+$/;

@@ -6,7 +6,8 @@ import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
 import { randomBlocks } from '../../../src/engine/kho/builder';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
-import { runCli, SHARED_FIXTURES } from '../../support/cli';
+import { runCli } from '../../support/cli';
+import { FIXTURES } from '../../support/fixtures';
 import { tempDir, writeDump } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { assertContract } from './contract';
@@ -184,13 +185,13 @@ describe('kho-inspect: exit statuses and bad input', function () {
   });
 });
 
-describe('kho-inspect decode: the shared sample dumps', function () {
+describe('kho-inspect decode: the sample dumps in test/fixtures', function () {
   this.timeout(60_000);
-  const fixtures = SHARED_FIXTURES;
+  const fixtures = FIXTURES;
   for (const name of ['small-v3-raw', 'small-v1-raw', 'small-v3-elf', 'small-16k-raw', 'small-cycle-raw']) {
     it(`${name} decodes to its expected.json`, () => {
       const d = path.join(fixtures, name);
-      assert.ok(fs.existsSync(d), `fixture ${d} is missing (../shared/fixtures beside the repository)`);
+      assert.ok(fs.existsSync(d), `fixture ${d} is missing`);
       const expected = JSON.parse(fs.readFileSync(path.join(d, 'expected.json'), 'utf8'));
       const spec = JSON.parse(fs.readFileSync(path.join(d, 'spec.json'), 'utf8'));
       const image = fs.existsSync(path.join(d, 'image.raw')) ? path.join(d, 'image.raw') : path.join(d, 'image.elf');

@@ -11,6 +11,7 @@ import { parseKhoFdt } from '../../../src/engine/kho/fdtModel';
 import type { KhoFdt, KhoSubnode } from '../../../src/engine/kho/khoFdt';
 import type { PhysMemory } from '../../../src/engine/image/physMemory';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
+import { fixtureDir } from '../../support/fixtures';
 import { MemPhys } from '../../support/memPhys';
 import { assertPagesPreserved, byName, codes, fieldOf, show, world } from './helpers';
 import type { ClientStage } from '../../../src/engine/clients/build/stage';
@@ -134,11 +135,12 @@ describe('clients: registry', () => {
     assert.equal(cs.length, KINDS.length);
     assert.deepEqual(codes(byName(cs, 'LUO')), ['client-internal-error']);
     assert.equal(byName(cs, 'LUO').diagnostics[0].address, w.dump.clients[1].phys);
+    assert.match(byName(cs, 'LUO').diagnostics[0].stack ?? '', /^Error: disk went away\n\s+at /, 'the stack is kept for the log');
     assert.deepEqual(cs.filter((c) => c.subnode !== 'LUO').map((c) => c.kind), KINDS.filter(([n]) => n !== 'LUO').map(([, k]) => k));
   });
 
-  describe('shared fixture small-v3-raw (independent reference)', () => {
-    const dir = path.join(process.env.KHO_FIXTURES ?? path.resolve(__dirname, '../../../../../shared/fixtures'), 'small-v3-raw');
+  describe('fixture small-v3-raw (independent reference)', () => {
+    const dir = fixtureDir('small-v3-raw');
     it('its "memblock" and "LUO" subnodes hold text markers: shown raw, with a format warning each', () => {
       const exp = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as { fdt: { address: string } };
       const mem = new MemPhys(new Uint8Array(fs.readFileSync(path.join(dir, 'image.raw'))));

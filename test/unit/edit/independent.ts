@@ -1,4 +1,4 @@
-// A second reader for raw images, written from the spec (kho-abi.md §1, §2.3, §3.2) and sharing no
+// A second reader for raw images, written from the spec (docs/kho-format.md §1, §2.3, §3.2) and sharing no
 // code with the engine: a minimal FDT property scan for the root's `preserved-memory-map`, the
 // radix walk (kho-v2+) and the chunk-list walk (kho-v1). Only what the round-trip tests need; it
 // assumes well-formed input (the engine's decoder is the one that copes with garbage).

@@ -12,7 +12,7 @@ const khoV3 = buildKhoFdt({
   subnodes: [{ name: 'memblock', preservedData: 0x152000n, blobSize: 0x1000n }, { name: 'LUO', preservedData: 0x453000n, blobSize: 0x1000n }],
 });
 
-/** memblock's blob (spec §4.2) with the spec §2.3 worked example values. */
+/** memblock's blob (docs/kho-format.md §4.2) with the docs/kho-format.md §2.3 worked example values. */
 const memblockFdt = writeFdt(node('', { compatible: str('memblock-v1') }, [
   node('crashkernel', { compatible: str('reserve-mem-v1'), start: u32be(0xc06b, 0x4000000), size: u32be(0x04, 0x00) }),
 ]));
@@ -51,7 +51,7 @@ describe('fdt/dts: KHO native-endian values', () => {
     assert.match(text, /^\/\/ error kho-fdt-bad-memory-map: .*is 4 bytes; expected 8/m, 'KHO model diagnostics appear as comments');
   });
 
-  it('memblock reserve-mem-v1 start/size (spec §2.3 worked example)', () => {
+  it('memblock reserve-mem-v1 start/size (docs/kho-format.md §2.3 worked example)', () => {
     const text = renderDts(memblockFdt);
     assert.match(text, /\t\tstart = \/bits\/ 64 <0x46bc00000>; \/\/ native-endian u64 \(dtc shows <0xc06b 0x4000000>\)/);
     assert.match(text, /\t\tsize = \/bits\/ 64 <0x4000000>;/);

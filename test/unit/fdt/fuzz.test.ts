@@ -9,11 +9,11 @@ import { renderDts } from '../../../src/engine/fdt/dts';
 import { fdtHeaderLooksValid, fdtWorkBound, parseFdt, readU32BE } from '../../../src/engine/fdt/reader';
 import { str, strList, u32be, u64le, writeFdt } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt, parseKhoFdt } from '../../../src/engine/kho/fdtModel';
+import { FIXTURES } from '../../support/fixtures';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { assemble, stringsBlock, Tokens } from './craft';
 
 const BUDGET = 3000;
-const FIXTURES = path.resolve(__dirname, '../../../..', '../shared/fixtures');
 
 function corpus(): Uint8Array[] {
   const blobs: Uint8Array[] = [
@@ -39,11 +39,9 @@ function corpus(): Uint8Array[] {
     struct: new Tokens().begin('').prop(S.off.compatible, str('kho-v3')).prop(S.off['preserved-memory-map'], u64le(0x1000n)).end().finish().build(),
     strings: S.bytes,
   }));
-  if (fs.existsSync(FIXTURES)) {
-    for (const d of fs.readdirSync(FIXTURES)) {
-      const f = path.join(FIXTURES, d, 'kho.dtb');
-      if (fs.existsSync(f)) blobs.push(new Uint8Array(fs.readFileSync(f)));
-    }
+  for (const d of fs.readdirSync(FIXTURES)) {
+    const f = path.join(FIXTURES, d, 'kho.dtb');
+    if (fs.existsSync(f)) blobs.push(new Uint8Array(fs.readFileSync(f)));
   }
   return blobs;
 }

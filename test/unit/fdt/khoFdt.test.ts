@@ -5,9 +5,8 @@ import { findNode, parseFdt } from '../../../src/engine/fdt/reader';
 import { str, strList, u32be, u64le, writeFdt, type FdtNodeSpec } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt, parseKhoFdt, type KhoFdtSpec } from '../../../src/engine/kho/fdtModel';
 import type { KhoFdt } from '../../../src/engine/kho/khoFdt';
+import { FIXTURES } from '../../support/fixtures';
 
-// ../shared/fixtures beside the repository (this file runs from out/test/unit/fdt).
-const FIXTURES = path.resolve(__dirname, '../../../..', '../shared/fixtures');
 
 function only(k: KhoFdt, code: string): { severity: string; message: string; address: bigint | null } {
   const ds = k.diagnostics.filter((d) => d.code === code);
@@ -242,7 +241,7 @@ describe('kho/fdtModel: subnode diagnostics', () => {
 describe('kho/fdtModel: shared fixtures (independent implementation)', () => {
   const dirs = (fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES) : []).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'kho.dtb')));
 
-  it('finds the fixtures', () => assert.ok(dirs.length >= 5, `expected the shared fixtures in ${FIXTURES}, found: ${dirs}`));
+  it('finds the fixtures', () => assert.ok(dirs.length >= 5, `expected the sample fixtures in ${FIXTURES}, found: ${dirs}`));
 
   for (const d of dirs) {
     it(`${d}/kho.dtb parses to expected.json's fdt, and buildKhoFdt rebuilds it byte for byte`, () => {

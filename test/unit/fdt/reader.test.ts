@@ -327,7 +327,7 @@ describe('fdt/reader: helpers', () => {
     assert.strictEqual(readU64LE(b, 4), 0x1_16be_4000n);
     b.set(u64be(0xfedc_ba98_7654_3210n), 12);
     assert.strictEqual(readU64BE(b, 12), 0xfedc_ba98_7654_3210n);
-    // Spec §2.3 worked example: dtc's <0x40be16 0x1000000> is LE 0x1_16be_4000.
+    // docs/kho-format.md §2.3 worked example: dtc's <0x40be16 0x1000000> is LE 0x1_16be_4000.
     assert.strictEqual(readU64LE(u32be(0x40be16, 0x1000000), 0), 0x1_16be_4000n);
   });
 

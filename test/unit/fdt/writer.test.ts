@@ -14,7 +14,7 @@ describe('fdt/writer: value helpers', () => {
     assert.strictEqual(hex(u32be(-1)), 'ffffffff', 'wraps to 32 bits');
     assert.strictEqual(hex(u64be(0x1_0000_0002n)), '0000000100000002');
     assert.strictEqual(hex(u64le(0x495000n)), '0050490000000000');
-    assert.strictEqual(hex(u64le(0x1_16be_4000n)), '0040be1601000000', 'spec §2.3 worked example bytes');
+    assert.strictEqual(hex(u64le(0x1_16be_4000n)), '0040be1601000000', 'docs/kho-format.md §2.3 worked example bytes');
     assert.strictEqual(hex(u32le(0x4b484f21)), '214f484b');
     assert.strictEqual(hex(str('kho-v3')), Buffer.from('kho-v3\0').toString('hex'));
     assert.strictEqual(hex(strList(['a', 'bc'])), '6100626300');

@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic } from '../../../src/engine/diagnostics';
 import { ElfImage, MAX_PROGRAM_HEADERS, parseElfCore, PT_LOAD, PT_NOTE } from '../../../src/engine/image/elf';
@@ -8,6 +9,7 @@ import { SparsePages } from '../../../src/engine/image/sparsePages';
 import { planElfCore } from '../../../src/engine/image/writeElf';
 import { PlanByteSource } from '../../../src/engine/image/writePlan';
 import { FileByteSource } from '../../../src/node/fileByteSource';
+import { fixtureDir } from '../../support/fixtures';
 import { ElfPatcher, elfBytes, HIGH, LOW, patternBytes, src } from './elfTestImages';
 
 function openElf(bytes: Uint8Array): { image: ElfImage; diagnostics: Diagnostic[] } {
@@ -272,11 +274,10 @@ describe('image/elf: crafted and broken files', () => {
   });
 });
 
-describe('image/elf: shared fixture (independent writer)', () => {
+describe('image/elf: fixture small-v3-elf (independent writer)', () => {
   it('small-v3-elf maps the PT_LOAD ranges expected.json lists', () => {
-    const dir = '/work/shared/fixtures/small-v3-elf';
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const expected = require(path.join(dir, 'expected.json')) as { image: { format: string; ranges: { start: string; end: string }[] }; fdt: { address: string } };
+    const dir = fixtureDir('small-v3-elf');
+    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as { image: { format: string; ranges: { start: string; end: string }[] }; fdt: { address: string } };
     const r = openImage(FileByteSource.open(path.join(dir, 'image.elf')));
     try {
       assert.strictEqual(r.error, null);

@@ -18,7 +18,7 @@ import { FileByteSource } from '../../../src/node/fileByteSource';
 import { runCli } from '../../support/cli';
 import { tempDir } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
-import { qemuDumpElf, QemuLoad, removeDumpDir } from '../../support/qemu';
+import { loaderBlobs, qemuDumpElf, QemuLoad, removeDumpDir } from '../../support/qemu';
 import { expectedPreserved, noisePage, patternPage } from './kdumpTestImages';
 
 const MAKEDUMPFILE = '/usr/bin/makedumpfile';
@@ -114,24 +114,7 @@ describe('image/kdump: QEMU dump-guest-memory -z and makedumpfile -R', function 
       clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }],
     });
     // Every written page of the dump as a loader blob; pages closer than 64 KiB share one blob (zeros between).
-    const loads: QemuLoad[] = [];
-    let blob: { start: bigint; end: bigint; parts: [bigint, Uint8Array][] } | null = null;
-    const flush = () => {
-      if (!blob) return;
-      const bytes = new Uint8Array(Number(blob.end - blob.start));
-      for (const [a, p] of blob.parts) bytes.set(p, Number(a - blob.start));
-      const file = path.join(dir, `kho-${blob.start.toString(16)}.bin`);
-      fs.writeFileSync(file, bytes);
-      loads.push({ file, addr: blob.start });
-      blob = null;
-    };
-    for (const [addr, page] of dump.mem.pages()) {
-      if (blob && addr - blob.end > 0x10000n) flush();
-      if (!blob) blob = { start: addr, end: addr, parts: [] };
-      blob.parts.push([addr, page]);
-      blob.end = addr + 4096n;
-    }
-    flush();
+    const loads = loaderBlobs(dump.mem, dir);
     assert.ok(loads.length > 0 && loads.length < 400, `${loads.length} loader blobs`);
 
     const elf = qemuDumpElf(loads, dir, 'elf', { name: 'kho.elf' });

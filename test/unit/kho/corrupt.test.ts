@@ -121,7 +121,7 @@ describe('kho radix: corruptions become diagnostics', () => {
     assert.strictEqual([...r.nodePages.values()].flat().length, 11);
   });
 
-  it('entries at indices no valid key reaches (spec §6 item 9), for each page size', () => {
+  it('entries at indices no valid key reaches (docs/kho-format.md §6 item 9), for each page size', () => {
     for (const [ps, badIdx] of [[4096, 4], [16384, 2], [65536, 16]] as const) {
       const { mem, g, b, alloc } = exampleTree(radixGeometry(ps));
       const spare = alloc();

@@ -1,5 +1,5 @@
-// Cross-check with the shared sample dumps made by an independent implementation: the raw images are
-// small (<= 16 MiB), so they are read into memory here; the root comes from expected.json.
+// Cross-check with the sample dumps in test/fixtures, made by an independent implementation: the raw
+// images are small (<= 16 MiB), so they are read into memory here; the root comes from expected.json.
 
 import * as assert from 'assert';
 import * as fs from 'fs';
@@ -9,15 +9,9 @@ import { isPageSize, radixGeometry } from '../../../src/engine/kho/geometry';
 import { walkRadix } from '../../../src/engine/kho/radix';
 import type { TrackerResult } from '../../../src/engine/kho/tracker';
 import { hex } from '../../../src/engine/util/hex';
+import { FIXTURES } from '../../support/fixtures';
 import { MemPhys } from '../../support/memPhys';
 
-/** The repository root is the nearest directory above this file with a package.json; fixtures sit beside it. */
-function repoRoot(): string {
-  let d = __dirname;
-  while (!fs.existsSync(path.join(d, 'package.json')) && path.dirname(d) !== d) d = path.dirname(d);
-  return d;
-}
-const FIXTURES = process.env.KHO_FIXTURES ?? path.resolve(repoRoot(), '../shared/fixtures');
 
 interface Expected {
   fdt: { version: number; preservedMemoryMap: string };
@@ -51,7 +45,7 @@ function compare(r: TrackerResult, exp: Expected): void {
   assert.deepStrictEqual(Object.fromEntries([...r.nodePages].map(([k, v]) => [k, v.map(hex)])), exp.tracker.nodePages);
 }
 
-describe('kho fixtures (shared/fixtures, independent reference)', () => {
+describe('kho fixtures (test/fixtures, independent reference)', () => {
   for (const name of ['small-v3-raw', 'small-16k-raw', 'small-v1-raw']) {
     it(`${name}: preserved, ranges, counts and node pages match expected.json, no diagnostics`, () => {
       const { r, exp } = decode(name);

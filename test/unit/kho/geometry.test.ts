@@ -1,4 +1,4 @@
-// Key codec and index extraction: the worked examples of spec §1.11 and codec properties.
+// Key codec and index extraction: the worked examples of docs/kho-format.md §1.11 and codec properties.
 
 import * as assert from 'assert';
 import fc from 'fast-check';
@@ -8,7 +8,7 @@ import { walkRadix } from '../../../src/engine/kho/radix';
 import { bumpAllocator, SparseMem } from '../../support/memPhys';
 import { fcParams } from './fcParams';
 
-describe('kho geometry: constants (spec §1.1)', () => {
+describe('kho geometry: constants (docs/kho-format.md §1.1)', () => {
   it('derives the table/bitmap sizes and depths for every page size', () => {
     const rows = PAGE_SIZES.map((ps) => {
       const g = radixGeometry(ps);
@@ -24,7 +24,7 @@ describe('kho geometry: constants (spec §1.1)', () => {
     assert.strictEqual(radixGeometry(65536, { preFix16k: true }).depth, 4);
   });
 
-  it('level bit fields match the 4 KiB, 16 KiB and 64 KiB diagrams (spec §1.3)', () => {
+  it('level bit fields match the 4 KiB, 16 KiB and 64 KiB diagrams (docs/kho-format.md §1.3)', () => {
     const g4 = radixGeometry(4096), g16 = radixGeometry(16384), g64 = radixGeometry(65536);
     assert.deepStrictEqual([5, 4, 3, 2, 1].map((l) => levelShift(g4, l)), [51, 42, 33, 24, 15]);
     assert.deepStrictEqual([4, 3, 2, 1].map((l) => levelShift(g16, l)), [50, 39, 28, 17]);
@@ -33,7 +33,7 @@ describe('kho geometry: constants (spec §1.1)', () => {
   });
 });
 
-describe('kho geometry: worked examples (spec §1.11)', () => {
+describe('kho geometry: worked examples (docs/kho-format.md §1.11)', () => {
   const g = radixGeometry(4096);
 
   it('example A: pfn 0x12345 order 0', () => {

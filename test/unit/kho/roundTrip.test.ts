@@ -64,7 +64,7 @@ describe('kho radix round trip (builder -> memory -> walkRadix)', () => {
   const modes: [string, RadixGeometry, SetLimits][] = [
     ...PAGE_SIZES.map((ps): [string, RadixGeometry, SetLimits] => [`${ps >> 10} KiB`, radixGeometry(ps), { maxOrder: radixGeometry(ps).maxKeyOrder }]),
     // Pre-d64b0372 16 KiB trees: order 0 loses its marker, which the reader restores for top index 0,
-    // so only realistic sets round-trip: orders <= 11, order-0 PFNs below 2^39 (spec §1.1).
+    // so only realistic sets round-trip: orders <= 11, order-0 PFNs below 2^39 (docs/kho-format.md §1.1).
     ['16 KiB pre-fix depth 4', radixGeometry(16384, { preFix16k: true }), { maxOrder: 11, order0PfnBits: 39 }],
   ];
   for (const [name, g, lim] of modes) {

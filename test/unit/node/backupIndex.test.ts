@@ -25,54 +25,64 @@ describe('BackupIndex (hot-exit backups VS Code did not pass on)', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('gives back the recorded backup while the image is unchanged', async () => {
+  it('gives back the recorded backup, its edit count and time, while the image is unchanged', async () => {
     const idx = new BackupIndex(new MapStore());
     await idx.record(image, backupUri, image);
-    const e = await idx.usable(image, toFile);
+    const e = await idx.lookup(image, toFile);
     assert.ok(e);
-    assert.strictEqual(e.backup, backupUri);
-    assert.strictEqual(e.size, 8192);
+    assert.strictEqual(e.entry.backup, backupUri);
+    assert.strictEqual(e.entry.size, 8192);
+    assert.strictEqual(e.file, backupFile);
+    assert.strictEqual(e.edits, 1);
+    assert.strictEqual(e.savedAt, fs.statSync(backupFile).mtimeMs);
+    assert.strictEqual(e.imageChanged, false);
   });
 
-  it('drops the entry when the image changed since the backup (size or mtime)', async () => {
-    const store = new MapStore();
-    const idx = new BackupIndex(store);
+  it('says when the image changed since the backup (size or mtime), and keeps the entry until it is discarded', async () => {
+    const idx = new BackupIndex(new MapStore());
     await idx.record(image, backupUri, image);
     fs.appendFileSync(image, Buffer.alloc(4096));
-    assert.strictEqual(await idx.usable(image, toFile), undefined);
-    // ...and forgets it, so a later look-up does not find it either.
-    fs.truncateSync(image, 8192);
-    assert.strictEqual(await idx.usable(image, toFile), undefined);
+    assert.strictEqual((await idx.lookup(image, toFile))?.imageChanged, true);
+    // Still there on the next look-up: a backup is never dropped because the image changed.
+    assert.strictEqual((await idx.lookup(image, toFile))?.imageChanged, true);
 
+    fs.truncateSync(image, 8192);
     await idx.record(image, backupUri, image);
     const later = new Date(Date.now() + 60_000);
     fs.utimesSync(image, later, later);
-    assert.strictEqual(await idx.usable(image, toFile), undefined, 'an image touched after the backup still restores it');
+    assert.strictEqual((await idx.lookup(image, toFile))?.imageChanged, true, 'an image touched after the backup is taken as unchanged');
+
+    await idx.discard(image, toFile);
+    assert.strictEqual(await idx.lookup(image, toFile), undefined);
+    assert.strictEqual(fs.existsSync(backupFile), false, 'the discarded backup file is still there');
   });
 
-  it('drops the entry when the backup file is gone', async () => {
+  it('drops the entry when the backup file is gone or unreadable', async () => {
     const idx = new BackupIndex(new MapStore());
     await idx.record(image, backupUri, image);
     fs.rmSync(backupFile);
-    assert.strictEqual(await idx.usable(image, toFile), undefined);
+    assert.strictEqual(await idx.lookup(image, toFile), undefined);
+    fs.writeFileSync(backupFile, '{not json');
+    await idx.record(image, backupUri, image);
+    assert.strictEqual(await idx.lookup(image, toFile), undefined);
   });
 
   it('forget(doc, backup) leaves a newer backup of the same document alone', async () => {
     const idx = new BackupIndex(new MapStore());
     await idx.record(image, backupUri, image);
     const newer = pathToFileURL(path.join(dir, 'backup-2')).toString();
-    fs.writeFileSync(path.join(dir, 'backup-2'), '{}');
+    fs.writeFileSync(path.join(dir, 'backup-2'), JSON.stringify({ version: 1, edits: [] }));
     await idx.record(image, newer, image);
     await idx.forget(image, backupUri);
-    assert.strictEqual((await idx.usable(image, toFile))?.backup, newer);
+    assert.strictEqual((await idx.lookup(image, toFile))?.entry.backup, newer);
     await idx.forget(image);
-    assert.strictEqual(await idx.usable(image, toFile), undefined);
+    assert.strictEqual(await idx.lookup(image, toFile), undefined);
   });
 
   it('survives a new index over the same store (a reload of the window)', async () => {
     const store = new MapStore();
     await new BackupIndex(store).record(image, backupUri, image);
-    assert.strictEqual((await new BackupIndex(store).usable(image, toFile))?.backup, backupUri);
+    assert.strictEqual((await new BackupIndex(store).lookup(image, toFile))?.entry.backup, backupUri);
   });
 
   it('records nothing for an image that does not exist', async () => {

@@ -142,30 +142,37 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     assert.strictEqual(t.children(mid[3].id, 1000).length, 1000);
   });
 
-  it('map cells classify each cell by its largest covering class, like a per-byte count', () => {
+  it('map cells classify each cell by its largest covering class and count what is preserved in it, like a per-block count', () => {
     const seed = seedFromEnv();
     const rnd = new Prng(seed);
     const b = build(rnd, 300, [0, 1, 4], 0x10_0000n, 1n << 30n);
     const index = new DumpIndex(b.result, 4096);
     const nodes = [0x1000n, 0x2000n, 0x3000n];
     for (let round = 0; round < 20; round++) {
-      const width = PAGE << BigInt(rnd.int(10));
+      const width = PAGE << BigInt(rnd.int(16));
       const start = rnd.big(1n << 30n) & ~(width - 1n);
       const count = 64;
-      const cells = index.mapCells(start, width, count);
+      const got = index.mapCells(start, width, count);
+      for (const list of Object.values(got)) assert.strictEqual(list.length, count);
       for (let c = 0; c < count; c++) {
         const s = start + BigInt(c) * width, e = s + width;
         const overlap = (x: bigint, y: bigint): bigint => (y <= s || x >= e ? 0n : (y < e ? y : e) - (x > s ? x : s));
-        let pres = 0n, best = 0n, bestOrder = -1;
+        let pres = 0n, blocks = 0, minOrder = -1, maxOrder = -1;
         for (const x of b.blocks) {
           const n = overlap(x.phys, x.phys + (PAGE << BigInt(x.order)));
+          if (n === 0n) continue;
           pres += n;
-          if (n > best) { best = n; bestOrder = x.order; }
+          blocks++;
+          if (minOrder < 0 || x.order < minOrder) minOrder = x.order;
+          if (x.order > maxOrder) maxOrder = x.order;
         }
         const node = nodes.reduce((acc, p) => acc + overlap(p, p + PAGE), 0n);
         const ram = overlap(0n, 0x10_0000n + (1n << 30n));
-        const want = node > 0n && node >= pres ? 2 : pres > 0n ? 16 + bestOrder : ram > 0n ? 1 : 0;
-        assert.strictEqual(cells[c], want, `seed ${seed}: cell ${c} [${hex(s)}, ${hex(e)})`);
+        const want = node > 0n && node >= pres ? 2 : pres > 0n ? 16 + maxOrder : ram > 0n ? 1 : 0;
+        const where = `seed ${seed}: cell ${c} [${hex(s)}, ${hex(e)})`;
+        assert.strictEqual(got.cells[c], want, where);
+        assert.deepStrictEqual([got.preservedPages[c], got.blocks[c], got.minOrder[c], got.maxOrder[c], got.nodePages[c]],
+          [Number(pres / PAGE), blocks, minOrder, maxOrder, Number(node / PAGE)], where);
       }
     }
   });
@@ -183,6 +190,10 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     const errors = t.children('problems/error', 1000);
     assert.deepStrictEqual(errors.map((k) => [k.id, k.severity, k.code, k.address ?? null]),
       [['problems/error!0', 'error', 'radix-cycle', '0x5000'], ['problems/error!1', 'error', 'radix-shared-node', '0x6000']]);
+    // The label leads with the address and the code; the tooltip keeps the whole message.
+    assert.deepStrictEqual(errors.map((k) => k.label), ['0x5000 radix-cycle: level-3 table 0x5000 reached twice', '0x6000 radix-shared-node: shared']);
+    assert.strictEqual(t.children('problems/info', 1000)[0].label, 'note: just a note');
+    assert.ok(errors[0].tooltip?.includes('level-3 table 0x5000 reached twice'));
     assert.deepStrictEqual(t.node('problems/error!1', 1000), errors[1]);
     assert.deepStrictEqual(t.node('problems/info', 1000), groups[1]);
     assert.strictEqual(t.problemAt('problems/info!0'), diags[0]);

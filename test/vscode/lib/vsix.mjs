@@ -1,4 +1,5 @@
-// Packs the extension (repository root) into a .vsix with @vscode/vsce, as users install it.
+// Packs the extension (repository root) into a .vsix with @vscode/vsce, as users install it: vsce runs
+// `vscode:prepublish` (the production bundle: minified, no source maps) and packs what .vscodeignore allows.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,23 +24,36 @@ function run(cmd, args) {
 
 /**
  * Returns a .vsix of the current tree: $KHO_VSIX if set, else WORK/kho-inspector.vsix, rebuilt
- * (esbuild + vsce package --no-dependencies) when missing or older than dist/, media/ or package.json.
+ * (vsce package --no-dependencies, whose prepublish step is the production build) when missing or
+ * older than dist/, media/, the sources or package.json.
  */
 export function ensureVsix({ force = false } = {}) {
   if (process.env.KHO_VSIX) return path.resolve(process.env.KHO_VSIX);
-  const inputs = ['package.json', 'dist', 'media', 'src/extension', 'src/engine', 'src/node', 'src/protocol', '.vscodeignore'];
-  const fresh = fs.existsSync(DEFAULT_VSIX)
-    && fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
+  const inputs = [
+    'package.json',
+    'dist',
+    'media',
+    'src/extension',
+    'src/engine',
+    'src/node',
+    'src/protocol',
+    '.vscodeignore',
+  ];
+  const fresh =
+    fs.existsSync(DEFAULT_VSIX) &&
+    fs.statSync(DEFAULT_VSIX).mtimeMs >= Math.max(...inputs.map((p) => newestMtime(path.join(ROOT, p))));
   if (fresh && !force) return DEFAULT_VSIX;
   fs.mkdirSync(path.dirname(DEFAULT_VSIX), { recursive: true });
-  run(process.execPath, ['esbuild.mjs']);
-  // No prompts (CI has no stdin): a missing repository field or LICENSE must not stop the pack.
-  const vsce = ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', DEFAULT_VSIX];
-  if (!fs.existsSync(path.join(ROOT, '.vscodeignore'))) {
-    // Without one vsce packs everything, .tools/code-server included (and fails on it).
-    console.warn('vsix: no .vscodeignore in the repository; using test/vscode/vscodeignore.fallback');
-    vsce.push('--ignoreFile', path.join(ROOT, 'test', 'vscode', 'vscodeignore.fallback'));
-  }
-  run('npx', vsce);
+  // The README's screenshots are relative images (docs/screenshots): kept as they are, not rewritten to a repository URL.
+  run('npx', [
+    '--no-install',
+    'vsce',
+    'package',
+    '--no-dependencies',
+    '--allow-missing-repository',
+    '--no-rewrite-relative-links',
+    '-o',
+    DEFAULT_VSIX,
+  ]);
   return DEFAULT_VSIX;
 }

@@ -1,13 +1,13 @@
 // The workspace the runners open: a copy of the bundled sample (samples/sample.kho.json +
-// sample.raw + sample.dtb), or, until samples/ exists, the shared small kho-v3 fixture under
-// the same names.
+// sample.raw + sample.dtb), or, until samples/ exists, the small kho-v3 fixture in test/fixtures
+// under the same names.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from './codeServer.mjs';
 
 export const SAMPLES_DIR = path.join(ROOT, 'samples');
-export const FALLBACK_FIXTURE = process.env.KHO_FALLBACK_FIXTURE || '/work/shared/fixtures/small-v3-raw';
+export const FALLBACK_FIXTURE = process.env.KHO_FALLBACK_FIXTURE || path.join(ROOT, 'test', 'fixtures', 'small-v3-raw');
 export const PAIRING = 'sample.kho.json';
 
 /** Copies a file keeping holes (sample images may be large and sparse). */

@@ -1,4 +1,4 @@
-// KHO serialization blocks as a builder (spec §4.7): entries packed into one-page blocks behind a
+// KHO serialization blocks as a builder (docs/kho-format.md §4.7): entries packed into one-page blocks behind a
 // {next, count} header, chained in order.
 
 import { KHO_BLOCK_HEADER_SIZE, khoBlockCapacity } from '../layout';

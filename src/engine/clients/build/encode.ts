@@ -1,4 +1,4 @@
-// Byte encoders of the client structures (spec §4), little-endian as the kernel writes them.
+// Byte encoders of the client structures (docs/kho-format.md §4), little-endian as the kernel writes them.
 
 import { concat, u32le, u64le } from '../../fdt/writer';
 import { utf8Encode } from '../../fdt/utf8';

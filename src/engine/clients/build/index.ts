@@ -1,4 +1,4 @@
-// Client structure builders (spec §4): for tests, fixtures and the bundled sample.
+// Client structure builders (docs/kho-format.md §4): for tests, fixtures and the bundled sample.
 
 export { allocBlock, buildContext, orderFor, placeBytes, RecordingWriter, type BuildContext, type BuiltClient, type ClientWriter } from './memory';
 export * from './encode';

@@ -1,4 +1,4 @@
-// kexec-metadata as a builder (spec §4.6): the 73-byte packed struct, placed by the dump builder.
+// kexec-metadata as a builder (docs/kho-format.md §4.6): the 73-byte packed struct, placed by the dump builder.
 
 import { KEXEC_METADATA_SUBNODE, KEXEC_METADATA_VERSION } from '../layout';
 import { encodeKexecMetadata } from './encode';

@@ -1,4 +1,4 @@
-// LUO state as a builder (spec §4.3), in the FDT form (luo-v1: session header array, file arrays,
+// LUO state as a builder (docs/kho-format.md §4.3), in the FDT form (luo-v1: session header array, file arrays,
 // FLB header) and the packed form (struct luo_ser with sessions and files in KHO block chains).
 // Files whose compatible is memfd-v1/-v2 can carry a memfd built alongside.
 

@@ -1,4 +1,4 @@
-// memblock reserve_mem as a builder (spec §4.2): each region gets memory (or uses the caller's
+// memblock reserve_mem as a builder (docs/kho-format.md §4.2): each region gets memory (or uses the caller's
 // address), is preserved with kho_preserve_pages, and becomes a "reserve-mem-v1" child of the
 // "memblock-v1" FDT.
 

@@ -1,4 +1,4 @@
-// A memfd preserved by LUO (spec §4.4): its folios (kho_preserve_folio), the folio descriptor array
+// A memfd preserved by LUO (docs/kho-format.md §4.4): its folios (kho_preserve_folio), the folio descriptor array
 // in a vmalloc buffer, and struct memfd_luo_ser (kho_alloc_preserve) pointing at it.
 
 import { MEMFD_FOLIO_UPTODATE } from '../layout';

@@ -1,4 +1,4 @@
-// lib/test_kho.c as a builder (spec §4.5): random-content folios of the given orders, their
+// lib/test_kho.c as a builder (docs/kho-format.md §4.5): random-content folios of the given orders, their
 // PA | order array in a vmalloc buffer (or inline, like the pre-2025-10 module), and the
 // "kho-test-v1" FDT with magic, nr_folios, folios_info and csum.
 

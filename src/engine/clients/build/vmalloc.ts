@@ -1,4 +1,4 @@
-// kho_preserve_vmalloc as a builder (spec §4.1): the buffer is cut into pieces of 2^order pages,
+// kho_preserve_vmalloc as a builder (docs/kho-format.md §4.1): the buffer is cut into pieces of 2^order pages,
 // their addresses go into a chain of one-page chunks {next, phys[]}, and the descriptor
 // {first, total_pages, flags, order} is returned for embedding in a client structure.
 
