@@ -37,6 +37,13 @@ const entries = [
     format: 'iife',
     target: 'es2022',
   },
+  {
+    entryPoints: ['media/src/compare.ts'],
+    outfile: 'dist/compare.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ];
 const missing = entries.map((e) => e.entryPoints[0]).filter((p) => !fs.existsSync(p));
 if (missing.length > 0) {

@@ -1,7 +1,9 @@
 // Map colours: the theme's --vscode-* variables for the frame, orderPalette.ts for what cells hold
 // (re-read when the theme changes).
 
-import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
+import {
+  MAP_CLIENT_BLOB, MAP_COMPARE_BOTH, MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
+} from '../../src/protocol/model';
 import { MAP_THEMES, orderStyle, themeKindOf, type MapThemeColors } from './orderPalette';
 
 export interface Palette {
@@ -18,6 +20,8 @@ export interface Palette {
   font: string;
   /** The theme's order colours, RAM and tracker-page colours (orderPalette.ts). */
   theme: MapThemeColors;
+  /** Comparison maps: preserved on both sides, only in LEFT (missing on the right), only in RIGHT. */
+  compare: { both: string; onlyLeft: string; onlyRight: string };
 }
 
 function cssVar(style: CSSStyleDeclaration, name: string, fallback: string): string {
@@ -41,6 +45,11 @@ export function readPalette(): Palette {
     cursor: cssVar(st, '--vscode-editorCursor-foreground', '#aeafad'),
     font: cssVar(st, '--vscode-editor-font-family', 'monospace'),
     theme,
+    compare: {
+      both: cssVar(st, '--vscode-charts-blue', '#3794ff'),
+      onlyLeft: cssVar(st, '--vscode-gitDecoration-deletedResourceForeground', '#f14c4c'),
+      onlyRight: cssVar(st, '--vscode-gitDecoration-addedResourceForeground', '#89d185'),
+    },
   };
 }
 
@@ -64,6 +73,9 @@ export function cellColor(p: Palette, cls: number): string | null {
   if (cls === MAP_RAM) return p.ram;
   if (cls === MAP_TRACKER_NODE) return p.node;
   if (cls === MAP_CLIENT_BLOB) return p.blob;
+  if (cls === MAP_COMPARE_BOTH) return p.compare.both;
+  if (cls === MAP_COMPARE_ONLY_LEFT) return p.compare.onlyLeft;
+  if (cls === MAP_COMPARE_ONLY_RIGHT) return p.compare.onlyRight;
   return orderStyle(p.theme, cls - MAP_PRESERVED).color;
 }
 
@@ -73,6 +85,9 @@ export function cellName(cls: number): string {
   if (cls === MAP_RAM) return 'RAM (not preserved)';
   if (cls === MAP_TRACKER_NODE) return 'tracker node page';
   if (cls === MAP_CLIENT_BLOB) return 'client blob / KHO FDT';
+  if (cls === MAP_COMPARE_BOTH) return 'preserved on both sides';
+  if (cls === MAP_COMPARE_ONLY_LEFT) return 'preserved only in LEFT';
+  if (cls === MAP_COMPARE_ONLY_RIGHT) return 'preserved only in RIGHT';
   return `preserved, order ${cls - MAP_PRESERVED}`;
 }
 

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { isPageSize, type PageSize } from '../engine/kho/geometry';
 import { parseAddress } from '../engine/util/hex';
 import { EDIT_HELP, EDIT_USAGE } from './editUsage';
+import { DIFF_HELP, DIFF_USAGE } from './diffUsage';
 
 export const USAGE = `usage:
   kho-inspect decode IMAGE [--fdt FILE | --fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
@@ -12,6 +13,7 @@ export const USAGE = `usage:
   kho-inspect decode|check --qmp SOCKET [--pause] [--fdt FILE | --fdt-address ADDR] [other options as above]
   kho-inspect fdt FILE|IMAGE [--fdt-address ADDR] [--base ADDR] [--format auto|raw|elf|kdump]
 ${EDIT_USAGE}
+${DIFF_USAGE}
   kho-inspect --help | --version
 
 decode, check, edit and export also take the hand-off: [--scratch ADDR:LEN | --scratch-phys FILE --scratch-len FILE |
@@ -31,7 +33,8 @@ and a summary line, or with --json {"diagnostics": [...], "counts": {...}, "fata
 instead of an image: only the pages the decode needs, by pmemsave. A running guest is read running (its view may
 be torn); --pause stops it while reading and lets it run again afterwards.
 fdt prints a DTS-like rendering of the KHO FDT with native-endian u64 values decoded.
-${EDIT_HELP}`;
+${EDIT_HELP}
+${DIFF_HELP}`;
 
 export class UsageError extends Error {}
 

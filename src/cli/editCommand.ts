@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openEditable, type EditableDump } from '../engine/edit/editableDump';
 import { regionJson, type Edit } from '../engine/edit/edits';
-import { REPORT_FORMATS, writeReport, type ReportFormat } from '../engine/export/reports';
+import { REPORT_FORMATS, reportChunks, writeReport, type ReportFormat } from '../engine/export/reports';
 import type { PhysMemory } from '../engine/image/physMemory';
 import type { DecodeOptions, DecodeResult } from '../engine/session';
 import { decodeDump } from '../engine/session';
@@ -42,6 +42,8 @@ export interface CliDeps {
   openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagnostics: Diagnostic[] };
   decodeOptions(a: ImageArgs, found: Diagnostic[]): DecodeOptions;
   out(s: string): void;
+  /** Writes chunks to stdout with backpressure (each is produced once the previous one is taken). */
+  outChunks(chunks: Iterable<string>): Promise<unknown>;
   err(s: string): void;
 }
 
@@ -232,9 +234,8 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
   if (req.command === 'export') {
     const result: DecodeResult = model ? await model.decode(opts) : decoded;
     const mem = model ? model.memory : memory;
-    const produce = (write: (s: string) => void) => writeReport(req.reportFormat, result, mem, write);
-    if (req.output) writeTextAtomic(req.output, produce);
-    else produce(deps.out);
+    if (req.output) writeTextAtomic(req.output, (write) => writeReport(req.reportFormat, result, mem, write));
+    else await deps.outChunks(reportChunks(req.reportFormat, result, mem));
     if (result.fatal) return EXIT.failed;
     return hasErrors(result.diagnostics) ? EXIT.errors : EXIT.ok;
   }

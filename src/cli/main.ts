@@ -5,19 +5,21 @@ import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
-import { checkJson, formatCheckText } from '../engine/checks/output';
+import { checkJson, checkTextChunks } from '../engine/checks/output';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
-import { diagnosticJson, writeContractJson } from '../engine/report/contract';
+import { contractJsonChunks, diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';
 import type { ImageFormat } from '../engine/image/physMemory';
 import { FileByteSource } from '../node/fileByteSource';
 import { sameStamp, stampOf } from '../node/fileStamp';
 import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile } from '../node/inputFile';
 import { recoverJournal, type RecoveryResult } from '../node/journal';
+import { writeChunks } from '../node/streamOut';
 import type { WriteLock } from '../node/writeLock';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
+import { isDiffCommand, parseDiffCommandLine, runDiffCommand, type DiffRequest } from './diffCommand';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -177,7 +179,7 @@ async function run(req: Request): Promise<number> {
     case 'decode': {
       const r = await decodeUnchanged(req, (u) => writeContractJson(u, out, { summary: req.summary }));
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      writeContractJson(r, out, { summary: req.summary });
+      await writeChunks(process.stdout, contractJsonChunks(r, { summary: req.summary }));
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;
@@ -187,7 +189,7 @@ async function run(req: Request): Promise<number> {
     case 'check': {
       const r = await decodeUnchanged(req, (u) => { if (req.json) out(JSON.stringify(checkJson(u, diagnosticJson), null, 1) + '\n'); });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      out(req.json ? JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n' : formatCheckText(r));
+      await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;
@@ -215,9 +217,9 @@ async function run(req: Request): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let req: Request | EditRequest;
+  let req: Request | EditRequest | DiffRequest;
   try {
-    req = isEditCommand(argv) ? parseEditCommandLine(argv) : parseCommandLine(argv);
+    req = isEditCommand(argv) ? parseEditCommandLine(argv) : isDiffCommand(argv) ? parseDiffCommandLine(argv) : parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`kho-inspect: ${e.message}\n${USAGE}\n`);
@@ -225,7 +227,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (req.command === 'edit' || req.command === 'export') {
-      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) });
+      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
+    }
+    if (req.command === 'diff') {
+      return await runDiffCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
     }
     return await run(req as Request);
   } catch (e) {

@@ -3,7 +3,8 @@
 
 import * as vscode from 'vscode';
 import { hex } from '../engine/util/hex';
-import type { LookupDto, SummaryDto } from '../protocol/model';
+import type { CompareLookupDto, CompareSummaryDto } from '../protocol/compare';
+import type { LookupDto, SummaryDto, TreeNodeDto } from '../protocol/model';
 import type { RenderedReport } from '../protocol/webview';
 import { addressArg } from './commands/targets';
 import { editingFor } from './document/editing';
@@ -64,10 +65,45 @@ export interface KhoInspectorApi {
   editingIdle(uri: vscode.Uri | string): Promise<void>;
   /** The status bar's result about the active dump (Go to Physical Address...), if one is shown. */
   statusResult(): string | undefined;
+  /** KHO: Compare with... for two files; resolves with the outcome (undefined when refused, with a message shown). */
+  compare(left: vscode.Uri | string, right: vscode.Uri | string): Promise<CompareSummaryDto | undefined>;
+  /** Children of a compare tree node (top level without an id), as the KHO Compare view shows them. */
+  compareChildren(elementId?: string): Promise<ApiTreeItem[]>;
+  /** Go to Physical Address in the comparison: on which side(s) the address is preserved. */
+  compareGoTo(address: string): Promise<CompareLookupDto | undefined>;
+  /** Ids of the selected compare tree items. */
+  compareSelection(): string[];
+  /** Resolves once the comparison's map panel has drawn its map, with what it shows. */
+  compareRendered(): Promise<RenderedReport>;
+  /** The last page highlighted in the comparison's map. */
+  compareMapHighlight(): Highlight | undefined;
+}
+
+function asUri(uri: vscode.Uri | string): vscode.Uri {
+  return typeof uri === 'string' ? vscode.Uri.parse(uri) : uri;
 }
 
 function key(uri: vscode.Uri | string): string {
   return typeof uri === 'string' ? vscode.Uri.parse(uri).toString() : uri.toString();
+}
+
+/** A tree item as the API reports it. */
+function apiItem(item: vscode.TreeItem, n: TreeNodeDto): ApiTreeItem {
+  return {
+    id: n.id,
+    kind: n.kind,
+    label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+    description: typeof item.description === 'string' ? item.description : undefined,
+    tooltip: typeof item.tooltip === 'string' ? item.tooltip : undefined,
+    contextValue: item.contextValue,
+    collapsible: item.collapsibleState !== vscode.TreeItemCollapsibleState.None,
+    address: n.address,
+    end: n.end,
+    code: n.code,
+    severity: n.severity,
+    command: item.command?.command,
+    hexUnavailable: n.hexUnavailable,
+  };
 }
 
 export function createApi(s: Services): KhoInspectorApi {
@@ -100,25 +136,7 @@ export function createApi(s: Services): KhoInspectorApi {
       const parent = elementId === undefined ? undefined : await tree.byId(doc, elementId);
       if (elementId !== undefined && !parent) throw new Error(`no tree item "${elementId}"`);
       const kids = await tree.getChildren(parent);
-      return kids.map((el) => {
-        const item = tree.getTreeItem(el);
-        const n = el.node;
-        return {
-          id: n.id,
-          kind: n.kind,
-          label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
-          description: typeof item.description === 'string' ? item.description : undefined,
-          tooltip: typeof item.tooltip === 'string' ? item.tooltip : undefined,
-          contextValue: item.contextValue,
-          collapsible: item.collapsibleState !== vscode.TreeItemCollapsibleState.None,
-          address: n.address,
-          end: n.end,
-          code: n.code,
-          severity: n.severity,
-          command: item.command?.command,
-          hexUnavailable: n.hexUnavailable,
-        };
-      });
+      return kids.map((el) => apiItem(tree.getTreeItem(el), el.node));
     },
     treeParent: async (elementId) => {
       const doc = registry.active;
@@ -148,5 +166,14 @@ export function createApi(s: Services): KhoInspectorApi {
     diskChanges: () => [...s.editor.diskChanges],
     editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
     statusResult: () => s.status.resultText,
+    compare: (left, right) => s.compare.compare(asUri(left), asUri(right)),
+    compareChildren: async (elementId) => (await s.compare.children(elementId)).map((c) => apiItem(c.item, c.node)),
+    compareGoTo: (address) => s.compare.goToAddress(address),
+    compareSelection: () => s.compare.selection(),
+    compareRendered: () => {
+      const p = s.compare.mapPanel;
+      return p ? p.whenRendered() : Promise.reject(new Error('no comparison is open'));
+    },
+    compareMapHighlight: () => s.compare.mapPanel?.lastHighlight,
   };
 }

@@ -11,6 +11,7 @@ import { DTS_SCHEME, DtsContentProvider, showDts } from './commands/dtsDocuments
 import { copyAddress, hexEditorInstalled, openInHexEditor, refresh, revealInMap } from './commands/itemCommands';
 import { openDump, openWithInspector, pickFdtFor, pickImageFor, type OpenDumpArgs } from './commands/openDump';
 import { revealProblem } from './commands/problemCommands';
+import { CompareView } from './compare/compareView';
 import { DiagnosticsPublisher } from './diagnostics';
 import { BackupIndex, JsonFileStore } from '../node/backupIndex';
 import { PairingStore } from './document/pairingStore';
@@ -27,14 +28,16 @@ export type { KhoInspectorApi } from './api';
 export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   const registry = new DocumentRegistry();
   const pairings = new PairingStore(context.workspaceState);
-  const editor = new KhoEditorProvider(context.extensionUri, registry, pairings, workerStarter(context.asAbsolutePath('dist/decodeWorker.js')),
+  const startWorker = workerStarter(context.asAbsolutePath('dist/decodeWorker.js'));
+  const editor = new KhoEditorProvider(context.extensionUri, registry, pairings, startWorker,
     new BackupIndex(new JsonFileStore(vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'backups.json').fsPath)));
   const tree = new KhoTreeProvider(registry);
   const treeView = vscode.window.createTreeView<TreeElement>(TREE_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
   tree.attach(treeView);
   const status = new StatusItem(registry);
   const dtsProvider = new DtsContentProvider(registry);
-  const s: Services = { context, registry, pairings, tree, treeView, editor, status };
+  const compare = new CompareView(context.extensionUri, editor, registry, startWorker);
+  const s: Services = { context, registry, pairings, tree, treeView, editor, status, compare };
 
   editor.setHooks({
     select: async (doc, address) => {
@@ -59,7 +62,7 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   updateHexContext();
 
   context.subscriptions.push(
-    registry, tree, treeView, status, new DiagnosticsPublisher(registry),
+    registry, tree, treeView, status, new DiagnosticsPublisher(registry), compare, ...compare.commands(),
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, editor, {
       webviewOptions: { retainContextWhenHidden: false },
       supportsMultipleEditorsPerDocument: false,

@@ -6,6 +6,7 @@ import type { DocumentRegistry } from './registry';
 import type { StatusItem } from './status';
 import type { KhoTreeProvider, TreeElement } from './tree/khoTreeProvider';
 import type { KhoEditorProvider } from './editor/khoEditorProvider';
+import type { CompareView } from './compare/compareView';
 
 export interface Services {
   context: vscode.ExtensionContext;
@@ -15,4 +16,5 @@ export interface Services {
   treeView: vscode.TreeView<TreeElement>;
   editor: KhoEditorProvider;
   status: StatusItem;
+  compare: CompareView;
 }

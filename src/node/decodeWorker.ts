@@ -4,6 +4,7 @@
 import { parentPort } from 'worker_threads';
 import { isRpcMessage, RpcServer, type RpcMessage } from '../protocol/rpc';
 import { WORKER_PROTOCOL, type WorkerMethods } from '../protocol/worker';
+import { CompareSession } from './worker/compareSession';
 import { WorkerEditing } from './worker/editing';
 import { WorkerSession } from './worker/session';
 
@@ -12,6 +13,8 @@ if (!port) throw new Error('decodeWorker must run in a worker thread');
 
 const session = new WorkerSession();
 const editing = new WorkerEditing(session);
+// A worker opened for a comparison holds two dumps here instead of `session`'s one.
+const compare = new CompareSession();
 const yieldNow = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(m), {
@@ -24,6 +27,12 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
     };
     return session.open(params, token, (p) => ctx.progress(p), yieldNow);
   },
+  compareOpen: (params, ctx) => compare.open(params, ctx.token, (p) => ctx.progress(p), yieldNow),
+  compareChildren: (p) => compare.children(p.nodeId, p.maxItemsPerGroup, p.start, p.count),
+  compareLookup: (p) => compare.lookup(p.address, p.maxItemsPerGroup),
+  compareProblems: (p) => compare.problems(p.start, p.count),
+  compareMapExtents: () => compare.mapExtents(),
+  compareMapTiles: (p) => compare.mapTiles(p),
   summary: () => session.summary(),
   children: (p) => session.children(p.nodeId, p.start, p.count, p.maxItemsPerGroup),
   node: (p) => session.node(p.nodeId, p.maxItemsPerGroup),
@@ -36,7 +45,7 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
   dts: (p) => session.dts(p.nodeId),
   mapExtents: () => session.mapExtents(),
   mapTiles: (p) => session.mapTiles(p),
-  close: () => session.close(),
+  close: () => { session.close(); compare.close(); },
   ...editing.handlers(),
 });
 

@@ -239,6 +239,10 @@ export const MAP_RAM = 1;
 export const MAP_TRACKER_NODE = 2;
 export const MAP_CLIENT_BLOB = 3;
 export const MAP_PRESERVED = 16;
+/** Comparison maps (two dumps): pages preserved on both sides, only in LEFT, only in RIGHT. */
+export const MAP_COMPARE_BOTH = 4;
+export const MAP_COMPARE_ONLY_LEFT = 5;
+export const MAP_COMPARE_ONLY_RIGHT = 6;
 /** OR-ed into a cell's class when the cell touches a scratch area (drawn as hatching over it). */
 export const MAP_SCRATCH_FLAG = 0x100;
 

@@ -6,6 +6,7 @@ import type {
   Page, RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from './model';
 import type { EditMethods } from './editing';
+import type { CompareMethods } from './compare';
 
 /** Bumped whenever a method or a payload changes shape. */
 export const WORKER_PROTOCOL = 2;
@@ -65,4 +66,4 @@ export type WorkerMethods = {
   mapExtents: { params: Record<string, never>; result: MapExtentsDto };
   mapTiles: { params: MapTilesRequest; result: MapTilesDto };
   close: { params: Record<string, never>; result: void };
-} & EditMethods;
+} & EditMethods & CompareMethods;

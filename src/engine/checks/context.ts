@@ -1,9 +1,10 @@
 // What every checker module reads: the decoded dump plus the optional hand-off inputs.
 
 import type { ClientDecode } from '../clients/types';
-import type { PhysMemory, PhysRange } from '../image/physMemory';
+import type { PhysMemory } from '../image/physMemory';
 import type { PageSize } from '../kho/geometry';
 import type { KhoFdt } from '../kho/khoFdt';
+import type { RangeTable } from '../kho/rangeTable';
 import type { ScratchInfo } from '../kho/scratch';
 import type { SetupDataHandoff } from '../kho/setupData';
 import type { TrackerResult } from '../kho/tracker';
@@ -37,7 +38,7 @@ export interface CheckInput {
 
 /** CheckInput with the expensive shared values computed once. */
 export interface CheckContext extends CheckInput {
-  /** tracker.blocks.ranges(): coalesced preserved memory, sorted. */
-  preserved: PhysRange[];
+  /** tracker.blocks.rangeTable(): coalesced preserved memory, sorted. */
+  preserved: RangeTable;
   page: bigint;
 }

@@ -4,7 +4,6 @@
 // plausible ways (the pre-d64b0372 16 KiB depth; other page sizes) and a clean alternative is
 // reported with the option that selects it.
 
-import type { PhysRange } from '../image/physMemory';
 import { PAGE_SIZES, radixGeometry, type PageSize } from '../kho/geometry';
 import { walkRadix } from '../kho/radix';
 import type { TrackerResult } from '../kho/tracker';
@@ -38,7 +37,7 @@ function anchors(ctx: CheckContext): bigint[] {
 
 function read(ctx: CheckContext, t: TrackerResult, pageSize: PageSize, preFix16k: boolean): Reading {
   const structural = t.diagnostics.filter((d) => STRUCTURAL.has(d.code));
-  const ranges: PhysRange[] = t === ctx.tracker ? ctx.preserved : t.blocks.ranges();
+  const ranges = t === ctx.tracker ? ctx.preserved : t.blocks.rangeTable();
   const missing = anchors(ctx).filter((a) => coveringRange(ranges, a, a + 1n) < 0);
   const firstProblem = structural[0]?.message
     ?? (missing.length ? `${hex(missing[0])} (the FDT page or a client blob) is not preserved` : '');

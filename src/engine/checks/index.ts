@@ -16,7 +16,7 @@ export { CHECKS, checkInfo, renderChecksTable, type CheckInfo } from './registry
 
 /** Runs every check. Never throws for bad data (only CancelledError from the depth re-decode). */
 export function runChecks(input: CheckInput): Diagnostic[] {
-  const ctx: CheckContext = { ...input, preserved: input.tracker.blocks.ranges(), page: BigInt(input.pageSize) };
+  const ctx: CheckContext = { ...input, preserved: input.tracker.blocks.rangeTable(), page: BigInt(input.pageSize) };
   const f = new Findings();
   // The depth finding first: a wrong geometry explains the coverage errors that follow it.
   checkTreeDepth(ctx, f);

@@ -38,7 +38,17 @@ export function formatSummaryLine(r: DecodeResult): string {
 }
 
 export function formatCheckText(r: DecodeResult): string {
-  return r.diagnostics.map((d) => formatDiagnosticLine(d) + '\n').join('') + formatSummaryLine(r) + '\n';
+  return [...checkTextChunks(r)].join('');
+}
+
+/** formatCheckText as a lazy sequence of chunks of about 64 KiB (many findings never make one string). */
+export function* checkTextChunks(r: DecodeResult): Generator<string> {
+  let buf = '';
+  for (const d of r.diagnostics) {
+    buf += formatDiagnosticLine(d) + '\n';
+    if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+  }
+  yield buf + formatSummaryLine(r) + '\n';
 }
 
 export function scratchJson(r: DecodeResult): object | undefined {

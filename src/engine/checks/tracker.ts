@@ -11,9 +11,13 @@ import { overlapsAny } from './ranges';
 /** Item 8 (part): a tracker page inside preserved memory. */
 export function checkNodesOutsidePreserved(ctx: CheckContext, f: Findings): void {
   const t = ctx.tracker;
+  const table = ctx.preserved, shift = BigInt(table.pageShift);
+  // In page frames when the tracker pages are whole frames of the table (no BigInt per probe).
+  const frames = ctx.page === 1n << shift ? 1 : 0;
   for (const [level, pages] of t.nodePages) {
     for (const p of pages) {
-      if (overlapsAny(ctx.preserved, p, p + ctx.page)) {
+      const hit = frames && (p & (ctx.page - 1n)) === 0n ? table.overlapsPfn(Number(p >> shift), Number(p >> shift) + 1) : overlapsAny(table, p, p + ctx.page);
+      if (hit) {
         f.add('error', 'node-in-preserved', p,
           `tracker page ${hex(p)} (${t.kind === 'radix' ? 'level ' + level : level}) lies inside preserved memory; the next kernel reserves that memory for its owner while it still reads the page as tracker, and the owner finds tracker data in its page`);
       }
@@ -26,11 +30,12 @@ export function checkPreservedInDump(ctx: CheckContext, f: Findings): void {
   const ram = ctx.memory.ranges, preserved = ctx.preserved;
   if (preserved.length === 0) return;
   // Common case: one RAM range holds everything from the first preserved byte to the last.
-  const first = preserved[0].start, last = preserved[preserved.length - 1].end;
+  const first = preserved.start(0), last = preserved.end(preserved.length - 1);
   if (ram.some((m) => m.start <= first && last <= m.end)) return;
   // Both lists are sorted and merged: one pass with a cursor into RAM instead of a search per range.
   let j = 0;
-  for (const r of preserved) {
+  for (let i = 0; i < preserved.length; i++) {
+    const r = preserved.at(i);
     while (j < ram.length && ram[j].end <= r.start) j++;
     if (j < ram.length && ram[j].start <= r.start && r.end <= ram[j].end) continue;
     f.add('warning', 'preserved-not-in-dump', r.start,

@@ -4,9 +4,10 @@
 
 import { renderDts } from '../fdt/dts';
 import type { PhysMemory } from '../image/physMemory';
-import { writeContractJson, type ContractOptions } from '../report/contract';
+import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
+import type { RangeTable } from '../kho/rangeTable';
 import type { DecodeResult } from '../session';
-import { hex } from '../util/hex';
+import { hex, hexDigits } from '../util/hex';
 
 export type ReportFormat = 'json' | 'csv' | 'dts';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'dts'];
@@ -18,25 +19,44 @@ export const RANGES_CSV_HEADER = 'start,end,size,pages,blocks,order';
  * blocks (decimal), and the order when the range is exactly one block (else empty).
  */
 export function writeRangesCsv(r: DecodeResult, write: (chunk: string) => void): void {
-  write(RANGES_CSV_HEADER + '\n');
+  for (const chunk of rangesCsvChunks(r)) write(chunk);
+}
+
+/** The CSV as a lazy sequence of chunks of about CHUNK_CHARS characters. */
+export function* rangesCsvChunks(r: DecodeResult): Generator<string> {
   const t = r.tracker;
-  if (!t) return;
-  const pageShift = BigInt(Math.log2(t.pageSize));
-  const ranges = t.blocks.ranges();
-  let i = 0, count = 0, order = -1, buf = '';
-  const flush = (k: number) => {
-    const x = ranges[k];
-    const size = x.end - x.start;
-    buf += `${hex(x.start)},${hex(x.end)},${hex(size)},${size >> pageShift},${count},${count === 1 ? order : ''}\n`;
-    if (buf.length > 1 << 16) { write(buf); buf = ''; }
+  if (!t) { yield RANGES_CSV_HEADER + '\n'; return; }
+  const table = t.blocks.rangeTable();
+  // Pages per table frame: the CSV counts pages of the tracker's page size.
+  const framePages = 2 ** t.blocks.pageShift / t.pageSize;
+  const cursor = t.blocks.sortedCursor();
+  let buf = RANGES_CSV_HEADER + '\n';
+  let i = 0, count = 0, order = -1;
+  const line = (k: number): void => {
+    const s = table.startPfn(k), e = table.endPfn(k);
+    buf += `${table.hexOf(s)},${table.hexOf(e)},${sizeHex(table, s, e)},${(e - s) * framePages},${count},${count === 1 ? order : ''}\n`;
   };
-  for (const b of t.blocks.sorted()) {
-    while (i < ranges.length && b.phys >= ranges[i].end) { flush(i); i++; count = 0; }
+  // Blocks arrive sorted; a range is complete once a block starts at or past its end.
+  const each = (pfn: number, o: number): boolean => {
+    while (i < table.length && pfn >= table.endPfn(i)) { line(i); i++; count = 0; }
     count++;
-    order = b.order;
+    order = o;
+    return buf.length < CHUNK_CHARS;
+  };
+  while (!cursor.done) {
+    cursor.run(each);
+    if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
   }
-  for (; i < ranges.length; i++) { flush(i); count = 0; }
-  write(buf);
+  for (; i < table.length; i++) {
+    line(i); count = 0;
+    if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
+  }
+  yield buf;
+}
+
+function sizeHex(table: RangeTable, startPfn: number, endPfn: number): string {
+  const bytes = (endPfn - startPfn) * 2 ** table.pageShift;
+  return bytes <= Number.MAX_SAFE_INTEGER ? '0x' + hexDigits(bytes) : hex(table.toPhys(endPfn) - table.toPhys(startPfn));
 }
 
 /** DTS text of the KHO FDT, with each client's blob appended when the dump holds it. */
@@ -48,7 +68,12 @@ export function dtsReport(r: DecodeResult, memory: PhysMemory, pageSize = r.trac
 
 /** Writes the report in `format`. */
 export function writeReport(format: ReportFormat, r: DecodeResult, memory: PhysMemory, write: (chunk: string) => void, opts: ContractOptions = {}): void {
-  if (format === 'json') writeContractJson(r, write, opts);
-  else if (format === 'csv') writeRangesCsv(r, write);
-  else write(dtsReport(r, memory));
+  for (const chunk of reportChunks(format, r, memory, opts)) write(chunk);
+}
+
+/** The report in `format` as a lazy sequence of bounded chunks (see contractJsonChunks). */
+export function reportChunks(format: ReportFormat, r: DecodeResult, memory: PhysMemory, opts: ContractOptions = {}): Iterable<string> {
+  if (format === 'json') return contractJsonChunks(r, opts);
+  if (format === 'csv') return rangesCsvChunks(r);
+  return [dtsReport(r, memory)];
 }

@@ -15,6 +15,7 @@
 // The low words of list runs live in fixed-size chunks: growing never copies what is stored.
 
 import type { PhysRange } from '../image/physMemory';
+import { RangeTable } from './rangeTable';
 import type { BlockStore, PreservedBlock } from './tracker';
 
 const TWO32 = 4294967296;
@@ -385,32 +386,24 @@ export class BlockSet implements BlockStore {
     return out;
   }
 
-  /** Coalesced half-open ranges, sorted; adjacent or overlapping blocks merge. */
+  /** Coalesced half-open ranges, sorted; adjacent or overlapping blocks merge (a fresh array). */
   ranges(): PhysRange[] {
-    // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
-    if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
-    const out: PhysRange[] = [];
-    const shift = BigInt(this.pageShift), pageSize = 2 ** this.pageShift;
-    // One BigInt per address where the byte address is an exact number (below 2^53), else a shift.
-    const toPhys = (pfn: number): bigint => (pfn * pageSize <= Number.MAX_SAFE_INTEGER ? BigInt(pfn * pageSize) : BigInt(pfn) << shift);
-    let curStart = -1, curEnd = -1, covered = 0;
-    this.forEachSortedSpan((pfn, order, count) => {
-      const end = pfn + count * 2 ** order;
-      if (curEnd >= 0 && pfn <= curEnd) {
-        if (end > curEnd) curEnd = end;
-        return;
-      }
-      if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
-      curStart = pfn; curEnd = end;
-    });
-    if (curEnd >= 0) { out.push({ start: toPhys(curStart), end: toPhys(curEnd) }); covered += curEnd - curStart; }
-    this.rangesCache = out;
-    this.rangesCacheCount = this.n;
-    this.coveredPages = covered;
-    return out;
+    return this.rangeTable().toArray();
   }
 
-  private rangesCache: PhysRange[] | undefined;
+  /** The coalesced ranges in flat memory (16 bytes a range), computed once. */
+  rangeTable(): RangeTable {
+    // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
+    if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
+    const table = RangeTable.fromSortedSpans(this.pageShift, (add) =>
+      this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)), this.n);
+    this.rangesCache = table;
+    this.rangesCacheCount = this.n;
+    this.coveredPages = table.coveredPages();
+    return table;
+  }
+
+  private rangesCache: RangeTable | undefined;
   private rangesCacheCount = -1;
   private coveredPages = 0;
 
@@ -420,7 +413,7 @@ export class BlockSet implements BlockStore {
    * totals are too large to be exact as numbers (the caller then looks at each block).
    */
   disjoint(): boolean | undefined {
-    this.ranges();
+    this.rangeTable();
     let total = 0;
     for (let o = 0; o < MAX_ORDER_SLOTS; o++) total += this.perOrder[o] * 2 ** o;
     if (!(total <= Number.MAX_SAFE_INTEGER && this.coveredPages <= Number.MAX_SAFE_INTEGER)) return undefined;
@@ -625,8 +618,9 @@ export class SortedCursor {
   /**
    * Like run(), but hands over spans of adjacent blocks of one order at once: f(pfn, order, count)
    * stands for the blocks pfn, pfn + 2^order, ... (count of them). Same order of blocks as run().
+   * `f` returning false stops after that span; a later call resumes.
    */
-  runSpans(f: (pfn: number, order: number, count: number) => void): void {
+  runSpans(f: (pfn: number, order: number, count: number) => boolean | void): void {
     const heap = this.heap, chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
@@ -636,6 +630,7 @@ export class SortedCursor {
       const c = this.runnerUp();
       const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
+      let stop = false;
       while (i < end) {
         const p = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
         if (p > nextP || (p === nextP && order > nextO)) break;
@@ -654,13 +649,15 @@ export class SortedCursor {
           if (d % mult === 0 && order <= nextO) allowed++;
           if (allowed < n) n = allowed;
         }
-        f(p, order, n);
+        const more = f(p, order, n);
         i = bits !== null ? nextSetBit(bits, i + n) : i + n;
+        if (more === false) { stop = true; break; }
       }
       this.pos[j] = i;
       if (i >= end) heap[0] = heap[--this.size];
       else this.keyPfn[j] = bits !== null ? base + i * mult : base + chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
       this.siftDown(0);
+      if (stop) return;
     }
   }
 }

@@ -3,6 +3,7 @@
 import type { Diagnostic } from '../diagnostics';
 import type { PhysRange } from '../image/physMemory';
 import type { PageSize } from './geometry';
+import type { RangeTable } from './rangeTable';
 
 export interface PreservedBlock {
   phys: bigint;
@@ -28,12 +29,19 @@ export interface BlockStore {
   forEachSortedSpan(f: (pfn: number, order: number, count: number) => void): void;
   /** Blocks per order (order -> count), orders ascending. */
   countsByOrder(): Map<number, number>;
+  /**
+   * A resumable forEachSorted: each run(f) goes on where the last stopped (f returning false stops
+   * it), until done. Lets a writer pull a bounded batch at a time.
+   */
+  sortedCursor(onlyOrder?: number): { readonly done: boolean; run(f: (pfn: number, order: number) => boolean | void): void };
   /** All blocks sorted by phys, then order. */
   sorted(): Iterable<PreservedBlock>;
   /** Blocks of one order, ascending phys, from index `start` (paging for UIs). */
   ofOrder(order: number): PreservedBlock[];
-  /** Coalesced [start, end) ranges, sorted, merged where adjacent or overlapping (shared: do not mutate). */
+  /** Coalesced [start, end) ranges, sorted, merged where adjacent or overlapping (a fresh array). */
   ranges(): PhysRange[];
+  /** The same ranges in flat memory (16 bytes a range); shared, computed once. */
+  rangeTable(): RangeTable;
 }
 
 export type TrackerKind = 'radix' | 'chunks';

@@ -2,12 +2,12 @@
 // the tree and the map, or says that it is not preserved and whether it lies in the dump.
 
 import * as vscode from 'vscode';
-import { hex, parseAddress } from '../../engine/util/hex';
+import { hex } from '../../engine/util/hex';
 import type { LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
 import type { Services } from '../services';
 import { maxItemsPerGroup } from '../settings';
-import { addressArg, docFor } from './targets';
+import { addressOrAsk, docFor } from './targets';
 
 export interface GoToResult {
   lookup: LookupDto;
@@ -47,21 +47,11 @@ export async function goToAddress(s: Services, arg?: unknown, uri?: vscode.Uri |
     void vscode.window.showWarningMessage('KHO: open a dump first (KHO: Open Dump...).');
     return undefined;
   }
-  let address = addressArg(arg);
-  if (arg !== undefined && address === undefined) {
-    void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
-    return undefined;
-  }
-  if (address === undefined) {
-    const text = await vscode.window.showInputBox({
-      title: 'KHO: Go to Physical Address',
-      prompt: `Physical address in ${doc.model.fileName} (hex 0x… or decimal; _ separators allowed)`,
-      placeHolder: '0x1_0000_0000',
-      validateInput: (t) => (t.trim() === '' || parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal, below 2^64'),
-    });
-    if (!text) return undefined;
-    address = hex(parseAddress(text)!);
-  }
+  const address = await addressOrAsk(arg, {
+    title: 'KHO: Go to Physical Address',
+    prompt: `Physical address in ${doc.model.fileName} (hex 0x… or decimal; _ separators allowed)`,
+  });
+  if (address === undefined) return undefined;
   await doc.model.whenDecoded();
   const lookup = await doc.model.lookup(address, maxItemsPerGroup());
   const message = describeLookup(lookup);

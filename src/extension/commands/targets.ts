@@ -25,6 +25,24 @@ export function addressArg(a: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * The address a command was given (normalised 0x string), else asked for; undefined when the user
+ * cancels or the given one is not an address (said in an error message).
+ */
+export async function addressOrAsk(arg: unknown, box: { title: string; prompt: string }): Promise<string | undefined> {
+  const given = addressArg(arg);
+  if (arg !== undefined) {
+    if (given === undefined) void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
+    return given;
+  }
+  const text = await vscode.window.showInputBox({
+    ...box,
+    placeHolder: '0x1_0000_0000',
+    validateInput: (t) => (t.trim() === '' || parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal, below 2^64'),
+  });
+  return text ? hex(parseAddress(text)!) : undefined;
+}
+
 /** A memory target: a tree element with an address, or { uri?, address, end? }. */
 export interface MemoryTarget { doc: KhoDocument; start: string; end: string; label: string }
 

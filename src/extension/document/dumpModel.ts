@@ -6,6 +6,7 @@ import type {
   DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, Page, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from '../../protocol/model';
 import { RpcError, type ProgressData, type RpcCancellationToken } from '../../protocol/rpc';
+import type { OpenParams } from '../../protocol/worker';
 import type { EngineSession, EngineStarter } from '../engineHost/engineSession';
 import type { Pairing } from './pairing';
 
@@ -21,6 +22,15 @@ export interface DecodeRun {
 }
 
 const DONE_STATES = new Set(['ready', 'failed']);
+
+/** The worker's open request for a pairing. */
+export function openParams(p: Pairing): OpenParams {
+  return {
+    imagePath: p.image, qmp: p.qmp ?? null, pause: p.pauseWhileReading ?? false, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
+    preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
+    numa: p.numa ?? null,
+  };
+}
 
 export class DumpModel {
   private session: EngineSession | null = null;
@@ -91,11 +101,8 @@ export class DumpModel {
     this.setState({ status: 'decoding', message: `Decoding ${this.fileName}…` });
     const work = (async () => {
       const engine = await this.engine();
-      const summary = await engine.request('open', {
-        imagePath: p.image, qmp: p.qmp ?? null, pause: p.pauseWhileReading ?? false, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
-        preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
-        numa: p.numa ?? null, cancelFlag: flag.buffer as SharedArrayBuffer,
-      }, { token: run.token, onProgress: run.onProgress });
+      const summary = await engine.request('open', { ...openParams(p), cancelFlag: flag.buffer as SharedArrayBuffer },
+        { token: run.token, onProgress: run.onProgress });
       const extents = await engine.request('mapExtents', {});
       return { summary, extents };
     })();

@@ -97,8 +97,15 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
     if (!restored) {
       const found = await this.backups.lookup(uri.fsPath, backupPath);
-      if (found) inBackground(this.offerBackup(doc, editing, found), `restoring the unsaved edits of ${doc.model.fileName}`);
-      else if (openContext?.backupId) void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
+      if (found && !found.imageChanged && tabOf(uri)?.isDirty) {
+        // VS Code restored the tab as dirty (it knows of a backup) but did not pass the backup on:
+        // put the edits back as hot exit does, or the dirty tab would not hold them.
+        await editing.restoreFrom(found.entry.backup, { markDirty: true });
+      } else if (found) {
+        inBackground(this.offerBackup(doc, editing, found), `restoring the unsaved edits of ${doc.model.fileName}`);
+      } else if (openContext?.backupId) {
+        void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
+      }
     }
     if (typeof resolved !== 'string' && resolved.image) await recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);

@@ -3,12 +3,13 @@
 // says it is ready, and a highlight that arrives while hidden is replayed when it comes back.
 
 import * as vscode from 'vscode';
-import { isRpcMessage, RpcServer } from '../../protocol/rpc';
+import { RpcServer } from '../../protocol/rpc';
 import {
-  MAP_COMMANDS, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type MapCommand, type MapContext, type RenderedReport,
+  MAP_COMMANDS, type DocumentState, type HostPush, type MapCommand, type MapContext, type RenderedReport,
   type WebviewAction, type WebviewMethods,
 } from '../../protocol/webview';
 import { editingFor } from '../document/editing';
+import { listenToWebview, RenderReports } from './webviewChannel';
 import type { DecodeHintDto, LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
 
@@ -29,8 +30,7 @@ export class WebviewController implements vscode.Disposable {
   private readonly server: RpcServer<WebviewMethods>;
   private ready = false;
   private _lastHighlight: Highlight | undefined;
-  private _report: RenderedReport | undefined;
-  private reportWaiters: ((r: RenderedReport) => void)[] = [];
+  private readonly reports = new RenderReports();
 
   constructor(readonly panel: vscode.WebviewPanel, readonly doc: KhoDocument, hooks: WebviewHooks) {
     const webview = panel.webview;
@@ -42,24 +42,15 @@ export class WebviewController implements vscode.Disposable {
         if (!MAP_COMMANDS.includes(p.command)) throw new Error(`not a map command: ${String(p.command)}`);
         await hooks.mapCommand?.(doc, p.command, { ...p.context, uri: doc.uri.toString() });
       },
-      rendered: (r) => {
-        this._report = r;
-        if (r.mapDraws > 0) { for (const w of this.reportWaiters) w(r); this.reportWaiters = []; }
-      },
+      rendered: (r) => this.reports.add(r),
     });
     this.subs.push(
-      webview.onDidReceiveMessage((m: unknown) => {
-        if (!isRpcMessage(m)) return;
-        if (m.kind === 'ready') {
-          // The webview (re)loaded: it knows nothing, send everything.
-          this.ready = m.protocol === WEBVIEW_PROTOCOL;
-          if (this.ready) {
-            this.pushState();
-            if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
-          }
-          return;
-        }
-        this.server.handle(m);
+      listenToWebview(webview, this.server, (ok) => {
+        // The webview (re)loaded: it knows nothing, send everything.
+        this.ready = ok;
+        if (!ok) return;
+        this.pushState();
+        if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
       }),
       doc.model.onDidChangeState(() => this.pushState()),
       panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
@@ -104,13 +95,10 @@ export class WebviewController implements vscode.Disposable {
   }
 
   get lastHighlight(): Highlight | undefined { return this._lastHighlight; }
-  get report(): RenderedReport | undefined { return this._report; }
+  get report(): RenderedReport | undefined { return this.reports.report; }
 
   /** Resolves once the webview reports a drawn map. */
-  whenRendered(): Promise<RenderedReport> {
-    if (this._report && this._report.mapDraws > 0) return Promise.resolve(this._report);
-    return new Promise((resolve) => this.reportWaiters.push(resolve));
-  }
+  whenRendered(): Promise<RenderedReport> { return this.reports.whenRendered(); }
 
   dispose(): void {
     for (const s of this.subs) s.dispose();

@@ -12,9 +12,10 @@ export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
   return [vscode.Uri.joinPath(extensionUri, 'dist'), vscode.Uri.joinPath(extensionUri, 'media')];
 }
 
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, fileName: string): string {
+/** The page shell; `bundle` is the script that fills it in (the dump editor's, or a comparison's). */
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, fileName: string, bundle = 'webview.js'): string {
   const nonce = randomBytes(18).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', bundle));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'main.css'));
   const csp = [
     "default-src 'none'",

@@ -3,6 +3,7 @@
 
 import { mergeRanges, type PhysRange } from '../../engine/image/physMemory';
 import type { DecodeResult } from '../../engine/session';
+import { RangeTable } from '../../engine/kho/rangeTable';
 import { hex, U64_MASK } from '../../engine/util/hex';
 import {
   MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
@@ -43,14 +44,16 @@ export class DumpIndex {
   /** All blocks sorted by phys, then order. */
   readonly phys: BigUint64Array;
   readonly order: Uint8Array;
-  /** Running maximum of block ends: finds every block overlapping an address by binary search. */
-  private readonly maxEnd: BigUint64Array;
+  /** Running maximum of block ends, in page frames: finds every block overlapping an address by binary search. */
+  private readonly maxEndPfn: Float64Array;
+  /** log2 of the frame size of maxEndPfn and the range table. */
+  private readonly frameShift: number;
   /** Per order: indices into `phys`, ascending. */
   private readonly byOrder = new Map<number, Uint32Array>();
   readonly orders: number[];
   readonly preservedBytes: bigint;
-  readonly rangeStart: BigUint64Array;
-  readonly rangeEnd: BigUint64Array;
+  /** Coalesced preserved ranges (shared with the tracker's block store). */
+  private readonly ranges: RangeTable;
   /** Node-page lists in display order (radix: root level first). */
   readonly levels: string[];
   private readonly levelPages = new Map<string, BigUint64Array>();
@@ -74,33 +77,42 @@ export class DumpIndex {
     this.count = n;
     this.phys = new BigUint64Array(n);
     this.order = new Uint8Array(n);
-    this.maxEnd = new BigUint64Array(n);
+    this.frameShift = t ? t.blocks.pageShift : Math.log2(this.pageSize);
+    this.maxEndPfn = new Float64Array(n);
     const counts = t ? t.blocks.countsByOrder() : new Map<number, number>();
     this.orders = [...counts.keys()].sort((a, b) => a - b);
-    const fill = new Map<number, number>();
-    for (const o of this.orders) { this.byOrder.set(o, new Uint32Array(counts.get(o)!)); fill.set(o, 0); }
-    let i = 0, runMax = 0n, bytes = 0n;
-    if (t) {
-      for (const b of t.blocks.sorted()) {
-        if (i >= n) break;
-        this.phys[i] = b.phys;
-        this.order[i] = b.order;
-        const size = page << BigInt(b.order);
-        bytes += size;
-        const end = clampU64(b.phys + size);
-        if (end > runMax) runMax = end;
-        this.maxEnd[i] = runMax;
-        const list = this.byOrder.get(b.order);
-        if (list) { const k = fill.get(b.order)!; if (k < list.length) list[k] = i; fill.set(b.order, k + 1); }
-        i++;
-      }
+    // Per order (a small dense table, not a Map: this runs once per block).
+    const lists: (Uint32Array | undefined)[] = [];
+    const fill: number[] = [];
+    let bytes = 0n;
+    for (const o of this.orders) {
+      const c = counts.get(o)!;
+      lists[o] = new Uint32Array(c); fill[o] = 0;
+      this.byOrder.set(o, lists[o]!);
+      bytes += BigInt(c) * (BigInt(this.pageSize) << BigInt(o));
     }
     this.preservedBytes = bytes;
+    if (t) {
+      // In page frames (exact numbers): one BigInt per block, for its address.
+      const frame = 2 ** this.frameShift, shift = BigInt(this.frameShift);
+      const phys = this.phys, order = this.order, maxEnd = this.maxEndPfn;
+      let i = 0, runMax = 0;
+      t.blocks.forEachSorted((pfn, o) => {
+        if (i >= n) return false;
+        const a = pfn * frame;
+        phys[i] = a <= Number.MAX_SAFE_INTEGER ? BigInt(a) : BigInt(pfn) << shift;
+        order[i] = o;
+        const end = pfn + 2 ** o;
+        if (end > runMax) runMax = end;
+        maxEnd[i] = runMax;
+        const list = lists[o];
+        if (list && fill[o] < list.length) list[fill[o]++] = i;
+        i++;
+        return true;
+      });
+    }
 
-    const ranges = t ? t.blocks.ranges() : [];
-    this.rangeStart = new BigUint64Array(ranges.length);
-    this.rangeEnd = new BigUint64Array(ranges.length);
-    ranges.forEach((r, k) => { this.rangeStart[k] = r.start; this.rangeEnd[k] = clampU64(r.end); });
+    this.ranges = t ? t.blocks.rangeTable() : RangeTable.fromSortedSpans(this.frameShift, () => {});
 
     const levelKeys = t ? [...t.nodePages.keys()] : [];
     this.levels = levelKeys.sort((a, b) => {
@@ -179,10 +191,25 @@ export class DumpIndex {
   }
 
   range(i: number): RangeDto {
-    return { start: hex(this.rangeStart[i]), end: hex(this.rangeEnd[i]) };
+    return { start: hex(this.rangeStart(i)), end: hex(this.rangeEnd(i)) };
   }
 
-  get rangeCount(): number { return this.rangeStart.length; }
+  rangeStart(i: number): bigint { return this.ranges.start(i); }
+  /** End of range i, clamped to 2^64 - 1. */
+  rangeEnd(i: number): bigint { return clampU64(this.ranges.end(i)); }
+
+  get rangeCount(): number { return this.ranges.length; }
+
+  /** First index whose running max block end is past `a`: no block before it can contain `a`. */
+  private firstEndingAfter(a: bigint): number {
+    const aPfn = Number(a >> BigInt(this.frameShift));
+    let lo = 0, hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.maxEndPfn[mid] <= aPfn) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
 
   pagesOfLevel(level: string): BigUint64Array {
     return this.levelPages.get(level) ?? new BigUint64Array(0);
@@ -196,12 +223,7 @@ export class DumpIndex {
 
   /** The smallest block containing `a` (blocks only overlap in corrupt trees), or -1. */
   findBlock(a: bigint): number {
-    // First block whose running max end passes `a`: no block before it can contain `a`.
-    let lo = 0, hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.maxEnd[mid] <= a) lo = mid + 1; else hi = mid;
-    }
+    const lo = this.firstEndingAfter(a);
     const stop = upperBound(this.phys, a);
     let best = -1;
     for (let i = lo, seen = 0; i < stop && seen < 4096; i++, seen++) {
@@ -211,8 +233,14 @@ export class DumpIndex {
   }
 
   findRange(a: bigint): number {
-    const i = upperBound(this.rangeStart, a) - 1;
-    return i >= 0 && a < this.rangeEnd[i] ? i : -1;
+    const aPfn = Number(a >> BigInt(this.frameShift));
+    let lo = 0, hi = this.ranges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ranges.startPfn(mid) <= aPfn) lo = mid + 1; else hi = mid;
+    }
+    const i = lo - 1;
+    return i >= 0 && aPfn < this.ranges.endPfn(i) ? i : -1;
   }
 
   findNodePage(a: bigint): number {
@@ -244,7 +272,7 @@ export class DumpIndex {
       if (end === null || e > end) end = e;
     };
     for (const r of this.dump) add(r.start, r.end);
-    if (this.rangeCount > 0) add(this.rangeStart[0], this.rangeEnd[this.rangeCount - 1]);
+    if (this.rangeCount > 0) add(this.rangeStart(0), this.rangeEnd(this.rangeCount - 1));
     if (this.nodeAll.length > 0) add(this.nodeAll[0], this.nodeAll[this.nodeAll.length - 1] + BigInt(this.pageSize));
     for (const b of this.blobs) add(b.start, b.end);
     for (const r of this.scratchMerged) add(r.start, r.end);
@@ -288,12 +316,7 @@ export class DumpIndex {
       if (r.end <= start || r.start >= end) continue;
       spread(r.start, r.end, (c, n) => { ramBytes[c] += n; });
     }
-    let lo = 0, hi = this.count;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.maxEnd[mid] <= start) lo = mid + 1; else hi = mid;
-    }
-    for (let i = lo; i < this.count && this.phys[i] < end; i++) {
+    for (let i = this.firstEndingAfter(start); i < this.count && this.phys[i] < end; i++) {
       const o = this.order[i];
       spread(this.phys[i], this.blockEnd(i), (c, n) => {
         presBytes[c] += n;

@@ -135,7 +135,7 @@ export class DumpTree {
   private rangeGroup(): ListGroup {
     const idx = this.index;
     const id = 'ranges';
-    const ids = this.addressItemIds(id, (i) => idx.rangeStart[i]);
+    const ids = this.addressItemIds(id, (i) => idx.rangeStart(i));
     return {
       id, total: idx.rangeCount, noun: 'ranges',
       itemId: ids.itemId,
@@ -144,13 +144,13 @@ export class DumpTree {
         if (r !== -2) return r;
         const a = parseAddress(rest.slice(1))!;
         const i = idx.findRange(a);
-        return i >= 0 && idx.rangeStart[i] === a ? i : -1;
+        return i >= 0 && idx.rangeStart(i) === a ? i : -1;
       },
-      span: (lo, hi) => ({ start: idx.rangeStart[lo], end: idx.rangeEnd[hi - 1] }),
+      span: (lo, hi) => ({ start: idx.rangeStart(lo), end: idx.rangeEnd(hi - 1) }),
       ancestors: () => [],
       self: () => this.section('ranges'),
       item: (i, parentId) => {
-        const s = idx.rangeStart[i], e = idx.rangeEnd[i];
+        const s = idx.rangeStart(i), e = idx.rangeEnd(i);
         const byOrder = idx.ordersIn(s, e);
         const blocks = byOrder.reduce((n, x) => n + x.count, 0);
         const orders = byOrder.length === 0 ? 'no block starts here'
@@ -265,7 +265,8 @@ export class DumpTree {
     return b < len ? b : Math.ceil(len / max);
   }
 
-  private bucketNode(g: ListGroup, lo: number, hi: number, parentId: string): TreeNodeDto {
+  /** A bucket of items [lo, hi) of a group (labelled by address span when the group has one). */
+  static bucketNode(g: ListGroup, lo: number, hi: number, parentId: string): TreeNodeDto {
     const span = g.span(lo, hi);
     const count = plural(hi - lo, g.noun);
     return {
@@ -278,16 +279,17 @@ export class DumpTree {
     };
   }
 
-  private spanChildren(g: ListGroup, lo: number, hi: number, parentId: string, max: number): TreeNodeDto[] {
+  /** Items [lo, hi) of a group as children: the items, or buckets of them when more than `max`. */
+  static spanChildren(g: ListGroup, lo: number, hi: number, parentId: string, max: number): TreeNodeDto[] {
     const b = DumpTree.bucketSize(hi - lo, max);
     const out: TreeNodeDto[] = [];
     if (b === 0) for (let i = lo; i < hi; i++) out.push(g.item(i, parentId));
-    else for (let s = lo; s < hi; s += b) out.push(this.bucketNode(g, s, Math.min(hi, s + b), parentId));
+    else for (let s = lo; s < hi; s += b) out.push(DumpTree.bucketNode(g, s, Math.min(hi, s + b), parentId));
     return out;
   }
 
   /** Ids from the group down to the item at position i (buckets included, group first). */
-  private pathInGroup(g: ListGroup, i: number, max: number): string[] {
+  static pathInGroup(g: ListGroup, i: number, max: number): string[] {
     const path = [g.id];
     let lo = 0, hi = g.total;
     for (;;) {
@@ -305,7 +307,7 @@ export class DumpTree {
   pathTo(groupId: string, i: number, max: number): string[] {
     const g = this.group(groupId);
     if (!g || i < 0 || i >= g.total) return [];
-    return [...g.ancestors(max), ...this.pathInGroup(g, i, max)];
+    return [...g.ancestors(max), ...DumpTree.pathInGroup(g, i, max)];
   }
 
   /** Path to a client hit (clientTree.find). */
@@ -332,7 +334,7 @@ export class DumpTree {
     return g ? { g, rest: m![2] } : null;
   }
 
-  private parseBucket(g: ListGroup, rest: string): { lo: number; hi: number } | null {
+  static parseBucket(g: ListGroup, rest: string): { lo: number; hi: number } | null {
     const m = /^#(\d+)-(\d+)$/.exec(rest);
     if (!m) return null;
     const lo = Number(m[1]), hi = Number(m[2]);
@@ -347,9 +349,9 @@ export class DumpTree {
     if (nodeId === 'problems') return SEVERITIES.filter((sev) => this.groups.has(`problems/${sev}`)).map((sev) => this.severityNode(sev));
     const sp = this.splitGroup(nodeId);
     if (!sp) return [];
-    if (sp.rest === '') return this.spanChildren(sp.g, 0, sp.g.total, nodeId, max);
-    const b = this.parseBucket(sp.g, sp.rest);
-    return b ? this.spanChildren(sp.g, b.lo, b.hi, nodeId, max) : [];
+    if (sp.rest === '') return DumpTree.spanChildren(sp.g, 0, sp.g.total, nodeId, max);
+    const b = DumpTree.parseBucket(sp.g, sp.rest);
+    return b ? DumpTree.spanChildren(sp.g, b.lo, b.hi, nodeId, max) : [];
   }
 
   node(id: string, max: number): TreeNodeDto | null {
@@ -359,13 +361,13 @@ export class DumpTree {
     if (!sp) return null;
     const { g, rest } = sp;
     if (rest === '') return g.self(max);
-    const bucket = this.parseBucket(g, rest);
+    const bucket = DumpTree.parseBucket(g, rest);
     const i = bucket ? bucket.lo : g.parseItem(rest);
     if (i < 0) return null;
     const path = this.pathTo(g.id, i, max);
     if (bucket) {
       const at = path.indexOf(id);
-      return at > 0 ? this.bucketNode(g, bucket.lo, bucket.hi, path[at - 1]) : null;
+      return at > 0 ? DumpTree.bucketNode(g, bucket.lo, bucket.hi, path[at - 1]) : null;
     }
     return g.item(i, path[path.length - 2]);
   }

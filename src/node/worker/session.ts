@@ -117,7 +117,8 @@ export class WorkerSession {
     let memory: PhysMemory;
     if (params.imagePath !== null) {
       const src = FileByteSource.open(params.imagePath);
-      const r = openImage(src, { format: params.format, base });
+      // No block cache, as in the CLI: the walk reads each tracker page once into its own window.
+      const r = openImage(src, { format: params.format, base, cache: false });
       openDiagnostics.push(...r.diagnostics);
       if (!r.memory) {
         src.close();
@@ -374,7 +375,7 @@ export class WorkerSession {
         }
         case 'range': {
           const r = idx.findRange(a);
-          if (r >= 0) return { path: tree.pathTo('ranges', r, max), what: `preserved range ${hex(idx.rangeStart[r])}`, span: span(idx.rangeStart[r], idx.rangeEnd[r]) };
+          if (r >= 0) return { path: tree.pathTo('ranges', r, max), what: `preserved range ${hex(idx.rangeStart(r))}`, span: span(idx.rangeStart(r), idx.rangeEnd(r)) };
           break;
         }
         case 'fdt': {

@@ -55,7 +55,7 @@ suite('Activation and manifest', () => {
     }
     assert.strictEqual(pj.contributes.configurationDefaults['workbench.editorAssociations']['*.kho.json'], VIEW_TYPE);
     assert.deepStrictEqual(pj.contributes.viewsContainers.activitybar.map((c) => [c.id, c.title]), [['kho', 'KHO']]);
-    assert.deepStrictEqual(pj.contributes.views.kho.map((v) => [v.id, v.name]), [['khoInspector.tree', 'KHO State']]);
+    assert.deepStrictEqual(pj.contributes.views.kho.map((v) => [v.id, v.name]), [['khoInspector.tree', 'KHO State'], ['khoInspector.compare', 'KHO Compare']]);
   });
 
   test('the explorer menu offers "Open with KHO Inspector" only on matching names', () => {
