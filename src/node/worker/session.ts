@@ -1,7 +1,6 @@
 // What one decode worker holds: the opened image, the decode result and its indexes, and the
 // answers to the paged queries of protocol/worker.ts.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
