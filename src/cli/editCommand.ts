@@ -13,8 +13,12 @@ import type { DecodeOptions, DecodeResult } from '../engine/session';
 import { decodeDump } from '../engine/session';
 import { hex, parseAddress } from '../engine/util/hex';
 import { exportFiles, ExportRefused, type ExportImageFormat } from '../node/exportFiles';
+import { stampOf } from '../node/fileStamp';
+import { checkInputFile, InputError } from '../node/inputFile';
 import { recoverJournal } from '../node/journal';
+import { pauseHookFromEnv } from '../node/pauseHook';
 import { saveInPlace, SaveRefused } from '../node/saveInPlace';
+import { acquireWriteLock, LockBusy, type WriteLock } from '../node/writeLock';
 import { writeTextAtomic } from '../node/writeFile';
 import { parseCommandLine, UsageError, type ImageArgs } from './args';
 
@@ -34,7 +38,8 @@ export interface EditRequest {
 
 /** What the runner needs from main.ts (kept there: shared with decode and check). */
 export interface CliDeps {
-  openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] };
+  /** Opens the image (rolling back a dead writer's journal, under `lock` when the caller holds it). */
+  openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagnostics: Diagnostic[] };
   decodeOptions(a: ImageArgs, found: Diagnostic[]): DecodeOptions;
   out(s: string): void;
   /** Writes chunks to stdout with backpressure (each is produced once the previous one is taken). */
@@ -54,11 +59,15 @@ const OPTIONS: Record<string, Spec> = {
   'node-region': 'one', compact: 'flag', 'in-place': 'flag', output: 'one', 'fdt-out': 'one', 'out-format': 'one',
 };
 
-function block(v: string, opt: string): { phys: string; order: number } {
+/** PHYS[:ORDER]; a block of the order must fit the 64-bit physical address space at this page size. */
+function block(v: string, opt: string, pageSize: number): { phys: string; order: number } {
+  const maxOrder = 64 - Math.log2(pageSize);
   const m = /^([^:]+)(?::([0-9]+))?$/.exec(v);
   const phys = m ? parseAddress(m[1]) : undefined;
   const order = m?.[2] === undefined ? 0 : Number(m[2]);
-  if (phys === undefined || order > 64) throw new UsageError(`--${opt}: "${v}" is not PHYS[:ORDER] (address decimal or 0x hex, order 0-64)`);
+  if (phys === undefined || order > maxOrder) {
+    throw new UsageError(`--${opt}: "${v}" is not PHYS[:ORDER] (address decimal or 0x hex, order 0-${maxOrder} with ${pageSize}-byte pages)`);
+  }
   return { phys: hex(phys), order };
 }
 
@@ -120,13 +129,13 @@ export function parseEditCommandLine(argv: string[]): EditRequest {
 
   const edits: Edit[] = [];
   for (const n of got['remove-client'] ?? []) edits.push({ kind: 'removeClient', name: n });
-  const removes = (got.remove ?? []).map((v) => block(v, 'remove'));
+  const removes = (got.remove ?? []).map((v) => block(v, 'remove', image.pageSize));
   if (removes.length) edits.push({ kind: 'unpreserveBlocks', blocks: removes });
   for (const v of got['remove-range'] ?? []) {
     const r = range(v, 'remove-range');
     edits.push({ kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) });
   }
-  const adds = (got.add ?? []).map((v) => block(v, 'add'));
+  const adds = (got.add ?? []).map((v) => block(v, 'add', image.pageSize));
   if (adds.length) edits.push({ kind: 'preserveBlocks', blocks: adds });
   for (const v of got['add-range'] ?? []) {
     const r = range(v, 'add-range');
@@ -168,7 +177,7 @@ export async function runEditCommand(req: EditRequest, deps: CliDeps): Promise<n
   try {
     return await run(req, deps);
   } catch (e) {
-    if (e instanceof Failed || e instanceof SaveRefused || e instanceof ExportRefused) {
+    if (e instanceof Failed || e instanceof SaveRefused || e instanceof ExportRefused || e instanceof LockBusy || e instanceof InputError) {
       deps.err(`kho-inspect: ${e.message}\n`);
       return EXIT.failed;
     }
@@ -181,15 +190,31 @@ export async function runEditCommand(req: EditRequest, deps: CliDeps): Promise<n
 }
 
 async function run(req: EditRequest, deps: CliDeps): Promise<number> {
+  // An in-place edit holds the image's writer lock from before it reads the dump until it has read
+  // back what it wrote: a second editor waits for it, then reads the saved state, so no edit is lost.
+  checkInputFile(req.image.image, 'image');
+  const lock = req.command === 'edit' && req.inPlace ? acquireWriteLock(req.image.image) : undefined;
+  try {
+    return await runLocked(req, deps, lock);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | undefined): Promise<number> {
   let recovered: string | null = null;
   try {
-    recovered = recoverJournal(req.image.image).message;
+    const r = recoverJournal(req.image.image, { lock });
+    if (r.status === 'in-progress') throw new Failed(r.message!);
+    recovered = r.message;
   } catch (e) {
+    if (e instanceof Failed) throw e;
     throw new Failed(`cannot roll back the interrupted save of ${req.image.image}: ${(e as Error).message}`);
   }
   if (recovered) deps.err(`kho-inspect: ${recovered}\n`);
   const imageSize = fs.statSync(req.image.image).size;
-  const { memory, diagnostics: openDiags } = deps.openMemory(req.image);
+  const expected = { image: stampOf(req.image.image), fdt: req.image.fdtFile === undefined ? undefined : stampOf(req.image.fdtFile) };
+  const { memory, diagnostics: openDiags } = deps.openMemory(req.image, lock);
   const found: Diagnostic[] = [];
   const opts = deps.decodeOptions(req.image, found);
   const decoded = await decodeDump(memory, opts);
@@ -221,7 +246,7 @@ async function run(req: EditRequest, deps: CliDeps): Promise<number> {
   let check: { image: string; fdt?: string };
   if (req.inPlace) {
     const fdtPath = req.image.fdtFile ?? null;
-    const s = saveInPlace(m, { image: req.image.image, fdt: fdtPath }, { expectedSize: imageSize });
+    const s = saveInPlace(m, { image: req.image.image, fdt: fdtPath }, { expectedSize: imageSize, expected, lock, onStep: pauseHookFromEnv() });
     Object.assign(summary, { image: req.image.image, fdt: s.fdtWritten ? fdtPath : null, pagesWritten: s.pages, bytesWritten: s.bytes, fdtWritten: s.fdtWritten });
     check = { image: req.image.image, fdt: fdtPath ?? undefined };
   } else {
@@ -240,7 +265,7 @@ async function run(req: EditRequest, deps: CliDeps): Promise<number> {
     fdtAddress: req.image.fdtFile !== undefined ? undefined : (m.fdtAddress ?? req.image.fdtAddress),
     base: req.outFormat === 'elf' ? 0n : req.image.base,
   };
-  const reopened = deps.openMemory(again);
+  const reopened = deps.openMemory(again, lock);
   const result = await decodeDump(reopened.memory, deps.decodeOptions(again, []));
   reopened.memory.close?.();
   const ok = !result.fatal;

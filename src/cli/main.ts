@@ -7,11 +7,15 @@ import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
 import { checkJson, checkTextChunks } from '../engine/checks/output';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
-import { contractJsonChunks, diagnosticJson } from '../engine/report/contract';
-import { decodeDump, type DecodeOptions } from '../engine/session';
+import { contractJsonChunks, diagnosticJson, writeContractJson } from '../engine/report/contract';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';
+import type { ImageFormat } from '../engine/image/physMemory';
 import { FileByteSource } from '../node/fileByteSource';
-import { recoverJournal } from '../node/journal';
+import { sameStamp, stampOf } from '../node/fileStamp';
+import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile } from '../node/inputFile';
+import { recoverJournal, type RecoveryResult } from '../node/journal';
 import { writeChunks } from '../node/streamOut';
+import type { WriteLock } from '../node/writeLock';
 import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
 import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
 import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
@@ -21,15 +25,17 @@ export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
 class Fatal extends Error {}
 
-function readFile(path: string, what: string): Uint8Array {
+/** Runs `f`, turning a named input's InputError into the one-line Fatal. */
+function input<T>(f: () => T): T {
   try {
-    return fs.readFileSync(path);
+    return f();
   } catch (e) {
-    throw new Fatal(`cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (e instanceof InputError) throw new Fatal(e.message);
+    throw e;
   }
 }
 
-function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic[] } {
+function openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagnostics: Diagnostic[] } {
   if (a.qmp !== undefined) {
     try {
       return { memory: attachQmp(a.qmp, !!a.pause), diagnostics: [] };
@@ -37,18 +43,22 @@ function openMemory(a: ImageArgs): { memory: PhysMemory; diagnostics: Diagnostic
       throw new Fatal((e as Error).message);
     }
   }
-  // A save in place that was interrupted left a journal: put the image back before reading it.
+  // A save in place that was interrupted left a journal: put the image back before reading it. A
+  // save still running (its writer holds the lock) is waited for, a bounded time.
+  input(() => checkInputFile(a.image, 'image'));
+  let recovered: RecoveryResult;
   try {
-    const recovered = recoverJournal(a.image);
-    if (recovered.message) process.stderr.write(`kho-inspect: ${recovered.message}\n`);
+    recovered = recoverJournal(a.image, { lock });
   } catch (e) {
     throw new Fatal(`cannot roll back the interrupted save of ${a.image}: ${(e as Error).message}`);
   }
+  if (recovered.status === 'in-progress') throw new Fatal(recovered.message!);
+  if (recovered.message) process.stderr.write(`kho-inspect: ${recovered.message}\n`);
   let src: FileByteSource;
   try {
     src = FileByteSource.open(a.image);
   } catch (e) {
-    throw new Fatal(`cannot open image ${a.image}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Fatal(fileErrorText('image', a.image, e));
   }
   // No block cache: the walk reads each tracker page once, straight into its own buffer, and the
   // kdump reader keeps its own cache of decompressed pages.
@@ -63,7 +73,7 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
   let last = 0;
   let scratch: DecodeOptions['scratch'];
   if (a.scratchDebugfs) {
-    const text = (path: string) => Buffer.from(readFile(path, 'debugfs file')).toString('utf8');
+    const text = (path: string) => input(() => readDebugfsText(path, 'debugfs file'));
     const parsed = parseScratchDebugfs(text(a.scratchDebugfs.phys), text(a.scratchDebugfs.len), debugfsNamesFor(a.scratchDebugfs.phys));
     found.push(...parsed.diagnostics);
     scratch = parsed.areas;
@@ -73,7 +83,7 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
     setupDataAddress: a.setupData, maxPageOrder: a.maxPageOrder, numa: a.numa,
     pageSize: a.pageSize,
     preFix16k: a.preFix16k,
-    fdtBytes: a.fdtFile ? readFile(a.fdtFile, 'FDT') : undefined,
+    fdtBytes: a.fdtFile ? input(() => readFdtFile(a.fdtFile!)) : undefined,
     fdtAddress: a.fdtAddress,
     // Over QMP a scan takes seconds: let signals in between its slices (Ctrl-C lets a paused guest run again).
     yieldNow: a.qmp !== undefined ? () => new Promise<void>((resolve) => setImmediate(resolve)) : undefined,
@@ -88,6 +98,68 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
 }
 
 const FDT_MAGIC = [0xd0, 0x0d, 0xfe, 0xed];
+
+/** How many times a decode is started again because another program wrote the files while they were read. */
+const READ_ATTEMPTS = 3;
+
+/**
+ * Decodes the image (and FDT file) as one state: when their stamps changed while they were read (a
+ * save by another program began after the open's lock check), the read may mix two states, so it is
+ * done again, a few times, then refused.
+ */
+async function decodeUnchanged(a: ImageArgs, report: (r: DecodeResult) => void): Promise<DecodeResult> {
+  // A live guest (QMP) has no files to stamp: one read.
+  const stamps = () => (a.qmp !== undefined ? [] : [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p))));
+  for (let attempt = 1; ; attempt++) {
+    const before = stamps();
+    const found: Diagnostic[] = [];
+    const { memory, diagnostics, opts } = openForDecode(a, found, report);
+    const r = await decodeDump(memory, opts);
+    const live = afterLiveDecode(memory, !a.fdtFile && a.fdtAddress === undefined && a.setupData === undefined);
+    // A guest lost mid-read is said in one line; only then is anything left an engine bug.
+    if (live.fatal) throw new Fatal(live.fatal);
+    logInternalErrors(r.diagnostics);
+    r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
+    const after = stamps();
+    if (before.every((s, i) => sameStamp(s, after[i]))) return r;
+    memory.close?.();
+    if (attempt === READ_ATTEMPTS) {
+      const message = `${a.image} changed ${READ_ATTEMPTS} times while it was read (another program is writing it); try again when it is done`;
+      report(unreadResult(message));
+      throw new Fatal(message);
+    }
+  }
+}
+
+/**
+ * Opens the image and reads the other inputs for decode/check. When one cannot be read (exit 2),
+ * `report` still gets "whatever was read": no format, nothing decoded, the reason as a diagnostic.
+ */
+function openForDecode(a: ImageArgs, found: Diagnostic[], report: (r: DecodeResult) => void) {
+  try {
+    const { memory, diagnostics } = openMemory(a);
+    return { memory, diagnostics, opts: decodeOptions(a, found) };
+  } catch (e) {
+    // A live guest that cannot be attached keeps to one line (its reads are not files that were opened).
+    if (e instanceof Fatal && a.qmp === undefined) report(unreadResult(e.message));
+    throw e;
+  }
+}
+
+/** "Whatever was read" when nothing could be: no format, the reason as the one diagnostic. */
+function unreadResult(message: string): DecodeResult {
+  const d: Diagnostic = { severity: 'error', code: 'input-unreadable', address: null, message };
+  return { image: { format: null as unknown as ImageFormat, ranges: [] }, fdt: null, tracker: null, diagnostics: [d], fatal: message };
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+function readHead(p: string, n: number): Uint8Array {
+  checkInputFile(p, 'file');
+  const head = new Uint8Array(n);
+  let fd: number;
+  try { fd = fs.openSync(p, 'r'); } catch (e) { throw new InputError(fileErrorText('file', p, e)); }
+  try { return head.subarray(0, fs.readSync(fd, head, 0, n, 0)); } finally { fs.closeSync(fd); }
+}
 
 /** Engine bugs caught during a decode: the report keeps their one-line message, stderr their stack. */
 function logInternalErrors(ds: readonly Diagnostic[]): void {
@@ -105,14 +177,7 @@ async function run(req: Request): Promise<number> {
       out(`kho-inspect ${require('../../package.json').version}\n`);
       return EXIT.ok;
     case 'decode': {
-      const { memory, diagnostics } = openMemory(req);
-      const found: Diagnostic[] = [];
-      const r = await decodeDump(memory, decodeOptions(req, found));
-      const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
-      // A guest lost mid-read is said in one line; only then is anything left an engine bug.
-      if (live.fatal) throw new Fatal(live.fatal);
-      logInternalErrors(r.diagnostics);
-      r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
+      const r = await decodeUnchanged(req, (u) => writeContractJson(u, out, { summary: req.summary }));
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, contractJsonChunks(r, { summary: req.summary }));
       if (r.fatal) {
@@ -122,14 +187,7 @@ async function run(req: Request): Promise<number> {
       return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
     }
     case 'check': {
-      const { memory, diagnostics } = openMemory(req);
-      const found: Diagnostic[] = [];
-      const r = await decodeDump(memory, decodeOptions(req, found));
-      const live = afterLiveDecode(memory, !req.fdtFile && req.fdtAddress === undefined && req.setupData === undefined);
-      // A guest lost mid-read is said in one line; only then is anything left an engine bug.
-      if (live.fatal) throw new Fatal(live.fatal);
-      logInternalErrors(r.diagnostics);
-      r.diagnostics.unshift(...diagnostics, ...live.diagnostics, ...found);
+      const r = await decodeUnchanged(req, (u) => { if (req.json) out(JSON.stringify(checkJson(u, diagnosticJson), null, 1) + '\n'); });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
       await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));
       if (r.fatal) {
@@ -140,12 +198,9 @@ async function run(req: Request): Promise<number> {
     }
     case 'fdt': {
       // A file that starts with the FDT magic is the FDT itself; anything else is an image.
-      const head = new Uint8Array(4);
-      const fd = fs.openSync(req.image, 'r');
-      fs.readSync(fd, head, 0, 4, 0);
-      fs.closeSync(fd);
+      const head = input(() => readHead(req.image, FDT_MAGIC.length));
       if (FDT_MAGIC.every((b, i) => head[i] === b) && req.fdtAddress === undefined) {
-        out(renderDts(readFile(req.image, 'FDT')));
+        out(renderDts(input(() => readFdtFile(req.image))));
         return EXIT.ok;
       }
       const mem = openMemory(req).memory;

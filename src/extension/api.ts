@@ -59,6 +59,8 @@ export interface KhoInspectorApi {
   mapHighlight(uri: vscode.Uri | string): Highlight | undefined;
   /** The status bar text while a KHO editor is active. */
   statusText(): string | undefined;
+  /** Changes on disk by other programs that the user was asked about (reload or keep), oldest first. */
+  diskChanges(): { uri: string; change: string }[];
   /** Resolves when the document's edit requests queued so far (edits, undo, redo, saves) are done. */
   editingIdle(uri: vscode.Uri | string): Promise<void>;
   /** The status bar's result about the active dump (Go to Physical Address...), if one is shown. */
@@ -161,6 +163,7 @@ export function createApi(s: Services): KhoInspectorApi {
     },
     mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
     statusText: () => s.status.text,
+    diskChanges: () => [...s.editor.diskChanges],
     editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
     statusResult: () => s.status.resultText,
     compare: (left, right) => s.compare.compare(asUri(left), asUri(right)),

@@ -1,15 +1,15 @@
 // Export an edited dump to new files: the image (same format with every header and note kept, or
-// converted to raw / ELF) and the KHO FDT blob. Each file is written to a temporary name, synced
-// and renamed (writeFile.ts), so a reader never sees a partial file under the target name. The
-// image goes first, then the FDT: an export stopped between the two leaves a complete new image
-// and whatever was under the FDT name before.
+// converted to raw / ELF) and the KHO FDT blob. Both files are written to temporary names and
+// synced, then renamed over the targets (writeFile.ts), so a reader never sees a partial file under
+// a target name and a failure writing either (a missing directory, a full disk) leaves neither.
+// Only an export stopped between the two renames leaves the new image with the old FDT.
 
 import type { EditableDump } from '../engine/edit/editableDump';
 import { elfSettingsOf, planBlob, planImageFromMemory, planPatchedCopy } from '../engine/export/exportPlan';
 import { NotPatchable, patchesFor } from '../engine/export/patchPlan';
 import type { WritePlan } from '../engine/image/writePlan';
 import { FileByteSource } from './fileByteSource';
-import { writePlanToFile } from './writeFile';
+import { commitTemps, discardTemps, writePlanToTemp } from './writeFile';
 
 export type ExportImageFormat = 'same' | 'raw' | 'elf';
 
@@ -34,6 +34,19 @@ export class ExportRefused extends Error {
 
 export function exportFiles(model: EditableDump, opts: ExportOptions): ExportSummary {
   const out: ExportSummary = { imageBytes: null, fdtBytes: null };
+  // Both files are written to temporaries first and renamed together: both outputs or neither.
+  const written: [string, string][] = [];
+  try {
+    writeOutputs(model, opts, out, written);
+  } catch (e) {
+    discardTemps(written.map(([temp]) => temp));
+    throw e;
+  }
+  commitTemps(written);
+  return out;
+}
+
+function writeOutputs(model: EditableDump, opts: ExportOptions, out: ExportSummary, written: [string, string][]): void {
   if (opts.imageOut) {
     const format = opts.format ?? 'same';
     let plan: WritePlan;
@@ -55,7 +68,7 @@ export function exportFiles(model: EditableDump, opts: ExportOptions): ExportSum
           ...(format === 'elf' ? elfSettingsOf(model.fileMemory) : {}),
         });
       }
-      writePlanToFile(opts.imageOut, plan);
+      written.push([writePlanToTemp(opts.imageOut, plan), opts.imageOut]);
       out.imageBytes = plan.size;
     } finally {
       src?.close();
@@ -63,8 +76,7 @@ export function exportFiles(model: EditableDump, opts: ExportOptions): ExportSum
   }
   if (opts.fdtOut) {
     const fdt = model.fdtBytes();
-    writePlanToFile(opts.fdtOut, planBlob(fdt));
+    written.push([writePlanToTemp(opts.fdtOut, planBlob(fdt)), opts.fdtOut]);
     out.fdtBytes = fdt.length;
   }
-  return out;
 }

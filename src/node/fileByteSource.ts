@@ -13,6 +13,9 @@ export class FileByteSource implements ByteSource {
 
   /** Opens read-only; throws the fs error (ENOENT, EACCES, EISDIR...) if the file cannot be read. */
   static open(path: string): FileByteSource {
+    // open() of a FIFO blocks until a writer comes: look at the type first.
+    const pre = fs.statSync(path);
+    if (!pre.isFile()) throw new Error(`${path} is not a regular file`);
     const fd = fs.openSync(path, 'r');
     try {
       const st = fs.fstatSync(fd);

@@ -4,7 +4,14 @@
 // directory. Then the image is patched and fsynced, then the FDT file is replaced (temporary file +
 // rename), and only then is the journal deleted: that deletion is the commit point.
 //
-// Opening an image first calls recoverJournal(): a complete journal (checksum matches) means a save
+// The whole save, from before the journal is written until after it is deleted, holds the image's
+// writer lock (writeLock.ts). Under the lock the files are compared with the stamps taken when the
+// dump was read: a save never overwrites what another program wrote meanwhile. The FDT file is
+// patched in place (same inode, mode and owner), its original bytes being in the journal.
+//
+// Opening an image first calls recoverJournal(): when a journal or a lock is there, it takes the
+// lock (waiting a bounded time for a live writer, else reporting "in progress" and touching nothing),
+// so only a dead writer's journal is ever rolled back. A complete journal (checksum matches) means a save
 // was interrupted somewhere between "journal synced" and "journal deleted", so the original bytes
 // are written back, the FDT file is restored, and the journal is deleted: image and FDT are both as
 // before the save. A journal that is not complete means the save died while writing it, before the
@@ -20,7 +27,9 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { planBlob } from '../engine/export/exportPlan';
+import { stampChange, stampOf, type FileStamp } from './fileStamp';
 import { writePlanToFile } from './writeFile';
+import { acquireWriteLock, describeHolder, LockBusy, lockPathFor, lockWaitMs, type LockHolder, type WriteLock } from './writeLock';
 
 export const JOURNAL_SUFFIX = '.kho-journal';
 const MAGIC = Buffer.from('KHOJRNL1', 'latin1');
@@ -29,24 +38,48 @@ const HEADER = 72;
 const FLAG_FDT = 1;
 
 /** Points a save passes, in order (tests stop the process at each one). */
-export type SaveStep = 'after-journal' | 'mid-patch' | 'after-patch' | 'after-fdt' | 'before-delete' | 'done';
+export type SaveStep = 'locked' | 'after-journal' | 'mid-patch' | 'after-patch' | 'after-fdt' | 'before-delete' | 'done';
+export const SAVE_STEPS: readonly SaveStep[] = ['locked', 'after-journal', 'mid-patch', 'after-patch', 'after-fdt', 'before-delete', 'done'];
+
+/** The save cannot be done as asked; nothing was written. */
+export class SaveRefused extends Error {
+  constructor(message: string) { super(message); this.name = 'SaveRefused'; }
+}
 
 export interface JournalPatch { offset: number; bytes: Uint8Array }
+
+/** The stamps of the files a save wrote (fdt: undefined when it did not write one). */
+export interface SavedStamps { image: FileStamp | null; fdt?: FileStamp | null }
 
 export interface JournaledWriteOptions {
   /** The separate FDT file gets these bytes, journaled with the image. */
   fdt?: { path: string; bytes: Uint8Array };
   /** Refuse when the image's size differs (it changed since it was read). */
   expectedSize?: number;
+  /** The files as they were read: refuse when another program changed them since. */
+  expected?: { image: FileStamp | null; fdt?: FileStamp | null };
+  /** The writer lock, when the caller already holds it; else it is taken here (and released). */
+  lock?: WriteLock;
+  /** How long to wait for another writer's lock (default lockWaitMs()). */
+  lockWaitMs?: number;
   /** Number of pages the patches cover (for the recovery message; default: the patch count). */
   pages?: number;
   onStep?: (step: SaveStep) => void;
 }
 
 export interface RecoveryResult {
-  status: 'none' | 'rolled-back' | 'discarded' | 'mismatch';
+  /** in-progress: a live writer holds the lock; nothing was touched, the files may be mid-save. */
+  status: 'none' | 'rolled-back' | 'discarded' | 'mismatch' | 'in-progress';
   /** What happened, for people (null when there was no journal). */
   message: string | null;
+  holder?: LockHolder | null;
+}
+
+export interface RecoveryOptions {
+  /** The writer lock, when the caller holds it already. */
+  lock?: WriteLock;
+  /** How long to wait for a live writer (default lockWaitMs()). */
+  waitMs?: number;
 }
 
 export function journalPathFor(imagePath: string): string {
@@ -85,18 +118,55 @@ export function syncDirectory(dir: string): void {
  * Writes `patches` into the image through the journal, and the FDT file if given. Throws on I/O
  * errors; if patching had begun, the image and FDT are rolled back from the journal first.
  */
-export function writeJournaled(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions = {}): void {
+export function writeJournaled(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions = {}): SavedStamps {
+  const lock = opts.lock ?? acquireWriteLock(imagePath, opts.lockWaitMs);
+  try {
+    (opts.onStep ?? (() => undefined))('locked');
+    writeLocked(imagePath, patches, opts, lock);
+    // Still under the lock: the files as this save left them, for the next save's comparison.
+    return { image: stampOf(imagePath), fdt: opts.fdt ? stampOf(opts.fdt.path) : undefined };
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+function refuseChanged(p: string, then: FileStamp | null): void {
+  const why = stampChange(then, stampOf(p));
+  if (why) throw new SaveRefused(`${p} changed on disk since it was read (${why}): another program wrote it; not saving over it (reload it, or save to a new file)`);
+}
+
+/** Opens the FDT file for patching in place, or null when it does not exist yet (then it is created). */
+function openFdtForPatch(p: string): number | null {
+  try {
+    return fs.openSync(p, 'r+');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new SaveRefused(`${p} is not writable (${code}): the edited FDT cannot be saved in place; save to new files instead`);
+    }
+    throw e;
+  }
+}
+
+function writeLocked(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions, lock: WriteLock): void {
   const jpath = journalPathFor(imagePath);
   const dir = path.dirname(path.resolve(imagePath));
   const step = opts.onStep ?? (() => undefined);
   if (fs.existsSync(jpath)) {
-    throw new Error(`${jpath} exists: an earlier save was interrupted; open the image again to roll it back first`);
+    throw new SaveRefused(`${jpath} exists: an earlier save was interrupted; open the image again to roll it back first`);
   }
-  let fd: number | null = fs.openSync(imagePath, 'r+');
+  if (opts.expected) {
+    refuseChanged(imagePath, opts.expected.image);
+    if (opts.fdt && opts.expected.fdt !== undefined) refuseChanged(opts.fdt.path, opts.expected.fdt);
+  }
+  let fdtFd: number | null = opts.fdt ? openFdtForPatch(opts.fdt.path) : null;
+  let fd: number | null = null;
   try {
+    fd = fs.openSync(imagePath, 'r+');
     const size = fs.fstatSync(fd).size;
     if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
-      throw new Error(`${imagePath} is ${size} bytes, expected ${opts.expectedSize}: it changed since it was opened; not saving`);
+      throw new SaveRefused(`${imagePath} is ${size} bytes, expected ${opts.expectedSize}: it changed since it was opened; not saving`);
     }
     for (const p of patches) {
       if (p.offset < 0 || p.offset + p.bytes.length > size) {
@@ -104,7 +174,7 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
       }
     }
     try {
-      writeJournal(jpath, fd, size, patches, opts);
+      writeJournal(jpath, fd, size, patches, opts, fdtFd);
     } catch (e) {
       // Nothing is patched yet: a half-written journal would only be discarded later.
       try { fs.unlinkSync(jpath); } catch { /* never created */ }
@@ -121,7 +191,8 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
       fs.fsyncSync(fd);
       step('after-patch');
       if (opts.fdt) {
-        writePlanToFile(opts.fdt.path, planBlob(opts.fdt.bytes));
+        if (fdtFd !== null) replaceContent(fdtFd, opts.fdt.bytes);
+        else writePlanToFile(opts.fdt.path, planBlob(opts.fdt.bytes));
         step('after-fdt');
       }
       step('before-delete');
@@ -130,7 +201,7 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
       // good; if even that fails, the journal stays and the next open retries.
       fs.closeSync(fd);
       fd = null;
-      recoverJournal(imagePath);
+      recoverJournal(imagePath, { lock });
       throw e;
     }
     // The commit point: from here on the save stands.
@@ -139,10 +210,19 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
     step('done');
   } finally {
     if (fd !== null) fs.closeSync(fd);
+    if (fdtFd !== null) fs.closeSync(fdtFd);
+    fdtFd = null;
   }
 }
 
-function writeJournal(jpath: string, imageFd: number, imageSize: number, patches: readonly JournalPatch[], opts: JournaledWriteOptions): void {
+/** The file's whole content becomes `bytes`, in place (same inode, mode and owner), synced. */
+function replaceContent(fd: number, bytes: Uint8Array): void {
+  writeAll(fd, bytes, 0);
+  fs.ftruncateSync(fd, bytes.length);
+  fs.fsyncSync(fd);
+}
+
+function writeJournal(jpath: string, imageFd: number, imageSize: number, patches: readonly JournalPatch[], opts: JournaledWriteOptions, fdtFd: number | null): void {
   const jfd = fs.openSync(jpath, 'wx', 0o600);
   try {
     const hash = createHash('sha256');
@@ -163,8 +243,8 @@ function writeJournal(jpath: string, imageFd: number, imageSize: number, patches
     if (opts.fdt) {
       flags |= FLAG_FDT;
       const fdtPath = Buffer.from(path.resolve(opts.fdt.path), 'utf8');
-      const existed = fs.existsSync(opts.fdt.path);
-      const original = existed ? fs.readFileSync(opts.fdt.path) : Buffer.alloc(0);
+      const existed = fdtFd !== null;
+      const original = existed ? fs.readFileSync(fdtFd as number) : Buffer.alloc(0);
       const head = Buffer.alloc(16);
       head.writeUInt32LE(fdtPath.length, 0);
       head.writeUInt32LE(existed ? 1 : 0, 4);
@@ -225,8 +305,26 @@ function readIntact(jfd: number, fileSize: number): ParsedJournal | null {
  * Rolls back an interrupted save of `imagePath`, if its journal says there was one. Call before
  * opening the image. Throws only on I/O errors while rolling back (the journal is then kept).
  */
-export function recoverJournal(imagePath: string): RecoveryResult {
+export function recoverJournal(imagePath: string, opts: RecoveryOptions = {}): RecoveryResult {
   const jpath = journalPathFor(imagePath);
+  if (!opts.lock && !fs.existsSync(jpath) && !fs.existsSync(lockPathFor(imagePath))) return { status: 'none', message: null };
+  let lock = opts.lock;
+  if (!lock) {
+    try {
+      lock = acquireWriteLock(imagePath, opts.waitMs ?? lockWaitMs());
+    } catch (e) {
+      if (!(e instanceof LockBusy)) throw e;
+      return { status: 'in-progress', holder: e.holder, message: `a save of ${imagePath} is in progress (${describeHolder(e.holder)}); try again when it is done` };
+    }
+  }
+  try {
+    return recoverLocked(imagePath, jpath);
+  } finally {
+    if (!opts.lock) lock.release();
+  }
+}
+
+function recoverLocked(imagePath: string, jpath: string): RecoveryResult {
   const dir = path.dirname(path.resolve(imagePath));
   let jfd: number;
   try {
@@ -289,7 +387,10 @@ function rollBack(jfd: number, imagePath: string, j: ParsedJournal): string | nu
   const fdtPath = p.toString('utf8');
   const original = Buffer.alloc(length);
   readAll(jfd, original, pos + 16 + pathLen);
-  if (existed) writePlanToFile(fdtPath, planBlob(original));
-  else if (fs.existsSync(fdtPath)) { fs.unlinkSync(fdtPath); syncDirectory(path.dirname(fdtPath)); }
+  if (existed) {
+    const ffd = openFdtForPatch(fdtPath);
+    if (ffd === null) writePlanToFile(fdtPath, planBlob(original));
+    else try { replaceContent(ffd, original); } finally { fs.closeSync(ffd); }
+  } else if (fs.existsSync(fdtPath)) { fs.unlinkSync(fdtPath); syncDirectory(path.dirname(fdtPath)); }
   return fdtPath;
 }

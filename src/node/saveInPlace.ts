@@ -5,11 +5,11 @@
 import type { EditableDump } from '../engine/edit/editableDump';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { planSave } from '../engine/export/patchPlan';
-import { writeJournaled, type SaveStep } from './journal';
+import type { FileStamp } from './fileStamp';
+import { SaveRefused, writeJournaled, type SavedStamps, type SaveStep } from './journal';
+import type { WriteLock } from './writeLock';
 
-export class SaveRefused extends Error {
-  constructor(message: string) { super(message); this.name = 'SaveRefused'; }
-}
+export { SaveRefused };
 
 export interface SaveTargets {
   image: string;
@@ -20,6 +20,10 @@ export interface SaveTargets {
 export interface SaveInPlaceOptions {
   /** The image's size when it was opened: a different size on disk refuses the save. */
   expectedSize?: number;
+  /** The files as they were read (image, and the FDT file): refuse when another program changed them. */
+  expected?: { image: FileStamp | null; fdt?: FileStamp | null };
+  /** The writer lock, when the caller holds it already (else the save takes and releases it). */
+  lock?: WriteLock;
   /** Opens the image again after the save, so the model keeps working against the new file. */
   reopen?: () => PhysMemory;
   onStep?: (step: SaveStep) => void;
@@ -32,6 +36,8 @@ export interface SaveSummary {
   bytes: number;
   /** The FDT file was rewritten. */
   fdtWritten: boolean;
+  /** The files as the save left them (null when nothing was written). */
+  stamps: SavedStamps | null;
 }
 
 /**
@@ -45,11 +51,11 @@ export function saveInPlace(model: EditableDump, targets: SaveTargets, opts: Sav
   const { plan } = planned;
   if (plan.fdtFile && !targets.fdt) throw new SaveRefused('the KHO FDT changed and came from a separate file, but no FDT file path was given to save it to');
   const bytes = plan.patches.reduce((n, p) => n + p.bytes.length, 0);
-  if (plan.patches.length === 0 && !plan.fdtFile) return { pages: 0, bytes: 0, fdtWritten: false };
-  writeJournaled(targets.image, plan.patches, {
+  if (plan.patches.length === 0 && !plan.fdtFile) return { pages: 0, bytes: 0, fdtWritten: false, stamps: null };
+  const stamps = writeJournaled(targets.image, plan.patches, {
     fdt: plan.fdtFile ? { path: targets.fdt!, bytes: plan.fdtFile } : undefined,
-    expectedSize: opts.expectedSize, pages: plan.pages.length, onStep: opts.onStep,
+    expectedSize: opts.expectedSize, expected: opts.expected, lock: opts.lock, pages: plan.pages.length, onStep: opts.onStep,
   });
   if (opts.reopen) model.markSaved(opts.reopen(), plan.pages, plan.fdtFile);
-  return { pages: plan.pages.length, bytes, fdtWritten: plan.fdtFile !== null };
+  return { pages: plan.pages.length, bytes, fdtWritten: plan.fdtFile !== null, stamps };
 }

@@ -15,7 +15,8 @@ export function tempPathFor(target: string): string {
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${rand}.tmp`);
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -50,9 +51,28 @@ function writeAll(fd: number, bytes: Uint8Array, position: number): void {
 }
 
 export function writePlanToFile(target: string, plan: WritePlan, mode = 0o644): void {
+  commitTemps([[writePlanToTemp(target, plan, mode), target]]);
+}
+
+/** A failed write, naming the file the user asked for (not the temporary file beside it). */
+function writeError(target: string, e: unknown): Error {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
+    : code === 'ENOSPC' ? 'no space left on the device' : code ?? (e as Error).message;
+  const err = new Error(`cannot write ${target}: ${why}`) as NodeJS.ErrnoException;
+  err.code = code ?? 'EIO';
+  return err;
+}
+
+/**
+ * Writes `plan` to a synced temporary file beside `target` and returns its path; commitTemps()
+ * renames it over the target. Several outputs are so written first and renamed together.
+ */
+export function writePlanToTemp(target: string, plan: WritePlan, mode = 0o644): string {
   removeStaleTemps(target);
   const temp = tempPathFor(target);
-  let fd: number | null = fs.openSync(temp, 'wx', mode);
+  let fd: number | null;
+  try { fd = fs.openSync(temp, 'wx', mode); } catch (e) { throw writeError(target, e); }
   try {
     fs.ftruncateSync(fd, plan.size);
     const gather = new Uint8Array(GATHER_BYTES);
@@ -77,15 +97,31 @@ export function writePlanToFile(target: string, plan: WritePlan, mode = 0o644): 
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fd = null;
-    fs.renameSync(temp, target);
+    return temp;
   } catch (e) {
     if (fd !== null) {
       try { fs.closeSync(fd); } catch { /* already failing; keep the first error */ }
     }
     try { fs.unlinkSync(temp); } catch { /* may not exist */ }
-    throw e;
+    throw writeError(target, e);
   }
-  syncDirectory(path.dirname(target));
+}
+
+/** Renames written temporary files over their targets; on a failure the temporaries not yet renamed are removed. */
+export function commitTemps(pairs: readonly (readonly [temp: string, target: string])[]): void {
+  let i = 0;
+  try {
+    for (; i < pairs.length; i++) fs.renameSync(pairs[i][0], pairs[i][1]);
+  } catch (e) {
+    for (let j = i; j < pairs.length; j++) { try { fs.unlinkSync(pairs[j][0]); } catch { /* gone */ } }
+    throw writeError(pairs[i][1], e);
+  }
+  for (const dir of new Set(pairs.map(([, t]) => path.dirname(t)))) syncDirectory(dir);
+}
+
+/** Removes temporary files written by writePlanToTemp that will not be committed. */
+export function discardTemps(temps: readonly string[]): void {
+  for (const t of temps) { try { fs.unlinkSync(t); } catch { /* gone */ } }
 }
 
 /** Makes the rename durable; best effort (some filesystems refuse fsync on directories). */

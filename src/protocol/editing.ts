@@ -40,4 +40,6 @@ export type EditMethods = {
   /** The edits since the last save (hot-exit backup); `replayEdits` puts them back after a reload. */
   backup: { params: Record<string, never>; result: { edits: EditJson[] } };
   replayEdits: { params: { edits: EditJson[] }; result: EditOutcomeDto };
+  /** How the files on disk differ from those read or last saved (another program wrote them), or null. */
+  diskChanged: { params: Record<string, never>; result: { change: string | null } };
 };

@@ -24,8 +24,12 @@ export const ELF_SIZES = {
   64: { ehdr: 64, phdr: 56, shdr: 64 },
 } as const;
 
-/** Refuse program header tables beyond this many entries (a vmcore has one PT_LOAD per RAM range). */
-export const MAX_PROGRAM_HEADERS = 1 << 20;
+/**
+ * Refuse program header tables beyond this many entries (a vmcore has one PT_LOAD per RAM range;
+ * twice what e_phnum can say without PN_XNUM). Each entry read costs ~250 bytes of memory and a
+ * PN_XNUM count comes from a 32-bit sh_info, so this is the memory bound (~35 MB).
+ */
+export const MAX_PROGRAM_HEADERS = 1 << 17;
 export const MAX_NOTES = 1 << 16;
 const MAX_NOTE_NAME = 4096;
 /** Per diagnostic code; the rest are counted in one summary diagnostic. */

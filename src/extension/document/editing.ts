@@ -7,6 +7,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { EditedDto, EditJson, ExportParams } from '../../protocol/editing';
 import { journalPathFor, recoverJournal } from '../../node/journal';
+import { describeHolder, lockPathFor, whenNoLiveWriter } from '../../node/writeLock';
 import type { BackupIndex } from '../../node/backupIndex';
 import type { EngineSession } from '../engineHost/engineSession';
 import type { KhoDocument } from './khoDocument';
@@ -113,6 +114,15 @@ export class DocumentEditing {
   unsavedEdits(): Promise<number> {
     if (!this.touched || this.readOnlyReason()) return Promise.resolve(0);
     return this.serial(async () => (await (await this.engine()).request('backup', {})).edits.length);
+  }
+
+  /**
+   * How the files on disk differ from those the worker read or last saved (another program wrote
+   * them), or null; in turn with saves, so this program's own save never counts.
+   */
+  diskChange(): Promise<string | null> {
+    if (this.doc.model.state.status !== 'ready') return Promise.resolve(null);
+    return this.serial(async () => (await (await this.doc.model.editingEngine()).request('diskChanged', {})).change);
   }
 
   /** Resolves when the requests queued so far (a revert VS Code started, say) are done. */
@@ -238,16 +248,23 @@ export class DocumentEditing {
 
 /**
  * A save that died leaves a write-ahead journal beside the image: roll it back before decoding
- * (in a trusted workspace; untrusted ones only say so) and tell the user what happened.
+ * (in a trusted workspace; untrusted ones only say so) and tell the user what happened. A save
+ * another program is still making (it holds the writer lock) is waited for, a bounded time.
  */
-export function recoverLeftoverJournal(imagePath: string): void {
-  if (!fs.existsSync(journalPathFor(imagePath))) return;
+export async function recoverLeftoverJournal(imagePath: string): Promise<void> {
+  const journal = fs.existsSync(journalPathFor(imagePath));
+  if (!journal && !fs.existsSync(lockPathFor(imagePath))) return;
+  const writer = await whenNoLiveWriter(imagePath);
+  if (writer) {
+    void vscode.window.showWarningMessage(`KHO: a save of ${path.basename(imagePath)} by another program is in progress (${describeHolder(writer.holder)}); refresh when it is done.`);
+    return;
+  }
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage(`KHO: ${path.basename(imagePath)} has a journal of an interrupted save; trust the workspace to roll it back.`);
+    if (journal) void vscode.window.showWarningMessage(`KHO: ${path.basename(imagePath)} has a journal of an interrupted save; trust the workspace to roll it back.`);
     return;
   }
   try {
-    const r = recoverJournal(imagePath);
+    const r = recoverJournal(imagePath, { waitMs: 0 });
     if (r.message) void vscode.window.showWarningMessage(`KHO: ${r.message}`);
   } catch (e) {
     void vscode.window.showErrorMessage(`KHO: cannot roll back the interrupted save of ${imagePath}: ${(e as Error).message}`);

@@ -94,7 +94,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const editing = new DocumentEditing(doc, (e) => this.changes.fire(e), this.backups);
     // VS Code passes the backup when it restores the tab through its backup tracker. After a reload
     // or a crash it may instead reopen the tab with no id or the id of a deleted backup, or not
-    // reopen it at all (see node/backupIndex.ts): then the backup we indexed is offered.
+    // reopen it at all (see node/backupIndex.ts): then the backup we indexed is restored, and said so.
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
     khoLog().info(`open ${uri.fsPath}: backup from VS Code ${openContext?.backupId ?? 'none'}${openContext?.backupId ? (restored ? ' (read)' : ' (unreadable)') : ''}; tab ${tabOf(uri) ? (tabOf(uri)?.isDirty ? 'dirty' : 'clean') : 'not shown yet'}`);
     if (!restored) {
@@ -110,8 +110,9 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
       }
     }
-    if (typeof resolved !== 'string' && resolved.image) recoverLeftoverJournal(resolved.image);
+    if (typeof resolved !== 'string' && resolved.image) await recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
+    if (typeof resolved !== 'string' && resolved.image) this.watchDisk(doc, [resolved.image, resolved.fdt]);
     if (fileRole(uri.fsPath) === 'pairing') {
       // Editing the *.kho.json re-pairs and decodes again. The watcher can also report a write from
       // before the document was opened (events arrive late, under load by a second or more): only
@@ -131,6 +132,39 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     else void this.decode(doc);
     return doc;
   }
+
+  /**
+   * Another program writing the dump's files while it is open (as VS Code does for text files):
+   * the user is asked whether to reload it; "Keep" keeps the view (a save is then refused, the
+   * files having changed since they were read) and is not asked again until the next reload.
+   */
+  private watchDisk(doc: KhoDocument, files: (string | null | undefined)[]): void {
+    let timer: NodeJS.Timeout | undefined;
+    const check = async () => {
+      if (this.diskPrompted.has(doc)) return;
+      const change = await editingFor(doc)?.diskChange().catch(() => null);
+      if (!change || this.diskPrompted.has(doc)) return;
+      this.diskPrompted.add(doc);
+      this.diskChanges.push({ uri: doc.uri.toString(), change });
+      const n = await editingFor(doc)?.unsavedEdits().catch(() => 0) ?? 0;
+      const lose = n ? ` Reloading discards ${n} unsaved edit${n === 1 ? '' : 's'}.` : '';
+      const pick = await vscode.window.showWarningMessage(`KHO: ${doc.model.fileName} changed on disk (${change}). Reload it?${lose}`, 'Reload', 'Keep');
+      if (pick === 'Reload') await this.refresh(doc, undefined, 'discard');
+    };
+    for (const f of files) {
+      if (!f) continue;
+      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)), false, false, true);
+      const later = () => { clearTimeout(timer); timer = setTimeout(() => void check(), 300); };
+      w.onDidChange(later);
+      w.onDidCreate(later);
+      doc.onDidDispose(() => { clearTimeout(timer); w.dispose(); });
+    }
+  }
+
+  /** Documents whose change on disk was already put to the user (until the next decode). */
+  private readonly diskPrompted = new WeakSet<KhoDocument>();
+  /** Changes on disk put to the user, oldest first (for the API). */
+  readonly diskChanges: { uri: string; change: string }[] = [];
 
   /** A backup's edit count and time, as the messages about it say them. */
   private static describe(found: FoundBackup, name: string): string {
@@ -166,6 +200,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
 
   /** Decodes with a cancellable notification; failures end up in the document's state. */
   async decode(doc: KhoDocument): Promise<void> {
+    this.diskPrompted.delete(doc);
     const name = doc.model.fileName;
     try {
       const summary = await vscode.window.withProgress(

@@ -99,9 +99,10 @@ export class WorkerEditing {
     const format = p.format;
     let fresh: PhysMemory | null = null;
     const s = saveInPlace(m, { image: imagePath, fdt: p.fdtPath }, {
-      expectedSize: this.imageSize,
+      expectedSize: this.imageSize, expected: this.session.current!.stamps,
       reopen: () => (fresh = openFileMemory(imagePath, format, base)),
     });
+    if (s.stamps) this.session.savedAs(s.stamps);
     if (fresh) { this.fileMemory = fresh; old?.close?.(); }
     const message = s.pages === 0 && !s.fdtWritten ? 'nothing to write'
       : `wrote ${s.pages} page${s.pages === 1 ? '' : 's'} (${s.bytes} bytes)${s.fdtWritten ? ' and the FDT file' : ''}`;
@@ -160,6 +161,7 @@ export class WorkerEditing {
       revert: () => this.revert(),
       backup: () => this.backup(),
       replayEdits: (p) => this.replay(p.edits),
+      diskChanged: () => ({ change: this.session.diskChange() }),
     };
   }
 }

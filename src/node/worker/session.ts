@@ -1,13 +1,11 @@
 // What one decode worker holds: the opened image, the decode result and its indexes, and the
 // answers to the paged queries of protocol/worker.ts.
 
-import * as fs from 'fs';
 import * as path from 'path';
 import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import { isPageSize } from '../../engine/kho/geometry';
-import { MAX_FDT_BYTES } from '../../engine/kho/locateFdt';
 import { debugfsNamesFor, parseScratchDebugfs } from '../../engine/kho/scratch';
 import { decodeDump, type DecodeResult } from '../../engine/session';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
@@ -19,6 +17,8 @@ import type {
 import { MAX_MAP_CELLS } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
 import { FileByteSource } from '../fileByteSource';
+import { stampChange, stampOf, type FileStamp } from '../fileStamp';
+import { InputError, readDebugfsText, readFdtFile } from '../inputFile';
 import { DumpIndex } from './dumpIndex';
 import { DumpTree } from './dumpTree';
 import { EmptyMemory } from './emptyMemory';
@@ -28,7 +28,6 @@ import { QmpMemory } from '../qmp/qmpMemory';
 import { hexUnavailable, kdumpInfo } from './storage';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
-const MAX_DEBUGFS_BYTES = 1 << 20;
 
 /** Which tree item a problem's address is best shown by, by diagnostic code. */
 type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
@@ -56,9 +55,13 @@ interface Opened {
   summary: SummaryDto;
   /** Closes the files behind `memory` when it is not the image's own (an edited overlay). */
   release?: () => void;
+  /** The image and FDT files as read (or as last saved): other programs' writes differ from these. */
+  stamps: DiskStamps;
   /** Set when a live QEMU guest was read. */
   live?: LiveGuestDto;
 }
+
+export interface DiskStamps { image: FileStamp | null; fdt: FileStamp | null }
 
 function page<T>(all: { length: number }, start: number, count: number, item: (i: number) => T): Page<T> {
   const s = Math.max(0, Math.min(start | 0, all.length));
@@ -78,19 +81,9 @@ function address(text: string, what: string): bigint {
   return v;
 }
 
-function readDebugfsFile(p: string, what: string): string {
-  let st: fs.Stats;
-  try { st = fs.statSync(p); } catch (e) { throw new SessionError(`${what} ${p}: ${(e as Error).message}`); }
-  if (!st.isFile() && !st.isCharacterDevice()) throw new SessionError(`${what} ${p} is not a file`);
-  if (st.size > MAX_DEBUGFS_BYTES) throw new SessionError(`${what} ${p} is ${humanSize(st.size)}: too large for a debugfs scratch file`);
-  return fs.readFileSync(p, 'utf8');
-}
-
-function readFdtFile(p: string): Uint8Array {
-  const st = fs.statSync(p);
-  if (!st.isFile()) throw new SessionError(`${p} is not a file`);
-  if (st.size > MAX_FDT_BYTES) throw new SessionError(`${p} is ${humanSize(st.size)}: too large for a KHO FDT (at most ${humanSize(MAX_FDT_BYTES)})`);
-  return new Uint8Array(fs.readFileSync(p));
+/** A named input file, its problem as a SessionError (one line naming the path). */
+function input<T>(f: () => T): T {
+  try { return f(); } catch (e) { throw e instanceof InputError ? new SessionError(e.message) : e; }
 }
 
 export class WorkerSession {
@@ -103,14 +96,18 @@ export class WorkerSession {
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
     if (params.imagePath === null && params.fdtPath === null && !params.qmp) throw new SessionError('nothing to open: neither an image nor an FDT');
-    const fdtBytes = params.fdtPath === null ? undefined : readFdtFile(params.fdtPath);
+    // Stamped before reading: a write during the read then shows as a change since.
+    const stamps: DiskStamps = {
+      image: params.imagePath === null ? null : stampOf(params.imagePath), fdt: params.fdtPath === null ? null : stampOf(params.fdtPath),
+    };
+    const fdtBytes = params.fdtPath === null ? undefined : input(() => readFdtFile(params.fdtPath!));
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
     const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
     const openDiagnostics: Diagnostic[] = [];
     let scratch: { start: bigint; end: bigint }[] | undefined;
     if (params.scratchPhysPath || params.scratchLenPath) {
       if (!params.scratchPhysPath || !params.scratchLenPath) throw new SessionError('scratch areas need both debugfs files, scratch_phys and scratch_len');
-      const parsed = parseScratchDebugfs(readDebugfsFile(params.scratchPhysPath, 'scratch_phys'), readDebugfsFile(params.scratchLenPath, 'scratch_len'),
+      const parsed = parseScratchDebugfs(input(() => readDebugfsText(params.scratchPhysPath!, 'scratch_phys')), input(() => readDebugfsText(params.scratchLenPath!, 'scratch_len')),
         debugfsNamesFor(params.scratchPhysPath));
       openDiagnostics.push(...parsed.diagnostics);
       scratch = parsed.areas;
@@ -163,7 +160,7 @@ export class WorkerSession {
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, live };
+      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps, live };
       opened.summary = this.makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
@@ -180,7 +177,24 @@ export class WorkerSession {
   }
 
   /** The open dump, for the editing layer (worker/editing.ts). */
-  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult } | null { return this.opened; }
+  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult; stamps: DiskStamps } | null { return this.opened; }
+
+  /** After a save: the files as it left them. */
+  savedAs(stamps: Partial<DiskStamps>): void {
+    const o = this.o;
+    o.stamps = { image: stamps.image !== undefined ? stamps.image : o.stamps.image, fdt: stamps.fdt !== undefined ? stamps.fdt : o.stamps.fdt };
+  }
+
+  /** How the files on disk differ from the ones read (another program wrote them), or null. */
+  diskChange(): string | null {
+    const o = this.opened;
+    if (!o) return null;
+    const { imagePath, fdtPath } = o.params;
+    const image = imagePath === null ? null : stampChange(o.stamps.image, stampOf(imagePath));
+    if (image) return `${path.basename(imagePath!)}: ${image}`;
+    const fdt = fdtPath === null ? null : stampChange(o.stamps.fdt, stampOf(fdtPath));
+    return fdt ? `${path.basename(fdtPath!)}: ${fdt}` : null;
+  }
 
   /**
    * Shows another decode of the open dump (after an edit): reads and the tree follow `memory`;
@@ -193,7 +207,7 @@ export class WorkerSession {
     const index = new DumpIndex(result, pageSize);
     const diagnostics = [...result.diagnostics];
     const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
-    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release };
+    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release, stamps: o.stamps };
     next.summary = this.makeSummary(next, Date.now() - t0);
     this.opened = next;
     return next.summary;

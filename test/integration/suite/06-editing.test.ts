@@ -6,7 +6,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { EditResultDto } from '../../../src/extension/document/editing';
-import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, tabOf, tempDir, until } from './helpers';
+import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sample, sampleCopy, tabOf, tempDir, until } from './helpers';
 
 suite('Editing', () => {
   let a: KhoInspectorApi;
@@ -18,12 +18,9 @@ suite('Editing', () => {
 
   suiteSetup(async () => {
     a = await api();
-    const s = sample();
-    const dir = tempDir('kho-edit-');
-    for (const f of [s.pairing.fsPath, s.image, s.fdt!]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
-    pairing = vscode.Uri.file(path.join(dir, path.basename(s.pairing.fsPath)));
-    image = path.join(dir, path.basename(s.image));
-    const e = await engineDecode(image, path.join(dir, path.basename(s.fdt!)), s.base, s.pageSize, s.format);
+    const copy = await sampleCopy('kho-edit-');
+    ({ pairing, image } = copy);
+    const e = copy.engine;
     const t = e.result.tracker!;
     before = t.blocks.count;
     // Free pages right after order-0 blocks: their radix leaves exist already, so no new tracker page is needed.

@@ -86,6 +86,15 @@ export function tempDir(prefix: string): string {
   return d;
 }
 
+/** The sample's pairing, image and FDT copied into a fresh temporary folder (tests that write files), decoded by the engine. */
+export async function sampleCopy(prefix: string): Promise<{ pairing: vscode.Uri; image: string; fdt: string; engine: EngineView }> {
+  const s = sample();
+  const dir = tempDir(prefix);
+  for (const f of [s.pairing.fsPath, s.image, s.fdt!]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
+  const image = path.join(dir, path.basename(s.image)), fdt = path.join(dir, path.basename(s.fdt!));
+  return { pairing: vscode.Uri.file(path.join(dir, path.basename(s.pairing.fsPath))), image, fdt, engine: await engineDecode(image, fdt, s.base, s.pageSize, s.format) };
+}
+
 export function removeTempDirs(): void {
   for (const d of tempDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Diagnostic } from '../../../src/engine/diagnostics';
-import { ElfImage, parseElfCore, PT_LOAD, PT_NOTE } from '../../../src/engine/image/elf';
+import { ElfImage, MAX_PROGRAM_HEADERS, parseElfCore, PT_LOAD, PT_NOTE } from '../../../src/engine/image/elf';
 import { openImage } from '../../../src/engine/image/open';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
@@ -98,6 +98,25 @@ describe('image/elf: round trip through planElfCore', () => {
     assert.strictEqual(r.image!.ranges.length, 70000);
     assert.deepStrictEqual(r.image!.read(69999n * 0x1000n, 2), new Uint8Array([0xab, 0xcd]));
     assert.throws(() => r.image!.read(0x10n, 1), PhysReadError);
+  });
+
+  it('a PN_XNUM count of 0xffffffff reads at most MAX_PROGRAM_HEADERS entries, and says so', function () {
+    this.timeout(30_000);
+    const mem = new SparsePages([{ start: 0n, end: 0x20000000n }]);
+    const segments = [];
+    for (let i = 0n; i < 70000n; i++) segments.push({ start: i * 0x1000n, end: i * 0x1000n + 0x80n });
+    const planned = new PlanByteSource(planElfCore(mem, { segments }));
+    const bytes = new Uint8Array(planned.size);
+    planned.readInto(0, bytes);
+    const view = new DataView(bytes.buffer);
+    const shoff = Number(view.getBigUint64(0x28, true));
+    view.setUint32(shoff + 44, 0xffffffff, true);
+    assert.ok((bytes.length - Number(view.getBigUint64(0x20, true))) / 56 > MAX_PROGRAM_HEADERS, 'the file holds more entries than the bound');
+    const r = parseElfCore(src(bytes));
+    const d = r.diagnostics.find((x) => x.code === 'elf-too-many-phdrs');
+    assert.ok(d, JSON.stringify(r.diagnostics.map((x) => x.code)));
+    assert.match(d.message, /^4294967295 program headers declared .* reading the first 131072$/);
+    assert.ok(r.image!.programHeaders.length <= MAX_PROGRAM_HEADERS);
   });
 });
 
