@@ -6,7 +6,8 @@ import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc
 import type { ComparePush, CompareWebviewMethods } from '../../src/protocol/compare';
 import { MAP_COMPARE_BOTH, MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_NOT_IN_DUMP, MAP_RAM } from '../../src/protocol/model';
 import { WEBVIEW_PROTOCOL } from '../../src/protocol/webview';
-import { cellColor, cellName, readPalette } from './colors';
+import { readPalette } from './colors';
+import { legendItem } from './legend';
 import { el } from './format';
 import { MemoryMap } from './map';
 
@@ -45,15 +46,7 @@ function renderLegend(leftName: string, rightName: string): void {
   const p = readPalette();
   const legend = $('map-legend');
   legend.replaceChildren();
-  const item = (cls: number, label: string): void => {
-    const sw = el('span', undefined, 'swatch');
-    const color = cellColor(p, cls);
-    if (color) sw.style.backgroundColor = color; else sw.classList.add('hole');
-    const span = el('span', undefined, 'legend-item');
-    span.title = cellName(cls);
-    span.append(sw, document.createTextNode(label));
-    legend.append(span);
-  };
+  const item = (cls: number, label: string): void => { legend.append(legendItem(p, cls, label)); };
   item(MAP_COMPARE_BOTH, 'preserved on both sides');
   item(MAP_COMPARE_ONLY_LEFT, `only in LEFT (${leftName})`);
   item(MAP_COMPARE_ONLY_RIGHT, `only in RIGHT (${rightName})`);

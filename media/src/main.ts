@@ -5,7 +5,8 @@
 import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
 import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewAction, type WebviewMethods } from '../../src/protocol/webview';
 import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
-import { cellColor, cellName, isRing, readPalette } from './colors';
+import { cellColor, cellName, readPalette } from './colors';
+import { legendItem } from './legend';
 import { el } from './format';
 import { MemoryMap, type MapViewState } from './map';
 import { deleteCommand, mapContext, type MapDocument } from './mapContext';
@@ -78,18 +79,8 @@ function renderLegend(orders: number[], scratchAreas: number): void {
   const legend = $('map-legend');
   legend.replaceChildren();
   const item = (cls: number, label: string): void => {
-    const sw = el('span', undefined, 'swatch');
-    const color = cellColor(p, cls);
-    if (cls === MAP_SCRATCH_FLAG) {
-      sw.classList.add('hatch');
-      sw.style.background = `repeating-linear-gradient(135deg, ${p.scratch} 0 1.5px, transparent 1.5px 4px)`;
-    } else if (!color) sw.classList.add('hole');
-    else if (isRing(cls)) { sw.classList.add('ring'); sw.style.borderColor = color; }
-    else sw.style.backgroundColor = color;
-    const span = el('span', undefined, 'legend-item');
-    span.title = cls === MAP_SCRATCH_FLAG ? 'scratch area (hatched over what lies there): the next kernel allocates here early' : cellName(cls);
-    span.append(sw, document.createTextNode(label));
-    legend.append(span);
+    legend.append(legendItem(p, cls, label, cls === MAP_SCRATCH_FLAG
+      ? 'scratch area (hatched over what lies there): the next kernel allocates here early' : cellName(cls)));
   };
   for (const o of orders) item(MAP_PRESERVED + o, `order ${o}`);
   item(MAP_TRACKER_NODE, 'tracker node');
