@@ -121,6 +121,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
       const changed = async (): Promise<void> => {
         const now = await readText(uri.fsPath);
+        khoLog().info(`${uri.fsPath} changed on disk: ${now === seen ? 'same text, nothing to do' : 'new text, decoding again'}`);
         if (now === seen) return;
         seen = now;
         await this.refresh(doc);
