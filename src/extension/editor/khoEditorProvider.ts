@@ -87,7 +87,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
     }
     // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
-    let seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
+    const seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
     const resolved = await this.resolve(uri.fsPath);
     const model = new DumpModel(uri.fsPath, typeof resolved === 'string' ? emptyPairing() : resolved, this.startEngine);
     const doc = new KhoDocument(uri, model);
@@ -113,22 +113,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (typeof resolved !== 'string' && resolved.image) await recoverLeftoverJournal(resolved.image);
     this.registry.add(doc);
     if (typeof resolved !== 'string' && resolved.image) this.watchDisk(doc, [resolved.image, resolved.fdt]);
-    if (fileRole(uri.fsPath) === 'pairing') {
-      // Editing the *.kho.json re-pairs and decodes again. The watcher can also report a write from
-      // before the document was opened (events arrive late, under load by a second or more): only
-      // a change of the text since it was read decodes again.
-      const watcher = vscode.workspace.createFileSystemWatcher(
-        new vscode.RelativePattern(vscode.Uri.file(path.dirname(uri.fsPath)), path.basename(uri.fsPath)), true, false, true);
-      const changed = async (): Promise<void> => {
-        const now = await readText(uri.fsPath);
-        khoLog().info(`${uri.fsPath} changed on disk: ${now === seen ? 'same text, nothing to do' : 'new text, decoding again'}`);
-        if (now === seen) return;
-        seen = now;
-        await this.refresh(doc);
-      };
-      watcher.onDidChange(() => inBackground(changed(), `reloading ${doc.model.fileName}`));
-      doc.onDidDispose(() => watcher.dispose());
-    }
+    if (fileRole(uri.fsPath) === 'pairing') this.watchPairing(doc, seen);
     if (typeof resolved === 'string') model.fail(resolved);
     else void this.decode(doc);
     return doc;
@@ -166,6 +151,39 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   private readonly diskPrompted = new WeakSet<KhoDocument>();
   /** Changes on disk put to the user, oldest first (for the API). */
   readonly diskChanges: { uri: string; change: string }[] = [];
+
+  /**
+   * Editing the *.kho.json re-pairs and decodes again. Node's own watch on its folder (the file
+   * may be replaced by a rename) is in place when this returns, before the first decode: VS Code's
+   * file watcher starts a moment later in another process and missed writes made right after the
+   * opening. Events can also arrive late for a write from before the opening: only a change of the
+   * text since it was read (`seen`) decodes again.
+   */
+  private watchPairing(doc: KhoDocument, seen: string | undefined): void {
+    const file = doc.uri.fsPath;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const changed = async (): Promise<void> => {
+      const now = await readText(file);
+      khoLog().info(`${file} changed on disk: ${now === seen ? 'same text, nothing to do' : 'new text, decoding again'}`);
+      if (now === seen) return;
+      seen = now;
+      await this.refresh(doc);
+    };
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(path.dirname(file), { persistent: false }, (_event, name) => {
+        if (name !== path.basename(file)) return;
+        // A save is often several events (truncate, write, rename): one look once they settle.
+        clearTimeout(timer);
+        timer = setTimeout(() => inBackground(changed(), `reloading ${doc.model.fileName}`), 100);
+      });
+    } catch (e) {
+      khoLog().warn(`cannot watch ${file} for changes: ${(e as Error).message}`);
+      return;
+    }
+    watcher.on('error', (e) => khoLog().warn(`watching ${file} stopped: ${e.message}`));
+    doc.onDidDispose(() => { clearTimeout(timer); watcher.close(); });
+  }
 
   /** A backup's edit count and time, as the messages about it say them. */
   private static describe(found: FoundBackup, name: string): string {
