@@ -70,9 +70,28 @@ export async function withFailureShot(page, name, fn) {
     if (page && !page.isClosed()) {
       const file = await screenshot(page, `FAILED-${name}`).catch(() => undefined);
       if (file) e.message += `\n(screenshot: ${file})`;
+      const seen = await whatIsShowing(page).catch((err) => `(could not read the workbench: ${err.message})`);
+      e.message += `\n${seen}`;
     }
     throw e;
   }
+}
+
+/**
+ * What a failure report needs beside the screenshot (which CI does not keep): the notifications,
+ * the quick input's state and where focus is, as text.
+ */
+async function whatIsShowing(page) {
+  const notes = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
+  const input = page.locator('.quick-input-widget input');
+  const quick = await input.isVisible()
+    ? `quick input open, value ${JSON.stringify(await input.inputValue())}, ${await quickInputFocused(input) ? 'focused' : 'not focused'}`
+    : 'quick input closed';
+  const focus = await page.evaluate(() => {
+    const a = document.activeElement;
+    return a ? `${a.tagName.toLowerCase()}${a.className ? '.' + String(a.className).split(/\s+/).join('.') : ''}` : 'none';
+  });
+  return `showing: notifications ${JSON.stringify(notes)}; ${quick}; focus on ${focus}`;
 }
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
