@@ -1,10 +1,10 @@
 // Opening a dump: image + KHO FDT (file, address or scan) -> decoded tracker and diagnostics.
 // The one entry point the CLI, the worker and the extension use. Never throws on bad input.
 
-import { runChecks, type NumaRange } from './checks';
+import { runChecks } from './checks';
 import { decodeClients, type ClientDecode } from './clients';
 import { diag, hasErrors, internalError, type Diagnostic } from './diagnostics';
-import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
+import { PhysReadError, type ImageFormat, type NumaRange, type PhysMemory, type PhysRange } from './image/physMemory';
 import { walkChunks } from './kho/chunks';
 import { parseKhoFdt } from './kho/fdtModel';
 import { radixGeometry, type PageSize } from './kho/geometry';

@@ -9,10 +9,9 @@
 // lists are rewritten as a whole after each change (docs/kho-format.md §3.2), reusing the old list's pages first.
 
 import { diag, type Diagnostic } from '../diagnostics';
-import { mergeRanges, rangesContain, type PhysMemory, type PhysRange } from '../image/physMemory';
+import { mergeRanges, rangesContain, type NumaRange, type PhysMemory, type PhysRange } from '../image/physMemory';
 import { RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho/builder';
 import { numaNodeOf, splitPfnRange } from '../kho/blocks';
-import type { NumaRange } from '../checks/context';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../session';
 import { hex } from '../util/hex';

@@ -6,6 +6,13 @@ export interface PhysRange {
   end: bigint;
 }
 
+/** A NUMA node's memory range (from the dump's firmware tables or the user). */
+export interface NumaRange {
+  node: number;
+  start: bigint;
+  end: bigint;
+}
+
 export type ImageFormat = 'raw' | 'elf' | 'kdump' | 'memory' | 'qmp';
 
 export interface PhysMemory {
