@@ -5,7 +5,7 @@ import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
 import { renderDts } from '../engine/fdt/dts';
-import { checkJson, checkTextChunks } from '../engine/checks/output';
+import { checkJson, checkTextChunks } from '../engine/report/checkReport';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { contractJsonChunks, diagnosticJson, writeContractJson } from '../engine/report/contract';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';

@@ -2,8 +2,8 @@
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
-import { handoffJson, scratchJson } from '../checks/output';
 import type { DecodeResult } from '../session';
+import { handoffJson, scratchJson } from './checkReport';
 import { hex, hexDigits } from '../util/hex';
 
 export const CONTRACT_VERSION = 1;
