@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openImage } from '../engine/image/open';
 import type { PhysMemory } from '../engine/image/physMemory';
-import { renderDts } from '../engine/fdt/dts';
+import { renderDts } from '../engine/kho/dts';
 import { checkJson, checkTextChunks } from '../engine/report/checkReport';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { contractJsonChunks, diagnosticJson, writeContractJson } from '../engine/report/contract';

@@ -18,7 +18,7 @@ export * from './image/decompress';
 export * from './image/writeKdump';
 export * from './fdt/reader';
 export * from './fdt/writer';
-export * from './fdt/dts';
+export * from './kho/dts';
 export * from './kho/geometry';
 export * from './kho/tracker';
 export * from './kho/khoFdt';

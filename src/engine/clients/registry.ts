@@ -3,7 +3,7 @@
 // the subnode name), decode it, and list every physical range it occupies. Never throws.
 
 import { internalError } from '../diagnostics';
-import { renderDts } from '../fdt/dts';
+import { renderDts } from '../kho/dts';
 import { FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE } from '../fdt/reader';
 import { PhysReadError, type PhysMemory } from '../image/physMemory';
 import type { KhoFdt, KhoSubnode } from '../kho/khoFdt';

@@ -2,7 +2,7 @@
 // and the DTS text of the KHO FDT with its client blobs. Written through a callback in pieces, so a
 // million blocks never become one string.
 
-import { renderDts } from '../fdt/dts';
+import { renderDts } from '../kho/dts';
 import type { PhysMemory } from '../image/physMemory';
 import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
 import type { RangeTable } from '../kho/rangeTable';

@@ -7,7 +7,7 @@
 import type { Diagnostic, Severity } from '../../engine/diagnostics';
 import type { DecodeResult } from '../../engine/session';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
-import { renderDts } from '../../engine/fdt/dts';
+import { renderDts } from '../../engine/kho/dts';
 import type { TreeNodeDto } from '../../protocol/model';
 import { ClientTree, type ClientHit } from './clientTree';
 import type { DumpIndex } from './dumpIndex';

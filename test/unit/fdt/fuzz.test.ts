@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderDts } from '../../../src/engine/fdt/dts';
+import { renderDts } from '../../../src/engine/kho/dts';
 import { fdtHeaderLooksValid, fdtWorkBound, parseFdt, readU32BE } from '../../../src/engine/fdt/reader';
 import { str, strList, u32be, u64le, writeFdt } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt, parseKhoFdt } from '../../../src/engine/kho/fdtModel';

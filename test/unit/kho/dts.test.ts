@@ -1,8 +1,8 @@
 import * as assert from 'assert';
-import { renderDts } from '../../../src/engine/fdt/dts';
+import { renderDts } from '../../../src/engine/kho/dts';
 import { concat, str, u32be, u32le, u64le, writeFdt, type FdtNodeSpec } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt } from '../../../src/engine/kho/fdtModel';
-import { parseDtsText } from './craft';
+import { parseDtsText } from '../fdt/craft';
 
 const node = (name: string, props: Record<string, Uint8Array>, children: FdtNodeSpec[] = []): FdtNodeSpec =>
   ({ name, properties: Object.entries(props).map(([n, value]) => ({ name: n, value })), children });

@@ -1,13 +1,14 @@
 // DTS-like text for an FDT blob, for people: like `dtc -O dts`, except that the CPU-native values
 // KHO and its clients store (docs/kho-format.md §2.3, §4.2-4.5) are shown decoded and labelled instead of as
 // byte-swapped big-endian cells. Problems found while reading appear as comments; never throws.
+// It knows KHO's and its clients' properties, so it lives with the KHO model; fdt/ stays generic.
 
 import type { Diagnostic } from '../diagnostics';
-import { parseKhoFdt } from '../kho/fdtModel';
-import { hex } from '../util/hex';
 import {
   FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE, readU32LE, readU64LE, type Fdt, type FdtNode, type FdtProperty,
-} from './reader';
+} from '../fdt/reader';
+import { hex } from '../util/hex';
+import { parseKhoFdt } from './fdtModel';
 
 export interface RenderDtsOptions {
   /**
