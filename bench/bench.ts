@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/builder';
+import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { FileByteSource } from '../src/node/fileByteSource';

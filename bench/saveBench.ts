@@ -13,7 +13,7 @@ import { openEditable } from '../src/engine/edit/editableDump';
 import type { BlockJson, Edit } from '../src/engine/edit/edits';
 import { openImage } from '../src/engine/image/open';
 import { planRawImage } from '../src/engine/image/writeRaw';
-import { longRunBlocks, scatteredBlocks, type PfnBlocks, type RandomLike } from '../src/engine/kho/builder';
+import { longRunBlocks, scatteredBlocks, type PfnBlocks, type RandomLike } from '../src/engine/kho/generators';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { decodeDump } from '../src/engine/session';
 import { FileByteSource } from '../src/node/fileByteSource';

@@ -28,6 +28,7 @@ export * from './kho/blocks';
 export * from './kho/radix';
 export * from './kho/chunks';
 export * from './kho/builder';
+export * from './kho/generators';
 export * from './kho/dumpBuilder';
 export * from './kho/locateFdt';
 export * from './kho/scratch';

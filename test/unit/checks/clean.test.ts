@@ -7,7 +7,7 @@ import { buildMemblock } from '../../../src/engine/clients/build/memblock';
 import { buildTestKho } from '../../../src/engine/clients/build/testKho';
 import { buildLuoFdt, buildLuoPacked } from '../../../src/engine/clients/build/luo';
 import { buildKexecMetadata } from '../../../src/engine/clients/build/kexecMetadata';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import { decodeDump } from '../../../src/engine/session';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import { Prng, seedFromEnv } from '../../support/prng';

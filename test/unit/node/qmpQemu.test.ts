@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { decodeDump } from '../../../src/engine/session';
