@@ -15,7 +15,7 @@ import { openImage } from '../src/engine/image/open';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { longRunBlocks, scatteredBlocks, type PfnBlocks, type RandomLike } from '../src/engine/kho/generators';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { decodeDump } from '../src/engine/session';
+import { decodeDump } from '../src/engine/decode';
 import { FileByteSource } from '../src/node/fileByteSource';
 import { recoverJournal } from '../src/node/journal';
 import { peakRssKiB } from '../src/node/peakRss';

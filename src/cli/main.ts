@@ -8,7 +8,7 @@ import { renderDts } from '../engine/kho/dts';
 import { checkJson, checkTextChunks } from '../engine/report/checkReport';
 import { debugfsNamesFor, parseScratchDebugfs } from '../engine/kho/scratch';
 import { contractJsonChunks, diagnosticJson, writeContractJson } from '../engine/report/contract';
-import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/session';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../engine/decode';
 import type { ImageFormat } from '../engine/image/physMemory';
 import { FileByteSource } from '../node/fileByteSource';
 import { sameStamp, stampOf } from '../node/fileStamp';

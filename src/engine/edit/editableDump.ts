@@ -13,7 +13,7 @@ import { mergeRanges, rangesContain, type NumaRange, type PhysMemory, type PhysR
 import { RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho/builder';
 import { numaNodeOf, splitPfnRange } from '../kho/blocks';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
-import { decodeDump, type DecodeOptions, type DecodeResult } from '../session';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../decode';
 import { hex } from '../util/hex';
 import { BlockIndex, type PfnBlock } from './blockIndex';
 import {

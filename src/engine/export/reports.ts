@@ -6,7 +6,7 @@ import { renderDts } from '../kho/dts';
 import type { PhysMemory } from '../image/physMemory';
 import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
 import type { RangeTable } from '../kho/rangeTable';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 import { hex, hexDigits } from '../util/hex';
 
 export type ReportFormat = 'json' | 'csv' | 'dts';

@@ -3,7 +3,7 @@
 // decoded dump, so it sits above the decode (the checks themselves never see a DecodeResult).
 
 import type { Diagnostic, Severity } from '../diagnostics';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 import { hex } from '../util/hex';
 import { setupDataTypeName } from '../kho/setupData';
 

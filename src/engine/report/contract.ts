@@ -2,7 +2,7 @@
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 import { handoffJson, scratchJson } from './checkReport';
 import { hex, hexDigits } from '../util/hex';
 

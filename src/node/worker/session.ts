@@ -7,7 +7,7 @@ import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import { isPageSize } from '../../engine/kho/geometry';
 import { debugfsNamesFor, parseScratchDebugfs } from '../../engine/kho/scratch';
-import { decodeDump, type DecodeResult } from '../../engine/session';
+import { decodeDump, type DecodeResult } from '../../engine/decode';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
 import type {

@@ -8,7 +8,7 @@ import { buildTestKho } from '../../../src/engine/clients/build/testKho';
 import { buildLuoFdt, buildLuoPacked } from '../../../src/engine/clients/build/luo';
 import { buildKexecMetadata } from '../../../src/engine/clients/build/kexecMetadata';
 import { randomBlocks } from '../../../src/engine/kho/generators';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { assertClean, cleanScratch, LAYOUT, world, writeHandoff } from './helpers';

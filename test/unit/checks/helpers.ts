@@ -9,7 +9,7 @@ import { buildDump, type BuiltDump, type ClientSpec } from '../../../src/engine/
 import { radixGeometry, type PageSize, type RadixGeometry } from '../../../src/engine/kho/geometry';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import type { PhysRange } from '../../../src/engine/image/physMemory';
-import { decodeDump, type DecodeOptions, type DecodeResult } from '../../../src/engine/session';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../../../src/engine/decode';
 import { hex } from '../../../src/engine/util/hex';
 
 export const MiB = 1n << 20n;

@@ -11,7 +11,7 @@ import * as path from 'path';
 import { randomBlocks } from '../../../src/engine/kho/generators';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
 import type { SparsePages } from '../../../src/engine/image/sparsePages';
 import { QmpClient } from '../../../src/node/qmp/qmpClient';

@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import type { Diagnostic } from '../../../src/engine/diagnostics';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
-import type { DecodeResult } from '../../../src/engine/session';
+import type { DecodeResult } from '../../../src/engine/decode';
 import { DumpIndex } from '../../../src/node/worker/dumpIndex';
 import { DumpTree } from '../../../src/node/worker/dumpTree';
 import { Prng, seedFromEnv } from '../../support/prng';
