@@ -14,10 +14,11 @@ import { RadixTreeBuilder, type PageAllocator as BuilderAllocator } from '../kho
 import { numaNodeOf, splitPfnRange } from '../kho/blocks';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../decode';
+import { hexBytes } from '../util/bytes';
 import { hex } from '../util/hex';
 import { BlockIndex, type PfnBlock } from './blockIndex';
 import {
-  addressOf, blockJson, bytesToHex, describeEdit, EditRefused, hexToBytes, orderOf, regionJson,
+  addressOf, blockJson, describeEdit, EditRefused, hexToBytes, orderOf, regionJson,
   type BlockJson, type Edit, type RegionJson,
 } from './edits';
 import { FdtEditor, type ClientInfo, type FdtState } from './fdtEditor';
@@ -436,7 +437,7 @@ export class EditableDump {
         const resolved: Edit = { kind: 'addClient', name: edit.name, preservedData: hex(data) };
         if (size !== undefined) resolved.blobSize = hex(size);
         if (edit.index !== undefined) resolved.index = edit.index;
-        if (extra.length) resolved.extraProperties = extra.map((p) => ({ name: p.name, value: bytesToHex(p.value) }));
+        if (extra.length) resolved.extraProperties = extra.map((p) => ({ name: p.name, value: hexBytes(p.value, '') }));
         return { edit: resolved, inverse: { kind: 'removeClient', name: edit.name } };
       }
       case 'changeClient': {
@@ -457,7 +458,7 @@ export class EditableDump {
         this.setFdt(state);
         const inverse: Edit = { kind: 'addClient', name: removed.name, preservedData: hex(removed.preservedData ?? 0n), index: removed.index };
         if (removed.blobSize !== null) inverse.blobSize = hex(removed.blobSize);
-        if (removed.extra.length) inverse.extraProperties = removed.extra.map((p) => ({ name: p.name, value: bytesToHex(p.value) }));
+        if (removed.extra.length) inverse.extraProperties = removed.extra.map((p) => ({ name: p.name, value: hexBytes(p.value, '') }));
         return { edit: { kind: 'removeClient', name: edit.name }, inverse };
       }
       case 'batch': {

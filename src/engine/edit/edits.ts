@@ -75,12 +75,6 @@ export function regionJson(start: bigint, end: bigint): RegionJson {
   return { start: hex(start), end: hex(end) };
 }
 
-export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
 export function hexToBytes(s: string, field: string): Uint8Array {
   if (typeof s !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(s)) throw new EditRefused(`${field}: not an even-length hex byte string`);
   const out = new Uint8Array(s.length / 2);

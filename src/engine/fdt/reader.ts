@@ -4,6 +4,7 @@
 // reader do more than a linear amount of work (see FdtParseResult.work and fdtWorkBound).
 
 import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import { readU32BE, readU32LE, readU64BE, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 import { utf8Decode } from './utf8';
 
@@ -83,32 +84,6 @@ export interface FdtParseResult {
 export function fdtWorkBound(n: number): number {
   // tokens (n/4) + node-name bytes (n) + reserve entries (n/16) + one capped scan per property (n/12).
   return 2 * n + Math.ceil(n / 12) * (FDT_MAX_NAME + 2) + 64;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Byte readers
-
-/** Big-endian u32 at any offset (caller checks bounds). */
-export function readU32BE(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-/** Little-endian u32 at any offset (caller checks bounds). */
-export function readU32LE(b: Uint8Array, off: number): number {
-  return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0;
-}
-
-/** Big-endian u64 at any offset, as bigint. */
-export function readU64BE(b: Uint8Array, off: number): bigint {
-  return (BigInt(readU32BE(b, off)) << 32n) | BigInt(readU32BE(b, off + 4));
-}
-
-/**
- * Little-endian (CPU-native on every KHO architecture) u64 at any offset. FDT property data is only
- * 4-byte aligned, so this assembles two u32 halves rather than assuming 8-byte alignment.
- */
-export function readU64LE(b: Uint8Array, off: number): bigint {
-  return (BigInt(readU32LE(b, off + 4)) << 32n) | BigInt(readU32LE(b, off));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 import { CappedDiagnostics, Diagnostic } from '../diagnostics';
 import { ByteSource, readExact } from '../io/byteSource';
+import { hexBytes } from '../util/bytes';
 import { hex } from '../util/hex';
 import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
 
@@ -204,10 +205,6 @@ function fail(sink: CappedDiagnostics, code: string, message: string): ElfParseR
   return { image: null, diagnostics: sink.finish(), error: message };
 }
 
-function bytesHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-}
-
 /** Parses an ELF core over `src`. Never throws for bad content (the ByteSource itself may). */
 export function parseElfCore(src: ByteSource): ElfParseResult {
   const sink = new CappedDiagnostics(MAX_DIAGNOSTICS_PER_CODE);
@@ -217,7 +214,7 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   if (size < 16) return fail(sink, 'elf-too-short', `file is ${size} bytes, too short for an ELF identification (16 bytes at offset 0x0)`);
   const ident = readExact(src, 0, 16);
   if (!ELF_MAGIC.every((b, i) => ident[i] === b)) {
-    return fail(sink, 'elf-bad-magic', `bad ELF magic at offset 0x0: found ${bytesHex(ident.subarray(0, 4))}, expected 7f 45 4c 46`);
+    return fail(sink, 'elf-bad-magic', `bad ELF magic at offset 0x0: found ${hexBytes(ident.subarray(0, 4))}, expected 7f 45 4c 46`);
   }
   const cls = ident[4];
   if (cls !== ELFCLASS32 && cls !== ELFCLASS64) {

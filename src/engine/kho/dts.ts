@@ -4,9 +4,8 @@
 // It knows KHO's and its clients' properties, so it lives with the KHO model; fdt/ stays generic.
 
 import type { Diagnostic } from '../diagnostics';
-import {
-  FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE, readU32LE, readU64LE, type Fdt, type FdtNode, type FdtProperty,
-} from '../fdt/reader';
+import { FDT_MAGIC, getProp, parseFdt, propStrings, type Fdt, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { hexBytes, readU32BE, readU32LE, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 import { parseKhoFdt } from './fdtModel';
 
@@ -195,7 +194,7 @@ function cells(v: Uint8Array): string {
 }
 
 function bytesLiteral(v: Uint8Array): string {
-  return `[${Array.from(v, (b) => b.toString(16).padStart(2, '0')).join(' ')}]`;
+  return `[${hexBytes(v)}]`;
 }
 
 const STRING_ESCAPES: Record<number, string> = { 7: '\\a', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x22: '\\"', 0x5c: '\\\\' };

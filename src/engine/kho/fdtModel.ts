@@ -3,7 +3,8 @@
 // All u64 values are CPU-native (little-endian), not the FDT's big-endian (docs/kho-format.md §2.3).
 
 import { diag, type Diagnostic, type Severity } from '../diagnostics';
-import { getProp, parseFdt, propStrings, readU64LE, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { getProp, parseFdt, propStrings, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { readU64LE } from '../util/bytes';
 import { str, u64le, writeFdt, type FdtNodeSpec, type FdtPropertySpec } from '../fdt/writer';
 import { hex } from '../util/hex';
 import type { KhoFdt, KhoSubnode } from './khoFdt';
