@@ -17,6 +17,7 @@ import { decodeDump, type DecodeOptions, type DecodeResult } from '../decode';
 import { hexBytes } from '../util/bytes';
 import { hex } from '../util/hex';
 import { BlockIndex, type PfnBlock } from './blockIndex';
+import { EditHistory, type HistoryStep } from './editHistory';
 import {
   addressOf, blockJson, describeEdit, EditRefused, hexToBytes, orderOf, regionJson,
   type BlockJson, type Edit, type RegionJson,
@@ -60,9 +61,8 @@ export type OpenEditableResult = { ok: true; model: EditableDump } | { ok: false
 /** A page that differs from the file: its new bytes and what the file holds now. */
 export interface ChangedPage { phys: bigint; bytes: Uint8Array; before: Uint8Array }
 
-interface Applied {
-  edit: Edit;
-  inverse: Edit;
+/** An applied edit's undo data: the pages' before-images and the state changes' undo log. */
+interface Applied extends HistoryStep {
   pages: Map<bigint, Uint8Array | null>;
   log: (() => void)[];
 }
@@ -123,12 +123,7 @@ export class EditableDump {
   private fdtOnDisk: Uint8Array;
 
   private log: (() => void)[] | null = null;
-  private readonly done: Applied[] = [];
-  private readonly undone: Edit[] = [];
-  /** Semantic edits that turn the saved state into the current one (hot-exit backups). */
-  private sinceSave: { edit: Edit; undoOf?: Edit }[] = [];
-  /** Number of applied edits at the last save (0 = as opened); null once that state left the history. */
-  private savedAt: number | null = 0;
+  private readonly steps = new EditHistory<Applied>();
 
   constructor(memory: PhysMemory, decoded: DecodeResult, opts: EditableOptions & { pageSize: PageSize }) {
     const f = decoded.fdt!;
@@ -184,10 +179,10 @@ export class EditableDump {
   get trackerRoot(): bigint { return this.fdtState.memoryMap ?? this.root; }
   get preservedCount(): number { return this.blocks.count; }
   get scratchKnown(): boolean { return this.scratch !== null; }
-  get canUndo(): boolean { return this.done.length > 0; }
-  get canRedo(): boolean { return this.undone.length > 0; }
+  get canUndo(): boolean { return this.steps.canUndo; }
+  get canRedo(): boolean { return this.steps.canRedo; }
   /** True when any applied edit is in effect. */
-  get modified(): boolean { return this.done.length > 0; }
+  get modified(): boolean { return this.steps.modified; }
 
   isPreserved(phys: bigint, order: number): boolean {
     if (phys < 0n || (phys & ((this.ps << BigInt(order)) - 1n)) !== 0n) return false;
@@ -215,10 +210,10 @@ export class EditableDump {
   }
 
   /** The applied edits in order, resolved (replaying them on the same image gives the same bytes). */
-  history(): Edit[] { return this.done.map((a) => a.edit); }
+  history(): Edit[] { return this.steps.edits(); }
 
   /** Edits that turn the last saved state into the current one (for hot-exit backups). */
-  editsSinceSave(): Edit[] { return this.sinceSave.map((s) => s.edit); }
+  editsSinceSave(): Edit[] { return this.steps.editsSinceSave(); }
 
   /** Re-decodes the edited dump (as a reader of the saved files would see it). */
   decode(extra: DecodeOptions = {}): Promise<DecodeResult> {
@@ -254,46 +249,39 @@ export class EditableDump {
   markSaved(fresh: PhysMemory, written: readonly ChangedPage[], fdtWritten: Uint8Array | null): void {
     this.overlay.rebase(fresh, written.map((p) => ({ page: p.phys, before: p.before })));
     if (fdtWritten) this.fdtOnDisk = fdtWritten;
-    this.sinceSave = [];
-    this.savedAt = this.done.length;
+    this.steps.saved();
   }
 
   // ---- edits --------------------------------------------------------------------------------------
 
   apply(edit: Edit): EditResult {
-    const r = this.transact(edit, true);
-    if (r.ok) {
-      // The saved state sat on the redo stack, which a new edit discards.
-      if (this.savedAt !== null && this.done.length - 1 < this.savedAt) this.savedAt = null;
-      this.undone.length = 0;
-      this.noteSinceSave(r.edit, undefined);
-    }
-    return r;
+    const { result, step } = this.transact(edit, true);
+    if (step) this.steps.applied(step);
+    return result;
   }
 
   /** Checks an edit without applying it: a dry run, so every refusal apply would give is found. */
   validate(edit: Edit): Validation {
-    const r = this.transact(edit, false);
+    const r = this.transact(edit, false).result;
     return r.ok ? { ok: true, message: r.message } : r;
   }
 
   undo(): boolean {
-    const a = this.done.pop();
+    const a = this.steps.takeUndo();
     if (!a) return false;
     this.overlay.restore(a.pages);
     for (let i = a.log.length - 1; i >= 0; i--) a.log[i]();
     this.refreshDerived();
-    this.undone.push(a.edit);
-    this.noteSinceSave(a.inverse, a.edit);
+    this.steps.undid(a);
     return true;
   }
 
   redo(): boolean {
-    const e = this.undone.pop();
+    const e = this.steps.takeRedo();
     if (!e) return false;
-    const r = this.transact(e, true);
-    if (!r.ok) { this.undone.push(e); return false; }
-    this.noteSinceSave(r.edit, undefined);
+    const { step } = this.transact(e, true);
+    if (!step) { this.steps.redoFailed(e); return false; }
+    this.steps.redid(step);
     return true;
   }
 
@@ -303,11 +291,7 @@ export class EditableDump {
    * point): then reopen the file instead.
    */
   revert(): boolean {
-    const target = this.savedAt;
-    if (target === null) return false;
-    while (this.done.length > target) this.undo();
-    while (this.done.length < target) if (!this.redo()) return false;
-    return true;
+    return this.steps.revert(() => this.undo(), () => this.redo());
   }
 
   /** Applies edits in order; stops at the first refusal and reports it with its position. */
@@ -319,17 +303,8 @@ export class EditableDump {
     return { ok: true, count: edits.length };
   }
 
-  private noteSinceSave(edit: Edit, undoOf: Edit | undefined): void {
-    const last = this.sinceSave[this.sinceSave.length - 1];
-    // Undoing the last edit since the save, or redoing what was just undone, cancels out.
-    if (last && ((undoOf && last.edit === undoOf) || (!undoOf && last.undoOf !== undefined && sameEdit(last.undoOf, edit)))) {
-      this.sinceSave.pop();
-      return;
-    }
-    this.sinceSave.push({ edit, undoOf });
-  }
-
-  private transact(edit: Edit, keep: boolean): EditResult {
+  /** Applies `edit` in a transaction; `keep` false rolls it back (a dry run). The step is set when kept. */
+  private transact(edit: Edit, keep: boolean): { result: EditResult; step?: Applied } {
     this.overlay.begin();
     this.log = [];
     let resolved: { edit: Edit; inverse: Edit };
@@ -339,17 +314,16 @@ export class EditableDump {
     } catch (e) {
       this.abort();
       const reason = e instanceof EditRefused ? e.reason : `cannot apply ${safeDescribe(edit)}: ${e instanceof Error ? e.message : String(e)}`;
-      return { ok: false, reason };
+      return { result: { ok: false, reason } };
     }
-    const message = describeEdit(resolved.edit);
+    const result: EditResult = { ok: true, edit: resolved.edit, inverse: resolved.inverse, message: describeEdit(resolved.edit) };
     if (!keep) {
       this.abort();
-      return { ok: true, edit: resolved.edit, inverse: resolved.inverse, message };
+      return { result };
     }
-    const pages = this.overlay.commit();
-    this.done.push({ edit: resolved.edit, inverse: resolved.inverse, pages, log: this.log });
+    const step: Applied = { edit: resolved.edit, inverse: resolved.inverse, pages: this.overlay.commit(), log: this.log };
     this.log = null;
-    return { ok: true, edit: resolved.edit, inverse: resolved.inverse, message };
+    return { result, step };
   }
 
   private abort(): void {
@@ -771,6 +745,3 @@ function safeDescribe(e: Edit): string {
   try { return describeEdit(e); } catch { return 'edit'; }
 }
 
-function sameEdit(a: Edit, b: Edit): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
