@@ -11,12 +11,10 @@ import { decodeDump, type DecodeOptions, type DecodeResult } from '../decode';
 import { hexBytes } from '../util/bytes';
 import { hex } from '../util/hex';
 import { EditHistory, type HistoryStep } from './editHistory';
-import {
-  addressOf, blockJson, describeEdit, EditRefused, hexToBytes, orderOf, regionJson,
-  type BlockJson, type Edit, type RegionJson,
-} from './edits';
+import { blockJson, describeEdit, EditRefused, regionJson, type Edit, type RegionJson } from './edits';
 import { FdtEditor, type ClientInfo, type FdtState } from './fdtEditor';
 import { OverlayMemory } from './overlay';
+import { parseEdit } from './parseEdit';
 import { TrackerEditor } from './trackerEditor';
 
 export interface EditableOptions {
@@ -292,24 +290,25 @@ export class EditableDump {
     this.log.push(undo);
   }
 
-  private applyEdit(edit: Edit): { edit: Edit; inverse: Edit } {
-    if (!edit || typeof edit !== 'object') throw new EditRefused('not an edit');
+  /** Parses and applies one edit inside the open transaction; returns it resolved, with its inverse. */
+  private applyEdit(raw: Edit): { edit: Edit; inverse: Edit } {
+    const edit = parseEdit(raw, this.pageSize);
     switch (edit.kind) {
       case 'preserveBlock': {
-        const b = this.blockOf({ phys: edit.phys, order: edit.order }, 'phys');
+        const b = edit.block;
         const region = this.regionOf(edit.nodeRegion);
         this.tracker.preserve([b], region);
         return { edit: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order, ...this.regionField(region) }, inverse: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order } };
       }
       case 'preserveBlocks': {
-        const list = this.blockList(edit.blocks);
+        const list = edit.blocks;
         const region = this.regionOf(edit.nodeRegion);
         this.tracker.preserve(list, region);
         const blocks = list.map((b) => blockJson(b.phys, b.order));
         return { edit: { kind: 'preserveBlocks', blocks, ...this.regionField(region) }, inverse: { kind: 'unpreserveBlocks', blocks } };
       }
       case 'preserveRange': {
-        const { start, end } = this.rangeOf(edit.start, edit.end);
+        const { start, end } = edit;
         const region = this.regionOf(edit.nodeRegion);
         this.tracker.preserve(this.tracker.splitRange(start, end), region);
         return {
@@ -318,20 +317,20 @@ export class EditableDump {
         };
       }
       case 'unpreserveBlock': {
-        const b = this.blockOf({ phys: edit.phys, order: edit.order }, 'phys');
+        const b = edit.block;
         const compact = edit.compact ?? this.defaults.compact;
         this.tracker.unpreserve([b], compact);
         return { edit: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order, ...(compact ? { compact } : {}) }, inverse: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order } };
       }
       case 'unpreserveBlocks': {
-        const list = this.blockList(edit.blocks);
+        const list = edit.blocks;
         const compact = edit.compact ?? this.defaults.compact;
         this.tracker.unpreserve(list, compact);
         const blocks = list.map((b) => blockJson(b.phys, b.order));
         return { edit: { kind: 'unpreserveBlocks', blocks, ...(compact ? { compact } : {}) }, inverse: { kind: 'preserveBlocks', blocks } };
       }
       case 'unpreserveRange': {
-        const { start, end } = this.rangeOf(edit.start, edit.end);
+        const { start, end } = edit;
         const compact = edit.compact ?? this.defaults.compact;
         const list = this.tracker.blocksWithin(start, end);
         this.tracker.unpreserve(list, compact);
@@ -341,10 +340,8 @@ export class EditableDump {
         };
       }
       case 'addClient': {
-        const data = addressOf(edit.preservedData, 'preserved-data');
+        const { preservedData: data, blobSize: size, extra } = edit;
         this.checkBlobAddress(data);
-        const size = edit.blobSize === undefined ? undefined : addressOf(edit.blobSize, 'blob-size');
-        const extra = (edit.extraProperties ?? []).map((p) => ({ name: String(p.name), value: hexToBytes(p.value, `property ${p.name}`) }));
         this.setFdt(this.fdtEditor.addClient(this.fdtState, { name: edit.name, preservedData: data, blobSize: size, index: edit.index, extra }));
         const resolved: Edit = { kind: 'addClient', name: edit.name, preservedData: hex(data) };
         if (size !== undefined) resolved.blobSize = hex(size);
@@ -354,9 +351,8 @@ export class EditableDump {
       }
       case 'changeClient': {
         const old = this.clients().find((c) => c.name === edit.name);
-        const data = edit.preservedData === undefined ? undefined : addressOf(edit.preservedData, 'preserved-data');
+        const { preservedData: data, blobSize: size } = edit;
         if (data !== undefined) this.checkBlobAddress(data);
-        const size = edit.blobSize === undefined ? undefined : addressOf(edit.blobSize, 'blob-size');
         this.setFdt(this.fdtEditor.changeClient(this.fdtState, edit.name, { newName: edit.newName, preservedData: data, blobSize: size }));
         const resolved: Edit = { kind: 'changeClient', name: edit.name };
         const inverse: Edit = { kind: 'changeClient', name: edit.newName ?? edit.name };
@@ -374,7 +370,6 @@ export class EditableDump {
         return { edit: { kind: 'removeClient', name: edit.name }, inverse };
       }
       case 'batch': {
-        if (!Array.isArray(edit.edits) || edit.edits.length === 0) throw new EditRefused('an empty batch changes nothing');
         const edits: Edit[] = [], inverses: Edit[] = [];
         edit.edits.forEach((sub, i) => {
           try {
@@ -389,39 +384,14 @@ export class EditableDump {
         const label = edit.label === undefined ? {} : { label: edit.label };
         return { edit: { kind: 'batch', edits, ...label }, inverse: { kind: 'batch', edits: inverses, ...label } };
       }
-      default:
-        throw new EditRefused(`unknown edit kind ${JSON.stringify((edit as { kind?: unknown }).kind)}`);
     }
   }
 
   // ---- input checks -----------------------------------------------------------------------------
 
-  private blockOf(b: BlockJson, field: string): { phys: bigint; order: number } {
-    const phys = addressOf(b?.phys, field);
-    const order = orderOf(b?.order);
-    return { phys, order };
-  }
-
-  private blockList(blocks: BlockJson[]): { phys: bigint; order: number }[] {
-    if (!Array.isArray(blocks) || blocks.length === 0) throw new EditRefused('no blocks given');
-    return blocks.map((b, i) => this.blockOf(b, `blocks[${i}].phys`));
-  }
-
-  private rangeOf(s: string, e: string): { start: bigint; end: bigint } {
-    const start = addressOf(s, 'start'), end = addressOf(e, 'end');
-    const mask = this.ps - 1n;
-    if ((start & mask) !== 0n || (end & mask) !== 0n) {
-      throw new EditRefused(`[${hex(start)}, ${hex(end)}) is not page-aligned: both ends must be multiples of the ${this.pageSize}-byte page size`);
-    }
-    if (end <= start) throw new EditRefused(`[${hex(start)}, ${hex(end)}) is empty`);
-    return { start, end };
-  }
-
-  private regionOf(r: RegionJson | undefined): PhysRange | null {
-    if (r === undefined) return this.defaults.nodeRegion ?? null;
-    const start = addressOf(r.start, 'nodeRegion.start'), end = addressOf(r.end, 'nodeRegion.end');
-    if (end <= start) throw new EditRefused(`node region [${hex(start)}, ${hex(end)}) is empty`);
-    return { start, end };
+  /** The region for new tracker pages: the edit's, else the model's default, else none. */
+  private regionOf(r: PhysRange | undefined): PhysRange | null {
+    return r ?? this.defaults.nodeRegion ?? null;
   }
 
   private regionField(region: PhysRange | null): { nodeRegion?: RegionJson } {
