@@ -156,6 +156,9 @@ const REPORT: OptionGroup = {
 const EXIT_STATUS =
   'Exit 0 = decoded, no errors; 1 = decoded with error diagnostics; 2 = could not decode; 64 = bad usage.';
 
+/** What decode and check read: an image (or a live guest), its FDT and the hand-off. */
+const DUMP_INPUTS = [FDT_SOURCE, IMAGE, HAND_OFF, LIVE];
+
 export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'decode',
@@ -163,10 +166,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '(IMAGE | --qmp SOCKET)',
     description: `decode prints one JSON object (README "CLI contract"): the image, the FDT, the tracker, the preserved blocks and ranges, the diagnostics. ${EXIT_STATUS}`,
     groups: [
-      FDT_SOURCE,
-      IMAGE,
-      HAND_OFF,
-      LIVE,
+      ...DUMP_INPUTS,
       {
         title: 'output',
         options: [{ name: 'summary', help: "leave out the preserved-block list and the tracker's node pages" }],
@@ -179,10 +179,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     synopsis: '(IMAGE | --qmp SOCKET)',
     description: `check runs every invariant check and prints one line per finding ("severity code address: message") and a summary line. ${EXIT_STATUS}`,
     groups: [
-      FDT_SOURCE,
-      IMAGE,
-      HAND_OFF,
-      LIVE,
+      ...DUMP_INPUTS,
       {
         title: 'output',
         options: [
