@@ -2,6 +2,7 @@
 // answers to the paged queries of protocol/worker.ts.
 
 import * as path from 'path';
+import { codeInfo, type DiagnosticCode, type RevealKind } from '../../engine/diagnosticCodes';
 import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
@@ -29,16 +30,11 @@ import { hexUnavailable, kdumpInfo } from './storage';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
 
-/** Which tree item a problem's address is best shown by, by diagnostic code. */
-type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
-const DEFAULT_TARGETS: TargetKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
-function targetOrder(code: string): TargetKind[] {
-  const first: TargetKind | null = /^(client|blob|luo|memfd|vmalloc|kho-block|kexec-metadata)-/.test(code) ? 'client'
-    : /^(scratch|handoff|setup-data)-/.test(code) ? 'scratch'
-    : /^(fdt|kho-fdt)-/.test(code) ? 'fdt'
-    : /^(node|radix|chunks)-/.test(code) ? 'nodePage'
-    : null;
-  return first ? [first, ...DEFAULT_TARGETS.filter((t) => t !== first)] : DEFAULT_TARGETS;
+/** The tree items a problem's address is looked up in: the code's own reveal kind first (diagnosticCodes.ts). */
+const TARGET_KINDS: readonly RevealKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
+function targetOrder(code: DiagnosticCode): RevealKind[] {
+  const first = codeInfo(code).reveal;
+  return [first, ...TARGET_KINDS.filter((t) => t !== first)];
 }
 
 export class SessionError extends Error {
@@ -473,7 +469,7 @@ export class WorkerSession {
 /** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
 export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
   if (pageSize !== 16384) return [];
-  const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
+  const found = (code: DiagnosticCode): Diagnostic | undefined => ds.find((d) => d.code === code);
   if (!preFix16k) {
     const d = found('radix-prefix-16k-tree');
     return d ? [{ code: d.code, preFix16k: true, label: 'Decode as a pre-fix 16 KiB tree', message: d.message }] : [];
