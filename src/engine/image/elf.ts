@@ -2,7 +2,7 @@
 // is mapped by PT_LOAD p_paddr. Every oddity becomes a Diagnostic naming the file offset or program
 // header; only an unrecognisable identification (magic, class, byte order) refuses the file.
 
-import { CappedDiagnostics, Diagnostic } from '../diagnostics';
+import { CappedDiagnostics, Diagnostic, type DiagnosticCode } from '../diagnostics';
 import { ByteSource, readExact } from '../io/byteSource';
 import { hexBytes } from '../util/bytes';
 import { hex } from '../util/hex';
@@ -200,9 +200,9 @@ class FieldReader {
   word(o: number): bigint { return this.is64 ? this.u64(o) : BigInt(this.u32(o)); }
 }
 
-function fail(sink: CappedDiagnostics, code: string, message: string): ElfParseResult {
+function fail(sink: CappedDiagnostics, code: DiagnosticCode, message: string): ElfParseResult {
   sink.add('error', code, null, message);
-  return { image: null, diagnostics: sink.finish(), error: message };
+  return { image: null, diagnostics: sink.list(), error: message };
 }
 
 /** Parses an ELF core over `src`. Never throws for bad content (the ByteSource itself may). */
@@ -273,7 +273,7 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   if (loads === 0) sink.add('warning', 'elf-no-load', null, `no PT_LOAD program headers among ${programHeaders.length}: the dump holds no memory`);
 
   const image = new ElfImage(src, header, programHeaders, notes, resolveOverlaps(pieces, programHeaders, sink));
-  return { image, diagnostics: sink.finish(), error: null };
+  return { image, diagnostics: sink.list(), error: null };
 }
 
 /** With e_phnum = PN_XNUM the count is in sh_info of section header 0. */

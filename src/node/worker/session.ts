@@ -2,6 +2,7 @@
 // answers to the paged queries of protocol/worker.ts.
 
 import * as path from 'path';
+import { codeInfo, type DiagnosticCode, type RevealKind } from '../../engine/diagnosticCodes';
 import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
@@ -30,16 +31,11 @@ import { makeSummary, type SummarySource } from './summary';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
 
-/** Which tree item a problem's address is best shown by, by diagnostic code. */
-type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
-const DEFAULT_TARGETS: TargetKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
-function targetOrder(code: string): TargetKind[] {
-  const first: TargetKind | null = /^(client|blob|luo|memfd|vmalloc|kho-block|kexec-metadata)-/.test(code) ? 'client'
-    : /^(scratch|handoff|setup-data)-/.test(code) ? 'scratch'
-    : /^(fdt|kho-fdt)-/.test(code) ? 'fdt'
-    : /^(node|radix|chunks)-/.test(code) ? 'nodePage'
-    : null;
-  return first ? [first, ...DEFAULT_TARGETS.filter((t) => t !== first)] : DEFAULT_TARGETS;
+/** The tree items a problem's address is looked up in: the code's own reveal kind first (diagnosticCodes.ts). */
+const TARGET_KINDS: readonly RevealKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
+function targetOrder(code: DiagnosticCode): RevealKind[] {
+  const first = codeInfo(code).reveal;
+  return [first, ...TARGET_KINDS.filter((t) => t !== first)];
 }
 
 export class SessionError extends Error {

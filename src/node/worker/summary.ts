@@ -1,7 +1,7 @@
 // The summary a worker sends when a dump is opened or re-decoded (SummaryDto): the decode result and
 // the worker's index mapped to plain protocol data, addresses as 0x strings.
 
-import type { Diagnostic } from '../../engine/diagnostics';
+import type { Diagnostic, DiagnosticCode } from '../../engine/diagnostics';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import type { DecodeResult } from '../../engine/decode';
 import { hex, humanSize } from '../../engine/util/hex';
@@ -111,7 +111,7 @@ export function makeSummary(o: SummarySource, decodeMs: number): SummaryDto {
 /** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
 export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
   if (pageSize !== 16384) return [];
-  const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
+  const found = (code: DiagnosticCode): Diagnostic | undefined => ds.find((d) => d.code === code);
   if (!preFix16k) {
     const d = found('radix-prefix-16k-tree');
     return d ? [{ code: d.code, preFix16k: true, label: 'Decode as a pre-fix 16 KiB tree', message: d.message }] : [];
