@@ -20,7 +20,8 @@ const WHENCE: Partial<Record<NodeJS.Platform, { data: number; hole: number }>> =
 
 // On fd 3: from offset 0, the next data (SEEK_DATA), then the hole after it (SEEK_HOLE), one
 // "start end" line each, then END. ENXIO from SEEK_DATA means no data after the offset. Any other
-// failure (EINVAL: the file system cannot tell) prints "E errno" and stops.
+// failure (EINVAL: the file system cannot tell), or a hole where data was just found, prints "E errno"
+// and stops: the rest is then unknown.
 const SCRIPT = `
 my ($data, $hole, $enxio, $size) = @ARGV;
 open(my $f, '<&=', 3) or do { print "E 0\\n"; exit 0 };
@@ -30,8 +31,8 @@ while ($o < $size) {
   if (!defined $d) { last if $! == $enxio; print "E ", $! + 0, "\\n"; exit 0 }
   my $h = sysseek($f, $d, $hole);
   if (!defined $h) { print "E ", $! + 0, "\\n"; exit 0 }
+  if ($h <= $d) { print "E 0\\n"; exit 0 }
   print $d + 0, " ", $h + 0, "\\n";
-  last if $h <= $d;
   $o = $h;
 }
 print "END\\n";
