@@ -97,6 +97,12 @@ describe('FDT scan over sparse image files', function () {
     const { image } = writeDump(dir, 'raw-1t', dump, { format: 'raw' });
     const written = [...dump.mem.pages()].map(([a]) => Number(a / BigInt(PAGE)));
     const { mem, file } = openCounted(image);
+    // Fails fast (rather than by reading 1 TiB) when the holes are not known.
+    const data = await mem.dataRanges!();
+    assert.ok(
+      data && data.reduce((n, r) => n + (r.end - r.start), 0n) < 64n * MiB,
+      'the data ranges do not leave out the holes',
+    );
     const progress: ProgressReport[] = [];
     const scan = await scanForKhoFdts(mem, { onProgress: (p) => progress.push(p) });
     assert.deepStrictEqual(scan.candidates, [dump.fdtAddress]);
