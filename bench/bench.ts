@@ -21,6 +21,7 @@ import { radixGeometry } from '../src/engine/kho/geometry';
 import { walkRadix } from '../src/engine/kho/radix';
 import { runSaveBench, SAVE_64GIB_RUNS, SAVE_8TIB_SCATTERED } from './saveBench';
 import { runQmpBench } from './qmpBench';
+import { runScanBench } from './scanBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -150,6 +151,8 @@ function main(): void {
   console.log('');
   runSaveBench(SAVE_64GIB_RUNS);
   runSaveBench(SAVE_8TIB_SCATTERED);
+  console.log('');
+  runScanBench();
   console.log('');
   runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
 }

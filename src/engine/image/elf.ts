@@ -5,8 +5,9 @@
 import { CappedDiagnostics, Diagnostic, type DiagnosticCode } from '../diagnostics';
 import { ByteSource, readExact } from '../io/byteSource';
 import { hexBytes } from '../util/bytes';
+import type { LongRunning } from '../util/cancel';
 import { hex } from '../util/hex';
-import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
+import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain, storedDataRanges, type StoredRun } from './physMemory';
 
 export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 export const ELFCLASS32 = 1;
@@ -169,6 +170,13 @@ export class ElfImage implements PhysMemory {
     const p = this.pieces[k];
     if (phys >= p.end || p.fileOffset === null) return undefined;
     return p.fileOffset + Number(phys - p.start);
+  }
+
+  /** Pieces stored in the file, through the file's data extents; zero-filled tails hold no data. */
+  async dataRanges(opts?: LongRunning): Promise<readonly PhysRange[] | undefined> {
+    const extents = await this.src.dataExtents?.(opts);
+    if (!extents) return undefined;
+    return storedDataRanges(this.pieces.filter((p): p is ElfPiece & StoredRun => p.fileOffset !== null), extents);
   }
 
   /** The descriptor bytes of a note (exporters, VMCOREINFO). */
