@@ -179,10 +179,13 @@ function cliProcess(args: string[], stdout: 'pipe' | 'slow'): ProcessFigures {
 function scatteredAtEveryFront(yard: string | undefined): void {
   const t0 = Date.now();
   // The project's generator (out/scripts/makeLarge.js), as the large e2e test uses it.
-  const gen = spawnSync(process.execPath, [path.join(ROOT, 'out', 'scripts', 'makeLarge.js'), WORK, '--scattered', '--gib', '8192', '--pages', '999999', '--name', 'scattered-8TiB'], { encoding: 'utf8' });
-  if (gen.status !== 0) throw new Error(`makeLarge failed: ${gen.stderr}`);
+  // A second image (other seed) is the other side of a diff in which nearly every block differs.
+  for (const [name, seed] of [['scattered-8TiB', '64'], ['scattered-8TiB-b', '65']]) {
+    const gen = spawnSync(process.execPath, [path.join(ROOT, 'out', 'scripts', 'makeLarge.js'), WORK, '--scattered', '--gib', '8192', '--pages', '999999', '--name', name, '--seed', seed], { encoding: 'utf8' });
+    if (gen.status !== 0) throw new Error(`makeLarge failed: ${gen.stderr}`);
+  }
   const image = path.join(WORK, 'scattered-8TiB.raw'), fdt = path.join(WORK, 'scattered-8TiB.dtb');
-  console.log(`built scattered-8TiB: 1,000,002 blocks over 8 TiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`built scattered-8TiB and scattered-8TiB-b: 1,000,002 blocks each over 8 TiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   const c: Case = { name: 'scattered-8TiB', image, fdt, pages: 1_000_002, imageBytes: 8192n * GiB };
   const y = yard ? best(3, () => runYardstick(yard, c)) : undefined;
   console.log(`scattered-8TiB, whole processes through a pipe (${y ? `C walker ${y.wallMs.toFixed(0)} ms, walk ${(y.walkS * 1000).toFixed(1)} ms  [${y.out}]` : 'no C walker: no ratios'}):`);
@@ -193,6 +196,7 @@ function scatteredAtEveryFront(yard: string | undefined): void {
     { label: 'decode (full JSON)', args: ['decode', ...img], runs: 2, goal: 5 },
     { label: 'export --format json', args: ['export', ...img, '--format', 'json'], runs: 1 },
     { label: 'export --format csv', args: ['export', ...img, '--format', 'csv'], runs: 1 },
+    { label: 'diff (two such images)', args: ['diff', path.join(WORK, 'scattered-8TiB.kho.json'), path.join(WORK, 'scattered-8TiB-b.kho.json')], runs: 1 },
   ];
   let rssMet = true;
   for (const m of modes) {
@@ -204,6 +208,9 @@ function scatteredAtEveryFront(yard: string | undefined): void {
   const slow = cliProcess(['decode', ...img], 'slow');
   rssMet &&= slow.maxRssKiB / 1024 <= 150;
   console.log(`  decode (full JSON) to a reader that starts after 2 s: peak RSS ${(slow.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`);
+  const slowDiff = cliProcess(modes[modes.length - 1].args, 'slow');
+  rssMet &&= slowDiff.maxRssKiB / 1024 <= 150;
+  console.log(`  diff to a reader that starts after 2 s: peak RSS ${(slowDiff.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`);
   console.log(`  peak RSS goal <= 150 MiB in every mode: ${rssMet ? 'met' : 'NOT met'}`);
 }
 
