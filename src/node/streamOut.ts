@@ -1,4 +1,4 @@
-// Writes a lazy sequence of text chunks to a stream with backpressure: the next chunk is produced
+// Writes a lazy sequence of chunks (text or bytes) to a stream with backpressure: the next chunk is produced
 // only after the stream has taken the previous one (write() returned true, or 'drain' came). So a
 // consumer slower than the decoder (a pipe into jq, ssh) makes us wait instead of queueing the
 // whole document in memory: at most one chunk plus the stream's own buffer is ever held.
@@ -21,7 +21,7 @@ export function sinkClosed(sink: TextSink): boolean {
  * as the stream fails or closes (the reader went away, e.g. `| head`): the rest is then not produced,
  * and the result is false.
  */
-export async function writeChunks(sink: TextSink, chunks: Iterable<string>): Promise<boolean> {
+export async function writeChunks(sink: TextSink, chunks: Iterable<string | Uint8Array>): Promise<boolean> {
   watchErrors(sink);
   for (const chunk of chunks) {
     if (sinkClosed(sink)) return false;

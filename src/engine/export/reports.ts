@@ -4,6 +4,7 @@
 
 import { renderDts } from '../fdt/dts';
 import type { PhysMemory } from '../image/physMemory';
+import { chunkText, type OutChunk } from '../report/asciiOut';
 import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
 import type { RangeTable } from '../kho/rangeTable';
 import type { DecodeResult } from '../session';
@@ -68,11 +69,11 @@ export function dtsReport(r: DecodeResult, memory: PhysMemory, pageSize = r.trac
 
 /** Writes the report in `format`. */
 export function writeReport(format: ReportFormat, r: DecodeResult, memory: PhysMemory, write: (chunk: string) => void, opts: ContractOptions = {}): void {
-  for (const chunk of reportChunks(format, r, memory, opts)) write(chunk);
+  for (const chunk of reportChunks(format, r, memory, opts)) write(chunkText(chunk));
 }
 
 /** The report in `format` as a lazy sequence of bounded chunks (see contractJsonChunks). */
-export function reportChunks(format: ReportFormat, r: DecodeResult, memory: PhysMemory, opts: ContractOptions = {}): Iterable<string> {
+export function reportChunks(format: ReportFormat, r: DecodeResult, memory: PhysMemory, opts: ContractOptions = {}): Iterable<OutChunk> {
   if (format === 'json') return contractJsonChunks(r, opts);
   if (format === 'csv') return rangesCsvChunks(r);
   return [dtsReport(r, memory)];
