@@ -37,9 +37,9 @@ export class AsciiChunks {
     this.n = n;
   }
 
-  /** A decimal integer (0 <= v < 2^31). */
+  /** A number in decimal, as String(v) writes it. */
   int(v: number): void {
-    if (v < 10) {
+    if (v >= 0 && v < 10 && (v | 0) === v) {
       this.buf[this.n++] = 48 + v;
       return;
     }
