@@ -4,6 +4,7 @@
 // whole document in memory: at most one chunk plus the stream's own buffer is ever held.
 
 import type { Writable } from 'node:stream';
+import { releaseChunk } from '../engine/report/asciiOut';
 
 /** A stream as process.stdout is one: a Writable, or the fs.SyncWriteStream Node uses for files. */
 export type TextSink = Pick<Writable, 'write' | 'once' | 'off' | 'on'> & { writableLength?: number; destroyed?: boolean };
@@ -26,7 +27,8 @@ export async function writeChunks(sink: TextSink, chunks: Iterable<string | Uint
   for (const chunk of chunks) {
     if (sinkClosed(sink)) return false;
     if (chunk.length === 0) continue;
-    if (!sink.write(chunk)) {
+    // Once the stream has written a byte chunk out, its buffer may carry a later chunk.
+    if (!sink.write(chunk, typeof chunk === 'string' ? undefined : () => releaseChunk(chunk))) {
       if (!(await drained(sink))) return false;
     }
   }

@@ -4,7 +4,7 @@
 
 import { renderDts } from '../fdt/dts';
 import type { PhysMemory } from '../image/physMemory';
-import { AsciiChunks, chunkText, type OutChunk } from '../report/asciiOut';
+import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from '../report/asciiOut';
 import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
 import type { DecodeResult } from '../session';
 
@@ -18,7 +18,10 @@ export const RANGES_CSV_HEADER = 'start,end,size,pages,blocks,order';
  * blocks (decimal), and the order when the range is exactly one block (else empty).
  */
 export function writeRangesCsv(r: DecodeResult, write: (chunk: string) => void): void {
-  for (const chunk of rangesCsvChunks(r)) write(chunkText(chunk));
+  for (const chunk of rangesCsvChunks(r)) {
+    write(chunkText(chunk));
+    releaseChunk(chunk);
+  }
 }
 
 /** The CSV as a lazy sequence of chunks of about CHUNK_CHARS characters (ASCII bytes). */
@@ -72,7 +75,10 @@ export function dtsReport(r: DecodeResult, memory: PhysMemory, pageSize = r.trac
 
 /** Writes the report in `format`. */
 export function writeReport(format: ReportFormat, r: DecodeResult, memory: PhysMemory, write: (chunk: string) => void, opts: ContractOptions = {}): void {
-  for (const chunk of reportChunks(format, r, memory, opts)) write(chunkText(chunk));
+  for (const chunk of reportChunks(format, r, memory, opts)) {
+    write(chunkText(chunk));
+    releaseChunk(chunk);
+  }
 }
 
 /** The report in `format` as a lazy sequence of bounded chunks (see contractJsonChunks). */

@@ -9,8 +9,40 @@ const HEX = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const TWO_32 = 4294967296;
 
 /**
- * Fills byte chunks of about `size` bytes. Each chunk handed out by take() is a fresh buffer the
- * writer never touches again, so a stream may hold it as long as it likes.
+ * Buffers of chunks a writer is done with (releaseChunk), for later chunks: dead chunk buffers are
+ * memory outside the JS heap that the collector frees late, so a 90 MB report would otherwise raise
+ * the peak RSS by tens of MiB.
+ */
+const spare: ArrayBufferLike[] = [];
+const owned = new WeakSet<ArrayBufferLike>();
+const MAX_SPARE = 8;
+
+function chunkBuffer(bytes: number): Uint8Array {
+  const i = spare.findIndex((b) => b.byteLength === bytes);
+  if (i >= 0) return new Uint8Array(spare.splice(i, 1)[0]);
+  const b = new Uint8Array(bytes);
+  owned.add(b.buffer);
+  return b;
+}
+
+/**
+ * Says that nothing holds `chunk` any more (it was written out, or copied): its buffer may carry a
+ * later chunk. Chunks that did not come from AsciiChunks, and strings, are ignored.
+ */
+export function releaseChunk(chunk: OutChunk): void {
+  if (
+    typeof chunk === 'string' ||
+    !owned.has(chunk.buffer) ||
+    spare.length >= MAX_SPARE ||
+    spare.includes(chunk.buffer)
+  )
+    return;
+  spare.push(chunk.buffer);
+}
+
+/**
+ * Fills byte chunks of about `size` bytes. A chunk handed out by take() is not touched again until
+ * its writer passes it to releaseChunk, so a stream may hold it as long as it likes.
  */
 export class AsciiChunks {
   private buf: Uint8Array;
@@ -18,7 +50,7 @@ export class AsciiChunks {
 
   constructor(private readonly size: number) {
     // Room for one more item after `size` (an item is far below 512 bytes; longer text goes through text()).
-    this.buf = new Uint8Array(size + 512);
+    this.buf = chunkBuffer(size + 512);
   }
 
   get length(): number {
@@ -64,7 +96,7 @@ export class AsciiChunks {
   /** The bytes so far as one chunk (a fresh buffer takes their place). */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.n);
-    this.buf = new Uint8Array(this.size + 512);
+    this.buf = chunkBuffer(this.size + 512);
     this.n = 0;
     return out;
   }

@@ -5,7 +5,7 @@ import type { Diagnostic } from '../diagnostics';
 import { handoffJson, scratchJson } from '../checks/output';
 import type { DecodeResult } from '../session';
 import { hex } from '../util/hex';
-import { AsciiChunks, chunkText, type OutChunk } from './asciiOut';
+import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from './asciiOut';
 
 export const CONTRACT_VERSION = 1;
 
@@ -41,7 +41,10 @@ export const CHUNK_CHARS = 1 << 16;
 
 /** Writes the contract JSON through `write` in pieces; ends with a newline. */
 export function writeContractJson(r: DecodeResult, write: (chunk: string) => void, opts: ContractOptions = {}): void {
-  for (const chunk of contractJsonChunks(r, opts)) write(chunkText(chunk));
+  for (const chunk of contractJsonChunks(r, opts)) {
+    write(chunkText(chunk));
+    releaseChunk(chunk);
+  }
 }
 
 /**
