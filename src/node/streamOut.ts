@@ -27,8 +27,11 @@ export async function writeChunks(sink: TextSink, chunks: Iterable<string | Uint
   for (const chunk of chunks) {
     if (sinkClosed(sink)) return false;
     if (chunk.length === 0) continue;
-    // Once the stream has written a byte chunk out, its buffer may carry a later chunk.
-    if (!sink.write(chunk, typeof chunk === 'string' ? undefined : () => releaseChunk(chunk))) {
+    // Once the stream has written a byte chunk out, its buffer may carry a later chunk: at once
+    // when nothing is left queued (a file, a pipe that took it all), else when the write completes.
+    const ok = sink.write(chunk, typeof chunk === 'string' ? undefined : () => releaseChunk(chunk));
+    if (sink.writableLength === 0) releaseChunk(chunk);
+    if (!ok) {
       if (!(await drained(sink))) return false;
     }
   }

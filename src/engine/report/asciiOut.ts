@@ -15,6 +15,8 @@ const TWO_32 = 4294967296;
  */
 const spare: ArrayBufferLike[] = [];
 const owned = new WeakSet<ArrayBufferLike>();
+/** Chunks handed out and not yet released: a second release of one is ignored. */
+const outstanding = new WeakSet<Uint8Array>();
 const MAX_SPARE = 8;
 
 function chunkBuffer(bytes: number): Uint8Array {
@@ -27,17 +29,13 @@ function chunkBuffer(bytes: number): Uint8Array {
 
 /**
  * Says that nothing holds `chunk` any more (it was written out, or copied): its buffer may carry a
- * later chunk. Chunks that did not come from AsciiChunks, and strings, are ignored.
+ * later chunk. Strings, chunks that did not come from AsciiChunks and chunks already released are
+ * ignored.
  */
 export function releaseChunk(chunk: OutChunk): void {
-  if (
-    typeof chunk === 'string' ||
-    !owned.has(chunk.buffer) ||
-    spare.length >= MAX_SPARE ||
-    spare.includes(chunk.buffer)
-  )
-    return;
-  spare.push(chunk.buffer);
+  if (typeof chunk === 'string' || !outstanding.has(chunk)) return;
+  outstanding.delete(chunk);
+  if (owned.has(chunk.buffer) && spare.length < MAX_SPARE) spare.push(chunk.buffer);
 }
 
 /**
@@ -96,6 +94,7 @@ export class AsciiChunks {
   /** The bytes so far as one chunk (a fresh buffer takes their place). */
   take(): Uint8Array {
     const out = this.buf.subarray(0, this.n);
+    outstanding.add(out);
     this.buf = chunkBuffer(this.size + 512);
     this.n = 0;
     return out;

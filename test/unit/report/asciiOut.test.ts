@@ -3,7 +3,7 @@
 
 import * as assert from 'assert';
 import fc from 'fast-check';
-import { AsciiChunks, chunkText } from '../../../src/engine/report/asciiOut';
+import { AsciiChunks, chunkText, releaseChunk } from '../../../src/engine/report/asciiOut';
 import { fcParams } from '../kho/fcParams';
 
 function written(f: (out: AsciiChunks) => void): string {
@@ -53,5 +53,19 @@ describe('AsciiChunks', () => {
     assert.strictEqual(text.length, 70_000);
     assert.strictEqual(text.slice(26 * 1000, 26 * 1000 + 3), 'abc');
     assert.strictEqual(chunkText('as is'), 'as is');
+  });
+
+  it('a released chunk lends its buffer to one later chunk only, however often and late it is released', () => {
+    const out = new AsciiChunks(32);
+    out.text('first');
+    const a = out.take();
+    releaseChunk(a);
+    out.text('second');
+    const b = out.take(); // in a's buffer
+    releaseChunk(a); // a late second release (a write callback after an early release)
+    out.text('third');
+    const c = out.take();
+    assert.notStrictEqual(b.buffer, c.buffer);
+    assert.deepStrictEqual([chunkText(b), chunkText(c)], ['second', 'third']);
   });
 });
