@@ -1,8 +1,8 @@
 // The JSON of `kho-inspect diff`: one object, addresses as lower-case 0x strings, produced lazily in
 // chunks (a million differing blocks never become one string, nor a queue of them).
 
+import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from '../report/asciiOut';
 import { CHUNK_CHARS, diagnosticJson } from '../report/contract';
-import { pfnHex } from '../util/hex';
 import { BlockMerge } from './blockDiff';
 import type { DiffSideName, DumpDiff } from './dumpDiff';
 
@@ -28,17 +28,22 @@ function sideJson(d: DumpDiff, side: DiffSideName, name: string): object {
  * about CHUNK_CHARS: the merge is paused at each full chunk, so a span of a million adjacent blocks
  * is cut too. `counted` gets the number of blocks once the list is complete.
  */
-function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => void): Generator<string> {
+function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => void): Generator<OutChunk> {
   const [mine, other] = side === 'left' ? [d.leftBlocks, d.rightBlocks] : [d.rightBlocks, d.leftBlocks];
-  const shift = mine.pageShift;
+  const shift = mine.pageShift, pageSize = 2 ** shift;
   const merge = new BlockMerge(mine, other);
-  let buf = '', n = 0;
+  const out = new AsciiChunks(CHUNK_CHARS);
+  let n = 0;
   // The part of the current span not yet written (a span can hold more blocks than a chunk).
   let pfn = 0, order = 0, left = 0;
   const fill = (): boolean => {
     const step = 2 ** order;
-    for (; left > 0 && buf.length < CHUNK_CHARS; left--, pfn += step) {
-      buf += (n++ ? ',\n    {"phys":"' : '\n    {"phys":"') + pfnHex(pfn, shift) + '","order":' + order + '}';
+    for (; left > 0 && !out.full; left--, pfn += step) {
+      out.text(n++ ? ',\n    {"phys":"0x' : '\n    {"phys":"0x');
+      out.pfnHex(pfn, pageSize, shift);
+      out.text('","order":');
+      out.int(order);
+      out.text('}');
     }
     return left === 0;
   };
@@ -47,29 +52,35 @@ function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => v
     if (left > 0) fill();
     else if (done) break;
     else done = merge.run(span);
-    if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
+    if (out.full) yield out.take();
   }
-  yield buf + (n ? '\n  ]' : ']');
+  out.text(n ? '\n  ]' : ']');
+  yield out.take();
   counted(n);
 }
 
 /** The pages of `side` the other side does not hold, as the inside of a one-line JSON array, in chunks. */
-function* rangeChunks(d: DumpDiff, side: DiffSideName): Generator<string> {
-  const sub = d.rangesOnly(side), shift = sub.pageShift;
-  let buf = '', n = 0;
+function* rangeChunks(d: DumpDiff, side: DiffSideName): Generator<OutChunk> {
+  const sub = d.rangesOnly(side), shift = sub.pageShift, pageSize = 2 ** shift;
+  const out = new AsciiChunks(CHUNK_CHARS);
+  let n = 0;
   const add = (start: number, end: number): boolean => {
-    buf += (n++ ? ',{"start":"' : '{"start":"') + pfnHex(start, shift) + '","end":"' + pfnHex(end, shift) + '"}';
-    return buf.length < CHUNK_CHARS;
+    out.text(n++ ? ',{"start":"0x' : '{"start":"0x');
+    out.pfnHex(start, pageSize, shift);
+    out.text('","end":"0x');
+    out.pfnHex(end, pageSize, shift);
+    out.text('"}');
+    return !out.full;
   };
-  while (!sub.run(add)) { yield buf; buf = ''; }
-  yield buf;
+  while (!sub.run(add)) yield out.take();
+  yield out.take();
 }
 
 /**
  * The diff JSON as a lazy sequence of chunks (ends with a newline): the consumer pulls the next
  * chunk only when it can take it, so the block lists are never held whole.
  */
-export function* diffJsonChunks(d: DumpDiff, opts: DiffJsonOptions): Generator<string> {
+export function* diffJsonChunks(d: DumpDiff, opts: DiffJsonOptions): Generator<OutChunk> {
   yield '{\n  "left": ' + JSON.stringify(sideJson(d, 'left', opts.names.left)) +
     ',\n  "right": ' + JSON.stringify(sideJson(d, 'right', opts.names.right));
   if (!opts.summary) {
@@ -98,5 +109,8 @@ export function* diffJsonChunks(d: DumpDiff, opts: DiffJsonOptions): Generator<s
 
 /** Writes the diff JSON through `write` in pieces; ends with a newline. */
 export function writeDiffJson(d: DumpDiff, write: (chunk: string) => void, opts: DiffJsonOptions): void {
-  for (const chunk of diffJsonChunks(d, opts)) write(chunk);
+  for (const chunk of diffJsonChunks(d, opts)) {
+    write(chunkText(chunk));
+    releaseChunk(chunk);
+  }
 }

@@ -4,7 +4,7 @@
 // numbers (< 2^52, the end of the 64-bit space included); BigInts are made only when asked.
 
 import type { PhysRange } from '../image/physMemory';
-import { pfnHex } from '../util/hex';
+import { hexDigits } from '../util/hex';
 
 export class RangeTable {
   readonly length: number;
@@ -31,7 +31,8 @@ export class RangeTable {
 
   /** Lower-case hex of a PFN's byte address without a BigInt where the address is exact. */
   hexOf(pfn: number): string {
-    return pfnHex(pfn, this.pageShift);
+    const a = pfn * this.pageSize;
+    return '0x' + (a <= Number.MAX_SAFE_INTEGER ? hexDigits(a) : (BigInt(pfn) << this.shift).toString(16));
   }
 
   /** True when [startPfn, endPfn) shares a page with a range (binary search, no allocation). */

@@ -39,9 +39,3 @@ export function humanSize(bytes: bigint | number): string {
   while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
   return (Number.isInteger(v) ? v.toString() : v.toFixed(v < 10 ? 2 : 1)) + ' ' + units[u];
 }
-
-/** Lower-case 0x hex of the byte address of page `pfn` (pages of 2^pageShift bytes): no BigInt where the address is exact. */
-export function pfnHex(pfn: number, pageShift: number): string {
-  const a = pfn * 2 ** pageShift;
-  return '0x' + (a <= Number.MAX_SAFE_INTEGER ? hexDigits(a) : (BigInt(pfn) << BigInt(pageShift)).toString(16));
-}

@@ -3,6 +3,7 @@
 
 import * as assert from 'assert';
 import { diffJsonChunks, writeDiffJson } from '../../../src/engine/diff/diffJson';
+import { chunkText } from '../../../src/engine/report/asciiOut';
 import { CHUNK_CHARS } from '../../../src/engine/report/contract';
 import { DumpDiff, type DiffSide } from '../../../src/engine/diff/dumpDiff';
 import { buildDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
@@ -71,7 +72,7 @@ describe('DumpDiff', () => {
   it('JSON in bounded chunks: a run of adjacent blocks longer than a chunk is cut, and lists every block', async () => {
     const run = Array.from({ length: 3072 }, (_, k) => ({ phys: 4n * MiB + BigInt(k) * 4096n, order: 0 }));
     const d = new DumpDiff(await side(run, []), await side([], []));
-    const chunks = [...diffJsonChunks(d, { names: { left: 'a', right: 'b' } })];
+    const chunks = [...diffJsonChunks(d, { names: { left: 'a', right: 'b' } })].map(chunkText);
     const longest = Math.max(...chunks.map((c) => c.length));
     assert.ok(longest < CHUNK_CHARS + 100, `a chunk of ${longest} characters`);
     assert.ok(chunks.length > 3, `${chunks.length} chunks`);
