@@ -199,8 +199,8 @@ function scatteredAtEveryFront(yard: string | undefined): void {
     { label: 'decode --summary', args: ['decode', ...img, '--summary'], runs: 5, goal: 2 },
     { label: 'check', args: ['check', ...img], runs: 5, goal: 2.5 },
     { label: 'decode (full JSON)', args: ['decode', ...img], runs: 3, goal: 5 },
-    { label: 'export --format json', args: ['export', ...img, '--format', 'json'], runs: 1 },
-    { label: 'export --format csv', args: ['export', ...img, '--format', 'csv'], runs: 1 },
+    { label: 'export json report', args: ['export', ...img, '--report-format', 'json'], runs: 1 },
+    { label: 'export csv report', args: ['export', ...img, '--report-format', 'csv'], runs: 1 },
     { label: 'diff (two such images)', args: ['diff', path.join(WORK, 'scattered-8TiB.kho.json'), path.join(WORK, 'scattered-8TiB-b.kho.json')], runs: 1 },
   ];
   let rssMet = true;

@@ -3,7 +3,6 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { DumpDiff, type DiffSide } from '../engine/diff/dumpDiff';
 import { diffJsonChunks } from '../engine/diff/diffJson';
 import type { Diagnostic } from '../engine/diagnostics';
@@ -11,7 +10,7 @@ import { isPageSize } from '../engine/kho/geometry';
 import { decodeDump } from '../engine/session';
 import { parseAddress } from '../engine/util/hex';
 import { parseKhoJson } from '../node/pairingFile';
-import { UsageError, type ImageArgs } from './args';
+import type { ImageArgs } from './args';
 import type { CliDeps } from './editCommand';
 
 export interface DiffRequest {
@@ -22,23 +21,6 @@ export interface DiffRequest {
 }
 
 const EXIT = { same: 0, differ: 1, undecodable: 2 } as const;
-
-export function isDiffCommand(argv: string[]): boolean {
-  return argv[0] === 'diff';
-}
-
-export function parseDiffCommandLine(argv: string[]): DiffRequest {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv.slice(1), allowPositionals: true, strict: true, options: { summary: { type: 'boolean' } } });
-  } catch (e) {
-    throw new UsageError(`diff: ${(e as Error).message}`);
-  }
-  const [left, right, ...rest] = parsed.positionals;
-  if (!left || !right) throw new UsageError('diff: LEFT and RIGHT are required (images or *.kho.json pairing files)');
-  if (rest.length) throw new UsageError(`diff: unexpected argument "${rest[0]}"`);
-  return { command: 'diff', left, right, summary: !!parsed.values.summary };
-}
 
 /** A side that cannot be opened or decoded: exit 2 with this reason. */
 class SideError extends Error {}

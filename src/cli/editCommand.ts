@@ -1,18 +1,18 @@
 // kho-inspect edit / export: preserve or unpreserve blocks and ranges, add or remove clients, then
 // save in place (through the write-ahead journal) or write new files; or print a report (JSON
-// contract, CSV of ranges, DTS) of the dump, edited in memory when edits are given. The image
-// options (--fdt, --base, --format, --page-size, hand-off) are parsed by args.ts as for decode.
+// contract, CSV of ranges, DTS) of the dump, edited in memory when edits are given. The request
+// comes from editArgs.ts.
 
 import fs from 'node:fs';
 import { hasErrors, type Diagnostic } from '../engine/diagnostics';
 import { openEditable, type EditableDump } from '../engine/edit/editableDump';
 import { regionJson, type Edit } from '../engine/edit/edits';
-import { REPORT_FORMATS, reportChunks, writeReport, type ReportFormat } from '../engine/export/reports';
+import { reportChunks, writeReport } from '../engine/export/reports';
 import type { PhysMemory } from '../engine/image/physMemory';
 import type { DecodeOptions, DecodeResult } from '../engine/session';
 import { decodeDump } from '../engine/session';
-import { hex, parseAddress } from '../engine/util/hex';
-import { exportFiles, ExportRefused, type ExportImageFormat } from '../node/exportFiles';
+import { hex } from '../engine/util/hex';
+import { exportFiles, ExportRefused } from '../node/exportFiles';
 import { stampOf } from '../node/fileStamp';
 import { checkInputFile, InputError } from '../node/inputFile';
 import { recoverJournal } from '../node/journal';
@@ -20,21 +20,8 @@ import { pauseHookFromEnv } from '../node/pauseHook';
 import { saveInPlace, SaveRefused } from '../node/saveInPlace';
 import { acquireWriteLock, LockBusy, type WriteLock } from '../node/writeLock';
 import { writeTextAtomic } from '../node/writeFile';
-import { parseCommandLine, UsageError, type ImageArgs } from './args';
-
-export interface EditRequest {
-  command: 'edit' | 'export';
-  image: ImageArgs;
-  edits: Edit[];
-  nodeRegion?: { start: bigint; end: bigint };
-  compact: boolean;
-  inPlace: boolean;
-  /** edit: the new image; export: the report file. */
-  output?: string;
-  fdtOut?: string;
-  outFormat: ExportImageFormat;
-  reportFormat: ReportFormat;
-}
+import type { ImageArgs } from './args';
+import type { EditRequest } from './editArgs';
 
 /** What the runner needs from main.ts (kept there: shared with decode and check). */
 export interface CliDeps {
@@ -47,122 +34,7 @@ export interface CliDeps {
   err(s: string): void;
 }
 
-const EXIT = { ok: 0, errors: 1, failed: 2, usage: 64 } as const;
-
-export function isEditCommand(argv: string[]): boolean {
-  return argv[0] === 'edit' || argv[0] === 'export';
-}
-
-type Spec = 'multi' | 'one' | 'flag';
-const OPTIONS: Record<string, Spec> = {
-  add: 'multi', remove: 'multi', 'add-range': 'multi', 'remove-range': 'multi', 'add-client': 'multi', 'remove-client': 'multi',
-  'node-region': 'one', compact: 'flag', 'in-place': 'flag', output: 'one', 'fdt-out': 'one', 'out-format': 'one',
-};
-
-/** PHYS[:ORDER]; a block of the order must fit the 64-bit physical address space at this page size. */
-function block(v: string, opt: string, pageSize: number): { phys: string; order: number } {
-  const maxOrder = 64 - Math.log2(pageSize);
-  const m = /^([^:]+)(?::([0-9]+))?$/.exec(v);
-  const phys = m ? parseAddress(m[1]) : undefined;
-  const order = m?.[2] === undefined ? 0 : Number(m[2]);
-  if (phys === undefined || order > maxOrder) {
-    throw new UsageError(`--${opt}: "${v}" is not PHYS[:ORDER] (address decimal or 0x hex, order 0-${maxOrder} with ${pageSize}-byte pages)`);
-  }
-  return { phys: hex(phys), order };
-}
-
-function range(v: string, opt: string): { start: bigint; end: bigint } {
-  const m = /^([^-]+)-(.+)$/.exec(v);
-  const start = m ? parseAddress(m[1]) : undefined, end = m ? parseAddress(m[2]) : undefined;
-  if (start === undefined || end === undefined || end <= start) throw new UsageError(`--${opt}: "${v}" is not START-END with START < END (END exclusive)`);
-  return { start, end };
-}
-
-function client(v: string): Edit {
-  const m = /^([^=]+)=([^:]+)(?::(.+))?$/.exec(v);
-  const phys = m ? parseAddress(m[2]) : undefined;
-  const size = m?.[3] === undefined ? undefined : parseAddress(m[3]);
-  if (!m || phys === undefined || (m[3] !== undefined && size === undefined)) throw new UsageError(`--add-client: "${v}" is not NAME=PHYS[:SIZE]`);
-  return { kind: 'addClient', name: m[1], preservedData: hex(phys), ...(size === undefined ? {} : { blobSize: hex(size) }) };
-}
-
-export function parseEditCommandLine(argv: string[]): EditRequest {
-  const command = argv[0] as 'edit' | 'export';
-  const got: Record<string, string[]> = {};
-  const rest: string[] = [];
-  let reportFormat: string | undefined, imageFormat: string | undefined;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    const m = /^--([^=]+)(?:=(.*))?$/.exec(a);
-    let name = a === '-o' ? 'output' : m?.[1];
-    if (name === 'format' && command === 'export') name = 'report-format';
-    if (name === 'image-format' && command === 'export') name = 'image-format';
-    const spec = name === 'report-format' || name === 'image-format' ? 'one' : name ? OPTIONS[name] : undefined;
-    if (!name || !spec) { rest.push(a); continue; }
-    let value: string | undefined;
-    if (spec === 'flag') {
-      if (m?.[2] !== undefined) throw new UsageError(`--${name} takes no value`);
-      value = '';
-    } else {
-      value = m?.[2] ?? argv[++i];
-      if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    }
-    if (name === 'report-format') reportFormat = value;
-    else if (name === 'image-format') imageFormat = value;
-    else {
-      if (spec !== 'multi' && got[name]) throw new UsageError(`--${name} given twice`);
-      (got[name] ??= []).push(value);
-    }
-  }
-  if (imageFormat !== undefined) rest.push('--format', imageFormat);
-  let image: ImageArgs;
-  try {
-    const parsed = parseCommandLine(['decode', ...rest]);
-    if (parsed.command !== 'decode') throw new UsageError(`${command}: IMAGE is required`);
-    if (parsed.summary) throw new UsageError(`--summary is for decode`);
-    const { command: _c, summary: _s, ...img } = parsed;
-    image = img;
-  } catch (e) {
-    if (e instanceof UsageError) throw new UsageError(e.message.replace(/^decode: /, `${command}: `));
-    throw e;
-  }
-
-  const edits: Edit[] = [];
-  for (const n of got['remove-client'] ?? []) edits.push({ kind: 'removeClient', name: n });
-  const removes = (got.remove ?? []).map((v) => block(v, 'remove', image.pageSize));
-  if (removes.length) edits.push({ kind: 'unpreserveBlocks', blocks: removes });
-  for (const v of got['remove-range'] ?? []) {
-    const r = range(v, 'remove-range');
-    edits.push({ kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) });
-  }
-  const adds = (got.add ?? []).map((v) => block(v, 'add', image.pageSize));
-  if (adds.length) edits.push({ kind: 'preserveBlocks', blocks: adds });
-  for (const v of got['add-range'] ?? []) {
-    const r = range(v, 'add-range');
-    edits.push({ kind: 'preserveRange', start: hex(r.start), end: hex(r.end) });
-  }
-  for (const v of got['add-client'] ?? []) edits.push(client(v));
-
-  const inPlace = !!got['in-place'];
-  const output = got.output?.[0];
-  const fdtOut = got['fdt-out']?.[0];
-  const outFormat = (got['out-format']?.[0] ?? 'same') as ExportImageFormat;
-  if (!['same', 'raw', 'elf'].includes(outFormat)) throw new UsageError(`--out-format: "${outFormat}" is not same, raw or elf`);
-  const rf = (reportFormat ?? 'json') as ReportFormat;
-  if (!REPORT_FORMATS.includes(rf)) throw new UsageError(`--format: "${reportFormat}" is not json, csv or dts`);
-  if (command === 'edit') {
-    if (edits.length === 0) throw new UsageError('edit: no edits given (--add, --remove, --add-range, --remove-range, --add-client, --remove-client)');
-    if (inPlace === (output !== undefined)) throw new UsageError('edit: give either --in-place or -o OUT_IMAGE');
-    if (inPlace && (fdtOut !== undefined || got['out-format'])) throw new UsageError('--fdt-out and --out-format are for -o (with --in-place the FDT file is saved in place)');
-    if (output !== undefined && image.fdtFile !== undefined && fdtOut === undefined) {
-      throw new UsageError('edit -o: the FDT came from --fdt FILE, so give --fdt-out FILE for the edited FDT');
-    }
-  } else if (inPlace || fdtOut !== undefined || got['out-format']) {
-    throw new UsageError('export writes a report only (use edit to write images)');
-  }
-  const nodeRegion = got['node-region'] ? range(got['node-region'][0], 'node-region') : undefined;
-  return { command, image, edits, nodeRegion, compact: !!got.compact, inPlace, output, fdtOut, outFormat, reportFormat: rf };
-}
+const EXIT = { ok: 0, errors: 1, failed: 2 } as const;
 
 function counts(ds: readonly Diagnostic[]): Record<string, number> {
   const c: Record<string, number> = { error: 0, warning: 0, info: 0 };

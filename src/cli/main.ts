@@ -16,10 +16,12 @@ import { checkInputFile, fileErrorText, InputError, readDebugfsText, readFdtFile
 import { recoverJournal, type RecoveryResult } from '../node/journal';
 import { writeChunks } from '../node/streamOut';
 import type { WriteLock } from '../node/writeLock';
-import { parseCommandLine, UsageError, USAGE, type ImageArgs, type Request } from './args';
-import { isEditCommand, parseEditCommandLine, runEditCommand, type EditRequest } from './editCommand';
+import { parseCommandLine, UsageError, type ImageArgs, type Request } from './args';
+import { COMMANDS, globalHelp } from './commandTable';
+import { runEditCommand } from './editCommand';
+import { commandHelp, usageLine } from './parser';
 import { afterLiveDecode, attachQmp, detachAll } from './qmpInput';
-import { isDiffCommand, parseDiffCommandLine, runDiffCommand, type DiffRequest } from './diffCommand';
+import { runDiffCommand } from './diffCommand';
 
 export const EXIT = { ok: 0, errors: 1, undecodable: 2, usage: 64 } as const;
 
@@ -166,11 +168,26 @@ function logInternalErrors(ds: readonly Diagnostic[]): void {
   for (const d of ds) if (d.stack) process.stderr.write(`kho-inspect: internal error (${d.code}); please report it with this stack:\n${d.stack}\n`);
 }
 
-async function run(req: Request): Promise<number> {
+/** `--help` text: one command's, or everything. */
+function helpText(topic: string | undefined): string {
+  const cmd = COMMANDS.find((c) => c.name === topic);
+  return cmd ? commandHelp(cmd) : globalHelp();
+}
+
+/** After a usage error: the command's usage line (every command's when none was recognised). */
+function usageHint(command: string | undefined): string {
+  const cmd = COMMANDS.find((c) => c.name === command);
+  if (cmd) return `usage: ${usageLine(cmd)}\n(kho-inspect ${cmd.name} --help lists its options)`;
+  return ['usage:', ...COMMANDS.map((c) => `  ${usageLine(c)}`), '(kho-inspect --help for everything, kho-inspect COMMAND --help for one command)'].join('\n');
+}
+
+type RunRequest = Exclude<Request, { command: 'edit' | 'export' | 'diff' }>;
+
+async function run(req: RunRequest): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
   switch (req.command) {
     case 'help':
-      out(USAGE + '\n');
+      out(helpText(req.topic) + '\n');
       return EXIT.ok;
     case 'version':
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- esbuild inlines package.json; an import would leave tsc's rootDir
@@ -217,22 +234,19 @@ async function run(req: Request): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  let req: Request | EditRequest | DiffRequest;
+  let req: Request;
   try {
-    req = isEditCommand(argv) ? parseEditCommandLine(argv) : isDiffCommand(argv) ? parseDiffCommandLine(argv) : parseCommandLine(argv);
+    req = parseCommandLine(argv, (note) => process.stderr.write(`kho-inspect: ${note}\n`));
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`kho-inspect: ${e.message}\n${USAGE}\n`);
+    process.stderr.write(`kho-inspect: ${e.command ? `${e.command}: ` : ''}${e.message}\n${usageHint(e.command)}\n`);
     return EXIT.usage;
   }
   try {
-    if (req.command === 'edit' || req.command === 'export') {
-      return await runEditCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
-    }
-    if (req.command === 'diff') {
-      return await runDiffCommand(req, { openMemory, decodeOptions, out: (s) => process.stdout.write(s), outChunks: (chunks) => writeChunks(process.stdout, chunks), err: (s) => process.stderr.write(s) });
-    }
-    return await run(req as Request);
+    const deps = { openMemory, decodeOptions, out: (s: string) => process.stdout.write(s), outChunks: (chunks: Iterable<string>) => writeChunks(process.stdout, chunks), err: (s: string) => process.stderr.write(s) };
+    if ('edits' in req) return await runEditCommand(req, deps);
+    if (req.command === 'diff') return await runDiffCommand(req, deps);
+    return await run(req);
   } catch (e) {
     if (e instanceof Fatal) {
       process.stderr.write(`kho-inspect: ${e.message}\n`);

@@ -8,6 +8,7 @@ import { hex, parseAddress } from '../../engine/util/hex';
 import type { EditJson, ExportParams, ReportFormatOption } from '../../protocol/editing';
 import type { LookupDto } from '../../protocol/model';
 import { editingFor, type EditResultDto } from '../document/editing';
+import { khoLog } from '../log';
 import type { KhoDocument } from '../document/khoDocument';
 import type { Services } from '../services';
 import { maxItemsPerGroup } from '../settings';
@@ -17,6 +18,7 @@ import { docFor, isTreeElement, mapTarget, type MapTarget } from './targets';
 interface WithUri { uri?: vscode.Uri | string }
 
 function refused(reason: string): EditResultDto {
+  khoLog().warn(`edit refused: ${reason}`);
   void vscode.window.showErrorMessage(`KHO: edit refused: ${reason}`);
   return { ok: false, reason };
 }
@@ -28,6 +30,7 @@ async function run(doc: KhoDocument | undefined, edit: EditJson | string): Promi
   if (!editing) return refused(`${doc.model.fileName} is not open for editing`);
   try {
     const r = await editing.apply(edit);
+    if (r.ok) khoLog().info(`${doc.model.fileName}: ${r.label}`);
     return r.ok ? r : refused(r.reason);
   } catch (e) {
     return refused((e as Error).message);

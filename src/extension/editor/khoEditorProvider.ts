@@ -221,6 +221,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   async decode(doc: KhoDocument): Promise<void> {
     this.diskPrompted.delete(doc);
     const name = doc.model.fileName;
+    khoLog().info(`decode ${doc.uri.fsPath}: started`);
     try {
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `KHO: decoding ${name}`, cancellable: true },
@@ -241,7 +242,9 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       }
       const hint = summary.hints?.[0];
       if (hint) inBackground(this.hooks?.hint?.(doc, hint) ?? Promise.resolve(), 'switching the decode mode');
-    } catch {
+      khoLog().info(`decode ${doc.uri.fsPath}: done${summary.fatal ? `, ${summary.fatal}` : ''}`);
+    } catch (e) {
+      khoLog().info(`decode ${doc.uri.fsPath}: ended without a result (${(e as Error).message})`);
       // The state says why (cancelled, unreadable file); the webview and the tree show it.
     }
   }

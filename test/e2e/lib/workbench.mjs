@@ -16,6 +16,9 @@ export function useArtifactDir(name) {
   return ARTIFACTS;
 }
 
+/** The profile of the workbench opened last: a failure report quotes its extension log. */
+let lastProfile;
+
 /** Things the page reported that a test may want to fail on. */
 export class PageLog {
   constructor() { this.errors = []; this.csp = []; this.lines = []; }
@@ -28,6 +31,7 @@ export class PageLog {
  */
 export async function openWorkbench({ name, workspace, vsix, waitForFile, settings, workspaceTrust = false }) {
   const profile = freshProfile(name, { workspace, settings });
+  lastProfile = profile;
   installVsix(profile, vsix);
   const server = await startCodeServer(profile, { workspaceTrust });
   const browser = await launchChromium();
@@ -91,7 +95,20 @@ async function whatIsShowing(page) {
     const a = document.activeElement;
     return a ? `${a.tagName.toLowerCase()}${a.className ? '.' + String(a.className).split(/\s+/).join('.') : ''}` : 'none';
   });
-  return `showing: notifications ${JSON.stringify(notes)}; ${quick}; focus on ${focus}`;
+  return `showing: notifications ${JSON.stringify(notes)}; ${quick}; focus on ${focus}\n${extensionLogTail(lastProfile)}`;
+}
+
+/** The last lines of the extension's "KHO Inspector" log of `profile` (newest session). */
+function extensionLogTail(profile, lines = 15) {
+  if (!profile) return 'extension log: no profile';
+  try {
+    const found = logFiles(profile).filter((f) => path.basename(f) === 'KHO Inspector.log');
+    const newest = found.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+    if (!newest) return 'extension log: none written';
+    return `extension log (last ${lines} lines):\n` + fs.readFileSync(newest.f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch (e) {
+    return `extension log unreadable: ${e.message}`;
+  }
 }
 
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -163,6 +180,14 @@ async function waitForWorkbench(page, fileName) {
   await page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first().waitFor({ timeout: 120_000 });
 }
 
+/** Every *.log file under `profile`'s log folder (throws when there is none). */
+function logFiles(profile) {
+  const files = [];
+  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (f.endsWith('.log')) files.push(f); } };
+  walk(path.join(profile.userData, 'logs'));
+  return files;
+}
+
 /**
  * What the server's logs of `profile` say about our extension: whether the extension host was
  * created with it, and its error lines. For failure messages; never throws.
@@ -170,10 +195,7 @@ async function waitForWorkbench(page, fileName) {
 export function serverLogReport(profile) {
   if (!profile) return 'no profile to read logs from';
   try {
-    const logs = path.join(profile.userData, 'logs');
-    const files = [];
-    const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (f.endsWith('.log')) files.push(f); } };
-    walk(logs);
+    const files = logFiles(profile);
     const lines = files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').map((l) => `${path.basename(f)}: ${l}`));
     const created = lines.filter((l) => /Creating extension host with the following global extensions/.test(l));
     const withUs = created.some((l) => /kho-inspector\.kho-inspector/.test(l));
@@ -185,24 +207,28 @@ export function serverLogReport(profile) {
   }
 }
 
-/** Whether keyboard focus is in the workbench's own document, not inside a webview's frame. */
+/**
+ * Whether keyboard focus is on an element of the workbench's own document: not inside a webview's
+ * frame, and not nowhere (the body), which a webview editor's delayed focus would take over.
+ */
 export function focusInWorkbench(page) {
   return page.evaluate(() => {
     const a = document.activeElement;
-    return !!a && a.tagName !== 'IFRAME' && !a.closest('.webview, .webview-container');
+    return !!a && a !== document.body && a.tagName !== 'IFRAME' && !a.closest('.webview, .webview-container');
   });
 }
 
 /**
- * Moves keyboard focus to the workbench (out of any webview) so F1 reaches VS Code: the side
- * bar's title, not the editor's tab, which hands focus on to a webview editor's frame a moment
- * after the click (a key pressed then goes to the frame).
+ * Moves keyboard focus to the workbench (out of any webview) so F1 reaches VS Code. The focus goes
+ * to a side-bar list (or the activity bar) without a click: a click selects rows, and a click on a
+ * title focuses nothing. Focus must land on an element: VS Code focuses a webview editor's frame a
+ * moment after asking (after a quick input closes, for one) unless another element has focus by
+ * then, and a palette opened in between would lose its focus and close.
  */
 export async function focusWorkbench(page) {
-  const title = page.locator('.part.sidebar .composite.title').first();
-  if (await title.isVisible()) await title.click({ position: { x: 5, y: 5 } });
-  else await page.locator('.part.activitybar').first().click({ position: { x: 5, y: 5 } });
-  await until(() => focusInWorkbench(page), 'keyboard focus in the workbench, not in a webview', 5_000);
+  const target = page.locator('.part.sidebar .monaco-list[tabindex]:visible, .part.activitybar [tabindex]:visible').first();
+  await target.focus();
+  await until(() => focusInWorkbench(page), 'keyboard focus on an element of the workbench, not in a webview', 5_000);
 }
 
 /** The palette's (or an input box's) text field, when it is visible and has keyboard focus. */
@@ -254,14 +280,19 @@ export async function commandWithInput(page, title, answer) {
 }
 
 /**
- * Answers the input box (showInputBox) a command opened. The palette's widget is reused for
- * it, so wait until its text no longer is the palette's ">..." before typing.
+ * Answers the input box (showInputBox) a command opened. The palette's widget is reused for it:
+ * while the palette closes its text is briefly empty, so the box counts as open only once it
+ * shows its prompt line (the palette has none). Returns once the box has closed.
  */
 export async function answerInputBox(page, text) {
-  const input = page.locator('.quick-input-widget input');
-  await until(async () => (await quickInputFocused(input)) && !(await input.inputValue()).startsWith('>'), 'the input box, focused', 15_000);
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input');
+  const prompt = widget.locator('.quick-input-message');
+  await until(async () => (await quickInputFocused(input)) && !(await input.inputValue()).startsWith('>') && (await prompt.isVisible()),
+    'the input box, focused, with its prompt', 15_000);
   await input.fill(text);
   await page.keyboard.press('Enter');
+  await widget.waitFor({ state: 'hidden', timeout: 15_000 });
 }
 
 /** Opens the "KHO" view container from the activity bar (no-op when it is showing). */

@@ -41,8 +41,8 @@ export function goldenRuns(dir: string): Map<string, string[]> {
     runs.set(`${d.name}.summary.json`, ['decode', ...img, '--summary']);
     runs.set(`${d.name}.check.txt`, ['check', ...img]);
     runs.set(`${d.name}.check.json`, ['check', ...img, '--json']);
-    runs.set(`${d.name}.export.csv`, ['export', ...img, '--format', 'csv']);
-    runs.set(`${d.name}.export.dts`, ['export', ...img, '--format', 'dts']);
+    runs.set(`${d.name}.export.csv`, ['export', ...img, '--report-format', 'csv']);
+    runs.set(`${d.name}.export.dts`, ['export', ...img, '--report-format', 'dts']);
   }
   return runs;
 }
