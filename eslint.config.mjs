@@ -9,12 +9,31 @@ import tseslint from 'typescript-eslint';
 /** Every Node built-in, bare and with the node: prefix. */
 const NODE_BUILTINS = builtinModules.flatMap((m) => [m, `node:${m}`]);
 
-/** A layer's forbidden imports: Node built-ins and/or vscode by name, folders by a regex on the specifier. */
-function layer({ node = false, vscode = false, folders = [], message }) {
+/**
+ * A layer's forbidden imports: Node built-ins and/or vscode by name, folders by a regex on the specifier;
+ * `more` adds { regex, message } patterns with messages of their own (the engine's inner layers).
+ */
+function layer({ node = false, vscode = false, folders = [], message, more = [] }) {
   const paths = [...(node ? NODE_BUILTINS : []), ...(vscode ? ['vscode'] : [])].map((name) => ({ name, message }));
-  const patterns = folders.map((regex) => ({ regex, message }));
+  const patterns = [...folders.map((regex) => ({ regex, message })), ...more];
   return { 'no-restricted-imports': ['error', { paths, patterns }] };
 }
+
+/** The engine as a whole: pure ES2022, nothing from the other layers. */
+const ENGINE = {
+  node: true,
+  vscode: true,
+  folders: ['^(\\.\\./)+(node|cli|extension|protocol|media)(/|$)'],
+  message: 'src/engine imports only itself (pure ES2022: no Node, no vscode, no other layer).',
+};
+
+/** Test, sample and bench builders: the code that decodes, checks, edits or exports never imports them. */
+const NO_TEST_BUILDERS = [
+  {
+    regex: '(^|/)(kho/|\\./)(generators|dumpBuilder)$|(^|/)clients/build(/|$)|^\\./build(/|$)',
+    message: 'kho/generators.ts, kho/dumpBuilder.ts and clients/build/ build tests, the sample and the bench only.',
+  },
+];
 
 export default tseslint.config(
   {
@@ -71,12 +90,51 @@ export default tseslint.config(
   // The layer table (ARCHITECTURE.md, "Layers and what they may import").
   {
     files: ['src/engine/**/*.ts'],
+    rules: layer({ ...ENGINE, more: NO_TEST_BUILDERS }),
+  },
+  // Inside the engine, a stage imports only the stages before it (ARCHITECTURE.md's pipeline).
+  {
+    files: ['src/engine/fdt/**/*.ts'],
     rules: layer({
-      node: true,
-      vscode: true,
-      folders: ['^(\\.\\./)+(node|cli|extension|protocol|media)(/|$)'],
-      message: 'src/engine imports only itself (pure ES2022: no Node, no vscode, no other layer).',
+      ...ENGINE,
+      more: [
+        ...NO_TEST_BUILDERS,
+        {
+          regex: '^\\.\\./(kho|clients|checks|edit|export|diff|report)(/|$)|^\\.\\./decode$',
+          message: 'src/engine/fdt is the generic FDT reader and writer: it imports no KHO, client or later stage.',
+        },
+      ],
     }),
+  },
+  {
+    files: ['src/engine/checks/**/*.ts'],
+    rules: layer({
+      ...ENGINE,
+      more: [
+        ...NO_TEST_BUILDERS,
+        {
+          regex: '^\\.\\./(edit|export|diff|report)(/|$)|^\\.\\./decode$',
+          message: 'the checks read decoded parts (kho, clients, image); the decode and its reports come after them.',
+        },
+      ],
+    }),
+  },
+  {
+    files: ['src/engine/edit/**/*.ts'],
+    rules: layer({
+      ...ENGINE,
+      more: [
+        ...NO_TEST_BUILDERS,
+        {
+          regex: '^\\.\\./checks(/|$)',
+          message: 'editing re-decodes through decode.ts; it imports no checker module.',
+        },
+      ],
+    }),
+  },
+  {
+    files: ['src/engine/kho/generators.ts', 'src/engine/kho/dumpBuilder.ts', 'src/engine/clients/build/**/*.ts'],
+    rules: layer(ENGINE),
   },
   {
     files: ['src/protocol/**/*.ts'],

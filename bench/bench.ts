@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/builder';
+import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { FileByteSource } from '../src/node/fileByteSource';
@@ -21,6 +21,7 @@ import { radixGeometry } from '../src/engine/kho/geometry';
 import { walkRadix } from '../src/engine/kho/radix';
 import { runSaveBench, SAVE_64GIB_RUNS, SAVE_8TIB_SCATTERED } from './saveBench';
 import { runQmpBench } from './qmpBench';
+import { runScanBench } from './scanBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
@@ -155,6 +156,8 @@ function main(): void {
   console.log('');
   runSaveBench(SAVE_64GIB_RUNS);
   runSaveBench(SAVE_8TIB_SCATTERED);
+  console.log('');
+  runScanBench();
   console.log('');
   runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
 }

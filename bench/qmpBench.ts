@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { scatteredBlocks, type RandomLike } from '../src/engine/kho/builder';
+import { scatteredBlocks, type RandomLike } from '../src/engine/kho/generators';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
 import type { SparsePages } from '../src/engine/image/sparsePages';
 

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, scatteredBlocks } from '../src/engine/kho/builder';
+import { longRunBlocks, scatteredBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { seeded } from './seeded';

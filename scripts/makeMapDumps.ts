@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, type PfnBlocks } from '../src/engine/kho/builder';
+import { longRunBlocks, type PfnBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { seeded } from './seeded';

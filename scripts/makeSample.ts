@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ClientStage } from '../src/engine/clients/build/stage';
 import { sampleClients } from '../src/engine/clients/build/sample';
-import { randomBlocks } from '../src/engine/kho/builder';
+import { randomBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { seeded } from './seeded';

@@ -1,4 +1,4 @@
-// A deterministic PRNG for generated samples (mulberry32), shaped like the builder's RandomLike.
+// A deterministic PRNG for generated samples (mulberry32), shaped like kho/generators.ts's RandomLike.
 export function seeded(seed: number): { int(n: number): number } {
   let s = seed >>> 0;
   return {

@@ -7,7 +7,7 @@ import { DumpDiff, type DiffSide } from '../engine/diff/dumpDiff';
 import { diffJsonChunks } from '../engine/diff/diffJson';
 import type { Diagnostic } from '../engine/diagnostics';
 import { isPageSize } from '../engine/kho/geometry';
-import { decodeDump } from '../engine/session';
+import { decodeDump } from '../engine/decode';
 import { parseAddress } from '../engine/util/hex';
 import { parseKhoJson } from '../node/pairingFile';
 import type { ImageArgs } from './args';

@@ -1,11 +1,16 @@
 // The one diagnostic shape every engine module reports problems with.
 
+import { DiagnosticCap } from './diagnosticCap';
+import type { CodeWithSeverity, DiagnosticCode, SeverityOf } from './diagnosticCodes';
+
+export type { DiagnosticCode, SeverityOf } from './diagnosticCodes';
+
 export type Severity = 'error' | 'warning' | 'info';
 
 export interface Diagnostic {
   severity: Severity;
-  /** Stable machine-readable code, e.g. "radix-cycle", "fdt-bad-token". */
-  code: string;
+  /** Stable machine-readable code, declared in diagnosticCodes.ts, e.g. "radix-cycle", "fdt-bad-token". */
+  code: DiagnosticCode;
   /** Physical address the problem is about (node page, block, property), or null (e.g. a file offset problem). */
   address: bigint | null;
   /** What was found, where, and what was expected; names addresses/offsets in hex. */
@@ -17,12 +22,12 @@ export interface Diagnostic {
   stack?: string;
 }
 
-export function diag(severity: Severity, code: string, address: bigint | null, message: string): Diagnostic {
+export function diag<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): Diagnostic {
   return { severity, code, address, message };
 }
 
 /** An engine bug caught at a boundary: "decoding stopped: <why>", with the stack kept for the log. */
-export function internalError(code: string, address: bigint | null, e: unknown): Diagnostic {
+export function internalError(code: CodeWithSeverity<'error'>, address: bigint | null, e: unknown): Diagnostic {
   const d = diag('error', code, address, `decoding stopped: ${e instanceof Error ? e.message : String(e)}`);
   if (e instanceof Error && e.stack) d.stack = e.stack;
   return d;
@@ -32,24 +37,10 @@ export function hasErrors(ds: readonly Diagnostic[]): boolean {
   return ds.some((d) => d.severity === 'error');
 }
 
-/**
- * Collects diagnostics, keeping at most `maxPerCode` of each code (then one line counting the rest),
- * so a hostile file cannot flood a report.
- */
-export class CappedDiagnostics {
-  readonly list: Diagnostic[] = [];
-  private readonly counts = new Map<string, { n: number; severity: Severity }>();
-  constructor(private readonly maxPerCode: number) {}
-  add(severity: Severity, code: string, address: bigint | null, message: string): void {
-    const c = this.counts.get(code) ?? { n: 0, severity };
-    c.n++;
-    this.counts.set(code, c);
-    if (c.n <= this.maxPerCode) this.list.push(diag(severity, code, address, message));
-  }
-  finish(): Diagnostic[] {
-    for (const [code, c] of this.counts) {
-      if (c.n > this.maxPerCode) this.list.push(diag(c.severity, code, null, `${c.n - this.maxPerCode} more "${code}" diagnostics not shown`));
-    }
-    return this.list;
+/** The image readers' cap: at most `maxPerCode` of each code, then one line of that code counting the rest. */
+export class CappedDiagnostics extends DiagnosticCap {
+  constructor(maxPerCode: number) {
+    super({ per: 'code', max: maxPerCode }, (overflows) =>
+      overflows.map((o) => diag(o.severity, o.code, null, `${o.dropped} more "${o.code}" diagnostics not shown`)));
   }
 }

@@ -2,6 +2,7 @@
 // always names the address; the engine's code is the diagnostic code.
 
 import * as vscode from 'vscode';
+import type { DiagnosticCode } from '../engine/diagnosticCodes';
 import type { DiagnosticDto } from '../protocol/model';
 import type { KhoDocument } from './document/khoDocument';
 import type { DocumentRegistry } from './registry';
@@ -35,12 +36,12 @@ export class DiagnosticsPublisher implements vscode.Disposable {
     if (s.status === 'decoding') return;
     if (s.status !== 'ready') {
       const d = s.status === 'failed' && !s.cancelled
-        ? [toVscodeDiagnostic({ severity: 'error', code: 'open-failed', address: null, message: s.message })] : [];
+        ? [toVscodeDiagnostic({ severity: 'error', code: 'open-failed' satisfies DiagnosticCode, address: null, message: s.message })] : [];
       this.collection.set(doc.uri, d);
       return;
     }
     const out: vscode.Diagnostic[] = [];
-    if (s.summary.fatal) out.push(toVscodeDiagnostic({ severity: 'error', code: 'decode-fatal', address: null, message: s.summary.fatal }));
+    if (s.summary.fatal) out.push(toVscodeDiagnostic({ severity: 'error', code: 'decode-fatal' satisfies DiagnosticCode, address: null, message: s.summary.fatal }));
     try {
       for (let start = 0; out.length < MAX_DIAGNOSTICS;) {
         const page = await doc.model.diagnostics(start, Math.min(500, MAX_DIAGNOSTICS - out.length));

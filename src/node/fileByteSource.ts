@@ -1,8 +1,10 @@
 // A ByteSource over a file, read with positioned reads (pread): no whole-file buffers, works for
-// sparse images far beyond 4 GiB since positions stay exact as numbers below 2^53.
+// sparse images far beyond 4 GiB since positions stay exact as numbers below 2^53; its holes are
+// listed by fileDataExtents.ts.
 
 import * as fs from 'fs';
-import { ByteSource } from '../engine/io/byteSource';
+import type { ByteSource, FileExtent } from '../engine/io/byteSource';
+import { listDataExtents, type DataExtentsOptions } from './fileDataExtents';
 
 export class FileByteSource implements ByteSource {
   private fd: number | null;
@@ -38,6 +40,12 @@ export class FileByteSource implements ByteSource {
       got += n;
     }
     return got;
+  }
+
+  /** The file's data extents from the OS (holes skipped by scans); undefined when it cannot say. */
+  dataExtents(opts?: DataExtentsOptions): Promise<readonly FileExtent[] | undefined> {
+    if (this.fd === null) return Promise.reject(new Error(`read from closed file ${this.path}`));
+    return listDataExtents(this.fd, this.size, opts);
   }
 
   get closed(): boolean { return this.fd === null; }

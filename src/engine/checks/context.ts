@@ -1,7 +1,7 @@
 // What every checker module reads: the decoded dump plus the optional hand-off inputs.
 
 import type { ClientDecode } from '../clients/types';
-import type { PhysMemory } from '../image/physMemory';
+import type { NumaRange, PhysMemory } from '../image/physMemory';
 import type { PageSize } from '../kho/geometry';
 import type { KhoFdt } from '../kho/khoFdt';
 import type { RangeTable } from '../kho/rangeTable';
@@ -9,13 +9,6 @@ import type { ScratchInfo } from '../kho/scratch';
 import type { SetupDataHandoff } from '../kho/setupData';
 import type { TrackerResult } from '../kho/tracker';
 import type { CancellationToken } from '../util/cancel';
-
-/** A NUMA node's memory range (from the dump's firmware tables or the user). */
-export interface NumaRange {
-  node: number;
-  start: bigint;
-  end: bigint;
-}
 
 export interface CheckInput {
   memory: PhysMemory;

@@ -11,7 +11,7 @@ import { checkFdtCoverage, checkX86Handoff } from './handoff';
 import { checkScratchAreas, checkScratchOverlaps } from './scratchAreas';
 import { checkBlockOverlap, checkNodesOutsidePreserved, checkNuma, checkPreservedInDump } from './tracker';
 
-export type { CheckInput, NumaRange } from './context';
+export type { CheckInput } from './context';
 export { CHECKS, checkInfo, renderChecksTable, type CheckInfo } from './registry';
 
 /** Runs every check. Never throws for bad data (only CancelledError from the depth re-decode). */

@@ -3,8 +3,9 @@
 // The tracker's own structure (items 8-10, 15, 21) is checked while walking it (kho/radix.ts,
 // kho/chunks.ts); the depth (item 16) in depth.ts; scratch (items 8, 13, 17) in scratchAreas.ts.
 
+import type { NumaRange } from '../image/physMemory';
 import { hex } from '../util/hex';
-import type { CheckContext, NumaRange } from './context';
+import type { CheckContext } from './context';
 import type { Findings } from './findings';
 import { overlapsAny } from './ranges';
 

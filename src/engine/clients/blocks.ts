@@ -4,7 +4,8 @@
 
 import { hex } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
-import { KHO_BLOCK_HEADER_SIZE, KHO_MAX_BLOCKS, khoBlockCapacity, readU64LE } from './layout';
+import { KHO_BLOCK_HEADER_SIZE, KHO_MAX_BLOCKS, khoBlockCapacity } from './layout';
+import { readU64LE } from '../util/bytes';
 import type { ClientItem } from './types';
 
 export interface BlockEntry {

@@ -1,7 +1,8 @@
 // Shared state of one client's decode: bounded, checked reads from the dump, the diagnostics (capped
 // per code), the physical ranges the client occupies, and capped item lists.
 
-import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import { DiagnosticCap } from '../diagnosticCap';
+import { diag, type Diagnostic, type DiagnosticCode, type SeverityOf } from '../diagnostics';
 import { mergeRanges, type PhysMemory } from '../image/physMemory';
 import { hex, U64_MASK } from '../util/hex';
 import type { ClientField, ClientItem, ClientLimits, ClientPage } from './types';
@@ -10,8 +11,7 @@ export class DecodeContext {
   readonly pageSize: number;
   readonly pageShift: number;
   readonly page: bigint;
-  private readonly diags: Diagnostic[] = [];
-  private readonly perCode = new Map<string, number>();
+  private readonly findings: DiagnosticCap;
   private readonly ranges: ClientPage[] = [];
   private pagesDropped = 0;
   private saturated = false;
@@ -27,32 +27,21 @@ export class DecodeContext {
     this.pageSize = pageSize;
     this.pageShift = Math.round(Math.log2(pageSize));
     this.page = BigInt(pageSize);
+    this.findings = new DiagnosticCap({ per: 'code', max: limits.maxReportsPerCode }, (overflows) =>
+      overflows.map((o) => diag('info', 'client-suppressed', null, `${label}: ${o.dropped} further "${o.code}" diagnostics not shown`)));
   }
 
-  report(severity: Severity, code: string, address: bigint | null, message: string): void {
-    const n = (this.perCode.get(code) ?? 0) + 1;
-    this.perCode.set(code, n);
-    if (n > this.limits.maxReportsPerCode) return;
-    this.diags.push(diag(severity, code, address, `${this.label}: ${message}`));
+  report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): void {
+    this.findings.add(severity, code, address, `${this.label}: ${message}`);
   }
 
   /** Adopts diagnostics produced elsewhere (the FDT reader), under the same per-code cap. */
   adopt(ds: readonly Diagnostic[]): void {
-    for (const d of ds) {
-      const n = (this.perCode.get(d.code) ?? 0) + 1;
-      this.perCode.set(d.code, n);
-      if (n <= this.limits.maxReportsPerCode) this.diags.push({ ...d, message: `${this.label}: ${d.message}` });
-    }
+    for (const d of ds) this.findings.keep({ ...d, message: `${this.label}: ${d.message}` });
   }
 
   diagnostics(): Diagnostic[] {
-    const out = [...this.diags];
-    for (const [code, n] of this.perCode) {
-      if (n > this.limits.maxReportsPerCode) {
-        out.push(diag('info', 'client-suppressed', null, `${this.label}: ${n - this.limits.maxReportsPerCode} further "${code}" diagnostics not shown`));
-      }
-    }
-    return out;
+    return this.findings.list();
   }
 
   /**

@@ -4,7 +4,8 @@
 
 import { hex } from '../util/hex';
 import { field, type DecodeContext } from './context';
-import { KEXEC_METADATA_RELEASE_LEN, KEXEC_METADATA_SIZE, KEXEC_METADATA_VERSION, readCString, readU32LE } from './layout';
+import { KEXEC_METADATA_RELEASE_LEN, KEXEC_METADATA_SIZE, KEXEC_METADATA_VERSION, readCString } from './layout';
+import { readU32LE } from '../util/bytes';
 import type { ClientBody } from './body';
 
 /** `head` holds the blob's first bytes (as many as the blob and the dump have, up to a page). */

@@ -1,15 +1,8 @@
 // Sizes, offsets and constants of the client structures (docs/kho-format.md §4), shared by the decoders and the
-// builders, plus little-endian field readers. All multi-byte fields are CPU-native = little-endian
+// builders (the field readers are util/bytes.ts). All multi-byte fields are CPU-native = little-endian
 // on every KHO architecture; the structures are packed unless noted.
 
-import { readU32LE, readU64LE } from '../fdt/reader';
 import { utf8Decode } from '../fdt/utf8';
-
-export { readU32LE, readU64LE };
-
-export function readU16LE(b: Uint8Array, off: number): number {
-  return b[off] | (b[off + 1] << 8);
-}
 
 /**
  * A fixed-size char array: the text before the first NUL, and whether a NUL was found within the
@@ -20,16 +13,6 @@ export function readCString(b: Uint8Array, off: number, len: number): { text: st
   const stop = Math.min(off + len, b.length);
   while (end < stop && b[end] !== 0) end++;
   return { text: utf8Decode(b, off, end), terminated: end < stop };
-}
-
-/** Lower-case hex of bytes, space separated. */
-export function hexBytes(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-}
-
-/** Printable ASCII rendering of bytes (others as "."). */
-export function asciiBytes(b: Uint8Array): string {
-  return Array.from(b, (x) => (x >= 0x20 && x < 0x7f ? String.fromCharCode(x) : '.')).join('');
 }
 
 // ---- struct kho_vmalloc (§4.1) -------------------------------------------------------------

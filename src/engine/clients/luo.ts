@@ -5,12 +5,13 @@
 //  (b) packed form: the blob is struct luo_ser {char compatible[ALIGN(len+1, 8)]; u64 liveupdate_num;
 //      u64 sessions_pa; u64 flbs_pa} with sessions and their files in KHO block chains.
 
-import { getProp, propStrings, readU64LE, type FdtNode } from '../fdt/reader';
+import { getProp, propStrings, type FdtNode } from '../fdt/reader';
+import { hexBytes, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 import { field, item, type DecodeContext } from './context';
 import {
   align8, LUO_FLB_NODE, LUO_FLB_V1, LUO_LATEST_KNOWN_VERSION, LUO_PROP_ABI_HEADER, LUO_PROP_FLB_HEADER, LUO_PROP_LIVEUPDATE_NUM,
-  LUO_PROP_SESSION_HEADER, LUO_SER_MAX_COMPAT, LUO_SER_TAIL_SIZE, LUO_SESSION_NODE, LUO_SESSION_V1, LUO_SESSION_V2, hexBytes, readCString,
+  LUO_PROP_SESSION_HEADER, LUO_SER_MAX_COMPAT, LUO_SER_TAIL_SIZE, LUO_SESSION_NODE, LUO_SESSION_V1, LUO_SESSION_V2, readCString,
 } from './layout';
 import {
   decodeLuoFlbs, decodeLuoSessionArray, decodeLuoSessionBlocks, type LuoChainForm, type LuoStats,

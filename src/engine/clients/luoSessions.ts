@@ -5,9 +5,9 @@ import { hex } from '../util/hex';
 import { walkKhoBlocks } from './blocks';
 import { field, item, ItemList, type DecodeContext } from './context';
 import {
-  LUO_COMPAT_LEN, LUO_FILE_SER_SIZE, LUO_FLB_HEADER_SIZE, LUO_FLB_SER_SIZE, LUO_SESSION_HEADER_SIZE, LUO_SESSION_NAME_LEN,
-  LUO_SESSION_SER_SIZE, MEMFD_V1, MEMFD_V2, readCString, readU64LE,
+  LUO_COMPAT_LEN, LUO_FILE_SER_SIZE, LUO_FLB_HEADER_SIZE, LUO_FLB_SER_SIZE, LUO_SESSION_HEADER_SIZE, LUO_SESSION_NAME_LEN, LUO_SESSION_SER_SIZE, MEMFD_V1, MEMFD_V2, readCString,
 } from './layout';
+import { readU64LE } from '../util/bytes';
 import { decodeMemfd } from './memfd';
 import type { ClientItem } from './types';
 

@@ -2,7 +2,8 @@
 // compatible "reserve-mem-v1", `start` and `size` as native u64. The next kernel re-reserves each
 // region at the same address and hands its contents to the named user.
 
-import { getProp, propStrings, readU64LE, type FdtNode } from '../fdt/reader';
+import { getProp, propStrings, type FdtNode } from '../fdt/reader';
+import { readU64LE } from '../util/bytes';
 import { hex, humanSize } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
 import { RESERVE_MEM_COMPATIBLE } from './layout';

@@ -4,9 +4,9 @@
 import { hex } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
 import {
-  MEMFD_FOLIO_DIRTY, MEMFD_FOLIO_KNOWN_FLAGS, MEMFD_FOLIO_PFN_BITS, MEMFD_FOLIO_SER_SIZE, MEMFD_FOLIO_UPTODATE,
-  MEMFD_SEALS, MEMFD_SER_V1_SIZE, MEMFD_SER_V2_SIZE, readU32LE, readU64LE,
+  MEMFD_FOLIO_DIRTY, MEMFD_FOLIO_KNOWN_FLAGS, MEMFD_FOLIO_PFN_BITS, MEMFD_FOLIO_SER_SIZE, MEMFD_FOLIO_UPTODATE, MEMFD_SEALS, MEMFD_SER_V1_SIZE, MEMFD_SER_V2_SIZE,
 } from './layout';
+import { readU32LE, readU64LE } from '../util/bytes';
 import type { ClientItem } from './types';
 import { forEachVmallocEntry, parseVmallocDesc, walkVmalloc } from './vmalloc';
 

@@ -3,8 +3,9 @@
 // the subnode name), decode it, and list every physical range it occupies. Never throws.
 
 import { internalError } from '../diagnostics';
-import { renderDts } from '../fdt/dts';
-import { FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE } from '../fdt/reader';
+import { renderDts } from '../kho/dts';
+import { FDT_MAGIC, getProp, parseFdt, propStrings } from '../fdt/reader';
+import { asciiBytes, hexBytes, readU32BE } from '../util/bytes';
 import { PhysReadError, type PhysMemory } from '../image/physMemory';
 import type { KhoFdt, KhoSubnode } from '../kho/khoFdt';
 import { hex } from '../util/hex';
@@ -12,7 +13,7 @@ import type { ClientBody } from './body';
 import { DecodeContext, field } from './context';
 import { decodeKexecMetadata } from './kexecMetadata';
 import {
-  asciiBytes, hexBytes, KEXEC_METADATA_SUBNODE, LUO_FDT_COMPAT_PREFIX, LUO_SUBNODE, MEMBLOCK_COMPATIBLE, MEMBLOCK_SUBNODE,
+  KEXEC_METADATA_SUBNODE, LUO_FDT_COMPAT_PREFIX, LUO_SUBNODE, MEMBLOCK_COMPATIBLE, MEMBLOCK_SUBNODE,
   TEST_KHO_COMPATIBLE, TEST_KHO_SUBNODE,
 } from './layout';
 import { decodeLuoFdt, decodeLuoPacked, looksLikeLuoSer } from './luo';

@@ -3,7 +3,8 @@
 // PA | order) and `csum` (the __wsum of every folio's contents). The module of the next kernel
 // restores each folio, checks its order and recomputes the checksum.
 
-import { getProp, readU32LE, readU64LE, type FdtNode } from '../fdt/reader';
+import { getProp, type FdtNode } from '../fdt/reader';
+import { readU32LE, readU64LE } from '../util/bytes';
 import { hex, humanSize } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
 import { KHO_VMALLOC_SIZE, TEST_KHO_MAGIC } from './layout';

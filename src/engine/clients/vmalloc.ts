@@ -5,8 +5,9 @@
 import { hex } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
 import {
-  KHO_VMALLOC_ALLOC, KHO_VMALLOC_HUGE_VMAP, KHO_VMALLOC_KNOWN_FLAGS, readU16LE, readU32LE, readU64LE, vmallocChunkCapacity,
+  KHO_VMALLOC_ALLOC, KHO_VMALLOC_HUGE_VMAP, KHO_VMALLOC_KNOWN_FLAGS, vmallocChunkCapacity,
 } from './layout';
+import { readU16LE, readU32LE, readU64LE } from '../util/bytes';
 import type { ClientItem } from './types';
 
 export interface KhoVmallocDesc {

@@ -4,7 +4,7 @@
 import type { PhysMemory, PhysRange } from '../image/physMemory';
 import { BlockSet } from '../kho/blockSet';
 import type { BlockStore } from '../kho/tracker';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 import { countOnly, forEachOnlyIn, RangeSubtraction, subtractRanges } from './blockDiff';
 import { diffClients, type ClientDiff } from './clientDiff';
 

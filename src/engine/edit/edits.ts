@@ -1,9 +1,10 @@
 // The semantic edits of an editable dump, as plain JSON (addresses are lower-case 0x strings) so they
 // cross the worker RPC, sit on VS Code's undo stack and survive a reload in a hot-exit backup as is.
 // An applied edit is stored "resolved": the options that decided its bytes (node region, compaction)
-// are written into it, so replaying the list on the same image gives the same bytes.
+// are written into it, so replaying the list on the same image gives the same bytes. parseEdit.ts
+// turns the JSON into bigint fields where an edit enters the model.
 
-import { hex, parseAddress } from '../util/hex';
+import { hex } from '../util/hex';
 
 /** A physical address or byte count as a lower-case `0x…` string (decimal accepted on input). */
 export type HexString = string;
@@ -53,39 +54,12 @@ export class EditRefused extends Error {
   constructor(readonly reason: string) { super(reason); this.name = 'EditRefused'; }
 }
 
-/** Parses an address field of an edit; refuses junk with the field's name. */
-export function addressOf(v: unknown, field: string): bigint {
-  const a = typeof v === 'string' ? parseAddress(v) : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? BigInt(v) : undefined;
-  if (a === undefined) throw new EditRefused(`${field}: ${JSON.stringify(v)} is not an address (0x… hex or decimal)`);
-  return a;
-}
-
-export function orderOf(v: unknown, field = 'order'): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 64) {
-    throw new EditRefused(`${field}: ${JSON.stringify(v)} is not an order (an integer 0..64)`);
-  }
-  return v;
-}
-
 export function blockJson(phys: bigint, order: number): BlockJson {
   return { phys: hex(phys), order };
 }
 
 export function regionJson(start: bigint, end: bigint): RegionJson {
   return { start: hex(start), end: hex(end) };
-}
-
-export function bytesToHex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
-
-export function hexToBytes(s: string, field: string): Uint8Array {
-  if (typeof s !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(s)) throw new EditRefused(`${field}: not an even-length hex byte string`);
-  const out = new Uint8Array(s.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
-  return out;
 }
 
 /** One line for people: "preserve 0x1000 order 0", "unpreserve 3 blocks", "add client LUO". */

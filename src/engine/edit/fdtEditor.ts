@@ -4,7 +4,8 @@
 // repacks the whole tree (the kernel's fdt_open_into + edit + fdt_pack) and must fit in one page.
 // Values stay CPU-native little-endian; unknown properties and the reserve map are kept.
 
-import { getProp, parseFdt, readU64LE, type Fdt, type FdtNode } from '../fdt/reader';
+import { getProp, parseFdt, type Fdt, type FdtNode } from '../fdt/reader';
+import { readU64LE } from '../util/bytes';
 import { u64le, writeFdt, type FdtNodeSpec, type FdtPropertySpec } from '../fdt/writer';
 import { KHO_PROP_BLOB_SIZE, KHO_PROP_MEMORY_MAP, subtreePropName } from '../kho/fdtModel';
 import { hex } from '../util/hex';

@@ -6,18 +6,13 @@
 import { buildChunkListPages, type PageAllocator, type PageWriter } from '../kho/builder';
 import { encodeKey, tableIndex, type PageSize, type RadixGeometry } from '../kho/geometry';
 import type { PreservedBlock } from '../kho/tracker';
+import { readU64LE } from '../util/bytes';
 
 const ZERO8 = new Uint8Array(8);
 
 function isAllZero(b: Uint8Array): boolean {
   for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
-}
-
-function u64le(b: Uint8Array): bigint {
-  let v = 0n;
-  for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
-  return v;
 }
 
 /**
@@ -33,7 +28,7 @@ export function unlinkEmptyNodes(io: PageWriter, g: RadixGeometry, root: bigint,
     let reached = true;
     for (let level = g.depth - 1; level >= 1; level--) {
       const idx = tableIndex(g, key, level);
-      const child = u64le(io.read(node + BigInt(8 * idx), 8));
+      const child = readU64LE(io.read(node + BigInt(8 * idx), 8), 0);
       if (child === 0n) { reached = false; break; }
       path.push({ pa: node, idx });
       node = child;

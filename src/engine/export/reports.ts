@@ -2,11 +2,11 @@
 // and the DTS text of the KHO FDT with its client blobs. Written through a callback in pieces, so a
 // million blocks never become one string.
 
-import { renderDts } from '../fdt/dts';
+import { renderDts } from '../kho/dts';
 import type { PhysMemory } from '../image/physMemory';
 import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from '../report/asciiOut';
 import { CHUNK_CHARS, contractJsonChunks, type ContractOptions } from '../report/contract';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 
 export type ReportFormat = 'json' | 'csv' | 'dts';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'dts'];

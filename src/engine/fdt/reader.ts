@@ -3,7 +3,9 @@
 // chapter 5 "Flattened Devicetree (DTB) Format". Hostile input never throws and never makes the
 // reader do more than a linear amount of work (see FdtParseResult.work and fdtWorkBound).
 
-import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import { DiagnosticCap } from '../diagnosticCap';
+import { diag, type Diagnostic, type DiagnosticCode, type SeverityOf } from '../diagnostics';
+import { readU32BE, readU32LE, readU64BE, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 import { utf8Decode } from './utf8';
 
@@ -86,32 +88,6 @@ export function fdtWorkBound(n: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte readers
-
-/** Big-endian u32 at any offset (caller checks bounds). */
-export function readU32BE(b: Uint8Array, off: number): number {
-  return ((b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]) >>> 0;
-}
-
-/** Little-endian u32 at any offset (caller checks bounds). */
-export function readU32LE(b: Uint8Array, off: number): number {
-  return (b[off] | (b[off + 1] << 8) | (b[off + 2] << 16) | (b[off + 3] << 24)) >>> 0;
-}
-
-/** Big-endian u64 at any offset, as bigint. */
-export function readU64BE(b: Uint8Array, off: number): bigint {
-  return (BigInt(readU32BE(b, off)) << 32n) | BigInt(readU32BE(b, off + 4));
-}
-
-/**
- * Little-endian (CPU-native on every KHO architecture) u64 at any offset. FDT property data is only
- * 4-byte aligned, so this assembles two u32 halves rather than assuming 8-byte alignment.
- */
-export function readU64LE(b: Uint8Array, off: number): bigint {
-  return (BigInt(readU32LE(b, off + 4)) << 32n) | BigInt(readU32LE(b, off));
-}
-
-// ---------------------------------------------------------------------------------------------
 // Cheap header check for scanners
 
 function headerSizeFor(version: number): number {
@@ -166,10 +142,10 @@ interface StringsBlock { start: number; end: number; size: number }
 const MAX_REPORTS_PER_CODE = 50;
 
 class Parser {
-  readonly diagnostics: Diagnostic[] = [];
+  private readonly findings = new DiagnosticCap({ per: 'code', max: MAX_REPORTS_PER_CODE }, (overflows) =>
+    overflows.map((o) => diag('info', 'fdt-suppressed', null, `${o.dropped} further "${o.code}" diagnostics not shown`)));
   work = 0;
   private readonly stringCache = new Map<number, string | null>();
-  private readonly perCode = new Map<string, number>();
 
   constructor(private readonly b: Uint8Array, private readonly base: bigint | null) {}
 
@@ -177,20 +153,14 @@ class Parser {
     return this.base === null ? `at offset ${hex(off)}` : `at ${hex(this.base)}+${hex(off)}`;
   }
 
-  report(severity: Severity, code: string, off: number, message: string): void {
-    const n = (this.perCode.get(code) ?? 0) + 1;
-    this.perCode.set(code, n);
-    if (n > MAX_REPORTS_PER_CODE) return;
+  report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, off: number, message: string): void {
     const address = this.base === null ? null : this.base + BigInt(off);
-    this.diagnostics.push(diag(severity, code, address, `FDT ${this.at(off)}: ${message}`));
+    this.findings.add(severity, code, address, `FDT ${this.at(off)}: ${message}`);
   }
 
-  reportSuppressed(): void {
-    for (const [code, n] of this.perCode) {
-      if (n > MAX_REPORTS_PER_CODE) {
-        this.diagnostics.push(diag('info', 'fdt-suppressed', null, `${n - MAX_REPORTS_PER_CODE} further "${code}" diagnostics not shown`));
-      }
-    }
+  /** What was reported, then one `fdt-suppressed` line per code that hit the limit. */
+  diagnostics(): Diagnostic[] {
+    return this.findings.list();
   }
 
   run(): Fdt | null {
@@ -497,8 +467,7 @@ export function parseFdt(bytes: Uint8Array, baseAddress?: bigint | null): FdtPar
     // Defensive only: every path above is bounds-checked. Report rather than throw.
     parser.report('error', 'fdt-internal', 0, `reader failed: ${e instanceof Error ? e.message : String(e)}`);
   }
-  parser.reportSuppressed();
-  return { fdt, diagnostics: parser.diagnostics, work: parser.work };
+  return { fdt, diagnostics: parser.diagnostics(), work: parser.work };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,10 +2,12 @@
 // is mapped by PT_LOAD p_paddr. Every oddity becomes a Diagnostic naming the file offset or program
 // header; only an unrecognisable identification (magic, class, byte order) refuses the file.
 
-import { CappedDiagnostics, Diagnostic } from '../diagnostics';
+import { CappedDiagnostics, Diagnostic, type DiagnosticCode } from '../diagnostics';
 import { ByteSource, readExact } from '../io/byteSource';
+import { hexBytes } from '../util/bytes';
+import type { LongRunning } from '../util/cancel';
 import { hex } from '../util/hex';
-import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
+import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain, storedDataRanges, type StoredRun } from './physMemory';
 
 export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 export const ELFCLASS32 = 1;
@@ -170,6 +172,13 @@ export class ElfImage implements PhysMemory {
     return p.fileOffset + Number(phys - p.start);
   }
 
+  /** Pieces stored in the file, through the file's data extents; zero-filled tails hold no data. */
+  async dataRanges(opts?: LongRunning): Promise<readonly PhysRange[] | undefined> {
+    const extents = await this.src.dataExtents?.(opts);
+    if (!extents) return undefined;
+    return storedDataRanges(this.pieces.filter((p): p is ElfPiece & StoredRun => p.fileOffset !== null), extents);
+  }
+
   /** The descriptor bytes of a note (exporters, VMCOREINFO). */
   noteDesc(note: ElfNote): Uint8Array {
     return readExact(this.src, note.descOffset, note.descSize);
@@ -199,13 +208,9 @@ class FieldReader {
   word(o: number): bigint { return this.is64 ? this.u64(o) : BigInt(this.u32(o)); }
 }
 
-function fail(sink: CappedDiagnostics, code: string, message: string): ElfParseResult {
+function fail(sink: CappedDiagnostics, code: DiagnosticCode, message: string): ElfParseResult {
   sink.add('error', code, null, message);
-  return { image: null, diagnostics: sink.finish(), error: message };
-}
-
-function bytesHex(b: Uint8Array): string {
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+  return { image: null, diagnostics: sink.list(), error: message };
 }
 
 /** Parses an ELF core over `src`. Never throws for bad content (the ByteSource itself may). */
@@ -217,7 +222,7 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   if (size < 16) return fail(sink, 'elf-too-short', `file is ${size} bytes, too short for an ELF identification (16 bytes at offset 0x0)`);
   const ident = readExact(src, 0, 16);
   if (!ELF_MAGIC.every((b, i) => ident[i] === b)) {
-    return fail(sink, 'elf-bad-magic', `bad ELF magic at offset 0x0: found ${bytesHex(ident.subarray(0, 4))}, expected 7f 45 4c 46`);
+    return fail(sink, 'elf-bad-magic', `bad ELF magic at offset 0x0: found ${hexBytes(ident.subarray(0, 4))}, expected 7f 45 4c 46`);
   }
   const cls = ident[4];
   if (cls !== ELFCLASS32 && cls !== ELFCLASS64) {
@@ -276,7 +281,7 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   if (loads === 0) sink.add('warning', 'elf-no-load', null, `no PT_LOAD program headers among ${programHeaders.length}: the dump holds no memory`);
 
   const image = new ElfImage(src, header, programHeaders, notes, resolveOverlaps(pieces, programHeaders, sink));
-  return { image, diagnostics: sink.finish(), error: null };
+  return { image, diagnostics: sink.list(), error: null };
 }
 
 /** With e_phnum = PN_XNUM the count is in sh_info of section header 0. */

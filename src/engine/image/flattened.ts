@@ -6,7 +6,7 @@
 // the seekable file's bytes straight from the stream. Later records win where they overlap, as
 // with the replay; offsets no record covers read as zeros.
 
-import { Diagnostic, diag } from '../diagnostics';
+import { Diagnostic, diag, type DiagnosticCode } from '../diagnostics';
 import { ByteSource } from '../io/byteSource';
 import { hex } from '../util/hex';
 
@@ -99,7 +99,7 @@ interface Rec { target: number; source: number; length: number; seq: number }
 /** Indexes a flattened stream in one pass over its record headers. Never throws for bad content. */
 export function indexFlattened(stream: ByteSource): FlattenedIndexResult {
   const diagnostics: Diagnostic[] = [];
-  const fail = (code: string, message: string): FlattenedIndexResult => {
+  const fail = (code: DiagnosticCode, message: string): FlattenedIndexResult => {
     diagnostics.push(diag('error', code, null, message));
     return { source: null, header: null, diagnostics, error: message };
   };

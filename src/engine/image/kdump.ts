@@ -8,7 +8,7 @@
 // of dumped pfns, so a page's descriptor index is one small bitmap read away. Page reads decompress
 // only the pages they touch, through a small LRU.
 
-import { CappedDiagnostics, Diagnostic } from '../diagnostics';
+import { CappedDiagnostics, Diagnostic, type DiagnosticCode } from '../diagnostics';
 import { ByteSource } from '../io/byteSource';
 import { hex } from '../util/hex';
 import { codecOfFlags, codecsInFlags, decompressPage, DecompressError, isCodecSupported, KDUMP_FLAG, KdumpCodec } from './decompress';
@@ -594,9 +594,9 @@ function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset:
   return { runs: runs.trimmed(), cumulative, dumped, valid: bitmap1Readable ? valid : -1, dumpedNotValid, firstDumpedNotValid };
 }
 
-function fail(sink: CappedDiagnostics, code: string, message: string): KdumpParseResult {
+function fail(sink: CappedDiagnostics, code: DiagnosticCode, message: string): KdumpParseResult {
   sink.add('error', code, null, message);
-  return { image: null, diagnostics: sink.finish(), error: message };
+  return { image: null, diagnostics: sink.list(), error: message };
 }
 
 /** Parses a kdump-compressed file. Never throws for bad content (the ByteSource itself may). */
@@ -700,7 +700,7 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
   };
   const image = new KdumpImage(src, h, sub, layout, notes, vmcoreinfo, opts.container ?? 'seekable', scan.runs, scan.cumulative, opts.pageCacheBytes);
   checkDescriptors(src, h, layout, sink);
-  return { image, diagnostics: sink.finish(), error: null };
+  return { image, diagnostics: sink.list(), error: null };
 }
 
 /** Checks every descriptor of a small dump, or an even sample of a large one: data inside the file, sizes, codecs. */

@@ -1,6 +1,6 @@
 // Recognises a dump's format by its signature and opens it as PhysMemory. Never throws.
 
-import { Diagnostic, diag } from '../diagnostics';
+import { Diagnostic, diag, type DiagnosticCode } from '../diagnostics';
 import { ByteSource } from '../io/byteSource';
 import { CachedByteSource, CacheOptions } from '../io/pageCache';
 import { hex } from '../util/hex';
@@ -47,7 +47,7 @@ export function detectImageFormat(src: ByteSource): DetectedFormat {
 
 export function openImage(src: ByteSource, opts: OpenImageOptions = {}): OpenImageResult {
   const diagnostics: Diagnostic[] = [];
-  const failed = (error: string, code: string): OpenImageResult => {
+  const failed = (error: string, code: DiagnosticCode): OpenImageResult => {
     diagnostics.push(diag('error', code, null, error));
     return { memory: null, diagnostics, error };
   };

@@ -1,7 +1,17 @@
 // One view of physical memory over any dump format. Addresses are bigint; lengths are small numbers.
 
+import type { FileExtent } from '../io/byteSource';
+import type { LongRunning } from '../util/cancel';
+
 /** Half-open [start, end). */
 export interface PhysRange {
+  start: bigint;
+  end: bigint;
+}
+
+/** A NUMA node's memory range (from the dump's firmware tables or the user). */
+export interface NumaRange {
+  node: number;
   start: bigint;
   end: bigint;
 }
@@ -23,7 +33,41 @@ export interface PhysMemory {
   read(phys: bigint, length: number): Uint8Array;
   /** File offset where `phys` is stored verbatim (raw, ELF), or undefined (hole, compressed format). */
   fileOffset(phys: bigint): number | undefined;
+  /**
+   * The parts of `ranges` that may hold non-zero bytes (sorted, disjoint); the rest reads as zeros
+   * (the file's holes). Undefined when not known (then all of `ranges` may). Scans use it to skip holes.
+   */
+  dataRanges?(opts?: LongRunning): Promise<readonly PhysRange[] | undefined>;
   close?(): void;
+}
+
+/** A run of physical memory stored verbatim in a file from `fileOffset` on. */
+export interface StoredRun {
+  start: bigint;
+  end: bigint;
+  fileOffset: number;
+}
+
+/**
+ * The physical ranges whose bytes lie in the file's data extents (sorted, disjoint file extents; runs
+ * sorted by start, not overlapping): what a raw or ELF image may hold other than zeros.
+ */
+export function storedDataRanges(runs: readonly StoredRun[], extents: readonly FileExtent[]): PhysRange[] {
+  const out: PhysRange[] = [];
+  for (const r of runs) {
+    const from = r.fileOffset, to = r.fileOffset + Number(r.end - r.start);
+    // First extent ending after the run's first byte.
+    let lo = 0, hi = extents.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (extents[mid].end <= from) lo = mid + 1; else hi = mid;
+    }
+    for (let k = lo; k < extents.length && extents[k].start < to; k++) {
+      const a = Math.max(from, extents[k].start), b = Math.min(to, extents[k].end);
+      if (b > a) out.push({ start: r.start + BigInt(a - from), end: r.start + BigInt(b - from) });
+    }
+  }
+  return mergeRanges(out);
 }
 
 export class PhysReadError extends Error {
@@ -42,6 +86,19 @@ export function mergeRanges(rs: readonly PhysRange[]): PhysRange[] {
     if (last && r.start <= last.end) {
       if (r.end > last.end) last.end = r.end;
     } else out.push({ start: r.start, end: r.end });
+  }
+  return out;
+}
+
+/** The bytes in both of two sorted, disjoint range lists. */
+export function intersectRanges(a: readonly PhysRange[], b: readonly PhysRange[]): PhysRange[] {
+  const out: PhysRange[] = [];
+  let i = 0, j = 0;
+  while (i < a.length && j < b.length) {
+    const start = a[i].start > b[j].start ? a[i].start : b[j].start;
+    const end = a[i].end < b[j].end ? a[i].end : b[j].end;
+    if (start < end) out.push({ start, end });
+    if (a[i].end < b[j].end) i++; else j++;
   }
   return out;
 }

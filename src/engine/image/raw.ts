@@ -2,7 +2,8 @@
 
 import { ByteSource } from '../io/byteSource';
 import { hex } from '../util/hex';
-import { PhysMemory, PhysRange, PhysReadError, rangesContain } from './physMemory';
+import type { LongRunning } from '../util/cancel';
+import { PhysMemory, PhysRange, PhysReadError, rangesContain, storedDataRanges } from './physMemory';
 
 export class RawImage implements PhysMemory {
   readonly format = 'raw' as const;
@@ -53,6 +54,12 @@ export class RawImage implements PhysMemory {
 
   fileOffset(phys: bigint): number | undefined {
     return this.contains(phys, 1) ? Number(phys - this.base) : undefined;
+  }
+
+  async dataRanges(opts?: LongRunning): Promise<readonly PhysRange[] | undefined> {
+    const extents = await this.src.dataExtents?.(opts);
+    if (!extents) return undefined;
+    return storedDataRanges(this.ranges.map((r) => ({ ...r, fileOffset: 0 })), extents);
   }
 
   close(): void { this.src.close?.(); }

@@ -1,11 +1,25 @@
 // Random access to the bytes of an image file or a buffer. Synchronous on purpose: the engine runs
 // in a worker / CLI where a blocking pread is the fastest way to walk a tree of page-sized nodes.
 
+import type { LongRunning } from '../util/cancel';
+
+/** Half-open [start, end) of byte offsets in a source. */
+export interface FileExtent {
+  start: number;
+  end: number;
+}
+
 export interface ByteSource {
   /** Size in bytes (always < 2^53). */
   readonly size: number;
   /** Copies up to dest.length bytes from `offset` into dest; returns the count (short only at the end). */
   readInto(offset: number, dest: Uint8Array): number;
+  /**
+   * Where the source may hold non-zero bytes (sorted, disjoint); every byte outside reads as zero, as
+   * a sparse file's holes do. Undefined when that is not known: then any byte may be data. Async and
+   * cancellable (listing a file's extents asks the OS); only scans use it, to skip holes.
+   */
+  dataExtents?(opts?: LongRunning): Promise<readonly FileExtent[] | undefined>;
   close?(): void;
 }
 

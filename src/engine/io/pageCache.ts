@@ -2,7 +2,8 @@
 // issue many small reads close together; one block read serves them all. Memory stays bounded
 // (maxBytes) whatever the image size.
 
-import { ByteSource } from './byteSource';
+import type { LongRunning } from '../util/cancel';
+import { ByteSource, FileExtent } from './byteSource';
 
 export interface CacheOptions {
   /** Block size in bytes, a power of two (default 64 KiB). */
@@ -57,6 +58,10 @@ export class CachedByteSource implements ByteSource {
       done += n;
     }
     return done;
+  }
+
+  dataExtents(opts?: LongRunning): Promise<readonly FileExtent[] | undefined> {
+    return this.inner.dataExtents ? this.inner.dataExtents(opts) : Promise.resolve(undefined);
   }
 
   /** Drops every cached block (e.g. after the underlying file changed). */

@@ -3,7 +3,8 @@
 // (u64 phys_start, u64 bitmap PA). Bit b of a bitmap preserves phys_start + (b << (order + PS)).
 // Bounded on any input: each chunk is visited once, element counts are clamped to the page.
 
-import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import { DiagnosticCap } from '../diagnosticCap';
+import { diag, type DiagnosticCode, type SeverityOf } from '../diagnostics';
 import type { PhysMemory } from '../image/physMemory';
 import { CancelledError, type CancellationToken, type ProgressSink } from '../util/cancel';
 import { hex } from '../util/hex';
@@ -35,8 +36,10 @@ function u64(dv: DataView, off: number): bigint {
 
 class ChunkWalk {
   readonly blocks: BlockSet;
-  readonly diagnostics: Diagnostic[] = [];
-  private suppressed = 0;
+  /** Every walk diagnostic up to maxDiagnostics in all; the summary line is added when the walk ends. */
+  private readonly findings: DiagnosticCap;
+  /** The first chunk: where the summary line points. */
+  private start = 0n;
   private readonly pageShift: number;
   private readonly pageMask: bigint;
   private readonly maxPageOrder: number;
@@ -52,12 +55,14 @@ class ChunkWalk {
     this.blocks = new BlockSet(this.pageShift);
     this.maxPageOrder = opts.maxPageOrder ?? DEFAULT_MAX_PAGE_ORDER[pageSize];
     this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
+    this.findings = new DiagnosticCap({ per: 'all', max: this.maxDiagnostics }, (_, dropped) => [
+      diag('warning', 'chunks-too-many-diagnostics', this.start, `${dropped} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`),
+    ]);
     this.preserveBits = pageSize * 8;
   }
 
-  report(severity: Severity, code: string, address: bigint | null, message: string): void {
-    if (this.diagnostics.length < this.maxDiagnostics) this.diagnostics.push(diag(severity, code, address, message));
-    else this.suppressed++;
+  report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): void {
+    this.findings.add(severity, code, address, message);
   }
 
   private readPage(pa: bigint, what: string): Uint8Array | null {
@@ -73,6 +78,7 @@ class ChunkWalk {
   }
 
   run(first: bigint): void {
+    this.start = first;
     if (first === 0n) {
       this.report('warning', 'chunks-not-finalized', 0n,
         'preserved-memory-map is 0: the kho-v1 tracker was never serialized (KHO not finalized), so nothing is preserved; kernels from v6.19 refuse revival with a zero map');
@@ -209,18 +215,14 @@ class ChunkWalk {
     }
   }
 
-  finish(first: bigint): TrackerResult {
-    if (this.suppressed > 0) {
-      this.diagnostics.push(diag('warning', 'chunks-too-many-diagnostics', first,
-        `${this.suppressed} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`));
-    }
+  finish(): TrackerResult {
     const asc = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
     const nodePages = new Map<string, bigint[]>([
       ['chunks', [...this.chunkPages].sort(asc)],
       ['bitmaps', [...this.bitmapPages].sort(asc)],
     ]);
     this.blocks.trim();
-    return { kind: 'chunks', pageSize: this.pageSize, depth: 0, blocks: this.blocks, nodePages, diagnostics: this.diagnostics };
+    return { kind: 'chunks', pageSize: this.pageSize, depth: 0, blocks: this.blocks, nodePages, diagnostics: this.findings.list() };
   }
 }
 
@@ -231,5 +233,5 @@ class ChunkWalk {
 export function walkChunks(mem: PhysMemory, firstChunk: bigint, pageSize: PageSize, opts: ChunkWalkOptions = {}): TrackerResult {
   const w = new ChunkWalk(mem, pageSize, opts);
   w.run(firstChunk);
-  return w.finish(firstChunk);
+  return w.finish();
 }

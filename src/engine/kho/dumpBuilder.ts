@@ -7,7 +7,8 @@ import { SparsePages } from '../image/sparsePages';
 import { mergeRanges, type PhysRange } from '../image/physMemory';
 import { writeFdt, str, u64le } from '../fdt/writer';
 import { buildKhoFdt } from './fdtModel';
-import { buildChunkList, poolAllocator, RadixTreeBuilder, type PfnBlocks, type RandomLike } from './builder';
+import { buildChunkList, RadixTreeBuilder } from './builder';
+import { poolAllocator, type PfnBlocks, type RandomLike } from './generators';
 import { radixGeometry, type PageSize } from './geometry';
 import type { PreservedBlock } from './tracker';
 

@@ -2,8 +2,9 @@
 // level of client subnodes carrying `preserved-data` (`fdt` in kho-v1) and, from kho-v3, `blob-size`.
 // All u64 values are CPU-native (little-endian), not the FDT's big-endian (docs/kho-format.md §2.3).
 
-import { diag, type Diagnostic, type Severity } from '../diagnostics';
-import { getProp, parseFdt, propStrings, readU64LE, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { diag, type Diagnostic, type DiagnosticCode, type SeverityOf } from '../diagnostics';
+import { getProp, parseFdt, propStrings, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { readU64LE } from '../util/bytes';
 import { str, u64le, writeFdt, type FdtNodeSpec, type FdtPropertySpec } from '../fdt/writer';
 import { hex } from '../util/hex';
 import type { KhoFdt, KhoSubnode } from './khoFdt';
@@ -50,7 +51,7 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
   if (!fdt) return result;
 
   // Diagnostics about a property or node carry its physical address when the blob's is known.
-  const report = (severity: Severity, code: string, offset: number, message: string): void => {
+  const report: Report = (severity, code, offset, message) => {
     const where = base === null ? `offset ${hex(offset)}` : `${hex(base + BigInt(offset))}`;
     diagnostics.push(diag(severity, code, base === null ? null : base + BigInt(offset), `KHO FDT ${where}: ${message}`));
   };
@@ -137,7 +138,7 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
   return result;
 }
 
-type Report = (severity: Severity, code: string, offset: number, message: string) => void;
+type Report = <C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, offset: number, message: string) => void;
 
 function readSubnode(node: FdtNode, rules: number | null, report: Report): KhoSubnode {
   const sub: KhoSubnode = {
@@ -145,7 +146,7 @@ function readSubnode(node: FdtNode, rules: number | null, report: Report): KhoSu
     properties: node.properties.map((p) => ({ name: p.name, value: p.value })),
   };
   const label = `subnode "${node.name}"`;
-  const u64 = (p: FdtProperty, severity: Severity, consequence: string): bigint | null => {
+  const u64 = (p: FdtProperty, severity: SeverityOf<'kho-fdt-bad-subnode-prop'>, consequence: string): bigint | null => {
     if (p.value.length === 8) return readU64LE(p.value, 0);
     report(severity, 'kho-fdt-bad-subnode-prop', p.offset,
       `${label}: "${p.name}" is ${p.value.length} bytes; expected 8 (a native-endian u64)${consequence}`);

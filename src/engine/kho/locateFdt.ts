@@ -1,8 +1,8 @@
 // Finding the KHO FDT inside an image (docs/kho-format.md §5.2): page-aligned FDT headers whose root
-// compatible starts with "kho-v". A 1 TiB sparse image takes long to scan, so this is async,
-// reports progress and honours cancellation.
+// compatible starts with "kho-v". A huge image takes long to scan, so this skips the file's holes, is
+// async, reports progress and honours cancellation.
 
-import type { PhysMemory } from '../image/physMemory';
+import { intersectRanges, type PhysMemory, type PhysRange } from '../image/physMemory';
 import { CancelledError, type LongRunning } from '../util/cancel';
 
 const FDT_MAGIC = 0xd00dfeed;
@@ -57,13 +57,41 @@ export function rootCompatible(blob: Uint8Array): string | undefined {
   return undefined;
 }
 
-/** Every page-aligned physical address holding an FDT whose root compatible starts with "kho-v". */
-export async function scanForKhoFdts(mem: PhysMemory, opts: LongRunning = {}): Promise<bigint[]> {
-  const total = mem.ranges.reduce((s, r) => s + Number(r.end - r.start), 0);
+/** What a scan for KHO FDTs found and what it read. */
+export interface FdtScan {
+  /** Every page-aligned physical address holding an FDT whose root compatible starts with "kho-v". */
+  candidates: bigint[];
+  /** Bytes of the dump read while looking. */
+  bytesRead: number;
+  /** Bytes not read because the dump's file holds holes there (they read as zeros, so hold no FDT). */
+  bytesSkipped: number;
+}
+
+function alignUp(a: bigint): bigint {
+  return (a + BigInt(SCAN_STEP - 1)) & ~BigInt(SCAN_STEP - 1);
+}
+
+function spanBytes(rs: readonly PhysRange[]): number {
+  let n = 0;
+  for (const r of rs) n += Number(r.end - r.start);
+  return n;
+}
+
+/**
+ * Looks at each page-aligned page of the dump for a `kho-v*` FDT. Only the data the dump's file holds
+ * is read: holes the file system reports (PhysMemory.dataRanges) read as zeros and cannot hold the
+ * FDT magic. Progress counts the bytes read against the bytes to read.
+ */
+export async function scanForKhoFdts(mem: PhysMemory, opts: LongRunning = {}): Promise<FdtScan> {
+  if (opts.token?.isCancellationRequested) throw new CancelledError();
+  const data = await mem.dataRanges?.(opts);
+  const scan = data ? intersectRanges(mem.ranges, data) : mem.ranges;
+  let total = 0;
+  for (const r of scan) { const a = alignUp(r.start); if (a < r.end) total += Number(r.end - a); }
   const found: bigint[] = [];
   let done = 0;
-  for (const r of mem.ranges) {
-    let a = (r.start + BigInt(SCAN_STEP - 1)) & ~BigInt(SCAN_STEP - 1);
+  for (const r of scan) {
+    let a = alignUp(r.start);
     while (a < r.end) {
       if (opts.token?.isCancellationRequested) throw new CancelledError();
       const len = Number(r.end - a < BigInt(CHUNK) ? r.end - a : BigInt(CHUNK));
@@ -79,5 +107,5 @@ export async function scanForKhoFdts(mem: PhysMemory, opts: LongRunning = {}): P
       if (opts.yieldNow) await opts.yieldNow();
     }
   }
-  return found;
+  return { candidates: found, bytesRead: done, bytesSkipped: spanBytes(mem.ranges) - spanBytes(scan) };
 }

@@ -14,7 +14,8 @@
 // batched read fails, its pages are read one by one up to the failing one: a page may then be asked
 // for twice, but is read successfully once and its failure reported once.)
 
-import { diag, type Diagnostic, type Severity } from '../diagnostics';
+import { DiagnosticCap } from '../diagnosticCap';
+import { diag, type Diagnostic, type DiagnosticCode, type SeverityOf } from '../diagnostics';
 import type { PhysMemory } from '../image/physMemory';
 import { CancelledError, type CancellationToken, type ProgressSink } from '../util/cancel';
 import { hex } from '../util/hex';
@@ -80,8 +81,10 @@ function levelName(level: number): string {
 
 class RadixWalk {
   readonly blocks: BlockSet;
-  readonly diagnostics: Diagnostic[] = [];
-  private suppressed = 0;
+  /** Every walk diagnostic up to maxDiagnostics in all; the summary line is added when the walk ends. */
+  private readonly findings: DiagnosticCap;
+  /** The root node: where the summary line points. */
+  private start = 0n;
   private readonly maxDiagnostics: number;
   private readonly maxPageOrder: number;
   private readonly pageSize: number;
@@ -115,6 +118,9 @@ class RadixWalk {
     this.numberContains = typeof mem.containsNumber === 'function';
     this.blocks = new BlockSet(g.pageShift);
     this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
+    this.findings = new DiagnosticCap({ per: 'all', max: this.maxDiagnostics }, (_, dropped) => [
+      diag('warning', 'radix-too-many-diagnostics', this.start, `${dropped} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`),
+    ]);
     this.maxPageOrder = opts.maxPageOrder ?? g.maxPageOrder;
     this.pageSize = g.pageSize;
     this.pageShift = g.pageShift;
@@ -135,12 +141,17 @@ class RadixWalk {
 
   private addr(pfn: number): bigint { return BigInt(pfn) << BigInt(this.pageShift); }
 
-  report(severity: Severity, code: string, address: bigint | null, message: string): void {
-    if (this.diagnostics.length < this.maxDiagnostics) this.diagnostics.push(diag(severity, code, address, message));
-    else this.suppressed++;
+  report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): void {
+    this.findings.add(severity, code, address, message);
+  }
+
+  /** What the walk reported, then the summary of what it left out. */
+  diagnostics(): Diagnostic[] {
+    return this.findings.list();
   }
 
   run(root: bigint): void {
+    this.start = root;
     const top = this.g.depth - 1;
     if (this.truncatedMarker) {
       this.report('info', 'radix-prefix16k-mode', root,
@@ -162,10 +173,6 @@ class RadixWalk {
       this.seen.set(pfn, top);
       this.byLevel[top].push(pfn);
       this.visit(pfn, top, 0);
-    }
-    if (this.suppressed > 0) {
-      this.diagnostics.push(diag('warning', 'radix-too-many-diagnostics', root,
-        `${this.suppressed} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`));
     }
   }
 
@@ -430,5 +437,5 @@ export function walkRadix(mem: PhysMemory, root: bigint, g: RadixGeometry, opts:
     spareBuffers = w.buffers;
   }
   w.blocks.trim();
-  return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics };
+  return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics() };
 }

@@ -6,6 +6,7 @@
 
 import { diag, type Diagnostic } from '../diagnostics';
 import type { PhysMemory, PhysRange } from '../image/physMemory';
+import { readU64LE } from '../util/bytes';
 import { hex, parseAddress, U64_MASK } from '../util/hex';
 
 export const KHO_SCRATCH_ENTRY_SIZE = 16;
@@ -27,11 +28,6 @@ export interface ScratchInfo {
   areas: PhysRange[];
   /** The array itself, when read from memory (address or setup_data source); else null. */
   array: ScratchArray | null;
-}
-
-function u64le(b: Uint8Array, o: number): bigint {
-  const dv = new DataView(b.buffer, b.byteOffset + o, 8);
-  return (BigInt(dv.getUint32(4, true)) << 32n) | BigInt(dv.getUint32(0, true));
 }
 
 /**
@@ -68,13 +64,13 @@ export function decodeScratchArray(mem: PhysMemory, address: bigint, length: big
     // Read the entries that are there, so a truncated dump still shows something.
     for (let i = 0n; i < count && mem.contains(address + i * size, KHO_SCRATCH_ENTRY_SIZE); i++) {
       const e = mem.read(address + i * size, KHO_SCRATCH_ENTRY_SIZE);
-      areas.push({ start: u64le(e, 0), end: u64le(e, 0) + u64le(e, 8) });
+      areas.push({ start: readU64LE(e, 0), end: readU64LE(e, 0) + readU64LE(e, 8) });
     }
     return { areas, diagnostics };
   }
   const raw = mem.read(address, bytes);
   for (let i = 0; i < Number(count); i++) {
-    const addr = u64le(raw, i * 16), len = u64le(raw, i * 16 + 8);
+    const addr = readU64LE(raw, i * 16), len = readU64LE(raw, i * 16 + 8);
     areas.push({ start: addr, end: addr + len });
   }
   return { areas, diagnostics };

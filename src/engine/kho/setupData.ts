@@ -6,6 +6,7 @@
 
 import { diag, type Diagnostic } from '../diagnostics';
 import type { PhysMemory } from '../image/physMemory';
+import { readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 
 export const SETUP_KEXEC_KHO = 10;
@@ -58,17 +59,12 @@ export interface SetupDataHandoff {
   diagnostics: Diagnostic[];
 }
 
-function u64le(b: Uint8Array, o: number): bigint {
-  const dv = new DataView(b.buffer, b.byteOffset + o, 8);
-  return (BigInt(dv.getUint32(4, true)) << 32n) | BigInt(dv.getUint32(0, true));
-}
-
 /** The record header at `address`, or undefined when the 16 bytes are not in the dump. */
 export function readSetupDataRecord(mem: PhysMemory, address: bigint): SetupDataRecord | undefined {
   if (!mem.contains(address, SETUP_DATA_HEADER_SIZE)) return undefined;
   const h = mem.read(address, SETUP_DATA_HEADER_SIZE);
   const dv = new DataView(h.buffer, h.byteOffset, h.byteLength);
-  return { address, next: u64le(h, 0), type: dv.getUint32(8, true), len: dv.getUint32(12, true) };
+  return { address, next: readU64LE(h, 0), type: dv.getUint32(8, true), len: dv.getUint32(12, true) };
 }
 
 /** Decodes the kho_data of a SETUP_KEXEC_KHO record; null (with a diagnostic) when unreadable. */
@@ -89,7 +85,7 @@ export function decodeKhoData(mem: PhysMemory, rec: SetupDataRecord, diagnostics
     return null;
   }
   const b = mem.read(data, KHO_DATA_SIZE);
-  return { fdtAddress: u64le(b, 0), fdtSize: u64le(b, 8), scratchAddress: u64le(b, 16), scratchSize: u64le(b, 24) };
+  return { fdtAddress: readU64LE(b, 0), fdtSize: readU64LE(b, 8), scratchAddress: readU64LE(b, 16), scratchSize: readU64LE(b, 24) };
 }
 
 /**

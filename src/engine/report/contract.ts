@@ -2,8 +2,8 @@
 // a million preserved blocks never become one giant string in memory.
 
 import type { Diagnostic } from '../diagnostics';
-import { handoffJson, scratchJson } from '../checks/output';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
+import { handoffJson, scratchJson } from './checkReport';
 import { hex } from '../util/hex';
 import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from './asciiOut';
 

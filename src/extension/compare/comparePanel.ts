@@ -10,7 +10,7 @@ import type { MapExtentsDto } from '../../protocol/model';
 import type { RenderedReport } from '../../protocol/webview';
 import { localResourceRoots, webviewHtml } from '../editor/webviewHtml';
 import type { Highlight } from '../editor/webviewController';
-import { listenToWebview, RenderReports } from '../editor/webviewChannel';
+import { RenderReports, WebviewLink } from '../editor/webviewChannel';
 import type { Comparison } from './comparison';
 
 export const COMPARE_PANEL_TYPE = 'khoInspector.comparePanel';
@@ -18,8 +18,7 @@ export const COMPARE_PANEL_TYPE = 'khoInspector.comparePanel';
 export class ComparePanel implements vscode.Disposable {
   readonly panel: vscode.WebviewPanel;
   private readonly server: RpcServer<CompareWebviewMethods>;
-  private readonly subs: vscode.Disposable[] = [];
-  private ready = false;
+  private readonly link: WebviewLink<ComparePush>;
   private last: Highlight | undefined;
   private readonly reports = new RenderReports();
 
@@ -34,20 +33,13 @@ export class ComparePanel implements vscode.Disposable {
       select: (p) => select(p.address),
       rendered: (r) => this.reports.add(r),
     });
-    this.subs.push(
-      listenToWebview(webview, this.server, (ok) => {
-        this.ready = ok;
-        if (!ok) return;
-        this.pushState();
-        if (this.last) this.push({ kind: 'push', type: 'highlight', ...this.last });
-      }),
-      this.panel.onDidChangeViewState(() => { if (!this.panel.visible) this.ready = false; }),
-    );
+    this.link = new WebviewLink<ComparePush>(this.panel, this.server, () => {
+      this.pushState();
+      if (this.last) this.push({ kind: 'push', type: 'highlight', ...this.last });
+    });
   }
 
-  private push(m: ComparePush): void {
-    if (this.ready && this.panel.visible) void this.panel.webview.postMessage(m);
-  }
+  private push(m: ComparePush): void { this.link.push(m); }
 
   private pushState(): void {
     const c = this.comparison;
@@ -68,7 +60,7 @@ export class ComparePanel implements vscode.Disposable {
   onDidDispose(f: () => void): vscode.Disposable { return this.panel.onDidDispose(f); }
 
   dispose(): void {
-    for (const s of this.subs) s.dispose();
+    this.link.dispose();
     this.panel.dispose();
   }
 }

@@ -6,13 +6,35 @@ import * as vscode from 'vscode';
 import { isRpcMessage, type RpcMessage } from '../../protocol/rpc';
 import { WEBVIEW_PROTOCOL, type RenderedReport } from '../../protocol/webview';
 
-/** Routes the webview's messages: `onReady(ok)` on each handshake (ok: same protocol), the rest to `server`. */
-export function listenToWebview(webview: vscode.Webview, server: { handle(m: RpcMessage): void }, onReady: (ok: boolean) => void): vscode.Disposable {
-  return webview.onDidReceiveMessage((m: unknown) => {
-    if (!isRpcMessage(m)) return;
-    if (m.kind === 'ready') onReady(m.protocol === WEBVIEW_PROTOCOL);
-    else server.handle(m);
-  });
+/**
+ * A panel's link to its webview: its requests go to `server`; pushes are sent only between a
+ * handshake with the same protocol and the panel's next hiding (a hidden webview may be discarded
+ * and reloaded). `onReady` runs on each handshake: a reloaded webview knows nothing, so the caller
+ * sends everything again.
+ */
+export class WebviewLink<M> implements vscode.Disposable {
+  private ready = false;
+  private readonly subs: vscode.Disposable[];
+
+  constructor(private readonly panel: vscode.WebviewPanel, server: { handle(m: RpcMessage): void }, onReady: () => void) {
+    this.subs = [
+      panel.webview.onDidReceiveMessage((m: unknown) => {
+        if (!isRpcMessage(m)) return;
+        if (m.kind !== 'ready') { server.handle(m); return; }
+        this.ready = m.protocol === WEBVIEW_PROTOCOL;
+        if (this.ready) onReady();
+      }),
+      panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
+    ];
+  }
+
+  push(m: M): void {
+    if (this.ready && this.panel.visible) void this.panel.webview.postMessage(m);
+  }
+
+  dispose(): void {
+    for (const s of this.subs) s.dispose();
+  }
 }
 
 /** The webview's last report, and waiters for one with a drawn map. */

@@ -9,7 +9,7 @@ import {
   type WebviewAction, type WebviewMethods,
 } from '../../protocol/webview';
 import { editingFor } from '../document/editing';
-import { listenToWebview, RenderReports } from './webviewChannel';
+import { RenderReports, WebviewLink } from './webviewChannel';
 import type { DecodeHintDto, LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
 
@@ -28,7 +28,7 @@ export interface Highlight { start: string; end: string; label: string }
 export class WebviewController implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
   private readonly server: RpcServer<WebviewMethods>;
-  private ready = false;
+  private readonly link: WebviewLink<HostPush>;
   private _lastHighlight: Highlight | undefined;
   private readonly reports = new RenderReports();
 
@@ -44,24 +44,19 @@ export class WebviewController implements vscode.Disposable {
       },
       rendered: (r) => this.reports.add(r),
     });
+    this.link = new WebviewLink<HostPush>(panel, this.server, () => {
+      this.pushState();
+      if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
+    });
     this.subs.push(
-      listenToWebview(webview, this.server, (ok) => {
-        // The webview (re)loaded: it knows nothing, send everything.
-        this.ready = ok;
-        if (!ok) return;
-        this.pushState();
-        if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
-      }),
+      this.link,
       doc.model.onDidChangeState(() => this.pushState()),
-      panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
       // Trust decides whether the map offers editing.
       vscode.workspace.onDidGrantWorkspaceTrust(() => this.pushState()),
     );
   }
 
-  private push(m: HostPush): void {
-    if (this.ready && this.panel.visible) void this.panel.webview.postMessage(m);
-  }
+  private push(m: HostPush): void { this.link.push(m); }
 
   private stateForWebview(): DocumentState {
     const s = this.doc.model.state;

@@ -6,6 +6,7 @@
 
 import type { ClientDecode, ClientField, ClientItem, ClientPage } from '../../engine/clients/types';
 import type { KhoSubnode } from '../../engine/kho/khoFdt';
+import { hexBytes, readU64LE } from '../../engine/util/bytes';
 import { hex, humanSize, U64_MASK } from '../../engine/util/hex';
 import type { TreeNodeDto } from '../../protocol/model';
 import { plural, type ListGroup } from './listGroup';
@@ -51,16 +52,14 @@ function clamp(v: bigint): bigint { return v > U64_MASK ? U64_MASK : v; }
 export function propertyText(value: Uint8Array): string {
   if (value.length === 0) return '(empty)';
   if (value.length === 8) {
-    let v = 0n;
-    for (let i = 7; i >= 0; i--) v = (v << 8n) | BigInt(value[i]);
-    return `${hex(v)} (u64)`;
+    return `${hex(readU64LE(value, 0))} (u64)`;
   }
   const last = value[value.length - 1];
   const body = value.subarray(0, value.length - 1);
   if (last === 0 && body.length > 0 && body.every((b) => (b >= 0x20 && b < 0x7f) || b === 0)) {
     return body.length > 0 ? '"' + String.fromCharCode(...body).split('\0').join('", "') + '"' : '""';
   }
-  const shown = [...value.subarray(0, 32)].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+  const shown = hexBytes(value.subarray(0, 32));
   return `[${shown}${value.length > 32 ? ' …' : ''}] (${value.length} bytes)`;
 }
 

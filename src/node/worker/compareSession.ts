@@ -3,6 +3,7 @@
 
 import { DumpDiff } from '../../engine/diff/dumpDiff';
 import { rangesBytes } from '../../engine/diff/blockDiff';
+import type { DiagnosticCode } from '../../engine/diagnosticCodes';
 import type { PhysRange } from '../../engine/image/physMemory';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
@@ -72,7 +73,7 @@ export class CompareSession {
     };
     const pageSize = BigInt(summary.left.pageSize);
     const problems: DiagnosticDto[] = params.leftIsSender ? diff.ranges.onlyLeft.map((x) => ({
-      severity: 'error', code: 'compare-missing-in-receiver', address: hex(x.start),
+      severity: 'error', code: 'compare-missing-in-receiver' satisfies DiagnosticCode, address: hex(x.start),
       message: `${hex(x.start)}: preserved by the sender (LEFT) but missing in the receiver (RIGHT): [${hex(x.start)}, ${hex(x.end)}), ${humanSize(x.end - x.start)} (${((x.end - x.start) / pageSize).toString()} pages)`,
     })) : [];
     this.compared = { diff, tree, map: new CompareMap(diff), summary, problems };

@@ -2,7 +2,7 @@
 // arrays (about 13 bytes each), not in a million objects. Pure: engine types in, plain data out.
 
 import { mergeRanges, type PhysRange } from '../../engine/image/physMemory';
-import type { DecodeResult } from '../../engine/session';
+import type { DecodeResult } from '../../engine/decode';
 import { RangeTable } from '../../engine/kho/rangeTable';
 import { hex, U64_MASK } from '../../engine/util/hex';
 import {

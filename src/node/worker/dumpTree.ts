@@ -5,9 +5,9 @@
 // split into buckets of at most maxItemsPerGroup children, nested as deep as needed.
 
 import type { Diagnostic, Severity } from '../../engine/diagnostics';
-import type { DecodeResult } from '../../engine/session';
+import type { DecodeResult } from '../../engine/decode';
 import { hex, humanSize, parseAddress } from '../../engine/util/hex';
-import { renderDts } from '../../engine/fdt/dts';
+import { renderDts } from '../../engine/kho/dts';
 import type { TreeNodeDto } from '../../protocol/model';
 import { ClientTree, type ClientHit } from './clientTree';
 import type { DumpIndex } from './dumpIndex';

@@ -2,7 +2,7 @@
 // setup_data hand-off (docs/kho-format.md §2.5, §2.6) and each area in array order. Ids: `scratch/source`,
 // `scratch/array`, `scratch/handoff` (+ `/k` for its lines), `scratch!i` for area i.
 
-import type { DecodeResult } from '../../engine/session';
+import type { DecodeResult } from '../../engine/decode';
 import { setupDataTypeName, SETUP_DATA_HEADER_SIZE } from '../../engine/kho/setupData';
 import { hex, humanSize, U64_MASK } from '../../engine/util/hex';
 import type { TreeNodeDto } from '../../protocol/model';

@@ -2,16 +2,17 @@
 // answers to the paged queries of protocol/worker.ts.
 
 import * as path from 'path';
+import { codeInfo, type DiagnosticCode, type RevealKind } from '../../engine/diagnosticCodes';
 import type { Diagnostic } from '../../engine/diagnostics';
 import { openImage } from '../../engine/image/open';
 import type { PhysMemory } from '../../engine/image/physMemory';
 import { isPageSize } from '../../engine/kho/geometry';
 import { debugfsNamesFor, parseScratchDebugfs } from '../../engine/kho/scratch';
-import { decodeDump, type DecodeResult } from '../../engine/session';
+import { decodeDump, type DecodeResult } from '../../engine/decode';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
-import { hex, humanSize, parseAddress } from '../../engine/util/hex';
+import { hex, parseAddress } from '../../engine/util/hex';
 import type {
-  BlockDto, DecodeHintDto, DiagnosticDto, LiveGuestDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
+  BlockDto, DiagnosticDto, LiveGuestDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
   RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
 } from '../../protocol/model';
 import { MAX_MAP_CELLS } from '../../protocol/model';
@@ -25,40 +26,28 @@ import { EmptyMemory } from './emptyMemory';
 import { detachedMemory } from '../qmp/detachedMemory';
 import { liveDiagnostics, liveStateLabel } from '../qmp/liveReport';
 import { QmpMemory } from '../qmp/qmpMemory';
-import { hexUnavailable, kdumpInfo } from './storage';
+import { hexUnavailable } from './storage';
+import { makeSummary, type SummarySource } from './summary';
 
 /** debugfs scratch files are a line per area; anything this large is not one. */
 
-/** Which tree item a problem's address is best shown by, by diagnostic code. */
-type TargetKind = 'block' | 'nodePage' | 'client' | 'scratch' | 'range' | 'fdt';
-const DEFAULT_TARGETS: TargetKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
-function targetOrder(code: string): TargetKind[] {
-  const first: TargetKind | null = /^(client|blob|luo|memfd|vmalloc|kho-block|kexec-metadata)-/.test(code) ? 'client'
-    : /^(scratch|handoff|setup-data)-/.test(code) ? 'scratch'
-    : /^(fdt|kho-fdt)-/.test(code) ? 'fdt'
-    : /^(node|radix|chunks)-/.test(code) ? 'nodePage'
-    : null;
-  return first ? [first, ...DEFAULT_TARGETS.filter((t) => t !== first)] : DEFAULT_TARGETS;
+/** The tree items a problem's address is looked up in: the code's own reveal kind first (diagnosticCodes.ts). */
+const TARGET_KINDS: readonly RevealKind[] = ['block', 'nodePage', 'client', 'scratch', 'range', 'fdt'];
+function targetOrder(code: DiagnosticCode): RevealKind[] {
+  const first = codeInfo(code).reveal;
+  return [first, ...TARGET_KINDS.filter((t) => t !== first)];
 }
 
 export class SessionError extends Error {
   constructor(message: string) { super(message); this.name = 'SessionError'; }
 }
 
-interface Opened {
-  params: OpenParams;
-  memory: PhysMemory;
-  result: DecodeResult;
-  diagnostics: Diagnostic[];
-  index: DumpIndex;
-  tree: DumpTree;
+interface Opened extends SummarySource {
   summary: SummaryDto;
   /** Closes the files behind `memory` when it is not the image's own (an edited overlay). */
   release?: () => void;
   /** The image and FDT files as read (or as last saved): other programs' writes differ from these. */
   stamps: DiskStamps;
-  /** Set when a live QEMU guest was read. */
-  live?: LiveGuestDto;
 }
 
 export interface DiskStamps { image: FileStamp | null; fdt: FileStamp | null }
@@ -161,7 +150,7 @@ export class WorkerSession {
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
       const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps, live };
-      opened.summary = this.makeSummary(opened, Date.now() - t0);
+      opened.summary = makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
     } catch (e) {
@@ -208,7 +197,7 @@ export class WorkerSession {
     const diagnostics = [...result.diagnostics];
     const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
     const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release, stamps: o.stamps };
-    next.summary = this.makeSummary(next, Date.now() - t0);
+    next.summary = makeSummary(next, Date.now() - t0);
     this.opened = next;
     return next.summary;
   }
@@ -216,91 +205,6 @@ export class WorkerSession {
   private get o(): Opened {
     if (!this.opened) throw new SessionError('no dump is open in this worker');
     return this.opened;
-  }
-
-  private makeSummary(o: Opened, decodeMs: number): SummaryDto {
-    const { result: r, index: idx, diagnostics: ds, params } = o;
-    const dumpBytes = r.image.ranges.reduce((s, x) => s + (x.end - x.start), 0n);
-    const f = r.fdt;
-    const t = r.tracker;
-    const page = BigInt(idx.pageSize);
-    const counts = t ? t.blocks.countsByOrder() : new Map<number, number>();
-    const scratchBytes = (r.scratch?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
-    return {
-      image: {
-        path: params.imagePath ?? params.qmp ?? null,
-        format: params.imagePath === null && !params.qmp ? 'none' : r.image.format,
-        ranges: r.image.ranges.slice(0, 64).map((x) => ({ start: hex(x.start), end: hex(x.end) })),
-        rangeCount: r.image.ranges.length,
-        bytes: hex(dumpBytes),
-        human: humanSize(dumpBytes),
-        kdump: kdumpInfo(o.memory),
-      },
-      fdt: f && {
-        source: f.source,
-        path: f.source === 'file' ? params.fdtPath : null,
-        address: f.address === null ? null : hex(f.address),
-        compatible: f.kho.compatible,
-        version: f.kho.version,
-        abi: f.kho.version !== null ? `kho-v${f.kho.version}` : f.kho.compatible ?? 'unknown',
-        preservedMemoryMap: f.kho.preservedMemoryMap === null ? null : hex(f.kho.preservedMemoryMap),
-        subnodes: f.kho.subnodes.map((s, i) => {
-          const c = o.tree.clients.client(i);
-          return {
-            name: s.name,
-            preservedData: s.preservedData === null ? null : hex(s.preservedData),
-            blobSize: s.blobSize === null ? null : hex(s.blobSize),
-            ...(c ? { kind: c.kind, summary: c.summary } : {}),
-          };
-        }),
-        candidates: f.candidates.map((c) => hex(c)),
-        totalSize: f.kho.totalSize,
-      },
-      tracker: t && {
-        kind: t.kind,
-        pageSize: t.pageSize,
-        depth: t.depth,
-        nodePages: idx.nodePageCount,
-        levels: idx.levels.map((l) => ({ level: l, count: idx.pagesOfLevel(l).length })),
-      },
-      preserved: {
-        blocks: idx.count,
-        bytes: hex(idx.preservedBytes),
-        human: humanSize(idx.preservedBytes),
-        ranges: idx.rangeCount,
-        byOrder: idx.orders.map((order) => {
-          const bytes = (page << BigInt(order)) * BigInt(counts.get(order) ?? 0);
-          return { order, count: counts.get(order) ?? 0, bytes: hex(bytes), human: humanSize(bytes) };
-        }),
-      },
-      problems: {
-        errors: ds.filter((d) => d.severity === 'error').length,
-        warnings: ds.filter((d) => d.severity === 'warning').length,
-        infos: ds.filter((d) => d.severity === 'info').length,
-        total: ds.length,
-      },
-      scratch: r.scratch ? {
-        source: r.scratch.source,
-        areas: r.scratch.areas.length,
-        bytes: hex(scratchBytes),
-        human: humanSize(scratchBytes),
-        array: r.scratch.array && { start: hex(r.scratch.array.address), end: hex(r.scratch.array.address + r.scratch.array.length) },
-      } : null,
-      handoff: r.handoff ? {
-        head: hex(r.handoff.head),
-        record: r.handoff.record ? hex(r.handoff.record.address) : null,
-        fdtAddress: r.handoff.kho ? hex(r.handoff.kho.fdtAddress) : null,
-        scratchAddress: r.handoff.kho ? hex(r.handoff.kho.scratchAddress) : null,
-        scratchSize: r.handoff.kho ? hex(r.handoff.kho.scratchSize) : null,
-        records: r.handoff.chain.length,
-      } : null,
-      decodeMode: { preFix16k: !!params.preFix16k },
-      live: o.live ?? null,
-      hints: decodeHints(ds, !!params.preFix16k, idx.pageSize),
-      pageSize: idx.pageSize,
-      fatal: r.fatal,
-      decodeMs,
-    };
   }
 
   summary(): SummaryDto { return this.o.summary; }
@@ -468,16 +372,4 @@ export class WorkerSession {
     const count = Math.max(0, Math.min(req.count | 0, MAX_MAP_CELLS));
     return { start: hex(start), bytesPerCell: hex(width), ...idx.mapCells(start, width, count) };
   }
-}
-
-/** Re-decodes the findings suggest: the 16 KiB pre-fix tree depth (docs/kho-format.md §1.1), or back from it. */
-export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageSize: number): DecodeHintDto[] {
-  if (pageSize !== 16384) return [];
-  const found = (code: string): Diagnostic | undefined => ds.find((d) => d.code === code);
-  if (!preFix16k) {
-    const d = found('radix-prefix-16k-tree');
-    return d ? [{ code: d.code, preFix16k: true, label: 'Decode as a pre-fix 16 KiB tree', message: d.message }] : [];
-  }
-  const d = found('radix-not-prefix-16k');
-  return d ? [{ code: d.code, preFix16k: false, label: 'Decode as a fixed (depth 5) 16 KiB tree', message: d.message }] : [];
 }

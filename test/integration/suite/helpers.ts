@@ -7,7 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { openImage } from '../../../src/engine/image/open';
-import { decodeDump, type DecodeResult } from '../../../src/engine/session';
+import { decodeDump, type DecodeResult } from '../../../src/engine/decode';
 import type { Diagnostic } from '../../../src/engine/diagnostics';
 import { FileByteSource } from '../../../src/node/fileByteSource';
 import type { KhoInspectorApi } from '../../../src/extension/api';

@@ -7,7 +7,7 @@ import { buildTestKho } from '../../../src/engine/clients/build/testKho';
 import { buildLuoFdt, buildLuoPacked } from '../../../src/engine/clients/build/luo';
 import type { BuiltClient } from '../../../src/engine/clients/build/memory';
 import type { BuiltDump } from '../../../src/engine/kho/dumpBuilder';
-import { decodeDump, type DecodeResult } from '../../../src/engine/session';
+import { decodeDump, type DecodeResult } from '../../../src/engine/decode';
 import { assertClean, expectDiag, u64le } from './helpers';
 
 const ps = 4096n;

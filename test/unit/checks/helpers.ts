@@ -3,12 +3,13 @@
 
 import assert from 'node:assert/strict';
 import type { Diagnostic, Severity } from '../../../src/engine/diagnostics';
-import { poolAllocator, RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { poolAllocator } from '../../../src/engine/kho/generators';
 import { buildDump, type BuiltDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../../../src/engine/kho/geometry';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import type { PhysRange } from '../../../src/engine/image/physMemory';
-import { decodeDump, type DecodeOptions, type DecodeResult } from '../../../src/engine/session';
+import { decodeDump, type DecodeOptions, type DecodeResult } from '../../../src/engine/decode';
 import { hex } from '../../../src/engine/util/hex';
 
 export const MiB = 1n << 20n;

@@ -53,7 +53,7 @@ describe('checks: Findings', () => {
   it('keeps 20 findings per code and counts the rest in one check-suppressed line', async () => {
     const { Findings } = await import('../../../src/engine/checks/findings');
     const f = new Findings();
-    for (let i = 0; i < 25; i++) f.add('error', 'blocks-overlap', BigInt(i), `n${i}`);
+    for (let i = 0; i < 25; i++) f.add('warning', 'blocks-overlap', BigInt(i), `n${i}`);
     f.add('info', 'numa-not-checkable', null, 'x');
     f.pass([{ severity: 'warning', code: 'vmalloc-too-long', address: 1n, message: 'm' }]);
     const ds = f.list();

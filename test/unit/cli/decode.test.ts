@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { runCli } from '../../support/cli';

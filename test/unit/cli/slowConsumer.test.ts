@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../../../src/engine/kho/dumpBuilder';
-import { scatteredBlocks, type PfnBlocks } from '../../../src/engine/kho/builder';
+import { scatteredBlocks, type PfnBlocks } from '../../../src/engine/kho/generators';
 import { CLI } from '../../support/cli';
 import { tempDir, writeDump } from '../../support/dumpFiles';
 import { Prng } from '../../support/prng';

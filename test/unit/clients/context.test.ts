@@ -29,11 +29,11 @@ describe('clients: decode context', () => {
 
   it('diagnostics are capped per code with a count of the rest', () => {
     const ctx = bench().ctx({ maxReportsPerCode: 3 });
-    for (let i = 0; i < 10; i++) ctx.report('warning', 'x', BigInt(i), `n${i}`);
-    ctx.report('error', 'y', null, 'once');
+    for (let i = 0; i < 10; i++) ctx.report('warning', 'memfd-bad-flags', BigInt(i), `n${i}`);
+    ctx.report('error', 'memfd-no-data', null, 'once');
     const ds = ctx.diagnostics();
-    assert.deepEqual(codes({ diagnostics: ds }), ['x', 'x', 'x', 'y', 'client-suppressed']);
-    assert.match(ds[4].message, /7 further "x" diagnostics not shown/);
+    assert.deepEqual(codes({ diagnostics: ds }), ['memfd-bad-flags', 'memfd-bad-flags', 'memfd-bad-flags', 'memfd-no-data', 'client-suppressed']);
+    assert.match(ds[4].message, /7 further "memfd-bad-flags" diagnostics not shown/);
   });
 
   it('the work budget stops decoding once, with a warning', () => {

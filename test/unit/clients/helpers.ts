@@ -10,7 +10,7 @@ import { ClientStage } from '../../../src/engine/clients/build/stage';
 import type { BuiltClient } from '../../../src/engine/clients/build/memory';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
-import { poolAllocator } from '../../../src/engine/kho/builder';
+import { poolAllocator } from '../../../src/engine/kho/generators';
 import { DecodeContext } from '../../../src/engine/clients/context';
 import { DEFAULT_CLIENT_LIMITS, type ClientLimits } from '../../../src/engine/clients/types';
 import { buildContext, type BuildContext } from '../../../src/engine/clients/build/memory';

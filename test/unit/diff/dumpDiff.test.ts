@@ -8,7 +8,7 @@ import { CHUNK_CHARS } from '../../../src/engine/report/contract';
 import { DumpDiff, type DiffSide } from '../../../src/engine/diff/dumpDiff';
 import { buildDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 
 const MiB = 1n << 20n;
 const RAM = [{ start: 0n, end: 16n * MiB }];

@@ -7,9 +7,9 @@ import { openEditable, type EditableDump, type EditableOptions } from '../../../
 import { openImage } from '../../../src/engine/image/open';
 import type { PhysMemory, PhysRange } from '../../../src/engine/image/physMemory';
 import { buildDump, type BuiltDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import type { PageSize } from '../../../src/engine/kho/geometry';
-import { decodeDump, type DecodeResult } from '../../../src/engine/session';
+import { decodeDump, type DecodeResult } from '../../../src/engine/decode';
 import { FileByteSource } from '../../../src/node/fileByteSource';
 import { writeDump } from '../../support/dumpFiles';
 import { Prng } from '../../support/prng';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { openEditable, type EditableDump, type EditableOptions } from '../../../src/engine/edit/editableDump';
 import type { Edit } from '../../../src/engine/edit/edits';
 import { buildKhoFdt } from '../../../src/engine/kho/fdtModel';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { blockStrings, hx, makeDump, type TestDump } from './helpers';
 

@@ -13,7 +13,7 @@ import { planElfCore } from '../../../src/engine/image/writeElf';
 import { planKdump } from '../../../src/engine/image/writeKdump';
 import { planToBytes } from '../../../src/engine/image/writePlan';
 import { MemoryByteSource } from '../../../src/engine/io/byteSource';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { exportFiles, ExportRefused } from '../../../src/node/exportFiles';
 import { FileByteSource } from '../../../src/node/fileByteSource';
 import { saveInPlace, SaveRefused } from '../../../src/node/saveInPlace';

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as fc from 'fast-check';
 import * as os from 'os';
 import * as path from 'path';
-import { renderDts } from '../../../src/engine/fdt/dts';
+import { renderDts } from '../../../src/engine/kho/dts';
 import { parseFdt } from '../../../src/engine/fdt/reader';
 import { str, strList, u32be, u64be, writeFdt, type FdtNodeSpec } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt } from '../../../src/engine/kho/fdtModel';

@@ -5,8 +5,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { renderDts } from '../../../src/engine/fdt/dts';
-import { fdtHeaderLooksValid, fdtWorkBound, parseFdt, readU32BE } from '../../../src/engine/fdt/reader';
+import { renderDts } from '../../../src/engine/kho/dts';
+import { fdtHeaderLooksValid, fdtWorkBound, parseFdt } from '../../../src/engine/fdt/reader';
+import { readU32BE } from '../../../src/engine/util/bytes';
 import { str, strList, u32be, u64le, writeFdt } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt, parseKhoFdt } from '../../../src/engine/kho/fdtModel';
 import { FIXTURES } from '../../support/fixtures';

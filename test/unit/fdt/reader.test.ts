@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import {
-  fdtHeaderLooksValid, fdtTotalSize, findNode, getProp, parseFdt, propString, propStrings, propU32,
-  propU64, propU64LE, readU64BE, readU64LE, FDT_MAX_DEPTH, FDT_MAX_NAME, type FdtParseResult,
+  fdtHeaderLooksValid, fdtTotalSize, findNode, getProp, parseFdt, propString, propStrings, propU32, propU64, propU64LE, FDT_MAX_DEPTH, FDT_MAX_NAME, type FdtParseResult,
 } from '../../../src/engine/fdt/reader';
+import { readU64BE, readU64LE } from '../../../src/engine/util/bytes';
 import { str, strList, u32be, u64be, u64le, writeFdt } from '../../../src/engine/fdt/writer';
 import { assemble, getU32, setU32, stringsBlock, Tokens } from './craft';
 

@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { planFlattened, planKdump, type KdumpPageStorage } from '../../../src/engine/image/writeKdump';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import { buildDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import { writePlanToFile } from '../../../src/node/writeFile';

@@ -12,7 +12,7 @@ import { ElfImage } from '../../../src/engine/image/elf';
 import { KdumpImage } from '../../../src/engine/image/kdump';
 import { detectImageFormat, openImage } from '../../../src/engine/image/open';
 import { PhysMemory, PhysReadError } from '../../../src/engine/image/physMemory';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import { buildDump } from '../../../src/engine/kho/dumpBuilder';
 import { FileByteSource } from '../../../src/node/fileByteSource';
 import { runCli } from '../../support/cli';

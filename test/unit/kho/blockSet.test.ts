@@ -5,7 +5,7 @@ import * as assert from 'assert';
 import fc from 'fast-check';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
 import { ctzNumber, isAligned, log2FloorNumber, numaNodeOf, splitPfnRange, splitRangeIntoBlocks } from '../../../src/engine/kho/blocks';
-import { longRunBlocks, poolAllocator, randomBlocks, scatteredBlocks } from '../../../src/engine/kho/builder';
+import { longRunBlocks, poolAllocator, randomBlocks, scatteredBlocks } from '../../../src/engine/kho/generators';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { fcParams } from './fcParams';

@@ -4,7 +4,8 @@
 import * as assert from 'assert';
 import type { Diagnostic } from '../../../src/engine/diagnostics';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
-import { buildChunkListPages, poolAllocator, RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { buildChunkListPages, RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { poolAllocator } from '../../../src/engine/kho/generators';
 import { walkChunks } from '../../../src/engine/kho/chunks';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../../../src/engine/kho/geometry';
 import { walkRadix } from '../../../src/engine/kho/radix';

@@ -2,7 +2,8 @@
 // always terminate. Reproduce a failure with KHO_SEED=<seed> npx mocha ... (the seed is in the message).
 
 import * as assert from 'assert';
-import { buildChunkListPages, poolAllocator, RadixTreeBuilder, randomBlocks } from '../../../src/engine/kho/builder';
+import { buildChunkListPages, RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { poolAllocator, randomBlocks } from '../../../src/engine/kho/generators';
 import type { BlockSet } from '../../../src/engine/kho/blockSet';
 import { walkChunks } from '../../../src/engine/kho/chunks';
 import { radixGeometry, type PageSize } from '../../../src/engine/kho/geometry';

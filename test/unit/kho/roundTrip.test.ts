@@ -4,7 +4,8 @@
 
 import * as assert from 'assert';
 import fc from 'fast-check';
-import { buildChunkListPages, poolAllocator, RadixTreeBuilder, randomBlocks } from '../../../src/engine/kho/builder';
+import { buildChunkListPages, RadixTreeBuilder } from '../../../src/engine/kho/builder';
+import { poolAllocator, randomBlocks } from '../../../src/engine/kho/generators';
 import { walkChunks } from '../../../src/engine/kho/chunks';
 import { encodeKey, levelShift, PAGE_SIZES, radixGeometry, type PageSize, type RadixGeometry } from '../../../src/engine/kho/geometry';
 import { walkRadix } from '../../../src/engine/kho/radix';

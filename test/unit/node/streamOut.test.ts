@@ -4,11 +4,11 @@
 import * as assert from 'assert';
 import { Writable } from 'node:stream';
 import { buildDump } from '../../../src/engine/kho/dumpBuilder';
-import { scatteredBlocks } from '../../../src/engine/kho/builder';
+import { scatteredBlocks } from '../../../src/engine/kho/generators';
 import { rangesCsvChunks } from '../../../src/engine/export/reports';
 import { chunkText } from '../../../src/engine/report/asciiOut';
 import { contractJsonChunks } from '../../../src/engine/report/contract';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { writeChunks } from '../../../src/node/streamOut';
 import { Prng } from '../../support/prng';
 

@@ -3,7 +3,7 @@
 // streamed writers must reproduce them byte for byte.
 import path from 'node:path';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
-import { randomBlocks } from '../../../src/engine/kho/builder';
+import { randomBlocks } from '../../../src/engine/kho/generators';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import { Prng } from '../../support/prng';
 import { writeDump } from '../../support/dumpFiles';

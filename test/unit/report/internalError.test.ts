@@ -3,7 +3,7 @@
 import { strict as assert } from 'assert';
 import type { PhysMemory } from '../../../src/engine/image/physMemory';
 import { diagnosticJson } from '../../../src/engine/report/contract';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { world } from '../checks/helpers';
 
 /** The dump's memory, except that asking whether the tracker's root page is in it hits a bug (a TypeError). */

@@ -13,7 +13,7 @@ import type { ClientItem } from '../../../src/engine/clients/types';
 import { planKdump } from '../../../src/engine/image/writeKdump';
 import { planRawImage } from '../../../src/engine/image/writeRaw';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
-import { decodeDump } from '../../../src/engine/session';
+import { decodeDump } from '../../../src/engine/decode';
 import { DumpIndex } from '../../../src/node/worker/dumpIndex';
 import { DumpTree } from '../../../src/node/worker/dumpTree';
 import { WorkerSession } from '../../../src/node/worker/session';

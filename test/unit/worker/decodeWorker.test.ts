@@ -15,12 +15,14 @@ const WORKER = path.join(__dirname, '../../../src/node/decodeWorker.js');
 interface Msg { kind: string; id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; protocol?: number; progress?: unknown }
 
 class Client {
-  readonly w = new Worker(WORKER);
+  readonly w: Worker;
   private id = 0;
   private pending = new Map<number, { res(v: unknown): void; rej(e: Error & { code?: string }): void }>();
   progress: unknown[] = [];
   readonly ready: Promise<number>;
-  constructor() {
+  /** `env`: the worker's environment (default: this process's). */
+  constructor(env?: NodeJS.ProcessEnv) {
+    this.w = new Worker(WORKER, { env: env ?? process.env });
     let ready!: (n: number) => void;
     this.ready = new Promise((r) => { ready = r; });
     this.w.on('message', (m: Msg) => {
@@ -51,7 +53,7 @@ describe('node/decodeWorker: RPC', function () {
   let dir: string;
   let image: string, fdt: string, blocks: { phys: bigint; order: number }[], total: number;
   const clients: Client[] = [];
-  const client = (): Client => { const c = new Client(); clients.push(c); return c; };
+  const client = (env?: NodeJS.ProcessEnv): Client => { const c = new Client(env); clients.push(c); return c; };
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-worker-'));
@@ -98,8 +100,10 @@ describe('node/decodeWorker: RPC', function () {
   it('cancels a long scan through the shared flag and through a cancel message', async () => {
     const big = path.join(dir, 'big.raw');
     fs.closeSync(fs.openSync(big, 'w'));
-    fs.truncateSync(big, 64 * 1024 ** 3); // sparse, no FDT anywhere: a full scan would take long
-    const c = client();
+    fs.truncateSync(big, 64 * 1024 ** 3);
+    fs.writeFileSync(big, new Uint8Array(4096).fill(1), { flag: 'r+' });
+    // No perl: the holes are unknown, so the scan reads all 64 GiB (no FDT anywhere) and takes long.
+    const c = client({ ...process.env, KHO_INSPECT_PERL: '' });
     await c.ready;
     const flag = new SharedArrayBuffer(4);
     const first = c.send('open', { ...OPEN, imagePath: big, cancelFlag: flag });
@@ -111,5 +115,31 @@ describe('node/decodeWorker: RPC', function () {
     // Still usable afterwards.
     const s = await c.call('open', { ...OPEN, imagePath: image, fdtPath: fdt });
     assert.strictEqual(s.preserved.blocks, total);
+  });
+
+  it('finds the FDT of a 1 TiB sparse image by reading its data only, and cancels while the holes are listed', async () => {
+    const TiB = 1n << 40n, MiB = 1n << 20n;
+    const dump = buildDump({ version: 3, ram: [{ start: 0n, end: TiB }], blocks: [{ phys: 64n * MiB, order: 0 }],
+      nodePool: [{ start: TiB - 4n * MiB, end: TiB }], clients: [{ name: 'memblock', size: 4096 }] });
+    const huge = path.join(dir, 'huge.raw');
+    writePlanToFile(huge, planRawImage(dump.mem));
+    const c = client();
+    await c.ready;
+    const s = await c.call('open', { ...OPEN, imagePath: huge });
+    assert.strictEqual(s.fdt.address, '0x' + dump.fdtAddress.toString(16));
+    const scans = (c.progress as { stage: string; done: number; total?: number }[]).filter((p) => p.stage.startsWith('Scanning'));
+    assert.ok(scans.length > 0, 'no scan progress');
+    const last = scans[scans.length - 1];
+    assert.strictEqual(last.done, last.total);
+    assert.ok(last.total! <= 4 * 1024 * 1024, `scan read ${last.total} bytes of a 1 TiB image with 4 MiB of data`);
+
+    const pidFile = path.join(dir, 'perl.pid'), slowPerl = path.join(dir, 'slow-perl');
+    fs.writeFileSync(slowPerl, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`, { mode: 0o755 });
+    const w = client({ ...process.env, KHO_INSPECT_PERL: slowPerl });
+    await w.ready;
+    const listing = w.send('open', { ...OPEN, imagePath: huge });
+    while (!fs.existsSync(pidFile)) await new Promise((r) => setTimeout(r, 20));
+    w.cancel(listing.id);
+    await assert.rejects(listing.done, (e: Error & { code?: string }) => e.code === 'cancelled');
   });
 });

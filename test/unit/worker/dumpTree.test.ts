@@ -3,7 +3,7 @@
 import * as assert from 'assert';
 import type { Diagnostic } from '../../../src/engine/diagnostics';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
-import type { DecodeResult } from '../../../src/engine/session';
+import type { DecodeResult } from '../../../src/engine/decode';
 import { DumpIndex } from '../../../src/node/worker/dumpIndex';
 import { DumpTree } from '../../../src/node/worker/dumpTree';
 import { Prng, seedFromEnv } from '../../support/prng';
@@ -180,7 +180,7 @@ describe('node/worker: DumpTree and DumpIndex', () => {
   it('problems are grouped by severity, listed with their code and address, and parse back by position', () => {
     const b = build(new Prng(1), 10, [0]);
     const diags: Diagnostic[] = [
-      { severity: 'info', code: 'note', address: null, message: 'just a note' },
+      { severity: 'info', code: 'numa-not-checkable', address: null, message: 'just a note' },
       { severity: 'error', code: 'radix-cycle', address: 0x5000n, message: 'level-3 table 0x5000 reached twice' },
       { severity: 'error', code: 'radix-shared-node', address: 0x6000n, message: 'shared' },
     ];
@@ -192,7 +192,7 @@ describe('node/worker: DumpTree and DumpIndex', () => {
       [['problems/error!0', 'error', 'radix-cycle', '0x5000'], ['problems/error!1', 'error', 'radix-shared-node', '0x6000']]);
     // The label leads with the address and the code; the tooltip keeps the whole message.
     assert.deepStrictEqual(errors.map((k) => k.label), ['0x5000 radix-cycle: level-3 table 0x5000 reached twice', '0x6000 radix-shared-node: shared']);
-    assert.strictEqual(t.children('problems/info', 1000)[0].label, 'note: just a note');
+    assert.strictEqual(t.children('problems/info', 1000)[0].label, 'numa-not-checkable: just a note');
     assert.ok(errors[0].tooltip?.includes('level-3 table 0x5000 reached twice'));
     assert.deepStrictEqual(t.node('problems/error!1', 1000), errors[1]);
     assert.deepStrictEqual(t.node('problems/info', 1000), groups[1]);

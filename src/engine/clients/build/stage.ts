@@ -4,7 +4,7 @@
 // writes are replayed into the dump's memory.
 
 import { mergeRanges, type PhysRange } from '../../image/physMemory';
-import { poolAllocator, type RandomLike } from '../../kho/builder';
+import { poolAllocator, type RandomLike } from '../../kho/generators';
 import { buildDump, type BuiltDump, type ClientSpec, type DumpSpec } from '../../kho/dumpBuilder';
 import type { PreservedBlock } from '../../kho/tracker';
 import { buildContext, RecordingWriter, type BuildContext, type BuiltClient } from './memory';

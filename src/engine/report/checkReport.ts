@@ -1,8 +1,9 @@
 // How check results leave the engine: `kho-inspect check` text and JSON, and the JSON of the scratch
-// and hand-off fields that decode adds to its contract when those inputs were given.
+// and hand-off fields that decode adds to its contract when those inputs were given. A report of a
+// decoded dump, so it sits above the decode (the checks themselves never see a DecodeResult).
 
 import type { Diagnostic, Severity } from '../diagnostics';
-import type { DecodeResult } from '../session';
+import type { DecodeResult } from '../decode';
 import { hex } from '../util/hex';
 import { setupDataTypeName } from '../kho/setupData';
 

@@ -1,13 +1,13 @@
 // DTS-like text for an FDT blob, for people: like `dtc -O dts`, except that the CPU-native values
 // KHO and its clients store (docs/kho-format.md §2.3, §4.2-4.5) are shown decoded and labelled instead of as
 // byte-swapped big-endian cells. Problems found while reading appear as comments; never throws.
+// It knows KHO's and its clients' properties, so it lives with the KHO model; fdt/ stays generic.
 
 import type { Diagnostic } from '../diagnostics';
-import { parseKhoFdt } from '../kho/fdtModel';
+import { FDT_MAGIC, getProp, parseFdt, propStrings, type Fdt, type FdtNode, type FdtProperty } from '../fdt/reader';
+import { hexBytes, readU32BE, readU32LE, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
-import {
-  FDT_MAGIC, getProp, parseFdt, propStrings, readU32BE, readU32LE, readU64LE, type Fdt, type FdtNode, type FdtProperty,
-} from './reader';
+import { parseKhoFdt } from './fdtModel';
 
 export interface RenderDtsOptions {
   /**
@@ -194,7 +194,7 @@ function cells(v: Uint8Array): string {
 }
 
 function bytesLiteral(v: Uint8Array): string {
-  return `[${Array.from(v, (b) => b.toString(16).padStart(2, '0')).join(' ')}]`;
+  return `[${hexBytes(v)}]`;
 }
 
 const STRING_ESCAPES: Record<number, string> = { 7: '\\a', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x22: '\\"', 0x5c: '\\\\' };

@@ -1,10 +1,10 @@
 // Opening a dump: image + KHO FDT (file, address or scan) -> decoded tracker and diagnostics.
 // The one entry point the CLI, the worker and the extension use. Never throws on bad input.
 
-import { runChecks, type NumaRange } from './checks';
+import { runChecks } from './checks';
 import { decodeClients, type ClientDecode } from './clients';
 import { diag, hasErrors, internalError, type Diagnostic } from './diagnostics';
-import { PhysReadError, type ImageFormat, type PhysMemory, type PhysRange } from './image/physMemory';
+import { PhysReadError, type ImageFormat, type NumaRange, type PhysMemory, type PhysRange } from './image/physMemory';
 import { walkChunks } from './kho/chunks';
 import { parseKhoFdt } from './kho/fdtModel';
 import { radixGeometry, type PageSize } from './kho/geometry';
@@ -15,7 +15,7 @@ import { resolveScratch, type ScratchArray, type ScratchInfo } from './kho/scrat
 import { walkSetupData, type SetupDataHandoff } from './kho/setupData';
 import type { TrackerResult } from './kho/tracker';
 import { CancelledError, type LongRunning } from './util/cancel';
-import { hex } from './util/hex';
+import { hex, humanSize } from './util/hex';
 
 export interface DecodeOptions extends LongRunning {
   /** Page size of the kernel that wrote the tracker; default 4096. */
@@ -94,9 +94,12 @@ async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: D
     if (!bytes) return `no FDT header (magic 0xd00dfeed with a sane totalsize) at ${hex(a)}`;
     return { source: 'image', address: a, kho: parseKhoFdt(bytes, a, { pageSize: opts.pageSize }), bytes, candidates: [] };
   }
-  const candidates = await scanForKhoFdts(memory, opts);
+  const scan = await scanForKhoFdts(memory, opts);
+  const candidates = scan.candidates;
   if (candidates.length === 0) {
-    return 'no KHO FDT given and none found in the image (looked for page-aligned FDTs whose root compatible starts with "kho-v"); pass --fdt FILE or --fdt-address ADDR';
+    // Say what was skipped: a file system that wrongly reports holes would otherwise hide the FDT silently.
+    const holes = scan.bytesSkipped > 0 ? `; read the image's ${humanSize(scan.bytesRead)} of data, skipped ${humanSize(scan.bytesSkipped)} of holes` : '';
+    return `no KHO FDT given and none found in the image (looked for page-aligned FDTs whose root compatible starts with "kho-v"${holes}); pass --fdt FILE or --fdt-address ADDR`;
   }
   // Prefer the candidate whose memory map decodes without errors (a dump may hold stale copies).
   let best: { info: FdtInfo; score: number } | undefined;

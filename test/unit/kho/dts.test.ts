@@ -1,8 +1,8 @@
 import * as assert from 'assert';
-import { renderDts } from '../../../src/engine/fdt/dts';
+import { renderDts } from '../../../src/engine/kho/dts';
 import { concat, str, u32be, u32le, u64le, writeFdt, type FdtNodeSpec } from '../../../src/engine/fdt/writer';
 import { buildKhoFdt } from '../../../src/engine/kho/fdtModel';
-import { parseDtsText } from './craft';
+import { parseDtsText } from '../fdt/craft';
 
 const node = (name: string, props: Record<string, Uint8Array>, children: FdtNodeSpec[] = []): FdtNodeSpec =>
   ({ name, properties: Object.entries(props).map(([n, value]) => ({ name: n, value })), children });
@@ -17,7 +17,7 @@ const memblockFdt = writeFdt(node('', { compatible: str('memblock-v1') }, [
   node('crashkernel', { compatible: str('reserve-mem-v1'), start: u32be(0xc06b, 0x4000000), size: u32be(0x04, 0x00) }),
 ]));
 
-describe('fdt/dts: KHO native-endian values', () => {
+describe('kho/dts: KHO native-endian values', () => {
   it('decodes and labels the root and subnode u64s, keeps the dtc cells in the label', () => {
     const text = renderDts(khoV3);
     assert.match(text, /^\/dts-v1\/;\n/);
@@ -77,7 +77,7 @@ describe('fdt/dts: KHO native-endian values', () => {
   });
 });
 
-describe('fdt/dts: sub-blobs', () => {
+describe('kho/dts: sub-blobs', () => {
   const mem = new Map<bigint, Uint8Array>();
   mem.set(0x152000n, memblockFdt);
   mem.set(0x453000n, concat(new TextEncoder().encode('luo-v3\0\0'), new Uint8Array(24)));
@@ -119,7 +119,7 @@ describe('fdt/dts: sub-blobs', () => {
   });
 });
 
-describe('fdt/dts: bad blobs', () => {
+describe('kho/dts: bad blobs', () => {
   it('renders what could be read plus the diagnostics as comments', () => {
     const cut = khoV3.slice();
     // Corrupt the token after the memblock node's properties: the LUO subnode is lost.
