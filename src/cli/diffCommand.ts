@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DumpDiff, type DiffSide } from '../engine/diff/dumpDiff';
-import { writeDiffJson } from '../engine/diff/diffJson';
+import { diffJsonChunks } from '../engine/diff/diffJson';
 import type { Diagnostic } from '../engine/diagnostics';
 import { isPageSize } from '../engine/kho/geometry';
 import { decodeDump } from '../engine/decode';
@@ -71,6 +71,6 @@ export async function runDiffCommand(req: DiffRequest, deps: CliDeps): Promise<n
   }
   if (process.stderr.isTTY) deps.err('\r\x1b[K');
   const d = new DumpDiff(left, right);
-  writeDiffJson(d, deps.out, { summary: req.summary, names: { left: req.left, right: req.right } });
+  await deps.outChunks(diffJsonChunks(d, { summary: req.summary, names: { left: req.left, right: req.right } }));
   return d.same() ? EXIT.same : EXIT.differ;
 }

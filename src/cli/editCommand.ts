@@ -30,7 +30,7 @@ export interface CliDeps {
   decodeOptions(a: ImageArgs, found: Diagnostic[]): DecodeOptions;
   out(s: string): void;
   /** Writes chunks to stdout with backpressure (each is produced once the previous one is taken). */
-  outChunks(chunks: Iterable<string>): Promise<unknown>;
+  outChunks(chunks: Iterable<string | Uint8Array>): Promise<unknown>;
   err(s: string): void;
 }
 

@@ -4,6 +4,7 @@
 
 import type { PhysRange } from '../image/physMemory';
 import { BlockSet } from '../kho/blockSet';
+import type { RangeTable } from '../kho/rangeTable';
 import type { BlockStore } from '../kho/tracker';
 
 /** Spans pulled per refill of a side's sorted stream. */
@@ -90,45 +91,69 @@ function countBefore(s: SortedSpans, other: SortedSpans): number {
   return Math.min(s.count, Math.ceil(d / m) + (d % m === 0 && s.keyOrder < other.keyOrder ? 1 : 0));
 }
 
-/** f(pfn, order, count): the adjacent blocks pfn + k * 2^order, k < count, in a store's page units. */
-export type SpanFn = (pfn: number, order: number, count: number) => void;
+/**
+ * f(pfn, order, count): the adjacent blocks pfn + k * 2^order, k < count, in a store's page units.
+ * Returning false pauses the merge after this span (BlockMerge.run returns; a later run resumes).
+ */
+export type SpanFn = (pfn: number, order: number, count: number) => boolean | void;
 
 /**
- * One merge of both sorted streams, span by span: onlyA gets the blocks of `a` that `b` does not
- * hold and onlyB the converse, sorted by address then order. Equal stretches of the two sides cost
- * one step per span, not per block. A block listed twice on one side counts once (set semantics).
+ * One merge of both sorted streams, span by span, that can be paused and resumed: the blocks of `a`
+ * that `b` does not hold and the converse, sorted by address then order. Equal stretches of the two
+ * sides cost one step per span, not per block. A block listed twice on one side counts once (set
+ * semantics). Pausing lets a writer produce output only as fast as its reader takes it.
  */
-export function mergeBlocks(a: BlockStore, b: BlockStore, onlyA?: SpanFn, onlyB?: SpanFn): void {
-  const [sa, sb] = streams(a, b);
+export class BlockMerge {
+  private readonly sa: SortedSpans;
+  private readonly sb: SortedSpans;
   // The last block consumed per side (common units): a repeat of it is skipped.
-  let lastA = -1, lastAo = -1, lastB = -1, lastBo = -1;
-  const emit = (s: SortedSpans, k: number, f: SpanFn | undefined): void => {
-    f?.(s.pfn, s.order, k);
-    s.take(k);
-  };
-  for (;;) {
-    while (!sa.done && sa.key === lastA && sa.keyOrder === lastAo) sa.take(1);
-    while (!sb.done && sb.key === lastB && sb.keyOrder === lastBo) sb.take(1);
-    if (sa.done && sb.done) return;
-    const ka = sa.key, oa = sa.keyOrder, kb = sb.key, ob = sb.keyOrder;
-    const ma = 2 ** oa;
-    if (sb.done || (!sa.done && (ka < kb || (ka === kb && oa < ob)))) {
-      // A's head sorts first: its blocks before B's head are A's alone.
-      const k = countBefore(sa, sb);
-      lastA = ka + (k - 1) * ma; lastAo = oa;
-      emit(sa, k, onlyA);
-    } else if (sa.done || kb < ka || oa > ob) {
-      const k = countBefore(sb, sa);
-      lastB = kb + (k - 1) * 2 ** ob; lastBo = ob;
-      emit(sb, k, onlyB);
-    } else {
-      // Same head block and order: both spans step alike, so their common length matches.
-      const k = Math.min(sa.count, sb.count);
-      lastA = lastB = ka + (k - 1) * ma; lastAo = lastBo = oa;
-      sa.take(k);
-      sb.take(k);
-    }
+  private lastA = -1;
+  private lastAo = -1;
+  private lastB = -1;
+  private lastBo = -1;
+  done = false;
+
+  constructor(a: BlockStore, b: BlockStore) {
+    [this.sa, this.sb] = streams(a, b);
   }
+
+  /** Runs until the end (true) or until onlyA/onlyB returns false (false). */
+  run(onlyA?: SpanFn, onlyB?: SpanFn): boolean {
+    const { sa, sb } = this;
+    while (!this.done) {
+      while (!sa.done && sa.key === this.lastA && sa.keyOrder === this.lastAo) sa.take(1);
+      while (!sb.done && sb.key === this.lastB && sb.keyOrder === this.lastBo) sb.take(1);
+      if (sa.done && sb.done) { this.done = true; break; }
+      const ka = sa.key, oa = sa.keyOrder, kb = sb.key, ob = sb.keyOrder;
+      const ma = 2 ** oa;
+      let go: boolean | void = true;
+      if (sb.done || (!sa.done && (ka < kb || (ka === kb && oa < ob)))) {
+        // A's head sorts first: its blocks before B's head are A's alone.
+        const k = countBefore(sa, sb);
+        this.lastA = ka + (k - 1) * ma; this.lastAo = oa;
+        if (onlyA) go = onlyA(sa.pfn, sa.order, k);
+        sa.take(k);
+      } else if (sa.done || kb < ka || oa > ob) {
+        const k = countBefore(sb, sa);
+        this.lastB = kb + (k - 1) * 2 ** ob; this.lastBo = ob;
+        if (onlyB) go = onlyB(sb.pfn, sb.order, k);
+        sb.take(k);
+      } else {
+        // Same head block and order: both spans step alike, so their common length matches.
+        const k = Math.min(sa.count, sb.count);
+        this.lastA = this.lastB = ka + (k - 1) * ma; this.lastAo = this.lastBo = oa;
+        sa.take(k);
+        sb.take(k);
+      }
+      if (go === false) return false;
+    }
+    return true;
+  }
+}
+
+/** One whole merge (see BlockMerge): onlyA gets the blocks of `a` that `b` does not hold, onlyB the converse. */
+export function mergeBlocks(a: BlockStore, b: BlockStore, onlyA?: SpanFn, onlyB?: SpanFn): void {
+  new BlockMerge(a, b).run(onlyA && ((p, o, n) => { onlyA(p, o, n); }), onlyB && ((p, o, n) => { onlyB(p, o, n); }));
 }
 
 /** Blocks of `a` that `b` does not hold, one call per block, sorted (see mergeBlocks). */
@@ -162,6 +187,49 @@ export function subtractRanges(a: readonly PhysRange[], b: readonly PhysRange[])
     if (start < r.end) out.push({ start, end: r.end });
   }
   return out;
+}
+
+/**
+ * a \ b for two range tables, paused and resumed like BlockMerge: f(startPfn, endPfn) per range in
+ * pages of the smaller page size (pageShift), sorted, with no allocation per range.
+ */
+export class RangeSubtraction {
+  readonly pageShift: number;
+  private readonly sa: number;
+  private readonly sb: number;
+  private i = 0;
+  private j = 0;
+  /** Where the rest of a's range i begins (valid while `started`). */
+  private start = 0;
+  private started = false;
+
+  constructor(private readonly a: RangeTable, private readonly b: RangeTable) {
+    this.pageShift = Math.min(a.pageShift, b.pageShift);
+    this.sa = 2 ** (a.pageShift - this.pageShift);
+    this.sb = 2 ** (b.pageShift - this.pageShift);
+  }
+
+  /** Runs until the end (true) or until f returns false (false). */
+  run(f: (startPfn: number, endPfn: number) => boolean | void): boolean {
+    const { a, b, sa, sb } = this;
+    while (this.i < a.length) {
+      const end = a.endPfn(this.i) * sa;
+      if (!this.started) { this.start = a.startPfn(this.i) * sa; this.started = true; }
+      const from = this.start;
+      while (this.j < b.length && b.endPfn(this.j) * sb <= from) this.j++;
+      if (this.j < b.length && b.startPfn(this.j) * sb < end) {
+        // b's range j cuts a hole: what lies before it is a's alone; go on after it.
+        const bs = b.startPfn(this.j) * sb;
+        this.start = b.endPfn(this.j) * sb;
+        if (this.start >= end) { this.i++; this.started = false; } else this.j++;
+        if (bs > from && f(from, bs) === false) return false;
+        continue;
+      }
+      this.i++; this.started = false;
+      if (from < end && f(from, end) === false) return false;
+    }
+    return true;
+  }
 }
 
 /** Bytes covered by a range list. */

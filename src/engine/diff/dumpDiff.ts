@@ -5,7 +5,7 @@ import type { PhysMemory, PhysRange } from '../image/physMemory';
 import { BlockSet } from '../kho/blockSet';
 import type { BlockStore } from '../kho/tracker';
 import type { DecodeResult } from '../decode';
-import { countOnly, forEachOnlyIn, subtractRanges } from './blockDiff';
+import { countOnly, forEachOnlyIn, RangeSubtraction, subtractRanges } from './blockDiff';
 import { diffClients, type ClientDiff } from './clientDiff';
 
 export type DiffSideName = 'left' | 'right';
@@ -18,8 +18,6 @@ export interface DiffSide {
 export class DumpDiff {
   readonly leftBlocks: BlockStore;
   readonly rightBlocks: BlockStore;
-  /** Pages preserved on one side only: sorted, coalesced, half-open. */
-  readonly ranges: { onlyLeft: PhysRange[]; onlyRight: PhysRange[] };
   readonly clients: ClientDiff;
   private counts: { onlyLeft: number; onlyRight: number } | undefined;
 
@@ -29,14 +27,27 @@ export class DumpDiff {
     const shift = ls?.pageShift ?? rs?.pageShift ?? 12;
     this.leftBlocks = ls ?? new BlockSet(shift, 1);
     this.rightBlocks = rs ?? new BlockSet(shift, 1);
-    this.ranges = {
-      onlyLeft: subtractRanges(this.leftBlocks.ranges(), this.rightBlocks.ranges()),
-      onlyRight: subtractRanges(this.rightBlocks.ranges(), this.leftBlocks.ranges()),
-    };
     this.clients = diffClients(
       { subnodes: left.result.fdt?.kho.subnodes ?? [], clients: left.result.clients, memory: left.memory },
       { subnodes: right.result.fdt?.kho.subnodes ?? [], clients: right.result.clients, memory: right.memory },
     );
+  }
+
+  /** Pages preserved on one side only: sorted, coalesced, half-open (made on first use). */
+  get ranges(): { onlyLeft: PhysRange[]; onlyRight: PhysRange[] } {
+    this.rangeLists ??= {
+      onlyLeft: subtractRanges(this.leftBlocks.ranges(), this.rightBlocks.ranges()),
+      onlyRight: subtractRanges(this.rightBlocks.ranges(), this.leftBlocks.ranges()),
+    };
+    return this.rangeLists;
+  }
+
+  private rangeLists: { onlyLeft: PhysRange[]; onlyRight: PhysRange[] } | undefined;
+
+  /** The pages of `side` the other side does not hold, as a resumable walk over flat range tables. */
+  rangesOnly(side: DiffSideName): RangeSubtraction {
+    const [a, b] = side === 'left' ? [this.leftBlocks, this.rightBlocks] : [this.rightBlocks, this.leftBlocks];
+    return new RangeSubtraction(a.rangeTable(), b.rangeTable());
   }
 
   /** Blocks of `side` the other side does not hold, sorted: f(phys, order) in that side's page size. */

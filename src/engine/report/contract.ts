@@ -4,7 +4,8 @@
 import type { Diagnostic } from '../diagnostics';
 import type { DecodeResult } from '../decode';
 import { handoffJson, scratchJson } from './checkReport';
-import { hex, hexDigits } from '../util/hex';
+import { hex } from '../util/hex';
+import { AsciiChunks, chunkText, releaseChunk, type OutChunk } from './asciiOut';
 
 export const CONTRACT_VERSION = 1;
 
@@ -40,14 +41,18 @@ export const CHUNK_CHARS = 1 << 16;
 
 /** Writes the contract JSON through `write` in pieces; ends with a newline. */
 export function writeContractJson(r: DecodeResult, write: (chunk: string) => void, opts: ContractOptions = {}): void {
-  for (const chunk of contractJsonChunks(r, opts)) write(chunk);
+  for (const chunk of contractJsonChunks(r, opts)) {
+    write(chunkText(chunk));
+    releaseChunk(chunk);
+  }
 }
 
 /**
- * The contract JSON as a lazy sequence of chunks of about CHUNK_CHARS characters: the consumer
+ * The contract JSON as a lazy sequence of chunks of about CHUNK_CHARS characters (the long lists as
+ * ASCII bytes, the rest as text): the consumer
  * pulls the next chunk only when it can take it, so nothing but one chunk is ever held.
  */
-export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {}): Generator<string> {
+export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {}): Generator<OutChunk> {
   const t = r.tracker;
   yield '{\n  "image": ' + JSON.stringify({
     format: r.image.format,
@@ -85,34 +90,48 @@ export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {})
   yield buf + ']\n}\n';
 }
 
-function* preservedChunks(r: DecodeResult): Generator<string> {
+function* preservedChunks(r: DecodeResult): Generator<OutChunk> {
   const t = r.tracker;
-  let buf = ',\n  "preserved": [', first = true;
+  const out = new AsciiChunks(CHUNK_CHARS);
+  out.text(',\n  "preserved": [');
+  let first = true;
   if (t) {
-    const pageSize = 2 ** t.blocks.pageShift, shift = BigInt(t.blocks.pageShift);
+    const shift = t.blocks.pageShift, pageSize = 2 ** shift;
     const cursor = t.blocks.sortedCursor();
     const add = (pfn: number, order: number): boolean => {
-      const a = pfn * pageSize;
-      const phys = a <= Number.MAX_SAFE_INTEGER ? hexDigits(a) : (BigInt(pfn) << shift).toString(16);
-      buf += (first ? '\n    {"phys":"0x' : ',\n    {"phys":"0x') + phys + '","order":' + order + '}';
+      out.text(first ? '\n    {"phys":"0x' : ',\n    {"phys":"0x');
+      out.pfnHex(pfn, pageSize, shift);
+      out.text('","order":');
+      out.int(order);
+      out.text('}');
       first = false;
-      return buf.length < CHUNK_CHARS;
+      return !out.full;
     };
     while (!cursor.done) {
       cursor.run(add);
-      if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
+      if (out.full) yield out.take();
     }
   }
-  yield buf + (first ? ']' : '\n  ]');
+  out.text(first ? ']' : '\n  ]');
+  yield out.take();
 }
 
-function* rangeChunks(r: DecodeResult): Generator<string> {
+function* rangeChunks(r: DecodeResult): Generator<OutChunk> {
   const table = r.tracker?.blocks.rangeTable();
-  let buf = ',\n  "ranges": [';
+  const out = new AsciiChunks(CHUNK_CHARS);
+  out.text(',\n  "ranges": [');
   const n = table ? table.length : 0;
-  for (let i = 0; i < n; i++) {
-    buf += (i ? ',\n    {"start":"' : '\n    {"start":"') + table!.hexOf(table!.startPfn(i)) + '","end":"' + table!.hexOf(table!.endPfn(i)) + '"}';
-    if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
+  if (table) {
+    const shift = table.pageShift, pageSize = 2 ** shift;
+    for (let i = 0; i < n; i++) {
+      out.text(i ? ',\n    {"start":"0x' : '\n    {"start":"0x');
+      out.pfnHex(table.startPfn(i), pageSize, shift);
+      out.text('","end":"0x');
+      out.pfnHex(table.endPfn(i), pageSize, shift);
+      out.text('"}');
+      if (out.full) yield out.take();
+    }
   }
-  yield buf + (n ? '\n  ]' : ']');
+  out.text(n ? '\n  ]' : ']');
+  yield out.take();
 }

@@ -4,7 +4,7 @@
 
 import * as assert from 'assert';
 import fc from 'fast-check';
-import { countOnly, forEachOnlyIn, mergeBlocks, subtractRanges } from '../../../src/engine/diff/blockDiff';
+import { BlockMerge, countOnly, forEachOnlyIn, mergeBlocks, RangeSubtraction, subtractRanges } from '../../../src/engine/diff/blockDiff';
 import type { PhysRange } from '../../../src/engine/image/physMemory';
 import { BlockSet } from '../../../src/engine/kho/blockSet';
 import { RadixTreeBuilder } from '../../../src/engine/kho/builder';
@@ -31,6 +31,14 @@ function walked(blocks: readonly PreservedBlock[]): BlockStore {
 function onlyIn(a: BlockStore, b: BlockStore): PreservedBlock[] {
   const out: PreservedBlock[] = [];
   forEachOnlyIn(a, b, (pfn, order) => { out.push({ phys: BigInt(pfn) << BigInt(a.pageShift), order }); });
+  return out;
+}
+
+/** a \ b by RangeSubtraction over the stores' range tables, paused after every range and resumed. */
+function rangesOnlyIn(a: BlockStore, b: BlockStore): PhysRange[] {
+  const sub = new RangeSubtraction(a.rangeTable(), b.rangeTable()), out: PhysRange[] = [];
+  const shift = BigInt(sub.pageShift);
+  while (!sub.run((s, e) => { out.push({ start: BigInt(s) << shift, end: BigInt(e) << shift }); return false; }));
   return out;
 }
 
@@ -91,6 +99,8 @@ describe('diff of two block sets', () => {
       const lp = pagesOf(naiveRanges(left, 12)), rp = pagesOf(naiveRanges(right, 12));
       assert.deepStrictEqual(subtractRanges(l.ranges(), r.ranges()), rangesOfPages(new Set([...lp].filter((p) => !rp.has(p)))));
       assert.deepStrictEqual(subtractRanges(r.ranges(), l.ranges()), rangesOfPages(new Set([...rp].filter((p) => !lp.has(p)))));
+      assert.deepStrictEqual(rangesOnlyIn(l, r), subtractRanges(l.ranges(), r.ranges()));
+      assert.deepStrictEqual(rangesOnlyIn(r, l), subtractRanges(r.ranges(), l.ranges()));
     }), fcParams(200));
   });
 
@@ -109,6 +119,14 @@ describe('diff of two block sets', () => {
       assert.deepStrictEqual(onlyIn(l, r), naiveOnlyIn(left, right));
       assert.deepStrictEqual(onlyIn(r, l), naiveOnlyIn(right, left));
       assert.deepStrictEqual(countOnly(l, r), { onlyA: naiveOnlyIn(left, right).length, onlyB: naiveOnlyIn(right, left).length });
+      // Paused after every span and resumed: the same blocks in the same order.
+      const paused: string[] = [], merge = new BlockMerge(l, r);
+      let runs = 0;
+      while (!merge.run((pfn, o, n) => { paused.push(`L${pfn}/${o}x${n}`); return false; }, (pfn, o, n) => { paused.push(`R${pfn}/${o}x${n}`); return false; })) runs++;
+      const whole: string[] = [];
+      mergeBlocks(l, r, (pfn, o, n) => { whole.push(`L${pfn}/${o}x${n}`); }, (pfn, o, n) => { whole.push(`R${pfn}/${o}x${n}`); });
+      assert.deepStrictEqual(paused, whole);
+      assert.strictEqual(runs, whole.length);
     }), fcParams(150));
   });
 
@@ -150,6 +168,8 @@ describe('diff of two block sets', () => {
     big.add(0x20000n, 0);
     assert.deepStrictEqual(onlyIn(small, big), [{ phys: 0x10000n, order: 0 }]);
     assert.deepStrictEqual(onlyIn(big, small), [{ phys: 0x20000n, order: 0 }]);
+    assert.deepStrictEqual(rangesOnlyIn(small, big), [{ start: 0x10000n, end: 0x11000n }]);
+    assert.deepStrictEqual(rangesOnlyIn(big, small), [{ start: 0x20000n, end: 0x24000n }]);
   });
 
   it('subtractRanges cuts holes, ends and whole ranges', () => {

@@ -2,7 +2,9 @@
 // (address, size, bytes), blocks and pages, and the same dump against itself.
 
 import * as assert from 'assert';
-import { writeDiffJson } from '../../../src/engine/diff/diffJson';
+import { diffJsonChunks, writeDiffJson } from '../../../src/engine/diff/diffJson';
+import { chunkText } from '../../../src/engine/report/asciiOut';
+import { CHUNK_CHARS } from '../../../src/engine/report/contract';
 import { DumpDiff, type DiffSide } from '../../../src/engine/diff/dumpDiff';
 import { buildDump, type ClientSpec } from '../../../src/engine/kho/dumpBuilder';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
@@ -65,5 +67,17 @@ describe('DumpDiff', () => {
     const s = json(new DumpDiff(a, b), true);
     assert.deepStrictEqual(Object.keys(s), ['left', 'right', 'ranges', 'clients', 'summary', 'diagnostics']);
     assert.deepStrictEqual(s.summary, j.summary);
+  });
+
+  it('JSON in bounded chunks: a run of adjacent blocks longer than a chunk is cut, and lists every block', async () => {
+    const run = Array.from({ length: 3072 }, (_, k) => ({ phys: 4n * MiB + BigInt(k) * 4096n, order: 0 }));
+    const d = new DumpDiff(await side(run, []), await side([], []));
+    const chunks = [...diffJsonChunks(d, { names: { left: 'a', right: 'b' } })].map(chunkText);
+    const longest = Math.max(...chunks.map((c) => c.length));
+    assert.ok(longest < CHUNK_CHARS + 100, `a chunk of ${longest} characters`);
+    assert.ok(chunks.length > 3, `${chunks.length} chunks`);
+    const j = JSON.parse(chunks.join(''));
+    assert.deepStrictEqual(j.onlyLeft, run.map((b) => ({ phys: '0x' + b.phys.toString(16), order: 0 })));
+    assert.deepStrictEqual(j.summary, { same: false, onlyLeftBlocks: 3072, onlyRightBlocks: 0 });
   });
 });
