@@ -19,5 +19,7 @@ export default defineConfig({
   launchArgs: ['--disable-extensions'],
   env: { KHO_SAMPLE_DIR: ws.dir, KHO_SAMPLE_PAIRING: ws.pairing },
   mocha: { ui: 'tdd', timeout: 60_000 },
-  ...(offline ? { useInstallation: { fromPath: path.join(here, 'test', 'vscode', 'code-server-as-electron.mjs') } } : {}),
+  ...(offline
+    ? { useInstallation: { fromPath: path.join(here, 'test', 'vscode', 'code-server-as-electron.mjs') } }
+    : {}),
 });

@@ -25,36 +25,56 @@ import { runScanBench } from './scanBench';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
-const GiB = 1n << 30n, TiB = 1n << 40n;
+const GiB = 1n << 30n,
+  TiB = 1n << 40n;
 
 function rng(seed: number) {
   let s = seed >>> 0;
-  return { int(n: number): number {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
-  } };
+  return {
+    int(n: number): number {
+      let t = (s = (s + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
+    },
+  };
 }
 
 function concatBlocks(a: PfnBlocks, b: PfnBlocks): PfnBlocks {
   const n = a.length + b.length;
-  const pfns = new Float64Array(n), orders = new Uint8Array(n);
-  pfns.set(a.pfns.subarray(0, a.length)); pfns.set(b.pfns.subarray(0, b.length), a.length);
-  orders.set(a.orders.subarray(0, a.length)); orders.set(b.orders.subarray(0, b.length), a.length);
+  const pfns = new Float64Array(n),
+    orders = new Uint8Array(n);
+  pfns.set(a.pfns.subarray(0, a.length));
+  pfns.set(b.pfns.subarray(0, b.length), a.length);
+  orders.set(a.orders.subarray(0, a.length));
+  orders.set(b.orders.subarray(0, b.length), a.length);
   return { pfns, orders, length: n };
 }
 
-interface Case { name: string; image: string; fdt: string; pages: number; imageBytes: bigint }
+interface Case {
+  name: string;
+  image: string;
+  fdt: string;
+  pages: number;
+  imageBytes: bigint;
+}
 
 function build(name: string, ramEnd: bigint, blocks: PfnBlocks, pool: bigint): Case {
-  const image = path.join(WORK, `${name}.raw`), fdt = path.join(WORK, `${name}.dtb`);
+  const image = path.join(WORK, `${name}.raw`),
+    fdt = path.join(WORK, `${name}.dtb`);
   const t0 = Date.now();
-  const dump = buildDump({ version: 3, ram: [{ start: 0n, end: ramEnd }], blocks,
-    nodePool: [{ start: pool, end: pool + GiB }], clients: [{ name: 'memblock', size: 4096 }] });
+  const dump = buildDump({
+    version: 3,
+    ram: [{ start: 0n, end: ramEnd }],
+    blocks,
+    nodePool: [{ start: pool, end: pool + GiB }],
+    clients: [{ name: 'memblock', size: 4096 }],
+  });
   writePlanToFile(image, planRawImage(dump.mem));
   fs.writeFileSync(fdt, dump.fdt);
-  console.log(`built ${name}: ${blocks.length} blocks, ${dump.mem.pageCount} tracker/FDT pages, image ${Number(ramEnd / GiB)} GiB sparse, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `built ${name}: ${blocks.length} blocks, ${dump.mem.pageCount} tracker/FDT pages, image ${Number(ramEnd / GiB)} GiB sparse, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   return { name, image, fdt, pages: blocks.length, imageBytes: ramEnd };
 }
 
@@ -70,8 +90,10 @@ function runDiff(c: Case, extra: string[]): { wallMs: number; maxRssKiB: number;
 }
 
 function runCliWithStats(args: string[]): { wallMs: number; maxRssKiB: number; code: number } {
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'cliWithStats.js'), ...args],
-    { stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'inherit', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'cliWithStats.js'), ...args], {
+    stdio: ['ignore', fs.openSync('/dev/null', 'w'), 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
   const out = (r.output[3] as string | null) ?? '';
   if (!out.trim()) throw new Error(`CLI produced no stats (exit ${r.status})`);
   return JSON.parse(out.trim());
@@ -92,7 +114,9 @@ function walkInProcess(c: Case): { wallMs: number; blocks: number } {
 }
 
 /** The C walker the decoder is timed against: optional, from beside the repository when there. */
-const YARDSTICK_SOURCE = process.env.KHO_BENCH_WALK_C ? path.resolve(process.env.KHO_BENCH_WALK_C) : path.resolve(ROOT, '../shared/bench/walk_c.c');
+const YARDSTICK_SOURCE = process.env.KHO_BENCH_WALK_C
+  ? path.resolve(process.env.KHO_BENCH_WALK_C)
+  : path.resolve(ROOT, '../shared/bench/walk_c.c');
 
 function compileYardstick(): string | undefined {
   const src = YARDSTICK_SOURCE;
@@ -117,40 +141,69 @@ function median(xs: number[]): number {
 
 function best<T extends { wallMs: number }>(n: number, f: () => T): T {
   let b: T | undefined;
-  for (let i = 0; i < n; i++) { const r = f(); if (!b || r.wallMs < b.wallMs) b = r; }
+  for (let i = 0; i < n; i++) {
+    const r = f();
+    if (!b || r.wallMs < b.wallMs) b = r;
+  }
   return b!;
 }
 
 function main(): void {
   fs.mkdirSync(WORK, { recursive: true });
-  const runs = longRunBlocks(rng(1), { startPfn: Number(2n * GiB / 4096n), pages: 1_000_000, maxGap: 1 << 14 });
+  const runs = longRunBlocks(rng(1), { startPfn: Number((2n * GiB) / 4096n), pages: 1_000_000, maxGap: 1 << 14 });
   const lastRun = runs.pfns[runs.length - 1];
   const scattered = scatteredBlocks(rng(2), { startPfn: lastRun + 1024, spanPages: 1 << 20, count: 20_000 });
   const cases = [
     build('runs-1M', 64n * GiB, concatBlocks(runs, scattered), 1n * GiB),
-    build('scattered-1TiB', TiB, scatteredBlocks(rng(3), { startPfn: Number(4n * GiB / 4096n), spanPages: Number((TiB - 8n * GiB) / 4096n), count: 100_000 }), 1n * GiB),
+    build(
+      'scattered-1TiB',
+      TiB,
+      scatteredBlocks(rng(3), {
+        startPfn: Number((4n * GiB) / 4096n),
+        spanPages: Number((TiB - 8n * GiB) / 4096n),
+        count: 100_000,
+      }),
+      1n * GiB,
+    ),
   ];
   const yard = compileYardstick();
-  if (!yard) console.log(`C yardstick: not compiled (needs cc and ${YARDSTICK_SOURCE}, which is not part of this repository); ratios not computed`);
+  if (!yard)
+    console.log(
+      `C yardstick: not compiled (needs cc and ${YARDSTICK_SOURCE}, which is not part of this repository); ratios not computed`,
+    );
   console.log('');
   for (const c of cases) {
     const summary = best(3, () => runOurs(c, ['--summary']));
     const full = best(1, () => runOurs(c, []));
     const pps = (ms: number) => Math.round(c.pages / (ms / 1000)).toLocaleString('en-US');
     console.log(`${c.name}: ${c.pages.toLocaleString('en-US')} pages, ${c.imageBytes / GiB} GiB image`);
-    console.log(`  ours --summary: ${summary.wallMs.toFixed(0)} ms wall (process), ${pps(summary.wallMs)} pages/s, peak RSS ${(summary.maxRssKiB / 1024).toFixed(1)} MiB`);
-    console.log(`  ours full JSON: ${full.wallMs.toFixed(0)} ms wall (process), ${pps(full.wallMs)} pages/s, peak RSS ${(full.maxRssKiB / 1024).toFixed(1)} MiB`);
+    console.log(
+      `  ours --summary: ${summary.wallMs.toFixed(0)} ms wall (process), ${pps(summary.wallMs)} pages/s, peak RSS ${(summary.maxRssKiB / 1024).toFixed(1)} MiB`,
+    );
+    console.log(
+      `  ours full JSON: ${full.wallMs.toFixed(0)} ms wall (process), ${pps(full.wallMs)} pages/s, peak RSS ${(full.maxRssKiB / 1024).toFixed(1)} MiB`,
+    );
     const walk = best(5, () => walkInProcess(c));
-    console.log(`  ours, tracker walk alone (in process): ${walk.wallMs.toFixed(1)} ms, ${walk.blocks.toLocaleString('en-US')} blocks`);
+    console.log(
+      `  ours, tracker walk alone (in process): ${walk.wallMs.toFixed(1)} ms, ${walk.blocks.toLocaleString('en-US')} blocks`,
+    );
     if (yard) {
       const y = best(3, () => runYardstick(yard, c));
-      console.log(`  C yardstick:    ${y.wallMs.toFixed(0)} ms wall (process), walk ${(y.walkS * 1000).toFixed(1)} ms  [${y.out}]`);
+      console.log(
+        `  C yardstick:    ${y.wallMs.toFixed(0)} ms wall (process), walk ${(y.walkS * 1000).toFixed(1)} ms  [${y.out}]`,
+      );
       console.log(`  ratio ours/yardstick, walk vs walk: ${(walk.wallMs / (y.walkS * 1000)).toFixed(2)}  (goal <= 2)`);
-      console.log(`  ratio ours/yardstick, whole process (--summary: Node start-up, FDT, clients, every check, JSON): ${(summary.wallMs / y.wallMs).toFixed(2)}`);
+      console.log(
+        `  ratio ours/yardstick, whole process (--summary: Node start-up, FDT, clients, every check, JSON): ${(summary.wallMs / y.wallMs).toFixed(2)}`,
+      );
     }
     const diff = best(3, () => runDiff(c, ['--summary']));
-    console.log(`  diff of the dump with itself (--summary): ${diff.wallMs.toFixed(0)} ms wall (process), peak RSS ${(diff.maxRssKiB / 1024).toFixed(1)} MiB; ratio diff / two decodes (--summary): ${(diff.wallMs / (2 * summary.wallMs)).toFixed(2)} (goal <= 2)`);
-    console.log(`  peak RSS goal < 150 MiB: ${summary.maxRssKiB / 1024 < 150 && full.maxRssKiB / 1024 < 150 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  diff of the dump with itself (--summary): ${diff.wallMs.toFixed(0)} ms wall (process), peak RSS ${(diff.maxRssKiB / 1024).toFixed(1)} MiB; ratio diff / two decodes (--summary): ${(diff.wallMs / (2 * summary.wallMs)).toFixed(2)} (goal <= 2)`,
+    );
+    console.log(
+      `  peak RSS goal < 150 MiB: ${summary.maxRssKiB / 1024 < 150 && full.maxRssKiB / 1024 < 150 ? 'met' : 'NOT met'}`,
+    );
   }
   scatteredAtEveryFront(yard);
   console.log('');
@@ -159,10 +212,17 @@ function main(): void {
   console.log('');
   runScanBench();
   console.log('');
-  runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
+  runQmpBench().catch((e: Error) => {
+    console.log(`QMP bench failed: ${e.message}`);
+    process.exitCode = 1;
+  });
 }
 
-interface ProcessFigures { wallMs: number; maxRssKiB: number; code: number }
+interface ProcessFigures {
+  wallMs: number;
+  maxRssKiB: number;
+  code: number;
+}
 
 /**
  * Runs the CLI (through cliWithStats, which reports the peak RSS on fd 3) as a whole process timed
@@ -172,12 +232,18 @@ function cliProcess(args: string[], stdout: 'pipe' | 'slow'): ProcessFigures {
   const stats = path.join(WORK, 'cli-stats.json');
   const cli = path.join(__dirname, 'cliWithStats.js');
   const t0 = process.hrtime.bigint();
-  const r = stdout === 'pipe'
-    ? spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'inherit', 'pipe'], maxBuffer: 1 << 30 })
-    : spawnSync('sh', ['-c', '"$0" "$@" 3>"$STATS" | (sleep 2; cat >/dev/null)', process.execPath, cli, ...args],
-      { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, STATS: stats } });
+  const r =
+    stdout === 'pipe'
+      ? spawnSync(process.execPath, [cli, ...args], {
+          stdio: ['ignore', 'pipe', 'inherit', 'pipe'],
+          maxBuffer: 1 << 30,
+        })
+      : spawnSync('sh', ['-c', '"$0" "$@" 3>"$STATS" | (sleep 2; cat >/dev/null)', process.execPath, cli, ...args], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+          env: { ...process.env, STATS: stats },
+        });
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
-  const out = stdout === 'pipe' ? (r.output[3] as Buffer | null)?.toString() ?? '' : fs.readFileSync(stats, 'utf8');
+  const out = stdout === 'pipe' ? ((r.output[3] as Buffer | null)?.toString() ?? '') : fs.readFileSync(stats, 'utf8');
   if (!out.trim()) throw new Error(`CLI ${args.join(' ')} produced no stats (exit ${r.status})`);
   const s = JSON.parse(out.trim()) as ProcessFigures;
   return { wallMs, maxRssKiB: s.maxRssKiB, code: s.code };
@@ -188,15 +254,39 @@ function scatteredAtEveryFront(yard: string | undefined): void {
   const t0 = Date.now();
   // The project's generator (out/scripts/makeLarge.js), as the large e2e test uses it.
   // A second image (other seed) is the other side of a diff in which nearly every block differs.
-  for (const [name, seed] of [['scattered-8TiB', '64'], ['scattered-8TiB-b', '65']]) {
-    const gen = spawnSync(process.execPath, [path.join(ROOT, 'out', 'scripts', 'makeLarge.js'), WORK, '--scattered', '--gib', '8192', '--pages', '999999', '--name', name, '--seed', seed], { encoding: 'utf8' });
+  for (const [name, seed] of [
+    ['scattered-8TiB', '64'],
+    ['scattered-8TiB-b', '65'],
+  ]) {
+    const gen = spawnSync(
+      process.execPath,
+      [
+        path.join(ROOT, 'out', 'scripts', 'makeLarge.js'),
+        WORK,
+        '--scattered',
+        '--gib',
+        '8192',
+        '--pages',
+        '999999',
+        '--name',
+        name,
+        '--seed',
+        seed,
+      ],
+      { encoding: 'utf8' },
+    );
     if (gen.status !== 0) throw new Error(`makeLarge failed: ${gen.stderr}`);
   }
-  const image = path.join(WORK, 'scattered-8TiB.raw'), fdt = path.join(WORK, 'scattered-8TiB.dtb');
-  console.log(`built scattered-8TiB and scattered-8TiB-b: 1,000,002 blocks each over 8 TiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const image = path.join(WORK, 'scattered-8TiB.raw'),
+    fdt = path.join(WORK, 'scattered-8TiB.dtb');
+  console.log(
+    `built scattered-8TiB and scattered-8TiB-b: 1,000,002 blocks each over 8 TiB, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const c: Case = { name: 'scattered-8TiB', image, fdt, pages: 1_000_002, imageBytes: 8192n * GiB };
   const y = yard ? runYardstick(yard, c) : undefined;
-  console.log(`scattered-8TiB, whole processes through a pipe, medians; each of our runs follows a C walker run, and the ratio is median over median (${y ? `C walker: walk ${(y.walkS * 1000).toFixed(1)} ms  [${y.out}]` : 'no C walker: no ratios'}):`);
+  console.log(
+    `scattered-8TiB, whole processes through a pipe, medians; each of our runs follows a C walker run, and the ratio is median over median (${y ? `C walker: walk ${(y.walkS * 1000).toFixed(1)} ms  [${y.out}]` : 'no C walker: no ratios'}):`,
+  );
   const img = [image, '--fdt', fdt];
   const modes: { label: string; args: string[]; runs: number; goal?: number }[] = [
     { label: 'decode --summary', args: ['decode', ...img, '--summary'], runs: 5, goal: 2 },
@@ -204,27 +294,40 @@ function scatteredAtEveryFront(yard: string | undefined): void {
     { label: 'decode (full JSON)', args: ['decode', ...img], runs: 3, goal: 5 },
     { label: 'export json report', args: ['export', ...img, '--report-format', 'json'], runs: 1 },
     { label: 'export csv report', args: ['export', ...img, '--report-format', 'csv'], runs: 1 },
-    { label: 'diff (two such images)', args: ['diff', path.join(WORK, 'scattered-8TiB.kho.json'), path.join(WORK, 'scattered-8TiB-b.kho.json')], runs: 1 },
+    {
+      label: 'diff (two such images)',
+      args: ['diff', path.join(WORK, 'scattered-8TiB.kho.json'), path.join(WORK, 'scattered-8TiB-b.kho.json')],
+      runs: 1,
+    },
   ];
   let rssMet = true;
   for (const m of modes) {
     // The machine is shared: the C walker is timed beside each of our runs, under the same load.
-    const ours: ProcessFigures[] = [], cs: number[] = [];
+    const ours: ProcessFigures[] = [],
+      cs: number[] = [];
     for (let i = 0; i < m.runs; i++) {
       if (yard) cs.push(runYardstick(yard, c).wallMs);
       ours.push(cliProcess(m.args, 'pipe'));
     }
-    const wall = median(ours.map((f) => f.wallMs)), cMs = median(cs), rss = Math.max(...ours.map((f) => f.maxRssKiB));
+    const wall = median(ours.map((f) => f.wallMs)),
+      cMs = median(cs),
+      rss = Math.max(...ours.map((f) => f.maxRssKiB));
     const ratio = yard ? `${(wall / cMs).toFixed(1).padStart(5)}x C (C ${cMs.toFixed(0).padStart(3)} ms)` : '       ';
     rssMet &&= rss / 1024 <= 150;
-    console.log(`  ${m.label.padEnd(22)} ${wall.toFixed(0).padStart(6)} ms  ${ratio}${m.goal ? ` (goal <= ${m.goal})` : '           '}  peak RSS ${(rss / 1024).toFixed(1)} MiB`);
+    console.log(
+      `  ${m.label.padEnd(22)} ${wall.toFixed(0).padStart(6)} ms  ${ratio}${m.goal ? ` (goal <= ${m.goal})` : '           '}  peak RSS ${(rss / 1024).toFixed(1)} MiB`,
+    );
   }
   const slow = cliProcess(['decode', ...img], 'slow');
   rssMet &&= slow.maxRssKiB / 1024 <= 150;
-  console.log(`  decode (full JSON) to a reader that starts after 2 s: peak RSS ${(slow.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`);
+  console.log(
+    `  decode (full JSON) to a reader that starts after 2 s: peak RSS ${(slow.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`,
+  );
   const slowDiff = cliProcess(modes[modes.length - 1].args, 'slow');
   rssMet &&= slowDiff.maxRssKiB / 1024 <= 150;
-  console.log(`  diff to a reader that starts after 2 s: peak RSS ${(slowDiff.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`);
+  console.log(
+    `  diff to a reader that starts after 2 s: peak RSS ${(slowDiff.maxRssKiB / 1024).toFixed(1)} MiB (bounded by backpressure)`,
+  );
   console.log(`  peak RSS goal <= 150 MiB in every mode: ${rssMet ? 'met' : 'NOT met'}`);
 }
 

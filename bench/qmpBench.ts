@@ -18,10 +18,12 @@ const PAGES = 100_000;
 
 function rng(seed: number): RandomLike {
   let s = seed >>> 0;
-  return { int(n: number): number {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.floor((s / 2 ** 32) * n);
-  } };
+  return {
+    int(n: number): number {
+      s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+      return Math.floor((s / 2 ** 32) * n);
+    },
+  };
 }
 
 /** The written pages as loader devices: one file per run of adjacent pages. */
@@ -35,7 +37,11 @@ function loaderArgs(mem: SparsePages): string[] {
 
 function decode(socket: string, extra: string[]): { wallMs: number; cost: string; preserved: number } {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'decode', '--qmp', socket, '--summary', ...extra], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'dist', 'cli.js'), 'decode', '--qmp', socket, '--summary', ...extra],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`decode --qmp exited ${r.status}: ${r.stderr}`);
   const json = JSON.parse(r.stdout);
@@ -50,19 +56,52 @@ export async function runQmpBench(): Promise<void> {
   }
   fs.rmSync(WORK, { recursive: true, force: true });
   fs.mkdirSync(WORK, { recursive: true });
-  const ram = [{ start: 0n, end: 0x80000000n }, { start: 0x100000000n, end: 0x100000000n + 6n * GiB }];
-  const blocks = scatteredBlocks(rng(7), { startPfn: Number(0x100000000n / 4096n), spanPages: Number(4n * GiB / 4096n), count: PAGES });
-  const dump = buildDump({ version: 3, ram, blocks, nodePool: [{ start: 0x200000000n, end: 0x200000000n + GiB }], clients: [{ name: 'memblock', size: 4096 }] });
+  const ram = [
+    { start: 0n, end: 0x80000000n },
+    { start: 0x100000000n, end: 0x100000000n + 6n * GiB },
+  ];
+  const blocks = scatteredBlocks(rng(7), {
+    startPfn: Number(0x100000000n / 4096n),
+    spanPages: Number((4n * GiB) / 4096n),
+    count: PAGES,
+  });
+  const dump = buildDump({
+    version: 3,
+    ram,
+    blocks,
+    nodePool: [{ start: 0x200000000n, end: 0x200000000n + GiB }],
+    clients: [{ name: 'memblock', size: 4096 }],
+  });
   const fdt = path.join(WORK, 'kho.dtb');
   fs.writeFileSync(fdt, dump.fdt);
   const socket = path.join(WORK, 'qmp.sock');
-  const qemu = spawn(QEMU, ['-machine', 'q35', '-m', '8G', '-S', '-nographic', '-nodefaults', '-display', 'none',
-    ...loaderArgs(dump.mem), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: 'ignore' });
+  const qemu = spawn(
+    QEMU,
+    [
+      '-machine',
+      'q35',
+      '-m',
+      '8G',
+      '-S',
+      '-nographic',
+      '-nodefaults',
+      '-display',
+      'none',
+      ...loaderArgs(dump.mem),
+      '-qmp',
+      `unix:${socket},server=on,wait=off`,
+    ],
+    { stdio: 'ignore' },
+  );
   try {
     for (let i = 0; i < 500 && !fs.existsSync(socket); i++) await new Promise((r) => setTimeout(r, 20));
-    console.log(`QMP: paused 8 GiB q35 guest, ${PAGES.toLocaleString('en-US')} preserved pages scattered over 4 GiB above 4 GiB, ${dump.mem.pageCount} tracker/FDT pages`);
+    console.log(
+      `QMP: paused 8 GiB q35 guest, ${PAGES.toLocaleString('en-US')} preserved pages scattered over 4 GiB above 4 GiB, ${dump.mem.pageCount} tracker/FDT pages`,
+    );
     const file = decode(socket, ['--fdt', fdt]);
-    console.log(`  --fdt FILE:   ${file.wallMs.toFixed(0)} ms wall (process), ${file.preserved.toLocaleString('en-US')} blocks; ${file.cost}`);
+    console.log(
+      `  --fdt FILE:   ${file.wallMs.toFixed(0)} ms wall (process), ${file.preserved.toLocaleString('en-US')} blocks; ${file.cost}`,
+    );
     const scan = decode(socket, []);
     console.log(`  FDT by scan:  ${scan.wallMs.toFixed(0)} ms wall (process); ${scan.cost}`);
     console.log('  (dump-guest-memory would write the whole 8 GiB first)');
@@ -72,4 +111,8 @@ export async function runQmpBench(): Promise<void> {
   }
 }
 
-if (require.main === module) runQmpBench().catch((e: Error) => { console.log(`QMP bench failed: ${e.message}`); process.exitCode = 1; });
+if (require.main === module)
+  runQmpBench().catch((e: Error) => {
+    console.log(`QMP bench failed: ${e.message}`);
+    process.exitCode = 1;
+  });

@@ -24,7 +24,8 @@ import { writePlanToFile } from '../src/node/writeFile';
 
 const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench-save');
-const GiB = 1n << 30n, MiB = 1n << 20n;
+const GiB = 1n << 30n,
+  MiB = 1n << 20n;
 const PAGES = 1_000_000;
 const CHANGED = 10_000;
 
@@ -39,11 +40,23 @@ function rng(seed: number): RandomLike & { u(): number } {
   return { u, int: (n: number) => Math.floor(u() * n) };
 }
 
-interface ChildConfig { image: string; fdt: string; edits: string; nodeRegion: [string, string] }
+interface ChildConfig {
+  image: string;
+  fdt: string;
+  edits: string;
+  nodeRegion: [string, string];
+}
 
 interface Stats {
-  openDecodeMs: number; editMs: number; saveMs: number; totalMs: number; maxRssKiB: number;
-  pagesWritten: number; bytesWritten: number; preservedBefore: number; preservedAfter: number;
+  openDecodeMs: number;
+  editMs: number;
+  saveMs: number;
+  totalMs: number;
+  maxRssKiB: number;
+  pagesWritten: number;
+  bytesWritten: number;
+  preservedBefore: number;
+  preservedAfter: number;
 }
 
 /** One measured image: its layout, where new tracker pages may go, and where new pages are preserved. */
@@ -57,25 +70,46 @@ export interface SaveCase {
 }
 
 export const SAVE_64GIB_RUNS: SaveCase = {
-  name: 'large', describe: '64 GiB sparse image, 1,000,000 pages in long runs', ramGiB: 64,
+  name: 'large',
+  describe: '64 GiB sparse image, 1,000,000 pages in long runs',
+  ramGiB: 64,
   blocks: () => longRunBlocks(rng(64), { startPfn: Number(GiB / 4096n), pages: PAGES, maxGap: 1 << 16 }),
-  nodePool: { start: 16n * MiB, end: 512n * MiB }, nodeRegion: { start: 512n * MiB, end: GiB },
+  nodePool: { start: 16n * MiB, end: 512n * MiB },
+  nodeRegion: { start: 512n * MiB, end: GiB },
 };
 
 export const SAVE_8TIB_SCATTERED: SaveCase = {
-  name: 'tera', describe: '8 TiB sparse image, 1,000,000 scattered pages', ramGiB: 8192,
-  blocks: () => scatteredBlocks(rng(8), { startPfn: Number(4n * GiB / 4096n), spanPages: Number((8192n - 4n) * GiB / 4096n), count: PAGES }),
-  nodePool: { start: 16n * MiB, end: 3n * GiB }, nodeRegion: { start: 3n * GiB, end: 4n * GiB },
+  name: 'tera',
+  describe: '8 TiB sparse image, 1,000,000 scattered pages',
+  ramGiB: 8192,
+  blocks: () =>
+    scatteredBlocks(rng(8), {
+      startPfn: Number((4n * GiB) / 4096n),
+      spanPages: Number(((8192n - 4n) * GiB) / 4096n),
+      count: PAGES,
+    }),
+  nodePool: { start: 16n * MiB, end: 3n * GiB },
+  nodeRegion: { start: 3n * GiB, end: 4n * GiB },
 };
 
 /** Builds the image and the edit list; returns the config for the child. */
 function prepare(c: SaveCase): ChildConfig {
   fs.mkdirSync(WORK, { recursive: true });
-  const image = path.join(WORK, `${c.name}.raw`), fdt = path.join(WORK, `${c.name}.dtb`), edits = path.join(WORK, `${c.name}.edits.json`);
+  const image = path.join(WORK, `${c.name}.raw`),
+    fdt = path.join(WORK, `${c.name}.dtb`),
+    edits = path.join(WORK, `${c.name}.edits.json`);
   const t0 = Date.now();
   const blocks = c.blocks();
-  const dump = buildDump({ version: 3, ram: [{ start: 0n, end: BigInt(c.ramGiB) * GiB }], blocks, nodePool: [c.nodePool],
-    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }] });
+  const dump = buildDump({
+    version: 3,
+    ram: [{ start: 0n, end: BigInt(c.ramGiB) * GiB }],
+    blocks,
+    nodePool: [c.nodePool],
+    clients: [
+      { name: 'memblock', size: 4096 },
+      { name: 'LUO', size: 4096 },
+    ],
+  });
   writePlanToFile(image, planRawImage(dump.mem));
   fs.writeFileSync(fdt, dump.fdt);
   // Half the changes unpreserve existing pages, half preserve new ones: past the last block, or
@@ -98,8 +132,15 @@ function prepare(c: SaveCase): ChildConfig {
     { kind: 'preserveBlocks', blocks: [...fresh].map((p): BlockJson => ({ phys: hex(p), order: 0 })) },
   ];
   fs.writeFileSync(edits, JSON.stringify(list));
-  console.log(`built ${path.relative(ROOT, image)}: ${c.describe}, ${dump.mem.pageCount} tracker/FDT pages, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return { image, fdt, edits, nodeRegion: ['0x' + c.nodeRegion.start.toString(16), '0x' + c.nodeRegion.end.toString(16)] };
+  console.log(
+    `built ${path.relative(ROOT, image)}: ${c.describe}, ${dump.mem.pageCount} tracker/FDT pages, ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  return {
+    image,
+    fdt,
+    edits,
+    nodeRegion: ['0x' + c.nodeRegion.start.toString(16), '0x' + c.nodeRegion.end.toString(16)],
+  };
 }
 
 async function child(cfgFile: string): Promise<void> {
@@ -114,7 +155,9 @@ async function child(cfgFile: string): Promise<void> {
   if (decoded.fatal) throw new Error(decoded.fatal);
   const openDecodeMs = ms(t0);
   const t1 = process.hrtime.bigint();
-  const o = openEditable(opened.memory, decoded, { nodeRegion: { start: BigInt(c.nodeRegion[0]), end: BigInt(c.nodeRegion[1]) } });
+  const o = openEditable(opened.memory, decoded, {
+    nodeRegion: { start: BigInt(c.nodeRegion[0]), end: BigInt(c.nodeRegion[1]) },
+  });
   if (!o.ok) throw new Error(o.reason);
   const edits = JSON.parse(fs.readFileSync(c.edits, 'utf8')) as Edit[];
   const r = o.model.apply({ kind: 'batch', edits });
@@ -124,8 +167,15 @@ async function child(cfgFile: string): Promise<void> {
   const s = saveInPlace(o.model, { image: c.image, fdt: c.fdt }, { expectedSize: fs.statSync(c.image).size });
   const saveMs = ms(t2);
   const stats: Stats = {
-    openDecodeMs, editMs, saveMs, totalMs: ms(t0), maxRssKiB: peakRssKiB(),
-    pagesWritten: s.pages, bytesWritten: s.bytes, preservedBefore: decoded.tracker!.blocks.count, preservedAfter: o.model.preservedCount,
+    openDecodeMs,
+    editMs,
+    saveMs,
+    totalMs: ms(t0),
+    maxRssKiB: peakRssKiB(),
+    pagesWritten: s.pages,
+    bytesWritten: s.bytes,
+    preservedBefore: decoded.tracker!.blocks.count,
+    preservedAfter: o.model.preservedCount,
   };
   fs.writeSync(3, JSON.stringify(stats) + '\n');
 }
@@ -138,23 +188,50 @@ export function runSaveBench(c: SaveCase = SAVE_64GIB_RUNS): Stats {
   // KHO_BENCH_NODE_ARGS: extra node options for the measured child (e.g. --cpu-prof).
   const nodeArgs = (process.env.KHO_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [...nodeArgs, __filename, '--child', cfgFile], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...nodeArgs, __filename, '--child', cfgFile], {
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+    encoding: 'utf8',
+  });
   const processMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const out = ((r.output[3] as string | null) ?? '').trim();
   if (r.status !== 0 || !out) throw new Error(`save child failed (exit ${r.status}, signal ${r.signal})`);
   const s = JSON.parse(out) as Stats;
-  const check = spawnSync(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'decode', cfg.image, '--fdt', cfg.fdt, '--summary'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const counts = check.status === 0 || check.status === 1 ? Object.values(JSON.parse(check.stdout).counts as Record<string, number>).reduce((a, b) => a + b, 0) : NaN;
-  console.log(`save in place, ${CHANGED.toLocaleString('en-US')} changed blocks (5,000 unpreserved, 5,000 new) into a ${c.describe}:`);
-  console.log(`  save (plan + journal + patch + fsync): ${s.saveMs.toFixed(0)} ms, ${s.pagesWritten} pages (${(s.bytesWritten / 1024).toFixed(0)} KiB) written`);
-  console.log(`  edit (validate + tracker writes in memory): ${s.editMs.toFixed(0)} ms; open + decode ${s.preservedBefore.toLocaleString('en-US')} blocks: ${s.openDecodeMs.toFixed(0)} ms`);
-  console.log(`  whole process: ${processMs.toFixed(0)} ms with Node start-up (${s.totalMs.toFixed(0)} ms from the first line of the child), peak RSS ${(s.maxRssKiB / 1024).toFixed(1)} MiB`);
-  console.log(`  decoded again: ${counts.toLocaleString('en-US')} blocks (expected ${s.preservedAfter.toLocaleString('en-US')})${counts === s.preservedAfter ? '' : '  MISMATCH'}`);
+  const check = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'dist', 'cli.js'), 'decode', cfg.image, '--fdt', cfg.fdt, '--summary'],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  const counts =
+    check.status === 0 || check.status === 1
+      ? Object.values(JSON.parse(check.stdout).counts as Record<string, number>).reduce((a, b) => a + b, 0)
+      : NaN;
+  console.log(
+    `save in place, ${CHANGED.toLocaleString('en-US')} changed blocks (5,000 unpreserved, 5,000 new) into a ${c.describe}:`,
+  );
+  console.log(
+    `  save (plan + journal + patch + fsync): ${s.saveMs.toFixed(0)} ms, ${s.pagesWritten} pages (${(s.bytesWritten / 1024).toFixed(0)} KiB) written`,
+  );
+  console.log(
+    `  edit (validate + tracker writes in memory): ${s.editMs.toFixed(0)} ms; open + decode ${s.preservedBefore.toLocaleString('en-US')} blocks: ${s.openDecodeMs.toFixed(0)} ms`,
+  );
+  console.log(
+    `  whole process: ${processMs.toFixed(0)} ms with Node start-up (${s.totalMs.toFixed(0)} ms from the first line of the child), peak RSS ${(s.maxRssKiB / 1024).toFixed(1)} MiB`,
+  );
+  console.log(
+    `  decoded again: ${counts.toLocaleString('en-US')} blocks (expected ${s.preservedAfter.toLocaleString('en-US')})${counts === s.preservedAfter ? '' : '  MISMATCH'}`,
+  );
   return s;
 }
 
 if (require.main === module) {
   const i = process.argv.indexOf('--child');
-  if (i >= 0) child(process.argv[i + 1]).catch((e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exit(1); });
-  else { runSaveBench(SAVE_64GIB_RUNS); runSaveBench(SAVE_8TIB_SCATTERED); }
+  if (i >= 0)
+    child(process.argv[i + 1]).catch((e) => {
+      process.stderr.write(String(e?.stack ?? e) + '\n');
+      process.exit(1);
+    });
+  else {
+    runSaveBench(SAVE_64GIB_RUNS);
+    runSaveBench(SAVE_8TIB_SCATTERED);
+  }
 }

@@ -14,10 +14,18 @@ import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { seeded } from './seeded';
 
-export interface LargeOptions { pages?: number; gib?: number; scattered?: boolean; name?: string; seed?: number }
+export interface LargeOptions {
+  pages?: number;
+  gib?: number;
+  scattered?: boolean;
+  name?: string;
+  seed?: number;
+}
 
 export function makeLarge(dir: string, o: LargeOptions = {}): { image: string; fdt: string } {
-  const pages = o.pages ?? 1_000_000, gib = o.gib ?? 64, name = o.name ?? 'large';
+  const pages = o.pages ?? 1_000_000,
+    gib = o.gib ?? 64,
+    name = o.name ?? 'large';
   const GiB = 1n << 30n;
   const ram = [{ start: 0n, end: BigInt(gib) * GiB }];
   const rnd = seeded(o.seed ?? 64);
@@ -25,26 +33,54 @@ export function makeLarge(dir: string, o: LargeOptions = {}): { image: string; f
   const blocks = o.scattered
     ? scatteredBlocks(rnd, { startPfn: low, spanPages: gib * 262144 - low, count: pages })
     : longRunBlocks(rnd, { startPfn: (1 << 30) / 4096, pages, maxGap: 1 << 16 });
-  const dump = buildDump({ version: 3, ram, blocks, nodePool: [{ start: 16n << 20n, end: (o.scattered ? 4n : 1n) * GiB }],
-    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }] });
+  const dump = buildDump({
+    version: 3,
+    ram,
+    blocks,
+    nodePool: [{ start: 16n << 20n, end: (o.scattered ? 4n : 1n) * GiB }],
+    clients: [
+      { name: 'memblock', size: 4096 },
+      { name: 'LUO', size: 4096 },
+    ],
+  });
   fs.mkdirSync(dir, { recursive: true });
-  const image = path.join(dir, `${name}.raw`), fdt = path.join(dir, `${name}.dtb`);
+  const image = path.join(dir, `${name}.raw`),
+    fdt = path.join(dir, `${name}.dtb`);
   writePlanToFile(image, planRawImage(dump.mem));
   fs.writeFileSync(fdt, dump.fdt);
-  fs.writeFileSync(path.join(dir, `${name}.kho.json`), JSON.stringify({
-    image: `${name}.raw`, fdt: `${name}.dtb`, base: '0x0', pageSize: 4096, format: 'raw',
-  }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(dir, `${name}.kho.json`),
+    JSON.stringify(
+      {
+        image: `${name}.raw`,
+        fdt: `${name}.dtb`,
+        base: '0x0',
+        pageSize: 4096,
+        format: 'raw',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
   return { image, fdt };
 }
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const opt = (n: string, d: number) => { const i = args.indexOf(n); return i >= 0 ? Number(args[i + 1]) : d; };
+  const opt = (n: string, d: number) => {
+    const i = args.indexOf(n);
+    return i >= 0 ? Number(args[i + 1]) : d;
+  };
   const valued = ['--pages', '--gib', '--name', '--seed'];
   const dir = args.find((a, i) => !a.startsWith('--') && (i === 0 || !valued.includes(args[i - 1]))) ?? '.work/large';
   const nameAt = args.indexOf('--name');
   const t0 = Date.now();
-  makeLarge(dir, { pages: opt('--pages', 1_000_000), gib: opt('--gib', 64), scattered: args.includes('--scattered'),
-    name: nameAt >= 0 ? args[nameAt + 1] : undefined, seed: opt('--seed', 64) });
+  makeLarge(dir, {
+    pages: opt('--pages', 1_000_000),
+    gib: opt('--gib', 64),
+    scattered: args.includes('--scattered'),
+    name: nameAt >= 0 ? args[nameAt + 1] : undefined,
+    seed: opt('--seed', 64),
+  });
   console.log(`large dump written to ${dir}/ in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -22,7 +22,12 @@ export const SPARSE = { name: 'sparse', ramBytes: 1n << 40n, blocks: 100_000 };
 export const DENSE = { name: 'dense', ramBytes: 8n * GiB, pages: 1_572_864 };
 
 /** One block per equal slice of [startPfn, startPfn + spanPages): order 0 (80%), 1 (15%) or 2, aligned. */
-function scatteredMixed(rnd: { int(n: number): number }, startPfn: number, spanPages: number, count: number): PfnBlocks {
+function scatteredMixed(
+  rnd: { int(n: number): number },
+  startPfn: number,
+  spanPages: number,
+  count: number,
+): PfnBlocks {
   const slice = Math.floor(spanPages / count / 4) * 4;
   const out: PfnBlocks = { pfns: new Float64Array(count), orders: new Uint8Array(count), length: count };
   for (let i = 0; i < count; i++) {
@@ -35,15 +40,31 @@ function scatteredMixed(rnd: { int(n: number): number }, startPfn: number, spanP
 
 function write(dir: string, name: string, ramBytes: bigint, blocks: PfnBlocks): void {
   const dump = buildDump({
-    version: 3, ram: [{ start: 0n, end: ramBytes }], blocks,
+    version: 3,
+    ram: [{ start: 0n, end: ramBytes }],
+    blocks,
     nodePool: [{ start: 16n << 20n, end: 1n * GiB }],
-    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: 4096 }],
+    clients: [
+      { name: 'memblock', size: 4096 },
+      { name: 'LUO', size: 4096 },
+    ],
   });
   writePlanToFile(path.join(dir, `${name}.raw`), planRawImage(dump.mem));
   fs.writeFileSync(path.join(dir, `${name}.dtb`), dump.fdt);
-  fs.writeFileSync(path.join(dir, `${name}.kho.json`), JSON.stringify({
-    image: `${name}.raw`, fdt: `${name}.dtb`, base: '0x0', pageSize: 4096, format: 'raw',
-  }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(dir, `${name}.kho.json`),
+    JSON.stringify(
+      {
+        image: `${name}.raw`,
+        fdt: `${name}.dtb`,
+        base: '0x0',
+        pageSize: 4096,
+        format: 'raw',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 export function makeMapDumps(dir: string): void {
@@ -51,9 +72,25 @@ export function makeMapDumps(dir: string): void {
   const firstPfn = Number(GiB >> BigInt(PAGE_SHIFT));
   const sparseSpan = Number((SPARSE.ramBytes - GiB) >> BigInt(PAGE_SHIFT));
   write(dir, SPARSE.name, SPARSE.ramBytes, scatteredMixed(seeded(13), firstPfn, sparseSpan, SPARSE.blocks));
-  const few: PfnBlocks = { pfns: Float64Array.from([0x8000, 0x8010, 0x8020, 0x8000]), orders: Uint8Array.from([0, 0, 0, 1]), length: 4 };
+  const few: PfnBlocks = {
+    pfns: Float64Array.from([0x8000, 0x8010, 0x8020, 0x8000]),
+    orders: Uint8Array.from([0, 0, 0, 1]),
+    length: 4,
+  };
   write(dir, 'overlap', 256n << 20n, few);
-  write(dir, DENSE.name, DENSE.ramBytes, longRunBlocks(seeded(31), { startPfn: firstPfn, pages: DENSE.pages, minRun: 4096, maxRun: 1 << 17, maxGap: 1 << 14, splitMaxOrder: 10 }));
+  write(
+    dir,
+    DENSE.name,
+    DENSE.ramBytes,
+    longRunBlocks(seeded(31), {
+      startPfn: firstPfn,
+      pages: DENSE.pages,
+      minRun: 4096,
+      maxRun: 1 << 17,
+      maxGap: 1 << 14,
+      splitMaxOrder: 10,
+    }),
+  );
 }
 
 if (require.main === module) {

@@ -19,18 +19,33 @@ export function makeSample(dir: string): void {
   const rnd = seeded(20261125);
   const ram = [{ start: 0n, end: 64n * MiB }];
   const blocks = randomBlocks(rnd, {
-    ranges: [{ start: 16n * MiB, end: 64n * MiB }], count: 400, orders: [0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+    ranges: [{ start: 16n * MiB, end: 64n * MiB }],
+    count: 400,
+    orders: [0, 0, 0, 0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   });
   // Client structures live in 4-16 MiB, tracker pages in 1-4 MiB, user blocks above 16 MiB.
   const stage = new ClientStage({ ram, pool: [{ start: 4n * MiB, end: 16n * MiB }], avoid: blocks });
-  const dump = stage.buildDump({ version: 3, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 4n * MiB }] },
-    sampleClients(stage.ctx, { version: 3 }));
+  const dump = stage.buildDump(
+    { version: 3, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 4n * MiB }] },
+    sampleClients(stage.ctx, { version: 3 }),
+  );
   fs.mkdirSync(dir, { recursive: true });
   writePlanToFile(path.join(dir, 'sample.raw'), planRawImage(dump.mem));
   fs.writeFileSync(path.join(dir, 'sample.dtb'), dump.fdt);
-  fs.writeFileSync(path.join(dir, 'sample.kho.json'), JSON.stringify({
-    image: 'sample.raw', fdt: 'sample.dtb', base: '0x0', pageSize: 4096, format: 'raw',
-  }, null, 2) + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'sample.kho.json'),
+    JSON.stringify(
+      {
+        image: 'sample.raw',
+        fdt: 'sample.dtb',
+        base: '0x0',
+        pageSize: 4096,
+        format: 'raw',
+      },
+      null,
+      2,
+    ) + '\n',
+  );
 }
 
 if (require.main === module) {

@@ -17,10 +17,16 @@ import path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 process.chdir(ROOT);
 const args = process.argv.slice(2);
-const argValue = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
+const argValue = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 const smoke = process.env.KHO_START_SMOKE === '1' || process.env.CI === 'true';
-const mode = args.includes('--code-server') ? 'code-server' : args.includes('--desktop') ? 'desktop'
-  : (process.env.KHO_START_MODE || (smoke ? 'code-server' : 'auto'));
+const mode = args.includes('--code-server')
+  ? 'code-server'
+  : args.includes('--desktop')
+    ? 'desktop'
+    : process.env.KHO_START_MODE || (smoke ? 'code-server' : 'auto');
 const port = Number(argValue('--port') ?? process.env.KHO_PORT ?? 0);
 const SAMPLES = path.join(ROOT, 'samples');
 const PAIRING = path.join(SAMPLES, 'sample.kho.json');
@@ -29,11 +35,15 @@ const PAIRING = path.join(SAMPLES, 'sample.kho.json');
 const LAUNCHER = path.join(ROOT, 'test', 'vscode', 'launcher');
 
 const T0 = Date.now();
-const say = (s) => console.log(`start: ${s}` + (process.env.KHO_DEBUG ? ` [${((Date.now() - T0) / 1000).toFixed(1)} s]` : ''));
+const say = (s) =>
+  console.log(`start: ${s}` + (process.env.KHO_DEBUG ? ` [${((Date.now() - T0) / 1000).toFixed(1)} s]` : ''));
 function run(cmd, cmdArgs, what) {
   say(what);
   const r = spawnSync(cmd, cmdArgs, { stdio: 'inherit', cwd: ROOT });
-  if (r.status !== 0) { console.error(`start: ${what} failed (exit ${r.status ?? r.signal})`); process.exit(1); }
+  if (r.status !== 0) {
+    console.error(`start: ${what} failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
 }
 const npx = (...a) => ['npx', ['--no-install', ...a]];
 
@@ -54,16 +64,33 @@ const hasDisplay = process.platform !== 'linux' || !!(process.env.DISPLAY || pro
 
 function launchDesktop(exe, extra) {
   // As root, VS Code wants --no-sandbox and its own --user-data-dir.
-  const root = process.getuid?.() !== 0 ? [] : ['--no-sandbox',
-    ...(extra.some((x) => x.startsWith('--user-data-dir')) ? [] : [`--user-data-dir=${path.join(ROOT, '.vscode-test', 'user-data')}`])];
-  const a = [...root, ...extra, `--extensionDevelopmentPath=${ROOT}`, `--extensionDevelopmentPath=${LAUNCHER}`, '--new-window', SAMPLES];
+  const root =
+    process.getuid?.() !== 0
+      ? []
+      : [
+          '--no-sandbox',
+          ...(extra.some((x) => x.startsWith('--user-data-dir'))
+            ? []
+            : [`--user-data-dir=${path.join(ROOT, '.vscode-test', 'user-data')}`]),
+        ];
+  const a = [
+    ...root,
+    ...extra,
+    `--extensionDevelopmentPath=${ROOT}`,
+    `--extensionDevelopmentPath=${LAUNCHER}`,
+    '--new-window',
+    SAMPLES,
+  ];
   say(`opening the sample in VS Code: ${exe} ${a.join(' ')}`);
   const child = spawn(exe, a, { stdio: 'inherit', cwd: ROOT, env: { ...process.env, KHO_START_OPEN: PAIRING } });
   child.on('exit', (code) => process.exit(code ?? 0));
 }
 
 async function tryDesktop() {
-  if (!hasDisplay) { say('no display (DISPLAY/WAYLAND_DISPLAY unset): desktop VS Code cannot show a window'); return false; }
+  if (!hasDisplay) {
+    say('no display (DISPLAY/WAYLAND_DISPLAY unset): desktop VS Code cannot show a window');
+    return false;
+  }
   const code = spawnSync('code', ['--version'], { encoding: 'utf8' });
   if (code.status === 0 && /^\d+\.\d+/.test(code.stdout)) {
     launchDesktop('code', []);
@@ -73,8 +100,12 @@ async function tryDesktop() {
     const { downloadAndUnzipVSCode } = await import('@vscode/test-electron');
     const exe = await downloadAndUnzipVSCode({ cachePath: path.join(ROOT, '.vscode-test'), timeout: 30_000 });
     // A separate profile so the downloaded copy leaves the user's VS Code settings alone.
-    launchDesktop(exe, [`--user-data-dir=${path.join(ROOT, '.vscode-test', 'user-data')}`,
-      `--extensions-dir=${path.join(ROOT, '.vscode-test', 'extensions')}`, '--skip-welcome', '--skip-release-notes']);
+    launchDesktop(exe, [
+      `--user-data-dir=${path.join(ROOT, '.vscode-test', 'user-data')}`,
+      `--extensions-dir=${path.join(ROOT, '.vscode-test', 'extensions')}`,
+      '--skip-welcome',
+      '--skip-release-notes',
+    ]);
     return true;
   } catch (e) {
     say(`desktop VS Code download failed (${e?.message ?? e})`);
@@ -85,13 +116,26 @@ async function tryDesktop() {
 // 3. code-server.
 async function startCodeServerWithSample() {
   run('bash', ['scripts/install-code-server.sh'], 'code-server (scripts/install-code-server.sh)');
-  const { freshProfile, installVsix, startCodeServer, workbenchUrl } = await import('../test/vscode/lib/codeServer.mjs');
+  const { freshProfile, installVsix, startCodeServer, workbenchUrl } =
+    await import('../test/vscode/lib/codeServer.mjs');
   const { ensureVsix } = await import('../test/vscode/lib/vsix.mjs');
   say('packing the extension (.work/kho-inspector.vsix)');
   const vsix = ensureVsix();
   const launcherVsix = path.join(ROOT, '.work', 'kho-start-launcher.vsix');
-  const packed = spawnSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository',
-    '--skip-license', '-o', launcherVsix], { cwd: LAUNCHER, encoding: 'utf8' });
+  const packed = spawnSync(
+    'npx',
+    [
+      '--no-install',
+      'vsce',
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--skip-license',
+      '-o',
+      launcherVsix,
+    ],
+    { cwd: LAUNCHER, encoding: 'utf8' },
+  );
   if (packed.status !== 0) throw new Error(`packing ${LAUNCHER} failed: ${packed.stdout}${packed.stderr}`);
   const profile = freshProfile('start', { workspace: SAMPLES });
   installVsix(profile, vsix);
@@ -108,13 +152,22 @@ async function smokeCheck({ profile, folderUrl }) {
     throw new Error(`GET ${folderUrl} -> ${res.status}, no workbench page`);
   }
   const { codeServerBin, chromiumPath, launchChromium } = await import('../test/vscode/lib/codeServer.mjs');
-  const list = spawnSync(codeServerBin(), ['--user-data-dir', profile.userData, '--extensions-dir', profile.extensions,
-    '--list-extensions'], { env: profile.env, encoding: 'utf8' });
+  const list = spawnSync(
+    codeServerBin(),
+    ['--user-data-dir', profile.userData, '--extensions-dir', profile.extensions, '--list-extensions'],
+    { env: profile.env, encoding: 'utf8' },
+  );
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   const id = `${pkg.publisher}.${pkg.name}`;
-  if (!list.stdout.split('\n').includes(id)) throw new Error(`extension ${id} is not installed in code-server: ${list.stdout}${list.stderr}`);
+  if (!list.stdout.split('\n').includes(id))
+    throw new Error(`extension ${id} is not installed in code-server: ${list.stdout}${list.stderr}`);
   say(`smoke check: the workbench page responds (${res.status}) and ${id} is installed`);
-  try { chromiumPath(); } catch (e) { say(`smoke check: no browser check (${e.message})`); return; }
+  try {
+    chromiumPath();
+  } catch (e) {
+    say(`smoke check: no browser check (${e.message})`);
+    return;
+  }
   // What a user sees at that address: the sample in our editor (webview) and the KHO tree.
   const browser = await launchChromium();
   try {
@@ -123,7 +176,10 @@ async function smokeCheck({ profile, folderUrl }) {
     const view = page.frameLocator('iframe.webview.ready:visible').frameLocator('#active-frame');
     await view.getByText('KHO Inspector').first().waitFor({ timeout: 90_000 });
     await view.locator('canvas#memory-map').waitFor({ timeout: 30_000 });
-    await page.locator('.part.sidebar .monaco-list-row', { hasText: 'Preserved by order' }).first().waitFor({ timeout: 30_000 });
+    await page
+      .locator('.part.sidebar .monaco-list-row', { hasText: 'Preserved by order' })
+      .first()
+      .waitFor({ timeout: 30_000 });
     const shot = path.join(ROOT, '.work', 'e2e-artifacts', 'start.png');
     fs.mkdirSync(path.dirname(shot), { recursive: true });
     await page.screenshot({ path: shot });
@@ -133,7 +189,7 @@ async function smokeCheck({ profile, folderUrl }) {
   }
 }
 
-if (mode !== 'code-server' && await tryDesktop()) {
+if (mode !== 'code-server' && (await tryDesktop())) {
   // VS Code owns the terminal until its window closes.
 } else if (mode === 'desktop') {
   console.error('start: desktop VS Code was requested but could not be started');
@@ -146,7 +202,13 @@ if (mode !== 'code-server' && await tryDesktop()) {
   console.log('  (sample.kho.json opens in the KHO Inspector editor, with the KHO view beside it)');
   console.log('');
   if (smoke) {
-    try { await smokeCheck(cs); } catch (e) { console.error(`start: smoke check FAILED: ${e.message}`); await cs.server.stop(); process.exit(1); }
+    try {
+      await smokeCheck(cs);
+    } catch (e) {
+      console.error(`start: smoke check FAILED: ${e.message}`);
+      await cs.server.stop();
+      process.exit(1);
+    }
     await cs.server.stop();
     process.exit(0);
   }
@@ -161,5 +223,10 @@ if (mode !== 'code-server' && await tryDesktop()) {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
-  cs.server.child.once('exit', (code) => { if (!stopping) { console.error(`start: code-server exited (${code}); log ${cs.server.logFile}`); process.exit(1); } });
+  cs.server.child.once('exit', (code) => {
+    if (!stopping) {
+      console.error(`start: code-server exited (${code}); log ${cs.server.logFile}`);
+      process.exit(1);
+    }
+  });
 }

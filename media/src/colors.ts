@@ -2,7 +2,15 @@
 // (re-read when the theme changes).
 
 import {
-  MAP_CLIENT_BLOB, MAP_COMPARE_BOTH, MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
+  MAP_CLIENT_BLOB,
+  MAP_COMPARE_BOTH,
+  MAP_COMPARE_ONLY_LEFT,
+  MAP_COMPARE_ONLY_RIGHT,
+  MAP_NOT_IN_DUMP,
+  MAP_PRESERVED,
+  MAP_RAM,
+  MAP_SCRATCH_FLAG,
+  MAP_TRACKER_NODE,
 } from '../../src/protocol/model';
 import { MAP_THEMES, orderStyle, themeKindOf, type MapThemeColors } from './orderPalette';
 

@@ -4,14 +4,22 @@
 
 import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
 import type { ComparePush, CompareWebviewMethods } from '../../src/protocol/compare';
-import { MAP_COMPARE_BOTH, MAP_COMPARE_ONLY_LEFT, MAP_COMPARE_ONLY_RIGHT, MAP_NOT_IN_DUMP, MAP_RAM } from '../../src/protocol/model';
+import {
+  MAP_COMPARE_BOTH,
+  MAP_COMPARE_ONLY_LEFT,
+  MAP_COMPARE_ONLY_RIGHT,
+  MAP_NOT_IN_DUMP,
+  MAP_RAM,
+} from '../../src/protocol/model';
 import { WEBVIEW_PROTOCOL } from '../../src/protocol/webview';
 import { readPalette } from './colors';
 import { legendItem } from './legend';
 import { el } from './format';
 import { MemoryMap } from './map';
 
-interface VsCodeApi { postMessage(m: unknown): void }
+interface VsCodeApi {
+  postMessage(m: unknown): void;
+}
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const vscode = acquireVsCodeApi();
@@ -24,29 +32,42 @@ const map = new MemoryMap(canvas, {
   tiles: (req) => client.request('mapTiles', req),
   select: (address) => {
     client.request('select', { address: '0x' + address.toString(16) }).then(
-      (l) => { if (l) cursorEl.textContent = l.message; },
-      (e: Error) => { cursorEl.textContent = e.message; });
+      (l) => {
+        if (l) cursorEl.textContent = l.message;
+      },
+      (e: Error) => {
+        cursorEl.textContent = e.message;
+      },
+    );
   },
-  status: (text) => { cursorEl.textContent = text; },
+  status: (text) => {
+    cursorEl.textContent = text;
+  },
   persist: () => undefined,
-  drawn: () => { if (map.draws === 1 || map.draws % 20 === 0) report(); },
+  drawn: () => {
+    if (map.draws === 1 || map.draws % 20 === 0) report();
+  },
   menu: () => undefined,
   remove: () => undefined,
 });
 
 function report(): void {
-  void client.request('rendered', {
-    summaryText: `${$('kho-title').textContent ?? ''} ${$('kho-summary').textContent ?? ''}`,
-    mapDraws: map.draws,
-    cellsDrawn: map.cellsDrawn,
-  }).catch(() => undefined);
+  void client
+    .request('rendered', {
+      summaryText: `${$('kho-title').textContent ?? ''} ${$('kho-summary').textContent ?? ''}`,
+      mapDraws: map.draws,
+      cellsDrawn: map.cellsDrawn,
+    })
+    .catch(() => undefined);
 }
 
 function renderLegend(leftName: string, rightName: string): void {
   const p = readPalette();
   const legend = $('map-legend');
   legend.replaceChildren();
-  const item = (cls: number, label: string): void => { legend.append(legendItem(p, cls, label)); };
+  const item = (cls: number, label: string): void => {
+    legend.append(legendItem(p, cls, label));
+  };
   item(MAP_COMPARE_BOTH, 'preserved on both sides');
   item(MAP_COMPARE_ONLY_LEFT, `only in LEFT (${leftName})`);
   item(MAP_COMPARE_ONLY_RIGHT, `only in RIGHT (${rightName})`);
@@ -67,7 +88,10 @@ function onPush(m: ComparePush): void {
   summary.replaceChildren(el('p', m.summaryText));
   summary.hidden = false;
   $('kho-map-section').hidden = false;
-  canvas.setAttribute('aria-label', 'Map of physical memory in both dumps. Arrows move, plus and minus zoom, Enter says on which side the cell is preserved.');
+  canvas.setAttribute(
+    'aria-label',
+    'Map of physical memory in both dumps. Arrows move, plus and minus zoom, Enter says on which side the cell is preserved.',
+  );
   renderLegend(m.leftName, m.rightName);
   map.setExtents(m.extents);
   map.invalidate();

@@ -3,8 +3,22 @@
 // survive hiding through setState (no retainContextWhenHidden).
 
 import { isRpcMessage, RpcClient, type RpcMessage } from '../../src/protocol/rpc';
-import { isHostPush, WEBVIEW_PROTOCOL, type DocumentState, type HostPush, type WebviewAction, type WebviewMethods } from '../../src/protocol/webview';
-import { MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE } from '../../src/protocol/model';
+import {
+  isHostPush,
+  WEBVIEW_PROTOCOL,
+  type DocumentState,
+  type HostPush,
+  type WebviewAction,
+  type WebviewMethods,
+} from '../../src/protocol/webview';
+import {
+  MAP_CLIENT_BLOB,
+  MAP_NOT_IN_DUMP,
+  MAP_PRESERVED,
+  MAP_RAM,
+  MAP_SCRATCH_FLAG,
+  MAP_TRACKER_NODE,
+} from '../../src/protocol/model';
 import { cellColor, cellName, readPalette } from './colors';
 import { legendItem } from './legend';
 import { el } from './format';
@@ -19,7 +33,10 @@ interface VsCodeApi {
 }
 declare function acquireVsCodeApi(): VsCodeApi;
 
-interface SavedState { map?: MapViewState; spanKey?: string }
+interface SavedState {
+  map?: MapViewState;
+  spanKey?: string;
+}
 
 const vscode = acquireVsCodeApi();
 const saved: SavedState = (vscode.getState() as SavedState | undefined) ?? {};
@@ -43,30 +60,58 @@ function save(patch: Partial<SavedState>): void {
 }
 
 function report(): void {
-  void client.request('rendered', {
-    summaryText: `${$('kho-title').textContent ?? ''} ${summaryEl.textContent ?? ''}`,
-    mapDraws: map.draws,
-    cellsDrawn: map.cellsDrawn,
-  }).catch(() => undefined);
+  void client
+    .request('rendered', {
+      summaryText: `${$('kho-title').textContent ?? ''} ${summaryEl.textContent ?? ''}`,
+      mapDraws: map.draws,
+      cellsDrawn: map.cellsDrawn,
+    })
+    .catch(() => undefined);
 }
 
 const map = new MemoryMap(canvas, {
   tiles: (req) => client.request('mapTiles', req),
   select: (address) => {
     client.request('select', { address: '0x' + address.toString(16) }).then(
-      (l) => { if (l) cursorEl.textContent = describe(l.address, l.block ? `order ${l.block.order} block ${l.block.phys}` : l.range ? `range ${l.range.start}` : l.inDump ? 'not preserved' : 'not in the dump'); },
-      (e: Error) => { cursorEl.textContent = e.message; });
+      (l) => {
+        if (l)
+          cursorEl.textContent = describe(
+            l.address,
+            l.block
+              ? `order ${l.block.order} block ${l.block.phys}`
+              : l.range
+                ? `range ${l.range.start}`
+                : l.inDump
+                  ? 'not preserved'
+                  : 'not in the dump',
+          );
+      },
+      (e: Error) => {
+        cursorEl.textContent = e.message;
+      },
+    );
   },
-  status: (text) => { cursorEl.textContent = text; },
+  status: (text) => {
+    cursorEl.textContent = text;
+  },
   persist: (s) => save({ map: s }),
-  drawn: () => { if (map.draws === 1 || map.draws % 20 === 0) report(); },
-  menu: (cell) => { canvas.dataset.vscodeContext = JSON.stringify(mapContext(mapDoc, cell)); },
+  drawn: () => {
+    if (map.draws === 1 || map.draws % 20 === 0) report();
+  },
+  menu: (cell) => {
+    canvas.dataset.vscodeContext = JSON.stringify(mapContext(mapDoc, cell));
+  },
   remove: (cell) => {
     const context = mapContext(mapDoc, cell);
     const command = deleteCommand(context.khoCell);
-    if (!command) { cursorEl.textContent = `${context.address}: nothing preserved here to remove`; return; }
+    if (!command) {
+      cursorEl.textContent = `${context.address}: nothing preserved here to remove`;
+      return;
+    }
     // Read-only dumps too: the host refuses and says why.
-    client.request('mapCommand', { command, context }).catch((e: Error) => { cursorEl.textContent = e.message; });
+    client.request('mapCommand', { command, context }).catch((e: Error) => {
+      cursorEl.textContent = e.message;
+    });
   },
 });
 
@@ -79,8 +124,16 @@ function renderLegend(orders: number[], scratchAreas: number): void {
   const legend = $('map-legend');
   legend.replaceChildren();
   const item = (cls: number, label: string): void => {
-    legend.append(legendItem(p, cls, label, cls === MAP_SCRATCH_FLAG
-      ? 'scratch area (hatched over what lies there): the next kernel allocates here early' : cellName(cls)));
+    legend.append(
+      legendItem(
+        p,
+        cls,
+        label,
+        cls === MAP_SCRATCH_FLAG
+          ? 'scratch area (hatched over what lies there): the next kernel allocates here early'
+          : cellName(cls),
+      ),
+    );
   };
   for (const o of orders) item(MAP_PRESERVED + o, `order ${o}`);
   item(MAP_TRACKER_NODE, 'tracker node');
@@ -91,13 +144,17 @@ function renderLegend(orders: number[], scratchAreas: number): void {
   // How a cell of many pages reads: its fill height is the share preserved, its colour the largest order.
   const density = el('span', undefined, 'legend-item');
   density.id = 'map-legend-density';
-  density.title = 'A cell covering many pages is filled from the bottom by the share of its bytes that is preserved ' +
+  density.title =
+    'A cell covering many pages is filled from the bottom by the share of its bytes that is preserved ' +
     '(tracker cells: the share of tracker pages), in the colour of the largest order in it; any preserved page ' +
     'shows at least a thin bar. Hover a cell for its exact figures.';
   const sw = el('span', undefined, 'swatch');
   const sample = cellColor(p, MAP_PRESERVED + (orders[orders.length - 1] ?? 0)) ?? p.foreground;
   sw.style.background = `linear-gradient(to top, ${sample} 0 35%, ${p.ram} 35% 100%)`;
-  density.append(sw, document.createTextNode('fill height = share of the cell preserved (thin bar: a little), colour = largest order'));
+  density.append(
+    sw,
+    document.createTextNode('fill height = share of the cell preserved (thin bar: a little), colour = largest order'),
+  );
   legend.append(density);
 }
 
@@ -125,7 +182,8 @@ function renderActions(state: DocumentState): void {
   if (state.canPickFdt) button('Pick FDT…', 'pickFdt');
   if (state.status === 'failed') button('Retry', 'refresh');
   // A finding suggests decoding another way (the 16 KiB pre-fix depth): one click does it.
-  if (state.status === 'ready') for (const h of state.summary.hints ?? []) button(h.label, h.preFix16k ? 'preFix16k' : 'fixedDepth');
+  if (state.status === 'ready')
+    for (const h of state.summary.hints ?? []) button(h.label, h.preFix16k ? 'preFix16k' : 'fixedDepth');
 }
 
 function onState(fileName: string, uri: string, state: DocumentState): void {

@@ -9,7 +9,11 @@ import { baseClass, cellColor, cellName, inScratch, isNumbered, isRing, readPale
 import { hex, humanSize } from './format';
 import type { MapCell } from './mapContext';
 
-export interface MapViewState { top: string; bpc: string; cursor: string }
+export interface MapViewState {
+  top: string;
+  bpc: string;
+  cursor: string;
+}
 
 export interface MapHost {
   tiles(req: MapTilesRequest): Promise<MapTilesDto>;
@@ -28,8 +32,14 @@ const MIN_CELL_PX = 8;
 const PAD_TOP = 6;
 const MAX_BPC = 1n << 63n;
 
-function alignDown(a: bigint, to: bigint): bigint { return a - (a % to); }
-function pow2AtLeast(v: bigint): bigint { let p = 1n; while (p < v && p < MAX_BPC) p <<= 1n; return p; }
+function alignDown(a: bigint, to: bigint): bigint {
+  return a - (a % to);
+}
+function pow2AtLeast(v: bigint): bigint {
+  let p = 1n;
+  while (p < v && p < MAX_BPC) p <<= 1n;
+  return p;
+}
 
 export class MemoryMap {
   private palette: Palette = readPalette();
@@ -56,23 +66,39 @@ export class MemoryMap {
   draws = 0;
   cellsDrawn = 0;
 
-  constructor(private readonly canvas: HTMLCanvasElement, private readonly host: MapHost) {
+  constructor(
+    private readonly canvas: HTMLCanvasElement,
+    private readonly host: MapHost,
+  ) {
     canvas.addEventListener('keydown', (e) => this.onKey(e));
     canvas.addEventListener('click', (e) => this.onClick(e));
-    canvas.addEventListener('mousedown', (e) => { this.keyMenu = false; this.rightDown = e.button === 2; });
+    canvas.addEventListener('mousedown', (e) => {
+      this.keyMenu = false;
+      this.rightDown = e.button === 2;
+    });
     canvas.addEventListener('contextmenu', (e) => this.onContextMenu(e));
     canvas.addEventListener('mousemove', (e) => this.onHover(e));
     canvas.addEventListener('wheel', (e) => this.onWheel(e), { passive: false });
     canvas.addEventListener('focus', () => this.schedule());
     canvas.addEventListener('blur', () => this.schedule());
-    new ResizeObserver(() => { this.layout(); this.clamp(); this.schedule(); }).observe(canvas.parentElement ?? canvas);
+    new ResizeObserver(() => {
+      this.layout();
+      this.clamp();
+      this.schedule();
+    }).observe(canvas.parentElement ?? canvas);
     // VS Code swaps body classes on theme change: re-read the colours.
-    new MutationObserver(() => { this.palette = readPalette(); this.schedule(); })
-      .observe(document.body, { attributes: true, attributeFilter: ['class'] });
+    new MutationObserver(() => {
+      this.palette = readPalette();
+      this.schedule();
+    }).observe(document.body, { attributes: true, attributeFilter: ['class'] });
   }
 
-  get rowBytes(): bigint { return this.bpc * BigInt(this.cols); }
-  get viewCells(): number { return this.cols * this.rows; }
+  get rowBytes(): bigint {
+    return this.bpc * BigInt(this.cols);
+  }
+  get viewCells(): number {
+    return this.cols * this.rows;
+  }
 
   setExtents(x: MapExtentsDto, restore?: MapViewState): void {
     this.spanStart = BigInt(x.span.start);
@@ -164,8 +190,12 @@ export class MemoryMap {
     this.changed();
   }
 
-  zoomIn(): void { this.zoom(true); }
-  zoomOut(): void { this.zoom(false); }
+  zoomIn(): void {
+    this.zoom(true);
+  }
+  zoomOut(): void {
+    this.zoom(false);
+  }
 
   private moveCursor(delta: bigint): void {
     let c = this.cursor + delta;
@@ -204,8 +234,10 @@ export class MemoryMap {
       PageDown: () => this.moveCursor(screen),
       Home: () => this.moveCursor(this.spanStart - this.cursor),
       End: () => this.moveCursor(this.spanEnd - 1n - this.cursor),
-      '+': () => this.zoomIn(), '=': () => this.zoomIn(),
-      '-': () => this.zoomOut(), '_': () => this.zoomOut(),
+      '+': () => this.zoomIn(),
+      '=': () => this.zoomIn(),
+      '-': () => this.zoomOut(),
+      _: () => this.zoomOut(),
       '0': () => this.fit(),
       Enter: () => this.host.select(this.cursor),
       ' ': () => this.host.select(this.cursor),
@@ -218,14 +250,18 @@ export class MemoryMap {
 
   private cellIndexAt(e: MouseEvent): number | undefined {
     const r = this.canvas.getBoundingClientRect();
-    const x = e.clientX - r.left - this.rulerPx, y = e.clientY - r.top - PAD_TOP;
+    const x = e.clientX - r.left - this.rulerPx,
+      y = e.clientY - r.top - PAD_TOP;
     if (x < 0 || y < 0) return undefined;
-    const c = Math.floor(x / this.cellPx), rr = Math.floor(y / this.cellPx);
+    const c = Math.floor(x / this.cellPx),
+      rr = Math.floor(y / this.cellPx);
     if (c >= this.cols || rr >= this.rows) return undefined;
     return rr * this.cols + c;
   }
 
-  private addressOfCell(i: number): bigint { return this.top + BigInt(i) * this.bpc; }
+  private addressOfCell(i: number): bigint {
+    return this.top + BigInt(i) * this.bpc;
+  }
 
   private onClick(e: MouseEvent): void {
     const i = this.cellIndexAt(e);
@@ -238,12 +274,18 @@ export class MemoryMap {
     this.host.select(a);
   }
 
-  private cellInfo(a: bigint): MapCell { return { address: a, end: a + this.bpc, cls: this.cellAt(a) }; }
+  private cellInfo(a: bigint): MapCell {
+    return { address: a, end: a + this.bpc, cls: this.cellAt(a) };
+  }
 
   /** Right-click selects the cell under the pointer (as a click does), then the menu is about it. */
   private onContextMenu(e: MouseEvent): void {
     if (!e.isTrusted) return; // dispatched by openMenuAtCursor, context already set
-    if (this.keyMenu) { this.keyMenu = false; e.preventDefault(); return; }
+    if (this.keyMenu) {
+      this.keyMenu = false;
+      e.preventDefault();
+      return;
+    }
     const i = this.rightDown ? this.cellIndexAt(e) : undefined;
     this.rightDown = false;
     if (i !== undefined) {
@@ -268,7 +310,9 @@ export class MemoryMap {
     const x = r.left + this.rulerPx + ((i % this.cols) + 0.5) * this.cellPx;
     const y = r.top + PAD_TOP + (Math.floor(i / this.cols) + 0.5) * this.cellPx;
     this.host.menu(this.cellInfo(this.cursor));
-    this.canvas.dispatchEvent(new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: x, clientY: y }));
+    this.canvas.dispatchEvent(
+      new MouseEvent('contextmenu', { bubbles: true, cancelable: true, clientX: x, clientY: y }),
+    );
     this.keyMenu = true;
   }
 
@@ -279,7 +323,10 @@ export class MemoryMap {
 
   private onWheel(e: WheelEvent): void {
     e.preventDefault();
-    if (e.ctrlKey || e.metaKey) { this.zoom(e.deltaY < 0); return; }
+    if (e.ctrlKey || e.metaKey) {
+      this.zoom(e.deltaY < 0);
+      return;
+    }
     const rows = BigInt(Math.sign(e.deltaY) * Math.max(1, Math.round(Math.abs(e.deltaY) / 40)));
     this.top += rows * this.rowBytes;
     this.clamp();
@@ -303,15 +350,23 @@ export class MemoryMap {
   private describe(a: bigint): void {
     const i = this.tileIndex(a);
     const span = `${hex(a)} – ${hex(a + this.bpc)}`;
-    if (i === undefined) { this.host.status(`${span}: …`); return; }
+    if (i === undefined) {
+      this.host.status(`${span}: …`);
+      return;
+    }
     const t = this.cached!.tile;
     let text = `${span}: ${cellName(t.cells[i])}`;
     if (this.bpc > this.pageSize || t.blocks[i] > 1) {
       text += ` · ${describeCellFigures({
-        bytes: this.bpc, pageSize: Number(this.pageSize), preservedPages: t.preservedPages[i],
-        blocks: t.blocks[i], minOrder: t.minOrder[i], maxOrder: t.maxOrder[i],
+        bytes: this.bpc,
+        pageSize: Number(this.pageSize),
+        preservedPages: t.preservedPages[i],
+        blocks: t.blocks[i],
+        minOrder: t.minOrder[i],
+        maxOrder: t.maxOrder[i],
       })}`;
-      if (t.nodePages[i] > 0) text += `, ${t.nodePages[i].toLocaleString('en-US')} tracker page${t.nodePages[i] === 1 ? '' : 's'}`;
+      if (t.nodePages[i] > 0)
+        text += `, ${t.nodePages[i].toLocaleString('en-US')} tracker page${t.nodePages[i] === 1 ? '' : 's'}`;
     }
     this.host.status(text);
   }
@@ -329,7 +384,9 @@ export class MemoryMap {
     this.changed();
   }
 
-  get highlighted(): { start: bigint; end: bigint; label: string } | null { return this.highlight; }
+  get highlighted(): { start: bigint; end: bigint; label: string } | null {
+    return this.highlight;
+  }
 
   private changed(): void {
     this.host.persist({ top: hex(this.top), bpc: hex(this.bpc), cursor: hex(this.cursor) });
@@ -338,7 +395,11 @@ export class MemoryMap {
 
   private schedule(): void {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => { this.frame = 0; this.draw(); this.fetch(); });
+    this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw();
+      this.fetch();
+    });
   }
 
   private fetch(): void {
@@ -347,23 +408,38 @@ export class MemoryMap {
     if (key === this.wantKey) return;
     this.wantKey = key;
     const seq = ++this.seq;
-    const top = this.top, bpc = this.bpc;
-    this.host.tiles({ start: hex(top), bytesPerCell: hex(bpc), count }).then((t) => {
-      if (seq !== this.seq) return;
-      this.cached = { top, bpc, tile: t };
-      // An earlier failed fetch left its message: the map is drawn now, so it no longer holds.
-      if (this.fetchFailed) { this.fetchFailed = false; this.host.status(''); }
-      this.draw();
-      this.draws++;
-      this.cellsDrawn = t.cells.length;
-      this.host.drawn(t.cells.length);
-    }, (e: Error) => {
-      if (seq === this.seq) { this.wantKey = ''; this.fetchFailed = true; this.host.status(`Map: ${e.message}`); }
-    });
+    const top = this.top,
+      bpc = this.bpc;
+    this.host.tiles({ start: hex(top), bytesPerCell: hex(bpc), count }).then(
+      (t) => {
+        if (seq !== this.seq) return;
+        this.cached = { top, bpc, tile: t };
+        // An earlier failed fetch left its message: the map is drawn now, so it no longer holds.
+        if (this.fetchFailed) {
+          this.fetchFailed = false;
+          this.host.status('');
+        }
+        this.draw();
+        this.draws++;
+        this.cellsDrawn = t.cells.length;
+        this.host.drawn(t.cells.length);
+      },
+      (e: Error) => {
+        if (seq === this.seq) {
+          this.wantKey = '';
+          this.fetchFailed = true;
+          this.host.status(`Map: ${e.message}`);
+        }
+      },
+    );
   }
 
   /** Forces a new fetch (the dump was decoded again). */
-  invalidate(): void { this.cached = null; this.wantKey = ''; this.schedule(); }
+  invalidate(): void {
+    this.cached = null;
+    this.wantKey = '';
+    this.schedule();
+  }
 
   private draw(): void {
     const ctx = this.canvas.getContext('2d');
@@ -371,12 +447,14 @@ export class MemoryMap {
     const p = this.palette;
     const dpr = window.devicePixelRatio || 1;
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-    const w = this.canvas.width / dpr, h = this.canvas.height / dpr;
+    const w = this.canvas.width / dpr,
+      h = this.canvas.height / dpr;
     ctx.fillStyle = p.background;
     ctx.fillRect(0, 0, w, h);
     ctx.font = `11px ${p.font}`;
     ctx.textBaseline = 'middle';
-    const cp = this.cellPx, row = this.rowBytes;
+    const cp = this.cellPx,
+      row = this.rowBytes;
     const labelEvery = Math.max(1, Math.ceil(14 / cp));
     for (let r = 0; r < this.rows; r++) {
       const rowAddr = this.top + BigInt(r) * row;
@@ -404,8 +482,7 @@ export class MemoryMap {
     }
     if (this.highlight) this.outline(ctx, this.highlight.start, this.highlight.end, p.focus, 2);
     if (document.activeElement === this.canvas) this.outline(ctx, this.cursor, this.cursor + this.bpc, p.cursor, 1);
-    document.getElementById('map-scale')!.textContent =
-      `${humanSize(this.bpc)} per cell · ${humanSize(row)} per row`;
+    document.getElementById('map-scale')!.textContent = `${humanSize(this.bpc)} per cell · ${humanSize(row)} per row`;
   }
 
   /**
@@ -413,7 +490,15 @@ export class MemoryMap {
    * a thin bar), over the RAM colour: a cell of many pages with few preserved stays mostly grey.
    * An order without a colour of its own also gets its number.
    */
-  private fillCell(ctx: CanvasRenderingContext2D, x: number, y: number, size: number, cls: number, color: string, i: number): void {
+  private fillCell(
+    ctx: CanvasRenderingContext2D,
+    x: number,
+    y: number,
+    size: number,
+    cls: number,
+    color: string,
+    i: number,
+  ): void {
     const t = this.cached!.tile;
     const base = baseClass(cls);
     const pages = base >= MAP_PRESERVED ? t.preservedPages[i] : base === MAP_TRACKER_NODE ? t.nodePages[i] : -1;

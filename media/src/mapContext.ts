@@ -7,8 +7,16 @@ import type { MapCellKind, MapCommand, MapContext } from '../../src/protocol/web
 import { baseClass } from './colors';
 import { hex } from './format';
 
-export interface MapCell { address: bigint; end: bigint; cls: number | undefined }
-export interface MapDocument { uri: string; readOnly: string | null; pageSize: number }
+export interface MapCell {
+  address: bigint;
+  end: bigint;
+  cls: number | undefined;
+}
+export interface MapDocument {
+  uri: string;
+  readOnly: string | null;
+  pageSize: number;
+}
 
 export function cellKind(cls: number | undefined): MapCellKind {
   if (cls === undefined) return 'unknown';

@@ -50,8 +50,10 @@ function address(name: string, v: string | undefined): bigint | undefined {
 function scratchSpec(v: string | undefined): ImageArgs['scratchArray'] {
   if (v === undefined) return undefined;
   const m = /^([^:]+):([^:]+)$/.exec(v);
-  const address = m ? parseAddress(m[1]) : undefined, length = m ? parseAddress(m[2]) : undefined;
-  if (address === undefined || length === undefined) throw new UsageError(`--scratch: "${v}" is not ADDR:LEN (decimal or 0x hex)`);
+  const address = m ? parseAddress(m[1]) : undefined,
+    length = m ? parseAddress(m[2]) : undefined;
+  if (address === undefined || length === undefined)
+    throw new UsageError(`--scratch: "${v}" is not ADDR:LEN (decimal or 0x hex)`);
   return { address, length };
 }
 
@@ -59,8 +61,10 @@ function numaSpec(vs: readonly string[]): ImageArgs['numa'] {
   if (!vs.length) return undefined;
   return vs.map((v) => {
     const m = /^([0-9]+):([^-]+)-(.+)$/.exec(v);
-    const start = m ? parseAddress(m[2]) : undefined, end = m ? parseAddress(m[3]) : undefined;
-    if (!m || start === undefined || end === undefined || end <= start) throw new UsageError(`--numa: "${v}" is not NODE:START-END with START < END`);
+    const start = m ? parseAddress(m[2]) : undefined,
+      end = m ? parseAddress(m[3]) : undefined;
+    if (!m || start === undefined || end === undefined || end <= start)
+      throw new UsageError(`--numa: "${v}" is not NODE:START-END with START < END`);
     return { node: Number(m[1]), start, end };
   });
 }
@@ -71,24 +75,44 @@ function imageArgs(cmd: CommandSpec, p: ParsedArgs): ImageArgs {
   const qmp = p.string('qmp');
   if (qmp !== undefined) {
     if (image !== undefined) throw new UsageError(`give IMAGE or --qmp SOCKET, not both (got "${image}")`);
-    if (p.string('base') !== undefined || p.string('format') !== undefined) throw new UsageError('--base and --format are for image files, not --qmp');
+    if (p.string('base') !== undefined || p.string('format') !== undefined)
+      throw new UsageError('--base and --format are for image files, not --qmp');
   } else if (!image) throw new UsageError(`${cmd.operands[0]} is required`);
   if (p.flag('pause') && qmp === undefined) throw new UsageError('--pause is for --qmp');
-  if (p.string('fdt') !== undefined && p.string('fdt-address') !== undefined) throw new UsageError('give --fdt or --fdt-address, not both');
+  if (p.string('fdt') !== undefined && p.string('fdt-address') !== undefined)
+    throw new UsageError('give --fdt or --fdt-address, not both');
   const pageSize = Number(p.string('page-size') ?? 4096);
   if (!isPageSize(pageSize)) throw new Error(`the table let page size ${pageSize} through`);
-  const scratchPhys = p.string('scratch-phys'), scratchLen = p.string('scratch-len');
-  if ((scratchPhys === undefined) !== (scratchLen === undefined)) throw new UsageError('give --scratch-phys and --scratch-len together');
-  const scratchSources = [p.string('scratch'), scratchPhys, p.string('setup-data')].filter((x) => x !== undefined).length;
-  if (scratchSources > 1) throw new UsageError('give one of --scratch, --scratch-phys/--scratch-len and --setup-data (setup_data names the scratch array itself)');
+  const scratchPhys = p.string('scratch-phys'),
+    scratchLen = p.string('scratch-len');
+  if ((scratchPhys === undefined) !== (scratchLen === undefined))
+    throw new UsageError('give --scratch-phys and --scratch-len together');
+  const scratchSources = [p.string('scratch'), scratchPhys, p.string('setup-data')].filter(
+    (x) => x !== undefined,
+  ).length;
+  if (scratchSources > 1)
+    throw new UsageError(
+      'give one of --scratch, --scratch-phys/--scratch-len and --setup-data (setup_data names the scratch array itself)',
+    );
   const order = p.string('max-page-order');
-  if (order !== undefined && (!/^[0-9]+$/.test(order) || Number(order) > 64)) throw new UsageError(`--max-page-order: "${order}" is not an order (0-64)`);
+  if (order !== undefined && (!/^[0-9]+$/.test(order) || Number(order) > 64))
+    throw new UsageError(`--max-page-order: "${order}" is not an order (0-64)`);
   return {
-    image: image ?? '', qmp, pause: p.flag('pause'), fdtFile: p.string('fdt'), fdtAddress: address('fdt-address', p.string('fdt-address')),
-    base: address('base', p.string('base')) ?? 0n, format: (p.string('format') ?? 'auto') as ImageArgs['format'], pageSize, preFix16k: p.flag('pre-fix-16k'),
+    image: image ?? '',
+    qmp,
+    pause: p.flag('pause'),
+    fdtFile: p.string('fdt'),
+    fdtAddress: address('fdt-address', p.string('fdt-address')),
+    base: address('base', p.string('base')) ?? 0n,
+    format: (p.string('format') ?? 'auto') as ImageArgs['format'],
+    pageSize,
+    preFix16k: p.flag('pre-fix-16k'),
     scratchArray: scratchSpec(p.string('scratch')),
-    scratchDebugfs: scratchPhys !== undefined && scratchLen !== undefined ? { phys: scratchPhys, len: scratchLen } : undefined,
-    setupData: address('setup-data', p.string('setup-data')), maxPageOrder: order === undefined ? undefined : Number(order), numa: numaSpec(p.list('numa')),
+    scratchDebugfs:
+      scratchPhys !== undefined && scratchLen !== undefined ? { phys: scratchPhys, len: scratchLen } : undefined,
+    setupData: address('setup-data', p.string('setup-data')),
+    maxPageOrder: order === undefined ? undefined : Number(order),
+    numa: numaSpec(p.list('numa')),
   };
 }
 
@@ -122,7 +146,8 @@ export function parseCommandLine(argv: readonly string[], note: (line: string) =
   if (first.startsWith('-')) {
     const p = parseCommand(GLOBAL, argv, COMMANDS, note);
     const topic = p.operands[0];
-    if (topic !== undefined && !COMMANDS.some((c) => c.name === topic)) throw new UsageError(`unknown command "${topic}"`);
+    if (topic !== undefined && !COMMANDS.some((c) => c.name === topic))
+      throw new UsageError(`unknown command "${topic}"`);
     if (p.flag('version')) return { command: 'version' };
     if (p.flag('help')) return { command: 'help', topic };
     throw new UsageError(`give the command before its options (one of ${COMMANDS.map((c) => c.name).join(', ')})`);

@@ -37,12 +37,19 @@ function sideArgs(file: string, label: string): ImageArgs {
   }
   const p = parseKhoJson(text, path.dirname(path.resolve(file)), { base: '0x0', pageSize: 4096 });
   if (typeof p === 'string') throw new SideError(`${label} ${file}: ${p}`);
-  if (p.image === null) throw new SideError(`${label} ${file}: names no "image"; a diff needs the preserved-memory tracker, which is in the image`);
+  if (p.image === null)
+    throw new SideError(
+      `${label} ${file}: names no "image"; a diff needs the preserved-memory tracker, which is in the image`,
+    );
   const address = (v: string | null | undefined) => (v ? parseAddress(v) : undefined);
   return {
-    image: p.image, fdtFile: p.fdt ?? undefined, fdtAddress: address(p.fdtAddress),
-    base: address(p.base) ?? 0n, format: p.format === 'raw' || p.format === 'elf' ? p.format : 'auto',
-    pageSize: isPageSize(p.pageSize) ? p.pageSize : 4096, preFix16k: !!p.preFix16k,
+    image: p.image,
+    fdtFile: p.fdt ?? undefined,
+    fdtAddress: address(p.fdtAddress),
+    base: address(p.base) ?? 0n,
+    format: p.format === 'raw' || p.format === 'elf' ? p.format : 'auto',
+    pageSize: isPageSize(p.pageSize) ? p.pageSize : 4096,
+    preFix16k: !!p.preFix16k,
     scratchDebugfs: p.scratchPhys && p.scratchLen ? { phys: p.scratchPhys, len: p.scratchLen } : undefined,
     setupData: address(p.setupData),
     numa: p.numa?.map((r) => ({ node: r.node, start: parseAddress(r.start)!, end: parseAddress(r.end)! })),

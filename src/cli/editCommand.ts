@@ -44,12 +44,17 @@ function counts(ds: readonly Diagnostic[]): Record<string, number> {
 
 class Failed extends Error {}
 
-
 export async function runEditCommand(req: EditRequest, deps: CliDeps): Promise<number> {
   try {
     return await run(req, deps);
   } catch (e) {
-    if (e instanceof Failed || e instanceof SaveRefused || e instanceof ExportRefused || e instanceof LockBusy || e instanceof InputError) {
+    if (
+      e instanceof Failed ||
+      e instanceof SaveRefused ||
+      e instanceof ExportRefused ||
+      e instanceof LockBusy ||
+      e instanceof InputError
+    ) {
       deps.err(`kho-inspect: ${e.message}\n`);
       return EXIT.failed;
     }
@@ -85,7 +90,10 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
   }
   if (recovered) deps.err(`kho-inspect: ${recovered}\n`);
   const imageSize = fs.statSync(req.image.image).size;
-  const expected = { image: stampOf(req.image.image), fdt: req.image.fdtFile === undefined ? undefined : stampOf(req.image.fdtFile) };
+  const expected = {
+    image: stampOf(req.image.image),
+    fdt: req.image.fdtFile === undefined ? undefined : stampOf(req.image.fdtFile),
+  };
   const { memory, diagnostics: openDiags } = deps.openMemory(req.image, lock);
   const found: Diagnostic[] = [];
   const opts = deps.decodeOptions(req.image, found);
@@ -95,10 +103,18 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
 
   let model: EditableDump | null = null;
   if (req.edits.length) {
-    const opened = openEditable(memory, decoded, { pageSize: req.image.pageSize, preFix16k: req.image.preFix16k || undefined, nodeRegion: req.nodeRegion, compact: req.compact, maxOrder: req.image.maxPageOrder, numa: req.image.numa });
+    const opened = openEditable(memory, decoded, {
+      pageSize: req.image.pageSize,
+      preFix16k: req.image.preFix16k || undefined,
+      nodeRegion: req.nodeRegion,
+      compact: req.compact,
+      maxOrder: req.image.maxPageOrder,
+      numa: req.image.numa,
+    });
     if (!opened.ok) throw new Failed(opened.reason);
     model = opened.model;
-    const edit: Edit = req.edits.length === 1 ? req.edits[0] : { kind: 'batch', edits: req.edits, label: 'command line' };
+    const edit: Edit =
+      req.edits.length === 1 ? req.edits[0] : { kind: 'batch', edits: req.edits, label: 'command line' };
     const r = model.apply(edit);
     if (!r.ok) throw new Failed(`edit refused: ${r.reason}`);
   }
@@ -114,17 +130,44 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
 
   const m = model!;
   const before = decoded.tracker?.blocks.count ?? 0;
-  const summary: Record<string, unknown> = { command: 'edit', mode: req.inPlace ? 'in-place' : 'export', edits: m.history().length };
+  const summary: Record<string, unknown> = {
+    command: 'edit',
+    mode: req.inPlace ? 'in-place' : 'export',
+    edits: m.history().length,
+  };
   let check: { image: string; fdt?: string };
   if (req.inPlace) {
     const fdtPath = req.image.fdtFile ?? null;
-    const s = saveInPlace(m, { image: req.image.image, fdt: fdtPath }, { expectedSize: imageSize, expected, lock, onStep: pauseHookFromEnv() });
-    Object.assign(summary, { image: req.image.image, fdt: s.fdtWritten ? fdtPath : null, pagesWritten: s.pages, bytesWritten: s.bytes, fdtWritten: s.fdtWritten });
+    const s = saveInPlace(
+      m,
+      { image: req.image.image, fdt: fdtPath },
+      { expectedSize: imageSize, expected, lock, onStep: pauseHookFromEnv() },
+    );
+    Object.assign(summary, {
+      image: req.image.image,
+      fdt: s.fdtWritten ? fdtPath : null,
+      pagesWritten: s.pages,
+      bytesWritten: s.bytes,
+      fdtWritten: s.fdtWritten,
+    });
     check = { image: req.image.image, fdt: fdtPath ?? undefined };
   } else {
-    const s = exportFiles(m, { source: req.image.image, imageOut: req.output, fdtOut: req.fdtOut, format: req.outFormat, base: req.image.base });
+    const s = exportFiles(m, {
+      source: req.image.image,
+      imageOut: req.output,
+      fdtOut: req.fdtOut,
+      format: req.outFormat,
+      base: req.image.base,
+    });
     const changed = m.changedPages().length;
-    Object.assign(summary, { image: req.output, fdt: req.fdtOut ?? null, format: req.outFormat, imageBytes: s.imageBytes, fdtBytes: s.fdtBytes, changedPages: changed });
+    Object.assign(summary, {
+      image: req.output,
+      fdt: req.fdtOut ?? null,
+      format: req.outFormat,
+      imageBytes: s.imageBytes,
+      fdtBytes: s.fdtBytes,
+      changedPages: changed,
+    });
     check = { image: req.output!, fdt: req.fdtOut };
   }
   memory.close?.();
@@ -132,7 +175,9 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
   // Read back what was written, as the next user of the files will.
   const outFormat = req.outFormat === 'same' ? req.image.format : req.outFormat;
   const again: ImageArgs = {
-    ...req.image, image: check.image, format: outFormat,
+    ...req.image,
+    image: check.image,
+    format: outFormat,
     fdtFile: req.image.fdtFile !== undefined ? check.fdt : undefined,
     fdtAddress: req.image.fdtFile !== undefined ? undefined : (m.fdtAddress ?? req.image.fdtAddress),
     base: req.outFormat === 'elf' ? 0n : req.image.base,
@@ -142,8 +187,11 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
   reopened.memory.close?.();
   const ok = !result.fatal;
   Object.assign(summary, {
-    preserved: { before, after: result.tracker?.blocks.count ?? null }, trackerRoot: result.fdt?.kho.preservedMemoryMap == null ? null : hex(result.fdt.kho.preservedMemoryMap),
-    recovered, diagnostics: counts(result.diagnostics), ...(ok ? {} : { fatal: result.fatal }),
+    preserved: { before, after: result.tracker?.blocks.count ?? null },
+    trackerRoot: result.fdt?.kho.preservedMemoryMap == null ? null : hex(result.fdt.kho.preservedMemoryMap),
+    recovered,
+    diagnostics: counts(result.diagnostics),
+    ...(ok ? {} : { fatal: result.fatal }),
   });
   if (req.nodeRegion) summary.nodeRegion = regionJson(req.nodeRegion.start, req.nodeRegion.end);
   deps.out(JSON.stringify(summary) + '\n');

@@ -65,7 +65,10 @@ function openMemory(a: ImageArgs, lock?: WriteLock): { memory: PhysMemory; diagn
   // No block cache: the walk reads each tracker page once, straight into its own buffer, and the
   // kdump reader keeps its own cache of decompressed pages.
   const opened = openImage(src, { format: a.format, base: a.base, cache: false });
-  if (!opened.memory) throw new Fatal(`cannot read image ${a.image}: ${opened.error ?? opened.diagnostics.map((d) => d.message).join('; ')}`);
+  if (!opened.memory)
+    throw new Fatal(
+      `cannot read image ${a.image}: ${opened.error ?? opened.diagnostics.map((d) => d.message).join('; ')}`,
+    );
   return { memory: opened.memory, diagnostics: opened.diagnostics };
 }
 
@@ -76,26 +79,36 @@ function decodeOptions(a: ImageArgs, found: Diagnostic[] = []): DecodeOptions {
   let scratch: DecodeOptions['scratch'];
   if (a.scratchDebugfs) {
     const text = (path: string) => input(() => readDebugfsText(path, 'debugfs file'));
-    const parsed = parseScratchDebugfs(text(a.scratchDebugfs.phys), text(a.scratchDebugfs.len), debugfsNamesFor(a.scratchDebugfs.phys));
+    const parsed = parseScratchDebugfs(
+      text(a.scratchDebugfs.phys),
+      text(a.scratchDebugfs.len),
+      debugfsNamesFor(a.scratchDebugfs.phys),
+    );
     found.push(...parsed.diagnostics);
     scratch = parsed.areas;
   }
   return {
-    scratch, scratchSource: scratch ? 'debugfs' : undefined, scratchArray: a.scratchArray,
-    setupDataAddress: a.setupData, maxPageOrder: a.maxPageOrder, numa: a.numa,
+    scratch,
+    scratchSource: scratch ? 'debugfs' : undefined,
+    scratchArray: a.scratchArray,
+    setupDataAddress: a.setupData,
+    maxPageOrder: a.maxPageOrder,
+    numa: a.numa,
     pageSize: a.pageSize,
     preFix16k: a.preFix16k,
     fdtBytes: a.fdtFile ? input(() => readFdtFile(a.fdtFile!)) : undefined,
     fdtAddress: a.fdtAddress,
     // Over QMP a scan takes seconds: let signals in between its slices (Ctrl-C lets a paused guest run again).
     yieldNow: a.qmp !== undefined ? () => new Promise<void>((resolve) => setImmediate(resolve)) : undefined,
-    onProgress: showProgress ? (p) => {
-      const now = Date.now();
-      if (now - last < 200) return;
-      last = now;
-      const pct = p.total ? ` ${((100 * p.done) / p.total).toFixed(1)}%` : '';
-      process.stderr.write(`\r${p.stage}${pct}   `);
-    } : undefined,
+    onProgress: showProgress
+      ? (p) => {
+          const now = Date.now();
+          if (now - last < 200) return;
+          last = now;
+          const pct = p.total ? ` ${((100 * p.done) / p.total).toFixed(1)}%` : '';
+          process.stderr.write(`\r${p.stage}${pct}   `);
+        }
+      : undefined,
   };
 }
 
@@ -111,7 +124,8 @@ const READ_ATTEMPTS = 3;
  */
 async function decodeUnchanged(a: ImageArgs, report: (r: DecodeResult) => void): Promise<DecodeResult> {
   // A live guest (QMP) has no files to stamp: one read.
-  const stamps = () => (a.qmp !== undefined ? [] : [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p))));
+  const stamps = () =>
+    a.qmp !== undefined ? [] : [a.image, a.fdtFile].map((p) => (p === undefined ? null : stampOf(p)));
   for (let attempt = 1; ; attempt++) {
     const before = stamps();
     const found: Diagnostic[] = [];
@@ -151,7 +165,13 @@ function openForDecode(a: ImageArgs, found: Diagnostic[], report: (r: DecodeResu
 /** "Whatever was read" when nothing could be: no format, the reason as the one diagnostic. */
 function unreadResult(message: string): DecodeResult {
   const d: Diagnostic = { severity: 'error', code: 'input-unreadable', address: null, message };
-  return { image: { format: null as unknown as ImageFormat, ranges: [] }, fdt: null, tracker: null, diagnostics: [d], fatal: message };
+  return {
+    image: { format: null as unknown as ImageFormat, ranges: [] },
+    fdt: null,
+    tracker: null,
+    diagnostics: [d],
+    fatal: message,
+  };
 }
 
 /** The first `n` bytes of a file (fewer when it is shorter). */
@@ -159,13 +179,23 @@ function readHead(p: string, n: number): Uint8Array {
   checkInputFile(p, 'file');
   const head = new Uint8Array(n);
   let fd: number;
-  try { fd = fs.openSync(p, 'r'); } catch (e) { throw new InputError(fileErrorText('file', p, e)); }
-  try { return head.subarray(0, fs.readSync(fd, head, 0, n, 0)); } finally { fs.closeSync(fd); }
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch (e) {
+    throw new InputError(fileErrorText('file', p, e));
+  }
+  try {
+    return head.subarray(0, fs.readSync(fd, head, 0, n, 0));
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Engine bugs caught during a decode: the report keeps their one-line message, stderr their stack. */
 function logInternalErrors(ds: readonly Diagnostic[]): void {
-  for (const d of ds) if (d.stack) process.stderr.write(`kho-inspect: internal error (${d.code}); please report it with this stack:\n${d.stack}\n`);
+  for (const d of ds)
+    if (d.stack)
+      process.stderr.write(`kho-inspect: internal error (${d.code}); please report it with this stack:\n${d.stack}\n`);
 }
 
 /** `--help` text: one command's, or everything. */
@@ -178,7 +208,11 @@ function helpText(topic: string | undefined): string {
 function usageHint(command: string | undefined): string {
   const cmd = COMMANDS.find((c) => c.name === command);
   if (cmd) return `usage: ${usageLine(cmd)}\n(kho-inspect ${cmd.name} --help lists its options)`;
-  return ['usage:', ...COMMANDS.map((c) => `  ${usageLine(c)}`), '(kho-inspect --help for everything, kho-inspect COMMAND --help for one command)'].join('\n');
+  return [
+    'usage:',
+    ...COMMANDS.map((c) => `  ${usageLine(c)}`),
+    '(kho-inspect --help for everything, kho-inspect COMMAND --help for one command)',
+  ].join('\n');
 }
 
 type RunRequest = Exclude<Request, { command: 'edit' | 'export' | 'diff' }>;
@@ -204,9 +238,14 @@ async function run(req: RunRequest): Promise<number> {
       return hasErrors(r.diagnostics) ? EXIT.errors : EXIT.ok;
     }
     case 'check': {
-      const r = await decodeUnchanged(req, (u) => { if (req.json) out(JSON.stringify(checkJson(u, diagnosticJson), null, 1) + '\n'); });
+      const r = await decodeUnchanged(req, (u) => {
+        if (req.json) out(JSON.stringify(checkJson(u, diagnosticJson), null, 1) + '\n');
+      });
       if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
-      await writeChunks(process.stdout, req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r));
+      await writeChunks(
+        process.stdout,
+        req.json ? [JSON.stringify(checkJson(r, diagnosticJson), null, 1) + '\n'] : checkTextChunks(r),
+      );
       if (r.fatal) {
         process.stderr.write(`kho-inspect: ${r.fatal}\n`);
         return EXIT.undecodable;
@@ -243,7 +282,13 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    const deps = { openMemory, decodeOptions, out: (s: string) => process.stdout.write(s), outChunks: (chunks: Iterable<string>) => writeChunks(process.stdout, chunks), err: (s: string) => process.stderr.write(s) };
+    const deps = {
+      openMemory,
+      decodeOptions,
+      out: (s: string) => process.stdout.write(s),
+      outChunks: (chunks: Iterable<string>) => writeChunks(process.stdout, chunks),
+      err: (s: string) => process.stderr.write(s),
+    };
     if ('edits' in req) return await runEditCommand(req, deps);
     if (req.command === 'diff') return await runDiffCommand(req, deps);
     return await run(req);
@@ -261,8 +306,13 @@ export async function main(argv: string[]): Promise<number> {
 /** Runs the CLI on this process's arguments and sets its exit status. */
 export function cliEntry(): void {
   main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (e) => { process.stderr.write(`kho-inspect: internal error: ${(e as Error).stack ?? e}\n`); process.exitCode = 70; },
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`kho-inspect: internal error: ${(e as Error).stack ?? e}\n`);
+      process.exitCode = 70;
+    },
   );
 }
 

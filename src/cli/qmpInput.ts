@@ -35,7 +35,10 @@ export function attachQmp(address: string, pause: boolean): QmpMemory {
  * After a decode of `memory`: the live diagnostics, or a fatal line when QEMU went away while the
  * decode read (the partial result is not worth printing).
  */
-export function afterLiveDecode(memory: unknown, scanned: boolean): { diagnostics: Diagnostic[]; fatal: string | null } {
+export function afterLiveDecode(
+  memory: unknown,
+  scanned: boolean,
+): { diagnostics: Diagnostic[]; fatal: string | null } {
   if (!(memory instanceof QmpMemory)) return { diagnostics: [], fatal: null };
   if (memory.failure) return { diagnostics: [], fatal: `reading the QEMU guest failed: ${memory.failure}` };
   return { diagnostics: liveDiagnostics(memory, { scanned }), fatal: null };
@@ -47,7 +50,11 @@ export function detachAll(): string[] {
   process.off('SIGTERM', onInterrupt);
   const problems: string[] = [];
   for (const m of attached.splice(0)) {
-    try { m.close(); } catch (e) { problems.push(`could not let the guest at ${m.address} run again: ${(e as Error).message}`); }
+    try {
+      m.close();
+    } catch (e) {
+      problems.push(`could not let the guest at ${m.address} run again: ${(e as Error).message}`);
+    }
   }
   return problems;
 }

@@ -80,25 +80,48 @@ export function decodeTracker(memory: PhysMemory, kho: KhoFdt, opts: DecodeOptio
     return walkChunks(memory, kho.preservedMemoryMap, pageSize, { token: opts.token, maxPageOrder: opts.maxPageOrder });
   }
   const g = radixGeometry(pageSize, { preFix16k: opts.preFix16k });
-  return walkRadix(memory, kho.preservedMemoryMap, g, { token: opts.token, onProgress: opts.onProgress, maxPageOrder: opts.maxPageOrder });
+  return walkRadix(memory, kho.preservedMemoryMap, g, {
+    token: opts.token,
+    onProgress: opts.onProgress,
+    maxPageOrder: opts.maxPageOrder,
+  });
 }
 
-async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: Diagnostic[]): Promise<FdtInfo | string> {
+async function locateFdt(
+  memory: PhysMemory,
+  opts: DecodeOptions,
+  diagnostics: Diagnostic[],
+): Promise<FdtInfo | string> {
   if (opts.fdtBytes) {
-    return { source: 'file', address: null, kho: parseKhoFdt(opts.fdtBytes, null, { pageSize: opts.pageSize }), bytes: opts.fdtBytes, candidates: [] };
+    return {
+      source: 'file',
+      address: null,
+      kho: parseKhoFdt(opts.fdtBytes, null, { pageSize: opts.pageSize }),
+      bytes: opts.fdtBytes,
+      candidates: [],
+    };
   }
   if (opts.fdtAddress !== undefined) {
     const a = opts.fdtAddress;
     if (!memory.contains(a, 40)) return `no KHO FDT at ${hex(a)}: that address is not in the dump`;
     const bytes = readFdtAt(memory, a);
     if (!bytes) return `no FDT header (magic 0xd00dfeed with a sane totalsize) at ${hex(a)}`;
-    return { source: 'image', address: a, kho: parseKhoFdt(bytes, a, { pageSize: opts.pageSize }), bytes, candidates: [] };
+    return {
+      source: 'image',
+      address: a,
+      kho: parseKhoFdt(bytes, a, { pageSize: opts.pageSize }),
+      bytes,
+      candidates: [],
+    };
   }
   const scan = await scanForKhoFdts(memory, opts);
   const candidates = scan.candidates;
   if (candidates.length === 0) {
     // Say what was skipped: a file system that wrongly reports holes would otherwise hide the FDT silently.
-    const holes = scan.bytesSkipped > 0 ? `; read the image's ${humanSize(scan.bytesRead)} of data, skipped ${humanSize(scan.bytesSkipped)} of holes` : '';
+    const holes =
+      scan.bytesSkipped > 0
+        ? `; read the image's ${humanSize(scan.bytesRead)} of data, skipped ${humanSize(scan.bytesSkipped)} of holes`
+        : '';
     return `no KHO FDT given and none found in the image (looked for page-aligned FDTs whose root compatible starts with "kho-v"${holes}); pass --fdt FILE or --fdt-address ADDR`;
   }
   // Prefer the candidate whose memory map decodes without errors (a dump may hold stale copies).
@@ -120,8 +143,14 @@ async function locateFdt(memory: PhysMemory, opts: DecodeOptions, diagnostics: D
     if (!best || score < best.score) best = { info: { source: 'image', address: a, kho, bytes, candidates }, score };
   }
   if (candidates.length > 1) {
-    diagnostics.push(diag('info', 'fdt-candidates', best!.info.address,
-      `found ${candidates.length} KHO FDT candidates (${candidates.map((c) => hex(c)).join(', ')}); using ${hex(best!.info.address!)}, whose memory map decodes best`));
+    diagnostics.push(
+      diag(
+        'info',
+        'fdt-candidates',
+        best!.info.address,
+        `found ${candidates.length} KHO FDT candidates (${candidates.map((c) => hex(c)).join(', ')}); using ${hex(best!.info.address!)}, whose memory map decodes best`,
+      ),
+    );
   }
   return best!.info;
 }
@@ -141,7 +170,8 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
       result.handoff = handoff;
       diagnostics.push(...found);
       const named = handoff.kho?.fdtAddress;
-      if (!opts.fdtBytes && opts.fdtAddress === undefined && named !== undefined && named !== 0n) fdtOpts = { ...opts, fdtAddress: named };
+      if (!opts.fdtBytes && opts.fdtAddress === undefined && named !== undefined && named !== 0n)
+        fdtOpts = { ...opts, fdtAddress: named };
     }
     const scratch = resolveScratch(memory, opts, result.handoff ?? null);
     if (scratch.info) result.scratch = scratch.info;
@@ -166,14 +196,29 @@ export async function decodeDump(memory: PhysMemory, opts: DecodeOptions = {}): 
     if (tracker) {
       // A zero map is already reported by the FDT model; the walker's "root is 0" would say it twice.
       const mapZero = located.kho.preservedMemoryMap === 0n;
-      diagnostics.push(...tracker.diagnostics.filter((d) => !(mapZero && (d.code === 'radix-root-zero' || d.code === 'chunks-not-finalized'))));
+      diagnostics.push(
+        ...tracker.diagnostics.filter(
+          (d) => !(mapZero && (d.code === 'radix-root-zero' || d.code === 'chunks-not-finalized')),
+        ),
+      );
       const pageSize = opts.pageSize ?? 4096;
       result.clients = decodeClients(memory, located.kho, { pageSize });
-      diagnostics.push(...runChecks({
-        memory, kho: located.kho, fdtAddress: located.address, tracker, pageSize, preFix16k: opts.preFix16k,
-        maxPageOrder: opts.maxPageOrder, scratch: result.scratch, handoff: result.handoff, clients: result.clients,
-        numa: opts.numa, token: opts.token,
-      }));
+      diagnostics.push(
+        ...runChecks({
+          memory,
+          kho: located.kho,
+          fdtAddress: located.address,
+          tracker,
+          pageSize,
+          preFix16k: opts.preFix16k,
+          maxPageOrder: opts.maxPageOrder,
+          scratch: result.scratch,
+          handoff: result.handoff,
+          clients: result.clients,
+          numa: opts.numa,
+          token: opts.token,
+        }),
+      );
     }
   } catch (e) {
     if (e instanceof CancelledError) throw e;

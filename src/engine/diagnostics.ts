@@ -22,7 +22,12 @@ export interface Diagnostic {
   stack?: string;
 }
 
-export function diag<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): Diagnostic {
+export function diag<C extends DiagnosticCode>(
+  severity: SeverityOf<C>,
+  code: C,
+  address: bigint | null,
+  message: string,
+): Diagnostic {
   return { severity, code, address, message };
 }
 
@@ -41,6 +46,7 @@ export function hasErrors(ds: readonly Diagnostic[]): boolean {
 export class CappedDiagnostics extends DiagnosticCap {
   constructor(maxPerCode: number) {
     super({ per: 'code', max: maxPerCode }, (overflows) =>
-      overflows.map((o) => diag(o.severity, o.code, null, `${o.dropped} more "${o.code}" diagnostics not shown`)));
+      overflows.map((o) => diag(o.severity, o.code, null, `${o.dropped} more "${o.code}" diagnostics not shown`)),
+    );
   }
 }

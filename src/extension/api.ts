@@ -92,7 +92,7 @@ function apiItem(item: vscode.TreeItem, n: TreeNodeDto): ApiTreeItem {
   return {
     id: n.id,
     kind: n.kind,
-    label: typeof item.label === 'string' ? item.label : item.label?.label ?? '',
+    label: typeof item.label === 'string' ? item.label : (item.label?.label ?? ''),
     description: typeof item.description === 'string' ? item.description : undefined,
     tooltip: typeof item.tooltip === 'string' ? item.tooltip : undefined,
     contextValue: item.contextValue,
@@ -113,7 +113,12 @@ export function createApi(s: Services): KhoInspectorApi {
     const now = registry.get(uri);
     if (now) return Promise.resolve(now);
     return new Promise((resolve) => {
-      const sub = registry.onDidOpen((d) => { if (d.key === key(uri)) { sub.dispose(); resolve(d); } });
+      const sub = registry.onDidOpen((d) => {
+        if (d.key === key(uri)) {
+          sub.dispose();
+          resolve(d);
+        }
+      });
     });
   };
   const needDoc = (uri: vscode.Uri | string): KhoDocument => {
@@ -140,7 +145,7 @@ export function createApi(s: Services): KhoInspectorApi {
     },
     treeParent: async (elementId) => {
       const doc = registry.active;
-      const el = doc && await tree.byId(doc, elementId);
+      const el = doc && (await tree.byId(doc, elementId));
       return el ? (await tree.getParent(el))?.node.id : undefined;
     },
     treeSelection: () => s.treeView.selection.map((e) => e.node.id),
@@ -157,14 +162,22 @@ export function createApi(s: Services): KhoInspectorApi {
         const panel = registry.panel(doc);
         if (panel) return panel.whenRendered();
         await new Promise<void>((resolve) => {
-          const sub = registry.onDidChangeActive(() => { sub.dispose(); resolve(); });
+          const sub = registry.onDidChangeActive(() => {
+            sub.dispose();
+            resolve();
+          });
         });
       }
     },
-    mapHighlight: (uri) => { const d = registry.get(uri); return d && registry.panel(d)?.lastHighlight; },
+    mapHighlight: (uri) => {
+      const d = registry.get(uri);
+      return d && registry.panel(d)?.lastHighlight;
+    },
     statusText: () => s.status.text,
     diskChanges: () => [...s.editor.diskChanges],
-    editingIdle: async (uri) => { await editingFor(needDoc(uri))?.idle(); },
+    editingIdle: async (uri) => {
+      await editingFor(needDoc(uri))?.idle();
+    },
     statusResult: () => s.status.resultText,
     compare: (left, right) => s.compare.compare(asUri(left), asUri(right)),
     compareChildren: async (elementId) => (await s.compare.children(elementId)).map((c) => apiItem(c.item, c.node)),

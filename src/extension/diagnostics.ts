@@ -12,8 +12,12 @@ const MAX_DIAGNOSTICS = 1000;
 
 export function toVscodeDiagnostic(d: DiagnosticDto): vscode.Diagnostic {
   const message = d.address !== null && !d.message.includes(d.address) ? `${d.address}: ${d.message}` : d.message;
-  const severity = d.severity === 'error' ? vscode.DiagnosticSeverity.Error
-    : d.severity === 'warning' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+  const severity =
+    d.severity === 'error'
+      ? vscode.DiagnosticSeverity.Error
+      : d.severity === 'warning'
+        ? vscode.DiagnosticSeverity.Warning
+        : vscode.DiagnosticSeverity.Information;
   const diag = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 0), message, severity);
   diag.code = d.code;
   diag.source = 'KHO';
@@ -35,13 +39,30 @@ export class DiagnosticsPublisher implements vscode.Disposable {
     const s = doc.model.state;
     if (s.status === 'decoding') return;
     if (s.status !== 'ready') {
-      const d = s.status === 'failed' && !s.cancelled
-        ? [toVscodeDiagnostic({ severity: 'error', code: 'open-failed' satisfies DiagnosticCode, address: null, message: s.message })] : [];
+      const d =
+        s.status === 'failed' && !s.cancelled
+          ? [
+              toVscodeDiagnostic({
+                severity: 'error',
+                code: 'open-failed' satisfies DiagnosticCode,
+                address: null,
+                message: s.message,
+              }),
+            ]
+          : [];
       this.collection.set(doc.uri, d);
       return;
     }
     const out: vscode.Diagnostic[] = [];
-    if (s.summary.fatal) out.push(toVscodeDiagnostic({ severity: 'error', code: 'decode-fatal' satisfies DiagnosticCode, address: null, message: s.summary.fatal }));
+    if (s.summary.fatal)
+      out.push(
+        toVscodeDiagnostic({
+          severity: 'error',
+          code: 'decode-fatal' satisfies DiagnosticCode,
+          address: null,
+          message: s.summary.fatal,
+        }),
+      );
     try {
       for (let start = 0; out.length < MAX_DIAGNOSTICS;) {
         const page = await doc.model.diagnostics(start, Math.min(500, MAX_DIAGNOSTICS - out.length));

@@ -29,10 +29,20 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   const registry = new DocumentRegistry();
   const pairings = new PairingStore(context.workspaceState);
   const startWorker = workerStarter(context.asAbsolutePath('dist/decodeWorker.js'));
-  const editor = new KhoEditorProvider(context.extensionUri, registry, pairings, startWorker,
-    new BackupIndex(new JsonFileStore(vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'backups.json').fsPath)));
+  const editor = new KhoEditorProvider(
+    context.extensionUri,
+    registry,
+    pairings,
+    startWorker,
+    new BackupIndex(
+      new JsonFileStore(vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, 'backups.json').fsPath),
+    ),
+  );
   const tree = new KhoTreeProvider(registry);
-  const treeView = vscode.window.createTreeView<TreeElement>(TREE_VIEW_ID, { treeDataProvider: tree, showCollapseAll: true });
+  const treeView = vscode.window.createTreeView<TreeElement>(TREE_VIEW_ID, {
+    treeDataProvider: tree,
+    showCollapseAll: true,
+  });
   tree.attach(treeView);
   const status = new StatusItem(registry);
   const dtsProvider = new DtsContentProvider(registry);
@@ -48,12 +58,15 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     action: async (doc, action) => {
       if (action === 'pickFdt') await pickFdtFor(s, doc);
       else if (action === 'pickImage') await pickImageFor(s, doc);
-      else if (action === 'preFix16k' || action === 'fixedDepth') await decodePreFix16k(s, doc.uri, action === 'preFix16k');
+      else if (action === 'preFix16k' || action === 'fixedDepth')
+        await decodePreFix16k(s, doc.uri, action === 'preFix16k');
       else await editor.refresh(doc);
     },
     hint: (doc, hint) => offerHint(s, doc, hint),
     // The Delete key on the map runs the command its context menu offers, with the same argument.
-    mapCommand: async (_doc, command, context) => { await vscode.commands.executeCommand(`khoInspector.${command}`, context); },
+    mapCommand: async (_doc, command, context) => {
+      await vscode.commands.executeCommand(`khoInspector.${command}`, context);
+    },
   });
 
   const updateHexContext = (): void => {
@@ -62,7 +75,13 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
   updateHexContext();
 
   context.subscriptions.push(
-    registry, tree, treeView, status, new DiagnosticsPublisher(registry), compare, ...compare.commands(),
+    registry,
+    tree,
+    treeView,
+    status,
+    new DiagnosticsPublisher(registry),
+    compare,
+    ...compare.commands(),
     vscode.window.registerCustomEditorProvider(VIEW_TYPE, editor, {
       webviewOptions: { retainContextWhenHidden: false },
       supportsMultipleEditorsPerDocument: false,
@@ -80,7 +99,8 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     vscode.commands.registerCommand('khoInspector.openWithInspector', (uri?: vscode.Uri) => openWithInspector(uri)),
     // From editor/title menus the first argument is the editor's URI; from tests, an address.
     vscode.commands.registerCommand('khoInspector.goToAddress', (a?: unknown, uri?: vscode.Uri | string) =>
-      a instanceof vscode.Uri ? goToAddress(s, undefined, a) : goToAddress(s, a, uri)),
+      a instanceof vscode.Uri ? goToAddress(s, undefined, a) : goToAddress(s, a, uri),
+    ),
     vscode.commands.registerCommand('khoInspector.copyAddress', (arg?: unknown) => copyAddress(s, arg)),
     vscode.commands.registerCommand('khoInspector.revealInMap', (arg?: unknown) => revealInMap(s, arg)),
     vscode.commands.registerCommand('khoInspector.openInHexEditor', (arg?: unknown) => openInHexEditor(s, arg)),
@@ -93,8 +113,11 @@ export function activate(context: vscode.ExtensionContext): KhoInspectorApi {
     vscode.commands.registerCommand('khoInspector.revealProblem', (arg?: unknown) => revealProblem(s, arg)),
     vscode.commands.registerCommand('khoInspector.showDts', (arg?: unknown) => showDts(s, arg)),
     vscode.commands.registerCommand('khoInspector.decodePreFix16k', (uri?: unknown, enable?: unknown) =>
-      decodePreFix16k(s, uri instanceof vscode.Uri || typeof uri === 'string' ? uri : undefined, enable)),
-    vscode.commands.registerCommand('khoInspector.setHandoff', (args?: HandoffArgs | vscode.Uri) => setHandoff(s, args)),
+      decodePreFix16k(s, uri instanceof vscode.Uri || typeof uri === 'string' ? uri : undefined, enable),
+    ),
+    vscode.commands.registerCommand('khoInspector.setHandoff', (args?: HandoffArgs | vscode.Uri) =>
+      setHandoff(s, args),
+    ),
     vscode.workspace.registerTextDocumentContentProvider(DTS_SCHEME, dtsProvider),
     dtsProvider,
   );

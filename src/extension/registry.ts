@@ -41,18 +41,26 @@ export class DocumentRegistry implements vscode.Disposable {
     else this.panels.delete(doc.key);
   }
 
-  panel(doc: KhoDocument): WebviewController | undefined { return this.panels.get(doc.key); }
+  panel(doc: KhoDocument): WebviewController | undefined {
+    return this.panels.get(doc.key);
+  }
 
   get(uri: vscode.Uri | string): KhoDocument | undefined {
     return this.docs.get(typeof uri === 'string' ? vscode.Uri.parse(uri).toString() : uri.toString());
   }
 
-  all(): KhoDocument[] { return [...this.docs.values()]; }
+  all(): KhoDocument[] {
+    return [...this.docs.values()];
+  }
 
   /** The document the tree follows: the last KHO editor that was active. */
-  get active(): KhoDocument | undefined { return this._active; }
+  get active(): KhoDocument | undefined {
+    return this._active;
+  }
   /** True while a KHO editor is the active editor. */
-  get activeEditorIsKho(): boolean { return this._activePanelVisible; }
+  get activeEditorIsKho(): boolean {
+    return this._activePanelVisible;
+  }
 
   setActive(doc: KhoDocument, editorActive: boolean): void {
     const changed = this._active !== doc || this._activePanelVisible !== editorActive;

@@ -12,7 +12,11 @@ const RESULT_MS = 8000;
 
 export class StatusItem implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('khoInspector.status', vscode.StatusBarAlignment.Left, 50);
-  private readonly result = vscode.window.createStatusBarItem('khoInspector.result', vscode.StatusBarAlignment.Left, 49);
+  private readonly result = vscode.window.createStatusBarItem(
+    'khoInspector.result',
+    vscode.StatusBarAlignment.Left,
+    49,
+  );
   private readonly subs: vscode.Disposable[] = [];
   private shown: { doc: KhoDocument; text: string; timer: ReturnType<typeof setTimeout> } | undefined;
 
@@ -20,14 +24,21 @@ export class StatusItem implements vscode.Disposable {
     this.item.name = 'KHO Inspector';
     this.item.command = 'khoInspector.tree.focus';
     this.result.name = 'KHO Inspector: last result';
-    this.subs.push(registry.onDidChangeActive(() => this.update()), registry.onDidChangeState(() => this.update()));
+    this.subs.push(
+      registry.onDidChangeActive(() => this.update()),
+      registry.onDidChangeState(() => this.update()),
+    );
     this.update();
   }
 
-  get text(): string | undefined { return this.registry.activeEditorIsKho ? this.item.text : undefined; }
+  get text(): string | undefined {
+    return this.registry.activeEditorIsKho ? this.item.text : undefined;
+  }
 
   /** The result shown for the active dump, if any. */
-  get resultText(): string | undefined { return this.shown?.text; }
+  get resultText(): string | undefined {
+    return this.shown?.text;
+  }
 
   /**
    * Shows `message` about `doc` while doc's editor is the active one (at most RESULT_MS).
@@ -59,13 +70,17 @@ export class StatusItem implements vscode.Disposable {
   update(): void {
     if (this.shown && !this.isActive(this.shown.doc)) this.clearResult();
     const doc = this.registry.active;
-    if (!doc || !this.registry.activeEditorIsKho) { this.item.hide(); return; }
+    if (!doc || !this.registry.activeEditorIsKho) {
+      this.item.hide();
+      return;
+    }
     const s = doc.model.state;
     if (s.status === 'ready') {
       const abi = s.summary.fdt?.abi ?? 'no KHO FDT';
       const live = s.summary.live;
       this.item.text = `${live ? `$(vm) live: QEMU, ${live.state}` : '$(database)'} · ${abi} · ${s.summary.preserved.human} preserved`;
-      this.item.tooltip = `${live ? `QEMU guest at ${live.address}` : doc.model.fileName}: ${s.summary.preserved.blocks.toLocaleString('en-US')} blocks, ${s.summary.preserved.human} preserved` +
+      this.item.tooltip =
+        `${live ? `QEMU guest at ${live.address}` : doc.model.fileName}: ${s.summary.preserved.blocks.toLocaleString('en-US')} blocks, ${s.summary.preserved.human} preserved` +
         `; ${s.summary.problems.errors} errors, ${s.summary.problems.warnings} warnings${live ? `; ${live.cost}; KHO: Refresh reads it again` : ''}`;
     } else {
       this.item.text = s.status === 'decoding' ? '$(sync~spin) KHO decoding' : '$(error) KHO';

@@ -28,13 +28,15 @@ export class JsonFileStore implements StateStore {
   private read(): Record<string, unknown> {
     try {
       const v = JSON.parse(fs.readFileSync(this.file, 'utf8')) as unknown;
-      return typeof v === 'object' && v !== null ? v as Record<string, unknown> : {};
+      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : {};
     } catch {
       return {};
     }
   }
 
-  get<T>(key: string): T | undefined { return this.read()[key] as T | undefined; }
+  get<T>(key: string): T | undefined {
+    return this.read()[key] as T | undefined;
+  }
 
   async update(key: string, value: unknown): Promise<void> {
     const all = this.read();
@@ -54,7 +56,11 @@ export interface BackupEntry {
 }
 
 function stat(file: string): fs.Stats | undefined {
-  try { return fs.statSync(file); } catch { return undefined; }
+  try {
+    return fs.statSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 export class BackupIndex {

@@ -45,7 +45,10 @@ const server = new RpcServer<WorkerMethods>((m: RpcMessage) => port.postMessage(
   dts: (p) => session.dts(p.nodeId),
   mapExtents: () => session.mapExtents(),
   mapTiles: (p) => session.mapTiles(p),
-  close: () => { session.close(); compare.close(); },
+  close: () => {
+    session.close();
+    compare.close();
+  },
   ...editing.handlers(),
 });
 

@@ -26,10 +26,16 @@ export interface ExportOptions {
   onBlock?: (done: number, total: number) => void;
 }
 
-export interface ExportSummary { imageBytes: number | null; fdtBytes: number | null }
+export interface ExportSummary {
+  imageBytes: number | null;
+  fdtBytes: number | null;
+}
 
 export class ExportRefused extends Error {
-  constructor(message: string) { super(message); this.name = 'ExportRefused'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'ExportRefused';
+  }
 }
 
 export function exportFiles(model: EditableDump, opts: ExportOptions): ExportSummary {
@@ -64,7 +70,10 @@ function writeOutputs(model: EditableDump, opts: ExportOptions, out: ExportSumma
         plan = planPatchedCopy(src, patches, { onBlock: opts.onBlock });
       } else {
         plan = planImageFromMemory(model.memory, {
-          format, base: opts.base, pageSize: model.pageSize, onBlock: opts.onBlock,
+          format,
+          base: opts.base,
+          pageSize: model.pageSize,
+          onBlock: opts.onBlock,
           ...(format === 'elf' ? elfSettingsOf(model.fileMemory) : {}),
         });
       }

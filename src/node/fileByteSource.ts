@@ -9,7 +9,11 @@ import { listDataExtents, type DataExtentsOptions } from './fileDataExtents';
 export class FileByteSource implements ByteSource {
   private fd: number | null;
 
-  private constructor(readonly path: string, fd: number, readonly size: number) {
+  private constructor(
+    readonly path: string,
+    fd: number,
+    readonly size: number,
+  ) {
     this.fd = fd;
   }
 
@@ -48,7 +52,9 @@ export class FileByteSource implements ByteSource {
     return listDataExtents(this.fd, this.size, opts);
   }
 
-  get closed(): boolean { return this.fd === null; }
+  get closed(): boolean {
+    return this.fd === null;
+  }
 
   close(): void {
     if (this.fd === null) return;

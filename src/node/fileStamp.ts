@@ -4,7 +4,11 @@
 
 import * as fs from 'node:fs';
 
-export interface FileStamp { ino: bigint; size: bigint; mtimeNs: bigint }
+export interface FileStamp {
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+}
 
 /** The file's stamp, or null when it cannot be looked at (missing, a symlink loop...). */
 export function stampOf(p: string): FileStamp | null {

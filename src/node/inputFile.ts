@@ -9,13 +9,20 @@ import { humanSize } from '../engine/util/hex';
 
 /** A named input cannot be used; the message names the path and what was expected. */
 export class InputError extends Error {
-  constructor(message: string) { super(message); this.name = 'InputError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
 }
 
 const ERRNO_TEXT: Record<string, string> = {
-  ENOENT: 'does not exist', ELOOP: 'is a symbolic link loop', EACCES: 'is not readable (permission denied)',
-  EPERM: 'is not readable (operation not permitted)', ENOTDIR: 'has a path component that is not a directory',
-  ENAMETOOLONG: 'is too long a path', EISDIR: 'is a directory',
+  ENOENT: 'does not exist',
+  ELOOP: 'is a symbolic link loop',
+  EACCES: 'is not readable (permission denied)',
+  EPERM: 'is not readable (operation not permitted)',
+  ENOTDIR: 'has a path component that is not a directory',
+  ENAMETOOLONG: 'is too long a path',
+  EISDIR: 'is a directory',
 };
 
 /** One line for a failed file-system call on `p`. */
@@ -37,7 +44,11 @@ function kindOf(st: fs.Stats): string {
 /** Throws InputError unless `p` is a regular file (which can be opened without blocking). */
 export function checkInputFile(p: string, what: string): fs.Stats {
   let st: fs.Stats;
-  try { st = fs.statSync(p); } catch (e) { throw new InputError(fileErrorText(what, p, e)); }
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    throw new InputError(fileErrorText(what, p, e));
+  }
   if (st.isFile()) return st;
   throw new InputError(`${what} ${p} is ${kindOf(st)}: expected a regular file`);
 }
@@ -49,7 +60,11 @@ export function checkInputFile(p: string, what: string): fs.Stats {
 export function readBoundedFile(p: string, what: string, max: number, prefix = false): Uint8Array {
   checkInputFile(p, what);
   let fd: number;
-  try { fd = fs.openSync(p, 'r'); } catch (e) { throw new InputError(fileErrorText(what, p, e)); }
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch (e) {
+    throw new InputError(fileErrorText(what, p, e));
+  }
   try {
     // Read up to the bound (plus one byte) whatever the size says: debugfs files say 0, files grow.
     const chunks: Uint8Array[] = [];
@@ -61,7 +76,10 @@ export function readBoundedFile(p: string, what: string, max: number, prefix = f
       if (got === 0) break;
       chunks.push(chunk.subarray(0, got));
       n += got;
-      if (n > max) throw new InputError(`${what} ${p} is larger than ${humanSize(max)}, the most read for it (is it the right file?)`);
+      if (n > max)
+        throw new InputError(
+          `${what} ${p} is larger than ${humanSize(max)}, the most read for it (is it the right file?)`,
+        );
     }
     return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
   } catch (e) {
@@ -83,7 +101,11 @@ export const MAX_DEBUGFS_BYTES = 1 << 20;
 export function readFdtFile(p: string): Uint8Array {
   checkInputFile(p, 'FDT');
   let fd: number;
-  try { fd = fs.openSync(p, 'r'); } catch (e) { throw new InputError(fileErrorText('FDT', p, e)); }
+  try {
+    fd = fs.openSync(p, 'r');
+  } catch (e) {
+    throw new InputError(fileErrorText('FDT', p, e));
+  }
   let total = -1;
   try {
     const head = Buffer.alloc(8);
@@ -93,7 +115,10 @@ export function readFdtFile(p: string): Uint8Array {
   } finally {
     fs.closeSync(fd);
   }
-  if (total > MAX_FDT_BYTES) throw new InputError(`FDT ${p}: its header says ${total} bytes (totalsize), more than a KHO FDT can have (${humanSize(MAX_FDT_BYTES)})`);
+  if (total > MAX_FDT_BYTES)
+    throw new InputError(
+      `FDT ${p}: its header says ${total} bytes (totalsize), more than a KHO FDT can have (${humanSize(MAX_FDT_BYTES)})`,
+    );
   const bytes = readBoundedFile(p, 'FDT', total >= 0 ? total : MAX_FDT_BYTES, total >= 0);
   return bytes;
 }

@@ -29,7 +29,15 @@ import * as path from 'node:path';
 import { planBlob } from '../engine/export/exportPlan';
 import { stampChange, stampOf, type FileStamp } from './fileStamp';
 import { writePlanToFile } from './writeFile';
-import { acquireWriteLock, describeHolder, LockBusy, lockPathFor, lockWaitMs, type LockHolder, type WriteLock } from './writeLock';
+import {
+  acquireWriteLock,
+  describeHolder,
+  LockBusy,
+  lockPathFor,
+  lockWaitMs,
+  type LockHolder,
+  type WriteLock,
+} from './writeLock';
 
 export const JOURNAL_SUFFIX = '.kho-journal';
 const MAGIC = Buffer.from('KHOJRNL1', 'latin1');
@@ -38,18 +46,36 @@ const HEADER = 72;
 const FLAG_FDT = 1;
 
 /** Points a save passes, in order (tests stop the process at each one). */
-export type SaveStep = 'locked' | 'after-journal' | 'mid-patch' | 'after-patch' | 'after-fdt' | 'before-delete' | 'done';
-export const SAVE_STEPS: readonly SaveStep[] = ['locked', 'after-journal', 'mid-patch', 'after-patch', 'after-fdt', 'before-delete', 'done'];
+export type SaveStep =
+  'locked' | 'after-journal' | 'mid-patch' | 'after-patch' | 'after-fdt' | 'before-delete' | 'done';
+export const SAVE_STEPS: readonly SaveStep[] = [
+  'locked',
+  'after-journal',
+  'mid-patch',
+  'after-patch',
+  'after-fdt',
+  'before-delete',
+  'done',
+];
 
 /** The save cannot be done as asked; nothing was written. */
 export class SaveRefused extends Error {
-  constructor(message: string) { super(message); this.name = 'SaveRefused'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'SaveRefused';
+  }
 }
 
-export interface JournalPatch { offset: number; bytes: Uint8Array }
+export interface JournalPatch {
+  offset: number;
+  bytes: Uint8Array;
+}
 
 /** The stamps of the files a save wrote (fdt: undefined when it did not write one). */
-export interface SavedStamps { image: FileStamp | null; fdt?: FileStamp | null }
+export interface SavedStamps {
+  image: FileStamp | null;
+  fdt?: FileStamp | null;
+}
 
 export interface JournaledWriteOptions {
   /** The separate FDT file gets these bytes, journaled with the image. */
@@ -118,7 +144,11 @@ export function syncDirectory(dir: string): void {
  * Writes `patches` into the image through the journal, and the FDT file if given. Throws on I/O
  * errors; if patching had begun, the image and FDT are rolled back from the journal first.
  */
-export function writeJournaled(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions = {}): SavedStamps {
+export function writeJournaled(
+  imagePath: string,
+  patches: readonly JournalPatch[],
+  opts: JournaledWriteOptions = {},
+): SavedStamps {
   const lock = opts.lock ?? acquireWriteLock(imagePath, opts.lockWaitMs);
   try {
     (opts.onStep ?? (() => undefined))('locked');
@@ -132,7 +162,10 @@ export function writeJournaled(imagePath: string, patches: readonly JournalPatch
 
 function refuseChanged(p: string, then: FileStamp | null): void {
   const why = stampChange(then, stampOf(p));
-  if (why) throw new SaveRefused(`${p} changed on disk since it was read (${why}): another program wrote it; not saving over it (reload it, or save to a new file)`);
+  if (why)
+    throw new SaveRefused(
+      `${p} changed on disk since it was read (${why}): another program wrote it; not saving over it (reload it, or save to a new file)`,
+    );
 }
 
 /** Opens the FDT file for patching in place, or null when it does not exist yet (then it is created). */
@@ -143,18 +176,27 @@ function openFdtForPatch(p: string): number | null {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      throw new SaveRefused(`${p} is not writable (${code}): the edited FDT cannot be saved in place; save to new files instead`);
+      throw new SaveRefused(
+        `${p} is not writable (${code}): the edited FDT cannot be saved in place; save to new files instead`,
+      );
     }
     throw e;
   }
 }
 
-function writeLocked(imagePath: string, patches: readonly JournalPatch[], opts: JournaledWriteOptions, lock: WriteLock): void {
+function writeLocked(
+  imagePath: string,
+  patches: readonly JournalPatch[],
+  opts: JournaledWriteOptions,
+  lock: WriteLock,
+): void {
   const jpath = journalPathFor(imagePath);
   const dir = path.dirname(path.resolve(imagePath));
   const step = opts.onStep ?? (() => undefined);
   if (fs.existsSync(jpath)) {
-    throw new SaveRefused(`${jpath} exists: an earlier save was interrupted; open the image again to roll it back first`);
+    throw new SaveRefused(
+      `${jpath} exists: an earlier save was interrupted; open the image again to roll it back first`,
+    );
   }
   if (opts.expected) {
     refuseChanged(imagePath, opts.expected.image);
@@ -166,18 +208,26 @@ function writeLocked(imagePath: string, patches: readonly JournalPatch[], opts: 
     fd = fs.openSync(imagePath, 'r+');
     const size = fs.fstatSync(fd).size;
     if (opts.expectedSize !== undefined && size !== opts.expectedSize) {
-      throw new SaveRefused(`${imagePath} is ${size} bytes, expected ${opts.expectedSize}: it changed since it was opened; not saving`);
+      throw new SaveRefused(
+        `${imagePath} is ${size} bytes, expected ${opts.expectedSize}: it changed since it was opened; not saving`,
+      );
     }
     for (const p of patches) {
       if (p.offset < 0 || p.offset + p.bytes.length > size) {
-        throw new Error(`patch at offset 0x${p.offset.toString(16)} (${p.bytes.length} bytes) is outside ${imagePath} (${size} bytes)`);
+        throw new Error(
+          `patch at offset 0x${p.offset.toString(16)} (${p.bytes.length} bytes) is outside ${imagePath} (${size} bytes)`,
+        );
       }
     }
     try {
       writeJournal(jpath, fd, size, patches, opts, fdtFd);
     } catch (e) {
       // Nothing is patched yet: a half-written journal would only be discarded later.
-      try { fs.unlinkSync(jpath); } catch { /* never created */ }
+      try {
+        fs.unlinkSync(jpath);
+      } catch {
+        /* never created */
+      }
       throw e;
     }
     syncDirectory(dir);
@@ -222,19 +272,31 @@ function replaceContent(fd: number, bytes: Uint8Array): void {
   fs.fsyncSync(fd);
 }
 
-function writeJournal(jpath: string, imageFd: number, imageSize: number, patches: readonly JournalPatch[], opts: JournaledWriteOptions, fdtFd: number | null): void {
+function writeJournal(
+  jpath: string,
+  imageFd: number,
+  imageSize: number,
+  patches: readonly JournalPatch[],
+  opts: JournaledWriteOptions,
+  fdtFd: number | null,
+): void {
   const jfd = fs.openSync(jpath, 'wx', 0o600);
   try {
     const hash = createHash('sha256');
     let pos = HEADER;
-    const put = (b: Uint8Array) => { writeAll(jfd, b, pos); hash.update(b); pos += b.length; };
+    const put = (b: Uint8Array) => {
+      writeAll(jfd, b, pos);
+      hash.update(b);
+      pos += b.length;
+    };
     for (const p of patches) {
       const head = Buffer.alloc(16);
       head.writeBigUInt64LE(BigInt(p.offset), 0);
       head.writeUInt32LE(p.bytes.length, 8);
       put(head);
       const original = new Uint8Array(p.bytes.length);
-      if (readAll(imageFd, original, p.offset) !== original.length) throw new Error(`short read of the image at offset 0x${p.offset.toString(16)}`);
+      if (readAll(imageFd, original, p.offset) !== original.length)
+        throw new Error(`short read of the image at offset 0x${p.offset.toString(16)}`);
       put(original);
       const pad = (8 - (original.length % 8)) % 8;
       if (pad) put(new Uint8Array(pad));
@@ -282,7 +344,8 @@ interface ParsedJournal {
 function readIntact(jfd: number, fileSize: number): ParsedJournal | null {
   if (fileSize < HEADER) return null;
   const header = Buffer.alloc(HEADER);
-  if (readAll(jfd, header, 0) !== HEADER || !header.subarray(0, 8).equals(MAGIC) || header.readUInt32LE(8) !== VERSION) return null;
+  if (readAll(jfd, header, 0) !== HEADER || !header.subarray(0, 8).equals(MAGIC) || header.readUInt32LE(8) !== VERSION)
+    return null;
   const bodyLength = Number(header.readBigUInt64LE(32));
   if (HEADER + bodyLength !== fileSize) return null;
   const hash = createHash('sha256');
@@ -296,8 +359,11 @@ function readIntact(jfd: number, fileSize: number): ParsedJournal | null {
   const sum = createHash('sha256').update(header.subarray(0, 40)).update(hash.digest()).digest();
   if (!sum.equals(header.subarray(40, 72))) return null;
   return {
-    flags: header.readUInt32LE(12), entries: header.readUInt32LE(16), pages: header.readUInt32LE(20),
-    imageSize: Number(header.readBigUInt64LE(24)), bodyLength,
+    flags: header.readUInt32LE(12),
+    entries: header.readUInt32LE(16),
+    pages: header.readUInt32LE(20),
+    imageSize: Number(header.readBigUInt64LE(24)),
+    bodyLength,
   };
 }
 
@@ -307,14 +373,19 @@ function readIntact(jfd: number, fileSize: number): ParsedJournal | null {
  */
 export function recoverJournal(imagePath: string, opts: RecoveryOptions = {}): RecoveryResult {
   const jpath = journalPathFor(imagePath);
-  if (!opts.lock && !fs.existsSync(jpath) && !fs.existsSync(lockPathFor(imagePath))) return { status: 'none', message: null };
+  if (!opts.lock && !fs.existsSync(jpath) && !fs.existsSync(lockPathFor(imagePath)))
+    return { status: 'none', message: null };
   let lock = opts.lock;
   if (!lock) {
     try {
       lock = acquireWriteLock(imagePath, opts.waitMs ?? lockWaitMs());
     } catch (e) {
       if (!(e instanceof LockBusy)) throw e;
-      return { status: 'in-progress', holder: e.holder, message: `a save of ${imagePath} is in progress (${describeHolder(e.holder)}); try again when it is done` };
+      return {
+        status: 'in-progress',
+        holder: e.holder,
+        message: `a save of ${imagePath} is in progress (${describeHolder(e.holder)}); try again when it is done`,
+      };
     }
   }
   try {
@@ -340,21 +411,34 @@ function recoverLocked(imagePath: string, jpath: string): RecoveryResult {
       fs.closeSync(jfd);
       fs.unlinkSync(jpath);
       syncDirectory(dir);
-      return { status: 'discarded', message: `removed an incomplete journal ${jpath}: a save died while writing it, before changing ${imagePath}, which is unchanged` };
+      return {
+        status: 'discarded',
+        message: `removed an incomplete journal ${jpath}: a save died while writing it, before changing ${imagePath}, which is unchanged`,
+      };
     }
     const size = fs.statSync(imagePath).size;
     if (size !== j.imageSize) {
       fs.closeSync(jfd);
-      return { status: 'mismatch', message: `${jpath} is for a ${j.imageSize}-byte image but ${imagePath} is ${size} bytes; not rolled back (kept the journal: check the image, then delete the journal)` };
+      return {
+        status: 'mismatch',
+        message: `${jpath} is for a ${j.imageSize}-byte image but ${imagePath} is ${size} bytes; not rolled back (kept the journal: check the image, then delete the journal)`,
+      };
     }
     const fdtPath = rollBack(jfd, imagePath, j);
     fs.closeSync(jfd);
     fs.unlinkSync(jpath);
     syncDirectory(dir);
     const fdtNote = fdtPath ? ` and restored ${fdtPath}` : '';
-    return { status: 'rolled-back', message: `rolled back an interrupted save of ${j.pages} page${j.pages === 1 ? '' : 's'} in ${imagePath}${fdtNote}` };
+    return {
+      status: 'rolled-back',
+      message: `rolled back an interrupted save of ${j.pages} page${j.pages === 1 ? '' : 's'} in ${imagePath}${fdtNote}`,
+    };
   } catch (e) {
-    try { fs.closeSync(jfd); } catch { /* already closed */ }
+    try {
+      fs.closeSync(jfd);
+    } catch {
+      /* already closed */
+    }
     throw e;
   }
 }
@@ -381,7 +465,9 @@ function rollBack(jfd: number, imagePath: string, j: ParsedJournal): string | nu
   if (!(j.flags & FLAG_FDT)) return null;
   const head = Buffer.alloc(16);
   readAll(jfd, head, pos);
-  const pathLen = head.readUInt32LE(0), existed = head.readUInt32LE(4) === 1, length = Number(head.readBigUInt64LE(8));
+  const pathLen = head.readUInt32LE(0),
+    existed = head.readUInt32LE(4) === 1,
+    length = Number(head.readBigUInt64LE(8));
   const p = Buffer.alloc(pathLen);
   readAll(jfd, p, pos + 16);
   const fdtPath = p.toString('utf8');
@@ -390,7 +476,15 @@ function rollBack(jfd: number, imagePath: string, j: ParsedJournal): string | nu
   if (existed) {
     const ffd = openFdtForPatch(fdtPath);
     if (ffd === null) writePlanToFile(fdtPath, planBlob(original));
-    else try { replaceContent(ffd, original); } finally { fs.closeSync(ffd); }
-  } else if (fs.existsSync(fdtPath)) { fs.unlinkSync(fdtPath); syncDirectory(path.dirname(fdtPath)); }
+    else
+      try {
+        replaceContent(ffd, original);
+      } finally {
+        fs.closeSync(ffd);
+      }
+  } else if (fs.existsSync(fdtPath)) {
+    fs.unlinkSync(fdtPath);
+    syncDirectory(path.dirname(fdtPath));
+  }
   return fdtPath;
 }

@@ -7,6 +7,8 @@ export function peakRssKiB(): number {
   try {
     const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(fs.readFileSync('/proc/self/status', 'utf8'));
     if (m) return Number(m[1]);
-  } catch { /* not Linux */ }
+  } catch {
+    /* not Linux */
+  }
   return process.resourceUsage().maxRSS;
 }

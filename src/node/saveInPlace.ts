@@ -49,12 +49,19 @@ export function saveInPlace(model: EditableDump, targets: SaveTargets, opts: Sav
   const planned = planSave(model);
   if (!planned.ok) throw new SaveRefused(planned.reason);
   const { plan } = planned;
-  if (plan.fdtFile && !targets.fdt) throw new SaveRefused('the KHO FDT changed and came from a separate file, but no FDT file path was given to save it to');
+  if (plan.fdtFile && !targets.fdt)
+    throw new SaveRefused(
+      'the KHO FDT changed and came from a separate file, but no FDT file path was given to save it to',
+    );
   const bytes = plan.patches.reduce((n, p) => n + p.bytes.length, 0);
   if (plan.patches.length === 0 && !plan.fdtFile) return { pages: 0, bytes: 0, fdtWritten: false, stamps: null };
   const stamps = writeJournaled(targets.image, plan.patches, {
     fdt: plan.fdtFile ? { path: targets.fdt!, bytes: plan.fdtFile } : undefined,
-    expectedSize: opts.expectedSize, expected: opts.expected, lock: opts.lock, pages: plan.pages.length, onStep: opts.onStep,
+    expectedSize: opts.expectedSize,
+    expected: opts.expected,
+    lock: opts.lock,
+    pages: plan.pages.length,
+    onStep: opts.onStep,
   });
   if (opts.reopen) model.markSaved(opts.reopen(), plan.pages, plan.fdtFile);
   return { pages: plan.pages.length, bytes, fdtWritten: plan.fdtFile !== null, stamps };

@@ -7,7 +7,10 @@ import type { Writable } from 'node:stream';
 import { releaseChunk } from '../engine/report/asciiOut';
 
 /** A stream as process.stdout is one: a Writable, or the fs.SyncWriteStream Node uses for files. */
-export type TextSink = Pick<Writable, 'write' | 'once' | 'off' | 'on'> & { writableLength?: number; destroyed?: boolean };
+export type TextSink = Pick<Writable, 'write' | 'once' | 'off' | 'on'> & {
+  writableLength?: number;
+  destroyed?: boolean;
+};
 
 const closedSinks = new WeakSet<object>();
 const watchedSinks = new WeakSet<object>();
@@ -42,16 +45,21 @@ export async function writeChunks(sink: TextSink, chunks: Iterable<string | Uint
 function watchErrors(sink: TextSink): void {
   if (watchedSinks.has(sink)) return;
   watchedSinks.add(sink);
-  sink.on('error', () => { closedSinks.add(sink); });
+  sink.on('error', () => {
+    closedSinks.add(sink);
+  });
 }
 
 function drained(sink: TextSink): Promise<boolean> {
   return new Promise((resolve) => {
     const done = (ok: boolean) => () => {
-      sink.off('drain', onDrain); sink.off('close', onClose); sink.off('error', onClose);
+      sink.off('drain', onDrain);
+      sink.off('close', onClose);
+      sink.off('error', onClose);
       resolve(ok);
     };
-    const onDrain = done(true), onClose = done(false);
+    const onDrain = done(true),
+      onClose = done(false);
     sink.once('drain', onDrain);
     sink.once('close', onClose);
     sink.once('error', onClose);

@@ -11,7 +11,9 @@ const GATHER_BYTES = 1024 * 1024;
 
 /** `.NAME.PID.RANDOM.tmp` beside the target: hidden, and naming the process that writes it. */
 export function tempPathFor(target: string): string {
-  const rand = Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, '0');
+  const rand = Math.floor(Math.random() * 0x100000000)
+    .toString(16)
+    .padStart(8, '0');
   return path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${rand}.tmp`);
 }
 
@@ -35,12 +37,21 @@ export function removeStaleTemps(target: string): string[] {
   const prefix = `.${path.basename(target)}.`;
   const removed: string[] = [];
   let names: string[];
-  try { names = fs.readdirSync(dir); } catch { return removed; }
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return removed;
+  }
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const m = /^(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name.slice(prefix.length));
     if (!m || processAlive(Number(m[1]))) continue;
-    try { fs.unlinkSync(path.join(dir, name)); removed.push(name); } catch { /* gone or not ours */ }
+    try {
+      fs.unlinkSync(path.join(dir, name));
+      removed.push(name);
+    } catch {
+      /* gone or not ours */
+    }
   }
   return removed;
 }
@@ -57,8 +68,14 @@ export function writePlanToFile(target: string, plan: WritePlan, mode = 0o644): 
 /** A failed write, naming the file the user asked for (not the temporary file beside it). */
 function writeError(target: string, e: unknown): Error {
   const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied'
-    : code === 'ENOSPC' ? 'no space left on the device' : code ?? (e as Error).message;
+  const why =
+    code === 'ENOENT'
+      ? 'its directory does not exist'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'ENOSPC'
+          ? 'no space left on the device'
+          : (code ?? (e as Error).message);
   const err = new Error(`cannot write ${target}: ${why}`) as NodeJS.ErrnoException;
   err.code = code ?? 'EIO';
   return err;
@@ -72,11 +89,16 @@ export function writePlanToTemp(target: string, plan: WritePlan, mode = 0o644): 
   removeStaleTemps(target);
   const temp = tempPathFor(target);
   let fd: number | null;
-  try { fd = fs.openSync(temp, 'wx', mode); } catch (e) { throw writeError(target, e); }
+  try {
+    fd = fs.openSync(temp, 'wx', mode);
+  } catch (e) {
+    throw writeError(target, e);
+  }
   try {
     fs.ftruncateSync(fd, plan.size);
     const gather = new Uint8Array(GATHER_BYTES);
-    let gStart = 0, gLen = 0;
+    let gStart = 0,
+      gLen = 0;
     const flush = () => {
       if (gLen > 0) writeAll(fd as number, gather.subarray(0, gLen), gStart);
       gLen = 0;
@@ -100,9 +122,17 @@ export function writePlanToTemp(target: string, plan: WritePlan, mode = 0o644): 
     return temp;
   } catch (e) {
     if (fd !== null) {
-      try { fs.closeSync(fd); } catch { /* already failing; keep the first error */ }
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing; keep the first error */
+      }
     }
-    try { fs.unlinkSync(temp); } catch { /* may not exist */ }
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      /* may not exist */
+    }
     throw writeError(target, e);
   }
 }
@@ -113,7 +143,13 @@ export function commitTemps(pairs: readonly (readonly [temp: string, target: str
   try {
     for (; i < pairs.length; i++) fs.renameSync(pairs[i][0], pairs[i][1]);
   } catch (e) {
-    for (let j = i; j < pairs.length; j++) { try { fs.unlinkSync(pairs[j][0]); } catch { /* gone */ } }
+    for (let j = i; j < pairs.length; j++) {
+      try {
+        fs.unlinkSync(pairs[j][0]);
+      } catch {
+        /* gone */
+      }
+    }
     throw writeError(pairs[i][1], e);
   }
   for (const dir of new Set(pairs.map(([, t]) => path.dirname(t)))) syncDirectory(dir);
@@ -121,7 +157,13 @@ export function commitTemps(pairs: readonly (readonly [temp: string, target: str
 
 /** Removes temporary files written by writePlanToTemp that will not be committed. */
 export function discardTemps(temps: readonly string[]): void {
-  for (const t of temps) { try { fs.unlinkSync(t); } catch { /* gone */ } }
+  for (const t of temps) {
+    try {
+      fs.unlinkSync(t);
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** Makes the rename durable; best effort (some filesystems refuse fsync on directories). */
@@ -143,13 +185,23 @@ export function writeTextAtomic(target: string, produce: (write: (s: string) => 
   const temp = tempPathFor(target);
   const fd = fs.openSync(temp, 'wx', 0o644);
   try {
-    produce((s) => { fs.writeSync(fd, s); });
+    produce((s) => {
+      fs.writeSync(fd, s);
+    });
     fs.fsyncSync(fd);
     fs.closeSync(fd);
     fs.renameSync(temp, target);
   } catch (e) {
-    try { fs.closeSync(fd); } catch { /* closed */ }
-    try { fs.unlinkSync(temp); } catch { /* gone */ }
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* closed */
+    }
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      /* gone */
+    }
     throw e;
   }
 }

@@ -18,7 +18,13 @@ export const LOCK_SUFFIX = '.kho-lock';
 /** How long a writer or an opener waits for another writer's lock by default. */
 export const DEFAULT_LOCK_WAIT_MS = 10_000;
 
-export interface LockHolder { pid: number; thread: number; host: string; started: string; token: string }
+export interface LockHolder {
+  pid: number;
+  thread: number;
+  host: string;
+  started: string;
+  token: string;
+}
 
 export function lockPathFor(imagePath: string): string {
   return imagePath + LOCK_SUFFIX;
@@ -38,15 +44,23 @@ export function describeHolder(h: LockHolder | null): string {
 
 /** Another writer holds the lock (after waiting the bound). */
 export class LockBusy extends Error {
-  constructor(readonly imagePath: string, readonly holder: LockHolder | null, readonly lockPath: string) {
-    super(`${imagePath} is being saved by another program (${describeHolder(holder)}); `
-      + `try again when it is done${holder && holder.host !== os.hostname() ? `, or delete ${lockPath} if that process is gone` : ''}`);
+  constructor(
+    readonly imagePath: string,
+    readonly holder: LockHolder | null,
+    readonly lockPath: string,
+  ) {
+    super(
+      `${imagePath} is being saved by another program (${describeHolder(holder)}); ` +
+        `try again when it is done${holder && holder.host !== os.hostname() ? `, or delete ${lockPath} if that process is gone` : ''}`,
+    );
     this.name = 'LockBusy';
   }
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepSync(ms: number): void { Atomics.wait(sleeper, 0, 0, ms); }
+function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
 
 function readHolder(p: string): LockHolder | null {
   try {
@@ -62,7 +76,11 @@ function readHolder(p: string): LockHolder | null {
 function holderAlive(h: LockHolder | null, lockFile: string): boolean {
   if (!h) {
     // Unreadable content: only a lock written by something else; give it a minute, then break it.
-    try { return Date.now() - fs.statSync(lockFile).mtimeMs < 60_000; } catch { return false; }
+    try {
+      return Date.now() - fs.statSync(lockFile).mtimeMs < 60_000;
+    } catch {
+      return false;
+    }
   }
   if (h.host !== os.hostname()) return true;
   return processAlive(h.pid);
@@ -73,12 +91,18 @@ let exitHookSet = false;
 
 export class WriteLock {
   private released = false;
-  constructor(readonly imagePath: string, readonly path: string, readonly holder: LockHolder) {
+  constructor(
+    readonly imagePath: string,
+    readonly path: string,
+    readonly holder: LockHolder,
+  ) {
     held.add(this);
     if (!exitHookSet) {
       exitHookSet = true;
       // process.exit() mid-save: do not leave a lock naming a pid that is about to disappear.
-      process.on('exit', () => { for (const l of [...held]) l.release(); });
+      process.on('exit', () => {
+        for (const l of [...held]) l.release();
+      });
     }
   }
 
@@ -92,7 +116,11 @@ export class WriteLock {
     this.released = true;
     held.delete(this);
     if (readHolder(this.path)?.token === this.holder.token) {
-      try { fs.unlinkSync(this.path); } catch { /* already gone */ }
+      try {
+        fs.unlinkSync(this.path);
+      } catch {
+        /* already gone */
+      }
     }
   }
 }
@@ -105,7 +133,9 @@ function createLock(lockFile: string, holder: LockHolder): boolean {
   } catch (e) {
     // Name the lock, not the temporary file (a read-only directory, say).
     const code = (e as NodeJS.ErrnoException).code;
-    throw Object.assign(new Error(`cannot create the writer lock ${lockFile}: ${code ?? (e as Error).message}`), { code });
+    throw Object.assign(new Error(`cannot create the writer lock ${lockFile}: ${code ?? (e as Error).message}`), {
+      code,
+    });
   }
   try {
     fs.linkSync(temp, lockFile);
@@ -116,34 +146,60 @@ function createLock(lockFile: string, holder: LockHolder): boolean {
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw e;
     // No hard links here: exclusive create, content written right after.
     let fd: number;
-    try { fd = fs.openSync(lockFile, 'wx', 0o644); } catch (e2) {
+    try {
+      fd = fs.openSync(lockFile, 'wx', 0o644);
+    } catch (e2) {
       if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw e2;
     }
-    try { fs.writeSync(fd, JSON.stringify(holder) + '\n'); } finally { fs.closeSync(fd); }
+    try {
+      fs.writeSync(fd, JSON.stringify(holder) + '\n');
+    } finally {
+      fs.closeSync(fd);
+    }
     return true;
   } finally {
-    try { fs.unlinkSync(temp); } catch { /* gone */ }
+    try {
+      fs.unlinkSync(temp);
+    } catch {
+      /* gone */
+    }
   }
 }
 
 /** Removes a stale lock whose content was `seen`, without removing a fresh lock that replaced it. */
 function breakStale(lockFile: string, seen: LockHolder | null): void {
   const aside = `${lockFile}.${process.pid}.${randomBytes(4).toString('hex')}.stale`;
-  try { fs.renameSync(lockFile, aside); } catch { return; }
+  try {
+    fs.renameSync(lockFile, aside);
+  } catch {
+    return;
+  }
   const got = readHolder(aside);
   if (got?.token !== seen?.token) {
     // Someone took the lock between our look and the rename: put theirs back.
-    try { fs.linkSync(aside, lockFile); } catch { /* a newer lock exists; theirs was already replaced */ }
+    try {
+      fs.linkSync(aside, lockFile);
+    } catch {
+      /* a newer lock exists; theirs was already replaced */
+    }
   }
-  try { fs.unlinkSync(aside); } catch { /* gone */ }
+  try {
+    fs.unlinkSync(aside);
+  } catch {
+    /* gone */
+  }
 }
 
 /** One attempt: the lock, or the live holder that has it. */
 export function tryWriteLock(imagePath: string): WriteLock | { holder: LockHolder | null } {
   const lockFile = lockPathFor(imagePath);
   const holder: LockHolder = {
-    pid: process.pid, thread: threadId, host: os.hostname(), started: new Date().toISOString(), token: randomBytes(8).toString('hex'),
+    pid: process.pid,
+    thread: threadId,
+    host: os.hostname(),
+    started: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
   };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (createLock(lockFile, holder)) return new WriteLock(imagePath, lockFile, holder);
@@ -175,7 +231,10 @@ export function liveWriter(imagePath: string): { holder: LockHolder | null } | n
 }
 
 /** Waits without blocking the thread until no live writer holds the image; the lock if one still does. */
-export async function whenNoLiveWriter(imagePath: string, waitMs = lockWaitMs()): Promise<{ holder: LockHolder | null } | null> {
+export async function whenNoLiveWriter(
+  imagePath: string,
+  waitMs = lockWaitMs(),
+): Promise<{ holder: LockHolder | null } | null> {
   const deadline = Date.now() + waitMs;
   for (;;) {
     const w = liveWriter(imagePath);

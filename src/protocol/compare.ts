@@ -41,7 +41,10 @@ export interface CompareLookupDto {
 export type CompareMethods = {
   /** Opens and decodes both sides; `leftIsSender` turns pages only in LEFT into "missing in the receiver" errors. */
   compareOpen: { params: { left: OpenParams; right: OpenParams; leftIsSender: boolean }; result: CompareSummaryDto };
-  compareChildren: { params: { nodeId: string | null; maxItemsPerGroup: number; start: number; count: number }; result: Page<TreeNodeDto> };
+  compareChildren: {
+    params: { nodeId: string | null; maxItemsPerGroup: number; start: number; count: number };
+    result: Page<TreeNodeDto>;
+  };
   compareLookup: { params: { address: string; maxItemsPerGroup: number }; result: CompareLookupDto };
   /** Findings of the comparison (pages the receiver is missing), each at the first page of its range. */
   compareProblems: { params: { start: number; count: number }; result: Page<DiagnosticDto> };
@@ -61,5 +64,13 @@ export type CompareWebviewMethods = {
 
 /** Pushes from the host to the comparison's webview. */
 export type ComparePush =
-  | { kind: 'push'; type: 'compareState'; title: string; summaryText: string; leftName: string; rightName: string; extents: MapExtentsDto }
+  | {
+      kind: 'push';
+      type: 'compareState';
+      title: string;
+      summaryText: string;
+      leftName: string;
+      rightName: string;
+      extents: MapExtentsDto;
+    }
   | { kind: 'push'; type: 'highlight'; start: string; end: string; label: string };

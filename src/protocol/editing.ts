@@ -8,11 +8,12 @@ import type { MapExtentsDto, SummaryDto } from './model';
 export type EditJson = { kind: string } & Record<string, unknown>;
 
 /** The dump after a change: what the tree, the map and the problems show next. */
-export interface EditedDto { summary: SummaryDto; extents: MapExtentsDto }
+export interface EditedDto {
+  summary: SummaryDto;
+  extents: MapExtentsDto;
+}
 
-export type EditOutcomeDto =
-  | ({ ok: true; edit: EditJson; label: string } & EditedDto)
-  | { ok: false; reason: string };
+export type EditOutcomeDto = ({ ok: true; edit: EditJson; label: string } & EditedDto) | { ok: false; reason: string };
 
 export type ReportFormatOption = 'json' | 'csv' | 'dts';
 

@@ -165,13 +165,26 @@ export interface SummaryDto {
 
 /** What a tree node is; also the base of the VS Code contextValue. */
 export type TreeNodeKind =
-  | 'section' | 'info' | 'fdtSubnode' | 'fdtProperty' | 'orderGroup' | 'bucket'
-  | 'block' | 'range' | 'levelGroup' | 'nodePage' | 'problem'
+  | 'section'
+  | 'info'
+  | 'fdtSubnode'
+  | 'fdtProperty'
+  | 'orderGroup'
+  | 'bucket'
+  | 'block'
+  | 'range'
+  | 'levelGroup'
+  | 'nodePage'
+  | 'problem'
   /** Client data (docs/kho-format.md §4): a field, a decoded item (region, session, folio...), a page it occupies. */
-  | 'clientField' | 'clientItem' | 'clientPage'
+  | 'clientField'
+  | 'clientItem'
+  | 'clientPage'
   /** A plain folder: "FDT properties", "Pages", a severity under "Problems". */
-  | 'group' | 'severityGroup'
-  | 'scratchArea' | 'handoff';
+  | 'group'
+  | 'severityGroup'
+  | 'scratchArea'
+  | 'handoff';
 
 export interface TreeNodeDto {
   /** Stable, derived from content, e.g. `orders/9#0-1000`, `orders/9@0x1200000`. */

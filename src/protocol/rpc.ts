@@ -2,7 +2,10 @@
 // webview). Unlike a bare message bus: errors reject the caller, requests can be cancelled, long
 // requests stream progress, and the serving side announces its protocol version first.
 
-export interface MethodSpec { params: unknown; result: unknown }
+export interface MethodSpec {
+  params: unknown;
+  result: unknown;
+}
 export type MethodMap = { [method: string]: MethodSpec };
 
 export interface RpcErrorData {
@@ -26,11 +29,16 @@ export type RpcMessage =
   | { kind: 'progress'; id: number; progress: ProgressData };
 
 export class RpcError extends Error {
-  constructor(readonly code: RpcErrorData['code'], message: string) {
+  constructor(
+    readonly code: RpcErrorData['code'],
+    message: string,
+  ) {
     super(message);
     this.name = 'RpcError';
   }
-  get cancelled(): boolean { return this.code === 'cancelled'; }
+  get cancelled(): boolean {
+    return this.code === 'cancelled';
+  }
 }
 
 /** Structurally a vscode.CancellationToken. */
@@ -64,12 +72,22 @@ export class RpcClient<M extends MethodMap> {
   /** Resolves with the server's protocol version once it said `ready`. */
   readonly ready: Promise<number>;
 
-  constructor(private readonly post: (m: RpcMessage) => void, private readonly expectedProtocol?: number) {
-    this.ready = new Promise<number>((res, rej) => { this.readyResolve = res; this.readyReject = rej; });
+  constructor(
+    private readonly post: (m: RpcMessage) => void,
+    private readonly expectedProtocol?: number,
+  ) {
+    this.ready = new Promise<number>((res, rej) => {
+      this.readyResolve = res;
+      this.readyReject = rej;
+    });
     this.ready.catch(() => undefined); // observed through request()
   }
 
-  request<K extends keyof M & string>(method: K, params: M[K]['params'], opts: RequestOptions = {}): Promise<M[K]['result']> {
+  request<K extends keyof M & string>(
+    method: K,
+    params: M[K]['params'],
+    opts: RequestOptions = {},
+  ): Promise<M[K]['result']> {
     if (this.closedReason !== undefined) return Promise.reject(new RpcError('closed', this.closedReason));
     if (opts.token?.isCancellationRequested) return Promise.reject(new RpcError('cancelled', `${method} cancelled`));
     const id = this.nextId++;
@@ -124,7 +142,9 @@ export class RpcClient<M extends MethodMap> {
     this.pending.clear();
   }
 
-  get inFlight(): number { return this.pending.size; }
+  get inFlight(): number {
+    return this.pending.size;
+  }
 }
 
 /** What a handler gets besides its params. `token` is shaped like the engine's CancellationToken. */
@@ -145,7 +165,10 @@ export function isCancellation(e: unknown): boolean {
 export class RpcServer<M extends MethodMap> {
   private readonly running = new Map<number, { isCancellationRequested: boolean }>();
 
-  constructor(private readonly post: (m: RpcMessage) => void, private readonly handlers: Handlers<M>) {}
+  constructor(
+    private readonly post: (m: RpcMessage) => void,
+    private readonly handlers: Handlers<M>,
+  ) {}
 
   /** Announces the protocol version; call once the transport is up. */
   announce(protocol: number): void {
@@ -164,7 +187,12 @@ export class RpcServer<M extends MethodMap> {
       ? (this.handlers as Record<string, (p: unknown, c: RequestContext) => unknown>)[method]
       : undefined;
     if (!handler) {
-      this.post({ kind: 'response', id, ok: false, error: { code: 'unknown-method', message: `unknown method "${method}"` } });
+      this.post({
+        kind: 'response',
+        id,
+        ok: false,
+        error: { code: 'unknown-method', message: `unknown method "${method}"` },
+      });
       return;
     }
     const token = { isCancellationRequested: false };

@@ -55,7 +55,11 @@ export type DocumentState =
   | { status: 'decoding'; message: string }
   | { status: 'failed'; message: string; canPickImage: boolean; canPickFdt: boolean }
   | {
-      status: 'ready'; summary: SummaryDto; extents: MapExtentsDto; canPickImage: boolean; canPickFdt: boolean;
+      status: 'ready';
+      summary: SummaryDto;
+      extents: MapExtentsDto;
+      canPickImage: boolean;
+      canPickFdt: boolean;
       /** Why the dump cannot be edited, or null when it can. */
       readOnly: string | null;
     };

@@ -2,8 +2,18 @@
 // One worker holds one opened dump. Every list is paged: never a million items in one message.
 
 import type {
-  BlockDto, DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto,
-  Page, RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
+  BlockDto,
+  DiagnosticDto,
+  LookupDto,
+  MapExtentsDto,
+  MapTilesDto,
+  MapTilesRequest,
+  NodePageDto,
+  Page,
+  RangeDto,
+  RevealTargetDto,
+  SummaryDto,
+  TreeNodeDto,
 } from './model';
 import type { EditMethods } from './editing';
 import type { CompareMethods } from './compare';
@@ -13,7 +23,11 @@ export const WORKER_PROTOCOL = 2;
 
 export type ImageFormatOption = 'auto' | 'raw' | 'elf';
 
-export interface NumaRangeJson { node: number; start: string; end: string }
+export interface NumaRangeJson {
+  node: number;
+  start: string;
+  end: string;
+}
 
 export interface OpenParams {
   /** Absolute path of the image; null opens the FDT alone (or the live guest of `qmp`). */
@@ -44,7 +58,10 @@ export interface OpenParams {
   cancelFlag?: SharedArrayBuffer;
 }
 
-export interface PageParams { start: number; count: number }
+export interface PageParams {
+  start: number;
+  count: number;
+}
 
 export type WorkerMethods = {
   open: { params: OpenParams; result: SummaryDto };
@@ -66,4 +83,5 @@ export type WorkerMethods = {
   mapExtents: { params: Record<string, never>; result: MapExtentsDto };
   mapTiles: { params: MapTilesRequest; result: MapTilesDto };
   close: { params: Record<string, never>; result: void };
-} & EditMethods & CompareMethods;
+} & EditMethods &
+  CompareMethods;

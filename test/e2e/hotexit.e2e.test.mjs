@@ -16,8 +16,21 @@ import { prepareSampleWorkspace } from '../vscode/lib/workspace.mjs';
 import { ensureVsix } from '../vscode/lib/vsix.mjs';
 import { decodePairing, unpreservedAddress, hex } from './lib/expected.mjs';
 import {
-  openWorkbench, useArtifactDir, screenshot, withFailureShot, openInKhoEditor, runCommand, commandWithInput,
-  showKhoContainer, waitForOrder0Count, webview, until, editorStateHas, crashAndReopen, answerNotification, notification,
+  openWorkbench,
+  useArtifactDir,
+  screenshot,
+  withFailureShot,
+  openInKhoEditor,
+  runCommand,
+  commandWithInput,
+  showKhoContainer,
+  waitForOrder0Count,
+  webview,
+  until,
+  editorStateHas,
+  crashAndReopen,
+  answerNotification,
+  notification,
 } from './lib/workbench.mjs';
 
 const IMAGE = 'sample.raw';
@@ -30,12 +43,16 @@ const need = (step) => assert.equal(reached, step, `an earlier step failed (last
 
 const activeTab = () => page.locator('.tabs-container .tab.active', { hasText: IMAGE });
 const isDirty = async () => /\bdirty\b/.test((await activeTab().getAttribute('class')) ?? '');
-const onDiskHasTarget = () => decodePairing(ws.pairing).preserved.some((b) => BigInt(b.phys) === target && b.order === 0);
+const onDiskHasTarget = () =>
+  decodePairing(ws.pairing).preserved.some((b) => BigInt(b.phys) === target && b.order === 0);
 
 /** Extension host processes the server launched so far (a reload starts a new one). */
 function extensionHostsLaunched() {
   const logs = path.join(wb.profile.userData, 'logs');
-  return fs.readdirSync(logs).map((d) => path.join(logs, d, 'remoteagent.log')).filter((f) => fs.existsSync(f))
+  return fs
+    .readdirSync(logs)
+    .map((d) => path.join(logs, d, 'remoteagent.log'))
+    .filter((f) => fs.existsSync(f))
     .reduce((n, f) => n + (fs.readFileSync(f, 'utf8').match(/Launched Extension Host Process/g) ?? []).length, 0);
 }
 
@@ -43,7 +60,10 @@ function extensionHostsLaunched() {
 function workbenchBackupRecords() {
   const root = path.join(wb.profile.userData, 'User', 'Backups');
   if (!fs.existsSync(root)) return [];
-  return fs.readdirSync(root).map((w) => path.join(root, w, 'vscode-custom-editor')).filter((d) => fs.existsSync(d))
+  return fs
+    .readdirSync(root)
+    .map((w) => path.join(root, w, 'vscode-custom-editor'))
+    .filter((d) => fs.existsSync(d))
     .flatMap((d) => fs.readdirSync(d).map((f) => path.join(d, f)));
 }
 
@@ -53,16 +73,42 @@ function workbenchBackupRecords() {
  * at unload).
  */
 async function backedUpSince(since) {
-  await until(() => workbenchBackupRecords().some((f) => { try { return fs.statSync(f).mtimeMs >= since; } catch { return false; } }),
-    'VS Code to back the dirty editor up', 30_000, 100);
+  await until(
+    () =>
+      workbenchBackupRecords().some((f) => {
+        try {
+          return fs.statSync(f).mtimeMs >= since;
+        } catch {
+          return false;
+        }
+      }),
+    'VS Code to back the dirty editor up',
+    30_000,
+    100,
+  );
 }
 
 /** The extension's own index of backups (backups.json in its workspace storage): document path -> entry. */
 function indexedBackups() {
   const found = [];
-  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (e.name === 'backups.json') found.push(f); } };
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (e.name === 'backups.json') found.push(f);
+    }
+  };
   walk(path.join(wb.profile.userData, 'User'));
-  return Object.assign({}, ...found.map((f) => { try { return JSON.parse(fs.readFileSync(f, 'utf8'))['khoInspector.backups'] ?? {}; } catch { return {}; } }));
+  return Object.assign(
+    {},
+    ...found.map((f) => {
+      try {
+        return JSON.parse(fs.readFileSync(f, 'utf8'))['khoInspector.backups'] ?? {};
+      } catch {
+        return {};
+      }
+    }),
+  );
 }
 const imagePath = () => path.join(ws.dir, IMAGE);
 const indexedForImage = () => Object.values(indexedBackups()).find((e) => e.image === imagePath());
@@ -82,7 +128,11 @@ async function crashForgettingEverything() {
   for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
   page = await crashAndReopen(wb, { forgetEditors: true, waitForFile: IMAGE });
   page.on('dialog', (d) => d.accept().catch(() => {}));
-  assert.equal(await page.locator('.tabs-container .tab', { hasText: IMAGE }).count(), 0, 'a tab of the dump came back');
+  assert.equal(
+    await page.locator('.tabs-container .tab', { hasText: IMAGE }).count(),
+    0,
+    'a tab of the dump came back',
+  );
 }
 
 const RESTORED = /restored 1 unsaved edit of sample\.raw from .* from a backup/;
@@ -98,8 +148,6 @@ async function reloadWindow() {
   await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
   await showKhoContainer(page);
 }
-
-
 
 before(async () => {
   useArtifactDir('hotexit');
@@ -132,22 +180,27 @@ test('an unsaved Preserve Range makes the tab dirty; the file on disk does not h
     await until(isDirty, 'the dirty marker on the tab', 15_000, 100);
     assert.equal(onDiskHasTarget(), false, 'the unsaved edit reached the file');
     reached = 'edit';
-  }));
+  }),
+);
 
-test('after a reload of the window the editor comes back dirty with the edit (hot exit backup)', { timeout: 180_000 }, () =>
-  withFailureShot(page, 'reload', async () => {
-    need('edit');
-    await backedUpSince(editedAt);
-    const hostsBefore = extensionHostsLaunched();
-    await reloadWindow();
-    await waitForOrder0Count(page, before0 + 1, 'after the reload', 60_000);
-    await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
-    assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
-    // A new extension host (and worker) decoded the file again: the edit came from the backup.
-    assert.ok(extensionHostsLaunched() > hostsBefore, 'the reload did not start a new extension host');
-    await screenshot(page, 'restored');
-    reached = 'reload';
-  }));
+test(
+  'after a reload of the window the editor comes back dirty with the edit (hot exit backup)',
+  { timeout: 180_000 },
+  () =>
+    withFailureShot(page, 'reload', async () => {
+      need('edit');
+      await backedUpSince(editedAt);
+      const hostsBefore = extensionHostsLaunched();
+      await reloadWindow();
+      await waitForOrder0Count(page, before0 + 1, 'after the reload', 60_000);
+      await until(isDirty, 'the dirty marker after the reload', 15_000, 100);
+      assert.equal(onDiskHasTarget(), false, 'the reload saved the edit to the file');
+      // A new extension host (and worker) decoded the file again: the edit came from the backup.
+      assert.ok(extensionHostsLaunched() > hostsBefore, 'the reload did not start a new extension host');
+      await screenshot(page, 'restored');
+      reached = 'reload';
+    }),
+);
 
 test('"File: Revert File" drops the restored edit: clean tab, the CLI\'s count', { timeout: 60_000 }, () =>
   withFailureShot(page, 'revert', async () => {
@@ -157,47 +210,56 @@ test('"File: Revert File" drops the restored edit: clean tab, the CLI\'s count',
     await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
     assert.equal(onDiskHasTarget(), false);
     reached = 'revert';
-  }));
+  }),
+);
 
-test('when VS Code restores the tab without its backup, the edit comes back from the extension\'s index', { timeout: 180_000 }, () =>
-  withFailureShot(page, 'fallback', async () => {
-    need('revert');
-    await unsavedEdit();
-    // Delete VS Code's backup record: after the reload VS Code reopens the tab from its editor
-    // state with no backup id (what a CI run saw happen by itself under load).
-    for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
-    await reloadWindow();
-    await waitForOrder0Count(page, before0 + 1, 'after the restore', 60_000);
-    await until(isDirty, 'the dirty marker after Restore', 15_000, 100);
-    assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
-    await screenshot(page, 'fallback-restored');
-    await runCommand(page, 'File: Revert File');
-    await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
-    await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
-    reached = 'fallback';
-  }));
+test(
+  "when VS Code restores the tab without its backup, the edit comes back from the extension's index",
+  { timeout: 180_000 },
+  () =>
+    withFailureShot(page, 'fallback', async () => {
+      need('revert');
+      await unsavedEdit();
+      // Delete VS Code's backup record: after the reload VS Code reopens the tab from its editor
+      // state with no backup id (what a CI run saw happen by itself under load).
+      for (const f of workbenchBackupRecords()) fs.rmSync(f, { force: true });
+      await reloadWindow();
+      await waitForOrder0Count(page, before0 + 1, 'after the restore', 60_000);
+      await until(isDirty, 'the dirty marker after Restore', 15_000, 100);
+      assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
+      await screenshot(page, 'fallback-restored');
+      await runCommand(page, 'File: Revert File');
+      await waitForOrder0Count(page, before0, 'after Revert File', 60_000);
+      await until(async () => !(await isDirty()), 'the dirty marker to go after Revert File', 15_000, 100);
+      reached = 'fallback';
+    }),
+);
 
-test('after a crash that restores no tab, opening the dump again restores the backup and offers to discard it', { timeout: 240_000 }, () =>
-  withFailureShot(page, 'crash', async () => {
-    need('fallback');
-    await unsavedEdit();
-    await crashForgettingEverything();
-    assert.ok(indexedForImage(), 'the crash lost the extension\'s index entry');
-    await openInKhoEditor(page, IMAGE);
-    await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
-    await showKhoContainer(page);
-    await notification(page, RESTORED).waitFor({ timeout: 60_000 });
-    await waitForOrder0Count(page, before0 + 1, 'the restored backup', 60_000);
-    await until(isDirty, 'the dirty marker after the restore', 15_000, 100);
-    assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
-    await screenshot(page, 'crash-restored');
-    await answerNotification(page, RESTORED, 'Discard Edits');
-    await waitForOrder0Count(page, before0, 'after Discard Edits', 60_000);
-    await until(async () => !(await isDirty()), 'the dirty marker to go after Discard Edits', 15_000, 100);
-    // Nothing is offered any more: the clean tab has no indexed backup left.
-    await until(() => !indexedForImage(), 'the index to drop the discarded backup', 15_000, 100);
-    reached = 'crash';
-  }));
+test(
+  'after a crash that restores no tab, opening the dump again restores the backup and offers to discard it',
+  { timeout: 240_000 },
+  () =>
+    withFailureShot(page, 'crash', async () => {
+      need('fallback');
+      await unsavedEdit();
+      await crashForgettingEverything();
+      assert.ok(indexedForImage(), "the crash lost the extension's index entry");
+      await openInKhoEditor(page, IMAGE);
+      await webview(page).getByText('KHO Inspector').first().waitFor({ timeout: 120_000 });
+      await showKhoContainer(page);
+      await notification(page, RESTORED).waitFor({ timeout: 60_000 });
+      await waitForOrder0Count(page, before0 + 1, 'the restored backup', 60_000);
+      await until(isDirty, 'the dirty marker after the restore', 15_000, 100);
+      assert.equal(onDiskHasTarget(), false, 'the restore saved the edit to the file');
+      await screenshot(page, 'crash-restored');
+      await answerNotification(page, RESTORED, 'Discard Edits');
+      await waitForOrder0Count(page, before0, 'after Discard Edits', 60_000);
+      await until(async () => !(await isDirty()), 'the dirty marker to go after Discard Edits', 15_000, 100);
+      // Nothing is offered any more: the clean tab has no indexed backup left.
+      await until(() => !indexedForImage(), 'the index to drop the discarded backup', 15_000, 100);
+      reached = 'crash';
+    }),
+);
 
 test('a backup over an image changed on disk since is refused, kept until "Discard Backup"', { timeout: 240_000 }, () =>
   withFailureShot(page, 'image-changed', async () => {
@@ -205,7 +267,7 @@ test('a backup over an image changed on disk since is refused, kept until "Disca
     await unsavedEdit();
     await crashForgettingEverything();
     const entry = indexedForImage();
-    assert.ok(entry, 'the crash lost the extension\'s index entry');
+    assert.ok(entry, "the crash lost the extension's index entry");
     const later = new Date(Date.now() + 120_000);
     fs.utimesSync(imagePath(), later, later);
     const refused = /changed on disk since; they are not restored/;
@@ -230,5 +292,10 @@ test('a backup over an image changed on disk since is refused, kept until "Disca
     await screenshot(page, 'image-changed');
     await answerNotification(page, refused, 'Discard Backup');
     await until(() => !indexedForImage(), 'the index to drop the discarded backup', 15_000, 100);
-    assert.equal(fs.existsSync(decodeURIComponent(new URL(entry.backup).pathname)), false, 'the discarded backup file is still there');
-  }));
+    assert.equal(
+      fs.existsSync(decodeURIComponent(new URL(entry.backup).pathname)),
+      false,
+      'the discarded backup file is still there',
+    );
+  }),
+);

@@ -2,7 +2,11 @@
 // formula as published by the CIE (CIE 142-2001; Sharma, Wu and Dalal, "The CIEDE2000
 // color-difference formula", 2005), kL = kC = kH = 1.
 
-export interface Lab { L: number; a: number; b: number }
+export interface Lab {
+  L: number;
+  a: number;
+  b: number;
+}
 
 const deg = (r: number): number => (r * 180) / Math.PI;
 const rad = (d: number): number => (d * Math.PI) / 180;
@@ -16,13 +20,20 @@ export function parseHex(color: string): [number, number, number] {
 
 /** sRGB (0..255) to CIELAB with the D65 white point. */
 export function srgbToLab([r, g, b]: readonly number[]): Lab {
-  const lin = (c: number): number => { const v = c / 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  const R = lin(r), G = lin(g), B = lin(b);
+  const lin = (c: number): number => {
+    const v = c / 255;
+    return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+  };
+  const R = lin(r),
+    G = lin(g),
+    B = lin(b);
   const X = 0.4124564 * R + 0.3575761 * G + 0.1804375 * B;
   const Y = 0.2126729 * R + 0.7151522 * G + 0.072175 * B;
   const Z = 0.0193339 * R + 0.119192 * G + 0.9503041 * B;
-  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
-  const fx = f(X / 0.95047), fy = f(Y / 1), fz = f(Z / 1.08883);
+  const f = (t: number): number => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
+  const fx = f(X / 0.95047),
+    fy = f(Y / 1),
+    fz = f(Z / 1.08883);
   return { L: 116 * fy - 16, a: 500 * (fx - fy), b: 200 * (fy - fz) };
 }
 
@@ -36,12 +47,16 @@ function hueDeg(b: number, a: number): number {
 /** CIEDE2000 colour difference between two CIELAB colours. */
 export function ciede2000(x: Lab, y: Lab): number {
   // Step 1: a' stretched by G (depends on the mean chroma), C' and h'.
-  const C1 = Math.hypot(x.a, x.b), C2 = Math.hypot(y.a, y.b);
+  const C1 = Math.hypot(x.a, x.b),
+    C2 = Math.hypot(y.a, y.b);
   const Cbar7 = ((C1 + C2) / 2) ** 7;
   const G = 0.5 * (1 - Math.sqrt(Cbar7 / (Cbar7 + 25 ** 7)));
-  const a1 = (1 + G) * x.a, a2 = (1 + G) * y.a;
-  const Cp1 = Math.hypot(a1, x.b), Cp2 = Math.hypot(a2, y.b);
-  const hp1 = hueDeg(x.b, a1), hp2 = hueDeg(y.b, a2);
+  const a1 = (1 + G) * x.a,
+    a2 = (1 + G) * y.a;
+  const Cp1 = Math.hypot(a1, x.b),
+    Cp2 = Math.hypot(a2, y.b);
+  const hp1 = hueDeg(x.b, a1),
+    hp2 = hueDeg(y.b, a2);
 
   // Step 2: differences in lightness, chroma and hue.
   const dLp = y.L - x.L;
@@ -62,8 +77,12 @@ export function ciede2000(x: Lab, y: Lab): number {
     if (Math.abs(hp1 - hp2) <= 180) hbarp = (hp1 + hp2) / 2;
     else hbarp = hp1 + hp2 < 360 ? (hp1 + hp2 + 360) / 2 : (hp1 + hp2 - 360) / 2;
   }
-  const T = 1 - 0.17 * Math.cos(rad(hbarp - 30)) + 0.24 * Math.cos(rad(2 * hbarp))
-    + 0.32 * Math.cos(rad(3 * hbarp + 6)) - 0.2 * Math.cos(rad(4 * hbarp - 63));
+  const T =
+    1 -
+    0.17 * Math.cos(rad(hbarp - 30)) +
+    0.24 * Math.cos(rad(2 * hbarp)) +
+    0.32 * Math.cos(rad(3 * hbarp + 6)) -
+    0.2 * Math.cos(rad(4 * hbarp - 63));
   const dTheta = 30 * Math.exp(-(((hbarp - 275) / 25) ** 2));
   const Cbarp7 = Cbarp ** 7;
   const RC = 2 * Math.sqrt(Cbarp7 / (Cbarp7 + 25 ** 7));
@@ -72,7 +91,9 @@ export function ciede2000(x: Lab, y: Lab): number {
   const SH = 1 + 0.015 * Cbarp * T;
   const RT = -Math.sin(rad(2 * dTheta)) * RC;
 
-  const l = dLp / SL, c = dCp / SC, h = dHp / SH;
+  const l = dLp / SL,
+    c = dCp / SC,
+    h = dHp / SH;
   return Math.sqrt(l * l + c * c + h * h + RT * c * h);
 }
 

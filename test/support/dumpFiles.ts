@@ -12,13 +12,20 @@ export function tempDir(prefix = 'kho-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export function writeDump(dir: string, name: string, dump: BuiltDump,
-  as: { format: 'raw'; base?: bigint } | { format: 'elf'; segments?: PhysRange[]; elfClass?: 32 | 64 }): { image: string; fdt: string } {
+export function writeDump(
+  dir: string,
+  name: string,
+  dump: BuiltDump,
+  as: { format: 'raw'; base?: bigint } | { format: 'elf'; segments?: PhysRange[]; elfClass?: 32 | 64 },
+): { image: string; fdt: string } {
   const image = path.join(dir, `${name}.${as.format === 'raw' ? 'raw' : 'elf'}`);
   const fdt = path.join(dir, `${name}.dtb`);
-  writePlanToFile(image, as.format === 'raw'
-    ? planRawImage(dump.mem, { base: as.base ?? 0n })
-    : planElfCore(dump.mem, { segments: as.segments, elfClass: as.elfClass }));
+  writePlanToFile(
+    image,
+    as.format === 'raw'
+      ? planRawImage(dump.mem, { base: as.base ?? 0n })
+      : planElfCore(dump.mem, { segments: as.segments, elfClass: as.elfClass }),
+  );
   fs.writeFileSync(fdt, dump.fdt);
   return { image, fdt };
 }

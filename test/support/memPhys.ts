@@ -12,11 +12,16 @@ export class MemPhys implements PhysMemory {
   readonly reads = new Map<bigint, number>();
   countReads = false;
 
-  constructor(readonly bytes: Uint8Array, readonly base = 0n) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly base = 0n,
+  ) {
     this.ranges = bytes.length ? [{ start: base, end: base + BigInt(bytes.length) }] : [];
   }
 
-  static zeroed(size: number, base = 0n): MemPhys { return new MemPhys(new Uint8Array(size), base); }
+  static zeroed(size: number, base = 0n): MemPhys {
+    return new MemPhys(new Uint8Array(size), base);
+  }
 
   contains(phys: bigint, length: number): boolean {
     return length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
@@ -50,7 +55,10 @@ export class SparseMem implements PhysMemory {
   readonly reads = new Map<bigint, number>();
   countReads = false;
 
-  constructor(ranges: readonly PhysRange[], readonly pageSize: number) {
+  constructor(
+    ranges: readonly PhysRange[],
+    readonly pageSize: number,
+  ) {
     this.ranges = mergeRanges(ranges);
   }
 
@@ -58,7 +66,11 @@ export class SparseMem implements PhysMemory {
     return length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
   }
 
-  private each(phys: bigint, length: number, f: (page: Uint8Array | undefined, pageAddr: bigint, inPage: number, done: number, n: number) => void): void {
+  private each(
+    phys: bigint,
+    length: number,
+    f: (page: Uint8Array | undefined, pageAddr: bigint, inPage: number, done: number, n: number) => void,
+  ): void {
     const ps = BigInt(this.pageSize);
     let done = 0;
     while (done < length) {
@@ -75,23 +87,32 @@ export class SparseMem implements PhysMemory {
     if (!this.contains(phys, length)) throw new PhysReadError(phys, length, 'outside the sparse test memory');
     if (this.countReads) this.reads.set(phys, (this.reads.get(phys) ?? 0) + 1);
     const out = new Uint8Array(length);
-    this.each(phys, length, (p, _a, inPage, done, n) => { if (p) out.set(p.subarray(inPage, inPage + n), done); });
+    this.each(phys, length, (p, _a, inPage, done, n) => {
+      if (p) out.set(p.subarray(inPage, inPage + n), done);
+    });
     return out;
   }
 
   write(phys: bigint, data: Uint8Array): void {
-    if (!this.contains(phys, data.length)) throw new RangeError(`sparse test memory: write outside at 0x${phys.toString(16)}`);
+    if (!this.contains(phys, data.length))
+      throw new RangeError(`sparse test memory: write outside at 0x${phys.toString(16)}`);
     this.each(phys, data.length, (p, pageAddr, inPage, done, n) => {
       if (!p) this.pages.set(pageAddr, (p = new Uint8Array(this.pageSize)));
       p.set(data.subarray(done, done + n), inPage);
     });
   }
 
-  fileOffset(): number | undefined { return undefined; }
+  fileOffset(): number | undefined {
+    return undefined;
+  }
 }
 
 /** A page allocator handing out ascending pages from `start` (tests that do not care where nodes go). */
 export function bumpAllocator(start: bigint, pageSize: number): () => bigint {
   let next = start;
-  return () => { const p = next; next += BigInt(pageSize); return p; };
+  return () => {
+    const p = next;
+    next += BigInt(pageSize);
+    return p;
+  };
 }

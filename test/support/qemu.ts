@@ -29,7 +29,12 @@ export interface QemuDumpOptions {
 }
 
 /** Dumps a paused guest holding `loads`; returns the dump's path (made writable so it can be deleted). */
-export function qemuDumpElf(loads: readonly QemuLoad[], outDir: string, format: QemuDumpFormat = 'elf', opts: QemuDumpOptions = {}): string {
+export function qemuDumpElf(
+  loads: readonly QemuLoad[],
+  outDir: string,
+  format: QemuDumpFormat = 'elf',
+  opts: QemuDumpOptions = {},
+): string {
   if (!fs.existsSync(QEMU_BINARY)) {
     throw new Error(`${QEMU_BINARY} not found: install Debian's qemu-system-x86 (this test must not be skipped)`);
   }
@@ -37,7 +42,8 @@ export function qemuDumpElf(loads: readonly QemuLoad[], outDir: string, format: 
   const out = path.resolve(outDir, opts.name ?? (format === 'elf' ? 'g.elf' : 'g.kdump'));
   // HMP splits its arguments on spaces; keep paths simple.
   for (const p of [out, ...loads.map((l) => path.resolve(l.file))]) {
-    if (/[\s,]/.test(p)) throw new Error(`path ${JSON.stringify(p)} must not contain spaces or commas for the QEMU command line`);
+    if (/[\s,]/.test(p))
+      throw new Error(`path ${JSON.stringify(p)} must not contain spaces or commas for the QEMU command line`);
   }
   if (fs.existsSync(out)) {
     fs.chmodSync(out, 0o600);
@@ -68,7 +74,11 @@ export function removeDumpDir(dir: string): void {
   if (!fs.existsSync(dir)) return;
   for (const f of fs.readdirSync(dir)) {
     const p = path.join(dir, f);
-    try { if (fs.lstatSync(p).isFile()) fs.chmodSync(p, 0o600); } catch { /* best effort */ }
+    try {
+      if (fs.lstatSync(p).isFile()) fs.chmodSync(p, 0o600);
+    } catch {
+      /* best effort */
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -114,25 +124,38 @@ async function freePort(): Promise<number> {
 }
 
 /** Starts a guest that serves QMP on a unix socket in `dir`; resolves once the socket exists. */
-export async function startQemuGuest(loads: readonly QemuLoad[], dir: string, opts: QemuGuestOptions = {}): Promise<QemuGuest> {
-  if (!fs.existsSync(QEMU_BINARY)) throw new Error(`${QEMU_BINARY} not found: install Debian's qemu-system-x86 (this test must not be skipped)`);
+export async function startQemuGuest(
+  loads: readonly QemuLoad[],
+  dir: string,
+  opts: QemuGuestOptions = {},
+): Promise<QemuGuest> {
+  if (!fs.existsSync(QEMU_BINARY))
+    throw new Error(`${QEMU_BINARY} not found: install Debian's qemu-system-x86 (this test must not be skipped)`);
   const name = opts.name ?? 'guest';
-  const socket = path.join(dir, `${name}.qmp`), hmp = opts.hmp ? path.join(dir, `${name}.hmp`) : undefined;
+  const socket = path.join(dir, `${name}.qmp`),
+    hmp = opts.hmp ? path.join(dir, `${name}.hmp`) : undefined;
   for (const p of [socket, hmp]) if (p && fs.existsSync(p)) fs.unlinkSync(p);
   const qmp = opts.tcp ? `tcp:127.0.0.1:${await freePort()}` : socket;
   const args = ['-machine', 'q35', '-m', opts.memory ?? '256M', '-nographic', '-nodefaults', '-display', 'none'];
   if (opts.paused ?? true) args.push('-S');
-  for (const l of loads) args.push('-device', `loader,file=${path.resolve(l.file)},addr=0x${l.addr.toString(16)},force-raw=on`);
+  for (const l of loads)
+    args.push('-device', `loader,file=${path.resolve(l.file)},addr=0x${l.addr.toString(16)},force-raw=on`);
   args.push('-qmp', opts.tcp ? `${qmp},server=on,wait=off` : `unix:${qmp},server=on,wait=off`);
   if (hmp) args.push('-monitor', `unix:${hmp},server=on,wait=off`);
   const proc = spawn(QEMU_BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   let running = true;
-  void exited.then(() => { running = false; });
+  void exited.then(() => {
+    running = false;
+  });
   const guest: QemuGuest = {
-    qmp, hmp, pid: proc.pid!,
+    qmp,
+    hmp,
+    pid: proc.pid!,
     alive: () => running,
     kill: async () => {
       if (running) proc.kill('SIGKILL');
@@ -140,10 +163,16 @@ export async function startQemuGuest(loads: readonly QemuLoad[], dir: string, op
     },
   };
   const deadline = Date.now() + 15_000;
-  const listening = async () => opts.tcp ? await new Promise<boolean>((resolve) => {
-    const c = net.createConnection({ host: '127.0.0.1', port: Number(qmp.split(':')[2]) }, () => { c.destroy(); resolve(true); });
-    c.on('error', () => resolve(false));
-  }) : fs.existsSync(qmp);
+  const listening = async () =>
+    opts.tcp
+      ? await new Promise<boolean>((resolve) => {
+          const c = net.createConnection({ host: '127.0.0.1', port: Number(qmp.split(':')[2]) }, () => {
+            c.destroy();
+            resolve(true);
+          });
+          c.on('error', () => resolve(false));
+        })
+      : fs.existsSync(qmp);
   while (!(await listening()) || (hmp && !fs.existsSync(hmp))) {
     if (!running || Date.now() > deadline) {
       await guest.kill();

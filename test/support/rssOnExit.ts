@@ -3,5 +3,9 @@ import fs from 'node:fs';
 import { peakRssKiB } from '../../src/node/peakRss';
 
 process.on('exit', () => {
-  try { fs.writeSync(3, String(peakRssKiB())); } catch { /* no fd 3 */ }
+  try {
+    fs.writeSync(3, String(peakRssKiB()));
+  } catch {
+    /* no fd 3 */
+  }
 });

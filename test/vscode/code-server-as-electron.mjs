@@ -12,7 +12,10 @@ let tests;
 let workspace;
 for (const a of process.argv.slice(2)) {
   const m = a.match(/^--([^=]+)(?:=(.*))?$/);
-  if (!m) { workspace ??= a; continue; }
+  if (!m) {
+    workspace ??= a;
+    continue;
+  }
   if (m[1] === 'extensionDevelopmentPath') dev.push(m[2]);
   else if (m[1] === 'extensionTestsPath') tests = m[2];
   // Everything else (--no-sandbox, --user-data-dir=..., --disable-extensions, ...) is ignored:

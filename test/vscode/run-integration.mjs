@@ -38,8 +38,16 @@ console.log(`run-integration: workspace ${ws.dir} (sample from ${ws.source})`);
 
 async function pickExecutable() {
   if (process.env.VSCODE_TEST_OFFLINE === '1') return { exe: STAND_IN, why: 'VSCODE_TEST_OFFLINE=1' };
-  if (process.platform === 'linux' && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY && process.env.VSCODE_TEST_DESKTOP !== '1') {
-    return { exe: STAND_IN, why: 'no display for desktop VS Code (set VSCODE_TEST_DESKTOP=1 to try anyway, e.g. under xvfb-run)' };
+  if (
+    process.platform === 'linux' &&
+    !process.env.DISPLAY &&
+    !process.env.WAYLAND_DISPLAY &&
+    process.env.VSCODE_TEST_DESKTOP !== '1'
+  ) {
+    return {
+      exe: STAND_IN,
+      why: 'no display for desktop VS Code (set VSCODE_TEST_DESKTOP=1 to try anyway, e.g. under xvfb-run)',
+    };
   }
   try {
     const exe = await downloadAndUnzipVSCode({
@@ -83,5 +91,8 @@ for (const t of r.titles ?? []) console.log('  ' + t);
 console.log(`# integration wall time: ${secs} s`);
 console.log(`exthost: ${passed} passed, ${failed} failed`);
 if (failed > 0) exitCode = 1;
-if (passed + failed === 0) { console.error('run-integration: no test ran'); exitCode = 1; }
+if (passed + failed === 0) {
+  console.error('run-integration: no test ran');
+  exitCode = 1;
+}
 process.exit(exitCode);

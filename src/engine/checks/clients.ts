@@ -14,7 +14,10 @@ function minus(parts: PhysRange[], cut: PhysRange | null): PhysRange[] {
   if (!cut) return parts;
   const out: PhysRange[] = [];
   for (const p of parts) {
-    if (cut.end <= p.start || cut.start >= p.end) { out.push(p); continue; }
+    if (cut.end <= p.start || cut.start >= p.end) {
+      out.push(p);
+      continue;
+    }
     if (p.start < cut.start) out.push({ start: p.start, end: cut.start });
     if (cut.end < p.end) out.push({ start: cut.end, end: p.end });
   }
@@ -29,8 +32,12 @@ export function checkClientPages(ctx: CheckContext, f: Findings): void {
       const missing = minus(uncovered(ctx.preserved, p.phys, p.phys + p.size), blob);
       if (missing.length === 0) continue;
       const bytes = missing.reduce((s, r) => s + (r.end - r.start), 0n);
-      f.add('error', 'client-page-not-preserved', missing[0].start,
-        `client "${c.subnode}": ${p.what} [${hex(p.phys)}, ${hex(p.phys + p.size)}) is not fully preserved (${hex(bytes)} bytes uncovered from ${hex(missing[0].start)}); the next kernel does not reserve it, so it may be reused before the owner restores it (kho_restore_* then finds no KHO page magic and fails)`);
+      f.add(
+        'error',
+        'client-page-not-preserved',
+        missing[0].start,
+        `client "${c.subnode}": ${p.what} [${hex(p.phys)}, ${hex(p.phys + p.size)}) is not fully preserved (${hex(bytes)} bytes uncovered from ${hex(missing[0].start)}); the next kernel does not reserve it, so it may be reused before the owner restores it (kho_restore_* then finds no KHO page magic and fails)`,
+      );
     }
   }
 }

@@ -10,8 +10,16 @@ export const DEFAULT_PER_CODE = 20;
 export class Findings extends DiagnosticCap {
   constructor(perCode = DEFAULT_PER_CODE) {
     super({ per: 'code', max: perCode }, (overflows) =>
-      [...overflows].sort((a, b) => a.firstDropped - b.firstDropped).map((o) =>
-        diag(o.droppedSeverity === 'info' ? 'info' : 'warning', 'check-suppressed', null,
-          `${o.dropped} further "${o.code}" finding(s) left out (the first ${perCode} are listed)`)));
+      [...overflows]
+        .sort((a, b) => a.firstDropped - b.firstDropped)
+        .map((o) =>
+          diag(
+            o.droppedSeverity === 'info' ? 'info' : 'warning',
+            'check-suppressed',
+            null,
+            `${o.dropped} further "${o.code}" finding(s) left out (the first ${perCode} are listed)`,
+          ),
+        ),
+    );
   }
 }

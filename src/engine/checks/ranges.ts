@@ -12,7 +12,8 @@ const endOf = (r: SortedRanges, i: number): bigint => (r instanceof RangeTable ?
 
 /** Index of the sorted range containing all of [start, end), or -1. */
 export function coveringRange(ranges: SortedRanges, start: bigint, end: bigint): number {
-  let lo = 0, hi = ranges.length - 1;
+  let lo = 0,
+    hi = ranges.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (start < startOf(ranges, mid)) hi = mid - 1;
@@ -24,7 +25,8 @@ export function coveringRange(ranges: SortedRanges, start: bigint, end: bigint):
 
 /** Index of the first sorted range whose end is after `start` (ranges before it end at or before start). */
 function firstEndingAfter(ranges: SortedRanges, start: bigint): number {
-  let lo = 0, hi = ranges.length;
+  let lo = 0,
+    hi = ranges.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (endOf(ranges, mid) <= start) lo = mid + 1;

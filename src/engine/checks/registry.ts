@@ -21,33 +21,108 @@ export interface CheckInfo {
 }
 
 export const INVARIANTS: readonly InvariantInfo[] = [
-  { n: 1, what: 'FDT header valid, totalsize ≤ one page', kernel: 'fdt_check_header in kho_populate; failure disables KHO revival (cold boot)' },
-  { n: 2, what: 'root compatible is a known kho-vN', kernel: 'exact match against its own string; mismatch → cold boot' },
-  { n: 3, what: 'preserved-memory-map present, 8 bytes, non-zero', kernel: 'kho_populate / kho_mem_retrieve disable revival' },
-  { n: 4, what: 'subnode preserved-data (v2+) / fdt (v1) and blob-size (v3+) are 8 bytes', kernel: 'kho_retrieve_subtree fails; debugfs skips the subnode' },
+  {
+    n: 1,
+    what: 'FDT header valid, totalsize ≤ one page',
+    kernel: 'fdt_check_header in kho_populate; failure disables KHO revival (cold boot)',
+  },
+  {
+    n: 2,
+    what: 'root compatible is a known kho-vN',
+    kernel: 'exact match against its own string; mismatch → cold boot',
+  },
+  {
+    n: 3,
+    what: 'preserved-memory-map present, 8 bytes, non-zero',
+    kernel: 'kho_populate / kho_mem_retrieve disable revival',
+  },
+  {
+    n: 4,
+    what: 'subnode preserved-data (v2+) / fdt (v1) and blob-size (v3+) are 8 bytes',
+    kernel: 'kho_retrieve_subtree fails; debugfs skips the subnode',
+  },
   { n: 5, what: 'subnode names unique', kernel: '-EEXIST at add time; lookup finds only the first' },
-  { n: 6, what: 'x86 kho_data: fdt_size = PAGE, scratch_size multiple of 16 (DT /chosen: not checked, no input for it)', kernel: 'partly: the DT reader checks property lengths; x86 takes the values as they are' },
-  { n: 7, what: 'root FDT page, blobs and client structures covered by preserved blocks', kernel: 'not checked: unpreserved data is simply not reserved and may be reused' },
-  { n: 8, what: 'table entries: aligned, in RAM, outside scratch and preserved memory, not shared, no cycles', kernel: 'not checked: entries are dereferenced in early boot' },
-  { n: 9, what: 'table entries only at indices a valid key reaches', kernel: 'not checked (later kernels reject wide keys when adding)' },
-  { n: 10, what: 'decoded order ≤ MAX_PAGE_ORDER, marker bit in range', kernel: 'only at restore (order > MAX_PAGE_ORDER rejected in v7.1)' },
-  { n: 11, what: 'preserved blocks aligned (by construction) and in RAM', kernel: 'only at restore (pfn_to_online_page); phys_to_page of garbage faults during reserve' },
-  { n: 12, what: 'no overlapping preserved blocks', kernel: 'not checked: memblock merges, head-page stamp last writer wins' },
-  { n: 13, what: 'no preserved block inside a scratch area', kernel: 'at preserve time only (WARN + -EINVAL in v2/v3)' },
+  {
+    n: 6,
+    what: 'x86 kho_data: fdt_size = PAGE, scratch_size multiple of 16 (DT /chosen: not checked, no input for it)',
+    kernel: 'partly: the DT reader checks property lengths; x86 takes the values as they are',
+  },
+  {
+    n: 7,
+    what: 'root FDT page, blobs and client structures covered by preserved blocks',
+    kernel: 'not checked: unpreserved data is simply not reserved and may be reused',
+  },
+  {
+    n: 8,
+    what: 'table entries: aligned, in RAM, outside scratch and preserved memory, not shared, no cycles',
+    kernel: 'not checked: entries are dereferenced in early boot',
+  },
+  {
+    n: 9,
+    what: 'table entries only at indices a valid key reaches',
+    kernel: 'not checked (later kernels reject wide keys when adding)',
+  },
+  {
+    n: 10,
+    what: 'decoded order ≤ MAX_PAGE_ORDER, marker bit in range',
+    kernel: 'only at restore (order > MAX_PAGE_ORDER rejected in v7.1)',
+  },
+  {
+    n: 11,
+    what: 'preserved blocks aligned (by construction) and in RAM',
+    kernel: 'only at restore (pfn_to_online_page); phys_to_page of garbage faults during reserve',
+  },
+  {
+    n: 12,
+    what: 'no overlapping preserved blocks',
+    kernel: 'not checked: memblock merges, head-page stamp last writer wins',
+  },
+  {
+    n: 13,
+    what: 'no preserved block inside a scratch area',
+    kernel: 'at preserve time only (WARN + -EINVAL in v2/v3)',
+  },
   { n: 14, what: 'kho_preserve_pages blocks do not span NUMA nodes (v7.1+)', kernel: 'at preserve time only' },
   { n: 15, what: 'empty leaves / tables are legal', kernel: 'del_page never frees nodes' },
-  { n: 16, what: 'tree depth = KHO_TREE_MAX_DEPTH for the sender\'s PAGE_SHIFT (16 KiB pre-d64b0372: 4)', kernel: 'not checked: a wrong depth decodes wrong orders and panics' },
-  { n: 17, what: 'scratch areas non-overlapping, aligned, in RAM; the array segment inside scratch', kernel: 'partly: memblock_mark_kho_scratch failure aborts revival' },
-  { n: 18, what: 'kho_vmalloc chain acyclic, entries non-zero and aligned, count × 2^order = total_pages, flags ⊆ {1,2}', kernel: 'at restore: count and flags only' },
+  {
+    n: 16,
+    what: "tree depth = KHO_TREE_MAX_DEPTH for the sender's PAGE_SHIFT (16 KiB pre-d64b0372: 4)",
+    kernel: 'not checked: a wrong depth decodes wrong orders and panics',
+  },
+  {
+    n: 17,
+    what: 'scratch areas non-overlapping, aligned, in RAM; the array segment inside scratch',
+    kernel: 'partly: memblock_mark_kho_scratch failure aborts revival',
+  },
+  {
+    n: 18,
+    what: 'kho_vmalloc chain acyclic, entries non-zero and aligned, count × 2^order = total_pages, flags ⊆ {1,2}',
+    kernel: 'at restore: count and flags only',
+  },
   { n: 19, what: 'KHO blocks acyclic, ≤ 10000, 1 ≤ count ≤ capacity', kernel: 'checked by kho_block code' },
-  { n: 20, what: 'LUO/memfd compatibles known, counts fit their pages, blob-size ≥ struct', kernel: 'partly: LUO compatible + size, kexec-metadata version/size' },
-  { n: 21, what: 'kho-v1 chunk list acyclic, num_elms ≤ capacity, order ≤ MAX_PAGE_ORDER, valid bitmap PAs, aligned phys_start', kernel: 'not checked' },
+  {
+    n: 20,
+    what: 'LUO/memfd compatibles known, counts fit their pages, blob-size ≥ struct',
+    kernel: 'partly: LUO compatible + size, kexec-metadata version/size',
+  },
+  {
+    n: 21,
+    what: 'kho-v1 chunk list acyclic, num_elms ≤ capacity, order ≤ MAX_PAGE_ORDER, valid bitmap PAs, aligned phys_start',
+    kernel: 'not checked',
+  },
 ];
 
-const READER = 'fdt/reader.ts', MODEL = 'kho/fdtModel.ts', RADIX = 'kho/radix.ts', CHUNKS = 'kho/chunks.ts';
-const SETUP = 'kho/setupData.ts', SCRATCH = 'kho/scratch.ts';
-const C_HANDOFF = 'checks/handoff.ts', C_TRACKER = 'checks/tracker.ts', C_DEPTH = 'checks/depth.ts';
-const C_SCRATCH = 'checks/scratchAreas.ts', C_CLIENTS = 'checks/clients.ts';
+const READER = 'fdt/reader.ts',
+  MODEL = 'kho/fdtModel.ts',
+  RADIX = 'kho/radix.ts',
+  CHUNKS = 'kho/chunks.ts';
+const SETUP = 'kho/setupData.ts',
+  SCRATCH = 'kho/scratch.ts';
+const C_HANDOFF = 'checks/handoff.ts',
+  C_TRACKER = 'checks/tracker.ts',
+  C_DEPTH = 'checks/depth.ts';
+const C_SCRATCH = 'checks/scratchAreas.ts',
+  C_CLIENTS = 'checks/clients.ts';
 
 function fdt(code: DiagnosticCode): CheckInfo {
   return { code, invariants: [1], module: READER };
@@ -206,18 +281,25 @@ export function renderChecksTable(): string {
   const lines: string[] = [];
   lines.push('| # | invariant | kernel | codes |', '|---|---|---|---|');
   for (const inv of INVARIANTS) {
-    const codes = CHECKS.filter((x) => x.invariants.includes(inv.n)).map((x) => '`' + x.code + '`').join(', ');
+    const codes = CHECKS.filter((x) => x.invariants.includes(inv.n))
+      .map((x) => '`' + x.code + '`')
+      .join(', ');
     lines.push(`| ${inv.n} | ${inv.what} | ${inv.kernel} | ${codes} |`);
   }
   lines.push('', '| code | severity | invariant | module | found / what the kernel does |', '|---|---|---|---|---|');
   for (const x of CHECKS) {
-    lines.push(`| \`${x.code}\` | ${severities(x.code)} | ${x.invariants.join(', ') || '—'} | ${x.module} | ${codeInfo(x.code).meaning} |`);
+    lines.push(
+      `| \`${x.code}\` | ${severities(x.code)} | ${x.invariants.join(', ') || '—'} | ${x.module} | ${codeInfo(x.code).meaning} |`,
+    );
   }
   return lines.join('\n');
 }
 
 /** The generated sections of src/engine/checks/README.md, each between `<!-- name -->` and `<!-- /name -->`. */
-const README_SECTIONS: readonly (readonly [string, () => string])[] = [['checks-table', renderChecksTable], ['codes-table', renderCodesTable]];
+const README_SECTIONS: readonly (readonly [string, () => string])[] = [
+  ['checks-table', renderChecksTable],
+  ['codes-table', renderCodesTable],
+];
 
 /**
  * `readme` with its generated sections rendered afresh from the registries; the text outside the markers
@@ -226,8 +308,10 @@ const README_SECTIONS: readonly (readonly [string, () => string])[] = [['checks-
 export function renderChecksReadme(readme: string): string {
   let out = readme;
   for (const [name, render] of README_SECTIONS) {
-    const open = `<!-- ${name} -->\n`, close = `\n<!-- /${name} -->`;
-    const start = out.indexOf(open), end = out.indexOf(close, start);
+    const open = `<!-- ${name} -->\n`,
+      close = `\n<!-- /${name} -->`;
+    const start = out.indexOf(open),
+      end = out.indexOf(close, start);
     if (start < 0 || end < 0) throw new Error(`README has no ${open.trim()} ... ${close.trim()} markers`);
     out = out.slice(0, start + open.length) + render() + out.slice(end);
   }

@@ -33,31 +33,55 @@ export function checkScratchAreas(ctx: CheckContext, f: Findings): void {
   const align = scratchAlignment(ctx.pageSize);
   areas.forEach((a, i) => {
     if (a.end > U64_END) {
-      f.add('error', 'scratch-area-overflow', a.start,
-        `${describe(areas, i)}: addr + size passes the end of the 64-bit address space; not a real area — the array is probably corrupt`);
+      f.add(
+        'error',
+        'scratch-area-overflow',
+        a.start,
+        `${describe(areas, i)}: addr + size passes the end of the 64-bit address space; not a real area — the array is probably corrupt`,
+      );
       return;
     }
     if (a.end === a.start) {
-      f.add('info', 'scratch-area-empty', a.start, `${describe(areas, i)} has size 0; the next kernel adds nothing for it`);
+      f.add(
+        'info',
+        'scratch-area-empty',
+        a.start,
+        `${describe(areas, i)} has size 0; the next kernel adds nothing for it`,
+      );
       return;
     }
     if (a.start % align !== 0n || (a.end - a.start) % align !== 0n) {
-      f.add('warning', 'scratch-misaligned', a.start,
-        `${describe(areas, i)} is not aligned to ${hex(align)} (one pageblock of the default order ${PAGEBLOCK_ORDER[ctx.pageSize]}, CMA_MIN_ALIGNMENT_BYTES; later kernels use PAGE_SIZE << MAX_PAGE_ORDER); kho_reserve_scratch always rounds to it, and the next kernel marks whole pageblocks of scratch MIGRATE_CMA, so a partial pageblock at the edge is handled wrongly`);
+      f.add(
+        'warning',
+        'scratch-misaligned',
+        a.start,
+        `${describe(areas, i)} is not aligned to ${hex(align)} (one pageblock of the default order ${PAGEBLOCK_ORDER[ctx.pageSize]}, CMA_MIN_ALIGNMENT_BYTES; later kernels use PAGE_SIZE << MAX_PAGE_ORDER); kho_reserve_scratch always rounds to it, and the next kernel marks whole pageblocks of scratch MIGRATE_CMA, so a partial pageblock at the edge is handled wrongly`,
+      );
     }
     const missing = uncovered(ctx.memory.ranges, a.start, a.end);
     if (missing.length > 0) {
-      f.add('warning', 'scratch-outside-dump', a.start,
-        `${describe(areas, i)} is not entirely in the dump (${hex(missing[0].start)} onward is missing): scratch must be RAM — the next kernel memblock_add()s it and allocates from it in early boot; unless the dump's filter left it out, that faults`);
+      f.add(
+        'warning',
+        'scratch-outside-dump',
+        a.start,
+        `${describe(areas, i)} is not entirely in the dump (${hex(missing[0].start)} onward is missing): scratch must be RAM — the next kernel memblock_add()s it and allocates from it in early boot; unless the dump's filter left it out, that faults`,
+      );
     }
   });
-  const order = areas.map((a, i) => ({ a, i })).filter((x) => x.a.end > x.a.start && x.a.end <= U64_END)
+  const order = areas
+    .map((a, i) => ({ a, i }))
+    .filter((x) => x.a.end > x.a.start && x.a.end <= U64_END)
     .sort((x, y) => (x.a.start < y.a.start ? -1 : x.a.start > y.a.start ? 1 : 0));
   for (let k = 1; k < order.length; k++) {
-    const prev = order[k - 1], cur = order[k];
+    const prev = order[k - 1],
+      cur = order[k];
     if (cur.a.start < prev.a.end) {
-      f.add('warning', 'scratch-overlap', cur.a.start,
-        `${describe(areas, cur.i)} overlaps ${describe(areas, prev.i)}; kho_reserve_scratch allocates every area separately, so the array is not what a kernel wrote`);
+      f.add(
+        'warning',
+        'scratch-overlap',
+        cur.a.start,
+        `${describe(areas, cur.i)} overlaps ${describe(areas, prev.i)}; kho_reserve_scratch allocates every area separately, so the array is not what a kernel wrote`,
+      );
     }
   }
   if (s.array && (s.source === 'setup_data' || s.source === 'address')) {
@@ -66,8 +90,12 @@ export function checkScratchAreas(ctx: CheckContext, f: Findings): void {
     const inside = areas.some((a) => a.start <= address && end <= a.end);
     if (!inside) {
       // Only the kexec segment copy must be in scratch; an address the user gave may be the running kernel's array.
-      f.add(s.source === 'setup_data' ? 'warning' : 'info', 'scratch-array-not-in-scratch', address,
-        `the scratch array [${hex(address)}, ${hex(end)}) is not inside any scratch area; kexec places the array's segment inside scratch (kho_locate_mem_hole)${s.source === 'setup_data' ? ', so this hand-off was not built that way and the segment may overlap memory the next kernel needs' : ' (fine if this is the running kernel\'s own array rather than the kexec segment)'}`);
+      f.add(
+        s.source === 'setup_data' ? 'warning' : 'info',
+        'scratch-array-not-in-scratch',
+        address,
+        `the scratch array [${hex(address)}, ${hex(end)}) is not inside any scratch area; kexec places the array's segment inside scratch (kho_locate_mem_hole)${s.source === 'setup_data' ? ', so this hand-off was not built that way and the segment may overlap memory the next kernel needs' : " (fine if this is the running kernel's own array rather than the kexec segment)"}`,
+      );
     }
   }
 }
@@ -76,23 +104,35 @@ export function checkScratchAreas(ctx: CheckContext, f: Findings): void {
 export function checkScratchOverlaps(ctx: CheckContext, f: Findings): void {
   const s = ctx.scratch;
   if (!s) {
-    f.add('info', 'scratch-not-checked', null,
-      'no scratch areas given (--scratch ADDR:LEN, --scratch-phys/--scratch-len, or --setup-data): invariants 13 and 17 (preserved memory and tracker pages outside scratch, scratch areas sane) are not checked');
+    f.add(
+      'info',
+      'scratch-not-checked',
+      null,
+      'no scratch areas given (--scratch ADDR:LEN, --scratch-phys/--scratch-len, or --setup-data): invariants 13 and 17 (preserved memory and tracker pages outside scratch, scratch areas sane) are not checked',
+    );
     return;
   }
   const areas = s.areas.map((a, i) => ({ a, i })).filter((x) => x.a.end > x.a.start);
   for (const { a, i } of areas) {
     for (const hit of intersect(ctx.preserved, a.start, a.end)) {
-      f.add('error', 'preserved-in-scratch', hit.start,
-        `preserved memory [${hex(hit.start)}, ${hex(hit.end)}) lies inside ${describe(s.areas, i)}; the next kernel makes all its early allocations from scratch before it reserves preserved memory, so this data may be overwritten first (v7.1 kernels refuse such preservations with -EINVAL)`);
+      f.add(
+        'error',
+        'preserved-in-scratch',
+        hit.start,
+        `preserved memory [${hex(hit.start)}, ${hex(hit.end)}) lies inside ${describe(s.areas, i)}; the next kernel makes all its early allocations from scratch before it reserves preserved memory, so this data may be overwritten first (v7.1 kernels refuse such preservations with -EINVAL)`,
+      );
     }
   }
   for (const [level, pages] of ctx.tracker.nodePages) {
     for (const p of pages) {
       const hit = areas.find(({ a }) => p < a.end && a.start < p + ctx.page);
       if (!hit) continue;
-      f.add('error', 'node-in-scratch', p,
-        `tracker page ${hex(p)} (${ctx.tracker.kind === 'radix' ? 'level ' + level : level}) lies inside ${describe(s.areas, hit.i)}; tracker pages are not reserved, and the next kernel allocates from scratch before it walks the tracker, so the page may be overwritten first (then the walk reads garbage and faults)`);
+      f.add(
+        'error',
+        'node-in-scratch',
+        p,
+        `tracker page ${hex(p)} (${ctx.tracker.kind === 'radix' ? 'level ' + level : level}) lies inside ${describe(s.areas, hit.i)}; tracker pages are not reserved, and the next kernel allocates from scratch before it walks the tracker, so the page may be overwritten first (then the walk reads garbage and faults)`,
+      );
     }
   }
 }

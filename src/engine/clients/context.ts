@@ -28,7 +28,10 @@ export class DecodeContext {
     this.pageShift = Math.round(Math.log2(pageSize));
     this.page = BigInt(pageSize);
     this.findings = new DiagnosticCap({ per: 'code', max: limits.maxReportsPerCode }, (overflows) =>
-      overflows.map((o) => diag('info', 'client-suppressed', null, `${label}: ${o.dropped} further "${o.code}" diagnostics not shown`)));
+      overflows.map((o) =>
+        diag('info', 'client-suppressed', null, `${label}: ${o.dropped} further "${o.code}" diagnostics not shown`),
+      ),
+    );
   }
 
   report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): void {
@@ -52,8 +55,12 @@ export class DecodeContext {
     if (this.work > this.limits.maxWork) return false;
     this.work += n;
     if (this.work <= this.limits.maxWork) return true;
-    this.report('warning', 'client-work-limit', at,
-      `decoding stopped after ${this.limits.maxWork} entries (the structures reference more than this tool reads for one client, or reference the same data repeatedly)`);
+    this.report(
+      'warning',
+      'client-work-limit',
+      at,
+      `decoding stopped after ${this.limits.maxWork} entries (the structures reference more than this tool reads for one client, or reference the same data repeatedly)`,
+    );
     return false;
   }
 
@@ -66,10 +73,19 @@ export class DecodeContext {
    * `length` bytes at `phys`, or null after reporting `client-pointer-outside-dump` naming `what`
    * and what the next kernel would do with the pointer (`consequence`).
    */
-  read(phys: bigint, length: number, what: string, consequence = 'the next kernel dereferences it through phys_to_virt'): Uint8Array | null {
+  read(
+    phys: bigint,
+    length: number,
+    what: string,
+    consequence = 'the next kernel dereferences it through phys_to_virt',
+  ): Uint8Array | null {
     if (!this.inDump(phys, length)) {
-      this.report('warning', 'client-pointer-outside-dump', phys,
-        `${what} [${hex(phys)}, ${hex(phys + BigInt(length))}) is not in the dump (outside RAM, or left out of the dump); ${consequence}`);
+      this.report(
+        'warning',
+        'client-pointer-outside-dump',
+        phys,
+        `${what} [${hex(phys)}, ${hex(phys + BigInt(length))}) is not in the dump (outside RAM, or left out of the dump); ${consequence}`,
+      );
       return null;
     }
     return this.mem.read(phys, length);
@@ -80,8 +96,14 @@ export class DecodeContext {
     if (size <= 0n) return;
     // Consecutive pieces of one thing (folios, pieces, array windows) usually follow each other.
     const last = this.ranges[this.ranges.length - 1];
-    if (last && last.what === what && last.phys + last.size === phys) { last.size += size; return; }
-    if (this.saturated) { this.pagesDropped++; return; }
+    if (last && last.what === what && last.phys + last.size === phys) {
+      last.size += size;
+      return;
+    }
+    if (this.saturated) {
+      this.pagesDropped++;
+      return;
+    }
     if (this.ranges.length >= this.limits.maxPages * 4) {
       this.compact();
       // Compacting again on every further call would be quadratic: once it no longer helps, drop.
@@ -98,8 +120,12 @@ export class DecodeContext {
       this.ranges.length = this.limits.maxPages;
     }
     if (this.pagesDropped > 0) {
-      this.report('info', 'client-pages-truncated', null,
-        `${this.pagesDropped} further occupied ranges not listed (limit ${this.limits.maxPages}); the coverage check sees only the listed ones`);
+      this.report(
+        'info',
+        'client-pages-truncated',
+        null,
+        `${this.pagesDropped} further occupied ranges not listed (limit ${this.limits.maxPages}); the coverage check sees only the listed ones`,
+      );
       this.pagesDropped = 0;
     }
     return this.ranges.map((r) => ({ ...r }));
@@ -128,24 +154,42 @@ export class DecodeContext {
 export class ItemList {
   readonly items: ClientItem[] = [];
   private extra = 0;
-  constructor(private readonly cap: number, private readonly noun: string) {}
+  constructor(
+    private readonly cap: number,
+    private readonly noun: string,
+  ) {}
   push(item: ClientItem): void {
     if (this.items.length < this.cap) this.items.push(item);
     else this.extra++;
   }
   /** True when a pushed item would be dropped (lets callers skip building it). */
-  get full(): boolean { return this.items.length >= this.cap; }
-  skip(n = 1): void { this.extra += n; }
+  get full(): boolean {
+    return this.items.length >= this.cap;
+  }
+  skip(n = 1): void {
+    this.extra += n;
+  }
   done(): ClientItem[] {
     if (this.extra > 0) {
-      this.items.push(item('more', `... ${this.extra} more ${this.noun}`, null, null, [{ name: 'not listed', value: String(this.extra) }]));
+      this.items.push(
+        item('more', `... ${this.extra} more ${this.noun}`, null, null, [
+          { name: 'not listed', value: String(this.extra) },
+        ]),
+      );
       this.extra = 0;
     }
     return this.items;
   }
 }
 
-export function item(kind: string, label: string, address: bigint | null, size: bigint | null, fields: ClientField[] = [], children: ClientItem[] = []): ClientItem {
+export function item(
+  kind: string,
+  label: string,
+  address: bigint | null,
+  size: bigint | null,
+  fields: ClientField[] = [],
+  children: ClientItem[] = [],
+): ClientItem {
   return { kind, label, address, size, fields, children };
 }
 

@@ -3,7 +3,13 @@
 
 export { decodeClients, decodeClient, clientHeadline } from './registry';
 export type {
-  ClientDecode, ClientField, ClientItem, ClientKind, ClientLimits, ClientPage, DecodeClientsOptions,
+  ClientDecode,
+  ClientField,
+  ClientItem,
+  ClientKind,
+  ClientLimits,
+  ClientPage,
+  DecodeClientsOptions,
 } from './types';
 export { DEFAULT_CLIENT_LIMITS } from './types';
 export { DecodeContext } from './context';

@@ -91,7 +91,12 @@ export const MEMFD_FOLIO_UPTODATE = 0x2;
 export const MEMFD_FOLIO_KNOWN_FLAGS = MEMFD_FOLIO_DIRTY | MEMFD_FOLIO_UPTODATE;
 /** F_SEAL_* bits (include/uapi/linux/fcntl.h). */
 export const MEMFD_SEALS: [number, string][] = [
-  [0x1, 'SEAL'], [0x2, 'SHRINK'], [0x4, 'GROW'], [0x8, 'WRITE'], [0x10, 'FUTURE_WRITE'], [0x20, 'EXEC'],
+  [0x1, 'SEAL'],
+  [0x2, 'SHRINK'],
+  [0x4, 'GROW'],
+  [0x8, 'WRITE'],
+  [0x10, 'FUTURE_WRITE'],
+  [0x20, 'EXEC'],
 ];
 
 // ---- lib/test_kho.c (§4.5) -------------------------------------------------------------------

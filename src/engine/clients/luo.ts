@@ -10,11 +10,27 @@ import { hexBytes, readU64LE } from '../util/bytes';
 import { hex } from '../util/hex';
 import { field, item, type DecodeContext } from './context';
 import {
-  align8, LUO_FLB_NODE, LUO_FLB_V1, LUO_LATEST_KNOWN_VERSION, LUO_PROP_ABI_HEADER, LUO_PROP_FLB_HEADER, LUO_PROP_LIVEUPDATE_NUM,
-  LUO_PROP_SESSION_HEADER, LUO_SER_MAX_COMPAT, LUO_SER_TAIL_SIZE, LUO_SESSION_NODE, LUO_SESSION_V1, LUO_SESSION_V2, readCString,
+  align8,
+  LUO_FLB_NODE,
+  LUO_FLB_V1,
+  LUO_LATEST_KNOWN_VERSION,
+  LUO_PROP_ABI_HEADER,
+  LUO_PROP_FLB_HEADER,
+  LUO_PROP_LIVEUPDATE_NUM,
+  LUO_PROP_SESSION_HEADER,
+  LUO_SER_MAX_COMPAT,
+  LUO_SER_TAIL_SIZE,
+  LUO_SESSION_NODE,
+  LUO_SESSION_V1,
+  LUO_SESSION_V2,
+  readCString,
 } from './layout';
 import {
-  decodeLuoFlbs, decodeLuoSessionArray, decodeLuoSessionBlocks, type LuoChainForm, type LuoStats,
+  decodeLuoFlbs,
+  decodeLuoSessionArray,
+  decodeLuoSessionBlocks,
+  type LuoChainForm,
+  type LuoStats,
 } from './luoSessions';
 import type { ClientBody } from './body';
 import type { ClientField, ClientItem } from './types';
@@ -35,15 +51,19 @@ function statsSummary(s: LuoStats): string {
 
 function firstCompat(node: FdtNode): string | null {
   const p = getProp(node, 'compatible');
-  return p ? propStrings(p)?.[0] ?? null : null;
+  return p ? (propStrings(p)?.[0] ?? null) : null;
 }
 
 /** A native u64 property, or null after reporting why not. */
 function u64Prop(ctx: DecodeContext, node: FdtNode, base: bigint, name: string, consequence: string): bigint | null {
   const p = getProp(node, name);
   if (p && p.value.length === 8) return readU64LE(p.value, 0);
-  ctx.report('error', 'luo-bad-property', base + BigInt(p ? p.offset : node.offset),
-    `LUO FDT ${node.path}: "${name}" is ${p ? `${p.value.length} bytes` : 'missing'}; expected a native-endian u64 (${consequence})`);
+  ctx.report(
+    'error',
+    'luo-bad-property',
+    base + BigInt(p ? p.offset : node.offset),
+    `LUO FDT ${node.path}: "${name}" is ${p ? `${p.value.length} bytes` : 'missing'}; expected a native-endian u64 (${consequence})`,
+  );
   return null;
 }
 
@@ -54,8 +74,12 @@ export function decodeLuoFdt(ctx: DecodeContext, root: FdtNode, base: bigint): C
   const fields: ClientField[] = [];
   const children: ClientItem[] = [];
   if (version === null || version < 1 || version > 3) {
-    ctx.report('warning', 'luo-unknown-version', base + BigInt(root.offset),
-      `LUO FDT compatible "${compat}" is not a known FDT form (luo-v1 to luo-v3); decoded as the closest known form. Only the version in the next kernel's header is authoritative: a mismatch makes it refuse the LUO state`);
+    ctx.report(
+      'warning',
+      'luo-unknown-version',
+      base + BigInt(root.offset),
+      `LUO FDT compatible "${compat}" is not a known FDT form (luo-v1 to luo-v3); decoded as the closest known form. Only the version in the next kernel's header is authoritative: a mismatch makes it refuse the LUO state`,
+    );
   }
   const num = u64Prop(ctx, root, base, LUO_PROP_LIVEUPDATE_NUM, 'the next kernel rejects the LUO FDT');
   if (num !== null) fields.push(field('liveupdate-number', num.toString()));
@@ -75,8 +99,12 @@ export function decodeLuoFdt(ctx: DecodeContext, root: FdtNode, base: bigint): C
 
   const sessionNode = root.children.find((c) => c.name === LUO_SESSION_NODE);
   if (!sessionNode) {
-    ctx.report('error', 'luo-missing-node', base + BigInt(root.offset),
-      `LUO FDT has no "${LUO_SESSION_NODE}" node; the next kernel cannot restore any session`);
+    ctx.report(
+      'error',
+      'luo-missing-node',
+      base + BigInt(root.offset),
+      `LUO FDT has no "${LUO_SESSION_NODE}" node; the next kernel cannot restore any session`,
+    );
   } else {
     const sc = firstCompat(sessionNode) ?? '';
     const at = base + BigInt(sessionNode.offset);
@@ -85,20 +113,39 @@ export function decodeLuoFdt(ctx: DecodeContext, root: FdtNode, base: bigint): C
       if (pa !== null) children.push(decodeLuoSessionArray(ctx, pa, 'array', stats));
     } else if (sc === LUO_SESSION_V1) {
       const pa = getProp(sessionNode, LUO_PROP_SESSION_HEADER);
-      ctx.report('info', 'luo-session-v1', at,
-        `"${LUO_SESSION_V1}" is the v6.19 patch-series form (no per-session file sets, never merged); its session records are not decoded`);
-      children.push(item('sessions', `sessions (${LUO_SESSION_V1}, not decoded)`, pa && pa.value.length === 8 ? readU64LE(pa.value, 0) : null, null));
+      ctx.report(
+        'info',
+        'luo-session-v1',
+        at,
+        `"${LUO_SESSION_V1}" is the v6.19 patch-series form (no per-session file sets, never merged); its session records are not decoded`,
+      );
+      children.push(
+        item(
+          'sessions',
+          `sessions (${LUO_SESSION_V1}, not decoded)`,
+          pa && pa.value.length === 8 ? readU64LE(pa.value, 0) : null,
+          null,
+        ),
+      );
     } else {
-      ctx.report('error', 'luo-unknown-version', at,
-        `LUO "${LUO_SESSION_NODE}" compatible is "${sc}"; expected "${LUO_SESSION_V2}" (the next kernel refuses the sessions)`);
+      ctx.report(
+        'error',
+        'luo-unknown-version',
+        at,
+        `LUO "${LUO_SESSION_NODE}" compatible is "${sc}"; expected "${LUO_SESSION_V2}" (the next kernel refuses the sessions)`,
+      );
     }
   }
   const flbNode = root.children.find((c) => c.name === LUO_FLB_NODE);
   if (flbNode) {
     const fc = firstCompat(flbNode) ?? '';
     if (fc !== LUO_FLB_V1) {
-      ctx.report('error', 'luo-unknown-version', base + BigInt(flbNode.offset),
-        `LUO "${LUO_FLB_NODE}" compatible is "${fc}"; expected "${LUO_FLB_V1}" (the next kernel refuses the FLBs)`);
+      ctx.report(
+        'error',
+        'luo-unknown-version',
+        base + BigInt(flbNode.offset),
+        `LUO "${LUO_FLB_NODE}" compatible is "${fc}"; expected "${LUO_FLB_V1}" (the next kernel refuses the FLBs)`,
+      );
     } else {
       const pa = u64Prop(ctx, flbNode, base, LUO_PROP_FLB_HEADER, 'the next kernel cannot find the FLBs');
       if (pa !== null) children.push(decodeLuoFlbs(ctx, pa, stats));
@@ -120,12 +167,21 @@ function decodeLuoSerAt(ctx: DecodeContext, pa: bigint, form: LuoChainForm, stat
 
 function serFields(b: Uint8Array, off: number): ClientField[] {
   return [
-    field('liveupdate_num', readU64LE(b, off).toString()), field('sessions_pa', hex(readU64LE(b, off + 8))), field('flbs_pa', hex(readU64LE(b, off + 16))),
+    field('liveupdate_num', readU64LE(b, off).toString()),
+    field('sessions_pa', hex(readU64LE(b, off + 8))),
+    field('flbs_pa', hex(readU64LE(b, off + 16))),
   ];
 }
 
-function serChildren(ctx: DecodeContext, b: Uint8Array, off: number, form: LuoChainForm, stats: LuoStats): ClientItem[] {
-  const sessions = readU64LE(b, off + 8), flbs = readU64LE(b, off + 16);
+function serChildren(
+  ctx: DecodeContext,
+  b: Uint8Array,
+  off: number,
+  form: LuoChainForm,
+  stats: LuoStats,
+): ClientItem[] {
+  const sessions = readU64LE(b, off + 8),
+    flbs = readU64LE(b, off + 16);
   const out: ClientItem[] = [];
   if (form === 'blocks') out.push(decodeLuoSessionBlocks(ctx, sessions, stats));
   else if (sessions !== 0n) out.push(decodeLuoSessionArray(ctx, sessions, 'array', stats));
@@ -135,7 +191,16 @@ function serChildren(ctx: DecodeContext, b: Uint8Array, off: number, form: LuoCh
 
 /** True when a non-FDT blob starts like a packed luo_ser ("luo-v<digit>"). */
 export function looksLikeLuoSer(b: Uint8Array): boolean {
-  return b.length >= 6 && b[0] === 0x6c && b[1] === 0x75 && b[2] === 0x6f && b[3] === 0x2d && b[4] === 0x76 && b[5] >= 0x30 && b[5] <= 0x39;
+  return (
+    b.length >= 6 &&
+    b[0] === 0x6c &&
+    b[1] === 0x75 &&
+    b[2] === 0x6f &&
+    b[3] === 0x2d &&
+    b[4] === 0x76 &&
+    b[5] >= 0x30 &&
+    b[5] <= 0x39
+  );
 }
 
 export interface LuoPackedBody extends ClientBody {
@@ -148,7 +213,12 @@ export interface LuoPackedBody extends ClientBody {
  * The packed form. `head` holds the blob's first bytes (at least as many as are in the dump, up to a
  * page); `blobSize` is the subnode's `blob-size` when recorded.
  */
-export function decodeLuoPacked(ctx: DecodeContext, head: Uint8Array, pa: bigint, blobSize: bigint | null): LuoPackedBody {
+export function decodeLuoPacked(
+  ctx: DecodeContext,
+  head: Uint8Array,
+  pa: bigint,
+  blobSize: bigint | null,
+): LuoPackedBody {
   const stats: LuoStats = { sessions: 0, files: 0, flbs: 0 };
   const c = readCString(head, 0, Math.min(LUO_SER_MAX_COMPAT, head.length));
   const compatible = c.text;
@@ -157,24 +227,39 @@ export function decodeLuoPacked(ctx: DecodeContext, head: Uint8Array, pa: bigint
   const fields = [field('compatible', compatible)];
   const body: LuoPackedBody = { compatible, structSize, summary: '', fields, children: [] };
   if (!c.terminated) {
-    ctx.report('error', 'luo-bad-compatible', pa,
-      `LUO luo_ser compatible is not NUL-terminated within ${LUO_SER_MAX_COMPAT} bytes (starts ${hexBytes(head.subarray(0, 16))}); the next kernel refuses the LUO state`);
+    ctx.report(
+      'error',
+      'luo-bad-compatible',
+      pa,
+      `LUO luo_ser compatible is not NUL-terminated within ${LUO_SER_MAX_COMPAT} bytes (starts ${hexBytes(head.subarray(0, 16))}); the next kernel refuses the LUO state`,
+    );
     body.summary = `LUO luo_ser with an unreadable compatible`;
     return body;
   }
   const version = luoVersion(compatible);
   if (version === null || version < 3 || version > LUO_LATEST_KNOWN_VERSION) {
-    ctx.report('warning', 'luo-unknown-version', pa,
-      `LUO luo_ser compatible "${compatible}" is not a known packed version (luo-v3 to luo-v${LUO_LATEST_KNOWN_VERSION}); decoded with the newest layout known. Only the version in the next kernel's header is authoritative: a mismatch makes it panic`);
+    ctx.report(
+      'warning',
+      'luo-unknown-version',
+      pa,
+      `LUO luo_ser compatible "${compatible}" is not a known packed version (luo-v3 to luo-v${LUO_LATEST_KNOWN_VERSION}); decoded with the newest layout known. Only the version in the next kernel's header is authoritative: a mismatch makes it panic`,
+    );
   }
   if (blobSize !== null && blobSize < BigInt(structSize)) {
-    ctx.report('error', 'client-blob-too-small', pa,
-      `LUO blob-size ${blobSize} is smaller than struct luo_ser (${structSize} bytes for compatible "${compatible}"); the next kernel refuses the LUO state`);
+    ctx.report(
+      'error',
+      'client-blob-too-small',
+      pa,
+      `LUO blob-size ${blobSize} is smaller than struct luo_ser (${structSize} bytes for compatible "${compatible}"); the next kernel refuses the LUO state`,
+    );
   }
   let b = head;
   if (b.length < structSize) {
     const full = ctx.read(pa, structSize, 'LUO struct luo_ser', 'the next kernel reads the LUO state from it');
-    if (!full) { body.summary = `LUO ${compatible}: truncated struct luo_ser`; return body; }
+    if (!full) {
+      body.summary = `LUO ${compatible}: truncated struct luo_ser`;
+      return body;
+    }
     b = full;
   }
   fields.push(...serFields(b, compatLen));

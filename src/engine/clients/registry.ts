@@ -13,8 +13,13 @@ import type { ClientBody } from './body';
 import { DecodeContext, field } from './context';
 import { decodeKexecMetadata } from './kexecMetadata';
 import {
-  KEXEC_METADATA_SUBNODE, LUO_FDT_COMPAT_PREFIX, LUO_SUBNODE, MEMBLOCK_COMPATIBLE, MEMBLOCK_SUBNODE,
-  TEST_KHO_COMPATIBLE, TEST_KHO_SUBNODE,
+  KEXEC_METADATA_SUBNODE,
+  LUO_FDT_COMPAT_PREFIX,
+  LUO_SUBNODE,
+  MEMBLOCK_COMPATIBLE,
+  MEMBLOCK_SUBNODE,
+  TEST_KHO_COMPATIBLE,
+  TEST_KHO_SUBNODE,
 } from './layout';
 import { decodeLuoFdt, decodeLuoPacked, looksLikeLuoSer } from './luo';
 import { decodeMemblock } from './memblock';
@@ -44,8 +49,17 @@ export function decodeClient(mem: PhysMemory, sub: KhoSubnode, opts: DecodeClien
   const pageSize = opts.pageSize ?? 4096;
   const ctx = new DecodeContext(mem, pageSize, { ...DEFAULT_CLIENT_LIMITS, ...opts.limits }, `client "${sub.name}"`);
   const out: ClientDecode = {
-    subnode: sub.name, kind: 'missing', compatible: null, address: sub.preservedData ?? 0n, size: sub.blobSize,
-    summary: '', fields: [], children: [], pages: [], dts: null, diagnostics: [],
+    subnode: sub.name,
+    kind: 'missing',
+    compatible: null,
+    address: sub.preservedData ?? 0n,
+    size: sub.blobSize,
+    summary: '',
+    fields: [],
+    children: [],
+    pages: [],
+    dts: null,
+    diagnostics: [],
   };
   try {
     decodeInto(ctx, sub, out);
@@ -72,7 +86,10 @@ function decodeInto(ctx: DecodeContext, sub: KhoSubnode, out: ClientDecode): voi
     out.summary = 'no blob address';
     return;
   }
-  out.fields.push(field('address', hex(pa)), field('blob-size', sub.blobSize === null ? '(not recorded)' : sub.blobSize.toString()));
+  out.fields.push(
+    field('address', hex(pa)),
+    field('blob-size', sub.blobSize === null ? '(not recorded)' : sub.blobSize.toString()),
+  );
   if (sub.blobSize === 0n) {
     out.kind = 'raw';
     out.summary = 'empty blob (blob-size 0)';
@@ -83,8 +100,12 @@ function decodeInto(ctx: DecodeContext, sub: KhoSubnode, out: ClientDecode): voi
   if (!head) {
     out.kind = 'raw';
     out.summary = 'blob not in the dump';
-    ctx.report('warning', 'client-blob-not-in-dump', pa,
-      `the blob at ${hex(pa)} is not in the dump (outside RAM, or left out of the dump); the next kernel reads it through phys_to_virt`);
+    ctx.report(
+      'warning',
+      'client-blob-not-in-dump',
+      pa,
+      `the blob at ${hex(pa)} is not in the dump (outside RAM, or left out of the dump); the next kernel reads it through phys_to_virt`,
+    );
     if (sub.blobSize !== null) ctx.occupy(pa, sub.blobSize, 'client blob');
     checkExpected(ctx, sub, out);
     return;
@@ -116,17 +137,32 @@ function readHead(ctx: DecodeContext, pa: bigint, len: number): Uint8Array | nul
 function decodeFdtBlob(ctx: DecodeContext, sub: KhoSubnode, pa: bigint, head: Uint8Array, out: ClientDecode): void {
   const total = head.length >= 8 ? readU32BE(head, 4) : 0;
   if (sub.blobSize !== null && total > sub.blobSize && total >= FDT_HEADER) {
-    ctx.report('warning', 'client-fdt-exceeds-blob', pa + 4n,
-      `FDT totalsize ${hex(total)} exceeds blob-size ${hex(sub.blobSize)}; the bytes past blob-size are not necessarily preserved`);
+    ctx.report(
+      'warning',
+      'client-fdt-exceeds-blob',
+      pa + 4n,
+      `FDT totalsize ${hex(total)} exceeds blob-size ${hex(sub.blobSize)}; the bytes past blob-size are not necessarily preserved`,
+    );
   }
   let bytes = head;
   const want = Math.min(total, ctx.limits.maxBlobBytes);
   if (want > head.length) {
     if (ctx.inDump(pa, want)) bytes = ctx.mem.read(pa, want);
-    else ctx.report('warning', 'client-pointer-outside-dump', pa, `FDT [${hex(pa)}, ${hex(pa + BigInt(total))}) is not entirely in the dump; decoding the first ${hex(head.length)} bytes`);
+    else
+      ctx.report(
+        'warning',
+        'client-pointer-outside-dump',
+        pa,
+        `FDT [${hex(pa)}, ${hex(pa + BigInt(total))}) is not entirely in the dump; decoding the first ${hex(head.length)} bytes`,
+      );
   }
   if (total > ctx.limits.maxBlobBytes) {
-    ctx.report('warning', 'client-fdt-too-large', pa + 4n, `FDT totalsize ${hex(total)} is larger than the ${hex(ctx.limits.maxBlobBytes)} bytes read; client FDTs are a page or a few`);
+    ctx.report(
+      'warning',
+      'client-fdt-too-large',
+      pa + 4n,
+      `FDT totalsize ${hex(total)} is larger than the ${hex(ctx.limits.maxBlobBytes)} bytes read; client FDTs are a page or a few`,
+    );
   }
   const parsed = parseFdt(bytes, pa);
   ctx.adopt(parsed.diagnostics);
@@ -140,17 +176,22 @@ function decodeFdtBlob(ctx: DecodeContext, sub: KhoSubnode, pa: bigint, head: Ui
     return;
   }
   const compatProp = getProp(fdt.root, 'compatible');
-  const compat = compatProp ? propStrings(compatProp)?.[0] ?? null : null;
+  const compat = compatProp ? (propStrings(compatProp)?.[0] ?? null) : null;
   out.compatible = compat;
   out.fields.push(field('compatible', compat ?? '(none)'), field('totalsize', hex(total)));
   if (compat === MEMBLOCK_COMPATIBLE) apply(out, 'memblock', decodeMemblock(ctx, fdt.root, pa));
-  else if (compat !== null && compat.startsWith(LUO_FDT_COMPAT_PREFIX)) apply(out, 'luo-fdt', decodeLuoFdt(ctx, fdt.root, pa));
+  else if (compat !== null && compat.startsWith(LUO_FDT_COMPAT_PREFIX))
+    apply(out, 'luo-fdt', decodeLuoFdt(ctx, fdt.root, pa));
   else if (compat === TEST_KHO_COMPATIBLE) apply(out, 'test_kho', decodeTestKho(ctx, fdt.root, pa));
   else {
     const nodes = countNodes(fdt.root);
     out.summary = `FDT ${compat === null ? 'without a compatible' : `"${compat}"`}, ${nodes} node${nodes === 1 ? '' : 's'}`;
-    ctx.report('info', 'client-unknown-compatible', pa,
-      `FDT root compatible ${compat === null ? 'is missing' : `"${compat}" is not one this tool decodes`}; shown as DTS only`);
+    ctx.report(
+      'info',
+      'client-unknown-compatible',
+      pa,
+      `FDT root compatible ${compat === null ? 'is missing' : `"${compat}" is not one this tool decodes`}; shown as DTS only`,
+    );
   }
 }
 
@@ -167,8 +208,12 @@ function decodeRaw(ctx: DecodeContext, sub: KhoSubnode, pa: bigint, head: Uint8A
   out.summary = `unrecognised blob${sub.blobSize === null ? '' : ` of ${sub.blobSize} bytes`}`;
   ctx.occupy(pa, sub.blobSize ?? 1n, 'client blob');
   if (!EXPECTED_KINDS[sub.name]) {
-    ctx.report('info', 'client-unknown-format', pa,
-      `the blob is neither an FDT nor a known packed structure; shown raw (${sub.blobSize === null ? 'size not recorded' : `${sub.blobSize} bytes`})`);
+    ctx.report(
+      'info',
+      'client-unknown-format',
+      pa,
+      `the blob is neither an FDT nor a known packed structure; shown raw (${sub.blobSize === null ? 'size not recorded' : `${sub.blobSize} bytes`})`,
+    );
   }
 }
 
@@ -177,10 +222,18 @@ function checkExpected(ctx: DecodeContext, sub: KhoSubnode, out: ClientDecode): 
   const exp = EXPECTED_KINDS[sub.name];
   if (!exp || exp.kinds.includes(out.kind) || out.summary === 'blob not in the dump') return;
   const preview = out.fields.find((f) => f.name === 'first bytes')?.value.slice(0, 23);
-  const found = out.kind === 'raw' ? `unrecognised (first bytes ${preview ?? '?'})`
-    : out.compatible !== null ? `${out.kind === 'luo-packed' ? 'struct' : 'FDT'} "${out.compatible}"` : `a ${out.kind} blob`;
-  ctx.report('warning', 'client-format-mismatch', out.address,
-    `subnode "${sub.name}" normally holds ${exp.what}, but its blob is ${found}; the next kernel's ${sub.name} code would reject it`);
+  const found =
+    out.kind === 'raw'
+      ? `unrecognised (first bytes ${preview ?? '?'})`
+      : out.compatible !== null
+        ? `${out.kind === 'luo-packed' ? 'struct' : 'FDT'} "${out.compatible}"`
+        : `a ${out.kind} blob`;
+  ctx.report(
+    'warning',
+    'client-format-mismatch',
+    out.address,
+    `subnode "${sub.name}" normally holds ${exp.what}, but its blob is ${found}; the next kernel's ${sub.name} code would reject it`,
+  );
 }
 
 /** One line per client, for text output. */

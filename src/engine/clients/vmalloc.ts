@@ -4,9 +4,7 @@
 
 import { hex } from '../util/hex';
 import { field, item, ItemList, type DecodeContext } from './context';
-import {
-  KHO_VMALLOC_ALLOC, KHO_VMALLOC_HUGE_VMAP, KHO_VMALLOC_KNOWN_FLAGS, vmallocChunkCapacity,
-} from './layout';
+import { KHO_VMALLOC_ALLOC, KHO_VMALLOC_HUGE_VMAP, KHO_VMALLOC_KNOWN_FLAGS, vmallocChunkCapacity } from './layout';
 import { readU16LE, readU32LE, readU64LE } from '../util/bytes';
 import type { ClientItem } from './types';
 
@@ -21,12 +19,20 @@ export interface KhoVmallocDesc {
 export const VMALLOC_MAX_ORDER = 22;
 
 export function parseVmallocDesc(b: Uint8Array, off = 0): KhoVmallocDesc {
-  return { first: readU64LE(b, off), totalPages: readU32LE(b, off + 8), flags: readU16LE(b, off + 12), order: readU16LE(b, off + 14) };
+  return {
+    first: readU64LE(b, off),
+    totalPages: readU32LE(b, off + 8),
+    flags: readU16LE(b, off + 12),
+    order: readU16LE(b, off + 14),
+  };
 }
 
 export function vmallocFlagNames(flags: number): string {
-  const names = [flags & KHO_VMALLOC_ALLOC ? 'ALLOC' : '', flags & KHO_VMALLOC_HUGE_VMAP ? 'HUGE_VMAP' : '', flags & ~KHO_VMALLOC_KNOWN_FLAGS ? 'unknown bits' : '']
-    .filter(Boolean);
+  const names = [
+    flags & KHO_VMALLOC_ALLOC ? 'ALLOC' : '',
+    flags & KHO_VMALLOC_HUGE_VMAP ? 'HUGE_VMAP' : '',
+    flags & ~KHO_VMALLOC_KNOWN_FLAGS ? 'unknown bits' : '',
+  ].filter(Boolean);
   return names.length ? `${hex(flags)} (${names.join(', ')})` : hex(flags);
 }
 
@@ -50,26 +56,52 @@ export interface VmallocWalk {
  * property), `what` names the buffer in messages ("memfd folio array"), `label` the display item.
  * Never throws.
  */
-export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: bigint | null, what: string, label = 'kho_vmalloc'): VmallocWalk {
-  const walk: VmallocWalk = { desc, pieceSize: 0n, pieces: [], chunks: [], entries: 0, complete: false, item: item('vmalloc', label, where, 16n) };
+export function walkVmalloc(
+  ctx: DecodeContext,
+  desc: KhoVmallocDesc,
+  where: bigint | null,
+  what: string,
+  label = 'kho_vmalloc',
+): VmallocWalk {
+  const walk: VmallocWalk = {
+    desc,
+    pieceSize: 0n,
+    pieces: [],
+    chunks: [],
+    entries: 0,
+    complete: false,
+    item: item('vmalloc', label, where, 16n),
+  };
   const at = where ?? desc.first;
   if ((desc.flags & ~KHO_VMALLOC_KNOWN_FLAGS) !== 0) {
-    ctx.report('error', 'vmalloc-bad-flags', at,
-      `${what}: kho_vmalloc flags ${hex(desc.flags)} has bits outside ALLOC|HUGE_VMAP (0x3); the next kernel refuses to restore the buffer`);
+    ctx.report(
+      'error',
+      'vmalloc-bad-flags',
+      at,
+      `${what}: kho_vmalloc flags ${hex(desc.flags)} has bits outside ALLOC|HUGE_VMAP (0x3); the next kernel refuses to restore the buffer`,
+    );
   }
   const chunkList = new ItemList(ctx.limits.maxListItems, 'chunks');
   let piecesListed = 0;
   const finish = (): VmallocWalk => {
     walk.item.fields = [
-      field('first', hex(desc.first)), field('total_pages', desc.totalPages), field('flags', vmallocFlagNames(desc.flags)),
-      field('order', desc.order), field('chunks', walk.chunks.length), field('pieces', walk.entries),
+      field('first', hex(desc.first)),
+      field('total_pages', desc.totalPages),
+      field('flags', vmallocFlagNames(desc.flags)),
+      field('order', desc.order),
+      field('chunks', walk.chunks.length),
+      field('pieces', walk.entries),
     ];
     walk.item.children = chunkList.done();
     return walk;
   };
   if (desc.order > VMALLOC_MAX_ORDER || ctx.pageShift + desc.order >= 64) {
-    ctx.report('error', 'vmalloc-bad-order', at,
-      `${what}: kho_vmalloc order ${desc.order} is larger than any mapping size (at most ${VMALLOC_MAX_ORDER}); the next kernel would restore nonsense page ranges`);
+    ctx.report(
+      'error',
+      'vmalloc-bad-order',
+      at,
+      `${what}: kho_vmalloc order ${desc.order} is larger than any mapping size (at most ${VMALLOC_MAX_ORDER}); the next kernel would restore nonsense page ranges`,
+    );
     return finish();
   }
   walk.pieceSize = ctx.page << BigInt(desc.order);
@@ -78,8 +110,12 @@ export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: big
   if (desc.first === 0n) {
     walk.complete = true;
     if (desc.totalPages !== 0) {
-      ctx.report('error', 'vmalloc-count-mismatch', at,
-        `${what}: kho_vmalloc has no chunks (first = 0) but total_pages = ${desc.totalPages}; the next kernel fails the restore`);
+      ctx.report(
+        'error',
+        'vmalloc-count-mismatch',
+        at,
+        `${what}: kho_vmalloc has no chunks (first = 0) but total_pages = ${desc.totalPages}; the next kernel fails the restore`,
+      );
     }
     return finish();
   }
@@ -92,24 +128,47 @@ export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: big
   let cut = false;
   while (chunkAddr !== 0n) {
     if (seen.has(chunkAddr)) {
-      ctx.report('error', 'vmalloc-cycle', chunkAddr,
-        `${what}: kho_vmalloc chunk chain loops back to chunk ${hex(chunkAddr)} after ${walk.chunks.length} chunks; the next kernel revisits the same pieces until the page count exceeds total_pages (restore fails), or forever if they are empty`);
+      ctx.report(
+        'error',
+        'vmalloc-cycle',
+        chunkAddr,
+        `${what}: kho_vmalloc chunk chain loops back to chunk ${hex(chunkAddr)} after ${walk.chunks.length} chunks; the next kernel revisits the same pieces until the page count exceeds total_pages (restore fails), or forever if they are empty`,
+      );
       cut = true;
       break;
     }
     if (seen.size >= ctx.limits.maxVmallocChunks) {
-      ctx.report('warning', 'vmalloc-too-long', chunkAddr,
-        `${what}: kho_vmalloc chain has more than ${ctx.limits.maxVmallocChunks} chunks; stopped reading at ${hex(chunkAddr)}`);
+      ctx.report(
+        'warning',
+        'vmalloc-too-long',
+        chunkAddr,
+        `${what}: kho_vmalloc chain has more than ${ctx.limits.maxVmallocChunks} chunks; stopped reading at ${hex(chunkAddr)}`,
+      );
       cut = true;
       break;
     }
     if ((chunkAddr & (ctx.page - 1n)) !== 0n) {
-      ctx.report('error', 'vmalloc-misaligned', chunkAddr,
-        `${what}: kho_vmalloc chunk ${hex(chunkAddr)} is not page-aligned; chunks are whole preserved pages, so the next kernel reads a wrong page`);
+      ctx.report(
+        'error',
+        'vmalloc-misaligned',
+        chunkAddr,
+        `${what}: kho_vmalloc chunk ${hex(chunkAddr)} is not page-aligned; chunks are whole preserved pages, so the next kernel reads a wrong page`,
+      );
     }
-    if (!ctx.spend(1, chunkAddr)) { cut = true; break; }
-    const page = ctx.read(chunkAddr, ctx.pageSize, `${what}: kho_vmalloc chunk`, 'the next kernel reads the chunk to restore the buffer');
-    if (!page) { cut = true; break; }
+    if (!ctx.spend(1, chunkAddr)) {
+      cut = true;
+      break;
+    }
+    const page = ctx.read(
+      chunkAddr,
+      ctx.pageSize,
+      `${what}: kho_vmalloc chunk`,
+      'the next kernel reads the chunk to restore the buffer',
+    );
+    if (!page) {
+      cut = true;
+      break;
+    }
     seen.add(chunkAddr);
     walk.chunks.push(chunkAddr);
     ctx.occupy(chunkAddr, ctx.page, 'vmalloc chunk');
@@ -119,22 +178,37 @@ export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: big
     for (let i = 0; i < capacity; i++) {
       const p = readU64LE(page, 8 + 8 * i);
       if (p === 0n) break;
-      if (!ctx.spend(1, chunkAddr)) { cut = true; break; }
+      if (!ctx.spend(1, chunkAddr)) {
+        cut = true;
+        break;
+      }
       n++;
       walk.entries++;
       cumPages += pagesPerPiece;
       if (cumPages > total && !overflowReported) {
         overflowReported = true;
-        ctx.report('error', 'vmalloc-count-mismatch', chunkAddr + BigInt(8 + 8 * i),
-          `${what}: kho_vmalloc pieces add up to more than total_pages = ${desc.totalPages} at piece ${walk.entries - 1} (${hex(p)}); the next kernel stops and fails the restore`);
+        ctx.report(
+          'error',
+          'vmalloc-count-mismatch',
+          chunkAddr + BigInt(8 + 8 * i),
+          `${what}: kho_vmalloc pieces add up to more than total_pages = ${desc.totalPages} at piece ${walk.entries - 1} (${hex(p)}); the next kernel stops and fails the restore`,
+        );
       }
       if ((p & (walk.pieceSize - 1n)) !== 0n) {
-        ctx.report('error', 'vmalloc-misaligned', chunkAddr + BigInt(8 + 8 * i),
-          `${what}: kho_vmalloc piece ${hex(p)} is not aligned to its size ${hex(walk.pieceSize)} (order ${desc.order}); the next kernel restores the wrong pages`);
+        ctx.report(
+          'error',
+          'vmalloc-misaligned',
+          chunkAddr + BigInt(8 + 8 * i),
+          `${what}: kho_vmalloc piece ${hex(p)} is not aligned to its size ${hex(walk.pieceSize)} (order ${desc.order}); the next kernel restores the wrong pages`,
+        );
       }
       if (!ctx.inDump(p, Number(walk.pieceSize > 0x7fffffffn ? 1n : walk.pieceSize))) {
-        ctx.report('warning', 'client-pointer-outside-dump', p,
-          `${what}: kho_vmalloc piece [${hex(p)}, ${hex(p + walk.pieceSize)}) is not in the dump (outside RAM, or left out of the dump); the next kernel maps it into the restored buffer`);
+        ctx.report(
+          'warning',
+          'client-pointer-outside-dump',
+          p,
+          `${what}: kho_vmalloc piece [${hex(p)}, ${hex(p + walk.pieceSize)}) is not in the dump (outside RAM, or left out of the dump); the next kernel maps it into the restored buffer`,
+        );
       }
       if (walk.pieces.length < ctx.limits.maxEntries) walk.pieces.push(p);
       ctx.occupy(p, walk.pieceSize, 'vmalloc piece');
@@ -143,15 +217,27 @@ export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: big
     }
     const pieces = pieceList.done();
     piecesListed += Math.min(n, pieces.length);
-    chunkList.push(item('chunk', `chunk ${walk.chunks.length - 1}`, chunkAddr, ctx.page,
-      [field('next', hex(next)), field('entries', n)], pieces));
+    chunkList.push(
+      item(
+        'chunk',
+        `chunk ${walk.chunks.length - 1}`,
+        chunkAddr,
+        ctx.page,
+        [field('next', hex(next)), field('entries', n)],
+        pieces,
+      ),
+    );
     if (cut) break;
     chunkAddr = next;
   }
   walk.complete = !cut && walk.pieces.length === walk.entries;
   if (!cut && cumPages < total) {
-    ctx.report('error', 'vmalloc-count-mismatch', at,
-      `${what}: kho_vmalloc pieces hold ${cumPages} pages (${walk.entries} × 2^${desc.order}) but total_pages = ${desc.totalPages}; the next kernel fails the restore`);
+    ctx.report(
+      'error',
+      'vmalloc-count-mismatch',
+      at,
+      `${what}: kho_vmalloc pieces hold ${cumPages} pages (${walk.entries} × 2^${desc.order}) but total_pages = ${desc.totalPages}; the next kernel fails the restore`,
+    );
   }
   return finish();
 }
@@ -162,14 +248,19 @@ export function walkVmalloc(ctx: DecodeContext, desc: KhoVmallocDesc, where: big
  * are not in the dump are skipped after one report. Returns the number of entries visited.
  */
 export function forEachVmallocEntry(
-  ctx: DecodeContext, walk: VmallocWalk, entrySize: number, count: number, what: string,
+  ctx: DecodeContext,
+  walk: VmallocWalk,
+  entrySize: number,
+  count: number,
+  what: string,
   fn: (entry: Uint8Array, index: number, phys: bigint) => void,
 ): number {
   if (walk.pieceSize === 0n || count <= 0) return 0;
   const limit = Math.min(count, ctx.limits.maxEntries);
   const perPage = Math.floor(ctx.pageSize / entrySize);
   const pagesPerPiece = Number(walk.pieceSize / ctx.page);
-  let index = 0, visited = 0;
+  let index = 0,
+    visited = 0;
   for (const piece of walk.pieces) {
     for (let pg = 0; pg < pagesPerPiece && index < limit; pg++) {
       const pa = piece + BigInt(pg) * ctx.page;
@@ -177,7 +268,8 @@ export function forEachVmallocEntry(
       if (!ctx.spend(n, pa)) return visited;
       const bytes = ctx.read(pa, n * entrySize, `${what} page`, 'the next kernel reads the entries from it');
       if (bytes) {
-        for (let k = 0; k < n; k++) fn(bytes.subarray(k * entrySize, (k + 1) * entrySize), index + k, pa + BigInt(k * entrySize));
+        for (let k = 0; k < n; k++)
+          fn(bytes.subarray(k * entrySize, (k + 1) * entrySize), index + k, pa + BigInt(k * entrySize));
         visited += n;
       }
       index += n;

@@ -28,13 +28,23 @@ class SortedSpans {
   count = 0;
   done = false;
 
-  constructor(store: BlockStore, readonly scale: number, readonly orderShift: number) {
+  constructor(
+    store: BlockStore,
+    readonly scale: number,
+    readonly orderShift: number,
+  ) {
     if (store instanceof BlockSet) {
       const cur = store.sortedCursor();
       this.refill = () => {
         let k = 0;
         if (cur.done) return 0;
-        cur.runSpans((pfn, order, count) => { this.pfns[k] = pfn; this.orders[k] = order; this.counts[k] = count; k++; return k < BATCH; });
+        cur.runSpans((pfn, order, count) => {
+          this.pfns[k] = pfn;
+          this.orders[k] = order;
+          this.counts[k] = count;
+          k++;
+          return k < BATCH;
+        });
         return k;
       };
     } else {
@@ -46,7 +56,10 @@ class SortedSpans {
         while (k < BATCH) {
           const r = it.next();
           if (r.done) break;
-          this.pfns[k] = Number(r.value.phys >> shift); this.orders[k] = r.value.order; this.counts[k] = 1; k++;
+          this.pfns[k] = Number(r.value.phys >> shift);
+          this.orders[k] = r.value.order;
+          this.counts[k] = 1;
+          k++;
         }
         return k;
       };
@@ -58,7 +71,10 @@ class SortedSpans {
     if (this.i >= this.n) {
       this.n = this.refill();
       this.i = 0;
-      if (this.n === 0) { this.done = true; return; }
+      if (this.n === 0) {
+        this.done = true;
+        return;
+      }
     }
     this.pfn = this.pfns[this.i];
     this.order = this.orders[this.i];
@@ -67,8 +83,12 @@ class SortedSpans {
   }
 
   /** The head block in common units. */
-  get key(): number { return this.pfn * this.scale; }
-  get keyOrder(): number { return this.order + this.orderShift; }
+  get key(): number {
+    return this.pfn * this.scale;
+  }
+  get keyOrder(): number {
+    return this.order + this.orderShift;
+  }
 
   /** Consumes k (<= count) blocks of the head span. */
   take(k: number): void {
@@ -80,14 +100,16 @@ class SortedSpans {
 
 function streams(a: BlockStore, b: BlockStore): [SortedSpans, SortedSpans] {
   const common = Math.min(a.pageShift, b.pageShift);
-  const da = a.pageShift - common, db = b.pageShift - common;
+  const da = a.pageShift - common,
+    db = b.pageShift - common;
   return [new SortedSpans(a, 2 ** da, da), new SortedSpans(b, 2 ** db, db)];
 }
 
 /** How many blocks of `s`'s head span sort before `other`'s head block (all of them when `other` is done). */
 function countBefore(s: SortedSpans, other: SortedSpans): number {
   if (other.done) return s.count;
-  const m = 2 ** s.keyOrder, d = other.key - s.key;
+  const m = 2 ** s.keyOrder,
+    d = other.key - s.key;
   return Math.min(s.count, Math.ceil(d / m) + (d % m === 0 && s.keyOrder < other.keyOrder ? 1 : 0));
 }
 
@@ -123,25 +145,34 @@ export class BlockMerge {
     while (!this.done) {
       while (!sa.done && sa.key === this.lastA && sa.keyOrder === this.lastAo) sa.take(1);
       while (!sb.done && sb.key === this.lastB && sb.keyOrder === this.lastBo) sb.take(1);
-      if (sa.done && sb.done) { this.done = true; break; }
-      const ka = sa.key, oa = sa.keyOrder, kb = sb.key, ob = sb.keyOrder;
+      if (sa.done && sb.done) {
+        this.done = true;
+        break;
+      }
+      const ka = sa.key,
+        oa = sa.keyOrder,
+        kb = sb.key,
+        ob = sb.keyOrder;
       const ma = 2 ** oa;
       let go: boolean | void = true;
       if (sb.done || (!sa.done && (ka < kb || (ka === kb && oa < ob)))) {
         // A's head sorts first: its blocks before B's head are A's alone.
         const k = countBefore(sa, sb);
-        this.lastA = ka + (k - 1) * ma; this.lastAo = oa;
+        this.lastA = ka + (k - 1) * ma;
+        this.lastAo = oa;
         if (onlyA) go = onlyA(sa.pfn, sa.order, k);
         sa.take(k);
       } else if (sa.done || kb < ka || oa > ob) {
         const k = countBefore(sb, sa);
-        this.lastB = kb + (k - 1) * 2 ** ob; this.lastBo = ob;
+        this.lastB = kb + (k - 1) * 2 ** ob;
+        this.lastBo = ob;
         if (onlyB) go = onlyB(sb.pfn, sb.order, k);
         sb.take(k);
       } else {
         // Same head block and order: both spans step alike, so their common length matches.
         const k = Math.min(sa.count, sb.count);
-        this.lastA = this.lastB = ka + (k - 1) * ma; this.lastAo = this.lastBo = oa;
+        this.lastA = this.lastB = ka + (k - 1) * ma;
+        this.lastAo = this.lastBo = oa;
         sa.take(k);
         sb.take(k);
       }
@@ -153,7 +184,16 @@ export class BlockMerge {
 
 /** One whole merge (see BlockMerge): onlyA gets the blocks of `a` that `b` does not hold, onlyB the converse. */
 export function mergeBlocks(a: BlockStore, b: BlockStore, onlyA?: SpanFn, onlyB?: SpanFn): void {
-  new BlockMerge(a, b).run(onlyA && ((p, o, n) => { onlyA(p, o, n); }), onlyB && ((p, o, n) => { onlyB(p, o, n); }));
+  new BlockMerge(a, b).run(
+    onlyA &&
+      ((p, o, n) => {
+        onlyA(p, o, n);
+      }),
+    onlyB &&
+      ((p, o, n) => {
+        onlyB(p, o, n);
+      }),
+  );
 }
 
 /** Blocks of `a` that `b` does not hold, one call per block, sorted (see mergeBlocks). */
@@ -165,8 +205,18 @@ export function forEachOnlyIn(a: BlockStore, b: BlockStore, f: (pfn: number, ord
 
 /** How many distinct blocks are only in `a` and only in `b`, in one merge. */
 export function countOnly(a: BlockStore, b: BlockStore): { onlyA: number; onlyB: number } {
-  let onlyA = 0, onlyB = 0;
-  mergeBlocks(a, b, (_p, _o, n) => { onlyA += n; }, (_p, _o, n) => { onlyB += n; });
+  let onlyA = 0,
+    onlyB = 0;
+  mergeBlocks(
+    a,
+    b,
+    (_p, _o, n) => {
+      onlyA += n;
+    },
+    (_p, _o, n) => {
+      onlyB += n;
+    },
+  );
   return { onlyA, onlyB };
 }
 
@@ -203,7 +253,10 @@ export class RangeSubtraction {
   private start = 0;
   private started = false;
 
-  constructor(private readonly a: RangeTable, private readonly b: RangeTable) {
+  constructor(
+    private readonly a: RangeTable,
+    private readonly b: RangeTable,
+  ) {
     this.pageShift = Math.min(a.pageShift, b.pageShift);
     this.sa = 2 ** (a.pageShift - this.pageShift);
     this.sb = 2 ** (b.pageShift - this.pageShift);
@@ -214,18 +267,25 @@ export class RangeSubtraction {
     const { a, b, sa, sb } = this;
     while (this.i < a.length) {
       const end = a.endPfn(this.i) * sa;
-      if (!this.started) { this.start = a.startPfn(this.i) * sa; this.started = true; }
+      if (!this.started) {
+        this.start = a.startPfn(this.i) * sa;
+        this.started = true;
+      }
       const from = this.start;
       while (this.j < b.length && b.endPfn(this.j) * sb <= from) this.j++;
       if (this.j < b.length && b.startPfn(this.j) * sb < end) {
         // b's range j cuts a hole: what lies before it is a's alone; go on after it.
         const bs = b.startPfn(this.j) * sb;
         this.start = b.endPfn(this.j) * sb;
-        if (this.start >= end) { this.i++; this.started = false; } else this.j++;
+        if (this.start >= end) {
+          this.i++;
+          this.started = false;
+        } else this.j++;
         if (bs > from && f(from, bs) === false) return false;
         continue;
       }
-      this.i++; this.started = false;
+      this.i++;
+      this.started = false;
       if (from < end && f(from, end) === false) return false;
     }
     return true;

@@ -29,7 +29,10 @@ export interface ClientDiff {
   changed: ChangedClient[];
 }
 
-interface Blob { address: bigint | null; size: bigint | null }
+interface Blob {
+  address: bigint | null;
+  size: bigint | null;
+}
 
 /** Each name's blob; a repeated name keeps its first subnode (the one a kernel's lookup finds). */
 function blobsByName(side: ClientSide): Map<string, Blob> {
@@ -44,7 +47,12 @@ function blobsByName(side: ClientSide): Map<string, Blob> {
 
 /** Whole blob readable from memory? */
 function readable(m: PhysMemory, b: Blob): boolean {
-  return b.address !== null && b.size !== null && b.size <= BigInt(Number.MAX_SAFE_INTEGER) && m.contains(b.address, Number(b.size));
+  return (
+    b.address !== null &&
+    b.size !== null &&
+    b.size <= BigInt(Number.MAX_SAFE_INTEGER) &&
+    m.contains(b.address, Number(b.size))
+  );
 }
 
 function tryRead(m: PhysMemory, phys: bigint, n: number): Uint8Array | null {
@@ -58,12 +66,14 @@ function tryRead(m: PhysMemory, phys: bigint, n: number): Uint8Array | null {
 
 /** Same bytes on both sides (sizes equal). An unreadable blob equals only an unreadable one. */
 function sameBytes(lm: PhysMemory, l: Blob, rm: PhysMemory, r: Blob): boolean {
-  const lr = readable(lm, l), rr = readable(rm, r);
+  const lr = readable(lm, l),
+    rr = readable(rm, r);
   if (!lr || !rr) return lr === rr;
   const size = Number(l.size);
   for (let off = 0; off < size; off += COMPARE_CHUNK) {
     const n = Math.min(COMPARE_CHUNK, size - off);
-    const a = tryRead(lm, l.address! + BigInt(off), n), b = tryRead(rm, r.address! + BigInt(off), n);
+    const a = tryRead(lm, l.address! + BigInt(off), n),
+      b = tryRead(rm, r.address! + BigInt(off), n);
     // A chunk that cannot be read (a damaged kdump page) equals only an unreadable one.
     if (a === null || b === null) {
       if (a !== b) return false;
@@ -75,13 +85,15 @@ function sameBytes(lm: PhysMemory, l: Blob, rm: PhysMemory, r: Blob): boolean {
 }
 
 export function diffClients(left: ClientSide, right: ClientSide): ClientDiff {
-  const l = blobsByName(left), r = blobsByName(right);
+  const l = blobsByName(left),
+    r = blobsByName(right);
   const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const onlyLeft = [...l.keys()].filter((n) => !r.has(n)).sort(byName);
   const onlyRight = [...r.keys()].filter((n) => !l.has(n)).sort(byName);
   const changed: ChangedClient[] = [];
   for (const name of [...l.keys()].filter((n) => r.has(n)).sort(byName)) {
-    const a = l.get(name)!, b = r.get(name)!;
+    const a = l.get(name)!,
+      b = r.get(name)!;
     const changes: ClientChange[] = [];
     if (a.address !== b.address) changes.push('address');
     if (a.size !== b.size) changes.push('size');

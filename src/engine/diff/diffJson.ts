@@ -18,8 +18,11 @@ function sideJson(d: DumpDiff, side: DiffSideName, name: string): object {
   const counts: Record<string, number> = {};
   for (const [o, n] of result.tracker?.blocks.countsByOrder() ?? []) counts[String(o)] = n;
   return {
-    image: name, compatible: result.fdt?.kho.compatible ?? null, counts,
-    format: result.image.format, pageSize: result.tracker?.pageSize ?? null,
+    image: name,
+    compatible: result.fdt?.kho.compatible ?? null,
+    counts,
+    format: result.image.format,
+    pageSize: result.tracker?.pageSize ?? null,
   };
 }
 
@@ -30,12 +33,15 @@ function sideJson(d: DumpDiff, side: DiffSideName, name: string): object {
  */
 function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => void): Generator<OutChunk> {
   const [mine, other] = side === 'left' ? [d.leftBlocks, d.rightBlocks] : [d.rightBlocks, d.leftBlocks];
-  const shift = mine.pageShift, pageSize = 2 ** shift;
+  const shift = mine.pageShift,
+    pageSize = 2 ** shift;
   const merge = new BlockMerge(mine, other);
   const out = new AsciiChunks(CHUNK_CHARS);
   let n = 0;
   // The part of the current span not yet written (a span can hold more blocks than a chunk).
-  let pfn = 0, order = 0, left = 0;
+  let pfn = 0,
+    order = 0,
+    left = 0;
   const fill = (): boolean => {
     const step = 2 ** order;
     for (; left > 0 && !out.full; left--, pfn += step) {
@@ -47,7 +53,12 @@ function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => v
     }
     return left === 0;
   };
-  const span = (p: number, o: number, k: number): boolean => { pfn = p; order = o; left = k; return fill(); };
+  const span = (p: number, o: number, k: number): boolean => {
+    pfn = p;
+    order = o;
+    left = k;
+    return fill();
+  };
   for (let done = false; ;) {
     if (left > 0) fill();
     else if (done) break;
@@ -61,7 +72,9 @@ function* blockChunks(d: DumpDiff, side: DiffSideName, counted: (n: number) => v
 
 /** The pages of `side` the other side does not hold, as the inside of a one-line JSON array, in chunks. */
 function* rangeChunks(d: DumpDiff, side: DiffSideName): Generator<OutChunk> {
-  const sub = d.rangesOnly(side), shift = sub.pageShift, pageSize = 2 ** shift;
+  const sub = d.rangesOnly(side),
+    shift = sub.pageShift,
+    pageSize = 2 ** shift;
   const out = new AsciiChunks(CHUNK_CHARS);
   let n = 0;
   const add = (start: number, end: number): boolean => {
@@ -81,15 +94,24 @@ function* rangeChunks(d: DumpDiff, side: DiffSideName): Generator<OutChunk> {
  * chunk only when it can take it, so the block lists are never held whole.
  */
 export function* diffJsonChunks(d: DumpDiff, opts: DiffJsonOptions): Generator<OutChunk> {
-  yield '{\n  "left": ' + JSON.stringify(sideJson(d, 'left', opts.names.left)) +
-    ',\n  "right": ' + JSON.stringify(sideJson(d, 'right', opts.names.right));
+  yield (
+    '{\n  "left": ' +
+    JSON.stringify(sideJson(d, 'left', opts.names.left)) +
+    ',\n  "right": ' +
+    JSON.stringify(sideJson(d, 'right', opts.names.right))
+  );
   if (!opts.summary) {
     // The two full walks count the blocks too, which spares the counting merge of blockCounts().
-    let onlyLeft = 0, onlyRight = 0;
+    let onlyLeft = 0,
+      onlyRight = 0;
     yield ',\n  "onlyLeft": [';
-    yield* blockChunks(d, 'left', (n) => { onlyLeft = n; });
+    yield* blockChunks(d, 'left', (n) => {
+      onlyLeft = n;
+    });
     yield ',\n  "onlyRight": [';
-    yield* blockChunks(d, 'right', (n) => { onlyRight = n; });
+    yield* blockChunks(d, 'right', (n) => {
+      onlyRight = n;
+    });
     d.rememberCounts({ onlyLeft, onlyRight });
   }
   yield ',\n  "ranges": {"onlyLeft":[';
@@ -97,13 +119,21 @@ export function* diffJsonChunks(d: DumpDiff, opts: DiffJsonOptions): Generator<O
   yield '],"onlyRight":[';
   yield* rangeChunks(d, 'right');
   const c = d.clients;
-  let buf = ']},\n  "clients": ' + JSON.stringify({
-    onlyLeft: c.onlyLeft, onlyRight: c.onlyRight, changed: c.changed.map((x) => x.name),
-    changes: Object.fromEntries(c.changed.map((x) => [x.name, x.changes])),
-  });
+  let buf =
+    ']},\n  "clients": ' +
+    JSON.stringify({
+      onlyLeft: c.onlyLeft,
+      onlyRight: c.onlyRight,
+      changed: c.changed.map((x) => x.name),
+      changes: Object.fromEntries(c.changed.map((x) => [x.name, x.changes])),
+    });
   const counts = d.blockCounts();
-  buf += ',\n  "summary": ' + JSON.stringify({ same: d.same(), onlyLeftBlocks: counts.onlyLeft, onlyRightBlocks: counts.onlyRight });
-  const diags = (['left', 'right'] as const).flatMap((side) => d[side].result.diagnostics.map((x) => ({ side, ...diagnosticJson(x) })));
+  buf +=
+    ',\n  "summary": ' +
+    JSON.stringify({ same: d.same(), onlyLeftBlocks: counts.onlyLeft, onlyRightBlocks: counts.onlyRight });
+  const diags = (['left', 'right'] as const).flatMap((side) =>
+    d[side].result.diagnostics.map((x) => ({ side, ...diagnosticJson(x) })),
+  );
   yield buf + ',\n  "diagnostics": ' + JSON.stringify(diags) + '\n}\n';
 }
 

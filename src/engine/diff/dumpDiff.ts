@@ -21,9 +21,13 @@ export class DumpDiff {
   readonly clients: ClientDiff;
   private counts: { onlyLeft: number; onlyRight: number } | undefined;
 
-  constructor(readonly left: DiffSide, readonly right: DiffSide) {
+  constructor(
+    readonly left: DiffSide,
+    readonly right: DiffSide,
+  ) {
     // A side without a tracker holds no blocks (in the other side's page size, so nothing rescales).
-    const ls = left.result.tracker?.blocks, rs = right.result.tracker?.blocks;
+    const ls = left.result.tracker?.blocks,
+      rs = right.result.tracker?.blocks;
     const shift = ls?.pageShift ?? rs?.pageShift ?? 12;
     this.leftBlocks = ls ?? new BlockSet(shift, 1);
     this.rightBlocks = rs ?? new BlockSet(shift, 1);
@@ -72,7 +76,8 @@ export class DumpDiff {
 
   /** The same blocks and the same clients. */
   same(): boolean {
-    const c = this.blockCounts(), k = this.clients;
+    const c = this.blockCounts(),
+      k = this.clients;
     return c.onlyLeft === 0 && c.onlyRight === 0 && !k.onlyLeft.length && !k.onlyRight.length && !k.changed.length;
   }
 }

@@ -12,7 +12,10 @@ import type { BlockStore } from '../kho/tracker';
 const BUCKET_BITS = 10;
 const BUCKET = 2 ** BUCKET_BITS;
 
-export interface PfnBlock { pfn: number; order: number }
+export interface PfnBlock {
+  pfn: number;
+  order: number;
+}
 
 export class BlockIndex {
   /** Identity of an aligned block: 2^(keyTop - order) + pfn / 2^order (the radix key as a number). */
@@ -25,13 +28,17 @@ export class BlockIndex {
   private readonly added = new Map<number, PfnBlock>();
   private readonly buckets = new Map<number, number[]>();
 
-  constructor(original: BlockStore | null, readonly pageShift: number) {
+  constructor(
+    original: BlockStore | null,
+    readonly pageShift: number,
+  ) {
     this.keyTop = 64 - pageShift;
     const n = original?.count ?? 0;
     this.pfns = new Float64Array(n);
     this.orders = new Uint8Array(n);
     this.maxEnd = new Float64Array(n);
-    let i = 0, m = 0;
+    let i = 0,
+      m = 0;
     original?.forEachSorted((pfn, order) => {
       this.pfns[i] = pfn;
       this.orders[i] = order;
@@ -46,18 +53,28 @@ export class BlockIndex {
     return 2 ** (this.keyTop - order) + pfn / 2 ** order;
   }
 
-  get count(): number { return this.pfns.length - this.removed.size + this.added.size; }
-  get addedCount(): number { return this.added.size; }
-  get removedCount(): number { return this.removed.size; }
+  get count(): number {
+    return this.pfns.length - this.removed.size + this.added.size;
+  }
+  get addedCount(): number {
+    return this.added.size;
+  }
+  get removedCount(): number {
+    return this.removed.size;
+  }
   /** True when the set differs from the decoded one. */
-  get modified(): boolean { return this.added.size > 0 || this.removed.size > 0; }
+  get modified(): boolean {
+    return this.added.size > 0 || this.removed.size > 0;
+  }
 
   /** Index of the first original block with pfn >= p. */
   private lowerBound(p: number): number {
-    let lo = 0, hi = this.pfns.length;
+    let lo = 0,
+      hi = this.pfns.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.pfns[mid] < p) lo = mid + 1; else hi = mid;
+      if (this.pfns[mid] < p) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -78,7 +95,10 @@ export class BlockIndex {
   /** Marks a block preserved; returns false if it already was. */
   add(pfn: number, order: number): boolean {
     const k = this.key(pfn, order);
-    if (this.removed.has(k)) { this.removed.delete(k); return true; }
+    if (this.removed.has(k)) {
+      this.removed.delete(k);
+      return true;
+    }
     if (this.added.has(k) || this.inOriginal(pfn, order)) return false;
     this.added.set(k, { pfn, order });
     const last = Math.floor((pfn + 2 ** order - 1) / BUCKET);
@@ -112,7 +132,10 @@ export class BlockIndex {
   /** A preserved block overlapping [startPfn, endPfn), or null. */
   findOverlap(startPfn: number, endPfn: number): PfnBlock | null {
     let found: PfnBlock | null = null;
-    this.forEachOverlap(startPfn, endPfn, (b) => { found = b; return false; });
+    this.forEachOverlap(startPfn, endPfn, (b) => {
+      found = b;
+      return false;
+    });
     return found;
   }
 
@@ -120,13 +143,15 @@ export class BlockIndex {
   forEachOverlap(startPfn: number, endPfn: number, f: (b: PfnBlock) => boolean | void): void {
     if (endPfn <= startPfn) return;
     for (let j = this.lowerBound(endPfn) - 1; j >= 0 && this.maxEnd[j] > startPfn; j--) {
-      const pfn = this.pfns[j], order = this.orders[j];
+      const pfn = this.pfns[j],
+        order = this.orders[j];
       if (pfn + 2 ** order <= startPfn) continue;
       if (this.removed.size > 0 && this.removed.has(this.key(pfn, order))) continue;
       if (f({ pfn, order }) === false) return;
     }
     if (this.added.size === 0) return;
-    const first = Math.floor(startPfn / BUCKET), last = Math.floor((endPfn - 1) / BUCKET);
+    const first = Math.floor(startPfn / BUCKET),
+      last = Math.floor((endPfn - 1) / BUCKET);
     const hit = (b: PfnBlock): boolean => b.pfn < endPfn && b.pfn + 2 ** b.order > startPfn;
     if (last - first + 1 > this.added.size) {
       for (const b of this.added.values()) if (hit(b) && f(b) === false) return;
@@ -136,7 +161,10 @@ export class BlockIndex {
     const seen = first === last ? null : new Set<number>();
     for (let i = first; i <= last; i++) {
       for (const k of this.buckets.get(i) ?? []) {
-        if (seen) { if (seen.has(k)) continue; seen.add(k); }
+        if (seen) {
+          if (seen.has(k)) continue;
+          seen.add(k);
+        }
         const b = this.added.get(k)!;
         if (hit(b) && f(b) === false) return;
       }
@@ -148,8 +176,10 @@ export class BlockIndex {
     const extra = [...this.added.values()].sort((a, b) => a.pfn - b.pfn || a.order - b.order);
     let j = 0;
     for (let i = 0; i < this.pfns.length; i++) {
-      const pfn = this.pfns[i], order = this.orders[i];
-      while (j < extra.length && (extra[j].pfn < pfn || (extra[j].pfn === pfn && extra[j].order < order))) yield extra[j++];
+      const pfn = this.pfns[i],
+        order = this.orders[i];
+      while (j < extra.length && (extra[j].pfn < pfn || (extra[j].pfn === pfn && extra[j].order < order)))
+        yield extra[j++];
       if (this.removed.size > 0 && this.removed.has(this.key(pfn, order))) continue;
       yield { pfn, order };
     }

@@ -19,16 +19,26 @@ export class EditHistory<S extends HistoryStep> {
   /** Number of applied steps at the last save (0 = as opened); null once that state left the history. */
   private savedAt: number | null = 0;
 
-  get canUndo(): boolean { return this.done.length > 0; }
-  get canRedo(): boolean { return this.undone.length > 0; }
+  get canUndo(): boolean {
+    return this.done.length > 0;
+  }
+  get canRedo(): boolean {
+    return this.undone.length > 0;
+  }
   /** True when any applied edit is in effect. */
-  get modified(): boolean { return this.done.length > 0; }
+  get modified(): boolean {
+    return this.done.length > 0;
+  }
 
   /** The applied edits in order, resolved. */
-  edits(): Edit[] { return this.done.map((s) => s.edit); }
+  edits(): Edit[] {
+    return this.done.map((s) => s.edit);
+  }
 
   /** Edits that turn the last saved state into the current one. */
-  editsSinceSave(): Edit[] { return this.sinceSave.map((s) => s.edit); }
+  editsSinceSave(): Edit[] {
+    return this.sinceSave.map((s) => s.edit);
+  }
 
   /** A new edit was applied: it discards the redo branch, and with it a save point that sat there. */
   applied(step: S): void {
@@ -39,7 +49,9 @@ export class EditHistory<S extends HistoryStep> {
   }
 
   /** The step to undo next, taken off the history; the owner restores its state, then calls `undid`. */
-  takeUndo(): S | undefined { return this.done.pop(); }
+  takeUndo(): S | undefined {
+    return this.done.pop();
+  }
 
   /** The owner undid `step` (from takeUndo): it can be redone. */
   undid(step: S): void {
@@ -48,7 +60,9 @@ export class EditHistory<S extends HistoryStep> {
   }
 
   /** The edit to redo next, taken off the redo stack; the owner re-applies it, then calls `redid` or `redoFailed`. */
-  takeRedo(): Edit | undefined { return this.undone.pop(); }
+  takeRedo(): Edit | undefined {
+    return this.undone.pop();
+  }
 
   /** The owner re-applied the edit from takeRedo as `step`. */
   redid(step: S): void {
@@ -57,7 +71,9 @@ export class EditHistory<S extends HistoryStep> {
   }
 
   /** The edit from takeRedo could not be re-applied: it stays on the redo stack. */
-  redoFailed(edit: Edit): void { this.undone.push(edit); }
+  redoFailed(edit: Edit): void {
+    this.undone.push(edit);
+  }
 
   /** The current state was saved: it becomes the save point. */
   saved(): void {
@@ -80,7 +96,10 @@ export class EditHistory<S extends HistoryStep> {
   private noteSinceSave(edit: Edit, undoOf: Edit | undefined): void {
     const last = this.sinceSave[this.sinceSave.length - 1];
     // Undoing the last edit since the save, or redoing what was just undone, cancels out.
-    if (last && ((undoOf && last.edit === undoOf) || (!undoOf && last.undoOf !== undefined && sameEdit(last.undoOf, edit)))) {
+    if (
+      last &&
+      ((undoOf && last.edit === undoOf) || (!undoOf && last.undoOf !== undefined && sameEdit(last.undoOf, edit)))
+    ) {
       this.sinceSave.pop();
       return;
     }

@@ -40,16 +40,18 @@ export interface EditableOptions {
   numa?: readonly NumaRange[];
 }
 
-export type EditResult =
-  | { ok: true; edit: Edit; inverse: Edit; message: string }
-  | { ok: false; reason: string };
+export type EditResult = { ok: true; edit: Edit; inverse: Edit; message: string } | { ok: false; reason: string };
 
 export type Validation = { ok: true; message: string } | { ok: false; reason: string };
 
 export type OpenEditableResult = { ok: true; model: EditableDump } | { ok: false; reason: string };
 
 /** A page that differs from the file: its new bytes and what the file holds now. */
-export interface ChangedPage { phys: bigint; bytes: Uint8Array; before: Uint8Array }
+export interface ChangedPage {
+  phys: bigint;
+  bytes: Uint8Array;
+  before: Uint8Array;
+}
 
 /** An applied edit's undo data: the pages' before-images and the state changes' undo log. */
 interface Applied extends HistoryStep {
@@ -64,15 +66,28 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Opens a decoded dump for editing; refuses (with the reason) when there is nothing to edit. */
-export function openEditable(memory: PhysMemory, decoded: DecodeResult, opts: EditableOptions = {}): OpenEditableResult {
+export function openEditable(
+  memory: PhysMemory,
+  decoded: DecodeResult,
+  opts: EditableOptions = {},
+): OpenEditableResult {
   const f = decoded.fdt;
   if (!f) return { ok: false, reason: `cannot edit: ${decoded.fatal ?? 'no KHO FDT was found'}` };
-  if (f.kho.version === null) return { ok: false, reason: 'cannot edit: the FDT is not a KHO FDT (no "kho-vN" compatible)' };
-  if (f.kho.preservedMemoryMap === null) return { ok: false, reason: 'cannot edit: the KHO FDT has no usable 8-byte preserved-memory-map' };
+  if (f.kho.version === null)
+    return { ok: false, reason: 'cannot edit: the FDT is not a KHO FDT (no "kho-vN" compatible)' };
+  if (f.kho.preservedMemoryMap === null)
+    return { ok: false, reason: 'cannot edit: the KHO FDT has no usable 8-byte preserved-memory-map' };
   if (!decoded.tracker) return { ok: false, reason: 'cannot edit: the tracker was not decoded' };
   const pageSize = opts.pageSize ?? decoded.tracker.pageSize;
-  if (f.source === 'image' && f.address !== null && (f.address % BigInt(pageSize)) + BigInt(f.bytes.length) > BigInt(pageSize)) {
-    return { ok: false, reason: `cannot edit: the KHO FDT at ${hex(f.address)} (${f.bytes.length} bytes) crosses its ${pageSize}-byte page` };
+  if (
+    f.source === 'image' &&
+    f.address !== null &&
+    (f.address % BigInt(pageSize)) + BigInt(f.bytes.length) > BigInt(pageSize)
+  ) {
+    return {
+      ok: false,
+      reason: `cannot edit: the KHO FDT at ${hex(f.address)} (${f.bytes.length} bytes) crosses its ${pageSize}-byte page`,
+    };
   }
   return { ok: true, model: new EditableDump(memory, decoded, { ...opts, pageSize }) };
 }
@@ -108,62 +123,109 @@ export class EditableDump {
     this.version = f.kho.version!;
     this.kind = this.version === 1 ? 'chunks' : 'radix';
     const fixed = radixGeometry(this.pageSize);
-    const preFix = opts.preFix16k ?? (this.kind === 'radix' && this.pageSize === 16384 && t.depth > 0 && t.depth < fixed.depth);
+    const preFix =
+      opts.preFix16k ?? (this.kind === 'radix' && this.pageSize === 16384 && t.depth > 0 && t.depth < fixed.depth);
     this.geometry = radixGeometry(this.pageSize, { preFix16k: preFix });
     this.maxOrder = opts.maxOrder ?? fixed.maxPageOrder;
     this.fdtSource = f.source;
     this.fdtAddress = f.source === 'image' ? f.address : null;
     this.overlay = new OverlayMemory(memory, this.pageSize);
-    const scratch = opts.scratch !== undefined ? opts.scratch : decoded.scratch?.areas ?? null;
+    const scratch = opts.scratch !== undefined ? opts.scratch : (decoded.scratch?.areas ?? null);
     this.scratch = scratch ? mergeRanges(scratch) : null;
-    const reserved = this.fdtAddress !== null ? [{ start: this.fdtAddress & ~(this.ps - 1n), end: (this.fdtAddress & ~(this.ps - 1n)) + this.ps }] : [];
+    const reserved =
+      this.fdtAddress !== null
+        ? [{ start: this.fdtAddress & ~(this.ps - 1n), end: (this.fdtAddress & ~(this.ps - 1n)) + this.ps }]
+        : [];
     this.fdtEditor = new FdtEditor(f.bytes, this.version, this.pageSize);
     this.fdtState = this.fdtEditor.initial;
     this.fdtOnDisk = this.fdtEditor.original;
     this.defaults = { nodeRegion: opts.nodeRegion, compact: opts.compact ?? false };
-    this.tracker = new TrackerEditor(this.overlay, memory, t, {
-      pageSize: this.pageSize, kind: this.kind, geometry: this.geometry, maxOrder: this.maxOrder, numa: opts.numa,
-      scratch: this.scratch, reserved, defaultNodeRegion: opts.nodeRegion, root: f.kho.preservedMemoryMap!,
-    }, {
-      change: (undo) => this.change(undo),
-      setMemoryMap: (root) => this.setFdt(this.fdtEditor.withMemoryMap(this.fdtState, root)),
-      initialMemoryMap: this.fdtEditor.initial.memoryMap ?? 0n,
-    });
+    this.tracker = new TrackerEditor(
+      this.overlay,
+      memory,
+      t,
+      {
+        pageSize: this.pageSize,
+        kind: this.kind,
+        geometry: this.geometry,
+        maxOrder: this.maxOrder,
+        numa: opts.numa,
+        scratch: this.scratch,
+        reserved,
+        defaultNodeRegion: opts.nodeRegion,
+        root: f.kho.preservedMemoryMap!,
+      },
+      {
+        change: (undo) => this.change(undo),
+        setMemoryMap: (root) => this.setFdt(this.fdtEditor.withMemoryMap(this.fdtState, root)),
+        initialMemoryMap: this.fdtEditor.initial.memoryMap ?? 0n,
+      },
+    );
   }
 
   // ---- queries ------------------------------------------------------------------------------------
 
   /** Memory as the edits make it (reads see every applied edit). */
-  get memory(): PhysMemory { return this.overlay; }
+  get memory(): PhysMemory {
+    return this.overlay;
+  }
   /** The image's memory as the file on disk holds it now. */
-  get fileMemory(): PhysMemory { return this.overlay.fileMemory; }
+  get fileMemory(): PhysMemory {
+    return this.overlay.fileMemory;
+  }
   /** The tracker root (radix root or first kho-v1 chunk) the FDT will point at. */
-  get trackerRoot(): bigint { return this.fdtState.memoryMap ?? this.tracker.currentRoot; }
-  get preservedCount(): number { return this.tracker.preservedCount; }
-  get scratchKnown(): boolean { return this.scratch !== null; }
-  get canUndo(): boolean { return this.steps.canUndo; }
-  get canRedo(): boolean { return this.steps.canRedo; }
+  get trackerRoot(): bigint {
+    return this.fdtState.memoryMap ?? this.tracker.currentRoot;
+  }
+  get preservedCount(): number {
+    return this.tracker.preservedCount;
+  }
+  get scratchKnown(): boolean {
+    return this.scratch !== null;
+  }
+  get canUndo(): boolean {
+    return this.steps.canUndo;
+  }
+  get canRedo(): boolean {
+    return this.steps.canRedo;
+  }
   /** True when any applied edit is in effect. */
-  get modified(): boolean { return this.steps.modified; }
+  get modified(): boolean {
+    return this.steps.modified;
+  }
 
-  isPreserved(phys: bigint, order: number): boolean { return this.tracker.isPreserved(phys, order); }
+  isPreserved(phys: bigint, order: number): boolean {
+    return this.tracker.isPreserved(phys, order);
+  }
 
   /** Preserved blocks sorted by address, then order. */
-  preserved(): Generator<{ phys: bigint; order: number }> { return this.tracker.preserved(); }
+  preserved(): Generator<{ phys: bigint; order: number }> {
+    return this.tracker.preserved();
+  }
 
-  clients(): ClientInfo[] { return this.fdtEditor.clients(this.fdtState); }
+  clients(): ClientInfo[] {
+    return this.fdtEditor.clients(this.fdtState);
+  }
 
   /** The KHO FDT blob as the edits make it. */
-  fdtBytes(): Uint8Array { return this.fdtEditor.bytes(this.fdtState); }
+  fdtBytes(): Uint8Array {
+    return this.fdtEditor.bytes(this.fdtState);
+  }
 
   /** Current tracker pages (radix nodes; kho-v1 chunk and bitmap pages in use), ascending. */
-  trackerPages(): bigint[] { return this.tracker.trackerPages(); }
+  trackerPages(): bigint[] {
+    return this.tracker.trackerPages();
+  }
 
   /** The applied edits in order, resolved (replaying them on the same image gives the same bytes). */
-  history(): Edit[] { return this.steps.edits(); }
+  history(): Edit[] {
+    return this.steps.edits();
+  }
 
   /** Edits that turn the last saved state into the current one (for hot-exit backups). */
-  editsSinceSave(): Edit[] { return this.steps.editsSinceSave(); }
+  editsSinceSave(): Edit[] {
+    return this.steps.editsSinceSave();
+  }
 
   /** Re-decodes the edited dump (as a reader of the saved files would see it). */
   decode(extra: DecodeOptions = {}): Promise<DecodeResult> {
@@ -171,7 +233,13 @@ export class EditableDump {
     const scratch: DecodeOptions = this.scratch ? { scratch: [...this.scratch] } : {};
     // The caller's options cannot point the decode at another FDT than the edited one.
     const { fdtBytes: _b, fdtAddress: _a, ...rest } = extra;
-    return decodeDump(this.overlay, { pageSize: this.pageSize, preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth, ...scratch, ...rest, ...fdt });
+    return decodeDump(this.overlay, {
+      pageSize: this.pageSize,
+      preFix16k: this.geometry.depth !== radixGeometry(this.pageSize).depth,
+      ...scratch,
+      ...rest,
+      ...fdt,
+    });
   }
 
   /** Pages whose bytes differ from the file on disk, ascending. */
@@ -197,7 +265,10 @@ export class EditableDump {
    * overwrote with what they held before. Undo and revert keep working against the image as opened.
    */
   markSaved(fresh: PhysMemory, written: readonly ChangedPage[], fdtWritten: Uint8Array | null): void {
-    this.overlay.rebase(fresh, written.map((p) => ({ page: p.phys, before: p.before })));
+    this.overlay.rebase(
+      fresh,
+      written.map((p) => ({ page: p.phys, before: p.before })),
+    );
     if (fdtWritten) this.fdtOnDisk = fdtWritten;
     this.steps.saved();
   }
@@ -230,7 +301,10 @@ export class EditableDump {
     const e = this.steps.takeRedo();
     if (!e) return false;
     const { step } = this.transact(e, true);
-    if (!step) { this.steps.redoFailed(e); return false; }
+    if (!step) {
+      this.steps.redoFailed(e);
+      return false;
+    }
     this.steps.redid(step);
     return true;
   }
@@ -241,14 +315,18 @@ export class EditableDump {
    * point): then reopen the file instead.
    */
   revert(): boolean {
-    return this.steps.revert(() => this.undo(), () => this.redo());
+    return this.steps.revert(
+      () => this.undo(),
+      () => this.redo(),
+    );
   }
 
   /** Applies edits in order; stops at the first refusal and reports it with its position. */
   replay(edits: readonly Edit[]): EditResult | { ok: true; count: number } {
     for (let i = 0; i < edits.length; i++) {
       const r = this.apply(edits[i]);
-      if (!r.ok) return { ok: false, reason: `edit ${i + 1} of ${edits.length} (${safeDescribe(edits[i])}): ${r.reason}` };
+      if (!r.ok)
+        return { ok: false, reason: `edit ${i + 1} of ${edits.length} (${safeDescribe(edits[i])}): ${r.reason}` };
     }
     return { ok: true, count: edits.length };
   }
@@ -263,15 +341,28 @@ export class EditableDump {
       this.refreshDerived();
     } catch (e) {
       this.abort();
-      const reason = e instanceof EditRefused ? e.reason : `cannot apply ${safeDescribe(edit)}: ${e instanceof Error ? e.message : String(e)}`;
+      const reason =
+        e instanceof EditRefused
+          ? e.reason
+          : `cannot apply ${safeDescribe(edit)}: ${e instanceof Error ? e.message : String(e)}`;
       return { result: { ok: false, reason } };
     }
-    const result: EditResult = { ok: true, edit: resolved.edit, inverse: resolved.inverse, message: describeEdit(resolved.edit) };
+    const result: EditResult = {
+      ok: true,
+      edit: resolved.edit,
+      inverse: resolved.inverse,
+      message: describeEdit(resolved.edit),
+    };
     if (!keep) {
       this.abort();
       return { result };
     }
-    const step: Applied = { edit: resolved.edit, inverse: resolved.inverse, pages: this.overlay.commit(), log: this.log };
+    const step: Applied = {
+      edit: resolved.edit,
+      inverse: resolved.inverse,
+      pages: this.overlay.commit(),
+      log: this.log,
+    };
     this.log = null;
     return { result, step };
   }
@@ -298,14 +389,20 @@ export class EditableDump {
         const b = edit.block;
         const region = this.regionOf(edit.nodeRegion);
         this.tracker.preserve([b], region);
-        return { edit: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order, ...this.regionField(region) }, inverse: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order } };
+        return {
+          edit: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order, ...this.regionField(region) },
+          inverse: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order },
+        };
       }
       case 'preserveBlocks': {
         const list = edit.blocks;
         const region = this.regionOf(edit.nodeRegion);
         this.tracker.preserve(list, region);
         const blocks = list.map((b) => blockJson(b.phys, b.order));
-        return { edit: { kind: 'preserveBlocks', blocks, ...this.regionField(region) }, inverse: { kind: 'unpreserveBlocks', blocks } };
+        return {
+          edit: { kind: 'preserveBlocks', blocks, ...this.regionField(region) },
+          inverse: { kind: 'unpreserveBlocks', blocks },
+        };
       }
       case 'preserveRange': {
         const { start, end } = edit;
@@ -320,14 +417,20 @@ export class EditableDump {
         const b = edit.block;
         const compact = edit.compact ?? this.defaults.compact;
         this.tracker.unpreserve([b], compact);
-        return { edit: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order, ...(compact ? { compact } : {}) }, inverse: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order } };
+        return {
+          edit: { kind: 'unpreserveBlock', phys: hex(b.phys), order: b.order, ...(compact ? { compact } : {}) },
+          inverse: { kind: 'preserveBlock', phys: hex(b.phys), order: b.order },
+        };
       }
       case 'unpreserveBlocks': {
         const list = edit.blocks;
         const compact = edit.compact ?? this.defaults.compact;
         this.tracker.unpreserve(list, compact);
         const blocks = list.map((b) => blockJson(b.phys, b.order));
-        return { edit: { kind: 'unpreserveBlocks', blocks, ...(compact ? { compact } : {}) }, inverse: { kind: 'preserveBlocks', blocks } };
+        return {
+          edit: { kind: 'unpreserveBlocks', blocks, ...(compact ? { compact } : {}) },
+          inverse: { kind: 'preserveBlocks', blocks },
+        };
       }
       case 'unpreserveRange': {
         const { start, end } = edit;
@@ -342,7 +445,15 @@ export class EditableDump {
       case 'addClient': {
         const { preservedData: data, blobSize: size, extra } = edit;
         this.checkBlobAddress(data);
-        this.setFdt(this.fdtEditor.addClient(this.fdtState, { name: edit.name, preservedData: data, blobSize: size, index: edit.index, extra }));
+        this.setFdt(
+          this.fdtEditor.addClient(this.fdtState, {
+            name: edit.name,
+            preservedData: data,
+            blobSize: size,
+            index: edit.index,
+            extra,
+          }),
+        );
         const resolved: Edit = { kind: 'addClient', name: edit.name, preservedData: hex(data) };
         if (size !== undefined) resolved.blobSize = hex(size);
         if (edit.index !== undefined) resolved.index = edit.index;
@@ -353,31 +464,54 @@ export class EditableDump {
         const old = this.clients().find((c) => c.name === edit.name);
         const { preservedData: data, blobSize: size } = edit;
         if (data !== undefined) this.checkBlobAddress(data);
-        this.setFdt(this.fdtEditor.changeClient(this.fdtState, edit.name, { newName: edit.newName, preservedData: data, blobSize: size }));
+        this.setFdt(
+          this.fdtEditor.changeClient(this.fdtState, edit.name, {
+            newName: edit.newName,
+            preservedData: data,
+            blobSize: size,
+          }),
+        );
         const resolved: Edit = { kind: 'changeClient', name: edit.name };
         const inverse: Edit = { kind: 'changeClient', name: edit.newName ?? edit.name };
-        if (edit.newName !== undefined) { resolved.newName = edit.newName; inverse.newName = edit.name; }
-        if (data !== undefined) { resolved.preservedData = hex(data); if (old?.preservedData != null) inverse.preservedData = hex(old.preservedData); }
-        if (size !== undefined) { resolved.blobSize = hex(size); if (old?.blobSize != null) inverse.blobSize = hex(old.blobSize); }
+        if (edit.newName !== undefined) {
+          resolved.newName = edit.newName;
+          inverse.newName = edit.name;
+        }
+        if (data !== undefined) {
+          resolved.preservedData = hex(data);
+          if (old?.preservedData != null) inverse.preservedData = hex(old.preservedData);
+        }
+        if (size !== undefined) {
+          resolved.blobSize = hex(size);
+          if (old?.blobSize != null) inverse.blobSize = hex(old.blobSize);
+        }
         return { edit: resolved, inverse };
       }
       case 'removeClient': {
         const { state, removed } = this.fdtEditor.removeClient(this.fdtState, edit.name);
         this.setFdt(state);
-        const inverse: Edit = { kind: 'addClient', name: removed.name, preservedData: hex(removed.preservedData ?? 0n), index: removed.index };
+        const inverse: Edit = {
+          kind: 'addClient',
+          name: removed.name,
+          preservedData: hex(removed.preservedData ?? 0n),
+          index: removed.index,
+        };
         if (removed.blobSize !== null) inverse.blobSize = hex(removed.blobSize);
-        if (removed.extra.length) inverse.extraProperties = removed.extra.map((p) => ({ name: p.name, value: hexBytes(p.value, '') }));
+        if (removed.extra.length)
+          inverse.extraProperties = removed.extra.map((p) => ({ name: p.name, value: hexBytes(p.value, '') }));
         return { edit: { kind: 'removeClient', name: edit.name }, inverse };
       }
       case 'batch': {
-        const edits: Edit[] = [], inverses: Edit[] = [];
+        const edits: Edit[] = [],
+          inverses: Edit[] = [];
         edit.edits.forEach((sub, i) => {
           try {
             const r = this.applyEdit(sub);
             edits.push(r.edit);
             inverses.unshift(r.inverse);
           } catch (e) {
-            if (e instanceof EditRefused && edit.edits.length > 1) throw new EditRefused(`edit ${i + 1} of ${edit.edits.length} (${safeDescribe(sub)}): ${e.reason}`);
+            if (e instanceof EditRefused && edit.edits.length > 1)
+              throw new EditRefused(`edit ${i + 1} of ${edit.edits.length} (${safeDescribe(sub)}): ${e.reason}`);
             throw e;
           }
         });
@@ -407,7 +541,9 @@ export class EditableDump {
     this.fdtEditor.bytes(s); // refuses now if it does not fit in a page
     const old = this.fdtState;
     this.fdtState = s;
-    this.change(() => { this.fdtState = old; });
+    this.change(() => {
+      this.fdtState = old;
+    });
   }
 
   // ---- derived pages --------------------------------------------------------------------------------
@@ -423,9 +559,12 @@ export class EditableDump {
         const page = this.fdtAddress & ~(this.ps - 1n);
         const inPage = Number(this.fdtAddress - page);
         if (inPage + Math.max(now.length, was.length) > this.pageSize) {
-          throw new EditRefused(`the KHO FDT (${now.length} bytes) does not fit in its page at ${hex(this.fdtAddress)}`);
+          throw new EditRefused(
+            `the KHO FDT (${now.length} bytes) does not fit in its page at ${hex(this.fdtAddress)}`,
+          );
         }
-        if (!this.overlay.pageInDump(page)) throw new EditRefused(`the KHO FDT's page ${hex(page)} is not wholly in the dump`);
+        if (!this.overlay.pageInDump(page))
+          throw new EditRefused(`the KHO FDT's page ${hex(page)} is not wholly in the dump`);
         const bytes = this.overlay.basePage(page);
         bytes.fill(0, inPage, inPage + was.length); // the old blob's tail must not linger
         bytes.set(now, inPage);
@@ -439,14 +578,23 @@ export class EditableDump {
   notes(): Diagnostic[] {
     const out: Diagnostic[] = [];
     if (!this.scratch && !this.defaults.nodeRegion) {
-      out.push(diag('info', 'edit-scratch-unknown', null,
-        'scratch areas unknown: edits that need new tracker pages must name a node region (pages freed by compaction are reused without one)'));
+      out.push(
+        diag(
+          'info',
+          'edit-scratch-unknown',
+          null,
+          'scratch areas unknown: edits that need new tracker pages must name a node region (pages freed by compaction are reused without one)',
+        ),
+      );
     }
     return out;
   }
 }
 
 function safeDescribe(e: Edit): string {
-  try { return describeEdit(e); } catch { return 'edit'; }
+  try {
+    return describeEdit(e);
+  } catch {
+    return 'edit';
+  }
 }
-

@@ -9,10 +9,19 @@ import { hex } from '../util/hex';
 /** A physical address or byte count as a lower-case `0x…` string (decimal accepted on input). */
 export type HexString = string;
 
-export interface BlockJson { phys: HexString; order: number }
-export interface RegionJson { start: HexString; end: HexString }
+export interface BlockJson {
+  phys: HexString;
+  order: number;
+}
+export interface RegionJson {
+  start: HexString;
+  end: HexString;
+}
 /** A raw FDT property: value bytes as hex pairs ("0011aabb"). */
-export interface PropertyJson { name: string; value: string }
+export interface PropertyJson {
+  name: string;
+  value: string;
+}
 
 /** Options of edits that may need new tracker pages (kho-v2+ nodes, kho-v1 chunk/bitmap pages). */
 interface Allocating {
@@ -35,7 +44,9 @@ export type Edit =
   /** Unpreserves every preserved block inside [start, end); refused if a block straddles an edge. */
   | ({ kind: 'unpreserveRange'; start: HexString; end: HexString } & Clearing)
   | {
-      kind: 'addClient'; name: string; preservedData: HexString;
+      kind: 'addClient';
+      name: string;
+      preservedData: HexString;
       /** kho-v3+ `blob-size` in bytes (required there, refused before kho-v3). */
       blobSize?: HexString;
       /** Position among the subnodes (default: last). */
@@ -51,7 +62,10 @@ export type Edit =
 export type EditKind = Edit['kind'];
 
 export class EditRefused extends Error {
-  constructor(readonly reason: string) { super(reason); this.name = 'EditRefused'; }
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = 'EditRefused';
+  }
 }
 
 export function blockJson(phys: bigint, order: number): BlockJson {
@@ -65,15 +79,25 @@ export function regionJson(start: bigint, end: bigint): RegionJson {
 /** One line for people: "preserve 0x1000 order 0", "unpreserve 3 blocks", "add client LUO". */
 export function describeEdit(e: Edit): string {
   switch (e.kind) {
-    case 'preserveBlock': return `preserve ${e.phys} order ${e.order}`;
-    case 'unpreserveBlock': return `unpreserve ${e.phys} order ${e.order}`;
-    case 'preserveBlocks': return `preserve ${e.blocks.length} block${e.blocks.length === 1 ? '' : 's'}`;
-    case 'unpreserveBlocks': return `unpreserve ${e.blocks.length} block${e.blocks.length === 1 ? '' : 's'}`;
-    case 'preserveRange': return `preserve [${e.start}, ${e.end})`;
-    case 'unpreserveRange': return `unpreserve [${e.start}, ${e.end})`;
-    case 'addClient': return `add client "${e.name}" at ${e.preservedData}`;
-    case 'changeClient': return `change client "${e.name}"`;
-    case 'removeClient': return `remove client "${e.name}"`;
-    case 'batch': return e.label ?? `${e.edits.length} edits`;
+    case 'preserveBlock':
+      return `preserve ${e.phys} order ${e.order}`;
+    case 'unpreserveBlock':
+      return `unpreserve ${e.phys} order ${e.order}`;
+    case 'preserveBlocks':
+      return `preserve ${e.blocks.length} block${e.blocks.length === 1 ? '' : 's'}`;
+    case 'unpreserveBlocks':
+      return `unpreserve ${e.blocks.length} block${e.blocks.length === 1 ? '' : 's'}`;
+    case 'preserveRange':
+      return `preserve [${e.start}, ${e.end})`;
+    case 'unpreserveRange':
+      return `unpreserve [${e.start}, ${e.end})`;
+    case 'addClient':
+      return `add client "${e.name}" at ${e.preservedData}`;
+    case 'changeClient':
+      return `change client "${e.name}"`;
+    case 'removeClient':
+      return `remove client "${e.name}"`;
+    case 'batch':
+      return e.label ?? `${e.edits.length} edits`;
   }
 }

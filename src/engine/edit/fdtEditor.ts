@@ -29,10 +29,16 @@ export interface ClientInfo {
 }
 
 function toSpec(n: FdtNode): FdtNodeSpec {
-  return { name: n.name, properties: n.properties.map((p) => ({ name: p.name, value: p.value })), children: n.children.map(toSpec) };
+  return {
+    name: n.name,
+    properties: n.properties.map((p) => ({ name: p.name, value: p.value })),
+    children: n.children.map(toSpec),
+  };
 }
 
-function u64Of(value: Uint8Array): bigint | null { return value.length === 8 ? readU64LE(value, 0) : null; }
+function u64Of(value: Uint8Array): bigint | null {
+  return value.length === 8 ? readU64LE(value, 0) : null;
+}
 
 const NAME_OK = /^[\x21-\x2e\x30-\x7e]{1,255}$/;
 
@@ -47,7 +53,11 @@ export class FdtEditor {
   /** The blob as opened (a private copy: callers may hand in a Node Buffer, whose slice() is a view). */
   readonly original: Uint8Array;
 
-  constructor(original: Uint8Array, readonly version: number, readonly pageSize: number) {
+  constructor(
+    original: Uint8Array,
+    readonly version: number,
+    readonly pageSize: number,
+  ) {
     this.original = new Uint8Array(original);
     const parsed = parseFdt(this.original);
     const clean = parsed.fdt !== null && !parsed.diagnostics.some((d) => d.severity === 'error');
@@ -55,7 +65,11 @@ export class FdtEditor {
     const mm = parsed.fdt ? getProp(parsed.fdt.root, KHO_PROP_MEMORY_MAP) : undefined;
     this.mapValueOffset = mm && mm.value.length === 8 ? mm.offset + 12 : null;
     this.dataProp = subtreePropName(version);
-    this.initial = { root: this.fdt ? toSpec(this.fdt.root) : null, memoryMap: mm ? u64Of(mm.value) : null, repack: false };
+    this.initial = {
+      root: this.fdt ? toSpec(this.fdt.root) : null,
+      memoryMap: mm ? u64Of(mm.value) : null,
+      repack: false,
+    };
     this.cache.set(this.initial, this.original);
   }
 
@@ -72,10 +86,16 @@ export class FdtEditor {
       const root: FdtNodeSpec = { ...s.root, properties: s.root.properties.map((p) => p) };
       const i = root.properties.findIndex((p) => p.name === KHO_PROP_MEMORY_MAP);
       const mm = { name: KHO_PROP_MEMORY_MAP, value: u64le(s.memoryMap ?? 0n) };
-      if (i >= 0) root.properties[i] = mm; else root.properties.push(mm);
-      out = writeFdt(root, { reserveMap: this.fdt.reserveMap.filter((e) => e.size !== 0n), bootCpuid: this.fdt.header.bootCpuidPhys });
+      if (i >= 0) root.properties[i] = mm;
+      else root.properties.push(mm);
+      out = writeFdt(root, {
+        reserveMap: this.fdt.reserveMap.filter((e) => e.size !== 0n),
+        bootCpuid: this.fdt.header.bootCpuidPhys,
+      });
       if (out.length > this.pageSize) {
-        throw new EditRefused(`the KHO FDT would be ${out.length} bytes, more than one ${this.pageSize}-byte page (the kernel's limit: kho_add_subtree fails with -ENOMEM); remove a client or shorten names`);
+        throw new EditRefused(
+          `the KHO FDT would be ${out.length} bytes, more than one ${this.pageSize}-byte page (the kernel's limit: kho_add_subtree fails with -ENOMEM); remove a client or shorten names`,
+        );
       }
     }
     this.cache.set(s, out);
@@ -84,7 +104,10 @@ export class FdtEditor {
 
   withMemoryMap(s: FdtState, map: bigint): FdtState {
     if (s.memoryMap === map) return s;
-    if (this.mapValueOffset === null && !s.root) throw new EditRefused('the KHO FDT has no 8-byte preserved-memory-map and does not parse cleanly: the new tracker root cannot be recorded');
+    if (this.mapValueOffset === null && !s.root)
+      throw new EditRefused(
+        'the KHO FDT has no 8-byte preserved-memory-map and does not parse cleanly: the new tracker root cannot be recorded',
+      );
     return { ...s, memoryMap: map, repack: s.repack || this.mapValueOffset === null };
   }
 
@@ -94,7 +117,8 @@ export class FdtEditor {
       const data = c.properties.find((p) => p.name === this.dataProp);
       const size = c.properties.find((p) => p.name === KHO_PROP_BLOB_SIZE);
       return {
-        name: c.name, index,
+        name: c.name,
+        index,
         preservedData: data ? u64Of(data.value) : null,
         blobSize: size ? u64Of(size.value) : null,
         extra: c.properties.filter((p) => p.name !== this.dataProp && p.name !== KHO_PROP_BLOB_SIZE),
@@ -109,28 +133,43 @@ export class FdtEditor {
 
   private checkName(root: FdtNodeSpec, name: string, except?: string): void {
     if (typeof name !== 'string' || !NAME_OK.test(name)) {
-      throw new EditRefused(`client name ${JSON.stringify(name)} is not usable as an FDT node name (1 to 255 printable ASCII characters, no "/" or spaces)`);
+      throw new EditRefused(
+        `client name ${JSON.stringify(name)} is not usable as an FDT node name (1 to 255 printable ASCII characters, no "/" or spaces)`,
+      );
     }
     if (name !== except && root.children.some((c) => c.name === name)) {
-      throw new EditRefused(`a client subnode named "${name}" already exists (the kernel rejects duplicates with -EEXIST)`);
+      throw new EditRefused(
+        `a client subnode named "${name}" already exists (the kernel rejects duplicates with -EEXIST)`,
+      );
     }
   }
 
   private sizeProps(blobSize: bigint | undefined): FdtPropertySpec[] {
     if (this.version >= 3) {
-      if (blobSize === undefined) throw new EditRefused(`kho-v${this.version} subnodes need a blob size (the next kernel rejects a subnode without "blob-size")`);
+      if (blobSize === undefined)
+        throw new EditRefused(
+          `kho-v${this.version} subnodes need a blob size (the next kernel rejects a subnode without "blob-size")`,
+        );
       return [{ name: KHO_PROP_BLOB_SIZE, value: u64le(blobSize) }];
     }
-    if (blobSize !== undefined) throw new EditRefused(`kho-v${this.version} has no "blob-size" (it appeared in kho-v3)`);
+    if (blobSize !== undefined)
+      throw new EditRefused(`kho-v${this.version} has no "blob-size" (it appeared in kho-v3)`);
     return [];
   }
 
-  addClient(s: FdtState, c: { name: string; preservedData: bigint; blobSize?: bigint; index?: number; extra?: FdtPropertySpec[] }): FdtState {
+  addClient(
+    s: FdtState,
+    c: { name: string; preservedData: bigint; blobSize?: bigint; index?: number; extra?: FdtPropertySpec[] },
+  ): FdtState {
     const root = this.requireRoot(s, 'add a client');
     this.checkName(root, c.name);
     const node: FdtNodeSpec = {
       name: c.name,
-      properties: [{ name: this.dataProp, value: u64le(c.preservedData) }, ...this.sizeProps(c.blobSize), ...(c.extra ?? [])],
+      properties: [
+        { name: this.dataProp, value: u64le(c.preservedData) },
+        ...this.sizeProps(c.blobSize),
+        ...(c.extra ?? []),
+      ],
       children: [],
     };
     const children = [...root.children];
@@ -139,13 +178,18 @@ export class FdtEditor {
     return { ...s, root: { ...root, children }, repack: true };
   }
 
-  changeClient(s: FdtState, name: string, c: { newName?: string; preservedData?: bigint; blobSize?: bigint }): FdtState {
+  changeClient(
+    s: FdtState,
+    name: string,
+    c: { newName?: string; preservedData?: bigint; blobSize?: bigint },
+  ): FdtState {
     const root = this.requireRoot(s, 'change a client');
     const i = root.children.findIndex((x) => x.name === name);
     if (i < 0) throw new EditRefused(`no client subnode named "${name}"`);
     const old = root.children[i];
     if (c.newName !== undefined) this.checkName(root, c.newName, name);
-    if (c.blobSize !== undefined && this.version < 3) throw new EditRefused(`kho-v${this.version} has no "blob-size" (it appeared in kho-v3)`);
+    if (c.blobSize !== undefined && this.version < 3)
+      throw new EditRefused(`kho-v${this.version} has no "blob-size" (it appeared in kho-v3)`);
     const set = (props: FdtPropertySpec[], prop: string, v: bigint | undefined): FdtPropertySpec[] => {
       if (v === undefined) return props;
       const j = props.findIndex((p) => p.name === prop);
@@ -169,7 +213,9 @@ export class FdtEditor {
     if (i < 0) throw new EditRefused(`no client subnode named "${name}"`);
     const removed = this.clients(s)[i];
     if (root.children[i].children.length > 0) {
-      throw new EditRefused(`client subnode "${name}" has child nodes of its own; removing it would lose them for undo`);
+      throw new EditRefused(
+        `client subnode "${name}" has child nodes of its own; removing it would lose them for undo`,
+      );
     }
     const children = root.children.filter((_, j) => j !== i);
     return { state: { ...s, root: { ...root, children }, repack: true }, removed };

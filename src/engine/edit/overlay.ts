@@ -25,13 +25,23 @@ export class OverlayMemory implements PhysMemory {
     this.pageMask = ~(BigInt(pageSize) - 1n);
   }
 
-  get format(): ImageFormat { return this.file.format; }
-  get ranges(): readonly PhysRange[] { return this.file.ranges; }
+  get format(): ImageFormat {
+    return this.file.format;
+  }
+  get ranges(): readonly PhysRange[] {
+    return this.file.ranges;
+  }
   /** The memory of the file as it is on disk now. */
-  get fileMemory(): PhysMemory { return this.file; }
+  get fileMemory(): PhysMemory {
+    return this.file;
+  }
 
-  contains(phys: bigint, length: number): boolean { return this.file.contains(phys, length); }
-  fileOffset(phys: bigint): number | undefined { return this.file.fileOffset(phys); }
+  contains(phys: bigint, length: number): boolean {
+    return this.file.contains(phys, length);
+  }
+  fileOffset(phys: bigint): number | undefined {
+    return this.file.fileOffset(phys);
+  }
 
   read(phys: bigint, length: number): Uint8Array {
     const out = new Uint8Array(length);
@@ -61,10 +71,14 @@ export class OverlayMemory implements PhysMemory {
   }
 
   /** Start of the page holding phys. */
-  pageOf(phys: bigint): bigint { return phys & this.pageMask; }
+  pageOf(phys: bigint): bigint {
+    return phys & this.pageMask;
+  }
 
   /** True when the whole page is in the dump (the only pages edits may write). */
-  pageInDump(page: bigint): boolean { return this.file.contains(page, this.pageSize); }
+  pageInDump(page: bigint): boolean {
+    return this.file.contains(page, this.pageSize);
+  }
 
   /** The page as it was when the model was opened. */
   originalPage(page: bigint): Uint8Array {
@@ -98,7 +112,9 @@ export class OverlayMemory implements PhysMemory {
   write(phys: bigint, bytes: Uint8Array): void {
     forEachPagePart(phys, bytes.length, this.pageSize, (page, inPage, done, n) => {
       if (!this.pageInDump(page)) {
-        throw new RangeError(`cannot write at ${hex(page + BigInt(inPage))}: the ${this.pageSize}-byte page ${hex(page)} is not wholly in the dump`);
+        throw new RangeError(
+          `cannot write at ${hex(page + BigInt(inPage))}: the ${this.pageSize}-byte page ${hex(page)} is not wholly in the dump`,
+        );
       }
       this.editablePage(page).set(bytes.subarray(done, done + n), inPage);
     });
@@ -149,7 +165,9 @@ export class OverlayMemory implements PhysMemory {
 
   // ---- derived layer ----------------------------------------------------------------------------
 
-  setDerived(pages: Map<bigint, Uint8Array>): void { this.derived = pages; }
+  setDerived(pages: Map<bigint, Uint8Array>): void {
+    this.derived = pages;
+  }
 
   /** Every page any layer may have changed (candidates for a save). */
   touchedPages(): bigint[] {
@@ -158,7 +176,9 @@ export class OverlayMemory implements PhysMemory {
   }
 
   /** Number of pages held in the edits layer. */
-  get editPageCount(): number { return this.edits.size; }
+  get editPageCount(): number {
+    return this.edits.size;
+  }
 
   // ---- after a save in place ----------------------------------------------------------------------
 

@@ -26,11 +26,14 @@ export interface AllocationContext {
   writable?: (page: bigint) => boolean;
 }
 
-function alignUp(v: bigint, ps: bigint): bigint { return (v + ps - 1n) / ps * ps; }
+function alignUp(v: bigint, ps: bigint): bigint {
+  return ((v + ps - 1n) / ps) * ps;
+}
 
 /** End of a range in the sorted list overlapping [s, e), or null. */
 function overlapEnd(sorted: readonly PhysRange[], s: bigint, e: bigint): bigint | null {
-  let lo = 0, hi = sorted.length - 1;
+  let lo = 0,
+    hi = sorted.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (e <= sorted[mid].start) hi = mid - 1;
@@ -42,14 +45,18 @@ function overlapEnd(sorted: readonly PhysRange[], s: bigint, e: bigint): bigint 
 
 function intersect(a: readonly PhysRange[], b: readonly PhysRange[]): PhysRange[] {
   const out: PhysRange[] = [];
-  for (const x of a) for (const y of b) {
-    const s = x.start > y.start ? x.start : y.start, e = x.end < y.end ? x.end : y.end;
-    if (s < e) out.push({ start: s, end: e });
-  }
+  for (const x of a)
+    for (const y of b) {
+      const s = x.start > y.start ? x.start : y.start,
+        e = x.end < y.end ? x.end : y.end;
+      if (s < e) out.push({ start: s, end: e });
+    }
   return mergeRanges(out);
 }
 
-export function describeRange(r: PhysRange): string { return `[${hex(r.start)}, ${hex(r.end)})`; }
+export function describeRange(r: PhysRange): string {
+  return `[${hex(r.start)}, ${hex(r.end)})`;
+}
 
 export class PageAllocator {
   private readonly ps: bigint;
@@ -64,21 +71,25 @@ export class PageAllocator {
     this.reserved = mergeRanges(ctx.reserved);
   }
 
-  get scratchKnown(): boolean { return this.scratch !== null; }
+  get scratchKnown(): boolean {
+    return this.scratch !== null;
+  }
 
   /** Why `page` may not hold a tracker node, or null when it may. */
   whyNot(page: bigint): string | null {
     const ps = this.ps;
     if (page % ps !== 0n) return `${hex(page)} is not aligned to the ${this.ctx.pageSize}-byte page size`;
     if (page === 0n) return 'page 0 cannot be a node (a table entry of 0 means "absent")';
-    if (overlapEnd(this.ctx.ram, page, page + ps) === null || !this.inOneRange(page)) return `${hex(page)} is not in the dump's RAM`;
+    if (overlapEnd(this.ctx.ram, page, page + ps) === null || !this.inOneRange(page))
+      return `${hex(page)} is not in the dump's RAM`;
     const pfn = Number(page >> this.shift);
     const b = this.ctx.blocks.findOverlap(pfn, pfn + 1);
     if (b) return `${hex(page)} is inside the preserved block ${hex(BigInt(b.pfn) << this.shift)} order ${b.order}`;
     if (this.scratch && overlapEnd(this.scratch, page, page + ps) !== null) return `${hex(page)} is in a scratch area`;
     if (overlapEnd(this.reserved, page, page + ps) !== null) return `${hex(page)} holds the KHO FDT`;
     if (this.ctx.isTrackerPage(pfn)) return `${hex(page)} is already a tracker page`;
-    if (this.ctx.writable && !this.ctx.writable(page)) return `${hex(page)} has no bytes of its own in the file (zero-filled or excluded), so it cannot be written`;
+    if (this.ctx.writable && !this.ctx.writable(page))
+      return `${hex(page)} has no bytes of its own in the file (zero-filled or excluded), so it cannot be written`;
     return null;
   }
 
@@ -96,15 +107,30 @@ export class PageAllocator {
     for (const r of within) {
       let p = alignUp(from > r.start ? from : r.start, ps);
       while (p + ps <= r.end) {
-        if (p === 0n) { p += ps; continue; }
+        if (p === 0n) {
+          p += ps;
+          continue;
+        }
         const pfn = Number(p >> this.shift);
         const b = this.ctx.blocks.findOverlap(pfn, pfn + 1);
-        if (b) { p = BigInt(b.pfn + 2 ** b.order) << this.shift; continue; }
+        if (b) {
+          p = BigInt(b.pfn + 2 ** b.order) << this.shift;
+          continue;
+        }
         const s = this.scratch ? overlapEnd(this.scratch, p, p + ps) : null;
-        if (s !== null) { p = alignUp(s, ps); continue; }
+        if (s !== null) {
+          p = alignUp(s, ps);
+          continue;
+        }
         const v = overlapEnd(this.reserved, p, p + ps);
-        if (v !== null) { p = alignUp(v, ps); continue; }
-        if (this.ctx.isTrackerPage(pfn) || (this.ctx.writable && !this.ctx.writable(p))) { p += ps; continue; }
+        if (v !== null) {
+          p = alignUp(v, ps);
+          continue;
+        }
+        if (this.ctx.isTrackerPage(pfn) || (this.ctx.writable && !this.ctx.writable(p))) {
+          p += ps;
+          continue;
+        }
         return p;
       }
     }
@@ -120,20 +146,24 @@ export class PageAllocator {
     if (region) {
       if (region.end <= region.start) throw new EditRefused(`node region ${describeRange(region)} is empty`);
       const inside = intersect(ram, [region]);
-      if (inside.length === 0) throw new EditRefused(`node region ${describeRange(region)} does not overlap the dump's RAM`);
+      if (inside.length === 0)
+        throw new EditRefused(`node region ${describeRange(region)} does not overlap the dump's RAM`);
       return inside;
     }
     if (this.scratch) return ram;
     throw new EditRefused(
       'no page can be proven free for a new tracker page: the scratch areas are unknown, and the next kernel allocates from ' +
-      'scratch before it reads the tree, so a node there could be overwritten; give a region for new nodes ' +
-      '(nodeRegion, or --node-region START-END on the command line) or the scratch areas');
+        'scratch before it reads the tree, so a node there could be overwritten; give a region for new nodes ' +
+        '(nodeRegion, or --node-region START-END on the command line) or the scratch areas',
+    );
   }
 
   /** Message for an exhausted search. */
   exhausted(region: PhysRange | null): EditRefused {
-    return new EditRefused(region
-      ? `no free page left in the node region ${describeRange(region)} for a new tracker page: every page there is preserved, a tracker page, scratch, the FDT, outside the dump's RAM or not stored in the file; give a larger or another region`
-      : 'no free page left in the dump\'s RAM for a new tracker page (every page is preserved, a tracker page, scratch or the FDT); give a node region');
+    return new EditRefused(
+      region
+        ? `no free page left in the node region ${describeRange(region)} for a new tracker page: every page there is preserved, a tracker page, scratch, the FDT, outside the dump's RAM or not stored in the file; give a larger or another region`
+        : "no free page left in the dump's RAM for a new tracker page (every page is preserved, a tracker page, scratch or the FDT); give a node region",
+    );
   }
 }

@@ -46,7 +46,12 @@ export interface TrackerEditorOptions {
 }
 
 /** A kho-v1 chunk list laid out for the current set: its pages, the ones beyond the old list's, the region used. */
-export interface V1Layout { first: bigint; pages: Map<bigint, Uint8Array>; extra: Set<number>; region: PhysRange | null }
+export interface V1Layout {
+  first: bigint;
+  pages: Map<bigint, Uint8Array>;
+  extra: Set<number>;
+  region: PhysRange | null;
+}
 
 export class TrackerEditor {
   readonly pageSize: PageSize;
@@ -92,29 +97,39 @@ export class TrackerEditor {
     this.blocks = new BlockIndex(tracker.blocks, this.pageShift);
     this.nodes = new Set<number>();
     for (const pages of tracker.nodePages.values()) for (const p of pages) this.nodes.add(Number(p >> this.shift));
-    this.originalV1Pages = this.kind === 'chunks'
-      ? [...tracker.nodePages.values()].flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-      : [];
-    const writable = memory.format === 'raw' || memory.format === 'elf'
-      ? (page: bigint) => {
-        const off = memory.fileOffset(page);
-        return off !== undefined && memory.fileOffset(page + this.ps - 1n) === off + this.pageSize - 1;
-      }
-      : undefined;
+    this.originalV1Pages =
+      this.kind === 'chunks' ? [...tracker.nodePages.values()].flat().sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)) : [];
+    const writable =
+      memory.format === 'raw' || memory.format === 'elf'
+        ? (page: bigint) => {
+            const off = memory.fileOffset(page);
+            return off !== undefined && memory.fileOffset(page + this.ps - 1n) === off + this.pageSize - 1;
+          }
+        : undefined;
     this.allocator = new PageAllocator({
-      pageSize: this.pageSize, ram: memory.ranges, blocks: this.blocks,
+      pageSize: this.pageSize,
+      ram: memory.ranges,
+      blocks: this.blocks,
       isTrackerPage: (pfn) => this.isTrackerPfn(pfn),
-      scratch: this.scratch, reserved: opts.reserved, writable,
+      scratch: this.scratch,
+      reserved: opts.reserved,
+      writable,
     });
   }
 
   // ---- queries ------------------------------------------------------------------------------------
 
   /** The tracker root as edited (radix root; kho-v1 keeps it in the FDT's memory map). */
-  get currentRoot(): bigint { return this.root; }
-  get preservedCount(): number { return this.blocks.count; }
+  get currentRoot(): bigint {
+    return this.root;
+  }
+  get preservedCount(): number {
+    return this.blocks.count;
+  }
   /** The kho-v1 chunk list laid out for the current set, or null (radix, or the set is unchanged). */
-  get v1Layout(): V1Layout | null { return this.v1; }
+  get v1Layout(): V1Layout | null {
+    return this.v1;
+  }
 
   isPreserved(phys: bigint, order: number): boolean {
     if (phys < 0n || (phys & ((this.ps << BigInt(order)) - 1n)) !== 0n) return false;
@@ -134,18 +149,22 @@ export class TrackerEditor {
 
   /** kho_preserve_pages' split of [start, end): each block as large as alignment, length, MAX_PAGE_ORDER and NUMA allow. */
   splitRange(start: bigint, end: bigint): { phys: bigint; order: number }[] {
-    return [...splitPfnRange(Number(start >> this.shift), Number(end >> this.shift), this.maxOrder, this.nodeOf)]
-      .map(([pfn, order]) => ({ phys: BigInt(pfn) << this.shift, order }));
+    return [...splitPfnRange(Number(start >> this.shift), Number(end >> this.shift), this.maxOrder, this.nodeOf)].map(
+      ([pfn, order]) => ({ phys: BigInt(pfn) << this.shift, order }),
+    );
   }
 
   /** The preserved blocks inside [start, end), sorted; refuses a block that straddles an edge, or none. */
   blocksWithin(start: bigint, end: bigint): { phys: bigint; order: number }[] {
-    const s = Number(start >> this.shift), e = Number(end >> this.shift);
+    const s = Number(start >> this.shift),
+      e = Number(end >> this.shift);
     const list: { phys: bigint; order: number }[] = [];
     this.blocks.forEachOverlap(s, e, (b) => {
       if (b.pfn < s || b.pfn + 2 ** b.order > e) {
         const bs = BigInt(b.pfn) << this.shift;
-        throw new EditRefused(`the preserved block ${hex(bs)} order ${b.order} [${hex(bs)}, ${hex(bs + (this.ps << BigInt(b.order)))}) straddles an edge of [${hex(start)}, ${hex(end)}); widen the range or unpreserve that block`);
+        throw new EditRefused(
+          `the preserved block ${hex(bs)} order ${b.order} [${hex(bs)}, ${hex(bs + (this.ps << BigInt(b.order)))}) straddles an edge of [${hex(start)}, ${hex(end)}); widen the range or unpreserve that block`,
+        );
       }
       list.push({ phys: BigInt(b.pfn) << this.shift, order: b.order });
     });
@@ -166,29 +185,43 @@ export class TrackerEditor {
     const end = phys + size;
     const where = `${hex(phys)} order ${order}`;
     if (order > this.maxOrder) {
-      throw new EditRefused(`${where}: order ${order} is above MAX_PAGE_ORDER ${this.maxOrder} for ${this.pageSize >> 10} KiB pages; the next kernel cannot restore a block that large (split it: preserve a range instead)`);
+      throw new EditRefused(
+        `${where}: order ${order} is above MAX_PAGE_ORDER ${this.maxOrder} for ${this.pageSize >> 10} KiB pages; the next kernel cannot restore a block that large (split it: preserve a range instead)`,
+      );
     }
     if ((phys & (size - 1n)) !== 0n) {
-      throw new EditRefused(`${where} is misaligned: a block of order ${order} is ${hex(size)} bytes (PAGE ${hex(this.ps)} << ${order}) and must start at a multiple of that; the key encoding would drop the low bits`);
+      throw new EditRefused(
+        `${where} is misaligned: a block of order ${order} is ${hex(size)} bytes (PAGE ${hex(this.ps)} << ${order}) and must start at a multiple of that; the key encoding would drop the low bits`,
+      );
     }
     if (!rangesContain(this.overlay.ranges, phys, end)) {
-      throw new EditRefused(`${where} [${hex(phys)}, ${hex(end)}) is not inside the dump's RAM (${this.overlay.ranges.slice(0, 4).map(describeRange).join(', ')}${this.overlay.ranges.length > 4 ? ', …' : ''})`);
+      throw new EditRefused(
+        `${where} [${hex(phys)}, ${hex(end)}) is not inside the dump's RAM (${this.overlay.ranges.slice(0, 4).map(describeRange).join(', ')}${this.overlay.ranges.length > 4 ? ', …' : ''})`,
+      );
     }
-    const s = Number(phys >> this.shift), e = s + 2 ** order;
+    const s = Number(phys >> this.shift),
+      e = s + 2 ** order;
     const b = this.blocks.findOverlap(s, e);
     if (b) {
       const bs = BigInt(b.pfn) << this.shift;
-      const what = b.pfn === s && b.order === order ? 'is already preserved' : `overlaps the preserved block ${hex(bs)} order ${b.order} [${hex(bs)}, ${hex(bs + (this.ps << BigInt(b.order)))})`;
+      const what =
+        b.pfn === s && b.order === order
+          ? 'is already preserved'
+          : `overlaps the preserved block ${hex(bs)} order ${b.order} [${hex(bs)}, ${hex(bs + (this.ps << BigInt(b.order)))})`;
       throw new EditRefused(`${where} ${what}; blocks must not overlap`);
     }
     const node = this.trackerPageIn(s, e);
     if (node !== null) {
-      throw new EditRefused(`${where} covers the tracker page ${hex(BigInt(node) << this.shift)}: tracker pages are not preserved (the next kernel frees them after reading the tree)`);
+      throw new EditRefused(
+        `${where} covers the tracker page ${hex(BigInt(node) << this.shift)}: tracker pages are not preserved (the next kernel frees them after reading the tree)`,
+      );
     }
     if (this.scratch) {
       for (const r of this.scratch) {
         if (r.start < end && r.end > phys) {
-          throw new EditRefused(`${where} overlaps the scratch area ${describeRange(r)}; the kernel refuses to preserve scratch memory (kho_scratch_overlap, -EINVAL): the next kernel allocates from it`);
+          throw new EditRefused(
+            `${where} overlaps the scratch area ${describeRange(r)}; the kernel refuses to preserve scratch memory (kho_scratch_overlap, -EINVAL): the next kernel allocates from it`,
+          );
         }
       }
     }
@@ -229,7 +262,9 @@ export class TrackerEditor {
       const pfn = Number(b.phys >> this.shift);
       if ((b.phys & ((this.ps << BigInt(b.order)) - 1n)) !== 0n || !this.blocks.has(pfn, b.order)) {
         const near = this.blocks.findOverlap(pfn, pfn + 1);
-        const hint = near ? ` (the block preserved there is ${hex(BigInt(near.pfn) << this.shift)} order ${near.order})` : '';
+        const hint = near
+          ? ` (the block preserved there is ${hex(BigInt(near.pfn) << this.shift)} order ${near.order})`
+          : '';
         throw new EditRefused(`${hex(b.phys)} order ${b.order} is not preserved${hint}`);
       }
       this.blocks.remove(pfn, b.order);
@@ -241,7 +276,10 @@ export class TrackerEditor {
   }
 
   private writer() {
-    return { read: (p: bigint, n: number) => this.overlay.read(p, n), write: (p: bigint, b: Uint8Array) => this.overlay.write(p, b) };
+    return {
+      read: (p: bigint, n: number) => this.overlay.read(p, n),
+      write: (p: bigint, b: Uint8Array) => this.overlay.write(p, b),
+    };
   }
 
   /** One new tracker page: a freed node first, else the lowest provably free page. */
@@ -261,7 +299,10 @@ export class TrackerEditor {
     const p = this.allocator.nextFree(within, from);
     if (p === null) throw this.allocator.exhausted(region);
     this.cursors.set(key, p + this.ps);
-    this.host.change(() => { if (from === 0n) this.cursors.delete(key); else this.cursors.set(key, from); });
+    this.host.change(() => {
+      if (from === 0n) this.cursors.delete(key);
+      else this.cursors.set(key, from);
+    });
     this.addNode(p);
     return p;
   }
@@ -278,13 +319,18 @@ export class TrackerEditor {
     let i = 0;
     while (i < this.freed.length && this.freed[i] < p) i++;
     this.freed.splice(i, 0, p);
-    this.host.change(() => { this.nodes.add(pfn); this.freed.splice(this.freed.indexOf(p), 1); });
+    this.host.change(() => {
+      this.nodes.add(pfn);
+      this.freed.splice(this.freed.indexOf(p), 1);
+    });
   }
 
   private setRoot(root: bigint): void {
     const old = this.root;
     this.root = root;
-    this.host.change(() => { this.root = old; });
+    this.host.change(() => {
+      this.root = old;
+    });
   }
 
   private radixAdd(list: PfnBlock[], region: PhysRange | null): void {
@@ -304,11 +350,21 @@ export class TrackerEditor {
   }
 
   private radixRemove(list: PfnBlock[], compact: boolean): void {
-    if (this.root === 0n || !this.overlay.pageInDump(this.root)) throw new EditRefused(`the tracker root ${hex(this.root)} is not in the dump`);
-    const builder = new RadixTreeBuilder(this.writer(), this.geometry, () => { throw new EditRefused('internal: removal allocated a page'); }, this.root);
+    if (this.root === 0n || !this.overlay.pageInDump(this.root))
+      throw new EditRefused(`the tracker root ${hex(this.root)} is not in the dump`);
+    const builder = new RadixTreeBuilder(
+      this.writer(),
+      this.geometry,
+      () => {
+        throw new EditRefused('internal: removal allocated a page');
+      },
+      this.root,
+    );
     for (const b of list) {
       if (!builder.remove(BigInt(b.pfn) << this.shift, b.order)) {
-        throw new EditRefused(`${hex(BigInt(b.pfn) << this.shift)} order ${b.order} has no bit in the tracker (the decoded set and the tree disagree)`);
+        throw new EditRefused(
+          `${hex(BigInt(b.pfn) << this.shift)} order ${b.order} has no bit in the tracker (the decoded set and the tree disagree)`,
+        );
       }
     }
     if (compact) {
@@ -328,7 +384,8 @@ export class TrackerEditor {
     if (this.blocks.modified) {
       const extra = new Set<number>();
       const reuse = this.originalV1Pages.filter((p) => this.reusable(p));
-      let taken = 0, from = 0n;
+      let taken = 0,
+        from = 0n;
       let within: PhysRange[] | null = null;
       const alloc = (): bigint => {
         if (taken < reuse.length) return reuse[taken++];
@@ -354,7 +411,9 @@ export class TrackerEditor {
       }
     }
     this.v1 = next;
-    this.host.change(() => { this.v1 = old; });
+    this.host.change(() => {
+      this.v1 = old;
+    });
     this.host.setMemoryMap(map);
   }
 

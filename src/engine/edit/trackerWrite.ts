@@ -19,7 +19,13 @@ function isAllZero(b: Uint8Array): boolean {
  * After keys were removed: for each key's leaf that is now all zero, clears the parent's entry and
  * reports the leaf freed, then does the same for tables left empty, up to (not including) the root.
  */
-export function unlinkEmptyNodes(io: PageWriter, g: RadixGeometry, root: bigint, removed: Iterable<PreservedBlock>, onFreed: (page: bigint) => void): void {
+export function unlinkEmptyNodes(
+  io: PageWriter,
+  g: RadixGeometry,
+  root: bigint,
+  removed: Iterable<PreservedBlock>,
+  onFreed: (page: bigint) => void,
+): void {
   const seen = new Set<bigint>();
   for (const b of removed) {
     const key = encodeKey(g, b.phys, b.order);
@@ -29,7 +35,10 @@ export function unlinkEmptyNodes(io: PageWriter, g: RadixGeometry, root: bigint,
     for (let level = g.depth - 1; level >= 1; level--) {
       const idx = tableIndex(g, key, level);
       const child = readU64LE(io.read(node + BigInt(8 * idx), 8), 0);
-      if (child === 0n) { reached = false; break; }
+      if (child === 0n) {
+        reached = false;
+        break;
+      }
       path.push({ pa: node, idx });
       node = child;
     }
@@ -45,11 +54,19 @@ export function unlinkEmptyNodes(io: PageWriter, g: RadixGeometry, root: bigint,
 }
 
 /** A kho-v1 chunk list for `blocks` (sorted), in pages from `alloc`: first chunk and page contents. */
-export function layoutChunkList(blocks: Iterable<PreservedBlock>, pageSize: PageSize, alloc: PageAllocator): { first: bigint; pages: Map<bigint, Uint8Array> } {
+export function layoutChunkList(
+  blocks: Iterable<PreservedBlock>,
+  pageSize: PageSize,
+  alloc: PageAllocator,
+): { first: bigint; pages: Map<bigint, Uint8Array> } {
   const pages = new Map<bigint, Uint8Array>();
   const sink: PageWriter = {
-    read: () => { throw new Error('layoutChunkList writes whole pages only'); },
-    write: (pa, bytes) => { pages.set(pa, bytes.slice()); },
+    read: () => {
+      throw new Error('layoutChunkList writes whole pages only');
+    },
+    write: (pa, bytes) => {
+      pages.set(pa, bytes.slice());
+    },
   };
   const built = buildChunkListPages(sink, pageSize, blocks, alloc);
   return { first: built.first, pages };

@@ -29,7 +29,10 @@ function* nonZeroRuns(block: Uint8Array, offset: number): Generator<WriteChunk> 
   for (let at = 0; at < block.length; at += HOLE_GRAIN) {
     const zero = isAllZero(block.subarray(at, Math.min(block.length, at + HOLE_GRAIN)));
     if (!zero && runStart < 0) runStart = at;
-    if (zero && runStart >= 0) { yield { offset: offset + runStart, bytes: block.subarray(runStart, at) }; runStart = -1; }
+    if (zero && runStart >= 0) {
+      yield { offset: offset + runStart, bytes: block.subarray(runStart, at) };
+      runStart = -1;
+    }
   }
   if (runStart >= 0) yield { offset: offset + runStart, bytes: block.subarray(runStart) };
 }
@@ -49,12 +52,18 @@ export function isAllZero(b: Uint8Array): boolean {
  * The source file with `patches` (ascending, non-overlapping, inside the file) written over it.
  * `onBlock` is called after each block is produced (progress; tests use it to stop mid-export).
  */
-export function planPatchedCopy(source: ByteSource, patches: readonly FilePatch[], opts: { blockSize?: number; onBlock?: (done: number, total: number) => void } = {}): WritePlan {
+export function planPatchedCopy(
+  source: ByteSource,
+  patches: readonly FilePatch[],
+  opts: { blockSize?: number; onBlock?: (done: number, total: number) => void } = {},
+): WritePlan {
   const size = source.size;
   const blockSize = opts.blockSize ?? EXPORT_BLOCK;
   for (const p of patches) {
     if (p.offset < 0 || p.offset + p.bytes.length > size) {
-      throw new RangeError(`patch at offset ${hex(p.offset)} (${p.bytes.length} bytes) is outside the ${hex(size)}-byte source`);
+      throw new RangeError(
+        `patch at offset ${hex(p.offset)} (${p.bytes.length} bytes) is outside the ${hex(size)}-byte source`,
+      );
     }
   }
   function* chunks(): Generator<WriteChunk> {
@@ -71,7 +80,8 @@ export function planPatchedCopy(source: ByteSource, patches: readonly FilePatch[
       while (k < patches.length && patches[k].offset + patches[k].bytes.length <= off) k++;
       for (let j = k; j < patches.length && patches[j].offset < off + n; j++) {
         const p = patches[j];
-        const from = Math.max(off, p.offset), to = Math.min(off + n, p.offset + p.bytes.length);
+        const from = Math.max(off, p.offset),
+          to = Math.min(off + n, p.offset + p.bytes.length);
         block.set(p.bytes.subarray(from - p.offset, to - p.offset), from - off);
       }
       yield* nonZeroRuns(block, off);
@@ -100,16 +110,26 @@ function isElfImage(m: PhysMemory): m is ElfImage {
 }
 
 /** ELF settings of a source ELF core (class, machine, byte order, notes), for a faithful re-export. */
-export function elfSettingsOf(source: PhysMemory): Pick<MemoryImageOptions, 'elfClass' | 'machine' | 'bigEndian' | 'notes'> {
+export function elfSettingsOf(
+  source: PhysMemory,
+): Pick<MemoryImageOptions, 'elfClass' | 'machine' | 'bigEndian' | 'notes'> {
   if (!isElfImage(source)) return {};
   return {
-    elfClass: source.header.elfClass, machine: source.header.machine, bigEndian: !source.header.littleEndian,
+    elfClass: source.header.elfClass,
+    machine: source.header.machine,
+    bigEndian: !source.header.littleEndian,
     notes: source.notes.map((n) => ({ name: n.name, type: n.type, desc: source.noteDesc(n) })),
   };
 }
 
 /** Streams [start, end) of `mem` in blocks, leaving out all-zero ones. */
-function* memoryChunks(mem: PhysMemory, start: bigint, end: bigint, fileOffset: number, progress: { done: number; total: number; onBlock?: (d: number, t: number) => void }): Generator<WriteChunk> {
+function* memoryChunks(
+  mem: PhysMemory,
+  start: bigint,
+  end: bigint,
+  fileOffset: number,
+  progress: { done: number; total: number; onBlock?: (d: number, t: number) => void },
+): Generator<WriteChunk> {
   for (let p = start; p < end;) {
     const n = Number(end - p < BigInt(EXPORT_BLOCK) ? end - p : BigInt(EXPORT_BLOCK));
     yield* nonZeroRuns(mem.read(p, n), fileOffset + Number(p - start));
@@ -131,7 +151,8 @@ export function planImageFromMemory(mem: PhysMemory, opts: MemoryImageOptions): 
     }
     const end = ranges.length ? ranges[ranges.length - 1].end : base;
     const size = end - base;
-    if (size > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`a raw image from ${hex(base)} to ${hex(end)} is too large`);
+    if (size > BigInt(Number.MAX_SAFE_INTEGER))
+      throw new RangeError(`a raw image from ${hex(base)} to ${hex(end)} is too large`);
     function* chunks(): Generator<WriteChunk> {
       for (const r of ranges) yield* memoryChunks(mem, r.start, r.end, Number(r.start - base), progress);
     }
@@ -140,12 +161,17 @@ export function planImageFromMemory(mem: PhysMemory, opts: MemoryImageOptions): 
   // Headers, program headers and notes come from the project's ELF writer over an empty memory of
   // the same layout; the segment data is then streamed from `mem` at the offsets it chose.
   const layout = planElfCore(new SparsePages(ranges, opts.pageSize ?? 4096), {
-    segments: ranges, elfClass: opts.elfClass, machine: opts.machine, bigEndian: opts.bigEndian, notes: opts.notes,
+    segments: ranges,
+    elfClass: opts.elfClass,
+    machine: opts.machine,
+    bigEndian: opts.bigEndian,
+    notes: opts.notes,
   });
   const head = [...layout.chunks][0];
   const parsed = parseElfCore(new PlanByteSource({ size: layout.size, chunks: [head] }));
   const loads = (parsed.image?.programHeaders ?? []).filter((ph) => ph.type === PT_LOAD);
-  if (loads.length !== ranges.length) throw new Error(`ELF layout has ${loads.length} PT_LOADs for ${ranges.length} ranges`);
+  if (loads.length !== ranges.length)
+    throw new Error(`ELF layout has ${loads.length} PT_LOADs for ${ranges.length} ranges`);
   function* chunks(): Generator<WriteChunk> {
     yield head;
     for (const ph of loads) yield* memoryChunks(mem, ph.paddr, ph.paddr + ph.filesz, Number(ph.offset), progress);

@@ -28,10 +28,17 @@ export type PlanResult = { ok: true; plan: SavePlan } | { ok: false; reason: str
 
 /** Some byte cannot be written in place (the message says which and what to do instead). */
 export class NotPatchable extends Error {
-  constructor(message: string) { super(message); this.name = 'NotPatchable'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotPatchable';
+  }
 }
 
-interface Piece { start: bigint; end: bigint; fileOffset: number | null }
+interface Piece {
+  start: bigint;
+  end: bigint;
+  fileOffset: number | null;
+}
 
 /** Pieces of an ELF image (ElfImage.pieces), when the memory exposes them. */
 function piecesOf(mem: PhysMemory): readonly Piece[] | undefined {
@@ -53,12 +60,17 @@ function why(mem: PhysMemory, phys: bigint): string {
  * File runs holding [phys, phys + length): [offset, length, position in the input] each. Throws
  * NotPatchable when some byte has no file offset.
  */
-export function fileRuns(mem: PhysMemory, phys: bigint, length: number): { offset: number; length: number; at: number }[] {
+export function fileRuns(
+  mem: PhysMemory,
+  phys: bigint,
+  length: number,
+): { offset: number; length: number; at: number }[] {
   const out: { offset: number; length: number; at: number }[] = [];
   if (mem.format === 'raw') {
     const off = mem.fileOffset(phys);
     const last = mem.fileOffset(phys + BigInt(length - 1));
-    if (off === undefined || last !== off + length - 1) throw new NotPatchable(why(mem, off === undefined ? phys : phys + BigInt(length - 1)));
+    if (off === undefined || last !== off + length - 1)
+      throw new NotPatchable(why(mem, off === undefined ? phys : phys + BigInt(length - 1)));
     return [{ offset: off, length, at: 0 }];
   }
   const pieces = piecesOf(mem);
@@ -70,8 +82,16 @@ export function fileRuns(mem: PhysMemory, phys: bigint, length: number): { offse
     let n: number;
     if (pieces) {
       // The piece holding `cur` is contiguous in the file up to its end.
-      let lo = 0, hi = pieces.length - 1, k = -1;
-      while (lo <= hi) { const m = (lo + hi) >> 1; if (pieces[m].start <= cur) { k = m; lo = m + 1; } else hi = m - 1; }
+      let lo = 0,
+        hi = pieces.length - 1,
+        k = -1;
+      while (lo <= hi) {
+        const m = (lo + hi) >> 1;
+        if (pieces[m].start <= cur) {
+          k = m;
+          lo = m + 1;
+        } else hi = m - 1;
+      }
       const end = pieces[k].end;
       n = Math.min(length - done, Number(end - cur));
     } else {
@@ -97,7 +117,9 @@ export function patchesFor(file: PhysMemory, pages: readonly ChangedPage[]): Fil
   out.sort((a, b) => a.offset - b.offset);
   for (let i = 1; i < out.length; i++) {
     if (out[i].offset < out[i - 1].offset + out[i - 1].bytes.length) {
-      throw new NotPatchable(`physical ${hex(out[i - 1].phys)} and ${hex(out[i].phys)} share file bytes at offset ${hex(out[i].offset)} (overlapping PT_LOADs); cannot patch in place`);
+      throw new NotPatchable(
+        `physical ${hex(out[i - 1].phys)} and ${hex(out[i].phys)} share file bytes at offset ${hex(out[i].offset)} (overlapping PT_LOADs); cannot patch in place`,
+      );
     }
   }
   return out;
@@ -110,6 +132,10 @@ export function planSave(model: EditableDump): PlanResult {
     const patches = patchesFor(model.fileMemory, pages);
     return { ok: true, plan: { patches, pages, fdtFile: model.fdtFileChange() } };
   } catch (e) {
-    return { ok: false, reason: e instanceof NotPatchable ? e.message : `cannot plan the save: ${e instanceof Error ? e.message : String(e)}` };
+    return {
+      ok: false,
+      reason:
+        e instanceof NotPatchable ? e.message : `cannot plan the save: ${e instanceof Error ? e.message : String(e)}`,
+    };
   }
 }

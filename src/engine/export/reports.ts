@@ -27,30 +27,46 @@ export function writeRangesCsv(r: DecodeResult, write: (chunk: string) => void):
 /** The CSV as a lazy sequence of chunks of about CHUNK_CHARS characters (ASCII bytes). */
 export function* rangesCsvChunks(r: DecodeResult): Generator<OutChunk> {
   const t = r.tracker;
-  if (!t) { yield RANGES_CSV_HEADER + '\n'; return; }
+  if (!t) {
+    yield RANGES_CSV_HEADER + '\n';
+    return;
+  }
   const table = t.blocks.rangeTable();
-  const shift = table.pageShift, pageSize = 2 ** shift;
+  const shift = table.pageShift,
+    pageSize = 2 ** shift;
   // Pages per table frame: the CSV counts pages of the tracker's page size.
   const framePages = 2 ** t.blocks.pageShift / t.pageSize;
   const cursor = t.blocks.sortedCursor();
   const out = new AsciiChunks(CHUNK_CHARS);
   out.text(RANGES_CSV_HEADER + '\n');
-  let i = 0, count = 0, order = -1;
+  let i = 0,
+    count = 0,
+    order = -1;
   const line = (k: number): void => {
-    const s = table.startPfn(k), e = table.endPfn(k);
-    out.text('0x'); out.pfnHex(s, pageSize, shift);
-    out.text(',0x'); out.pfnHex(e, pageSize, shift);
+    const s = table.startPfn(k),
+      e = table.endPfn(k);
+    out.text('0x');
+    out.pfnHex(s, pageSize, shift);
+    out.text(',0x');
+    out.pfnHex(e, pageSize, shift);
     // The size: (e - s) pages are exactly (e - s) << shift bytes.
-    out.text(',0x'); out.pfnHex(e - s, pageSize, shift);
-    out.text(','); out.int((e - s) * framePages);
-    out.text(','); out.int(count);
+    out.text(',0x');
+    out.pfnHex(e - s, pageSize, shift);
+    out.text(',');
+    out.int((e - s) * framePages);
+    out.text(',');
+    out.int(count);
     out.text(',');
     if (count === 1) out.int(order);
     out.text('\n');
   };
   // Blocks arrive sorted; a range is complete once a block starts at or past its end.
   const each = (pfn: number, o: number): boolean => {
-    while (i < table.length && pfn >= table.endPfn(i)) { line(i); i++; count = 0; }
+    while (i < table.length && pfn >= table.endPfn(i)) {
+      line(i);
+      i++;
+      count = 0;
+    }
     count++;
     order = o;
     return !out.full;
@@ -60,7 +76,8 @@ export function* rangesCsvChunks(r: DecodeResult): Generator<OutChunk> {
     if (out.full) yield out.take();
   }
   for (; i < table.length; i++) {
-    line(i); count = 0;
+    line(i);
+    count = 0;
     if (out.full) yield out.take();
   }
   yield out.take();
@@ -74,7 +91,13 @@ export function dtsReport(r: DecodeResult, memory: PhysMemory, pageSize = r.trac
 }
 
 /** Writes the report in `format`. */
-export function writeReport(format: ReportFormat, r: DecodeResult, memory: PhysMemory, write: (chunk: string) => void, opts: ContractOptions = {}): void {
+export function writeReport(
+  format: ReportFormat,
+  r: DecodeResult,
+  memory: PhysMemory,
+  write: (chunk: string) => void,
+  opts: ContractOptions = {},
+): void {
   for (const chunk of reportChunks(format, r, memory, opts)) {
     write(chunkText(chunk));
     releaseChunk(chunk);
@@ -82,7 +105,12 @@ export function writeReport(format: ReportFormat, r: DecodeResult, memory: PhysM
 }
 
 /** The report in `format` as a lazy sequence of bounded chunks (see contractJsonChunks). */
-export function reportChunks(format: ReportFormat, r: DecodeResult, memory: PhysMemory, opts: ContractOptions = {}): Iterable<OutChunk> {
+export function reportChunks(
+  format: ReportFormat,
+  r: DecodeResult,
+  memory: PhysMemory,
+  opts: ContractOptions = {},
+): Iterable<OutChunk> {
   if (format === 'json') return contractJsonChunks(r, opts);
   if (format === 'csv') return rangesCsvChunks(r);
   return [dtsReport(r, memory)];

@@ -61,7 +61,10 @@ export interface FdtNode {
   children: FdtNode[];
 }
 
-export interface FdtReserveEntry { address: bigint; size: bigint }
+export interface FdtReserveEntry {
+  address: bigint;
+  size: bigint;
+}
 
 export interface Fdt {
   header: FdtHeader;
@@ -134,20 +137,34 @@ function align4(n: number): number {
   return n + ((4 - (n % 4)) % 4);
 }
 
-interface Extent { what: string; start: number; end: number }
+interface Extent {
+  what: string;
+  start: number;
+  end: number;
+}
 /** Strings block: `start` = blob offset, `end` = end of the readable part, `size` = declared size. */
-interface StringsBlock { start: number; end: number; size: number }
+interface StringsBlock {
+  start: number;
+  end: number;
+  size: number;
+}
 
 /** At most this many diagnostics per code; a hostile blob could otherwise produce thousands. */
 const MAX_REPORTS_PER_CODE = 50;
 
 class Parser {
   private readonly findings = new DiagnosticCap({ per: 'code', max: MAX_REPORTS_PER_CODE }, (overflows) =>
-    overflows.map((o) => diag('info', 'fdt-suppressed', null, `${o.dropped} further "${o.code}" diagnostics not shown`)));
+    overflows.map((o) =>
+      diag('info', 'fdt-suppressed', null, `${o.dropped} further "${o.code}" diagnostics not shown`),
+    ),
+  );
   work = 0;
   private readonly stringCache = new Map<number, string | null>();
 
-  constructor(private readonly b: Uint8Array, private readonly base: bigint | null) {}
+  constructor(
+    private readonly b: Uint8Array,
+    private readonly base: bigint | null,
+  ) {}
 
   at(off: number): string {
     return this.base === null ? `at offset ${hex(off)}` : `at ${hex(this.base)}+${hex(off)}`;
@@ -166,7 +183,12 @@ class Parser {
   run(): Fdt | null {
     const b = this.b;
     if (b.length < 4) {
-      this.report('error', 'fdt-truncated', 0, `blob is ${b.length} bytes; expected at least a ${FDT_V17_HEADER_SIZE}-byte header`);
+      this.report(
+        'error',
+        'fdt-truncated',
+        0,
+        `blob is ${b.length} bytes; expected at least a ${FDT_V17_HEADER_SIZE}-byte header`,
+      );
       return null;
     }
     const magic = readU32BE(b, 0);
@@ -176,20 +198,31 @@ class Parser {
       return null;
     }
     if (b.length < 28) {
-      this.report('error', 'fdt-truncated', 0, `blob is ${b.length} bytes; expected at least a ${FDT_V16_HEADER_SIZE}-byte header`);
+      this.report(
+        'error',
+        'fdt-truncated',
+        0,
+        `blob is ${b.length} bytes; expected at least a ${FDT_V16_HEADER_SIZE}-byte header`,
+      );
       return null;
     }
     const version = readU32BE(b, 20);
     const lastComp = readU32BE(b, 24);
     if (!versionSupported(version, lastComp)) {
-      const why = version < 16
-        ? `version ${version} is older than 16; expected version 16 or 17`
-        : `version ${version} with last_comp_version ${lastComp}; expected last_comp_version <= ${FDT_LAST_KNOWN_VERSION} to read it as version 17`;
+      const why =
+        version < 16
+          ? `version ${version} is older than 16; expected version 16 or 17`
+          : `version ${version} with last_comp_version ${lastComp}; expected last_comp_version <= ${FDT_LAST_KNOWN_VERSION} to read it as version 17`;
       this.report('error', 'fdt-bad-version', 20, why);
       return null;
     }
     if (version > FDT_LAST_KNOWN_VERSION) {
-      this.report('info', 'fdt-newer-version', 20, `version ${version} (last_comp_version ${lastComp}) is read as version ${FDT_LAST_KNOWN_VERSION}`);
+      this.report(
+        'info',
+        'fdt-newer-version',
+        20,
+        `version ${version} (last_comp_version ${lastComp}) is read as version ${FDT_LAST_KNOWN_VERSION}`,
+      );
     }
     if (lastComp > version) {
       this.report('warning', 'fdt-bad-version', 24, `last_comp_version ${lastComp} is greater than version ${version}`);
@@ -218,14 +251,24 @@ class Parser {
       return null;
     }
     if (total > b.length) {
-      this.report('error', 'fdt-truncated', 4, `totalsize is ${hex(total)} but only ${hex(b.length)} bytes are available`);
+      this.report(
+        'error',
+        'fdt-truncated',
+        4,
+        `totalsize is ${hex(total)} but only ${hex(b.length)} bytes are available`,
+      );
     }
     const limit = Math.min(total, b.length);
 
     // Structure block: fatal when it does not start inside the blob.
     const sOff = header.offDtStruct;
     if (sOff < hs || sOff >= limit) {
-      this.report('error', 'fdt-bad-block', 8, `off_dt_struct ${hex(sOff)} is outside [${hex(hs)}, ${hex(limit)}); expected the structure block inside the blob after the header`);
+      this.report(
+        'error',
+        'fdt-bad-block',
+        8,
+        `off_dt_struct ${hex(sOff)} is outside [${hex(hs)}, ${hex(limit)}); expected the structure block inside the blob after the header`,
+      );
       return null;
     }
     if (sOff % 4 !== 0) {
@@ -235,7 +278,12 @@ class Parser {
     if (header.sizeDtStruct !== null) {
       const declaredEnd = sOff + header.sizeDtStruct;
       if (declaredEnd > total) {
-        this.report('error', 'fdt-bad-block', 36, `structure block [${hex(sOff)}, ${hex(declaredEnd)}) extends past totalsize ${hex(total)}`);
+        this.report(
+          'error',
+          'fdt-bad-block',
+          36,
+          `structure block [${hex(sOff)}, ${hex(declaredEnd)}) extends past totalsize ${hex(total)}`,
+        );
       }
       structEnd = Math.min(declaredEnd, limit);
     }
@@ -244,7 +292,12 @@ class Parser {
     const strOff = header.offDtStrings;
     const strDeclaredEnd = strOff + header.sizeDtStrings;
     if (strOff < hs || strDeclaredEnd > total) {
-      this.report('error', 'fdt-bad-block', 12, `strings block [${hex(strOff)}, ${hex(strDeclaredEnd)}) is outside [${hex(hs)}, ${hex(total)})`);
+      this.report(
+        'error',
+        'fdt-bad-block',
+        12,
+        `strings block [${hex(strOff)}, ${hex(strDeclaredEnd)}) is outside [${hex(hs)}, ${hex(total)})`,
+      );
     }
 
     const reserveMap = this.readReserveMap(header, limit);
@@ -252,15 +305,22 @@ class Parser {
     const { root, end } = this.readStruct(sOff, structEnd, header.sizeDtStruct !== null, strings);
 
     // Overlap checks use the extents actually found (the reserve map's terminator included).
-    const extents: Extent[] = [{ what: 'structure block', start: sOff, end: Math.max(end, sOff + (header.sizeDtStruct ?? 0)) }];
+    const extents: Extent[] = [
+      { what: 'structure block', start: sOff, end: Math.max(end, sOff + (header.sizeDtStruct ?? 0)) },
+    ];
     if (header.sizeDtStrings > 0) extents.push({ what: 'strings block', start: strOff, end: strDeclaredEnd });
     if (reserveMap.extent) extents.push(reserveMap.extent);
     for (let i = 0; i < extents.length; i++) {
       for (let j = i + 1; j < extents.length; j++) {
-        const x = extents[i], y = extents[j];
+        const x = extents[i],
+          y = extents[j];
         if (x.start < y.end && y.start < x.end) {
-          this.report('error', 'fdt-overlap', Math.max(x.start, y.start),
-            `${x.what} [${hex(x.start)}, ${hex(x.end)}) overlaps ${y.what} [${hex(y.start)}, ${hex(y.end)}); expected disjoint blocks`);
+          this.report(
+            'error',
+            'fdt-overlap',
+            Math.max(x.start, y.start),
+            `${x.what} [${hex(x.start)}, ${hex(x.end)}) overlaps ${y.what} [${hex(y.start)}, ${hex(y.end)}); expected disjoint blocks`,
+          );
         }
       }
     }
@@ -272,7 +332,12 @@ class Parser {
     const off = h.offMemRsvmap;
     const entries: FdtReserveEntry[] = [];
     if (off < h.headerSize || off >= h.totalSize) {
-      this.report('error', 'fdt-bad-block', 16, `off_mem_rsvmap ${hex(off)} is outside [${hex(h.headerSize)}, ${hex(h.totalSize)})`);
+      this.report(
+        'error',
+        'fdt-bad-block',
+        16,
+        `off_mem_rsvmap ${hex(off)} is outside [${hex(h.headerSize)}, ${hex(h.totalSize)})`,
+      );
       return { entries, extent: null };
     }
     if (off % 8 !== 0) {
@@ -281,14 +346,25 @@ class Parser {
     for (let p = off; ; p += 16) {
       this.work++;
       if (p + 16 > limit) {
-        this.report('error', 'fdt-bad-rsvmap', p, `memory reservation block starting at ${hex(off)} has ${entries.length} entries and no (0, 0) terminator before the end of the blob at ${hex(limit)}`);
+        this.report(
+          'error',
+          'fdt-bad-rsvmap',
+          p,
+          `memory reservation block starting at ${hex(off)} has ${entries.length} entries and no (0, 0) terminator before the end of the blob at ${hex(limit)}`,
+        );
         return { entries, extent: { what: 'memory reservation block', start: off, end: limit } };
       }
-      const address = readU64BE(this.b, p), size = readU64BE(this.b, p + 8);
+      const address = readU64BE(this.b, p),
+        size = readU64BE(this.b, p + 8);
       // The spec's terminator is (0, 0); libfdt and dtc stop at any size 0, and so do we.
       if (size === 0n) {
         if (address !== 0n) {
-          this.report('warning', 'fdt-bad-rsvmap', p, `reservation entry with address ${hex(address)} and size 0 ends the list; expected a (0, 0) terminator`);
+          this.report(
+            'warning',
+            'fdt-bad-rsvmap',
+            p,
+            `reservation entry with address ${hex(address)} and size 0 ends the list; expected a (0, 0) terminator`,
+          );
         }
         return { entries, extent: { what: 'memory reservation block', start: off, end: p + 16 } };
       }
@@ -300,7 +376,8 @@ class Parser {
   private stringAt(nameOff: number, strings: StringsBlock, propOff: number): string | null {
     const cached = this.stringCache.get(nameOff);
     if (cached !== undefined) {
-      if (cached === null) this.reportBadString(nameOff, propOff, 'is not a NUL-terminated name inside the strings block');
+      if (cached === null)
+        this.reportBadString(nameOff, propOff, 'is not a NUL-terminated name inside the strings block');
       return cached;
     }
     let result: string | null = null;
@@ -313,9 +390,15 @@ class Parser {
       const s = strings.start + nameOff;
       const stop = Math.min(strings.end, s + FDT_MAX_NAME + 1);
       let p = s;
-      while (p < stop && this.b[p] !== 0) { p++; this.work++; }
+      while (p < stop && this.b[p] !== 0) {
+        p++;
+        this.work++;
+      }
       if (p >= stop) {
-        why = p >= strings.end ? 'runs to the end of the strings block without a NUL terminator' : `names a string longer than ${FDT_MAX_NAME} bytes`;
+        why =
+          p >= strings.end
+            ? 'runs to the end of the strings block without a NUL terminator'
+            : `names a string longer than ${FDT_MAX_NAME} bytes`;
       } else if (p === s) {
         why = 'names an empty string; expected a property name';
       } else {
@@ -332,7 +415,10 @@ class Parser {
   }
 
   private readStruct(
-    start: number, end: number, sized: boolean, strings: StringsBlock,
+    start: number,
+    end: number,
+    sized: boolean,
+    strings: StringsBlock,
   ): { root: FdtNode | null; end: number } {
     const b = this.b;
     const stack: FdtNode[] = [];
@@ -345,7 +431,12 @@ class Parser {
     for (;;) {
       this.work++;
       if (p + 4 > end) {
-        this.report('error', 'fdt-truncated', p, `structure block ends at ${hex(end)} without FDT_END${stack.length ? ` (${stack.length} node(s) still open)` : ''}`);
+        this.report(
+          'error',
+          'fdt-truncated',
+          p,
+          `structure block ends at ${hex(end)} without FDT_END${stack.length ? ` (${stack.length} node(s) still open)` : ''}`,
+        );
         return { root, end: p };
       }
       const tokOff = p;
@@ -354,14 +445,25 @@ class Parser {
       if (tok === FDT_NOP) continue;
       if (tok === FDT_BEGIN_NODE) {
         if (root && stack.length === 0) {
-          this.report('error', 'fdt-unbalanced', tokOff, 'FDT_BEGIN_NODE after the root node was closed; expected FDT_END');
+          this.report(
+            'error',
+            'fdt-unbalanced',
+            tokOff,
+            'FDT_BEGIN_NODE after the root node was closed; expected FDT_END',
+          );
           return { root, end: p };
         }
         const nameStart = p;
         const stop = Math.min(end, p + FDT_MAX_NAME + 1);
-        while (p < stop && b[p] !== 0) { p++; this.work++; }
+        while (p < stop && b[p] !== 0) {
+          p++;
+          this.work++;
+        }
         if (p >= stop) {
-          const why = p >= end ? `runs past the structure block end ${hex(end)} without a NUL terminator` : `is longer than ${FDT_MAX_NAME} bytes`;
+          const why =
+            p >= end
+              ? `runs past the structure block end ${hex(end)} without a NUL terminator`
+              : `is longer than ${FDT_MAX_NAME} bytes`;
           this.report('error', p >= end ? 'fdt-truncated' : 'fdt-bad-name', nameStart, `node name ${why}`);
           return { root, end: p };
         }
@@ -374,15 +476,28 @@ class Parser {
         const parent = stack[stack.length - 1];
         let node: FdtNode;
         if (!parent) {
-          if (name !== '') this.report('warning', 'fdt-bad-name', nameStart, `root node is named "${name}"; expected an empty name`);
+          if (name !== '')
+            this.report('warning', 'fdt-bad-name', nameStart, `root node is named "${name}"; expected an empty name`);
           node = { name, path: '/', offset: tokOff, properties: [], children: [] };
           root = node;
         } else {
           if (name === '') this.report('error', 'fdt-bad-name', nameStart, `empty node name under ${parent.path}`);
           const siblings = childNames[childNames.length - 1];
-          if (siblings.has(name)) this.report('warning', 'fdt-duplicate-node', tokOff, `node name "${name}" appears twice under ${parent.path}`);
+          if (siblings.has(name))
+            this.report(
+              'warning',
+              'fdt-duplicate-node',
+              tokOff,
+              `node name "${name}" appears twice under ${parent.path}`,
+            );
           siblings.add(name);
-          node = { name, path: (parent.path === '/' ? '/' : parent.path + '/') + name, offset: tokOff, properties: [], children: [] };
+          node = {
+            name,
+            path: (parent.path === '/' ? '/' : parent.path + '/') + name,
+            offset: tokOff,
+            properties: [],
+            children: [],
+          };
           parent.children.push(node);
         }
         stack.push(node);
@@ -397,7 +512,12 @@ class Parser {
       if (tok === FDT_END_NODE) {
         if (stack.length === 0) {
           const code = root ? 'fdt-unbalanced' : 'fdt-no-root';
-          this.report('error', code, tokOff, root ? 'FDT_END_NODE with no open node' : 'FDT_END_NODE before the root node; expected FDT_BEGIN_NODE');
+          this.report(
+            'error',
+            code,
+            tokOff,
+            root ? 'FDT_END_NODE with no open node' : 'FDT_END_NODE before the root node; expected FDT_BEGIN_NODE',
+          );
           return { root, end: p };
         }
         stack.pop();
@@ -409,29 +529,49 @@ class Parser {
         const node = stack[stack.length - 1];
         if (!node) {
           const code = root ? 'fdt-unbalanced' : 'fdt-no-root';
-          this.report('error', code, tokOff, root ? 'FDT_PROP after the root node was closed' : 'FDT_PROP before the root node; expected FDT_BEGIN_NODE');
+          this.report(
+            'error',
+            code,
+            tokOff,
+            root ? 'FDT_PROP after the root node was closed' : 'FDT_PROP before the root node; expected FDT_BEGIN_NODE',
+          );
           return { root, end: p };
         }
         if (p + 8 > end) {
-          this.report('error', 'fdt-truncated', tokOff, `FDT_PROP header runs past the structure block end ${hex(end)}`);
+          this.report(
+            'error',
+            'fdt-truncated',
+            tokOff,
+            `FDT_PROP header runs past the structure block end ${hex(end)}`,
+          );
           return { root, end: p };
         }
         const len = readU32BE(b, p);
         const nameOff = readU32BE(b, p + 4);
         const valStart = p + 8;
         if (len > end - valStart) {
-          this.report('error', 'fdt-bad-prop-len', tokOff + 4,
-            `property length ${hex(len)} runs past the structure block end ${hex(end)}; at most ${hex(end - valStart)} bytes remain`);
+          this.report(
+            'error',
+            'fdt-bad-prop-len',
+            tokOff + 4,
+            `property length ${hex(len)} runs past the structure block end ${hex(end)}; at most ${hex(end - valStart)} bytes remain`,
+          );
           return { root, end: p };
         }
         p = pad(valStart + len);
         const name = this.stringAt(nameOff, strings, tokOff);
         if (name === null) continue; // the structure is intact: keep reading
         if (node.children.length > 0) {
-          this.report('warning', 'fdt-prop-after-node', tokOff, `property "${name}" of ${node.path} follows a child node; expected properties before subnodes`);
+          this.report(
+            'warning',
+            'fdt-prop-after-node',
+            tokOff,
+            `property "${name}" of ${node.path} follows a child node; expected properties before subnodes`,
+          );
         }
         const names = propNames[propNames.length - 1];
-        if (names.has(name)) this.report('warning', 'fdt-duplicate-prop', tokOff, `property "${name}" appears twice in ${node.path}`);
+        if (names.has(name))
+          this.report('warning', 'fdt-duplicate-prop', tokOff, `property "${name}" appears twice in ${node.path}`);
         names.add(name);
         node.properties.push({ name, value: b.slice(valStart, valStart + len), offset: tokOff });
         continue;
@@ -440,14 +580,29 @@ class Parser {
         if (!root) {
           this.report('error', 'fdt-no-root', tokOff, 'FDT_END before any node; expected the root FDT_BEGIN_NODE');
         } else if (stack.length > 0) {
-          this.report('error', 'fdt-unbalanced', tokOff, `FDT_END while ${stack.length} node(s) are open (innermost ${stack[stack.length - 1].path}); expected FDT_END_NODE`);
+          this.report(
+            'error',
+            'fdt-unbalanced',
+            tokOff,
+            `FDT_END while ${stack.length} node(s) are open (innermost ${stack[stack.length - 1].path}); expected FDT_END_NODE`,
+          );
         }
         if (sized && p < end) {
-          this.report('warning', 'fdt-data-after-end', p, `${hex(end - p)} bytes follow FDT_END inside the structure block (size_dt_struct ends it at ${hex(end)})`);
+          this.report(
+            'warning',
+            'fdt-data-after-end',
+            p,
+            `${hex(end - p)} bytes follow FDT_END inside the structure block (size_dt_struct ends it at ${hex(end)})`,
+          );
         }
         return { root, end: p };
       }
-      const expected = root === null ? 'FDT_BEGIN_NODE' : stack.length === 0 ? 'FDT_END or FDT_NOP' : 'FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP or FDT_NOP';
+      const expected =
+        root === null
+          ? 'FDT_BEGIN_NODE'
+          : stack.length === 0
+            ? 'FDT_END or FDT_NOP'
+            : 'FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP or FDT_NOP';
       this.report('error', 'fdt-bad-token', tokOff, `unknown token ${hex(tok)}; expected ${expected}`);
       return { root, end: p };
     }
@@ -482,7 +637,9 @@ export function findNode(fdt: Fdt | FdtNode, path: string): FdtNode | undefined 
   for (const part of path.split('/')) {
     if (part === '' || !node) continue;
     const kids: FdtNode[] = node.children;
-    node = kids.find((c) => c.name === part) ?? (part.includes('@') ? undefined : kids.find((c) => c.name.split('@')[0] === part));
+    node =
+      kids.find((c) => c.name === part) ??
+      (part.includes('@') ? undefined : kids.find((c) => c.name.split('@')[0] === part));
   }
   return node;
 }
@@ -498,7 +655,10 @@ export function propStrings(p: FdtProperty | Uint8Array): string[] | null {
   const out: string[] = [];
   let s = 0;
   for (let i = 0; i < v.length; i++) {
-    if (v[i] === 0) { out.push(utf8Decode(v, s, i)); s = i + 1; }
+    if (v[i] === 0) {
+      out.push(utf8Decode(v, s, i));
+      s = i + 1;
+    }
   }
   return out;
 }

@@ -7,12 +7,29 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
   let i = start;
   while (i < end) {
     const b = bytes[i];
-    if (b < 0x80) { out += String.fromCharCode(b); i++; continue; }
+    if (b < 0x80) {
+      out += String.fromCharCode(b);
+      i++;
+      continue;
+    }
     let need: number, cp: number, min: number;
-    if (b >= 0xc2 && b <= 0xdf) { need = 1; cp = b & 0x1f; min = 0x80; }
-    else if (b >= 0xe0 && b <= 0xef) { need = 2; cp = b & 0x0f; min = 0x800; }
-    else if (b >= 0xf0 && b <= 0xf4) { need = 3; cp = b & 0x07; min = 0x10000; }
-    else { out += '\ufffd'; i++; continue; }
+    if (b >= 0xc2 && b <= 0xdf) {
+      need = 1;
+      cp = b & 0x1f;
+      min = 0x80;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      need = 2;
+      cp = b & 0x0f;
+      min = 0x800;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      need = 3;
+      cp = b & 0x07;
+      min = 0x10000;
+    } else {
+      out += '\ufffd';
+      i++;
+      continue;
+    }
     let j = 1;
     for (; j <= need && i + j < end; j++) {
       const c = bytes[i + j];

@@ -4,10 +4,19 @@
 
 import { utf8Encode } from './utf8';
 import {
-  FDT_BEGIN_NODE, FDT_END, FDT_END_NODE, FDT_MAGIC, FDT_PROP, FDT_V17_HEADER_SIZE, type FdtReserveEntry,
+  FDT_BEGIN_NODE,
+  FDT_END,
+  FDT_END_NODE,
+  FDT_MAGIC,
+  FDT_PROP,
+  FDT_V17_HEADER_SIZE,
+  type FdtReserveEntry,
 } from './reader';
 
-export interface FdtPropertySpec { name: string; value: Uint8Array }
+export interface FdtPropertySpec {
+  name: string;
+  value: Uint8Array;
+}
 
 export interface FdtNodeSpec {
   /** "" for the root. */
@@ -47,9 +56,14 @@ class Out {
     this.length += b.length;
   }
   pad4(): void {
-    while (this.length % 4 !== 0) { this.ensure(1); this.buf[this.length++] = 0; }
+    while (this.length % 4 !== 0) {
+      this.ensure(1);
+      this.buf[this.length++] = 0;
+    }
   }
-  result(): Uint8Array { return this.buf.slice(0, this.length); }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.length);
+  }
 }
 
 function checkName(name: string, what: string): Uint8Array {
@@ -134,7 +148,10 @@ export function writeFdt(root: FdtNodeSpec, opts: WriteFdtOptions = {}): Uint8Ar
 export function concat(...parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
-  for (const p of parts) { out.set(p, o); o += p.length; }
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
   return out;
 }
 
@@ -143,7 +160,10 @@ export function u32be(...cells: (number | bigint)[]): Uint8Array {
   const out = new Uint8Array(cells.length * 4);
   cells.forEach((c, i) => {
     const v = Number(BigInt.asUintN(32, BigInt(c)));
-    out[i * 4] = v >>> 24; out[i * 4 + 1] = (v >>> 16) & 0xff; out[i * 4 + 2] = (v >>> 8) & 0xff; out[i * 4 + 3] = v & 0xff;
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = (v >>> 16) & 0xff;
+    out[i * 4 + 2] = (v >>> 8) & 0xff;
+    out[i * 4 + 3] = v & 0xff;
   });
   return out;
 }
@@ -172,7 +192,10 @@ export function u64le(...vals: bigint[]): Uint8Array {
 export function u32le(...vals: number[]): Uint8Array {
   const out = new Uint8Array(vals.length * 4);
   vals.forEach((v, i) => {
-    out[i * 4] = v & 0xff; out[i * 4 + 1] = (v >>> 8) & 0xff; out[i * 4 + 2] = (v >>> 16) & 0xff; out[i * 4 + 3] = (v >>> 24) & 0xff;
+    out[i * 4] = v & 0xff;
+    out[i * 4 + 1] = (v >>> 8) & 0xff;
+    out[i * 4 + 2] = (v >>> 16) & 0xff;
+    out[i * 4 + 3] = (v >>> 24) & 0xff;
   });
   return out;
 }

@@ -43,7 +43,11 @@ export function codecsInFlags(flags: number): KdumpCodec[] {
 export type Decompressor = (input: Uint8Array, size: number) => Uint8Array;
 
 export class DecompressError extends Error {
-  constructor(readonly codec: KdumpCodec, readonly unsupported: boolean, reason: string) {
+  constructor(
+    readonly codec: KdumpCodec,
+    readonly unsupported: boolean,
+    reason: string,
+  ) {
     super(reason);
     this.name = 'DecompressError';
   }
@@ -57,9 +61,11 @@ function plain(b: Uint8Array): Uint8Array {
 /** One spare byte in the output buffer reveals a stream that would have produced more than `size`. */
 function checkedLength(out: Uint8Array, size: number, codec: string): Uint8Array {
   if (out.length !== size) {
-    throw new Error(out.length > size
-      ? `${codec} data decompresses to more than the ${size}-byte page`
-      : `${codec} data decompresses to ${out.length} bytes, expected ${size}`);
+    throw new Error(
+      out.length > size
+        ? `${codec} data decompresses to more than the ${size}-byte page`
+        : `${codec} data decompresses to ${out.length} bytes, expected ${size}`,
+    );
   }
   return out;
 }
@@ -69,13 +75,17 @@ export const MAX_ZSTD_WINDOW = 8 << 20;
 
 /** Frame_Content_Size (undefined when omitted) and window size of a zstd frame header (RFC 8878 section 3.1.1.1). */
 export function zstdFrameSizes(b: Uint8Array): { contentSize: number | undefined; windowSize: number } {
-  if (b.length < 5 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd) throw new Error('zstd data error (bad frame magic)');
+  if (b.length < 5 || b[0] !== 0x28 || b[1] !== 0xb5 || b[2] !== 0x2f || b[3] !== 0xfd)
+    throw new Error('zstd data error (bad frame magic)');
   const fhd = b[4];
-  const fcsFlag = fhd >> 6, single = (fhd >> 5) & 1, dictFlag = fhd & 3;
+  const fcsFlag = fhd >> 6,
+    single = (fhd >> 5) & 1,
+    dictFlag = fhd & 3;
   let windowSize = 0;
   if (!single) {
     if (b.length < 6) throw new Error('zstd data error (frame header cut short)');
-    const exp = b[5] >> 3, base = 2 ** (10 + exp);
+    const exp = b[5] >> 3,
+      base = 2 ** (10 + exp);
     windowSize = base + (base / 8) * (b[5] & 7);
   }
   const fcsBytes = [single ? 1 : 0, 2, 4, 8][fcsFlag];
@@ -99,7 +109,8 @@ export function zstdContentSize(b: Uint8Array): number | undefined {
  * bound its output and can loop for seconds on a hostile literal length.
  */
 export function checkSnappyStream(b: Uint8Array, size: number): void {
-  let pos = 0, declared = 0;
+  let pos = 0,
+    declared = 0;
   for (let shift = 0; ; shift += 7) {
     if (pos >= b.length || shift > 28) throw new Error('snappy data error (bad length preamble)');
     const c = b[pos++];
@@ -121,7 +132,8 @@ export function checkSnappyStream(b: Uint8Array, size: number): void {
         len += 1;
         pos += n;
       }
-      if (pos + len > b.length) throw new Error(`snappy data error (literal of ${len} bytes at byte ${pos} runs past the input)`);
+      if (pos + len > b.length)
+        throw new Error(`snappy data error (literal of ${len} bytes at byte ${pos} runs past the input)`);
       pos += len;
     } else {
       let offset: number;
@@ -141,7 +153,8 @@ export function checkSnappyStream(b: Uint8Array, size: number): void {
         offset = (b[pos] | (b[pos + 1] << 8) | (b[pos + 2] << 16)) + b[pos + 3] * 2 ** 24;
         pos += 4;
       }
-      if (offset === 0 || offset > out) throw new Error(`snappy data error (copy offset ${offset} at output byte ${out})`);
+      if (offset === 0 || offset > out)
+        throw new Error(`snappy data error (copy offset ${offset} at output byte ${out})`);
     }
     out += len;
     if (out > size) throw new Error(`snappy data decompresses to more than the ${size}-byte page`);
@@ -158,12 +171,14 @@ const BUILTIN: Record<KdumpCodec, Decompressor | null> = {
   zstd: (input, size) => {
     const frame = zstdFrameSizes(input);
     if (frame.contentSize !== undefined) {
-      if (frame.contentSize !== size) throw new Error(`zstd frame declares ${frame.contentSize} bytes of content, expected ${size}`);
+      if (frame.contentSize !== size)
+        throw new Error(`zstd frame declares ${frame.contentSize} bytes of content, expected ${size}`);
       // fzstd hands back the whole output buffer it was given: the declared size is the length.
       return zstdDecompress(plain(input), new Uint8Array(size));
     }
     // No declared size (a streamed frame): decode in pieces, counting, within a bounded window.
-    if (frame.windowSize > MAX_ZSTD_WINDOW) throw new Error(`zstd frame asks for a ${frame.windowSize}-byte window, more than ${MAX_ZSTD_WINDOW}`);
+    if (frame.windowSize > MAX_ZSTD_WINDOW)
+      throw new Error(`zstd frame asks for a ${frame.windowSize}-byte window, more than ${MAX_ZSTD_WINDOW}`);
     const out = new Uint8Array(size);
     let got = 0;
     const d = new ZstdStream((chunk: Uint8Array) => {
@@ -178,7 +193,9 @@ const BUILTIN: Record<KdumpCodec, Decompressor | null> = {
   lzo: (input, size) => lzo1xDecompress(plain(input), size),
 };
 
-const registry = new Map<KdumpCodec, Decompressor | null>(Object.entries(BUILTIN) as [KdumpCodec, Decompressor | null][]);
+const registry = new Map<KdumpCodec, Decompressor | null>(
+  Object.entries(BUILTIN) as [KdumpCodec, Decompressor | null][],
+);
 
 /** Replaces (or with null removes) the decompressor of a codec; returns the previous one (tests, plug-ins). */
 export function registerDecompressor(codec: KdumpCodec, fn: Decompressor | null): Decompressor | null {
@@ -202,6 +219,7 @@ export function decompressPage(codec: KdumpCodec, input: Uint8Array, size: numbe
     const msg = e instanceof Error ? e.message : String(e);
     throw new DecompressError(codec, false, msg.startsWith(codec) ? msg : `${codec} data error (${msg})`);
   }
-  if (out.length !== size) throw new DecompressError(codec, false, `${codec} data decompresses to ${out.length} bytes, expected ${size}`);
+  if (out.length !== size)
+    throw new DecompressError(codec, false, `${codec} data decompresses to ${out.length} bytes, expected ${size}`);
   return out;
 }

@@ -7,7 +7,15 @@ import { ByteSource, readExact } from '../io/byteSource';
 import { hexBytes } from '../util/bytes';
 import type { LongRunning } from '../util/cancel';
 import { hex } from '../util/hex';
-import { mergeRanges, PhysMemory, PhysRange, PhysReadError, rangesContain, storedDataRanges, type StoredRun } from './physMemory';
+import {
+  mergeRanges,
+  PhysMemory,
+  PhysRange,
+  PhysReadError,
+  rangesContain,
+  storedDataRanges,
+  type StoredRun,
+} from './physMemory';
 
 export const ELF_MAGIC = [0x7f, 0x45, 0x4c, 0x46] as const;
 export const ELFCLASS32 = 1;
@@ -154,7 +162,11 @@ export class ElfImage implements PhysMemory {
           got += r;
         }
         if (got !== n) {
-          throw new PhysReadError(phys, length, `file ended at offset ${hex(at + got)} inside PT_LOAD [${p.phdrIndex}]`);
+          throw new PhysReadError(
+            phys,
+            length,
+            `file ended at offset ${hex(at + got)} inside PT_LOAD [${p.phdrIndex}]`,
+          );
         }
       } else {
         out.fill(0, done, done + n); // p_filesz < p_memsz tail reads as zeros
@@ -176,7 +188,10 @@ export class ElfImage implements PhysMemory {
   async dataRanges(opts?: LongRunning): Promise<readonly PhysRange[] | undefined> {
     const extents = await this.src.dataExtents?.(opts);
     if (!extents) return undefined;
-    return storedDataRanges(this.pieces.filter((p): p is ElfPiece & StoredRun => p.fileOffset !== null), extents);
+    return storedDataRanges(
+      this.pieces.filter((p): p is ElfPiece & StoredRun => p.fileOffset !== null),
+      extents,
+    );
   }
 
   /** The descriptor bytes of a note (exporters, VMCOREINFO). */
@@ -184,28 +199,48 @@ export class ElfImage implements PhysMemory {
     return readExact(this.src, note.descOffset, note.descSize);
   }
 
-  close(): void { this.src.close?.(); }
+  close(): void {
+    this.src.close?.();
+  }
 
   /** Index of the last piece starting at or below phys, or -1. */
   private pieceIndex(phys: bigint): number {
-    let lo = 0, hi = this.pieces.length - 1, found = -1;
+    let lo = 0,
+      hi = this.pieces.length - 1,
+      found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (this.pieces[mid].start <= phys) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      if (this.pieces[mid].start <= phys) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found;
   }
 }
 
-
 class FieldReader {
-  constructor(private readonly dv: DataView, private readonly le: boolean, private readonly is64: boolean) {}
-  u8(o: number): number { return this.dv.getUint8(o); }
-  u16(o: number): number { return this.dv.getUint16(o, this.le); }
-  u32(o: number): number { return this.dv.getUint32(o, this.le); }
-  u64(o: number): bigint { return this.dv.getBigUint64(o, this.le); }
+  constructor(
+    private readonly dv: DataView,
+    private readonly le: boolean,
+    private readonly is64: boolean,
+  ) {}
+  u8(o: number): number {
+    return this.dv.getUint8(o);
+  }
+  u16(o: number): number {
+    return this.dv.getUint16(o, this.le);
+  }
+  u32(o: number): number {
+    return this.dv.getUint32(o, this.le);
+  }
+  u64(o: number): bigint {
+    return this.dv.getBigUint64(o, this.le);
+  }
   /** An Elf32_Addr/Off/Word-sized or Elf64 8-byte field. */
-  word(o: number): bigint { return this.is64 ? this.u64(o) : BigInt(this.u32(o)); }
+  word(o: number): bigint {
+    return this.is64 ? this.u64(o) : BigInt(this.u32(o));
+  }
 }
 
 function fail(sink: CappedDiagnostics, code: DiagnosticCode, message: string): ElfParseResult {
@@ -219,10 +254,19 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   const size = src.size;
   const fileSize = BigInt(size);
 
-  if (size < 16) return fail(sink, 'elf-too-short', `file is ${size} bytes, too short for an ELF identification (16 bytes at offset 0x0)`);
+  if (size < 16)
+    return fail(
+      sink,
+      'elf-too-short',
+      `file is ${size} bytes, too short for an ELF identification (16 bytes at offset 0x0)`,
+    );
   const ident = readExact(src, 0, 16);
   if (!ELF_MAGIC.every((b, i) => ident[i] === b)) {
-    return fail(sink, 'elf-bad-magic', `bad ELF magic at offset 0x0: found ${hexBytes(ident.subarray(0, 4))}, expected 7f 45 4c 46`);
+    return fail(
+      sink,
+      'elf-bad-magic',
+      `bad ELF magic at offset 0x0: found ${hexBytes(ident.subarray(0, 4))}, expected 7f 45 4c 46`,
+    );
   }
   const cls = ident[4];
   if (cls !== ELFCLASS32 && cls !== ELFCLASS64) {
@@ -235,33 +279,89 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
   const elfClass = cls === ELFCLASS64 ? 64 : 32;
   const sizes = ELF_SIZES[elfClass];
   if (size < sizes.ehdr) {
-    return fail(sink, 'elf-too-short', `file is ${size} bytes, too short for the ${sizes.ehdr}-byte ELF${elfClass} header at offset 0x0`);
+    return fail(
+      sink,
+      'elf-too-short',
+      `file is ${size} bytes, too short for the ${sizes.ehdr}-byte ELF${elfClass} header at offset 0x0`,
+    );
   }
   const le = data === ELFDATA2LSB;
   const ehdrBytes = readExact(src, 0, sizes.ehdr);
-  const f = new FieldReader(new DataView(ehdrBytes.buffer, ehdrBytes.byteOffset, ehdrBytes.byteLength), le, elfClass === 64);
-  const o = elfClass === 64
-    ? { phoff: 32, shoff: 40, flags: 48, ehsize: 52, phentsize: 54, phnum: 56, shentsize: 58, shnum: 60, shstrndx: 62 }
-    : { phoff: 28, shoff: 32, flags: 36, ehsize: 40, phentsize: 42, phnum: 44, shentsize: 46, shnum: 48, shstrndx: 50 };
+  const f = new FieldReader(
+    new DataView(ehdrBytes.buffer, ehdrBytes.byteOffset, ehdrBytes.byteLength),
+    le,
+    elfClass === 64,
+  );
+  const o =
+    elfClass === 64
+      ? {
+          phoff: 32,
+          shoff: 40,
+          flags: 48,
+          ehsize: 52,
+          phentsize: 54,
+          phnum: 56,
+          shentsize: 58,
+          shnum: 60,
+          shstrndx: 62,
+        }
+      : {
+          phoff: 28,
+          shoff: 32,
+          flags: 36,
+          ehsize: 40,
+          phentsize: 42,
+          phnum: 44,
+          shentsize: 46,
+          shnum: 48,
+          shstrndx: 50,
+        };
   const header: ElfHeader = {
-    elfClass, littleEndian: le, identVersion: ident[6], osabi: ident[7],
-    type: f.u16(16), machine: f.u16(18), version: f.u32(20), entry: f.word(24),
-    phoff: f.word(o.phoff), shoff: f.word(o.shoff), flags: f.u32(o.flags), ehsize: f.u16(o.ehsize),
-    phentsize: f.u16(o.phentsize), phnumField: f.u16(o.phnum), phnum: f.u16(o.phnum),
-    shentsize: f.u16(o.shentsize), shnum: f.u16(o.shnum), shstrndx: f.u16(o.shstrndx),
+    elfClass,
+    littleEndian: le,
+    identVersion: ident[6],
+    osabi: ident[7],
+    type: f.u16(16),
+    machine: f.u16(18),
+    version: f.u32(20),
+    entry: f.word(24),
+    phoff: f.word(o.phoff),
+    shoff: f.word(o.shoff),
+    flags: f.u32(o.flags),
+    ehsize: f.u16(o.ehsize),
+    phentsize: f.u16(o.phentsize),
+    phnumField: f.u16(o.phnum),
+    phnum: f.u16(o.phnum),
+    shentsize: f.u16(o.shentsize),
+    shnum: f.u16(o.shnum),
+    shstrndx: f.u16(o.shstrndx),
   };
 
   if (header.identVersion !== 1) {
-    sink.add('warning', 'elf-bad-version', null, `EI_VERSION at offset 0x6 is ${header.identVersion}, expected 1 (EV_CURRENT)`);
+    sink.add(
+      'warning',
+      'elf-bad-version',
+      null,
+      `EI_VERSION at offset 0x6 is ${header.identVersion}, expected 1 (EV_CURRENT)`,
+    );
   }
   if (header.type !== ET_CORE) {
     const name = ET_NAMES[header.type] ?? 'unknown';
-    sink.add('error', 'elf-not-core', null,
-      `e_type at offset 0x10 is ${header.type} (${name}), expected 4 (ET_CORE): this is not a memory dump; mapping its PT_LOAD segments anyway`);
+    sink.add(
+      'error',
+      'elf-not-core',
+      null,
+      `e_type at offset 0x10 is ${header.type} (${name}), expected 4 (ET_CORE): this is not a memory dump; mapping its PT_LOAD segments anyway`,
+    );
   }
   if (header.ehsize !== sizes.ehdr) {
     // QEMU 7.x writes e_ehsize = 8; nothing depends on it.
-    sink.add('info', 'elf-header-size', null, `e_ehsize at offset ${hex(o.ehsize)} is ${header.ehsize}, expected ${sizes.ehdr}; ignored`);
+    sink.add(
+      'info',
+      'elf-header-size',
+      null,
+      `e_ehsize at offset ${hex(o.ehsize)} is ${header.ehsize}, expected ${sizes.ehdr}; ignored`,
+    );
   }
 
   if (header.phnumField === PN_XNUM) header.phnum = resolveXnum(src, header, sink);
@@ -278,7 +378,13 @@ export function parseElfCore(src: ByteSource): ElfParseResult {
       readNotes(src, ph, header.littleEndian, notes, sink);
     }
   }
-  if (loads === 0) sink.add('warning', 'elf-no-load', null, `no PT_LOAD program headers among ${programHeaders.length}: the dump holds no memory`);
+  if (loads === 0)
+    sink.add(
+      'warning',
+      'elf-no-load',
+      null,
+      `no PT_LOAD program headers among ${programHeaders.length}: the dump holds no memory`,
+    );
 
   const image = new ElfImage(src, header, programHeaders, notes, resolveOverlaps(pieces, programHeaders, sink));
   return { image, diagnostics: sink.list(), error: null };
@@ -289,8 +395,12 @@ function resolveXnum(src: ByteSource, h: ElfHeader, sink: CappedDiagnostics): nu
   const shdrSize = ELF_SIZES[h.elfClass].shdr;
   const infoAt = h.elfClass === 64 ? 44 : 28;
   if (h.shoff === 0n || h.shoff + BigInt(shdrSize) > BigInt(src.size)) {
-    sink.add('error', 'elf-bad-xnum', null,
-      `e_phnum is 0xffff (PN_XNUM) but section header 0 at e_shoff ${hex(h.shoff)} is not inside the file (size ${hex(src.size)}); no program headers read`);
+    sink.add(
+      'error',
+      'elf-bad-xnum',
+      null,
+      `e_phnum is 0xffff (PN_XNUM) but section header 0 at e_shoff ${hex(h.shoff)} is not inside the file (size ${hex(src.size)}); no program headers read`,
+    );
     return 0;
   }
   const b = readExact(src, Number(h.shoff), shdrSize);
@@ -305,16 +415,29 @@ function readProgramHeaders(src: ByteSource, h: ElfHeader, sink: CappedDiagnosti
     return [];
   }
   if (h.phentsize < entSize) {
-    sink.add('error', 'elf-bad-phentsize', null,
-      `e_phentsize is ${h.phentsize}, expected ${entSize} for ELF${h.elfClass}; ${count} program headers at ${hex(h.phoff)} not read`);
+    sink.add(
+      'error',
+      'elf-bad-phentsize',
+      null,
+      `e_phentsize is ${h.phentsize}, expected ${entSize} for ELF${h.elfClass}; ${count} program headers at ${hex(h.phoff)} not read`,
+    );
     return [];
   }
   if (h.phentsize !== entSize) {
-    sink.add('warning', 'elf-odd-phentsize', null, `e_phentsize is ${h.phentsize}, expected ${entSize}; using it as the entry stride`);
+    sink.add(
+      'warning',
+      'elf-odd-phentsize',
+      null,
+      `e_phentsize is ${h.phentsize}, expected ${entSize}; using it as the entry stride`,
+    );
   }
   if (count > MAX_PROGRAM_HEADERS) {
-    sink.add('error', 'elf-too-many-phdrs', null,
-      `${count} program headers declared at ${hex(h.phoff)}, more than the ${MAX_PROGRAM_HEADERS} this reader accepts; reading the first ${MAX_PROGRAM_HEADERS}`);
+    sink.add(
+      'error',
+      'elf-too-many-phdrs',
+      null,
+      `${count} program headers declared at ${hex(h.phoff)}, more than the ${MAX_PROGRAM_HEADERS} this reader accepts; reading the first ${MAX_PROGRAM_HEADERS}`,
+    );
     count = MAX_PROGRAM_HEADERS;
   }
   const stride = BigInt(h.phentsize);
@@ -322,13 +445,18 @@ function readProgramHeaders(src: ByteSource, h: ElfHeader, sink: CappedDiagnosti
   const tableEnd = h.phoff + BigInt(count) * stride;
   if (tableEnd > fileSize) {
     const fit = h.phoff >= fileSize ? 0 : Number((fileSize - h.phoff) / stride);
-    sink.add('error', 'elf-phdrs-truncated', null,
+    sink.add(
+      'error',
+      'elf-phdrs-truncated',
+      null,
       `program header table at offset ${hex(h.phoff)} (${count} entries of ${h.phentsize} bytes, ending at ${hex(tableEnd)}) ` +
-      `extends past the end of the file (size ${hex(src.size)}); reading the ${fit} entries that fit`);
+        `extends past the end of the file (size ${hex(src.size)}); reading the ${fit} entries that fit`,
+    );
     count = Math.min(count, fit);
   }
   const out: ElfProgramHeader[] = [];
-  const le = h.littleEndian, is64 = h.elfClass === 64;
+  const le = h.littleEndian,
+    is64 = h.elfClass === 64;
   // Read the table a batch at a time so a large table never needs one large buffer.
   const perBatch = Math.max(1, Math.floor(65536 / h.phentsize));
   for (let first = 0; first < count; first += perBatch) {
@@ -339,11 +467,29 @@ function readProgramHeaders(src: ByteSource, h: ElfHeader, sink: CappedDiagnosti
     for (let i = 0; i < n; i++) {
       const at = i * h.phentsize;
       const common = { index: first + i, headerOffset: base + at, type: f.u32(at) };
-      out.push(is64
-        ? { ...common, flags: f.u32(at + 4), offset: f.u64(at + 8), vaddr: f.u64(at + 16), paddr: f.u64(at + 24),
-            filesz: f.u64(at + 32), memsz: f.u64(at + 40), align: f.u64(at + 48) }
-        : { ...common, offset: f.word(at + 4), vaddr: f.word(at + 8), paddr: f.word(at + 12), filesz: f.word(at + 16),
-            memsz: f.word(at + 20), flags: f.u32(at + 24), align: f.word(at + 28) });
+      out.push(
+        is64
+          ? {
+              ...common,
+              flags: f.u32(at + 4),
+              offset: f.u64(at + 8),
+              vaddr: f.u64(at + 16),
+              paddr: f.u64(at + 24),
+              filesz: f.u64(at + 32),
+              memsz: f.u64(at + 40),
+              align: f.u64(at + 48),
+            }
+          : {
+              ...common,
+              offset: f.word(at + 4),
+              vaddr: f.word(at + 8),
+              paddr: f.word(at + 12),
+              filesz: f.word(at + 16),
+              memsz: f.word(at + 20),
+              flags: f.u32(at + 24),
+              align: f.word(at + 28),
+            },
+      );
     }
   }
   return out;
@@ -358,30 +504,53 @@ function mapLoad(ph: ElfProgramHeader, fileSize: bigint, pieces: ElfPiece[], sin
   let memsz = ph.memsz;
   let filesz = ph.filesz;
   if (memsz === 0n) {
-    if (filesz !== 0n) sink.add('warning', 'elf-filesz-gt-memsz', ph.paddr, `${describe(ph)} has p_memsz 0 but p_filesz ${hex(filesz)}; ignored`);
+    if (filesz !== 0n)
+      sink.add(
+        'warning',
+        'elf-filesz-gt-memsz',
+        ph.paddr,
+        `${describe(ph)} has p_memsz 0 but p_filesz ${hex(filesz)}; ignored`,
+      );
     return;
   }
   if (ph.paddr + memsz > TWO_64) {
-    sink.add('error', 'elf-segment-wraps', ph.paddr,
-      `${describe(ph)}: p_paddr ${hex(ph.paddr)} + p_memsz ${hex(memsz)} passes the top of the 64-bit physical address space; truncated at 2^64`);
+    sink.add(
+      'error',
+      'elf-segment-wraps',
+      ph.paddr,
+      `${describe(ph)}: p_paddr ${hex(ph.paddr)} + p_memsz ${hex(memsz)} passes the top of the 64-bit physical address space; truncated at 2^64`,
+    );
     memsz = TWO_64 - ph.paddr;
   }
   if (filesz > memsz) {
-    sink.add('warning', 'elf-filesz-gt-memsz', ph.paddr,
-      `${describe(ph)}: p_filesz ${hex(ph.filesz)} exceeds p_memsz ${hex(ph.memsz)}; only p_memsz bytes are mapped`);
+    sink.add(
+      'warning',
+      'elf-filesz-gt-memsz',
+      ph.paddr,
+      `${describe(ph)}: p_filesz ${hex(ph.filesz)} exceeds p_memsz ${hex(ph.memsz)}; only p_memsz bytes are mapped`,
+    );
     filesz = memsz;
   }
   const avail = ph.offset >= fileSize ? 0n : fileSize - ph.offset;
   const inFile = filesz < avail ? filesz : avail;
   if (inFile < filesz) {
-    sink.add('error', 'elf-segment-truncated', ph.paddr + inFile,
+    sink.add(
+      'error',
+      'elf-segment-truncated',
+      ph.paddr + inFile,
       `${describe(ph)}: file bytes [${hex(ph.offset)}, ${hex(ph.offset + filesz)}) run past the end of the file (size ${hex(fileSize)}); ` +
-      `physical [${hex(ph.paddr + inFile)}, ${hex(ph.paddr + filesz)}) is not in the dump (truncated dump?)`);
+        `physical [${hex(ph.paddr + inFile)}, ${hex(ph.paddr + filesz)}) is not in the dump (truncated dump?)`,
+    );
   }
-  if (inFile > 0n) pieces.push({ start: ph.paddr, end: ph.paddr + inFile, fileOffset: Number(ph.offset), phdrIndex: ph.index });
+  if (inFile > 0n)
+    pieces.push({ start: ph.paddr, end: ph.paddr + inFile, fileOffset: Number(ph.offset), phdrIndex: ph.index });
   if (memsz > filesz) {
-    sink.add('info', 'elf-zero-fill', ph.paddr + filesz,
-      `${describe(ph)}: p_filesz ${hex(filesz)} < p_memsz ${hex(memsz)}; physical [${hex(ph.paddr + filesz)}, ${hex(ph.paddr + memsz)}) reads as zeros`);
+    sink.add(
+      'info',
+      'elf-zero-fill',
+      ph.paddr + filesz,
+      `${describe(ph)}: p_filesz ${hex(filesz)} < p_memsz ${hex(memsz)}; physical [${hex(ph.paddr + filesz)}, ${hex(ph.paddr + memsz)}) reads as zeros`,
+    );
     pieces.push({ start: ph.paddr + filesz, end: ph.paddr + memsz, fileOffset: null, phdrIndex: ph.index });
   }
 }
@@ -400,14 +569,23 @@ function resolveOverlaps(pieces: ElfPiece[], phdrs: readonly ElfProgramHeader[],
       const key = `${owner}:${piece.phdrIndex}`;
       if (owner !== piece.phdrIndex && !reported.has(key)) {
         reported.add(key);
-        const a = phdrs[owner], b = phdrs[piece.phdrIndex];
-        sink.add('error', 'elf-segment-overlap', piece.start,
+        const a = phdrs[owner],
+          b = phdrs[piece.phdrIndex];
+        sink.add(
+          'error',
+          'elf-segment-overlap',
+          piece.start,
           `${describe(b)} at physical [${hex(b.paddr)}, ${hex(b.paddr + b.memsz)}) overlaps ${describe(a)} at ` +
-          `[${hex(a.paddr)}, ${hex(a.paddr + a.memsz)}) over [${hex(piece.start)}, ${hex(overlapEnd)}); reading that part from PT_LOAD [${owner}]`);
+            `[${hex(a.paddr)}, ${hex(a.paddr + a.memsz)}) over [${hex(piece.start)}, ${hex(overlapEnd)}); reading that part from PT_LOAD [${owner}]`,
+        );
       }
       if (piece.end <= covered) continue;
       const skip = covered - piece.start;
-      piece = { ...piece, start: covered, fileOffset: piece.fileOffset === null ? null : piece.fileOffset + Number(skip) };
+      piece = {
+        ...piece,
+        start: covered,
+        fileOffset: piece.fileOffset === null ? null : piece.fileOffset + Number(skip),
+      };
     }
     out.push(piece);
     covered = piece.end;
@@ -416,16 +594,28 @@ function resolveOverlaps(pieces: ElfPiece[], phdrs: readonly ElfProgramHeader[],
   return out;
 }
 
-function alignUp(v: number, a: number): number { return Math.ceil(v / a) * a; }
+function alignUp(v: number, a: number): number {
+  return Math.ceil(v / a) * a;
+}
 
 /** Lists the notes of one PT_NOTE segment without reading the descriptors. */
-function readNotes(src: ByteSource, ph: ElfProgramHeader, le: boolean, notes: ElfNote[], sink: CappedDiagnostics): void {
+function readNotes(
+  src: ByteSource,
+  ph: ElfProgramHeader,
+  le: boolean,
+  notes: ElfNote[],
+  sink: CappedDiagnostics,
+): void {
   const where = `PT_NOTE [${ph.index}] (program header at offset ${hex(ph.headerOffset)})`;
   const fileSize = BigInt(src.size);
   let segEnd = ph.offset + ph.filesz;
   if (segEnd > fileSize) {
-    sink.add('error', 'elf-note-truncated', null,
-      `${where}: file bytes [${hex(ph.offset)}, ${hex(segEnd)}) run past the end of the file (size ${hex(fileSize)})`);
+    sink.add(
+      'error',
+      'elf-note-truncated',
+      null,
+      `${where}: file bytes [${hex(ph.offset)}, ${hex(segEnd)}) run past the end of the file (size ${hex(fileSize)})`,
+    );
     segEnd = fileSize;
   }
   if (ph.offset >= segEnd) return;
@@ -434,24 +624,38 @@ function readNotes(src: ByteSource, ph: ElfProgramHeader, le: boolean, notes: El
   let pos = Number(ph.offset);
   while (pos + 12 <= end) {
     if (notes.length >= MAX_NOTES) {
-      sink.add('error', 'elf-too-many-notes', null, `${where}: more than ${MAX_NOTES} notes; stopped at offset ${hex(pos)}`);
+      sink.add(
+        'error',
+        'elf-too-many-notes',
+        null,
+        `${where}: more than ${MAX_NOTES} notes; stopped at offset ${hex(pos)}`,
+      );
       return;
     }
     const hdr = readExact(src, pos, 12);
     const dv = new DataView(hdr.buffer, hdr.byteOffset, 12);
-    const nameSize = dv.getUint32(0, le), descSize = dv.getUint32(4, le), type = dv.getUint32(8, le);
+    const nameSize = dv.getUint32(0, le),
+      descSize = dv.getUint32(4, le),
+      type = dv.getUint32(8, le);
     if (nameSize === 0 && descSize === 0 && type === 0) return; // zero padding after the last note
     const nameOffset = pos + 12;
     const descOffset = nameOffset + alignUp(nameSize, align);
     const next = descOffset + alignUp(descSize, align);
     if (nameSize > MAX_NOTE_NAME || descOffset + descSize > end) {
-      sink.add('error', 'elf-note-bad', null,
-        `${where}: note at offset ${hex(pos)} (namesz ${hex(nameSize)}, descsz ${hex(descSize)}) does not fit in the segment ending at ${hex(end)}; later notes not read`);
+      sink.add(
+        'error',
+        'elf-note-bad',
+        null,
+        `${where}: note at offset ${hex(pos)} (namesz ${hex(nameSize)}, descsz ${hex(descSize)}) does not fit in the segment ending at ${hex(end)}; later notes not read`,
+      );
       return;
     }
     const nameBytes = nameSize > 0 ? readExact(src, nameOffset, nameSize) : new Uint8Array(0);
     let name = '';
-    for (const c of nameBytes) { if (c === 0) break; name += String.fromCharCode(c); }
+    for (const c of nameBytes) {
+      if (c === 0) break;
+      name += String.fromCharCode(c);
+    }
     notes.push({ phdrIndex: ph.index, offset: pos, name, type, nameOffset, nameSize, descOffset, descSize });
     pos = next;
   }

@@ -32,18 +32,27 @@ export class FlattenedByteSource implements ByteSource {
   private readonly sources: Float64Array;
   private readonly lengths: Float64Array;
 
-  constructor(private readonly stream: ByteSource, segments: readonly FlattenedSegment[], readonly size: number, readonly recordCount: number) {
+  constructor(
+    private readonly stream: ByteSource,
+    segments: readonly FlattenedSegment[],
+    readonly size: number,
+    readonly recordCount: number,
+  ) {
     this.targets = Float64Array.from(segments, (s) => s.target);
     this.sources = Float64Array.from(segments, (s) => s.source);
     this.lengths = Float64Array.from(segments, (s) => s.length);
   }
 
-  get segmentCount(): number { return this.targets.length; }
+  get segmentCount(): number {
+    return this.targets.length;
+  }
 
   /** Where `offset` of the seekable file lives in the stream (undefined for a hole). */
   streamOffset(offset: number): number | undefined {
     const k = this.segmentAt(offset);
-    return k < this.targets.length && this.targets[k] <= offset ? this.sources[k] + (offset - this.targets[k]) : undefined;
+    return k < this.targets.length && this.targets[k] <= offset
+      ? this.sources[k] + (offset - this.targets[k])
+      : undefined;
   }
 
   readInto(offset: number, dest: Uint8Array): number {
@@ -68,14 +77,18 @@ export class FlattenedByteSource implements ByteSource {
     return n;
   }
 
-  close(): void { this.stream.close?.(); }
+  close(): void {
+    this.stream.close?.();
+  }
 
   /** First segment that ends after offset. */
   private segmentAt(offset: number): number {
-    let lo = 0, hi = this.targets.length;
+    let lo = 0,
+      hi = this.targets.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.targets[mid] + this.lengths[mid] <= offset) lo = mid + 1; else hi = mid;
+      if (this.targets[mid] + this.lengths[mid] <= offset) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -94,7 +107,12 @@ export interface FlattenedIndexResult {
   error: string | null;
 }
 
-interface Rec { target: number; source: number; length: number; seq: number }
+interface Rec {
+  target: number;
+  source: number;
+  length: number;
+  seq: number;
+}
 
 /** Indexes a flattened stream in one pass over its record headers. Never throws for bad content. */
 export function indexFlattened(stream: ByteSource): FlattenedIndexResult {
@@ -109,16 +127,41 @@ export function indexFlattened(stream: ByteSource): FlattenedIndexResult {
   let sig = '';
   for (let i = 0; i < 16 && i < got && head[i] !== 0; i++) sig += String.fromCharCode(head[i]);
   if (sig !== MDF_SIGNATURE) {
-    return fail('flattened-bad-signature', `no makedumpfile flattened signature at offset 0x0: found ${JSON.stringify(sig)}, expected "makedumpfile"`);
+    return fail(
+      'flattened-bad-signature',
+      `no makedumpfile flattened signature at offset 0x0: found ${JSON.stringify(sig)}, expected "makedumpfile"`,
+    );
   }
-  if (got < 32) return fail('flattened-truncated', `file is ${size} bytes, too short for the flattened header (32 bytes at offset 0x0)`);
+  if (got < 32)
+    return fail(
+      'flattened-truncated',
+      `file is ${size} bytes, too short for the flattened header (32 bytes at offset 0x0)`,
+    );
   const dv = new DataView(head.buffer);
-  const header: FlattenedHeader = { signature: sig, type: dv.getBigInt64(16, false), version: dv.getBigInt64(24, false) };
+  const header: FlattenedHeader = {
+    signature: sig,
+    type: dv.getBigInt64(16, false),
+    version: dv.getBigInt64(24, false),
+  };
   if (header.type !== MDF_TYPE_FLAT_HEADER) {
-    diagnostics.push(diag('warning', 'flattened-header', null, `flattened header type at offset 0x10 is ${header.type}, expected 1; reading the records anyway`));
+    diagnostics.push(
+      diag(
+        'warning',
+        'flattened-header',
+        null,
+        `flattened header type at offset 0x10 is ${header.type}, expected 1; reading the records anyway`,
+      ),
+    );
   }
   if (header.version !== MDF_VERSION_FLAT_HEADER) {
-    diagnostics.push(diag('warning', 'flattened-header', null, `flattened header version at offset 0x18 is ${header.version}, expected 1; reading the records anyway`));
+    diagnostics.push(
+      diag(
+        'warning',
+        'flattened-header',
+        null,
+        `flattened header version at offset 0x18 is ${header.version}, expected 1; reading the records anyway`,
+      ),
+    );
   }
 
   const recs: Rec[] = [];
@@ -129,23 +172,45 @@ export function indexFlattened(stream: ByteSource): FlattenedIndexResult {
   while (pos < size) {
     const n = readFull(stream, pos, rh);
     if (n < MDF_RECORD_HEADER) {
-      diagnostics.push(diag('error', 'flattened-truncated', null,
-        `the stream ends inside a record header at offset ${hex(pos)} (${n} of ${MDF_RECORD_HEADER} bytes): the dump was cut short`));
+      diagnostics.push(
+        diag(
+          'error',
+          'flattened-truncated',
+          null,
+          `the stream ends inside a record header at offset ${hex(pos)} (${n} of ${MDF_RECORD_HEADER} bytes): the dump was cut short`,
+        ),
+      );
       break;
     }
-    const target = rdv.getBigInt64(0, false), length = rdv.getBigInt64(8, false);
-    if (target === MDF_END_FLAG) { ended = true; break; }
+    const target = rdv.getBigInt64(0, false),
+      length = rdv.getBigInt64(8, false);
+    if (target === MDF_END_FLAG) {
+      ended = true;
+      break;
+    }
     if (target < 0n || length < 0n || target + length > BigInt(Number.MAX_SAFE_INTEGER)) {
-      diagnostics.push(diag('error', 'flattened-bad-record', null,
-        `record header at offset ${hex(pos)} has offset ${target} and size ${length}; records from here on are not read`));
+      diagnostics.push(
+        diag(
+          'error',
+          'flattened-bad-record',
+          null,
+          `record header at offset ${hex(pos)} has offset ${target} and size ${length}; records from here on are not read`,
+        ),
+      );
       break;
     }
     const data = pos + MDF_RECORD_HEADER;
     const avail = size - data;
     if (length > BigInt(avail)) {
-      diagnostics.push(diag('error', 'flattened-truncated', null,
-        `record at offset ${hex(pos)} (${hex(length)} bytes for file offset ${hex(target)}) is cut short by the end of the stream at ${hex(size)}; ` +
-        `file offsets from ${hex(target + BigInt(avail))} on that it carries are missing`));
+      diagnostics.push(
+        diag(
+          'error',
+          'flattened-truncated',
+          null,
+          `record at offset ${hex(pos)} (${hex(length)} bytes for file offset ${hex(target)}) is cut short by the end of the stream at ${hex(size)}; ` +
+            `file offsets from ${hex(target + BigInt(avail))} on that it carries are missing`,
+        ),
+      );
       if (avail > 0) recs.push({ target: Number(target), source: data, length: avail, seq: recs.length });
       pos = size;
       break;
@@ -154,17 +219,39 @@ export function indexFlattened(stream: ByteSource): FlattenedIndexResult {
     pos = data + Number(length);
   }
   if (!ended && pos >= size && !diagnostics.some((d) => d.code === 'flattened-truncated')) {
-    diagnostics.push(diag('warning', 'flattened-no-end', null, `the stream ends at offset ${hex(size)} without the end-of-stream record (offset -1): it may be cut short`));
+    diagnostics.push(
+      diag(
+        'warning',
+        'flattened-no-end',
+        null,
+        `the stream ends at offset ${hex(size)} without the end-of-stream record (offset -1): it may be cut short`,
+      ),
+    );
   }
-  if (recs.length === 0) return fail('flattened-empty', `the flattened stream holds no data records after its header at offset ${hex(MDF_HEADER_SIZE)}`);
+  if (recs.length === 0)
+    return fail(
+      'flattened-empty',
+      `the flattened stream holds no data records after its header at offset ${hex(MDF_HEADER_SIZE)}`,
+    );
 
   const { segments, overwritten } = resolve(recs);
   if (overwritten > 0) {
-    diagnostics.push(diag('info', 'flattened-overlap', null,
-      `${overwritten} records of the flattened stream overlap earlier ones; the later data wins, as with makedumpfile -R`));
+    diagnostics.push(
+      diag(
+        'info',
+        'flattened-overlap',
+        null,
+        `${overwritten} records of the flattened stream overlap earlier ones; the later data wins, as with makedumpfile -R`,
+      ),
+    );
   }
   const last = segments[segments.length - 1];
-  return { source: new FlattenedByteSource(stream, segments, last.target + last.length, recs.length), header, diagnostics, error: null };
+  return {
+    source: new FlattenedByteSource(stream, segments, last.target + last.length, recs.length),
+    header,
+    diagnostics,
+    error: null,
+  };
 }
 
 function readFull(src: ByteSource, offset: number, dest: Uint8Array): number {
@@ -181,8 +268,13 @@ function readFull(src: ByteSource, offset: number, dest: Uint8Array): number {
 function resolve(recs: Rec[]): { segments: FlattenedSegment[]; overwritten: number } {
   recs.sort((a, b) => a.target - b.target || a.seq - b.seq);
   let overlapping = false;
-  for (let i = 1; i < recs.length && !overlapping; i++) overlapping = recs[i].target < recs[i - 1].target + recs[i - 1].length;
-  if (!overlapping) return { segments: coalesce(recs.map(({ target, source, length }) => ({ target, source, length }))), overwritten: 0 };
+  for (let i = 1; i < recs.length && !overlapping; i++)
+    overlapping = recs[i].target < recs[i - 1].target + recs[i - 1].length;
+  if (!overlapping)
+    return {
+      segments: coalesce(recs.map(({ target, source, length }) => ({ target, source, length }))),
+      overwritten: 0,
+    };
 
   // Sweep over record boundaries with a max-heap (by seq) of the records covering the current point.
   const points = [...new Set(recs.flatMap((r) => [r.target, r.target + r.length]))].sort((a, b) => a - b);
@@ -197,11 +289,13 @@ function resolve(recs: Rec[]): { segments: FlattenedSegment[]; overwritten: numb
     }
   };
   const pop = () => {
-    const top = heap[0], end = heap.pop()!;
+    const top = heap[0],
+      end = heap.pop()!;
     if (heap.length > 0) {
       heap[0] = end;
       for (let i = 0; ;) {
-        const l = 2 * i + 1, r = l + 1;
+        const l = 2 * i + 1,
+          r = l + 1;
         let m = i;
         if (l < heap.length && heap[l].seq > heap[m].seq) m = l;
         if (r < heap.length && heap[r].seq > heap[m].seq) m = r;
@@ -215,7 +309,8 @@ function resolve(recs: Rec[]): { segments: FlattenedSegment[]; overwritten: numb
   const out: FlattenedSegment[] = [];
   let next = 0;
   for (let k = 0; k + 1 < points.length; k++) {
-    const p0 = points[k], p1 = points[k + 1];
+    const p0 = points[k],
+      p1 = points[k + 1];
     while (next < recs.length && recs[next].target <= p0) push(recs[next++]);
     while (heap.length > 0 && heap[0].target + heap[0].length <= p0) pop();
     if (heap.length === 0) continue;
@@ -233,7 +328,8 @@ function coalesce(s: FlattenedSegment[]): FlattenedSegment[] {
   const out: FlattenedSegment[] = [];
   for (const x of s) {
     const last = out[out.length - 1];
-    if (last && last.target + last.length === x.target && last.source + last.length === x.source) last.length += x.length;
+    if (last && last.target + last.length === x.target && last.source + last.length === x.source)
+      last.length += x.length;
     else out.push({ ...x });
   }
   return out;

@@ -11,10 +11,27 @@
 import { CappedDiagnostics, Diagnostic, type DiagnosticCode } from '../diagnostics';
 import { ByteSource } from '../io/byteSource';
 import { hex } from '../util/hex';
-import { codecOfFlags, codecsInFlags, decompressPage, DecompressError, isCodecSupported, KDUMP_FLAG, KdumpCodec } from './decompress';
 import {
-  DISKDUMP_SIGNATURE, headerOffsets, isMachine32, KDUMP_HEADER_BLOCKS, KDUMP_SIGNATURE, KdumpLayoutName, PAGE_DESC_SIZE,
-  subHeaderOffsets, UTSNAME_FIELD, UTSNAME_FIELDS, UtsnameField,
+  codecOfFlags,
+  codecsInFlags,
+  decompressPage,
+  DecompressError,
+  isCodecSupported,
+  KDUMP_FLAG,
+  KdumpCodec,
+} from './decompress';
+import {
+  DISKDUMP_SIGNATURE,
+  headerOffsets,
+  isMachine32,
+  KDUMP_HEADER_BLOCKS,
+  KDUMP_SIGNATURE,
+  KdumpLayoutName,
+  PAGE_DESC_SIZE,
+  subHeaderOffsets,
+  UTSNAME_FIELD,
+  UTSNAME_FIELDS,
+  UtsnameField,
 } from './kdumpLayout';
 import { PhysMemory, PhysRange, PhysReadError } from './physMemory';
 
@@ -126,10 +143,12 @@ export interface KdumpParseResult {
   error: string | null;
 }
 
-
 /** Reads up to n bytes at offset; bytes past the end of the source read as zero. Returns the count read. */
 function readPadded(src: ByteSource, offset: number, dest: Uint8Array): number {
-  if (offset >= src.size) { dest.fill(0); return 0; }
+  if (offset >= src.size) {
+    dest.fill(0);
+    return 0;
+  }
   let got = 0;
   while (got < dest.length) {
     const n = src.readInto(offset + got, dest.subarray(got));
@@ -154,7 +173,10 @@ class RunList {
   length = 0; // in pairs
   push(start: number, end: number): void {
     const n = this.length;
-    if (n > 0 && this.data[2 * n - 1] === start) { this.data[2 * n - 1] = end; return; }
+    if (n > 0 && this.data[2 * n - 1] === start) {
+      this.data[2 * n - 1] = end;
+      return;
+    }
     if (2 * n + 2 > this.data.length) {
       const d = new Float64Array(this.data.length * 2);
       d.set(this.data);
@@ -164,7 +186,9 @@ class RunList {
     this.data[2 * n + 1] = end;
     this.length++;
   }
-  trimmed(): Float64Array { return this.data.slice(0, 2 * this.length); }
+  trimmed(): Float64Array {
+    return this.data.slice(0, 2 * this.length);
+  }
 }
 
 export class KdumpImage implements PhysMemory {
@@ -210,7 +234,9 @@ export class KdumpImage implements PhysMemory {
   }
 
   /** Number of merged dumped ranges (without building them). */
-  get rangeCount(): number { return this.runs.length / 2; }
+  get rangeCount(): number {
+    return this.runs.length / 2;
+  }
 
   contains(phys: bigint, length: number): boolean {
     if (!Number.isInteger(length) || length < 0 || phys < 0n) return false;
@@ -289,15 +315,22 @@ export class KdumpImage implements PhysMemory {
 
   private runIndex(pfn: number): number {
     const r = this.runs;
-    let lo = 0, hi = r.length / 2 - 1, found = -1;
+    let lo = 0,
+      hi = r.length / 2 - 1,
+      found = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (r[2 * mid] <= pfn) { found = mid; lo = mid + 1; } else hi = mid - 1;
+      if (r[2 * mid] <= pfn) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
     }
     return found >= 0 && pfn < r[2 * found + 1] ? found : -1;
   }
 
-  private isDumped(pfn: number): boolean { return this.runIndex(pfn) >= 0; }
+  private isDumped(pfn: number): boolean {
+    return this.runIndex(pfn) >= 0;
+  }
 
   private bit(bitmapOffset: number, pfn: number): boolean {
     const b = new Uint8Array(1);
@@ -329,25 +362,40 @@ export class KdumpImage implements PhysMemory {
     if (readPadded(this.src, at, b) !== PAGE_DESC_SIZE) return undefined;
     const dv = new DataView(b.buffer);
     const le = this.header.littleEndian;
-    return { at, offset: dv.getBigInt64(0, le), size: dv.getUint32(8, le), flags: dv.getUint32(12, le), pageFlags: dv.getBigUint64(16, le) };
+    return {
+      at,
+      offset: dv.getBigInt64(0, le),
+      size: dv.getUint32(8, le),
+      flags: dv.getUint32(12, le),
+      pageFlags: dv.getBigUint64(16, le),
+    };
   }
 
   /** The decompressed page of pfnBig; errors name the page and are thrown as PhysReadError for the caller's request. */
   private page(pfnBig: bigint, reqPhys: bigint, reqLength: number): Uint8Array {
     const pageAddr = pfnBig << this.pageShift;
-    const fail: (reason: string) => never = (reason) => { throw new PhysReadError(reqPhys, reqLength, reason); };
+    const fail: (reason: string) => never = (reason) => {
+      throw new PhysReadError(reqPhys, reqLength, reason);
+    };
     if (pfnBig >= BigInt(this.layout.maxPfn)) {
-      fail(`page ${hex(pageAddr)} is beyond the last pfn ${hex(this.layout.maxPfn)} the kdump bitmaps cover (max_mapnr)`);
+      fail(
+        `page ${hex(pageAddr)} is beyond the last pfn ${hex(this.layout.maxPfn)} the kdump bitmaps cover (max_mapnr)`,
+      );
     }
     const pfn = Number(pfnBig);
     if (!this.isDumped(pfn)) {
       const inBitmap2 = this.bit(this.layout.bitmap2Offset, pfn);
-      if (inBitmap2) fail(`page ${hex(pageAddr)} is in the dump, but its page descriptor lies past the end of the file (truncated dump)`);
+      if (inBitmap2)
+        fail(
+          `page ${hex(pageAddr)} is in the dump, but its page descriptor lies past the end of the file (truncated dump)`,
+        );
       const valid = this.bit(this.layout.bitmap1Offset, pfn);
       const lvl = this.subHeader ? ` (dump level ${this.subHeader.dumpLevel})` : '';
-      fail(valid
-        ? `page ${hex(pageAddr)} is not in the dump: it is RAM but was excluded when the dump was written${lvl}`
-        : `page ${hex(pageAddr)} is not in the dump (not RAM according to the kdump bitmaps)`);
+      fail(
+        valid
+          ? `page ${hex(pageAddr)} is not in the dump: it is RAM but was excluded when the dump was written${lvl}`
+          : `page ${hex(pageAddr)} is not in the dump (not RAM according to the kdump bitmaps)`,
+      );
     }
     const d = this.descriptorOf(pfn);
     if (!d) return fail(`page ${hex(pageAddr)}: its page descriptor lies past the end of the file (truncated dump)`);
@@ -361,12 +409,17 @@ export class KdumpImage implements PhysMemory {
     }
     const ps = this.pageSize;
     if (d.offset <= 0n) {
-      const lost = (this.header.status & KDUMP_FLAG.incomplete) !== 0 ? ': the dump is marked incomplete and this page was never written' : '';
+      const lost =
+        (this.header.status & KDUMP_FLAG.incomplete) !== 0
+          ? ': the dump is marked incomplete and this page was never written'
+          : '';
       fail(`${where} has data offset ${d.offset < 0n ? '-' + hex(-d.offset) : hex(d.offset)}${lost}`);
     }
     const codec = codecOfFlags(d.flags);
-    if (codec === 'ambiguous') fail(`${where} has flags ${hex(d.flags)} naming several compressions (${codecsInFlags(d.flags).join(', ')})`);
-    if (codec === 'raw' && d.size !== ps) fail(`${where} is stored uncompressed with size ${hex(d.size)}, expected the block size ${hex(ps)}`);
+    if (codec === 'ambiguous')
+      fail(`${where} has flags ${hex(d.flags)} naming several compressions (${codecsInFlags(d.flags).join(', ')})`);
+    if (codec === 'raw' && d.size !== ps)
+      fail(`${where} is stored uncompressed with size ${hex(d.size)}, expected the block size ${hex(ps)}`);
     if (codec !== 'raw' && (d.size === 0 || d.size > 2 * ps)) {
       fail(`${where} is ${codec}-compressed with size ${hex(d.size)}, outside (0, ${hex(2 * ps)}]`);
     }
@@ -374,18 +427,23 @@ export class KdumpImage implements PhysMemory {
     if (end > BigInt(this.src.size)) {
       fail(`${where}: data [${hex(d.offset)}, ${hex(end)}) runs past the end of the file (size ${hex(this.src.size)})`);
     }
-    if (codec !== 'raw' && !isCodecSupported(codec as KdumpCodec)) fail(`page ${hex(pageAddr)} is ${codec}-compressed; ${codec} is not supported`);
+    if (codec !== 'raw' && !isCodecSupported(codec as KdumpCodec))
+      fail(`page ${hex(pageAddr)} is ${codec}-compressed; ${codec} is not supported`);
     const raw = new Uint8Array(d.size);
     const got = readPadded(this.src, Number(d.offset), raw);
-    if (got !== d.size) fail(`${where}: short read of ${hex(d.size)} bytes at file offset ${hex(d.offset)} (got ${hex(got)})`);
+    if (got !== d.size)
+      fail(`${where}: short read of ${hex(d.size)} bytes at file offset ${hex(d.offset)} (got ${hex(got)})`);
     let page: Uint8Array = raw;
     if (codec !== 'raw') {
       try {
         page = decompressPage(codec, raw, ps);
       } catch (e) {
-        if (e instanceof DecompressError && e.unsupported) fail(`page ${hex(pageAddr)} is ${codec}-compressed; ${codec} is not supported`);
+        if (e instanceof DecompressError && e.unsupported)
+          fail(`page ${hex(pageAddr)} is ${codec}-compressed; ${codec} is not supported`);
         const msg = e instanceof Error ? e.message : String(e);
-        fail(`page ${hex(pageAddr)}: ${codec} data error at file offset ${hex(d.offset)} (${hex(d.size)} bytes): ${msg.replace(/^\w+ data error \((.*)\)$/, '$1')}`);
+        fail(
+          `page ${hex(pageAddr)}: ${codec} data error at file offset ${hex(d.offset)} (${hex(d.size)} bytes): ${msg.replace(/^\w+ data error \((.*)\)$/, '$1')}`,
+        );
       }
     }
     if (this.pageCache.size >= this.pageCacheMax) this.pageCache.delete(this.pageCache.keys().next().value as string);
@@ -396,7 +454,13 @@ export class KdumpImage implements PhysMemory {
 
 // --- parsing ---
 
-interface Field { u32(o: number): number; i32(o: number): number; u64(o: number): bigint; i64(o: number): bigint; word(o: number, w: 4 | 8): bigint }
+interface Field {
+  u32(o: number): number;
+  i32(o: number): number;
+  u64(o: number): bigint;
+  i64(o: number): bigint;
+  word(o: number, w: 4 | 8): bigint;
+}
 
 function fields(b: Uint8Array, le: boolean): Field {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
@@ -409,23 +473,40 @@ function fields(b: Uint8Array, le: boolean): Field {
   };
 }
 
-interface HeaderGuess { header: KdumpHeader; score: number }
+interface HeaderGuess {
+  header: KdumpHeader;
+  score: number;
+}
 
 function readHeader(b: Uint8Array, signature: string, le: boolean, wordSize: 4 | 8): HeaderGuess {
   const f = fields(b, le);
   const o = headerOffsets(wordSize);
   const uts = {} as Record<UtsnameField, string>;
-  UTSNAME_FIELDS.forEach((k, i) => { uts[k] = cString(b, 12 + i * UTSNAME_FIELD, UTSNAME_FIELD); });
+  UTSNAME_FIELDS.forEach((k, i) => {
+    uts[k] = cString(b, 12 + i * UTSNAME_FIELD, UTSNAME_FIELD);
+  });
   const header: KdumpHeader = {
-    signature, littleEndian: le, wordSize, headerVersion: f.i32(8), utsname: uts,
+    signature,
+    littleEndian: le,
+    wordSize,
+    headerVersion: f.i32(8),
+    utsname: uts,
     timestamp: { sec: f.word(o.tvSec, o.timeWord), usec: f.word(o.tvUsec, o.timeWord) },
-    status: f.u32(o.status), blockSize: f.i32(o.blockSize), subHdrSize: f.i32(o.subHdrSize), bitmapBlocks: f.u32(o.bitmapBlocks),
-    maxMapnr: f.u32(o.maxMapnr), totalRamBlocks: f.u32(o.totalRamBlocks), deviceBlocks: f.u32(o.deviceBlocks),
-    writtenBlocks: f.u32(o.writtenBlocks), currentCpu: f.u32(o.currentCpu), nrCpus: f.i32(o.nrCpus),
+    status: f.u32(o.status),
+    blockSize: f.i32(o.blockSize),
+    subHdrSize: f.i32(o.subHdrSize),
+    bitmapBlocks: f.u32(o.bitmapBlocks),
+    maxMapnr: f.u32(o.maxMapnr),
+    totalRamBlocks: f.u32(o.totalRamBlocks),
+    deviceBlocks: f.u32(o.deviceBlocks),
+    writtenBlocks: f.u32(o.writtenBlocks),
+    currentCpu: f.u32(o.currentCpu),
+    nrCpus: f.i32(o.nrCpus),
   };
   let score = 0;
   if (header.headerVersion >= 0 && header.headerVersion <= 64) score += 2;
-  if (isPow2(header.blockSize) && header.blockSize >= MIN_KDUMP_BLOCK && header.blockSize <= MAX_KDUMP_BLOCK) score += 4;
+  if (isPow2(header.blockSize) && header.blockSize >= MIN_KDUMP_BLOCK && header.blockSize <= MAX_KDUMP_BLOCK)
+    score += 4;
   if (header.subHdrSize >= 0 && header.subHdrSize < 1 << 20) score += 1;
   if (header.bitmapBlocks > 0 && header.bitmapBlocks % 2 === 0) score += 1;
   if (header.nrCpus >= 0 && header.nrCpus <= 1 << 16) score += 1;
@@ -448,10 +529,20 @@ function guessHeader(b: Uint8Array, signature: string): KdumpHeader {
 
 function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: CappedDiagnostics): KdumpSubHeader | null {
   const machine = h.utsname.machine.toLowerCase();
-  const candidates: KdumpLayoutName[] = h.wordSize === 8 ? ['64-bit'] : machine.startsWith('arm') ? ['32-bit-padded', '32-bit'] : ['32-bit', '32-bit-padded'];
+  const candidates: KdumpLayoutName[] =
+    h.wordSize === 8
+      ? ['64-bit']
+      : machine.startsWith('arm')
+        ? ['32-bit-padded', '32-bit']
+        : ['32-bit', '32-bit-padded'];
   const maxSize = 104;
   if (at + 16 > src.size) {
-    sink.add('error', 'kdump-subheader-truncated', null, `the kdump sub-header at file offset ${hex(at)} lies past the end of the file (size ${hex(src.size)})`);
+    sink.add(
+      'error',
+      'kdump-subheader-truncated',
+      null,
+      `the kdump sub-header at file offset ${hex(at)} lies past the end of the file (size ${hex(src.size)})`,
+    );
     return null;
   }
   const b = new Uint8Array(maxSize);
@@ -462,18 +553,28 @@ function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: Capped
     const o = subHeaderOffsets(layout);
     const w = o.word;
     return {
-      layout, physBase: f.word(o.physBase, w), dumpLevel: f.i32(o.dumpLevel),
-      split: v >= 2 ? f.i32(o.split) : 0, startPfn: v >= 2 ? f.word(o.startPfn, w) : 0n, endPfn: v >= 2 ? f.word(o.endPfn, w) : 0n,
-      offsetVmcoreinfo: v >= 3 ? f.i64(o.offsetVmcoreinfo) : 0n, sizeVmcoreinfo: v >= 3 ? f.word(o.sizeVmcoreinfo, w) : 0n,
-      offsetNote: v >= 4 ? f.i64(o.offsetNote) : 0n, sizeNote: v >= 4 ? f.word(o.sizeNote, w) : 0n,
-      offsetEraseinfo: v >= 5 ? f.i64(o.offsetEraseinfo) : 0n, sizeEraseinfo: v >= 5 ? f.word(o.sizeEraseinfo, w) : 0n,
-      startPfn64: v >= 6 ? f.u64(o.startPfn64) : 0n, endPfn64: v >= 6 ? f.u64(o.endPfn64) : 0n, maxMapnr64: v >= 6 ? f.u64(o.maxMapnr64) : 0n,
+      layout,
+      physBase: f.word(o.physBase, w),
+      dumpLevel: f.i32(o.dumpLevel),
+      split: v >= 2 ? f.i32(o.split) : 0,
+      startPfn: v >= 2 ? f.word(o.startPfn, w) : 0n,
+      endPfn: v >= 2 ? f.word(o.endPfn, w) : 0n,
+      offsetVmcoreinfo: v >= 3 ? f.i64(o.offsetVmcoreinfo) : 0n,
+      sizeVmcoreinfo: v >= 3 ? f.word(o.sizeVmcoreinfo, w) : 0n,
+      offsetNote: v >= 4 ? f.i64(o.offsetNote) : 0n,
+      sizeNote: v >= 4 ? f.word(o.sizeNote, w) : 0n,
+      offsetEraseinfo: v >= 5 ? f.i64(o.offsetEraseinfo) : 0n,
+      sizeEraseinfo: v >= 5 ? f.word(o.sizeEraseinfo, w) : 0n,
+      startPfn64: v >= 6 ? f.u64(o.startPfn64) : 0n,
+      endPfn64: v >= 6 ? f.u64(o.endPfn64) : 0n,
+      maxMapnr64: v >= 6 ? f.u64(o.maxMapnr64) : 0n,
     };
   };
   // The two 32-bit variants differ from offset_vmcoreinfo on: prefer the one whose area offsets look sane.
   const sane = (s: KdumpSubHeader): number => {
     let n = 0;
-    const inFile = (off: bigint, size: bigint) => (off === 0n && size === 0n) || (off > 0n && off + size <= BigInt(src.size));
+    const inFile = (off: bigint, size: bigint) =>
+      (off === 0n && size === 0n) || (off > 0n && off + size <= BigInt(src.size));
     if (inFile(s.offsetVmcoreinfo, s.sizeVmcoreinfo)) n++;
     if (inFile(s.offsetNote, s.sizeNote)) n++;
     if (v >= 6 && s.maxMapnr64 >= BigInt(h.maxMapnr) && s.maxMapnr64 < 1n << 52n) n++;
@@ -485,8 +586,12 @@ function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: Capped
     if (sane(alt) > sane(sub)) sub = alt;
   }
   if (got < subHeaderOffsets(sub.layout).size) {
-    sink.add('error', 'kdump-subheader-truncated', null,
-      `the kdump sub-header at file offset ${hex(at)} is cut short by the end of the file (${got} of ${subHeaderOffsets(sub.layout).size} bytes)`);
+    sink.add(
+      'error',
+      'kdump-subheader-truncated',
+      null,
+      `the kdump sub-header at file offset ${hex(at)} is cut short by the end of the file (${got} of ${subHeaderOffsets(sub.layout).size} bytes)`,
+    );
   }
   return sub;
 }
@@ -494,10 +599,15 @@ function readSubHeader(src: ByteSource, h: KdumpHeader, at: number, sink: Capped
 function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: CappedDiagnostics): KdumpNote[] {
   const notes: KdumpNote[] = [];
   if (sub.sizeNote === 0n) return notes;
-  const start = sub.offsetNote, end = sub.offsetNote + sub.sizeNote;
+  const start = sub.offsetNote,
+    end = sub.offsetNote + sub.sizeNote;
   if (start <= 0n || end > BigInt(src.size) || sub.sizeNote > BigInt(MAX_TEXT * 16)) {
-    sink.add('warning', 'kdump-notes-outside', null,
-      `the ELF notes [${hex(start)}, ${hex(end)}) named by the kdump sub-header (offset_note, size_note) are not inside the file (size ${hex(src.size)}); notes not read`);
+    sink.add(
+      'warning',
+      'kdump-notes-outside',
+      null,
+      `the ELF notes [${hex(start)}, ${hex(end)}) named by the kdump sub-header (offset_note, size_note) are not inside the file (size ${hex(src.size)}); notes not read`,
+    );
     return notes;
   }
   let pos = Number(start);
@@ -506,17 +616,28 @@ function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: Capp
   const align4 = (v: number) => (v + 3) & ~3;
   while (pos + 12 <= stop) {
     if (notes.length >= MAX_NOTES) {
-      sink.add('warning', 'kdump-note-bad', null, `more than ${MAX_NOTES} ELF notes in the kdump sub-header area; stopped at file offset ${hex(pos)}`);
+      sink.add(
+        'warning',
+        'kdump-note-bad',
+        null,
+        `more than ${MAX_NOTES} ELF notes in the kdump sub-header area; stopped at file offset ${hex(pos)}`,
+      );
       break;
     }
     readPadded(src, pos, hdr);
     const f = fields(hdr, le);
-    const nameSize = f.u32(0), descSize = f.u32(4), type = f.u32(8);
+    const nameSize = f.u32(0),
+      descSize = f.u32(4),
+      type = f.u32(8);
     if (nameSize === 0 && descSize === 0 && type === 0) break;
     const descOffset = pos + 12 + align4(nameSize);
     if (nameSize > 4096 || descOffset + descSize > stop) {
-      sink.add('warning', 'kdump-note-bad', null,
-        `ELF note at file offset ${hex(pos)} (namesz ${hex(nameSize)}, descsz ${hex(descSize)}) does not fit in the note area ending at ${hex(stop)}; later notes not read`);
+      sink.add(
+        'warning',
+        'kdump-note-bad',
+        null,
+        `ELF note at file offset ${hex(pos)} (namesz ${hex(nameSize)}, descsz ${hex(descSize)}) does not fit in the note area ending at ${hex(stop)}; later notes not read`,
+      );
       break;
     }
     const nameBytes = new Uint8Array(nameSize);
@@ -529,33 +650,63 @@ function readNotes(src: ByteSource, sub: KdumpSubHeader, le: boolean, sink: Capp
 
 function readVmcoreinfo(src: ByteSource, sub: KdumpSubHeader, sink: CappedDiagnostics): string | null {
   if (sub.sizeVmcoreinfo === 0n) return null;
-  const start = sub.offsetVmcoreinfo, end = start + sub.sizeVmcoreinfo;
+  const start = sub.offsetVmcoreinfo,
+    end = start + sub.sizeVmcoreinfo;
   if (start <= 0n || end > BigInt(src.size) || sub.sizeVmcoreinfo > BigInt(MAX_TEXT)) {
-    sink.add('warning', 'kdump-vmcoreinfo-outside', null,
-      `VMCOREINFO [${hex(start)}, ${hex(end)}) named by the kdump sub-header is not inside the file (size ${hex(src.size)}) or larger than ${hex(MAX_TEXT)} bytes; not read`);
+    sink.add(
+      'warning',
+      'kdump-vmcoreinfo-outside',
+      null,
+      `VMCOREINFO [${hex(start)}, ${hex(end)}) named by the kdump sub-header is not inside the file (size ${hex(src.size)}) or larger than ${hex(MAX_TEXT)} bytes; not read`,
+    );
     return null;
   }
   const b = new Uint8Array(Number(sub.sizeVmcoreinfo));
   readPadded(src, Number(start), b);
   let s = '';
-  for (const c of b) { if (c === 0) break; s += String.fromCharCode(c); }
+  for (const c of b) {
+    if (c === 0) break;
+    s += String.fromCharCode(c);
+  }
   return s;
 }
 
-interface BitmapScan { runs: Float64Array; cumulative: Float64Array; dumped: number; valid: number; dumpedNotValid: number; firstDumpedNotValid: number }
+interface BitmapScan {
+  runs: Float64Array;
+  cumulative: Float64Array;
+  dumped: number;
+  valid: number;
+  dumpedNotValid: number;
+  firstDumpedNotValid: number;
+}
 
 /** One pass over both bitmaps: cumulative popcounts of the 2nd, runs of dumped pfns (cut at the last readable descriptor). */
-function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset: number; maxPfn: number }, maxDescriptors: number, bitmap1Readable: boolean): BitmapScan {
+function scanBitmaps(
+  src: ByteSource,
+  l: { bitmap1Offset: number; bitmap2Offset: number; maxPfn: number },
+  maxDescriptors: number,
+  bitmap1Readable: boolean,
+): BitmapScan {
   const totalBytes = Math.ceil(l.maxPfn / 8);
   const cumulative = new Float64Array(Math.ceil(l.maxPfn / PFNS_PER_COUNT) + 1);
   const runs = new RunList();
-  const b2 = new Uint8Array(SCAN_CHUNK), b1 = new Uint8Array(SCAN_CHUNK);
-  let dumped = 0, valid = 0, dumpedNotValid = 0, firstDumpedNotValid = -1;
+  const b2 = new Uint8Array(SCAN_CHUNK),
+    b1 = new Uint8Array(SCAN_CHUNK);
+  let dumped = 0,
+    valid = 0,
+    dumpedNotValid = 0,
+    firstDumpedNotValid = -1;
   let runStart = -1;
-  const close = (end: number) => { if (runStart >= 0) { runs.push(runStart, end); runStart = -1; } };
+  const close = (end: number) => {
+    if (runStart >= 0) {
+      runs.push(runStart, end);
+      runStart = -1;
+    }
+  };
   for (let base = 0; base < totalBytes; base += SCAN_CHUNK) {
     const n = Math.min(SCAN_CHUNK, totalBytes - base);
-    const c2 = b2.subarray(0, n), c1 = b1.subarray(0, n);
+    const c2 = b2.subarray(0, n),
+      c1 = b1.subarray(0, n);
     readPadded(src, l.bitmap2Offset + base, c2);
     if (bitmap1Readable) readPadded(src, l.bitmap1Offset + base, c1);
     for (let i = 0; i < n; i++) {
@@ -575,7 +726,10 @@ function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset:
           dumpedNotValid += POPCOUNT[stray];
         }
       }
-      if (v === 0) { close(firstPfn); continue; }
+      if (v === 0) {
+        close(firstPfn);
+        continue;
+      }
       if (v === 0xff && dumped + 8 <= maxDescriptors) {
         if (runStart < 0) runStart = firstPfn;
         dumped += 8;
@@ -583,7 +737,9 @@ function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset:
       }
       for (let bit = 0; bit < 8; bit++) {
         if (v & (1 << bit)) {
-          if (dumped < maxDescriptors) { if (runStart < 0) runStart = firstPfn + bit; } else close(firstPfn + bit);
+          if (dumped < maxDescriptors) {
+            if (runStart < 0) runStart = firstPfn + bit;
+          } else close(firstPfn + bit);
           dumped++;
         } else close(firstPfn + bit);
       }
@@ -591,7 +747,14 @@ function scanBitmaps(src: ByteSource, l: { bitmap1Offset: number; bitmap2Offset:
   }
   close(Math.min(totalBytes * 8, l.maxPfn));
   cumulative[cumulative.length - 1] = dumped;
-  return { runs: runs.trimmed(), cumulative, dumped, valid: bitmap1Readable ? valid : -1, dumpedNotValid, firstDumpedNotValid };
+  return {
+    runs: runs.trimmed(),
+    cumulative,
+    dumped,
+    valid: bitmap1Readable ? valid : -1,
+    dumpedNotValid,
+    firstDumpedNotValid,
+  };
 }
 
 function fail(sink: CappedDiagnostics, code: DiagnosticCode, message: string): KdumpParseResult {
@@ -607,32 +770,63 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
   const got = readPadded(src, 0, head);
   const signature = String.fromCharCode(...head.subarray(0, 8));
   if (signature !== KDUMP_SIGNATURE && signature !== DISKDUMP_SIGNATURE) {
-    return fail(sink, 'kdump-bad-signature', `no kdump signature at offset 0x0: found ${JSON.stringify(signature)}, expected "KDUMP   " or "DISKDUMP"`);
+    return fail(
+      sink,
+      'kdump-bad-signature',
+      `no kdump signature at offset 0x0: found ${JSON.stringify(signature)}, expected "KDUMP   " or "DISKDUMP"`,
+    );
   }
-  if (got < 464) return fail(sink, 'kdump-truncated', `file is ${size} bytes, too short for the kdump header at offset 0x0`);
+  if (got < 464)
+    return fail(sink, 'kdump-truncated', `file is ${size} bytes, too short for the kdump header at offset 0x0`);
   const h = guessHeader(head, signature);
   const o = headerOffsets(h.wordSize);
   const bs = h.blockSize;
   if (!isPow2(bs) || bs < MIN_KDUMP_BLOCK || bs > MAX_KDUMP_BLOCK) {
-    return fail(sink, 'kdump-bad-block-size',
-      `block_size at offset ${hex(o.blockSize)} is ${bs}, expected a power of two in [${MIN_KDUMP_BLOCK}, ${MAX_KDUMP_BLOCK}] (the page size)`);
+    return fail(
+      sink,
+      'kdump-bad-block-size',
+      `block_size at offset ${hex(o.blockSize)} is ${bs}, expected a power of two in [${MIN_KDUMP_BLOCK}, ${MAX_KDUMP_BLOCK}] (the page size)`,
+    );
   }
-  if (!h.littleEndian) sink.add('info', 'kdump-big-endian', null, 'the kdump header is big-endian (dump of a big-endian machine)');
+  if (!h.littleEndian)
+    sink.add('info', 'kdump-big-endian', null, 'the kdump header is big-endian (dump of a big-endian machine)');
   if (h.headerVersion < 0 || h.headerVersion > KDUMP_HEADER_VERSION_MAX) {
-    sink.add('warning', 'kdump-header-version', null,
-      `header_version at offset 0x8 is ${h.headerVersion}, expected 0..${KDUMP_HEADER_VERSION_MAX}; reading the sub-header as version ${KDUMP_HEADER_VERSION_MAX}`);
+    sink.add(
+      'warning',
+      'kdump-header-version',
+      null,
+      `header_version at offset 0x8 is ${h.headerVersion}, expected 0..${KDUMP_HEADER_VERSION_MAX}; reading the sub-header as version ${KDUMP_HEADER_VERSION_MAX}`,
+    );
     h.headerVersion = h.headerVersion < 0 ? 0 : KDUMP_HEADER_VERSION_MAX;
   }
   if (h.subHdrSize < 0 || h.subHdrSize > size / bs) {
-    return fail(sink, 'kdump-bad-subheader-size', `sub_hdr_size at offset ${hex(o.subHdrSize)} is ${h.subHdrSize} blocks, impossible for a ${hex(size)}-byte file`);
+    return fail(
+      sink,
+      'kdump-bad-subheader-size',
+      `sub_hdr_size at offset ${hex(o.subHdrSize)} is ${h.subHdrSize} blocks, impossible for a ${hex(size)}-byte file`,
+    );
   }
-  if (h.bitmapBlocks === 0) return fail(sink, 'kdump-no-bitmap', `bitmap_blocks at offset ${hex(o.bitmapBlocks)} is 0: the dump has no page bitmaps`);
+  if (h.bitmapBlocks === 0)
+    return fail(
+      sink,
+      'kdump-no-bitmap',
+      `bitmap_blocks at offset ${hex(o.bitmapBlocks)} is 0: the dump has no page bitmaps`,
+    );
   if (h.bitmapBlocks % 2 !== 0) {
-    sink.add('warning', 'kdump-odd-bitmap-blocks', null,
-      `bitmap_blocks at offset ${hex(o.bitmapBlocks)} is ${h.bitmapBlocks}, expected an even count (two equal bitmaps); using ${h.bitmapBlocks - 1}`);
+    sink.add(
+      'warning',
+      'kdump-odd-bitmap-blocks',
+      null,
+      `bitmap_blocks at offset ${hex(o.bitmapBlocks)} is ${h.bitmapBlocks}, expected an even count (two equal bitmaps); using ${h.bitmapBlocks - 1}`,
+    );
   }
   if (h.status & KDUMP_FLAG.incomplete) {
-    sink.add('warning', 'kdump-incomplete', null, `status ${hex(h.status)} marks the dump incomplete (writing stopped early): some pages may be missing`);
+    sink.add(
+      'warning',
+      'kdump-incomplete',
+      null,
+      `status ${hex(h.status)} marks the dump incomplete (writing stopped early): some pages may be missing`,
+    );
   }
 
   const subHeaderOffset = KDUMP_HEADER_BLOCKS * bs;
@@ -644,7 +838,12 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
   let maxMapnr = BigInt(h.maxMapnr);
   if (sub && h.headerVersion >= 6 && sub.maxMapnr64 !== 0n) {
     if (sub.maxMapnr64 < maxMapnr) {
-      sink.add('warning', 'kdump-max-mapnr', null, `sub-header max_mapnr_64 ${hex(sub.maxMapnr64)} is below the header's max_mapnr ${hex(h.maxMapnr)}; using max_mapnr_64`);
+      sink.add(
+        'warning',
+        'kdump-max-mapnr',
+        null,
+        `sub-header max_mapnr_64 ${hex(sub.maxMapnr64)} is below the header's max_mapnr ${hex(h.maxMapnr)}; using max_mapnr_64`,
+      );
     }
     maxMapnr = sub.maxMapnr64;
   }
@@ -655,8 +854,12 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
     sink.add('warning', 'kdump-max-mapnr', null, `max_mapnr is 0; using the bitmap capacity ${hex(capacity)} pfns`);
     maxMapnr = capacity;
   } else if (maxMapnr > capacity) {
-    sink.add('warning', 'kdump-max-mapnr', null,
-      `max_mapnr ${hex(maxMapnr)} exceeds the ${hex(capacity)} pfns two bitmaps of ${bitmapBlocks / 2} blocks can describe; pfns from ${hex(capacity)} on are not read`);
+    sink.add(
+      'warning',
+      'kdump-max-mapnr',
+      null,
+      `max_mapnr ${hex(maxMapnr)} exceeds the ${hex(capacity)} pfns two bitmaps of ${bitmapBlocks / 2} blocks can describe; pfns from ${hex(capacity)} on are not read`,
+    );
     maxMapnr = capacity;
   }
   const bitmap1Offset = (KDUMP_HEADER_BLOCKS + h.subHdrSize) * bs;
@@ -669,36 +872,81 @@ export function parseKdump(src: ByteSource, opts: KdumpParseOptions = {}): Kdump
   const bitmap1Readable = bitmap1Offset + bitmapNeeded <= size;
   if (bitmap2Offset + bitmapNeeded > size) {
     const fit = Math.max(0, size - bitmap2Offset) * 8;
-    sink.add('error', 'kdump-bitmap-truncated', fit < maxPfn ? BigInt(fit) * BigInt(bs) : null,
+    sink.add(
+      'error',
+      'kdump-bitmap-truncated',
+      fit < maxPfn ? BigInt(fit) * BigInt(bs) : null,
       `the 2nd (dumped pages) bitmap [${hex(bitmap2Offset)}, ${hex(bitmap2Offset + bitmapNeeded)}) runs past the end of the file (size ${hex(size)}); ` +
-      `pages from physical ${hex(BigInt(Math.min(fit, maxPfn)) * BigInt(bs))} on are not in the dump`);
+        `pages from physical ${hex(BigInt(Math.min(fit, maxPfn)) * BigInt(bs))} on are not in the dump`,
+    );
     maxPfn = Math.min(maxPfn, fit);
   } else if (!bitmap1Readable) {
-    sink.add('warning', 'kdump-bitmap-truncated', null, `the 1st (RAM pages) bitmap at ${hex(bitmap1Offset)} runs past the end of the file (size ${hex(size)})`);
+    sink.add(
+      'warning',
+      'kdump-bitmap-truncated',
+      null,
+      `the 1st (RAM pages) bitmap at ${hex(bitmap1Offset)} runs past the end of the file (size ${hex(size)})`,
+    );
   }
   const maxDescriptors = descOffset >= size ? 0 : Math.floor((size - descOffset) / PAGE_DESC_SIZE);
-  const scan = scanBitmaps(src, { bitmap1Offset, bitmap2Offset, maxPfn }, maxDescriptors, bitmap1Readable && bitmap2Offset + bitmapNeeded <= size);
+  const scan = scanBitmaps(
+    src,
+    { bitmap1Offset, bitmap2Offset, maxPfn },
+    maxDescriptors,
+    bitmap1Readable && bitmap2Offset + bitmapNeeded <= size,
+  );
   const readableDescriptors = Math.min(scan.dumped, maxDescriptors);
   if (scan.dumped > maxDescriptors) {
-    sink.add('error', 'kdump-descriptors-truncated', null,
+    sink.add(
+      'error',
+      'kdump-descriptors-truncated',
+      null,
       `the 2nd bitmap marks ${scan.dumped} pages dumped, but the descriptor table at ${hex(descOffset)} (${PAGE_DESC_SIZE} bytes each, ending at ` +
-      `${hex(descOffset + scan.dumped * PAGE_DESC_SIZE)}) runs past the end of the file (size ${hex(size)}): only ${maxDescriptors} descriptors are readable`);
+        `${hex(descOffset + scan.dumped * PAGE_DESC_SIZE)}) runs past the end of the file (size ${hex(size)}): only ${maxDescriptors} descriptors are readable`,
+    );
   }
   if (scan.dumpedNotValid > 0) {
-    sink.add('warning', 'kdump-dumped-not-ram', BigInt(scan.firstDumpedNotValid) * BigInt(bs),
-      `${scan.dumpedNotValid} pages are set in the 2nd (dumped) bitmap but not in the 1st (RAM) bitmap, the first at physical ${hex(BigInt(scan.firstDumpedNotValid) * BigInt(bs))}`);
+    sink.add(
+      'warning',
+      'kdump-dumped-not-ram',
+      BigInt(scan.firstDumpedNotValid) * BigInt(bs),
+      `${scan.dumpedNotValid} pages are set in the 2nd (dumped) bitmap but not in the 1st (RAM) bitmap, the first at physical ${hex(BigInt(scan.firstDumpedNotValid) * BigInt(bs))}`,
+    );
   }
   if (sub && sub.split) {
-    sink.add('info', 'kdump-split', null, `this file is one part of a split dump (pfns ${hex(sub.startPfn64 || sub.startPfn)}..${hex(sub.endPfn64 || sub.endPfn)})`);
+    sink.add(
+      'info',
+      'kdump-split',
+      null,
+      `this file is one part of a split dump (pfns ${hex(sub.startPfn64 || sub.startPfn)}..${hex(sub.endPfn64 || sub.endPfn)})`,
+    );
   }
 
   const notes = sub && signature === KDUMP_SIGNATURE ? readNotes(src, sub, h.littleEndian, sink) : [];
   const vmcoreinfo = sub ? readVmcoreinfo(src, sub, sink) : null;
   const layout: KdumpLayout = {
-    subHeaderOffset, bitmap1Offset, bitmap2Offset, bitmapBytes, descOffset, maxPfn,
-    dumpedPages: scan.dumped, readableDescriptors, validPages: scan.valid,
+    subHeaderOffset,
+    bitmap1Offset,
+    bitmap2Offset,
+    bitmapBytes,
+    descOffset,
+    maxPfn,
+    dumpedPages: scan.dumped,
+    readableDescriptors,
+    validPages: scan.valid,
   };
-  const image = new KdumpImage(src, h, sub, layout, notes, vmcoreinfo, opts.container ?? 'seekable', scan.runs, scan.cumulative, opts.pageCacheBytes);
+  const image = new KdumpImage(
+    src,
+    h,
+    sub,
+    layout,
+    notes,
+    vmcoreinfo,
+    opts.container ?? 'seekable',
+    scan.runs,
+    scan.cumulative,
+    opts.pageCacheBytes,
+  );
   checkDescriptors(src, h, layout, sink);
   return { image, diagnostics: sink.list(), error: null };
 }
@@ -711,27 +959,40 @@ function checkDescriptors(src: ByteSource, h: KdumpHeader, l: KdumpLayout, sink:
   const count = all ? n : SAMPLED_DESCS;
   const what = all ? `of ${n} page descriptors` : `of ${count} page descriptors sampled among ${n}`;
   const codecCount = new Map<string, number>();
-  let pastEof = 0, badSize = 0, ambiguous = 0, zeroOffset = 0;
-  let firstPastEof = -1, firstBadSize = -1;
+  let pastEof = 0,
+    badSize = 0,
+    ambiguous = 0,
+    zeroOffset = 0;
+  let firstPastEof = -1,
+    firstBadSize = -1;
   const bs = h.blockSize;
   const fileSize = BigInt(src.size);
   const batch = new Uint8Array(PAGE_DESC_SIZE * 1024);
   const check = (b: Uint8Array, at: number) => {
     const f = fields(b, h.littleEndian);
-    const offset = f.i64(0), size = f.u32(8), flags = f.u32(12);
+    const offset = f.i64(0),
+      size = f.u32(8),
+      flags = f.u32(12);
     const codec = codecOfFlags(flags);
     codecCount.set(codec, (codecCount.get(codec) ?? 0) + 1);
     if (codec === 'ambiguous') ambiguous++;
     if (offset <= 0n) zeroOffset++;
-    else if (offset + BigInt(size) > fileSize) { pastEof++; if (firstPastEof < 0) firstPastEof = at; }
-    if ((codec === 'raw' && size !== bs) || (codec !== 'raw' && (size === 0 || size > 2 * bs))) { badSize++; if (firstBadSize < 0) firstBadSize = at; }
+    else if (offset + BigInt(size) > fileSize) {
+      pastEof++;
+      if (firstPastEof < 0) firstPastEof = at;
+    }
+    if ((codec === 'raw' && size !== bs) || (codec !== 'raw' && (size === 0 || size > 2 * bs))) {
+      badSize++;
+      if (firstBadSize < 0) firstBadSize = at;
+    }
   };
   if (all) {
     for (let first = 0; first < n; first += 1024) {
       const k = Math.min(1024, n - first);
       const at = l.descOffset + first * PAGE_DESC_SIZE;
       readPadded(src, at, batch.subarray(0, k * PAGE_DESC_SIZE));
-      for (let i = 0; i < k; i++) check(batch.subarray(i * PAGE_DESC_SIZE, (i + 1) * PAGE_DESC_SIZE), at + i * PAGE_DESC_SIZE);
+      for (let i = 0; i < k; i++)
+        check(batch.subarray(i * PAGE_DESC_SIZE, (i + 1) * PAGE_DESC_SIZE), at + i * PAGE_DESC_SIZE);
     }
   } else {
     const one = new Uint8Array(PAGE_DESC_SIZE);
@@ -743,26 +1004,54 @@ function checkDescriptors(src: ByteSource, h: KdumpHeader, l: KdumpLayout, sink:
     }
   }
   if (pastEof) {
-    sink.add('error', 'kdump-page-data-truncated', null,
-      `${pastEof} ${what} point at page data past the end of the file (size ${hex(src.size)}), the first at file offset ${hex(firstPastEof)}: those pages cannot be read (truncated dump?)`);
+    sink.add(
+      'error',
+      'kdump-page-data-truncated',
+      null,
+      `${pastEof} ${what} point at page data past the end of the file (size ${hex(src.size)}), the first at file offset ${hex(firstPastEof)}: those pages cannot be read (truncated dump?)`,
+    );
   }
   if (zeroOffset) {
-    const inc = (h.status & KDUMP_FLAG.incomplete) ? ' (the dump is marked incomplete: these pages were never written)' : '';
-    sink.add('error', 'kdump-page-lost', null, `${zeroOffset} ${what} have a data offset of 0 or below${inc}: those pages cannot be read`);
+    const inc =
+      h.status & KDUMP_FLAG.incomplete ? ' (the dump is marked incomplete: these pages were never written)' : '';
+    sink.add(
+      'error',
+      'kdump-page-lost',
+      null,
+      `${zeroOffset} ${what} have a data offset of 0 or below${inc}: those pages cannot be read`,
+    );
   }
   if (badSize) {
-    sink.add('error', 'kdump-page-bad-size', null,
-      `${badSize} ${what} have an impossible size (raw pages must be ${hex(bs)} bytes, compressed ones 1..${hex(2 * bs)}), the first at file offset ${hex(firstBadSize)}`);
+    sink.add(
+      'error',
+      'kdump-page-bad-size',
+      null,
+      `${badSize} ${what} have an impossible size (raw pages must be ${hex(bs)} bytes, compressed ones 1..${hex(2 * bs)}), the first at file offset ${hex(firstBadSize)}`,
+    );
   }
-  if (ambiguous) sink.add('error', 'kdump-page-bad-flags', null, `${ambiguous} ${what} name several compression methods at once`);
+  if (ambiguous)
+    sink.add('error', 'kdump-page-bad-flags', null, `${ambiguous} ${what} name several compression methods at once`);
   for (const [codec, k] of codecCount) {
     if (codec === 'raw' || codec === 'ambiguous') continue;
     if (!isCodecSupported(codec as KdumpCodec)) {
-      sink.add('warning', 'kdump-codec-unsupported', null, `${k} ${what} are ${codec}-compressed; ${codec} is not supported, so those pages cannot be read`);
+      sink.add(
+        'warning',
+        'kdump-codec-unsupported',
+        null,
+        `${k} ${what} are ${codec}-compressed; ${codec} is not supported, so those pages cannot be read`,
+      );
     }
   }
-  const summary = [...codecCount].filter(([c]) => c !== 'ambiguous').map(([c, k]) => `${k} ${c}`).join(', ');
-  sink.add('info', 'kdump-summary', null,
+  const summary = [...codecCount]
+    .filter(([c]) => c !== 'ambiguous')
+    .map(([c, k]) => `${k} ${c}`)
+    .join(', ');
+  sink.add(
+    'info',
+    'kdump-summary',
+    null,
     `kdump-compressed dump: ${h.blockSize}-byte pages, ${l.dumpedPages} pages dumped` +
-    (l.validPages >= 0 ? ` of ${l.validPages} RAM pages` : '') + ` (pfns below ${hex(l.maxPfn)}); ${all ? '' : 'sampled '}storage: ${summary}`);
+      (l.validPages >= 0 ? ` of ${l.validPages} RAM pages` : '') +
+      ` (pfns below ${hex(l.maxPfn)}); ${all ? '' : 'sampled '}storage: ${summary}`,
+  );
 }

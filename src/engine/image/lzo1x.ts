@@ -24,10 +24,16 @@ export class LzoError extends Error {
 export function lzo1xDecompress(input: Uint8Array, size: number): Uint8Array {
   const out = new Uint8Array(size);
   const n = input.length;
-  let ip = 0, op = 0;
+  let ip = 0,
+    op = 0;
 
-  const need = (k: number) => { if (ip + k > n) throw new LzoError(`lzo data error (input overrun at byte ${ip})`); };
-  const byte = () => { need(1); return input[ip++]; };
+  const need = (k: number) => {
+    if (ip + k > n) throw new LzoError(`lzo data error (input overrun at byte ${ip})`);
+  };
+  const byte = () => {
+    need(1);
+    return input[ip++];
+  };
   /** Length with the "zero bytes add 255, then a non-zero byte" extension. */
   const extended = (base: number) => {
     let len = base;
@@ -46,7 +52,8 @@ export function lzo1xDecompress(input: Uint8Array, size: number): Uint8Array {
     op += len;
   };
   const match = (distance: number, len: number) => {
-    if (distance > op) throw new LzoError(`lzo data error (match distance ${distance} at output byte ${op} reaches before the start)`);
+    if (distance > op)
+      throw new LzoError(`lzo data error (match distance ${distance} at output byte ${op} reaches before the start)`);
     if (op + len > size) throw new LzoError(`lzo data error (output overrun: ${op + len} > ${size} bytes)`);
     // Byte by byte: the source may overlap what this copy writes (runs).
     for (let i = 0; i < len; i++, op++) out[op] = out[op - distance];

@@ -53,17 +53,24 @@ export function openImage(src: ByteSource, opts: OpenImageOptions = {}): OpenIma
   };
   try {
     if (src.size === 0) return failed('image is empty (0 bytes)', 'image-empty');
-    const source = opts.cache === false || src instanceof CachedByteSource
-      ? src
-      : new CachedByteSource(src, typeof opts.cache === 'object' ? opts.cache : {});
+    const source =
+      opts.cache === false || src instanceof CachedByteSource
+        ? src
+        : new CachedByteSource(src, typeof opts.cache === 'object' ? opts.cache : {});
     const requested = opts.format ?? 'auto';
     const detected = detectImageFormat(source);
     const format = requested === 'auto' || (requested === 'kdump' && detected === 'flattened') ? detected : requested;
 
     if (format === 'kdump' || format === 'flattened') {
       if (opts.base !== undefined && opts.base !== 0n) {
-        diagnostics.push(diag('warning', 'image-base-ignored', null,
-          `base ${hex(opts.base)} ignored: a kdump-compressed dump maps memory by page frame number`));
+        diagnostics.push(
+          diag(
+            'warning',
+            'image-base-ignored',
+            null,
+            `base ${hex(opts.base)} ignored: a kdump-compressed dump maps memory by page frame number`,
+          ),
+        );
       }
       let kdumpSource: ByteSource = source;
       if (format === 'flattened') {
@@ -78,8 +85,14 @@ export function openImage(src: ByteSource, opts: OpenImageOptions = {}): OpenIma
     }
     if (format === 'elf') {
       if (opts.base !== undefined && opts.base !== 0n) {
-        diagnostics.push(diag('warning', 'image-base-ignored', null,
-          `base ${hex(opts.base)} ignored: an ELF core maps memory by its PT_LOAD p_paddr`));
+        diagnostics.push(
+          diag(
+            'warning',
+            'image-base-ignored',
+            null,
+            `base ${hex(opts.base)} ignored: an ELF core maps memory by its PT_LOAD p_paddr`,
+          ),
+        );
       }
       const r = parseElfCore(source);
       diagnostics.push(...r.diagnostics);
@@ -88,8 +101,14 @@ export function openImage(src: ByteSource, opts: OpenImageOptions = {}): OpenIma
     const base = opts.base ?? 0n;
     if (base < 0n) return failed(`raw image base ${base} is negative`, 'image-bad-base');
     if (requested === 'auto') {
-      diagnostics.push(diag('info', 'image-raw', null,
-        `no ELF or kdump signature at offset 0x0: reading as a raw image with file offset 0 at physical ${hex(base)}`));
+      diagnostics.push(
+        diag(
+          'info',
+          'image-raw',
+          null,
+          `no ELF or kdump signature at offset 0x0: reading as a raw image with file offset 0 at physical ${hex(base)}`,
+        ),
+      );
     }
     return { memory: new RawImage(source, base), diagnostics, error: null };
   } catch (e) {

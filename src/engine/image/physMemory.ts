@@ -55,15 +55,19 @@ export interface StoredRun {
 export function storedDataRanges(runs: readonly StoredRun[], extents: readonly FileExtent[]): PhysRange[] {
   const out: PhysRange[] = [];
   for (const r of runs) {
-    const from = r.fileOffset, to = r.fileOffset + Number(r.end - r.start);
+    const from = r.fileOffset,
+      to = r.fileOffset + Number(r.end - r.start);
     // First extent ending after the run's first byte.
-    let lo = 0, hi = extents.length;
+    let lo = 0,
+      hi = extents.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (extents[mid].end <= from) lo = mid + 1; else hi = mid;
+      if (extents[mid].end <= from) lo = mid + 1;
+      else hi = mid;
     }
     for (let k = lo; k < extents.length && extents[k].start < to; k++) {
-      const a = Math.max(from, extents[k].start), b = Math.min(to, extents[k].end);
+      const a = Math.max(from, extents[k].start),
+        b = Math.min(to, extents[k].end);
       if (b > a) out.push({ start: r.start + BigInt(a - from), end: r.start + BigInt(b - from) });
     }
   }
@@ -71,7 +75,11 @@ export function storedDataRanges(runs: readonly StoredRun[], extents: readonly F
 }
 
 export class PhysReadError extends Error {
-  constructor(readonly phys: bigint, readonly length: number, reason: string) {
+  constructor(
+    readonly phys: bigint,
+    readonly length: number,
+    reason: string,
+  ) {
     super(`cannot read ${length} bytes at physical 0x${phys.toString(16)}: ${reason}`);
     this.name = 'PhysReadError';
   }
@@ -93,19 +101,22 @@ export function mergeRanges(rs: readonly PhysRange[]): PhysRange[] {
 /** The bytes in both of two sorted, disjoint range lists. */
 export function intersectRanges(a: readonly PhysRange[], b: readonly PhysRange[]): PhysRange[] {
   const out: PhysRange[] = [];
-  let i = 0, j = 0;
+  let i = 0,
+    j = 0;
   while (i < a.length && j < b.length) {
     const start = a[i].start > b[j].start ? a[i].start : b[j].start;
     const end = a[i].end < b[j].end ? a[i].end : b[j].end;
     if (start < end) out.push({ start, end });
-    if (a[i].end < b[j].end) i++; else j++;
+    if (a[i].end < b[j].end) i++;
+    else j++;
   }
   return out;
 }
 
 /** True when [start, end) lies inside one of the sorted ranges. */
 export function rangesContain(ranges: readonly PhysRange[], start: bigint, end: bigint): boolean {
-  let lo = 0, hi = ranges.length - 1;
+  let lo = 0,
+    hi = ranges.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const r = ranges[mid];
@@ -120,8 +131,12 @@ export function rangesContain(ranges: readonly PhysRange[], start: bigint, end: 
  * Splits [phys, phys+length) at page boundaries: fn(page, inPage, done, n) for each piece, where
  * `page` is the page's address, `inPage` the offset in it, `done` the bytes before the piece, `n` its size.
  */
-export function forEachPagePart(phys: bigint, length: number, pageSize: number,
-  fn: (page: bigint, inPage: number, done: number, n: number) => void): void {
+export function forEachPagePart(
+  phys: bigint,
+  length: number,
+  pageSize: number,
+  fn: (page: bigint, inPage: number, done: number, n: number) => void,
+): void {
   const mask = ~(BigInt(pageSize) - 1n);
   let done = 0;
   while (done < length) {

@@ -11,7 +11,10 @@ export class RawImage implements PhysMemory {
   private readonly baseNumber: number;
   private readonly endNumber: number;
 
-  constructor(private readonly src: ByteSource, readonly base: bigint = 0n) {
+  constructor(
+    private readonly src: ByteSource,
+    readonly base: bigint = 0n,
+  ) {
     if (base < 0n) throw new RangeError(`raw image base must not be negative, got ${base}`);
     this.baseNumber = Number(base);
     this.endNumber = src.size > 0 ? Number(base + BigInt(src.size)) : -1;
@@ -38,7 +41,11 @@ export class RawImage implements PhysMemory {
   readInto(phys: bigint, dest: Uint8Array): void {
     const length = dest.length;
     if (!this.contains(phys, length)) {
-      throw new PhysReadError(phys, length, `outside the raw image [${hex(this.base)}, ${hex(this.base + BigInt(this.src.size))})`);
+      throw new PhysReadError(
+        phys,
+        length,
+        `outside the raw image [${hex(this.base)}, ${hex(this.base + BigInt(this.src.size))})`,
+      );
     }
     const offset = Number(phys - this.base);
     let got = 0;
@@ -59,8 +66,13 @@ export class RawImage implements PhysMemory {
   async dataRanges(opts?: LongRunning): Promise<readonly PhysRange[] | undefined> {
     const extents = await this.src.dataExtents?.(opts);
     if (!extents) return undefined;
-    return storedDataRanges(this.ranges.map((r) => ({ ...r, fileOffset: 0 })), extents);
+    return storedDataRanges(
+      this.ranges.map((r) => ({ ...r, fileOffset: 0 })),
+      extents,
+    );
   }
 
-  close(): void { this.src.close?.(); }
+  close(): void {
+    this.src.close?.();
+  }
 }

@@ -23,7 +23,9 @@ export class SparsePages implements PhysMemory {
     if (this.ranges.some((r) => r.start < 0n)) throw new RangeError('RAM ranges must not start below 0');
   }
 
-  get pageCount(): number { return this.store.size; }
+  get pageCount(): number {
+    return this.store.size;
+  }
 
   contains(phys: bigint, length: number): boolean {
     return Number.isInteger(length) && length >= 0 && rangesContain(this.ranges, phys, phys + BigInt(length));
@@ -39,12 +41,16 @@ export class SparsePages implements PhysMemory {
     return out;
   }
 
-  fileOffset(): number | undefined { return undefined; }
+  fileOffset(): number | undefined {
+    return undefined;
+  }
 
   /** Copies bytes into memory at phys; every byte must be inside the declared RAM. */
   write(phys: bigint, bytes: Uint8Array): void {
     if (!this.contains(phys, bytes.length)) {
-      throw new RangeError(`cannot write ${bytes.length} bytes at physical ${hex(phys)}: ${this.outsideReason(phys, bytes.length)}`);
+      throw new RangeError(
+        `cannot write ${bytes.length} bytes at physical ${hex(phys)}: ${this.outsideReason(phys, bytes.length)}`,
+      );
     }
     forEachPagePart(phys, bytes.length, this.pageSize, (page, inPage, done, n) => {
       let p = this.store.get(page);
@@ -90,8 +96,6 @@ export class SparsePages implements PhysMemory {
       return { start: r.start, bytes };
     });
   }
-
-
 
   private outsideReason(phys: bigint, length: number): string {
     const shown = this.ranges.slice(0, 8).map((r) => `[${hex(r.start)}, ${hex(r.end)})`);

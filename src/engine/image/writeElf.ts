@@ -3,7 +3,18 @@
 // file offsets (congruent to the physical address modulo the page size); unwritten pages stay holes.
 
 import { hex } from '../util/hex';
-import { ELF_MAGIC, ELF_SIZES, ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_CORE, PN_XNUM, PT_LOAD, PT_NOTE } from './elf';
+import {
+  ELF_MAGIC,
+  ELF_SIZES,
+  ELFCLASS32,
+  ELFCLASS64,
+  ELFDATA2LSB,
+  ELFDATA2MSB,
+  ET_CORE,
+  PN_XNUM,
+  PT_LOAD,
+  PT_NOTE,
+} from './elf';
 import { PhysRange } from './physMemory';
 import { SparsePages } from './sparsePages';
 import { WriteChunk, WritePlan } from './writePlan';
@@ -29,9 +40,15 @@ export interface ElfPlanOptions {
   bigEndian?: boolean;
 }
 
-interface PlacedSegment { start: bigint; end: bigint; offset: number }
+interface PlacedSegment {
+  start: bigint;
+  end: bigint;
+  offset: number;
+}
 
-function alignUp(v: number, a: number): number { return Math.ceil(v / a) * a; }
+function alignUp(v: number, a: number): number {
+  return Math.ceil(v / a) * a;
+}
 
 function noteName(name: string): Uint8Array {
   const b = new Uint8Array(name.length + 1); // NUL-terminated, namesz counts the NUL
@@ -46,9 +63,12 @@ function noteName(name: string): Uint8Array {
 function sortedSegments(segs: readonly PhysRange[]): PhysRange[] {
   const s = [...segs].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   for (let i = 0; i < s.length; i++) {
-    if (s[i].start < 0n || s[i].end <= s[i].start) throw new RangeError(`segment [${hex(s[i].start)}, ${hex(s[i].end)}) is empty or negative`);
+    if (s[i].start < 0n || s[i].end <= s[i].start)
+      throw new RangeError(`segment [${hex(s[i].start)}, ${hex(s[i].end)}) is empty or negative`);
     if (i > 0 && s[i].start < s[i - 1].end) {
-      throw new RangeError(`segments [${hex(s[i - 1].start)}, ${hex(s[i - 1].end)}) and [${hex(s[i].start)}, ${hex(s[i].end)}) overlap`);
+      throw new RangeError(
+        `segments [${hex(s[i - 1].start)}, ${hex(s[i - 1].end)}) and [${hex(s[i].start)}, ${hex(s[i].end)}) overlap`,
+      );
     }
   }
   return s;
@@ -87,7 +107,8 @@ export function planElfCore(mem: SparsePages, opts: ElfPlanOptions = {}): WriteP
   // Headers, program headers, the PN_XNUM section header and the notes: one small chunk.
   const head = new Uint8Array(headEnd);
   const dv = new DataView(head.buffer);
-  const word = (o: number, v: bigint | number) => (is64 ? dv.setBigUint64(o, BigInt(v), le) : dv.setUint32(o, Number(v), le));
+  const word = (o: number, v: bigint | number) =>
+    is64 ? dv.setBigUint64(o, BigInt(v), le) : dv.setUint32(o, Number(v), le);
   head.set(ELF_MAGIC, 0);
   head[4] = is64 ? ELFCLASS64 : ELFCLASS32;
   head[5] = le ? ELFDATA2LSB : ELFDATA2MSB;
@@ -115,11 +136,25 @@ export function planElfCore(mem: SparsePages, opts: ElfPlanOptions = {}): WriteP
     dv.setUint32(at, type, le);
     if (is64) {
       dv.setUint32(at + 4, flags, le);
-      for (const [k, v] of [[8, BigInt(offset)], [16, addr], [24, addr], [32, len], [40, len], [48, BigInt(align)]] as const) {
+      for (const [k, v] of [
+        [8, BigInt(offset)],
+        [16, addr],
+        [24, addr],
+        [32, len],
+        [40, len],
+        [48, BigInt(align)],
+      ] as const) {
         dv.setBigUint64(at + k, v, le);
       }
     } else {
-      for (const [k, v] of [[4, offset], [8, Number(addr)], [12, Number(addr)], [16, Number(len)], [20, Number(len)], [28, align]] as const) {
+      for (const [k, v] of [
+        [4, offset],
+        [8, Number(addr)],
+        [12, Number(addr)],
+        [16, Number(len)],
+        [20, Number(len)],
+        [28, align],
+      ] as const) {
         dv.setUint32(at + k, v, le);
       }
       dv.setUint32(at + 24, flags, le);
@@ -152,7 +187,10 @@ export function planElfCore(mem: SparsePages, opts: ElfPlanOptions = {}): WriteP
         const s = placed[k];
         const from = addr > s.start ? addr : s.start;
         const to = pageEnd < s.end ? pageEnd : s.end;
-        yield { offset: s.offset + Number(from - s.start), bytes: page.subarray(Number(from - addr), Number(to - addr)) };
+        yield {
+          offset: s.offset + Number(from - s.start),
+          bytes: page.subarray(Number(from - addr), Number(to - addr)),
+        };
       }
     }
   }

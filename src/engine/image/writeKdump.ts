@@ -8,7 +8,14 @@ import { compress as snappyCompress } from 'snappyjs';
 import { hex } from '../util/hex';
 import { KDUMP_FLAG, KdumpCodec } from './decompress';
 import {
-  headerOffsets, KDUMP_HEADER_BLOCKS, KDUMP_SIGNATURE, PAGE_DESC_SIZE, subHeaderOffsets, UTSNAME_FIELD, UTSNAME_FIELDS, UtsnameField,
+  headerOffsets,
+  KDUMP_HEADER_BLOCKS,
+  KDUMP_SIGNATURE,
+  PAGE_DESC_SIZE,
+  subHeaderOffsets,
+  UTSNAME_FIELD,
+  UTSNAME_FIELDS,
+  UtsnameField,
 } from './kdumpLayout';
 import { MDF_HEADER_SIZE, MDF_SIGNATURE } from './flattened';
 import { mergeRanges, PhysMemory, PhysRange } from './physMemory';
@@ -55,7 +62,14 @@ export interface KdumpWriteResult extends WritePlan {
   /** Pages per storage method, plus shared zero pages and excluded pages. */
   stats: { dumped: number; zeroShared: number; excluded: number; byStorage: Record<string, number> };
   /** Where things went (for corruption tests). */
-  layout: { bitmap1Offset: number; bitmap2Offset: number; bitmapBytes: number; descOffset: number; dataOffset: number; blockSize: number };
+  layout: {
+    bitmap1Offset: number;
+    bitmap2Offset: number;
+    bitmapBytes: number;
+    descOffset: number;
+    dataOffset: number;
+    blockSize: number;
+  };
 }
 
 // --- compressors of our own for codecs whose libraries only decompress ---
@@ -81,7 +95,8 @@ export function zstdStoredFrame(data: Uint8Array): Uint8Array {
   out.set(head, 0);
   let at = head.length;
   for (let k = 0; k < blocks; k++) {
-    const from = k * BLOCK_MAX, len = Math.min(BLOCK_MAX, n - from);
+    const from = k * BLOCK_MAX,
+      len = Math.min(BLOCK_MAX, n - from);
     out.set(blockHeader(k === blocks - 1, 0, len), at);
     out.set(data.subarray(from, from + len), at + 3);
     at += 3 + len;
@@ -103,7 +118,10 @@ export function lzoLiteralStream(data: Uint8Array): Uint8Array {
     // Long literal run instruction (state 0 at the start): 0000LLLL with L = 0, then 255-steps.
     let rest = n - 18;
     out.push(0);
-    while (rest > 255) { out.push(0); rest -= 255; }
+    while (rest > 255) {
+      out.push(0);
+      rest -= 255;
+    }
     out.push(rest);
   }
   const head = Uint8Array.from(out);
@@ -129,25 +147,41 @@ function isZero(p: Uint8Array): boolean {
 class Bytes {
   readonly b: Uint8Array;
   readonly dv: DataView;
-  constructor(size: number, private readonly le: boolean) {
+  constructor(
+    size: number,
+    private readonly le: boolean,
+  ) {
     this.b = new Uint8Array(size);
     this.dv = new DataView(this.b.buffer);
   }
-  u32(o: number, v: number): void { this.dv.setUint32(o, v >>> 0, this.le); }
-  i32(o: number, v: number): void { this.dv.setInt32(o, v, this.le); }
-  u64(o: number, v: bigint): void { this.dv.setBigUint64(o, BigInt.asUintN(64, v), this.le); }
-  word(o: number, w: 4 | 8, v: bigint): void { if (w === 8) this.u64(o, v); else this.u32(o, Number(BigInt.asUintN(32, v))); }
-  text(o: number, max: number, s: string): void { for (let i = 0; i < Math.min(s.length, max - 1); i++) this.b[o + i] = s.charCodeAt(i) & 0xff; }
+  u32(o: number, v: number): void {
+    this.dv.setUint32(o, v >>> 0, this.le);
+  }
+  i32(o: number, v: number): void {
+    this.dv.setInt32(o, v, this.le);
+  }
+  u64(o: number, v: bigint): void {
+    this.dv.setBigUint64(o, BigInt.asUintN(64, v), this.le);
+  }
+  word(o: number, w: 4 | 8, v: bigint): void {
+    if (w === 8) this.u64(o, v);
+    else this.u32(o, Number(BigInt.asUintN(32, v)));
+  }
+  text(o: number, max: number, s: string): void {
+    for (let i = 0; i < Math.min(s.length, max - 1); i++) this.b[o + i] = s.charCodeAt(i) & 0xff;
+  }
 }
 
 /** Plans a kdump-compressed file of `mem` (the pages of `ram`). */
 export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpWriteResult {
   const ps = opts.pageSize ?? (mem instanceof SparsePages ? mem.pageSize : 4096);
-  if (ps < 512 || (ps & (ps - 1)) !== 0) throw new RangeError(`kdump page size must be a power of two >= 512, got ${ps}`);
+  if (ps < 512 || (ps & (ps - 1)) !== 0)
+    throw new RangeError(`kdump page size must be a power of two >= 512, got ${ps}`);
   const psBig = BigInt(ps);
   const ram = mergeRanges(opts.ram ?? mem.ranges);
   for (const r of ram) {
-    if (r.start % psBig !== 0n || r.end % psBig !== 0n) throw new RangeError(`RAM range [${hex(r.start)}, ${hex(r.end)}) is not aligned to the ${ps}-byte page size`);
+    if (r.start % psBig !== 0n || r.end % psBig !== 0n)
+      throw new RangeError(`RAM range [${hex(r.start)}, ${hex(r.end)}) is not aligned to the ${ps}-byte page size`);
   }
   const le = opts.littleEndian ?? true;
   const wordSize = opts.wordSize ?? 8;
@@ -157,13 +191,15 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   const maxPfn = Number(maxPfnBig);
   if (version < 6 && maxPfn > 0xffffffff) throw new RangeError(`max_mapnr ${hex(maxPfn)} needs header_version 6`);
   const compressors = { ...DEFAULT_COMPRESSORS, ...opts.compressors };
-  const storageOf = typeof opts.storage === 'function' ? opts.storage : () => (opts.storage as KdumpPageStorage | undefined) ?? 'zlib';
+  const storageOf =
+    typeof opts.storage === 'function' ? opts.storage : () => (opts.storage as KdumpPageStorage | undefined) ?? 'zlib';
   const zeroMode = opts.zeroPages ?? 'shared';
   const fastPages = mem instanceof SparsePages && mem.pageSize === ps ? mem : null;
 
   // Bitmaps and page contents, in pfn order.
   const bitmapBytes = Math.max(ps, Math.ceil(Math.ceil(maxPfn / 8) / ps) * ps);
-  const bm1 = new Uint8Array(bitmapBytes), bm2 = new Uint8Array(bitmapBytes);
+  const bm1 = new Uint8Array(bitmapBytes),
+    bm2 = new Uint8Array(bitmapBytes);
   type Stored = { bytes: Uint8Array; flags: number } | 'zero';
   const stored: Stored[] = [];
   const stats = { dumped: 0, zeroShared: 0, excluded: 0, byStorage: {} as Record<string, number> };
@@ -171,9 +207,14 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   // The 1st bitmap: every RAM page below max_mapnr.
   let validPages = 0;
   for (const r of ram) {
-    const from = Number(r.start / psBig), to = Math.min(Number(r.end / psBig), maxPfn);
+    const from = Number(r.start / psBig),
+      to = Math.min(Number(r.end / psBig), maxPfn);
     for (let pfn = from; pfn < to; pfn++) {
-      if ((pfn & 7) === 0 && pfn + 8 <= to) { bm1[pfn >> 3] = 0xff; pfn += 7; continue; }
+      if ((pfn & 7) === 0 && pfn + 8 <= to) {
+        bm1[pfn >> 3] = 0xff;
+        pfn += 7;
+        continue;
+      }
       bm1[pfn >> 3] |= 1 << (pfn & 7);
     }
     validPages += Math.max(0, to - from);
@@ -198,13 +239,22 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
     if (zero && zeroMode === 'exclude') continue;
     bm2[pfn >> 3] |= 1 << (pfn & 7);
     stats.dumped++;
-    if (zero && zeroMode === 'shared') { stored.push('zero'); stats.zeroShared++; continue; }
+    if (zero && zeroMode === 'shared') {
+      stored.push('zero');
+      stats.zeroShared++;
+      continue;
+    }
     const bytes = page ?? new Uint8Array(ps);
     let how = storageOf(phys, bytes);
-    let data = bytes, flags = 0;
+    let data = bytes,
+      flags = 0;
     if (how !== 'raw') {
       const c = compressors[how](bytes);
-      if (c.length < ps || opts.alwaysCompress) { data = c; flags = KDUMP_FLAG[how]; statusCodecs |= flags; } else how = 'raw';
+      if (c.length < ps || opts.alwaysCompress) {
+        data = c;
+        flags = KDUMP_FLAG[how];
+        statusCodecs |= flags;
+      } else how = 'raw';
     }
     stats.byStorage[how] = (stats.byStorage[how] ?? 0) + 1;
     stored.push({ bytes: data, flags });
@@ -215,7 +265,8 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   const subLayout = wordSize === 8 ? '64-bit' : opts.sub32Padded ? '32-bit-padded' : '32-bit';
   const so = subHeaderOffsets(subLayout);
   const notes = opts.notes ?? new Uint8Array(0);
-  const vmci = opts.vmcoreinfo !== undefined ? Uint8Array.from(opts.vmcoreinfo, (c) => c.charCodeAt(0) & 0xff) : new Uint8Array(0);
+  const vmci =
+    opts.vmcoreinfo !== undefined ? Uint8Array.from(opts.vmcoreinfo, (c) => c.charCodeAt(0) & 0xff) : new Uint8Array(0);
   const subStart = KDUMP_HEADER_BLOCKS * ps;
   const notesAt = subStart + so.size;
   const vmciAt = notesAt + notes.length;
@@ -238,10 +289,14 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   stored.forEach((s, i) => {
     const o = i * PAGE_DESC_SIZE;
     if (s === 'zero') {
-      desc.u64(o, BigInt(zeroAt)); desc.u32(o + 8, ps); desc.u32(o + 12, 0);
+      desc.u64(o, BigInt(zeroAt));
+      desc.u32(o + 8, ps);
+      desc.u32(o + 12, 0);
       return;
     }
-    desc.u64(o, BigInt(dataAt)); desc.u32(o + 8, s.bytes.length); desc.u32(o + 12, s.flags);
+    desc.u64(o, BigInt(dataAt));
+    desc.u32(o + 8, s.bytes.length);
+    desc.u32(o + 12, s.flags);
     dataChunks.push({ offset: dataAt, bytes: s.bytes });
     dataAt += s.bytes.length;
   });
@@ -251,7 +306,15 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   const hdr = new Bytes(ps, le);
   hdr.text(0, 9, opts.signature ?? KDUMP_SIGNATURE);
   hdr.i32(8, version);
-  const uts: Record<UtsnameField, string> = { sysname: 'Linux', nodename: 'kho-test', release: '6.18.0', version: '#1 SMP', machine: wordSize === 8 ? 'x86_64' : 'i686', domainname: '(none)', ...opts.utsname };
+  const uts: Record<UtsnameField, string> = {
+    sysname: 'Linux',
+    nodename: 'kho-test',
+    release: '6.18.0',
+    version: '#1 SMP',
+    machine: wordSize === 8 ? 'x86_64' : 'i686',
+    domainname: '(none)',
+    ...opts.utsname,
+  };
   UTSNAME_FIELDS.forEach((k, i) => hdr.text(12 + i * UTSNAME_FIELD, UTSNAME_FIELD, uts[k]));
   hdr.u32(ho.status, statusCodecs | (opts.status ?? 0));
   hdr.i32(ho.blockSize, ps);
@@ -266,9 +329,18 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
     const w = so.word;
     sub.i32(so.dumpLevel, opts.dumpLevel ?? (zeroMode === 'exclude' ? 1 : 0));
     if (version >= 2) sub.word(so.endPfn, w, BigInt(Math.min(maxPfn, w === 8 ? Number.MAX_SAFE_INTEGER : 0xffffffff)));
-    if (version >= 3 && vmci.length) { sub.u64(so.offsetVmcoreinfo, BigInt(vmciAt)); sub.word(so.sizeVmcoreinfo, w, BigInt(vmci.length)); }
-    if (version >= 4 && notes.length) { sub.u64(so.offsetNote, BigInt(notesAt)); sub.word(so.sizeNote, w, BigInt(notes.length)); }
-    if (version >= 6) { sub.u64(so.endPfn64, BigInt(maxPfn)); sub.u64(so.maxMapnr64, BigInt(maxPfn)); }
+    if (version >= 3 && vmci.length) {
+      sub.u64(so.offsetVmcoreinfo, BigInt(vmciAt));
+      sub.word(so.sizeVmcoreinfo, w, BigInt(vmci.length));
+    }
+    if (version >= 4 && notes.length) {
+      sub.u64(so.offsetNote, BigInt(notesAt));
+      sub.word(so.sizeNote, w, BigInt(notes.length));
+    }
+    if (version >= 6) {
+      sub.u64(so.endPfn64, BigInt(maxPfn));
+      sub.u64(so.maxMapnr64, BigInt(maxPfn));
+    }
     sub.b.set(notes, so.size);
     sub.b.set(vmci, so.size + notes.length);
   }
@@ -278,7 +350,9 @@ export function planKdump(mem: PhysMemory, opts: KdumpWriteOptions = {}): KdumpW
   if (desc.b.length) chunks.push({ offset: descOffset, bytes: desc.b });
   for (const c of dataChunks) chunks.push(c);
   return {
-    size: Math.max(dataAt, descOffset), chunks, stats,
+    size: Math.max(dataAt, descOffset),
+    chunks,
+    stats,
     layout: { bitmap1Offset, bitmap2Offset, bitmapBytes, descOffset, dataOffset, blockSize: ps },
   };
 }

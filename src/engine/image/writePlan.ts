@@ -23,10 +23,14 @@ export function* checkedChunks(plan: WritePlan): Generator<WriteChunk> {
   let end = 0;
   for (const c of plan.chunks) {
     if (!Number.isSafeInteger(c.offset) || c.offset < end) {
-      throw new RangeError(`plan chunk at ${hex(c.offset)} overlaps or precedes the previous chunk ending at ${hex(end)}`);
+      throw new RangeError(
+        `plan chunk at ${hex(c.offset)} overlaps or precedes the previous chunk ending at ${hex(end)}`,
+      );
     }
     if (c.offset + c.bytes.length > plan.size) {
-      throw new RangeError(`plan chunk [${hex(c.offset)}, ${hex(c.offset + c.bytes.length)}) passes the file size ${hex(plan.size)}`);
+      throw new RangeError(
+        `plan chunk [${hex(c.offset)}, ${hex(c.offset + c.bytes.length)}) passes the file size ${hex(plan.size)}`,
+      );
     }
     end = c.offset + c.bytes.length;
     yield c;
@@ -35,7 +39,8 @@ export function* checkedChunks(plan: WritePlan): Generator<WriteChunk> {
 
 /** The whole file in memory; only for small plans (tests, previews). */
 export function planToBytes(plan: WritePlan, maxSize = 256 * 1024 * 1024): Uint8Array {
-  if (plan.size > maxSize) throw new RangeError(`plan of ${hex(plan.size)} bytes exceeds the in-memory limit ${hex(maxSize)}`);
+  if (plan.size > maxSize)
+    throw new RangeError(`plan of ${hex(plan.size)} bytes exceeds the in-memory limit ${hex(maxSize)}`);
   const out = new Uint8Array(plan.size);
   for (const c of checkedChunks(plan)) out.set(c.bytes, c.offset);
   return out;
@@ -56,11 +61,13 @@ export class PlanByteSource implements ByteSource {
     const n = Math.min(dest.length, this.size - offset);
     dest.fill(0, 0, n);
     // First chunk that ends after offset.
-    let lo = 0, hi = this.chunks.length;
+    let lo = 0,
+      hi = this.chunks.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const c = this.chunks[mid];
-      if (c.offset + c.bytes.length <= offset) lo = mid + 1; else hi = mid;
+      if (c.offset + c.bytes.length <= offset) lo = mid + 1;
+      else hi = mid;
     }
     for (let k = lo; k < this.chunks.length; k++) {
       const c = this.chunks[k];

@@ -16,7 +16,8 @@ export function planRawImage(mem: SparsePages, opts: RawPlanOptions = {}): Write
   if (base < 0n) throw new RangeError(`raw image base ${base} is negative`);
   const lastEnd = mem.ranges.length ? mem.ranges[mem.ranges.length - 1].end : base;
   const size = opts.size ?? (lastEnd > base ? lastEnd - base : 0n);
-  if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`raw image size ${hex(size)} is out of range`);
+  if (size < 0n || size > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new RangeError(`raw image size ${hex(size)} is out of range`);
   const end = base + size;
   const pageSize = BigInt(mem.pageSize);
 

@@ -24,7 +24,11 @@ export interface ByteSource {
 }
 
 export class SourceReadError extends Error {
-  constructor(readonly offset: number, readonly length: number, readonly got: number) {
+  constructor(
+    readonly offset: number,
+    readonly length: number,
+    readonly got: number,
+  ) {
     super(`short read at file offset 0x${offset.toString(16)}: wanted ${length} bytes, got ${got}`);
     this.name = 'SourceReadError';
   }
@@ -41,7 +45,9 @@ export function readExact(src: ByteSource, offset: number, length: number): Uint
 /** A ByteSource over bytes already in memory (tests, browsers, small blobs). */
 export class MemoryByteSource implements ByteSource {
   constructor(private readonly bytes: Uint8Array) {}
-  get size(): number { return this.bytes.length; }
+  get size(): number {
+    return this.bytes.length;
+  }
   readInto(offset: number, dest: Uint8Array): number {
     if (offset >= this.bytes.length) return 0;
     const n = Math.min(dest.length, this.bytes.length - offset);

@@ -21,7 +21,10 @@ export class CachedByteSource implements ByteSource {
   /** Block index -> block bytes (short only for the last block). Map order is LRU order, oldest first. */
   private readonly blocks = new Map<number, Uint8Array>();
 
-  constructor(private readonly inner: ByteSource, opts: CacheOptions = {}) {
+  constructor(
+    private readonly inner: ByteSource,
+    opts: CacheOptions = {},
+  ) {
     const bs = opts.blockSize ?? DEFAULT_CACHE_BLOCK;
     if (!Number.isInteger(bs) || bs < 1 || (bs & (bs - 1)) !== 0) {
       throw new RangeError(`cache block size must be a power of two, got ${bs}`);
@@ -30,7 +33,9 @@ export class CachedByteSource implements ByteSource {
     this.maxBlocks = Math.max(1, Math.floor((opts.maxBytes ?? DEFAULT_CACHE_BYTES) / bs));
   }
 
-  get size(): number { return this.inner.size; }
+  get size(): number {
+    return this.inner.size;
+  }
 
   /** Bytes currently held (for tests and diagnostics). */
   get cachedBytes(): number {
@@ -65,7 +70,9 @@ export class CachedByteSource implements ByteSource {
   }
 
   /** Drops every cached block (e.g. after the underlying file changed). */
-  clear(): void { this.blocks.clear(); }
+  clear(): void {
+    this.blocks.clear();
+  }
 
   close(): void {
     this.blocks.clear();

@@ -76,13 +76,17 @@ export class BlockSet implements BlockStore {
     this.runKind = new Uint8Array(16);
   }
 
-  get count(): number { return this.n; }
+  get count(): number {
+    return this.n;
+  }
 
   /**
    * Number of sorted runs: one per order for blocks added one by one in walk order, plus one per
    * dense leaf bitmap; more list runs mean blocks arrived out of order.
    */
-  get runCount(): number { return this.runs; }
+  get runCount(): number {
+    return this.runs;
+  }
 
   /** Adds a block by physical address; `phys` must be page-aligned and below 2^64. */
   add(phys: bigint, order: number): void {
@@ -114,13 +118,15 @@ export class BlockSet implements BlockStore {
     const mult = 2 ** order;
     const hi = Math.floor(basePfn / TWO32);
     const lastPossible = basePfn + (words.length * 32 - 1) * mult;
-    if (Math.floor(lastPossible / TWO32) !== hi || basePfn <= this.lastPfn && order === this.lastOrder) {
+    if (Math.floor(lastPossible / TWO32) !== hi || (basePfn <= this.lastPfn && order === this.lastOrder)) {
       return this.addBitmapSlow(words, basePfn, order);
     }
     // Sparse leaves (the common case for scattered memory) are written as list entries in one pass.
     // Past SPARSE_PROBE entries the rest is only counted; a leaf with more set bits than words is
     // then kept as a bitmap and the few entries written are dropped again.
-    const runsBefore = this.runs, lastOrderBefore = this.lastOrder, lastHiBefore = this.lastHi;
+    const runsBefore = this.runs,
+      lastOrderBefore = this.lastOrder,
+      lastHiBefore = this.lastHi;
     if (order !== this.lastOrder || hi !== this.lastHi) this.startRun(order, hi);
     const start = this.loN;
     const baseLo = basePfn - hi * TWO32;
@@ -130,14 +136,18 @@ export class BlockSet implements BlockStore {
       const total = this.loN - start + countBits(words, k, len);
       if (total > len) {
         this.loN = start;
-        this.runs = runsBefore; this.lastOrder = lastOrderBefore; this.lastHi = lastHiBefore;
+        this.runs = runsBefore;
+        this.lastOrder = lastOrderBefore;
+        this.lastHi = lastHiBefore;
         return this.addDense(words, basePfn, order, total);
       }
       k = this.writeWords(words, k, len, baseLo, mult, Infinity);
     }
     const count = this.loN - start;
     if (count === 0) {
-      this.runs = runsBefore; this.lastOrder = lastOrderBefore; this.lastHi = lastHiBefore;
+      this.runs = runsBefore;
+      this.lastOrder = lastOrderBefore;
+      this.lastHi = lastHiBefore;
       return 0;
     }
     this.n += count;
@@ -151,10 +161,25 @@ export class BlockSet implements BlockStore {
    * that takes the entry count past `stopAt`. Returns the index of the next word to look at.
    */
   private writeWords(words: Uint32Array, k: number, len: number, baseLo: number, mult: number, stopAt: number): number {
-    let cur = this.cur, cap = this.cap, n = this.loN, last = this.lastLo;
+    let cur = this.cur,
+      cap = this.cap,
+      n = this.loN,
+      last = this.lastLo;
     for (; k < len; k++) {
       // Sparse leaves are mostly zero: skip eight words at a time.
-      while (k + 8 <= len && (words[k] | words[k + 1] | words[k + 2] | words[k + 3] | words[k + 4] | words[k + 5] | words[k + 6] | words[k + 7]) === 0) k += 8;
+      while (
+        k + 8 <= len &&
+        (words[k] |
+          words[k + 1] |
+          words[k + 2] |
+          words[k + 3] |
+          words[k + 4] |
+          words[k + 5] |
+          words[k + 6] |
+          words[k + 7]) ===
+          0
+      )
+        k += 8;
       if (k >= len) break;
       const x = words[k];
       if (x === 0) continue;
@@ -163,12 +188,17 @@ export class BlockSet implements BlockStore {
         // Chunk boundary (rare): bit by bit through push, which adds chunks.
         this.loN = n;
         this.pushBits(x, wordBase, mult);
-        n = this.loN; cur = this.cur; cap = this.cap;
+        n = this.loN;
+        cur = this.cur;
+        cap = this.cap;
       } else {
         n += writeBits(cur, n & CHUNK_MASK, x, wordBase, mult);
       }
       last = wordBase + (31 - Math.clz32(x)) * mult;
-      if (n > stopAt) { k++; break; }
+      if (n > stopAt) {
+        k++;
+        break;
+      }
     }
     this.loN = n;
     this.lastLo = last;
@@ -220,7 +250,9 @@ export class BlockSet implements BlockStore {
     this.cap = (this.chunks.length - 1) * CHUNK + this.cur.length;
   }
 
-  private at(i: number): number { return this.chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK]; }
+  private at(i: number): number {
+    return this.chunks[i >>> CHUNK_SHIFT][i & CHUNK_MASK];
+  }
 
   private addBitmapSlow(words: Uint32Array, basePfn: number, order: number): number {
     const mult = 2 ** order;
@@ -272,7 +304,9 @@ export class BlockSet implements BlockStore {
     this.runs++;
   }
 
-  private runEnd(r: number): number { return r + 1 < this.runs ? this.runStart[r + 1] : this.n; }
+  private runEnd(r: number): number {
+    return r + 1 < this.runs ? this.runStart[r + 1] : this.n;
+  }
 
   /** PFN and order of the i-th block in walk order. */
   pfnAt(i: number): number {
@@ -282,14 +316,18 @@ export class BlockSet implements BlockStore {
     const bits = this.bitmaps[this.runLo[r]];
     return this.bitmapBase[this.runLo[r]] + selectBit(bits, k) * 2 ** this.runOrder[r];
   }
-  orderAt(i: number): number { return this.runOrder[this.runOf(i)]; }
+  orderAt(i: number): number {
+    return this.runOrder[this.runOf(i)];
+  }
 
   private runOf(i: number): number {
     if (!(i >= 0 && i < this.n)) throw new RangeError(`BlockSet: index ${i} out of range`);
-    let lo = 0, hi = this.runs - 1;
+    let lo = 0,
+      hi = this.runs - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.runStart[mid] <= i) lo = mid; else hi = mid - 1;
+      if (this.runStart[mid] <= i) lo = mid;
+      else hi = mid - 1;
     }
     return lo;
   }
@@ -300,13 +338,16 @@ export class BlockSet implements BlockStore {
     for (let r = 0; r < this.runs; r++) {
       const order = this.runOrder[r];
       if (this.runKind[r] === 1) {
-        const bits = this.bitmaps[this.runLo[r]], base = this.bitmapBase[this.runLo[r]], mult = 2 ** order;
+        const bits = this.bitmaps[this.runLo[r]],
+          base = this.bitmapBase[this.runLo[r]],
+          mult = 2 ** order;
         for (let b = nextSetBit(bits, 0); b < bits.length * 32; b = nextSetBit(bits, b + 1)) {
           yield { phys: BigInt(base + b * mult) << shift, order };
         }
         continue;
       }
-      const base = this.runHi[r] * TWO32, lo = this.runLo[r] - this.runStart[r];
+      const base = this.runHi[r] * TWO32,
+        lo = this.runLo[r] - this.runStart[r];
       for (let i = this.runStart[r], e = this.runEnd(r); i < e; i++) {
         yield { phys: BigInt(base + this.at(lo + i)) << shift, order };
       }
@@ -342,10 +383,22 @@ export class BlockSet implements BlockStore {
       if (onlyOrder >= 0 && this.runOrder[r] !== onlyOrder) continue;
       if (this.runKind[r] === 1) {
         const bits = this.bitmaps[this.runLo[r]];
-        runs.push({ start: nextSetBit(bits, 0), end: bits.length * 32, order: this.runOrder[r], base: this.bitmapBase[this.runLo[r]], bits });
+        runs.push({
+          start: nextSetBit(bits, 0),
+          end: bits.length * 32,
+          order: this.runOrder[r],
+          base: this.bitmapBase[this.runLo[r]],
+          bits,
+        });
       } else {
         const lo = this.runLo[r];
-        runs.push({ start: lo, end: lo + this.runEnd(r) - this.runStart[r], order: this.runOrder[r], base: this.runHi[r] * TWO32, bits: null });
+        runs.push({
+          start: lo,
+          end: lo + this.runEnd(r) - this.runStart[r],
+          order: this.runOrder[r],
+          base: this.runHi[r] * TWO32,
+          bits: null,
+        });
       }
     }
     return new SortedCursor(this.chunks, runs);
@@ -365,7 +418,9 @@ export class BlockSet implements BlockStore {
     for (;;) {
       let k = 0;
       cur.run((pfn, order) => {
-        pfns[k] = pfn; orders[k] = order; k++;
+        pfns[k] = pfn;
+        orders[k] = order;
+        k++;
         return k < batch;
       });
       for (let i = 0; i < k; i++) yield { phys: BigInt(pfns[i]) << shift, order: orders[i] };
@@ -395,8 +450,11 @@ export class BlockSet implements BlockStore {
   rangeTable(): RangeTable {
     // Memoised (the store is append-only): the checks, the report and the UI all ask for it.
     if (this.rangesCache && this.rangesCacheCount === this.n) return this.rangesCache;
-    const table = RangeTable.fromSortedSpans(this.pageShift, (add) =>
-      this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)), this.n);
+    const table = RangeTable.fromSortedSpans(
+      this.pageShift,
+      (add) => this.forEachSortedSpan((pfn, order, count) => add(pfn, pfn + count * 2 ** order)),
+      this.n,
+    );
     this.rangesCache = table;
     this.rangesCacheCount = this.n;
     this.coveredPages = table.coveredPages();
@@ -436,9 +494,15 @@ export class BlockSet implements BlockStore {
     let bytes = 0;
     for (const c of this.chunks) bytes += c.byteLength;
     for (const b of this.bitmaps) bytes += b.byteLength;
-    return bytes + this.runStart.byteLength + this.runLo.byteLength + this.runHi.byteLength + this.runOrder.byteLength + this.runKind.byteLength;
+    return (
+      bytes +
+      this.runStart.byteLength +
+      this.runLo.byteLength +
+      this.runHi.byteLength +
+      this.runOrder.byteLength +
+      this.runKind.byteLength
+    );
   }
-
 }
 
 /**
@@ -513,7 +577,13 @@ function grow32(a: Uint32Array, cap: number): Uint32Array {
 }
 
 /** List run: entries [start, end) of the low words. Bitmap run: bit positions [start, end) of `bits`. */
-interface RunView { start: number; end: number; order: number; base: number; bits: Uint32Array | null }
+interface RunView {
+  start: number;
+  end: number;
+  order: number;
+  base: number;
+  bits: Uint32Array | null;
+}
 
 /**
  * k-way merge of sorted runs by (pfn, order), resumable. While the smallest run stays below the
@@ -527,7 +597,10 @@ export class SortedCursor {
   private readonly heap: Int32Array;
   private size = 0;
 
-  constructor(private readonly chunks: readonly Uint32Array[], private readonly runs: RunView[]) {
+  constructor(
+    private readonly chunks: readonly Uint32Array[],
+    private readonly runs: RunView[],
+  ) {
     const k = runs.length;
     this.pos = new Float64Array(k);
     this.keyPfn = new Float64Array(k);
@@ -537,31 +610,41 @@ export class SortedCursor {
       const r = runs[j];
       if (r.start >= r.end) continue;
       this.pos[j] = r.start;
-      this.keyPfn[j] = r.bits ? r.base + r.start * 2 ** r.order : r.base + chunks[r.start >>> CHUNK_SHIFT][r.start & CHUNK_MASK];
+      this.keyPfn[j] = r.bits
+        ? r.base + r.start * 2 ** r.order
+        : r.base + chunks[r.start >>> CHUNK_SHIFT][r.start & CHUNK_MASK];
       this.keyOrd[j] = r.order;
       this.heap[this.size++] = j;
     }
     for (let i = (this.size >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
-  get done(): boolean { return this.size === 0; }
+  get done(): boolean {
+    return this.size === 0;
+  }
 
   private less(a: number, b: number): boolean {
-    const pa = this.keyPfn[a], pb = this.keyPfn[b];
+    const pa = this.keyPfn[a],
+      pb = this.keyPfn[b];
     if (pa !== pb) return pa < pb;
-    const oa = this.keyOrd[a], ob = this.keyOrd[b];
+    const oa = this.keyOrd[a],
+      ob = this.keyOrd[b];
     return oa !== ob ? oa < ob : a < b;
   }
 
   private siftDown(i: number): void {
-    const heap = this.heap, size = this.size;
+    const heap = this.heap,
+      size = this.size;
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < size && this.less(heap[l], heap[m])) m = l;
       if (r < size && this.less(heap[r], heap[m])) m = r;
       if (m === i) return;
-      const t = heap[i]; heap[i] = heap[m]; heap[m] = t;
+      const t = heap[i];
+      heap[i] = heap[m];
+      heap[m] = t;
       i = m;
     }
   }
@@ -569,19 +652,22 @@ export class SortedCursor {
   /** The run whose next block comes second (a child of the heap's root), or -1 with one run left. */
   private runnerUp(): number {
     if (this.size < 2) return -1;
-    const heap = this.heap, c1 = heap[1];
+    const heap = this.heap,
+      c1 = heap[1];
     return this.size > 2 && this.less(heap[2], c1) ? heap[2] : c1;
   }
 
   /** Emits blocks in order until `f` returns false (that block counts as emitted) or all are done. */
   run(f: (pfn: number, order: number) => boolean | void): void {
-    const heap = this.heap, chunks = this.chunks;
+    const heap = this.heap,
+      chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
       const { end, base, order, bits } = this.runs[j];
       // Blocks of this run may be emitted while they sort before the heap's next-best run.
       const c = this.runnerUp();
-      const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
+      const nextP = c < 0 ? Infinity : this.keyPfn[c],
+        nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
       let stop = false;
       if (bits !== null) {
@@ -591,7 +677,10 @@ export class SortedCursor {
           const p = base + i * mult;
           if (p > nextP || (p === nextP && order > nextO)) break;
           i = nextSetBit(bits, i + 1);
-          if (f(p, order) === false) { stop = true; break; }
+          if (f(p, order) === false) {
+            stop = true;
+            break;
+          }
         }
         this.pos[j] = i;
         if (i >= end) heap[0] = heap[--this.size];
@@ -604,7 +693,10 @@ export class SortedCursor {
           const p = base + lo[k];
           if (p > nextP || (p === nextP && order > nextO)) break;
           i++;
-          if (f(p, order) === false) { stop = true; break; }
+          if (f(p, order) === false) {
+            stop = true;
+            break;
+          }
         }
         this.pos[j] = i;
         if (i >= end) heap[0] = heap[--this.size];
@@ -621,14 +713,16 @@ export class SortedCursor {
    * `f` returning false stops after that span; a later call resumes.
    */
   runSpans(f: (pfn: number, order: number, count: number) => boolean | void): void {
-    const heap = this.heap, chunks = this.chunks;
+    const heap = this.heap,
+      chunks = this.chunks;
     while (this.size > 0) {
       const j = heap[0];
       const { end, base, order, bits } = this.runs[j];
       const mult = 2 ** order;
       // Blocks of this run may be emitted while they sort before the heap's next-best run.
       const c = this.runnerUp();
-      const nextP = c < 0 ? Infinity : this.keyPfn[c], nextO = c < 0 ? 0 : this.keyOrd[c];
+      const nextP = c < 0 ? Infinity : this.keyPfn[c],
+        nextO = c < 0 ? 0 : this.keyOrd[c];
       let i = this.pos[j];
       let stop = false;
       while (i < end) {
@@ -651,7 +745,10 @@ export class SortedCursor {
         }
         const more = f(p, order, n);
         i = bits !== null ? nextSetBit(bits, i + n) : i + n;
-        if (more === false) { stop = true; break; }
+        if (more === false) {
+          stop = true;
+          break;
+        }
       }
       this.pos[j] = i;
       if (i >= end) heap[0] = heap[--this.size];

@@ -45,7 +45,12 @@ export function log2FloorNumber(v: number): number {
  * block's first and last pages lie on the same node, as kernels since v7.1 do. PFNs are exact JS
  * numbers (< 2^52). Yields (pfn, order) pairs lazily, so a range of billions of pages costs no memory.
  */
-export function* splitPfnRange(startPfn: number, endPfn: number, maxOrder = 64, nodeOf?: (pfn: number) => number): Generator<[number, number]> {
+export function* splitPfnRange(
+  startPfn: number,
+  endPfn: number,
+  maxOrder = 64,
+  nodeOf?: (pfn: number) => number,
+): Generator<[number, number]> {
   let pfn = startPfn;
   while (pfn < endPfn) {
     let order = Math.min(ctzNumber(pfn), log2FloorNumber(endPfn - pfn), maxOrder);
@@ -59,9 +64,16 @@ export function* splitPfnRange(startPfn: number, endPfn: number, maxOrder = 64, 
 }
 
 /** NUMA node of a PFN from node ranges (physical, half-open); -1 outside all of them. */
-export function numaNodeOf(ranges: readonly { node: number; start: bigint; end: bigint }[], pageShift: number): (pfn: number) => number {
+export function numaNodeOf(
+  ranges: readonly { node: number; start: bigint; end: bigint }[],
+  pageShift: number,
+): (pfn: number) => number {
   const shift = BigInt(pageShift);
-  const byPfn = ranges.map((r) => ({ node: r.node, start: Number(r.start >> shift), end: Number((r.end + (1n << shift) - 1n) >> shift) }));
+  const byPfn = ranges.map((r) => ({
+    node: r.node,
+    start: Number(r.start >> shift),
+    end: Number((r.end + (1n << shift) - 1n) >> shift),
+  }));
   return (pfn) => {
     for (const r of byPfn) if (pfn >= r.start && pfn < r.end) return r.node;
     return -1;
@@ -74,7 +86,9 @@ export function numaNodeOf(ranges: readonly { node: number; start: bigint; end: 
  */
 export function splitRangeIntoBlocks(start: bigint, end: bigint, pageShift: number, maxOrder = 64): PreservedBlock[] {
   if (!isPageAligned(start, pageShift) || !isPageAligned(end, pageShift) || start < 0n || end < start) {
-    throw new RangeError(`splitRangeIntoBlocks: [0x${start.toString(16)}, 0x${end.toString(16)}) is not a page-aligned range`);
+    throw new RangeError(
+      `splitRangeIntoBlocks: [0x${start.toString(16)}, 0x${end.toString(16)}) is not a page-aligned range`,
+    );
   }
   const shift = BigInt(pageShift);
   const out: PreservedBlock[] = [];

@@ -59,7 +59,12 @@ export class RadixTreeBuilder {
   private lastLeafId = -1;
   private lastLeaf: Node | null = null;
 
-  constructor(private readonly mem: PageWriter, readonly g: RadixGeometry, private readonly alloc: PageAllocator, root?: bigint) {
+  constructor(
+    private readonly mem: PageWriter,
+    readonly g: RadixGeometry,
+    private readonly alloc: PageAllocator,
+    root?: bigint,
+  ) {
     this.pageShift = g.pageShift;
     this.pageWords = g.pageSize >> 2;
     if (root === undefined) {
@@ -71,7 +76,9 @@ export class RadixTreeBuilder {
   }
 
   /** Number of node pages the builder knows (created, or read while editing an existing tree). */
-  get nodeCount(): number { return this.nodes.size; }
+  get nodeCount(): number {
+    return this.nodes.size;
+  }
 
   private newNode(level: number): Node {
     const pa = this.alloc();
@@ -81,7 +88,12 @@ export class RadixTreeBuilder {
     const pfn = Number(pa >> BigInt(this.pageShift));
     if (this.nodes.has(pfn)) throw new RangeError(`allocator returned ${hex(pa)} twice`);
     this.mem.write(pa, new Uint8Array(this.g.pageSize));
-    const node: Node = { pa, level, words: new Uint32Array(this.pageWords), live: livePage(this.mem, pa, this.g.pageSize) };
+    const node: Node = {
+      pa,
+      level,
+      words: new Uint32Array(this.pageWords),
+      live: livePage(this.mem, pa, this.g.pageSize),
+    };
     this.nodes.set(pfn, node);
     return node;
   }
@@ -122,7 +134,8 @@ export class RadixTreeBuilder {
     const tableSize = 2 ** g.tableLog2;
     for (let level = g.depth - 1; level >= 1; level--) {
       const idx = Math.floor(key / 2 ** levelShift(g, level)) % tableSize;
-      const lo = node.words[2 * idx], hi = node.words[2 * idx + 1];
+      const lo = node.words[2 * idx],
+        hi = node.words[2 * idx + 1];
       let child: Node;
       if ((lo | hi) !== 0) {
         const pfn = hi * 2 ** (32 - this.pageShift) + (lo >>> this.pageShift);
@@ -143,7 +156,8 @@ export class RadixTreeBuilder {
   }
 
   private setBit(leaf: Node, bit: number, value: boolean): boolean {
-    const w = bit >>> 5, m = 1 << (bit & 31);
+    const w = bit >>> 5,
+      m = 1 << (bit & 31);
     const was = (leaf.words[w] & m) !== 0;
     if (was === value) return was;
     leaf.words[w] = value ? leaf.words[w] | m : leaf.words[w] & ~m;
@@ -192,7 +206,10 @@ export class RadixTreeBuilder {
     const out = new Map<string, bigint[]>();
     const shift = BigInt(this.pageShift);
     for (let level = this.g.depth - 1; level >= 0; level--) {
-      out.set(String(level), Array.from(Float64Array.from(by[level]).sort(), (p) => BigInt(p) << shift));
+      out.set(
+        String(level),
+        Array.from(Float64Array.from(by[level]).sort(), (p) => BigInt(p) << shift),
+      );
     }
     return out;
   }
@@ -211,7 +228,12 @@ export interface ChunkListPages {
  * a new chunk, bitmaps ascending by index, (PAGE-16)/16 elements per chunk. Bitmaps are allocated
  * first (they exist before finalize in the kernel), then the chunks.
  */
-export function buildChunkListPages(mem: PageWriter, pageSize: PageSize, blocks: Iterable<PreservedBlock>, alloc: PageAllocator): ChunkListPages {
+export function buildChunkListPages(
+  mem: PageWriter,
+  pageSize: PageSize,
+  blocks: Iterable<PreservedBlock>,
+  alloc: PageAllocator,
+): ChunkListPages {
   const shift = Math.log2(pageSize);
   const bitsPerMap = pageSize * 8;
   const byOrder = new Map<number, Map<number, Uint8Array>>();
@@ -220,7 +242,8 @@ export function buildChunkListPages(mem: PageWriter, pageSize: PageSize, blocks:
       throw new RangeError(`${hex(b.phys)} order ${b.order} is not an aligned block`);
     }
     const idx = Number(b.phys >> BigInt(shift + b.order));
-    const n = Math.floor(idx / bitsPerMap), bit = idx % bitsPerMap;
+    const n = Math.floor(idx / bitsPerMap),
+      bit = idx % bitsPerMap;
     let maps = byOrder.get(b.order);
     if (!maps) byOrder.set(b.order, (maps = new Map()));
     let bm = maps.get(n);
@@ -241,7 +264,7 @@ export function buildChunkListPages(mem: PageWriter, pageSize: PageSize, blocks:
       const pa = checkPage(alloc());
       mem.write(pa, maps.get(n)!);
       bitmaps.push(pa);
-      items.push([BigInt(n) * BigInt(bitsPerMap) << BigInt(o + shift), pa]);
+      items.push([(BigInt(n) * BigInt(bitsPerMap)) << BigInt(o + shift), pa]);
     }
     elements.push({ order: o, items });
   }
@@ -269,6 +292,11 @@ export function buildChunkListPages(mem: PageWriter, pageSize: PageSize, blocks:
 }
 
 /** buildChunkListPages, returning only the first chunk's address. */
-export function buildChunkList(mem: PageWriter, pageSize: PageSize, blocks: Iterable<PreservedBlock>, alloc: PageAllocator): bigint {
+export function buildChunkList(
+  mem: PageWriter,
+  pageSize: PageSize,
+  blocks: Iterable<PreservedBlock>,
+  alloc: PageAllocator,
+): bigint {
   return buildChunkListPages(mem, pageSize, blocks, alloc).first;
 }

@@ -60,7 +60,9 @@ function renderBlob(bytes: Uint8Array, opts: RenderDtsOptions, lines: string[], 
   const khoRoot = opts.khoNative === true || (opts.khoNative === undefined && rootCompat.startsWith('kho-v'));
   if (fdt) {
     const h = fdt.header;
-    lines.push(`// FDT version ${h.version} (last_comp_version ${h.lastCompVersion}), totalsize ${hex(h.totalSize)}, boot_cpuid_phys ${hex(h.bootCpuidPhys)}`);
+    lines.push(
+      `// FDT version ${h.version} (last_comp_version ${h.lastCompVersion}), totalsize ${hex(h.totalSize)}, boot_cpuid_phys ${hex(h.bootCpuidPhys)}`,
+    );
   }
   if (fdt && khoRoot && top) {
     const kho = parseKhoFdt(bytes, base, { pageSize: opts.pageSize });
@@ -90,7 +92,9 @@ function renderNode(node: FdtNode, depth: number, ctx: Context, lines: string[])
     if (decoded) {
       lines.push(`${ind}\t${name} = ${decoded.text}; // ${decoded.comment}`);
     } else if (decoder) {
-      lines.push(`${ind}\t${formatGeneric(name, p.value)} // unexpected length ${p.value.length} for a native-endian value`);
+      lines.push(
+        `${ind}\t${formatGeneric(name, p.value)} // unexpected length ${p.value.length} for a native-endian value`,
+      );
     } else {
       lines.push(`${ind}\t${formatGeneric(name, p.value)}`);
     }
@@ -123,7 +127,10 @@ function decoderFor(ctx: Context, node: FdtNode, depth: number, nodeCompat: stri
 
 const nativeU64: Decoder = (p) => {
   if (p.value.length !== 8) return null;
-  return { text: `/bits/ 64 <${hex(readU64LE(p.value, 0))}>`, comment: `native-endian u64 (dtc shows ${cells(p.value)})` };
+  return {
+    text: `/bits/ 64 <${hex(readU64LE(p.value, 0))}>`,
+    comment: `native-endian u64 (dtc shows ${cells(p.value)})`,
+  };
 };
 
 const nativeU32: Decoder = (p) => {
@@ -136,7 +143,9 @@ const khoVmalloc: Decoder = (p) => {
   const v = p.value;
   if (v.length !== 16) return null;
   const flags = v[12] | (v[13] << 8);
-  const names = [flags & 1 ? 'ALLOC' : '', flags & 2 ? 'HUGE_VMAP' : '', flags & ~3 ? 'unknown bits' : ''].filter(Boolean);
+  const names = [flags & 1 ? 'ALLOC' : '', flags & 2 ? 'HUGE_VMAP' : '', flags & ~3 ? 'unknown bits' : ''].filter(
+    Boolean,
+  );
   return {
     text: bytesLiteral(v),
     comment: `struct kho_vmalloc: first ${hex(readU64LE(v, 0))}, total_pages ${readU32LE(v, 8)}, flags ${hex(flags)}${names.length ? ` (${names.join(', ')})` : ''}, order ${v[14] | (v[15] << 8)}`,
@@ -151,12 +160,21 @@ function renderSubBlobs(fdt: Fdt, read: NonNullable<RenderDtsOptions['subBlob']>
     const sizeProp = getProp(node, 'blob-size');
     const blobSize = sizeProp && sizeProp.value.length === 8 ? readU64LE(sizeProp.value, 0) : null;
     lines.push('');
-    lines.push(`// ==== /${sanitize(node.name)}: ${data.name} ${hex(phys)}${blobSize === null ? '' : `, blob-size ${hex(blobSize)}`} ====`);
+    lines.push(
+      `// ==== /${sanitize(node.name)}: ${data.name} ${hex(phys)}${blobSize === null ? '' : `, blob-size ${hex(blobSize)}`} ====`,
+    );
     let size = blobSize === null ? 4096 : Number(blobSize < BigInt(MAX_SUB_BLOB) ? blobSize : BigInt(MAX_SUB_BLOB));
-    if (blobSize !== null && blobSize > BigInt(MAX_SUB_BLOB)) lines.push(`// showing the first ${hex(MAX_SUB_BLOB)} bytes`);
-    if (size === 0) { lines.push('// empty blob'); continue; }
+    if (blobSize !== null && blobSize > BigInt(MAX_SUB_BLOB))
+      lines.push(`// showing the first ${hex(MAX_SUB_BLOB)} bytes`);
+    if (size === 0) {
+      lines.push('// empty blob');
+      continue;
+    }
     let blob = read(phys, size);
-    if (!blob) { lines.push('// blob not readable in the dump'); continue; }
+    if (!blob) {
+      lines.push('// blob not readable in the dump');
+      continue;
+    }
     const isFdt = blob.length >= 8 && readU32BE(blob, 0) === FDT_MAGIC;
     if (isFdt && blobSize === null) {
       // kho-v1 records no size: the FDT's own totalsize says how much to read.
@@ -197,7 +215,16 @@ function bytesLiteral(v: Uint8Array): string {
   return `[${hexBytes(v)}]`;
 }
 
-const STRING_ESCAPES: Record<number, string> = { 7: '\\a', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 0x22: '\\"', 0x5c: '\\\\' };
+const STRING_ESCAPES: Record<number, string> = {
+  7: '\\a',
+  9: '\\t',
+  10: '\\n',
+  11: '\\v',
+  12: '\\f',
+  13: '\\r',
+  0x22: '\\"',
+  0x5c: '\\\\',
+};
 
 /**
  * Escaped strings if the value reads as text the way dtc guesses it (NUL-terminated, printable

@@ -55,13 +55,19 @@ function blockRanges(b: PreservedBlock[] | PfnBlocks, pageShift: number): PhysRa
   const out: PhysRange[] = [];
   const s = BigInt(pageShift);
   if (isPfnBlocks(b)) {
-    let start = -1, end = -1;
+    let start = -1,
+      end = -1;
     const idx = Array.from({ length: b.length }, (_, i) => i).sort((x, y) => b.pfns[x] - b.pfns[y]);
     for (const i of idx) {
-      const p = b.pfns[i], e = p + 2 ** b.orders[i];
-      if (p <= end) { if (e > end) end = e; continue; }
+      const p = b.pfns[i],
+        e = p + 2 ** b.orders[i];
+      if (p <= end) {
+        if (e > end) end = e;
+        continue;
+      }
       if (start >= 0) out.push({ start: BigInt(start) << s, end: BigInt(end) << s });
-      start = p; end = e;
+      start = p;
+      end = e;
     }
     if (start >= 0) out.push({ start: BigInt(start) << s, end: BigInt(end) << s });
     return out;
@@ -78,7 +84,8 @@ function orderFor(size: number, pageSize: number): number {
 
 function defaultClientBlob(name: string, size: number): Uint8Array {
   const fdt = writeFdt({
-    name: '', properties: [{ name: 'compatible', value: str(`${name.toLowerCase()}-sample-v1`) }],
+    name: '',
+    properties: [{ name: 'compatible', value: str(`${name.toLowerCase()}-sample-v1`) }],
     children: [{ name: 'data', properties: [{ name: 'size', value: u64le(BigInt(size)) }], children: [] }],
   });
   return fdt;
@@ -118,12 +125,18 @@ export function buildDump(spec: DumpSpec): BuiltDump {
     clients.push({ name: c.name, phys, size: BigInt(c.size) });
   }
 
-  const taken = mergeRanges([...avoid, ...extraBlocks.map((b) => ({ start: b.phys, end: b.phys + (BigInt(pageSize) << BigInt(b.order)) }))]);
+  const taken = mergeRanges([
+    ...avoid,
+    ...extraBlocks.map((b) => ({ start: b.phys, end: b.phys + (BigInt(pageSize) << BigInt(b.order)) })),
+  ]);
   const alloc = poolAllocator(pool, taken, { pageSize, random: spec.random });
   let root: bigint;
   if (spec.version === 1) {
     const all = isPfnBlocks(spec.blocks)
-      ? Array.from({ length: spec.blocks.length }, (_, i) => ({ phys: BigInt((spec.blocks as PfnBlocks).pfns[i]) << BigInt(pageShift), order: (spec.blocks as PfnBlocks).orders[i] }))
+      ? Array.from({ length: spec.blocks.length }, (_, i) => ({
+          phys: BigInt((spec.blocks as PfnBlocks).pfns[i]) << BigInt(pageShift),
+          order: (spec.blocks as PfnBlocks).orders[i],
+        }))
       : spec.blocks;
     root = buildChunkList(mem, pageSize, [...all, ...extraBlocks], alloc);
   } else {
@@ -140,7 +153,11 @@ export function buildDump(spec: DumpSpec): BuiltDump {
   const fdt = buildKhoFdt({
     version: spec.version,
     preservedMemoryMap: root,
-    subnodes: clients.map((c) => ({ name: c.name, preservedData: c.phys, blobSize: spec.version >= 3 ? c.size : undefined })),
+    subnodes: clients.map((c) => ({
+      name: c.name,
+      preservedData: c.phys,
+      blobSize: spec.version >= 3 ? c.size : undefined,
+    })),
   });
   mem.write(fdtAddress, fdt);
   return { mem, fdt, fdtAddress, root, extraBlocks, clients };

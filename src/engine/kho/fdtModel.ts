@@ -44,8 +44,12 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
   const parsed = parseFdt(bytes, base);
   const diagnostics: Diagnostic[] = [...parsed.diagnostics];
   const result: KhoFdt = {
-    compatible: null, version: null, preservedMemoryMap: null, subnodes: [],
-    totalSize: parsed.fdt?.header.totalSize ?? 0, diagnostics,
+    compatible: null,
+    version: null,
+    preservedMemoryMap: null,
+    subnodes: [],
+    totalSize: parsed.fdt?.header.totalSize ?? 0,
+    diagnostics,
   };
   const fdt = parsed.fdt;
   if (!fdt) return result;
@@ -53,12 +57,18 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
   // Diagnostics about a property or node carry its physical address when the blob's is known.
   const report: Report = (severity, code, offset, message) => {
     const where = base === null ? `offset ${hex(offset)}` : `${hex(base + BigInt(offset))}`;
-    diagnostics.push(diag(severity, code, base === null ? null : base + BigInt(offset), `KHO FDT ${where}: ${message}`));
+    diagnostics.push(
+      diag(severity, code, base === null ? null : base + BigInt(offset), `KHO FDT ${where}: ${message}`),
+    );
   };
 
   if (fdt.header.totalSize > pageSize) {
-    report('warning', 'kho-fdt-too-large', 4,
-      `totalsize ${hex(fdt.header.totalSize)} exceeds one ${hex(pageSize)}-byte page; the kernel passes exactly one page to the next kernel`);
+    report(
+      'warning',
+      'kho-fdt-too-large',
+      4,
+      `totalsize ${hex(fdt.header.totalSize)} exceeds one ${hex(pageSize)}-byte page; the kernel passes exactly one page to the next kernel`,
+    );
   }
 
   const root = fdt.root;
@@ -69,29 +79,49 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
   } else {
     const list = propStrings(compat);
     if (!list || list.some((s) => s === '')) {
-      report('error', 'kho-fdt-bad-compatible', compat.offset,
-        `root "compatible" (${compat.value.length} bytes) is not a NUL-terminated string; expected "kho-vN"`);
+      report(
+        'error',
+        'kho-fdt-bad-compatible',
+        compat.offset,
+        `root "compatible" (${compat.value.length} bytes) is not a NUL-terminated string; expected "kho-vN"`,
+      );
     } else {
       const idx = list.findIndex((s) => parseKhoCompatible(s) !== null);
       result.compatible = list[idx < 0 ? 0 : idx];
       const parsedCompat = idx < 0 ? null : parseKhoCompatible(list[idx]);
       if (!parsedCompat) {
-        report('error', 'kho-fdt-not-kho', compat.offset,
-          `root compatible is ${JSON.stringify(list.join('", "'))}; expected "kho-v" followed by a version number`);
+        report(
+          'error',
+          'kho-fdt-not-kho',
+          compat.offset,
+          `root compatible is ${JSON.stringify(list.join('", "'))}; expected "kho-v" followed by a version number`,
+        );
       } else {
         version = parsedCompat.version;
         if (version < 1 || version > KHO_LATEST_KNOWN_VERSION) {
-          report('warning', 'kho-fdt-unknown-version', compat.offset,
-            `unknown KHO ABI version ${version} ("${result.compatible}"); known versions are 1 to ${KHO_LATEST_KNOWN_VERSION}, read as kho-v${version < 1 ? 1 : KHO_LATEST_KNOWN_VERSION}`);
+          report(
+            'warning',
+            'kho-fdt-unknown-version',
+            compat.offset,
+            `unknown KHO ABI version ${version} ("${result.compatible}"); known versions are 1 to ${KHO_LATEST_KNOWN_VERSION}, read as kho-v${version < 1 ? 1 : KHO_LATEST_KNOWN_VERSION}`,
+          );
         }
         if (parsedCompat.extra !== '') {
-          report('info', 'kho-fdt-compatible-extra', compat.offset,
-            `root compatible "${result.compatible}" has text after "kho-v${version}": ${JSON.stringify(parsedCompat.extra)} (composite compatible?)`);
+          report(
+            'info',
+            'kho-fdt-compatible-extra',
+            compat.offset,
+            `root compatible "${result.compatible}" has text after "kho-v${version}": ${JSON.stringify(parsedCompat.extra)} (composite compatible?)`,
+          );
         }
         const others = list.filter((_, i) => i !== idx);
         if (others.length > 0) {
-          report('info', 'kho-fdt-compatible-extra', compat.offset,
-            `root compatible lists further strings ${others.map((s) => JSON.stringify(s)).join(', ')}`);
+          report(
+            'info',
+            'kho-fdt-compatible-extra',
+            compat.offset,
+            `root compatible lists further strings ${others.map((s) => JSON.stringify(s)).join(', ')}`,
+          );
         }
       }
     }
@@ -102,35 +132,60 @@ export function parseKhoFdt(bytes: Uint8Array, address?: bigint | null, options:
 
   const mm = getProp(root, KHO_PROP_MEMORY_MAP);
   if (!mm) {
-    report('error', 'kho-fdt-no-memory-map', root.offset,
-      `root node has no "${KHO_PROP_MEMORY_MAP}"; expected a u64 physical address (the next kernel disables KHO revival)`);
+    report(
+      'error',
+      'kho-fdt-no-memory-map',
+      root.offset,
+      `root node has no "${KHO_PROP_MEMORY_MAP}"; expected a u64 physical address (the next kernel disables KHO revival)`,
+    );
   } else if (mm.value.length !== 8) {
-    report('error', 'kho-fdt-bad-memory-map', mm.offset,
-      `"${KHO_PROP_MEMORY_MAP}" is ${mm.value.length} bytes; expected 8 (a native-endian u64; the next kernel disables KHO revival)`);
+    report(
+      'error',
+      'kho-fdt-bad-memory-map',
+      mm.offset,
+      `"${KHO_PROP_MEMORY_MAP}" is ${mm.value.length} bytes; expected 8 (a native-endian u64; the next kernel disables KHO revival)`,
+    );
   } else {
     const v = readU64LE(mm.value, 0);
     result.preservedMemoryMap = v;
     if (v === 0n) {
       if (rules === 1) {
-        report('warning', 'kho-fdt-memory-map-zero', mm.offset,
-          `"${KHO_PROP_MEMORY_MAP}" is 0: kho-v1 state not finalized (no chunk list serialized; a v6.19+ next kernel disables KHO revival)`);
+        report(
+          'warning',
+          'kho-fdt-memory-map-zero',
+          mm.offset,
+          `"${KHO_PROP_MEMORY_MAP}" is 0: kho-v1 state not finalized (no chunk list serialized; a v6.19+ next kernel disables KHO revival)`,
+        );
       } else {
-        report('error', 'kho-fdt-memory-map-zero', mm.offset,
-          `"${KHO_PROP_MEMORY_MAP}" is 0; expected the radix tree root's physical address (the next kernel disables KHO revival)`);
+        report(
+          'error',
+          'kho-fdt-memory-map-zero',
+          mm.offset,
+          `"${KHO_PROP_MEMORY_MAP}" is 0; expected the radix tree root's physical address (the next kernel disables KHO revival)`,
+        );
       }
     }
   }
   for (const p of root.properties) {
     if (p.name !== 'compatible' && p.name !== KHO_PROP_MEMORY_MAP) {
-      report('info', 'kho-fdt-extra-property', p.offset, `root has an unexpected property "${p.name}" (${p.value.length} bytes)`);
+      report(
+        'info',
+        'kho-fdt-extra-property',
+        p.offset,
+        `root has an unexpected property "${p.name}" (${p.value.length} bytes)`,
+      );
     }
   }
 
   const seen = new Set<string>();
   for (const node of root.children) {
     if (seen.has(node.name)) {
-      report('error', 'kho-fdt-duplicate-subnode', node.offset,
-        `subnode "${node.name}" appears more than once; the kernel rejects duplicate names and finds only the first`);
+      report(
+        'error',
+        'kho-fdt-duplicate-subnode',
+        node.offset,
+        `subnode "${node.name}" appears more than once; the kernel rejects duplicate names and finds only the first`,
+      );
     }
     seen.add(node.name);
     result.subnodes.push(readSubnode(node, rules, report));
@@ -142,14 +197,24 @@ type Report = <C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, offse
 
 function readSubnode(node: FdtNode, rules: number | null, report: Report): KhoSubnode {
   const sub: KhoSubnode = {
-    name: node.name, preservedData: null, blobSize: null,
+    name: node.name,
+    preservedData: null,
+    blobSize: null,
     properties: node.properties.map((p) => ({ name: p.name, value: p.value })),
   };
   const label = `subnode "${node.name}"`;
-  const u64 = (p: FdtProperty, severity: SeverityOf<'kho-fdt-bad-subnode-prop'>, consequence: string): bigint | null => {
+  const u64 = (
+    p: FdtProperty,
+    severity: SeverityOf<'kho-fdt-bad-subnode-prop'>,
+    consequence: string,
+  ): bigint | null => {
     if (p.value.length === 8) return readU64LE(p.value, 0);
-    report(severity, 'kho-fdt-bad-subnode-prop', p.offset,
-      `${label}: "${p.name}" is ${p.value.length} bytes; expected 8 (a native-endian u64)${consequence}`);
+    report(
+      severity,
+      'kho-fdt-bad-subnode-prop',
+      p.offset,
+      `${label}: "${p.name}" is ${p.value.length} bytes; expected 8 (a native-endian u64)${consequence}`,
+    );
     return null;
   };
 
@@ -159,33 +224,57 @@ function readSubnode(node: FdtNode, rules: number | null, report: Report): KhoSu
   if (dataProp) {
     sub.preservedData = u64(dataProp, 'error', '; the next kernel cannot retrieve this subnode');
     if (sub.preservedData === 0n) {
-      report('warning', 'kho-fdt-subnode-data-zero', dataProp.offset, `${label}: "${dataProp.name}" is 0; expected the blob's physical address`);
+      report(
+        'warning',
+        'kho-fdt-subnode-data-zero',
+        dataProp.offset,
+        `${label}: "${dataProp.name}" is 0; expected the blob's physical address`,
+      );
     }
   } else {
     const other = rules === null ? undefined : getProp(node, rules <= 1 ? KHO_PROP_PRESERVED_DATA : KHO_PROP_V1_FDT);
     const hint = other ? ` (it has "${other.name}", which kho-v${rules} does not use)` : '';
-    report('error', 'kho-fdt-subnode-no-data', node.offset,
-      `${label} has no "${wanted.join('" or "')}"${hint}; expected a u64 physical address of the client's blob`);
+    report(
+      'error',
+      'kho-fdt-subnode-no-data',
+      node.offset,
+      `${label} has no "${wanted.join('" or "')}"${hint}; expected a u64 physical address of the client's blob`,
+    );
   }
 
   const sizeProp = getProp(node, KHO_PROP_BLOB_SIZE);
   const broken = '; the next kernel rejects this subnode: broken KHO subnode';
   if (rules !== null && rules >= 3) {
     if (!sizeProp) {
-      report('error', 'kho-fdt-subnode-no-blob-size', node.offset, `${label} has no "${KHO_PROP_BLOB_SIZE}"; expected a u64 byte count${broken}`);
+      report(
+        'error',
+        'kho-fdt-subnode-no-blob-size',
+        node.offset,
+        `${label} has no "${KHO_PROP_BLOB_SIZE}"; expected a u64 byte count${broken}`,
+      );
     } else {
       sub.blobSize = u64(sizeProp, 'error', broken);
-      if (sub.blobSize === 0n) report('warning', 'kho-fdt-subnode-blob-size-zero', sizeProp.offset, `${label}: "${KHO_PROP_BLOB_SIZE}" is 0`);
+      if (sub.blobSize === 0n)
+        report('warning', 'kho-fdt-subnode-blob-size-zero', sizeProp.offset, `${label}: "${KHO_PROP_BLOB_SIZE}" is 0`);
     }
   } else if (sizeProp) {
     sub.blobSize = u64(sizeProp, 'warning', '');
     if (rules !== null) {
-      report('info', 'kho-fdt-unexpected-blob-size', sizeProp.offset, `${label} has "${KHO_PROP_BLOB_SIZE}", which kho-v${rules} does not define (it appeared in kho-v3)`);
+      report(
+        'info',
+        'kho-fdt-unexpected-blob-size',
+        sizeProp.offset,
+        `${label} has "${KHO_PROP_BLOB_SIZE}", which kho-v${rules} does not define (it appeared in kho-v3)`,
+      );
     }
   }
   if (node.children.length > 0) {
-    report('info', 'kho-fdt-nested-subnode', node.children[0].offset,
-      `${label} has ${node.children.length} child node(s); KHO uses only one level of subnodes`);
+    report(
+      'info',
+      'kho-fdt-nested-subnode',
+      node.children[0].offset,
+      `${label} has ${node.children.length} child node(s); KHO uses only one level of subnodes`,
+    );
   }
   return sub;
 }
@@ -221,7 +310,8 @@ export function buildKhoFdt(spec: KhoFdtSpec): Uint8Array {
     ],
     children: spec.subnodes.map((s) => {
       const properties: FdtPropertySpec[] = [{ name: subtreePropName(spec.version), value: u64le(s.preservedData) }];
-      if (spec.version >= 3 && s.blobSize !== undefined) properties.push({ name: KHO_PROP_BLOB_SIZE, value: u64le(s.blobSize) });
+      if (spec.version >= 3 && s.blobSize !== undefined)
+        properties.push({ name: KHO_PROP_BLOB_SIZE, value: u64le(s.blobSize) });
       properties.push(...(s.extra ?? []));
       return { name: s.name, properties, children: [] };
     }),

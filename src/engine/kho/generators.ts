@@ -28,7 +28,10 @@ function isBlockStore(x: unknown): x is BlockStore {
   return typeof (x as BlockStore).ranges === 'function' && typeof (x as BlockStore).countsByOrder === 'function';
 }
 
-function avoidRanges(avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[], pageShift: number): PhysRange[] {
+function avoidRanges(
+  avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[],
+  pageShift: number,
+): PhysRange[] {
   if (isBlockStore(avoid)) return avoid.ranges();
   const rs: PhysRange[] = [];
   for (const x of avoid as Iterable<PreservedBlock | PhysRange>) {
@@ -42,28 +45,36 @@ function avoidRanges(avoid: BlockStore | Iterable<PreservedBlock> | readonly Phy
  * Hands out pages from `pool` (page-aligned parts only), skipping anything overlapping `avoid`
  * (preserved blocks or ranges) and never handing a page out twice. Throws RangeError when exhausted.
  */
-export function poolAllocator(pool: readonly PhysRange[], avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[] = [], opts: PoolOptions = {}): PageAllocator {
+export function poolAllocator(
+  pool: readonly PhysRange[],
+  avoid: BlockStore | Iterable<PreservedBlock> | readonly PhysRange[] = [],
+  opts: PoolOptions = {},
+): PageAllocator {
   const pageSize = BigInt(opts.pageSize ?? 4096);
   const pageShift = Math.log2(Number(pageSize));
   const bad = avoidRanges(avoid, pageShift);
   // Free = pool minus avoided ranges, as page-aligned pieces.
   const free: PhysRange[] = [];
   for (const r of mergeRanges(pool)) {
-    let s = (r.start + pageSize - 1n) / pageSize * pageSize;
-    const e = r.end / pageSize * pageSize;
+    let s = ((r.start + pageSize - 1n) / pageSize) * pageSize;
+    const e = (r.end / pageSize) * pageSize;
     for (const b of bad) {
       if (b.end <= s || b.start >= e) continue;
-      const cut = b.start / pageSize * pageSize;
+      const cut = (b.start / pageSize) * pageSize;
       if (cut > s) free.push({ start: s, end: cut });
-      s = (b.end + pageSize - 1n) / pageSize * pageSize;
+      s = ((b.end + pageSize - 1n) / pageSize) * pageSize;
       if (s >= e) break;
     }
     if (s < e) free.push({ start: s, end: e });
   }
   if (!opts.random) {
-    let i = 0, next = free.length ? free[0].start : 0n;
+    let i = 0,
+      next = free.length ? free[0].start : 0n;
     return () => {
-      while (i < free.length && next >= free[i].end) { i++; if (i < free.length) next = free[i].start; }
+      while (i < free.length && next >= free[i].end) {
+        i++;
+        if (i < free.length) next = free[i].start;
+      }
       if (i >= free.length) throw new RangeError('page pool exhausted');
       const pa = next;
       next += pageSize;
@@ -79,9 +90,15 @@ export function poolAllocator(pool: readonly PhysRange[], avoid: BlockStore | It
     for (;;) {
       let k = randomBelow(rnd, total);
       let j = 0;
-      while (k >= counts[j]) { k -= counts[j]; j++; }
+      while (k >= counts[j]) {
+        k -= counts[j];
+        j++;
+      }
       const pa = free[j].start + BigInt(k) * pageSize;
-      if (!used.has(pa)) { used.add(pa); return pa; }
+      if (!used.has(pa)) {
+        used.add(pa);
+        return pa;
+      }
     }
   };
 }
@@ -118,13 +135,15 @@ export function randomBlocks(rnd: RandomLike, opts: RandomBlocksOptions): Preser
   const maxOrder = Math.max(...opts.orders);
   // Identity of an aligned block as an exact number: 2^(keyTop - order) + pfn / 2^order.
   const id = (pfn: number, o: number): number => 2 ** (keyTop - o) + Math.floor(pfn / 2 ** o);
-  const taken = new Set<number>();   // blocks placed
+  const taken = new Set<number>(); // blocks placed
   const partial = new Set<number>(); // blocks with something placed inside
   const avoid = mergeRanges(opts.avoid ?? []);
-  const pageRanges = mergeRanges(opts.ranges).map((r) => ({
-    start: Number((r.start + (1n << BigInt(shift)) - 1n) >> BigInt(shift)),
-    end: Number(r.end >> BigInt(shift)),
-  })).filter((r) => r.end > r.start);
+  const pageRanges = mergeRanges(opts.ranges)
+    .map((r) => ({
+      start: Number((r.start + (1n << BigInt(shift)) - 1n) >> BigInt(shift)),
+      end: Number(r.end >> BigInt(shift)),
+    }))
+    .filter((r) => r.end > r.start);
   const out: PreservedBlock[] = [];
   if (pageRanges.length === 0) return out;
   const totalPages = pageRanges.reduce((a, r) => a + (r.end - r.start), 0);
@@ -135,7 +154,13 @@ export function randomBlocks(rnd: RandomLike, opts: RandomBlocksOptions): Preser
     // Pick a page uniformly over all ranges, then align down inside that range.
     let k = randomBelow(rnd, totalPages);
     let r = pageRanges[0];
-    for (const x of pageRanges) { if (k < x.end - x.start) { r = x; break; } k -= x.end - x.start; }
+    for (const x of pageRanges) {
+      if (k < x.end - x.start) {
+        r = x;
+        break;
+      }
+      k -= x.end - x.start;
+    }
     const pfn = Math.floor((r.start + k) / size) * size;
     if (pfn < r.start || pfn + size > r.end) continue;
     if (taken.has(id(pfn, order)) || partial.has(id(pfn, order))) continue;
@@ -152,7 +177,8 @@ export function randomBlocks(rnd: RandomLike, opts: RandomBlocksOptions): Preser
 }
 
 function overlaps(sorted: readonly PhysRange[], start: bigint, end: bigint): boolean {
-  let lo = 0, hi = sorted.length - 1;
+  let lo = 0,
+    hi = sorted.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     if (end <= sorted[mid].start) hi = mid - 1;
@@ -176,10 +202,14 @@ function pfnBlocks(capacity: number): PfnBlocks {
 function pushPfn(b: PfnBlocks, pfn: number, order: number): PfnBlocks {
   if (b.length === b.pfns.length) {
     const n = pfnBlocks(Math.max(16, b.length * 2));
-    n.pfns.set(b.pfns); n.orders.set(b.orders); n.length = b.length;
+    n.pfns.set(b.pfns);
+    n.orders.set(b.orders);
+    n.length = b.length;
     b = n;
   }
-  b.pfns[b.length] = pfn; b.orders[b.length] = order; b.length++;
+  b.pfns[b.length] = pfn;
+  b.orders[b.length] = order;
+  b.length++;
   return b;
 }
 
@@ -199,9 +229,12 @@ export interface LongRunsOptions {
 
 /** Ascending runs of preserved pages (the benchmark's "1,000,000 pages in long runs"). */
 export function longRunBlocks(rnd: RandomLike, o: LongRunsOptions): PfnBlocks {
-  const minRun = o.minRun ?? 256, maxRun = o.maxRun ?? 65536, maxGap = o.maxGap ?? 4096;
+  const minRun = o.minRun ?? 256,
+    maxRun = o.maxRun ?? 65536,
+    maxGap = o.maxGap ?? 4096;
   let out = pfnBlocks(o.splitMaxOrder === undefined ? o.pages : 1024);
-  let pfn = o.startPfn, left = o.pages;
+  let pfn = o.startPfn,
+    left = o.pages;
   while (left > 0) {
     const run = Math.min(left, minRun + rnd.int(maxRun - minRun + 1));
     if (o.splitMaxOrder === undefined) {
@@ -243,5 +276,8 @@ export function addPfnBlocks(b: RadixTreeBuilder, blocks: PfnBlocks): void {
 /** PfnBlocks as PreservedBlocks (for small sets and comparisons). */
 export function pfnBlocksToList(blocks: PfnBlocks, pageShift: number): PreservedBlock[] {
   const s = BigInt(pageShift);
-  return Array.from({ length: blocks.length }, (_, i) => ({ phys: BigInt(blocks.pfns[i]) << s, order: blocks.orders[i] }));
+  return Array.from({ length: blocks.length }, (_, i) => ({
+    phys: BigInt(blocks.pfns[i]) << s,
+    order: blocks.orders[i],
+  }));
 }

@@ -39,7 +39,12 @@ export function radixGeometry(pageSize: PageSize, opts: { preFix16k?: boolean } 
   const oldDepth = Math.ceil((order0Log2 - bitmapLog2) / tableLog2) + 1;
   const depth = opts.preFix16k ? oldDepth : fixedDepth;
   return {
-    pageSize, pageShift, order0Log2, tableLog2, bitmapLog2, depth,
+    pageSize,
+    pageShift,
+    order0Log2,
+    tableLog2,
+    bitmapLog2,
+    depth,
     maxKeyOrder: order0Log2,
     maxPageOrder: DEFAULT_MAX_PAGE_ORDER[pageSize],
   };

@@ -31,7 +31,8 @@ export function readFdtAt(mem: PhysMemory, phys: bigint): Uint8Array | undefined
 /** Root `compatible` of a blob, cheaply: the first property of the root node named compatible. */
 export function rootCompatible(blob: Uint8Array): string | undefined {
   if (blob.length < 40) return undefined;
-  const offStruct = be32(blob, 8), offStrings = be32(blob, 12);
+  const offStruct = be32(blob, 8),
+    offStrings = be32(blob, 12);
   let p = offStruct;
   const end = Math.min(blob.length, offStruct + be32(blob, 36));
   if (p + 8 > end || be32(blob, p) !== 1) return undefined; // FDT_BEGIN_NODE
@@ -40,12 +41,17 @@ export function rootCompatible(blob: Uint8Array): string | undefined {
   p = (p + 4) & ~3;
   for (let guard = 0; p + 12 <= end && guard < 64; guard++) {
     const tok = be32(blob, p);
-    if (tok === 4) { p += 4; continue; } // NOP
+    if (tok === 4) {
+      p += 4;
+      continue;
+    } // NOP
     if (tok !== 3) return undefined; // not a property: no compatible on the root
-    const len = be32(blob, p + 4), nameOff = be32(blob, p + 8);
+    const len = be32(blob, p + 4),
+      nameOff = be32(blob, p + 8);
     const val = p + 12;
     if (val + len > end) return undefined;
-    let n = offStrings + nameOff, name = '';
+    let n = offStrings + nameOff,
+      name = '';
     while (n < blob.length && blob[n] !== 0 && name.length < 64) name += String.fromCharCode(blob[n++]);
     if (name === 'compatible') {
       let s = '';
@@ -87,7 +93,10 @@ export async function scanForKhoFdts(mem: PhysMemory, opts: LongRunning = {}): P
   const data = await mem.dataRanges?.(opts);
   const scan = data ? intersectRanges(mem.ranges, data) : mem.ranges;
   let total = 0;
-  for (const r of scan) { const a = alignUp(r.start); if (a < r.end) total += Number(r.end - a); }
+  for (const r of scan) {
+    const a = alignUp(r.start);
+    if (a < r.end) total += Number(r.end - a);
+  }
   const found: bigint[] = [];
   let done = 0;
   for (const r of scan) {

@@ -70,8 +70,12 @@ function entryValue(hi: number, lo: number): bigint {
 /** Byte-swaps 32-bit words in place (big-endian hosts only). */
 function swap32(bytes: Uint8Array, n: number): void {
   for (let i = 0; i < n; i += 4) {
-    const a = bytes[i], b = bytes[i + 1];
-    bytes[i] = bytes[i + 3]; bytes[i + 1] = bytes[i + 2]; bytes[i + 2] = b; bytes[i + 3] = a;
+    const a = bytes[i],
+      b = bytes[i + 1];
+    bytes[i] = bytes[i + 3];
+    bytes[i + 1] = bytes[i + 2];
+    bytes[i + 2] = b;
+    bytes[i + 3] = a;
   }
 }
 
@@ -114,12 +118,21 @@ class RadixWalk {
   /** The memory offers containsNumber (called through `mem`, not a bound copy, so the JIT sees one target). */
   private readonly numberContains: boolean;
 
-  constructor(private readonly mem: PhysMemory, private readonly g: RadixGeometry, private readonly opts: RadixWalkOptions) {
+  constructor(
+    private readonly mem: PhysMemory,
+    private readonly g: RadixGeometry,
+    private readonly opts: RadixWalkOptions,
+  ) {
     this.numberContains = typeof mem.containsNumber === 'function';
     this.blocks = new BlockSet(g.pageShift);
     this.maxDiagnostics = opts.maxDiagnostics ?? 1000;
     this.findings = new DiagnosticCap({ per: 'all', max: this.maxDiagnostics }, (_, dropped) => [
-      diag('warning', 'radix-too-many-diagnostics', this.start, `${dropped} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`),
+      diag(
+        'warning',
+        'radix-too-many-diagnostics',
+        this.start,
+        `${dropped} further tracker diagnostics were left out (limit ${this.maxDiagnostics})`,
+      ),
     ]);
     this.maxPageOrder = opts.maxPageOrder ?? g.maxPageOrder;
     this.pageSize = g.pageSize;
@@ -139,7 +152,9 @@ class RadixWalk {
     this.winCount = new Array<number>(g.depth).fill(0);
   }
 
-  private addr(pfn: number): bigint { return BigInt(pfn) << BigInt(this.pageShift); }
+  private addr(pfn: number): bigint {
+    return BigInt(pfn) << BigInt(this.pageShift);
+  }
 
   report<C extends DiagnosticCode>(severity: SeverityOf<C>, code: C, address: bigint | null, message: string): void {
     this.findings.add(severity, code, address, message);
@@ -154,20 +169,36 @@ class RadixWalk {
     this.start = root;
     const top = this.g.depth - 1;
     if (this.truncatedMarker) {
-      this.report('info', 'radix-prefix16k-mode', root,
-        `walking with the pre-fix depth ${this.g.depth} for ${this.pageSize >> 10} KiB pages (kernels before d64b0372): the top level drops the order-0 marker bit ${this.g.order0Log2}, so keys under root index 0 are read as order 0`);
+      this.report(
+        'info',
+        'radix-prefix16k-mode',
+        root,
+        `walking with the pre-fix depth ${this.g.depth} for ${this.pageSize >> 10} KiB pages (kernels before d64b0372): the top level drops the order-0 marker bit ${this.g.order0Log2}, so keys under root index 0 are read as order 0`,
+      );
     }
     if (root === 0n) {
-      this.report('error', 'radix-root-zero', 0n,
-        'preserved-memory-map is 0: there is no tracker; the next kernel disables KHO revival (kho_populate rejects a zero map)');
+      this.report(
+        'error',
+        'radix-root-zero',
+        0n,
+        'preserved-memory-map is 0: there is no tracker; the next kernel disables KHO revival (kho_populate rejects a zero map)',
+      );
     } else if (root < 0n || root >> 64n !== 0n) {
       this.report('error', 'radix-root-outside-dump', null, `root ${hex(root)} is not a 64-bit physical address`);
     } else if ((root & BigInt(this.pageMask)) !== 0n) {
-      this.report('error', 'radix-root-misaligned', root,
-        `root node ${hex(root)} is not aligned to the ${this.pageSize}-byte page size; the kernel allocates every node as a whole page, so this is not a tree root`);
+      this.report(
+        'error',
+        'radix-root-misaligned',
+        root,
+        `root node ${hex(root)} is not aligned to the ${this.pageSize}-byte page size; the kernel allocates every node as a whole page, so this is not a tree root`,
+      );
     } else if (!this.mem.contains(root, this.pageSize)) {
-      this.report('error', 'radix-root-outside-dump', root,
-        `root node ${hex(root)} (level ${top}) is not in the dump (outside RAM or excluded from the dump); nothing can be decoded`);
+      this.report(
+        'error',
+        'radix-root-outside-dump',
+        root,
+        `root node ${hex(root)} (level ${top}) is not in the dump (outside RAM or excluded from the dump); nothing can be decoded`,
+      );
     } else {
       const pfn = Number(root >> BigInt(this.pageShift));
       this.seen.set(pfn, top);
@@ -181,7 +212,10 @@ class RadixWalk {
     const shift = BigInt(this.pageShift);
     for (let level = this.g.depth - 1; level >= 0; level--) {
       const pfns = Float64Array.from(this.byLevel[level]).sort();
-      out.set(String(level), Array.from(pfns, (p) => BigInt(p) << shift));
+      out.set(
+        String(level),
+        Array.from(pfns, (p) => BigInt(p) << shift),
+      );
     }
     return out;
   }
@@ -191,7 +225,8 @@ class RadixWalk {
     const ps = this.pageSize;
     for (let l = 0; l < this.winStart.length; l++) {
       const k = pfn - this.winStart[l];
-      if (k >= 0 && k < this.winCount[l]) return new Uint32Array(this.buffers[l].buffer, this.buffers[l].byteOffset + k * ps, ps >> 2);
+      if (k >= 0 && k < this.winCount[l])
+        return new Uint32Array(this.buffers[l].buffer, this.buffers[l].byteOffset + k * ps, ps >> 2);
     }
     const buf = this.buffer(level, ps);
     const pa = this.addr(pfn);
@@ -213,8 +248,12 @@ class RadixWalk {
       return new Uint32Array(bytes.buffer, bytes.byteOffset, ps >> 2);
     } catch (e) {
       if (e instanceof CancelledError) throw e;
-      this.report('error', 'radix-read-failed', pa,
-        `${levelName(level)} ${hex(pa)} could not be read: ${e instanceof Error ? e.message : String(e)}`);
+      this.report(
+        'error',
+        'radix-read-failed',
+        pa,
+        `${levelName(level)} ${hex(pa)} could not be read: ${e instanceof Error ? e.message : String(e)}`,
+      );
       return null;
     }
   }
@@ -223,7 +262,9 @@ class RadixWalk {
   private buffer(level: number, bytes: number): Uint8Array {
     const b = this.buffers[level];
     if (b !== undefined && b.length >= bytes) return b;
-    return (this.buffers[level] = new Uint8Array(Math.min(this.winPages * this.pageSize, Math.max(bytes, 2 * (b?.length ?? 0)))));
+    return (this.buffers[level] = new Uint8Array(
+      Math.min(this.winPages * this.pageSize, Math.max(bytes, 2 * (b?.length ?? 0))),
+    ));
   }
 
   /**
@@ -261,7 +302,11 @@ class RadixWalk {
     this.nodes++;
     if (this.nodes % CHECK_EVERY_NODES === 0) {
       if (this.opts.token?.isCancellationRequested) throw new CancelledError();
-      this.opts.onProgress?.({ stage: 'radix', done: this.nodes, message: `${this.nodes} tracker pages, ${this.blocks.count} blocks` });
+      this.opts.onProgress?.({
+        stage: 'radix',
+        done: this.nodes,
+        message: `${this.nodes} tracker pages, ${this.blocks.count} blocks`,
+      });
     }
   }
 
@@ -285,8 +330,13 @@ class RadixWalk {
 
   /** A usable child: inside the key width, aligned, in the dump, not on the path, not yet seen. */
   private batchable(i: number, limit: number, hi: number, lo: number, pfn: number): boolean {
-    return i < limit && (lo & this.pageMask) === 0 && this.childInDump(hi, lo)
-      && this.path.indexOf(pfn) < 0 && !this.seen.has(pfn);
+    return (
+      i < limit &&
+      (lo & this.pageMask) === 0 &&
+      this.childInDump(hi, lo) &&
+      this.path.indexOf(pfn) < 0 &&
+      !this.seen.has(pfn)
+    );
   }
 
   /**
@@ -295,9 +345,12 @@ class RadixWalk {
    */
   private prefetch(w: Uint32Array, i: number, limit: number, first: number, childLevel: number): void {
     let count = 1;
-    const entries = this.entries, max = this.winPages, shift = this.pageShift;
+    const entries = this.entries,
+      max = this.winPages,
+      shift = this.pageShift;
     for (let j = i + 1; j < entries && count < max; j++) {
-      const lo = w[2 * j], hi = w[2 * j + 1];
+      const lo = w[2 * j],
+        hi = w[2 * j + 1];
       if ((lo | hi) === 0) continue;
       const pfn = hi * 2 ** (32 - shift) + (lo >>> shift);
       if (pfn !== first + count || pfn === this.failedPfn || !this.batchable(j, limit, hi, lo, pfn)) break;
@@ -319,39 +372,64 @@ class RadixWalk {
     const entries = this.entries;
     for (let i = 0; i < entries; i++) {
       // Tables are mostly zero: test two entries at once.
-      if ((i & 1) === 0 && (w[2 * i] | w[2 * i + 1] | w[2 * i + 2] | w[2 * i + 3]) === 0) { i++; continue; }
-      const lo = w[2 * i], hi = w[2 * i + 1];
+      if ((i & 1) === 0 && (w[2 * i] | w[2 * i + 1] | w[2 * i + 2] | w[2 * i + 3]) === 0) {
+        i++;
+        continue;
+      }
+      const lo = w[2 * i],
+        hi = w[2 * i + 1];
       if ((lo | hi) === 0) continue;
       used++;
       if (i >= limit) {
-        this.report('error', 'radix-unreachable-index', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`);
+        this.report(
+          'error',
+          'radix-unreachable-index',
+          this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} sits at an index no valid key reaches (it would set key bit ${shift + Math.floor(Math.log2(i))} >= key width ${this.keyWidth}; expected entries only below index ${limit}); not followed — the kernel would follow it and decode every bit beneath to an impossible order`,
+        );
         continue;
       }
       if ((lo & this.pageMask) !== 0) {
-        this.report('error', 'radix-entry-misaligned', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} is not page-aligned (expected the physical address of a ${this.pageSize}-byte ${childKind} page); not followed — the kernel would read a ${childKind} across a page boundary`);
+        this.report(
+          'error',
+          'radix-entry-misaligned',
+          this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} is not page-aligned (expected the physical address of a ${this.pageSize}-byte ${childKind} page); not followed — the kernel would read a ${childKind} across a page boundary`,
+        );
         continue;
       }
       if (!this.childInDump(hi, lo)) {
-        this.report('error', 'radix-entry-outside-dump', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points outside the dump (expected a ${childKind} page in RAM held by the dump); not followed — the kernel dereferences it unchecked, which faults in early boot unless the page is real memory excluded from the dump`);
+        this.report(
+          'error',
+          'radix-entry-outside-dump',
+          this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points outside the dump (expected a ${childKind} page in RAM held by the dump); not followed — the kernel dereferences it unchecked, which faults in early boot unless the page is real memory excluded from the dump`,
+        );
         continue;
       }
       const childPfn = hi * 2 ** (32 - pageShift) + (lo >>> pageShift);
       const ancestor = this.path.indexOf(childPfn);
       if (ancestor >= 0) {
-        this.report('error', 'radix-cycle', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points back at its own ancestor (the ${levelName(ancestor)} on this path): a cycle; not followed again — the kernel would re-read that page as a ${childKind}`);
+        this.report(
+          'error',
+          'radix-cycle',
+          this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points back at its own ancestor (the ${levelName(ancestor)} on this path): a cycle; not followed again — the kernel would re-read that page as a ${childKind}`,
+        );
         continue;
       }
       const firstLevel = this.seen.get(childPfn);
       if (firstLevel !== undefined) {
-        this.report('error', 'radix-shared-node', this.addr(pfn),
-          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`);
+        this.report(
+          'error',
+          'radix-shared-node',
+          this.addr(pfn),
+          `${levelName(level)} ${hex(this.addr(pfn))}: entry ${i} = ${hex(entryValue(hi, lo))} points at a page already reached as a ${levelName(firstLevel)} from another parent (nodes are never shared); not walked twice — the kernel would walk it again as a ${childKind}`,
+        );
         continue;
       }
-      if (this.fast && childPfn !== this.failedPfn && !this.inWindow(childPfn)) this.prefetch(w, i, limit, childPfn, childLevel);
+      if (this.fast && childPfn !== this.failedPfn && !this.inWindow(childPfn))
+        this.prefetch(w, i, limit, childPfn, childLevel);
       this.seen.set(childPfn, childLevel);
       this.byLevel[childLevel].push(childPfn);
       let childPrefix = prefix + i * step;
@@ -359,8 +437,12 @@ class RadixWalk {
       this.visit(childPfn, childLevel, childPrefix);
     }
     if (used === 0) {
-      this.report('info', 'radix-empty-table', this.addr(pfn),
-        `${levelName(level)} ${hex(this.addr(pfn))} has no entries (legal: the kernel never frees nodes when pages are unpreserved)`);
+      this.report(
+        'info',
+        'radix-empty-table',
+        this.addr(pfn),
+        `${levelName(level)} ${hex(this.addr(pfn))} has no entries (legal: the kernel never frees nodes when pages are unpreserved)`,
+      );
     }
   }
 
@@ -383,17 +465,28 @@ class RadixWalk {
       if (order < 0) {
         // Unreachable with the index checks above; kept so a future caller cannot emit garbage.
         for (let k = 0; k < n; k++) if (w[k] !== 0) found++;
-        this.report('error', 'radix-impossible-key', this.addr(pfn), `leaf ${hex(this.addr(pfn))}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`);
+        this.report(
+          'error',
+          'radix-impossible-key',
+          this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: key prefix ${hex(prefix)} decodes to order ${order}; bits dropped`,
+        );
         return;
       }
       found = blocks.addBitmap(w, (prefix - 2 ** (fls - 1)) * 2 ** order, order);
       if (found > 0 && order > this.maxPageOrder) {
-        this.report('warning', 'radix-order-too-large', this.addr(pfn),
-          `leaf ${hex(this.addr(pfn))}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`);
+        this.report(
+          'warning',
+          'radix-order-too-large',
+          this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: ${found} block(s) of order ${order} (key marker bit ${fls - 1}), above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them (kho_restore_* rejects the order, and the reserve may fault on a block that large)`,
+        );
       }
     } else {
       // All-zero prefix: the marker lies inside the leaf bits, so each bit has its own order.
-      let impossible = 0, tooLarge = 0, maxOrder = 0;
+      let impossible = 0,
+        tooLarge = 0,
+        maxOrder = 0;
       for (let k = 0; k < n; k++) {
         let x = w[k];
         if (x === 0) continue;
@@ -402,25 +495,43 @@ class RadixWalk {
           x ^= t;
           const key = k * 32 + (31 - Math.clz32(t));
           found++;
-          if (key === 0) { impossible++; continue; }
+          if (key === 0) {
+            impossible++;
+            continue;
+          }
           const fls = 32 - Math.clz32(key);
           const order = this.g.order0Log2 - fls + 1;
-          if (order > this.maxPageOrder) { tooLarge++; if (order > maxOrder) maxOrder = order; }
+          if (order > this.maxPageOrder) {
+            tooLarge++;
+            if (order > maxOrder) maxOrder = order;
+          }
           blocks.addPfn((key - 2 ** (fls - 1)) * 2 ** order, order);
         } while (x !== 0);
       }
       if (impossible > 0) {
-        this.report('error', 'radix-impossible-key', this.addr(pfn),
-          `leaf ${hex(this.addr(pfn))}: bit 0 is set under an all-zero path, i.e. key 0, which has no order marker (expected no bit here: no pa/order encodes to 0); dropped — the kernel would decode order ${this.g.order0Log2 + 1} and reserve garbage`);
+        this.report(
+          'error',
+          'radix-impossible-key',
+          this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: bit 0 is set under an all-zero path, i.e. key 0, which has no order marker (expected no bit here: no pa/order encodes to 0); dropped — the kernel would decode order ${this.g.order0Log2 + 1} and reserve garbage`,
+        );
       }
       if (tooLarge > 0) {
-        this.report('warning', 'radix-order-too-large', this.addr(pfn),
-          `leaf ${hex(this.addr(pfn))}: ${tooLarge} block(s) with orders up to ${maxOrder}, above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them`);
+        this.report(
+          'warning',
+          'radix-order-too-large',
+          this.addr(pfn),
+          `leaf ${hex(this.addr(pfn))}: ${tooLarge} block(s) with orders up to ${maxOrder}, above MAX_PAGE_ORDER ${this.maxPageOrder}; kept — a kernel with that MAX_PAGE_ORDER cannot restore them`,
+        );
       }
     }
     if (found === 0) {
-      this.report('info', 'radix-empty-leaf', this.addr(pfn),
-        `leaf ${hex(this.addr(pfn))} has no bits set (legal: the kernel never frees nodes when pages are unpreserved)`);
+      this.report(
+        'info',
+        'radix-empty-leaf',
+        this.addr(pfn),
+        `leaf ${hex(this.addr(pfn))} has no bits set (legal: the kernel never frees nodes when pages are unpreserved)`,
+      );
     }
   }
 }
@@ -437,5 +548,12 @@ export function walkRadix(mem: PhysMemory, root: bigint, g: RadixGeometry, opts:
     spareBuffers = w.buffers;
   }
   w.blocks.trim();
-  return { kind: 'radix', pageSize: g.pageSize, depth: g.depth, blocks: w.blocks, nodePages: w.nodePages(), diagnostics: w.diagnostics() };
+  return {
+    kind: 'radix',
+    pageSize: g.pageSize,
+    depth: g.depth,
+    blocks: w.blocks,
+    nodePages: w.nodePages(),
+    diagnostics: w.diagnostics(),
+  };
 }

@@ -11,17 +11,32 @@ export class RangeTable {
   private readonly pageSize: number;
   private readonly shift: bigint;
 
-  constructor(readonly pageShift: number, private readonly startPfns: Float64Array, private readonly endPfns: Float64Array, length: number) {
+  constructor(
+    readonly pageShift: number,
+    private readonly startPfns: Float64Array,
+    private readonly endPfns: Float64Array,
+    length: number,
+  ) {
     this.length = length;
     this.pageSize = 2 ** pageShift;
     this.shift = BigInt(pageShift);
   }
 
-  startPfn(i: number): number { return this.startPfns[i]; }
-  endPfn(i: number): number { return this.endPfns[i]; }
-  start(i: number): bigint { return this.toPhys(this.startPfns[i]); }
-  end(i: number): bigint { return this.toPhys(this.endPfns[i]); }
-  at(i: number): PhysRange { return { start: this.start(i), end: this.end(i) }; }
+  startPfn(i: number): number {
+    return this.startPfns[i];
+  }
+  endPfn(i: number): number {
+    return this.endPfns[i];
+  }
+  start(i: number): bigint {
+    return this.toPhys(this.startPfns[i]);
+  }
+  end(i: number): bigint {
+    return this.toPhys(this.endPfns[i]);
+  }
+  at(i: number): PhysRange {
+    return { start: this.start(i), end: this.end(i) };
+  }
 
   /** Byte address of a PFN: one BigInt when the address is an exact number, else a shift. */
   toPhys(pfn: number): bigint {
@@ -37,7 +52,8 @@ export class RangeTable {
 
   /** True when [startPfn, endPfn) shares a page with a range (binary search, no allocation). */
   overlapsPfn(startPfn: number, endPfn: number): boolean {
-    let lo = 0, hi = this.length;
+    let lo = 0,
+      hi = this.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.endPfns[mid] <= startPfn) lo = mid + 1;
@@ -59,25 +75,39 @@ export class RangeTable {
     return out;
   }
 
-  get byteSize(): number { return this.startPfns.byteLength + this.endPfns.byteLength; }
+  get byteSize(): number {
+    return this.startPfns.byteLength + this.endPfns.byteLength;
+  }
 
   /**
    * Builds a table from spans in ascending order (adjacent or overlapping ones merge). `maxRanges`
    * (an upper bound, e.g. the block count) sizes the arrays once, so a million ranges are never
    * copied while growing; they are cut down only when much of them stayed unused.
    */
-  static fromSortedSpans(pageShift: number, each: (f: (startPfn: number, endPfn: number) => void) => void, maxRanges = 1024): RangeTable {
-    let cap = Math.max(16, maxRanges), n = 0;
-    let starts = new Float64Array(cap), ends = new Float64Array(cap);
-    let curStart = -1, curEnd = -1;
+  static fromSortedSpans(
+    pageShift: number,
+    each: (f: (startPfn: number, endPfn: number) => void) => void,
+    maxRanges = 1024,
+  ): RangeTable {
+    let cap = Math.max(16, maxRanges),
+      n = 0;
+    let starts = new Float64Array(cap),
+      ends = new Float64Array(cap);
+    let curStart = -1,
+      curEnd = -1;
     const push = (): void => {
       if (n === cap) {
         cap *= 2;
-        const s = new Float64Array(cap), e = new Float64Array(cap);
-        s.set(starts); e.set(ends);
-        starts = s; ends = e;
+        const s = new Float64Array(cap),
+          e = new Float64Array(cap);
+        s.set(starts);
+        e.set(ends);
+        starts = s;
+        ends = e;
       }
-      starts[n] = curStart; ends[n] = curEnd; n++;
+      starts[n] = curStart;
+      ends[n] = curEnd;
+      n++;
     };
     each((s, e) => {
       if (curEnd >= 0 && s <= curEnd) {
@@ -85,10 +115,14 @@ export class RangeTable {
         return;
       }
       if (curEnd >= 0) push();
-      curStart = s; curEnd = e;
+      curStart = s;
+      curEnd = e;
     });
     if (curEnd >= 0) push();
-    if (cap - n > cap >> 3) { starts = starts.slice(0, n); ends = ends.slice(0, n); }
+    if (cap - n > cap >> 3) {
+      starts = starts.slice(0, n);
+      ends = ends.slice(0, n);
+    }
     return new RangeTable(pageShift, starts, ends, n);
   }
 }

@@ -19,8 +19,17 @@ export const KHO_DATA_SIZE = 32;
 export const MAX_SETUP_DATA_RECORDS = 256;
 
 const TYPE_NAMES = [
-  'SETUP_NONE', 'SETUP_E820_EXT', 'SETUP_DTB', 'SETUP_PCI', 'SETUP_EFI', 'SETUP_APPLE_PROPERTIES',
-  'SETUP_JAILHOUSE', 'SETUP_CC_BLOB', 'SETUP_IMA', 'SETUP_RNG_SEED', 'SETUP_KEXEC_KHO',
+  'SETUP_NONE',
+  'SETUP_E820_EXT',
+  'SETUP_DTB',
+  'SETUP_PCI',
+  'SETUP_EFI',
+  'SETUP_APPLE_PROPERTIES',
+  'SETUP_JAILHOUSE',
+  'SETUP_CC_BLOB',
+  'SETUP_IMA',
+  'SETUP_RNG_SEED',
+  'SETUP_KEXEC_KHO',
 ];
 
 /** "SETUP_KEXEC_KHO", "SETUP_INDIRECT|SETUP_PCI", or "type 0x2a". */
@@ -71,21 +80,44 @@ export function readSetupDataRecord(mem: PhysMemory, address: bigint): SetupData
 export function decodeKhoData(mem: PhysMemory, rec: SetupDataRecord, diagnostics: Diagnostic[]): KhoData | null {
   const data = rec.address + BigInt(SETUP_DATA_HEADER_SIZE);
   if (rec.len < KHO_DATA_SIZE) {
-    diagnostics.push(diag('error', 'setup-data-kho-bad-len', rec.address,
-      `SETUP_KEXEC_KHO record at ${hex(rec.address)}: len = ${rec.len}, but struct kho_data needs ${KHO_DATA_SIZE} bytes (setup_kho writes exactly ${KHO_DATA_SIZE}); the fields past len are not part of the record, so the FDT and scratch addresses cannot be trusted`));
+    diagnostics.push(
+      diag(
+        'error',
+        'setup-data-kho-bad-len',
+        rec.address,
+        `SETUP_KEXEC_KHO record at ${hex(rec.address)}: len = ${rec.len}, but struct kho_data needs ${KHO_DATA_SIZE} bytes (setup_kho writes exactly ${KHO_DATA_SIZE}); the fields past len are not part of the record, so the FDT and scratch addresses cannot be trusted`,
+      ),
+    );
     return null;
   }
   if (rec.len > KHO_DATA_SIZE) {
-    diagnostics.push(diag('warning', 'setup-data-kho-bad-len', rec.address,
-      `SETUP_KEXEC_KHO record at ${hex(rec.address)}: len = ${rec.len}; setup_kho writes exactly ${KHO_DATA_SIZE} (struct kho_data); the first ${KHO_DATA_SIZE} bytes are decoded, the rest is ignored as the next kernel would`));
+    diagnostics.push(
+      diag(
+        'warning',
+        'setup-data-kho-bad-len',
+        rec.address,
+        `SETUP_KEXEC_KHO record at ${hex(rec.address)}: len = ${rec.len}; setup_kho writes exactly ${KHO_DATA_SIZE} (struct kho_data); the first ${KHO_DATA_SIZE} bytes are decoded, the rest is ignored as the next kernel would`,
+      ),
+    );
   }
   if (!mem.contains(data, KHO_DATA_SIZE)) {
-    diagnostics.push(diag('error', 'setup-data-outside-dump', data,
-      `SETUP_KEXEC_KHO record at ${hex(rec.address)}: its kho_data at ${hex(data)} is not in the dump`));
+    diagnostics.push(
+      diag(
+        'error',
+        'setup-data-outside-dump',
+        data,
+        `SETUP_KEXEC_KHO record at ${hex(rec.address)}: its kho_data at ${hex(data)} is not in the dump`,
+      ),
+    );
     return null;
   }
   const b = mem.read(data, KHO_DATA_SIZE);
-  return { fdtAddress: readU64LE(b, 0), fdtSize: readU64LE(b, 8), scratchAddress: readU64LE(b, 16), scratchSize: readU64LE(b, 24) };
+  return {
+    fdtAddress: readU64LE(b, 0),
+    fdtSize: readU64LE(b, 8),
+    scratchAddress: readU64LE(b, 16),
+    scratchSize: readU64LE(b, 24),
+  };
 }
 
 /**
@@ -102,19 +134,37 @@ export function walkSetupData(mem: PhysMemory, head: bigint, opts: { maxRecords?
   while (at !== 0n) {
     const via = from === null ? 'the given setup_data address' : `record ${hex(from.address)} next`;
     if (seen.has(at)) {
-      out.diagnostics.push(diag('error', 'setup-data-cycle', from?.address ?? at,
-        `${via} = ${hex(at)} points back at a record already in the list: a cycle (expected 0 to end the list); the next kernel's early setup_data parsing would walk it forever`));
+      out.diagnostics.push(
+        diag(
+          'error',
+          'setup-data-cycle',
+          from?.address ?? at,
+          `${via} = ${hex(at)} points back at a record already in the list: a cycle (expected 0 to end the list); the next kernel's early setup_data parsing would walk it forever`,
+        ),
+      );
       break;
     }
     if (out.chain.length >= maxRecords) {
-      out.diagnostics.push(diag('warning', 'setup-data-too-long', at,
-        `stopped after ${maxRecords} setup_data records without reaching the end of the list (real lists hold a handful); the list is probably corrupt`));
+      out.diagnostics.push(
+        diag(
+          'warning',
+          'setup-data-too-long',
+          at,
+          `stopped after ${maxRecords} setup_data records without reaching the end of the list (real lists hold a handful); the list is probably corrupt`,
+        ),
+      );
       break;
     }
     const rec = readSetupDataRecord(mem, at);
     if (!rec) {
-      out.diagnostics.push(diag('error', 'setup-data-outside-dump', at,
-        `${via} = ${hex(at)}: no setup_data header there (the 16 bytes are not in the dump); the next kernel maps it unchecked during early boot`));
+      out.diagnostics.push(
+        diag(
+          'error',
+          'setup-data-outside-dump',
+          at,
+          `${via} = ${hex(at)}: no setup_data header there (the 16 bytes are not in the dump); the next kernel maps it unchecked during early boot`,
+        ),
+      );
       break;
     }
     seen.add(at);
@@ -124,8 +174,14 @@ export function walkSetupData(mem: PhysMemory, head: bigint, opts: { maxRecords?
         out.record = rec;
         out.kho = decodeKhoData(mem, rec, out.diagnostics);
       } else {
-        out.diagnostics.push(diag('warning', 'setup-data-duplicate-kho', rec.address,
-          `a second SETUP_KEXEC_KHO record at ${hex(rec.address)} (the first is at ${hex(out.record.address)}); kexec links one; the next kernel's setup_data parser acts on every record of that type, so which hand-off it ends up with is uncertain`));
+        out.diagnostics.push(
+          diag(
+            'warning',
+            'setup-data-duplicate-kho',
+            rec.address,
+            `a second SETUP_KEXEC_KHO record at ${hex(rec.address)} (the first is at ${hex(out.record.address)}); kexec links one; the next kernel's setup_data parser acts on every record of that type, so which hand-off it ends up with is uncertain`,
+          ),
+        );
         break;
       }
     }
@@ -133,8 +189,14 @@ export function walkSetupData(mem: PhysMemory, head: bigint, opts: { maxRecords?
     at = rec.next;
   }
   if (out.record === null && !out.diagnostics.some((d) => d.severity === 'error')) {
-    out.diagnostics.push(diag('warning', 'setup-data-no-kho', head,
-      `the setup_data list from ${hex(head)} (${out.chain.length} record(s): ${out.chain.map((r) => setupDataTypeName(r.type)).join(', ') || 'none'}) has no SETUP_KEXEC_KHO (10) record; the next kernel gets no KHO hand-off and boots without reviving preserved memory`));
+    out.diagnostics.push(
+      diag(
+        'warning',
+        'setup-data-no-kho',
+        head,
+        `the setup_data list from ${hex(head)} (${out.chain.length} record(s): ${out.chain.map((r) => setupDataTypeName(r.type)).join(', ') || 'none'}) has no SETUP_KEXEC_KHO (10) record; the next kernel gets no KHO hand-off and boots without reviving preserved memory`,
+      ),
+    );
   }
   return out;
 }

@@ -33,7 +33,10 @@ export interface BlockStore {
    * A resumable forEachSorted: each run(f) goes on where the last stopped (f returning false stops
    * it), until done. Lets a writer pull a bounded batch at a time.
    */
-  sortedCursor(onlyOrder?: number): { readonly done: boolean; run(f: (pfn: number, order: number) => boolean | void): void };
+  sortedCursor(onlyOrder?: number): {
+    readonly done: boolean;
+    run(f: (pfn: number, order: number) => boolean | void): void;
+  };
   /** All blocks sorted by phys, then order. */
   sorted(): Iterable<PreservedBlock>;
   /** Blocks of one order, ascending phys, from index `start` (paging for UIs). */

@@ -29,9 +29,16 @@ export function formatSummaryLine(r: DecodeResult): string {
   const c = countBySeverity(r.diagnostics);
   const what: string[] = [];
   if (r.fdt?.kho.compatible) what.push(r.fdt.kho.compatible);
-  if (r.tracker) what.push(`${r.tracker.kind} tracker`, `${r.tracker.pageSize >> 10} KiB pages`, plural(r.tracker.blocks.count, 'preserved block'));
+  if (r.tracker)
+    what.push(
+      `${r.tracker.kind} tracker`,
+      `${r.tracker.pageSize >> 10} KiB pages`,
+      plural(r.tracker.blocks.count, 'preserved block'),
+    );
   if (r.handoff?.record && r.handoff.kho) {
-    what.push(`setup_data record ${hex(r.handoff.record.address)} (FDT ${hex(r.handoff.kho.fdtAddress)}, scratch array ${hex(r.handoff.kho.scratchAddress)} + ${hex(r.handoff.kho.scratchSize)})`);
+    what.push(
+      `setup_data record ${hex(r.handoff.record.address)} (FDT ${hex(r.handoff.kho.fdtAddress)}, scratch array ${hex(r.handoff.kho.scratchAddress)} + ${hex(r.handoff.kho.scratchSize)})`,
+    );
   }
   if (r.scratch) what.push(`${plural(r.scratch.areas.length, 'scratch area')} (${r.scratch.source})`);
   if (r.fatal) what.push('not decoded');
@@ -47,7 +54,10 @@ export function* checkTextChunks(r: DecodeResult): Generator<string> {
   let buf = '';
   for (const d of r.diagnostics) {
     buf += formatDiagnosticLine(d) + '\n';
-    if (buf.length >= 1 << 16) { yield buf; buf = ''; }
+    if (buf.length >= 1 << 16) {
+      yield buf;
+      buf = '';
+    }
   }
   yield buf + formatSummaryLine(r) + '\n';
 }
@@ -69,7 +79,13 @@ export function handoffJson(r: DecodeResult): object | undefined {
     kind: h.kind,
     head: hex(h.head),
     record: h.record ? hex(h.record.address) : null,
-    chain: h.chain.map((x) => ({ address: hex(x.address), next: hex(x.next), type: x.type, typeName: setupDataTypeName(x.type), len: x.len })),
+    chain: h.chain.map((x) => ({
+      address: hex(x.address),
+      next: hex(x.next),
+      type: x.type,
+      typeName: setupDataTypeName(x.type),
+      len: x.len,
+    })),
     fdtAddress: h.kho ? hex(h.kho.fdtAddress) : null,
     fdtSize: h.kho ? hex(h.kho.fdtSize) : null,
     scratchAddress: h.kho ? hex(h.kho.scratchAddress) : null,
@@ -84,7 +100,8 @@ export function checkJson(r: DecodeResult, diagnosticJson: (d: Diagnostic) => ob
     counts: countBySeverity(r.diagnostics),
     fatal: r.fatal,
   };
-  const scratch = scratchJson(r), handoff = handoffJson(r);
+  const scratch = scratchJson(r),
+    handoff = handoffJson(r);
   if (scratch) out.scratch = scratch;
   if (handoff) out.handoff = handoff;
   return out;

@@ -15,7 +15,12 @@ export interface ContractOptions {
 }
 
 export function diagnosticJson(d: Diagnostic): object {
-  return { severity: d.severity, code: d.code, address: d.address === null ? null : hex(d.address), message: d.message };
+  return {
+    severity: d.severity,
+    code: d.code,
+    address: d.address === null ? null : hex(d.address),
+    message: d.message,
+  };
 }
 
 function fdtJson(r: DecodeResult): object | null {
@@ -54,24 +59,34 @@ export function writeContractJson(r: DecodeResult, write: (chunk: string) => voi
  */
 export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {}): Generator<OutChunk> {
   const t = r.tracker;
-  yield '{\n  "image": ' + JSON.stringify({
-    format: r.image.format,
-    ranges: r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
-  }) + ',\n  "fdt": ' + JSON.stringify(fdtJson(r));
+  yield (
+    '{\n  "image": ' +
+    JSON.stringify({
+      format: r.image.format,
+      ranges: r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
+    }) +
+    ',\n  "fdt": ' +
+    JSON.stringify(fdtJson(r))
+  );
   // Only when the hand-off inputs were given (an optional field: readers of the contract ignore what they do not know).
-  const scratch = scratchJson(r), handoff = handoffJson(r);
+  const scratch = scratchJson(r),
+    handoff = handoffJson(r);
   if (scratch) yield ',\n  "scratch": ' + JSON.stringify(scratch);
   if (handoff) yield ',\n  "handoff": ' + JSON.stringify(handoff);
   if (t) {
     let buf = ',\n  "tracker": {"kind":' + JSON.stringify(t.kind) + ',"pageSize":' + JSON.stringify(t.pageSize);
     if (!opts.summary) {
       // Keys in the order JSON.stringify gives an object built in this order (integer keys ascend).
-      const order = [...t.nodePages.keys()].sort((a, b) => (/^\d+$/.test(a) && /^\d+$/.test(b) ? Number(b) - Number(a) : a.localeCompare(b)));
+      const order = [...t.nodePages.keys()].sort((a, b) =>
+        /^\d+$/.test(a) && /^\d+$/.test(b) ? Number(b) - Number(a) : a.localeCompare(b),
+      );
       const keys = Object.keys(Object.fromEntries(order.map((k) => [k, 0])));
       buf += ',"nodePages":{';
       keys.forEach((k, ki) => {
         buf += (ki ? ',' : '') + JSON.stringify(k) + ':[';
-        t.nodePages.get(k)!.forEach((p, i) => { buf += (i ? ',"0x' : '"0x') + p.toString(16) + '"'; });
+        t.nodePages.get(k)!.forEach((p, i) => {
+          buf += (i ? ',"0x' : '"0x') + p.toString(16) + '"';
+        });
         buf += ']';
       });
       buf += '}';
@@ -85,7 +100,10 @@ export function* contractJsonChunks(r: DecodeResult, opts: ContractOptions = {})
   let buf = ',\n  "counts": ' + JSON.stringify(counts) + ',\n  "diagnostics": [';
   for (let i = 0; i < r.diagnostics.length; i++) {
     buf += (i ? ',' : '') + JSON.stringify(diagnosticJson(r.diagnostics[i]));
-    if (buf.length >= CHUNK_CHARS) { yield buf; buf = ''; }
+    if (buf.length >= CHUNK_CHARS) {
+      yield buf;
+      buf = '';
+    }
   }
   yield buf + ']\n}\n';
 }
@@ -96,7 +114,8 @@ function* preservedChunks(r: DecodeResult): Generator<OutChunk> {
   out.text(',\n  "preserved": [');
   let first = true;
   if (t) {
-    const shift = t.blocks.pageShift, pageSize = 2 ** shift;
+    const shift = t.blocks.pageShift,
+      pageSize = 2 ** shift;
     const cursor = t.blocks.sortedCursor();
     const add = (pfn: number, order: number): boolean => {
       out.text(first ? '\n    {"phys":"0x' : ',\n    {"phys":"0x');
@@ -122,7 +141,8 @@ function* rangeChunks(r: DecodeResult): Generator<OutChunk> {
   out.text(',\n  "ranges": [');
   const n = table ? table.length : 0;
   if (table) {
-    const shift = table.pageShift, pageSize = 2 ** shift;
+    const shift = table.pageShift,
+      pageSize = 2 ** shift;
     for (let i = 0; i < n; i++) {
       out.text(i ? ',\n    {"start":"0x' : '\n    {"start":"0x');
       out.pfnHex(table.startPfn(i), pageSize, shift);

@@ -7,7 +7,10 @@ export interface CancellationToken {
 export const NEVER_CANCELLED: CancellationToken = { isCancellationRequested: false };
 
 export class CancelledError extends Error {
-  constructor() { super('cancelled'); this.name = 'CancelledError'; }
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
 }
 
 /** `done` and `total` are in the unit the stage names (bytes scanned, nodes walked, ...). */

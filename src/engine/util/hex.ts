@@ -15,7 +15,8 @@ const BYTE_HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2
  * the reports convert millions of addresses.
  */
 export function hexDigits(v: number): string {
-  const hi = Math.floor(v / 4294967296), lo = v >>> 0;
+  const hi = Math.floor(v / 4294967296),
+    lo = v >>> 0;
   let s = BYTE_HEX[lo >>> 24] + BYTE_HEX[(lo >>> 16) & 255] + BYTE_HEX[(lo >>> 8) & 255] + BYTE_HEX[lo & 255];
   if (hi > 0) s = BYTE_HEX[(hi >>> 16) & 255] + BYTE_HEX[(hi >>> 8) & 255] + BYTE_HEX[hi & 255] + s;
   let i = 0;
@@ -36,6 +37,9 @@ export function humanSize(bytes: bigint | number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
   let v = Number(bytes);
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u++; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
   return (Number.isInteger(v) ? v.toString() : v.toFixed(v < 10 ? 2 : 1)) + ' ' + units[u];
 }

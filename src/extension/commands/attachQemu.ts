@@ -22,14 +22,19 @@ export interface AttachQemuArgs {
 
 /** The pairing file that stands for a guest: one per socket, in the workspace's storage. */
 export function livePairingPath(storageDir: string, socket: string): string {
-  const name = socket.replace(/^unix:/, '').replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+/, '').slice(-80) || 'guest';
+  const name =
+    socket
+      .replace(/^unix:/, '')
+      .replace(/[^A-Za-z0-9._-]+/g, '_')
+      .replace(/^_+/, '')
+      .slice(-80) || 'guest';
   return path.join(storageDir, 'qemu', `${name}.kho.json`);
 }
 
 async function runState(socket: string): Promise<{ status: string; running: boolean }> {
   const c = await QmpClient.connect(socket);
   try {
-    return await c.execute('query-status') as { status: string; running: boolean };
+    return (await c.execute('query-status')) as { status: string; running: boolean };
   } finally {
     c.close();
   }
@@ -37,13 +42,23 @@ async function runState(socket: string): Promise<{ status: string; running: bool
 
 export async function attachQemu(s: Services, args: AttachQemuArgs = {}): Promise<vscode.Uri | undefined> {
   const state = s.context.workspaceState;
-  const socket = args.socket ?? await vscode.window.showInputBox({
-    title: 'KHO: Attach to QEMU Guest',
-    prompt: 'The guest\'s QMP socket: a unix socket path or tcp:HOST:PORT (QEMU started with -qmp unix:PATH,server=on,wait=off)',
-    value: state.get<string>(LAST_SOCKET) ?? '',
-    ignoreFocusOut: true,
-    validateInput: (v) => { try { parseQmpAddress(v.trim()); return null; } catch (e) { return (e as Error).message; } },
-  });
+  const socket =
+    args.socket ??
+    (await vscode.window.showInputBox({
+      title: 'KHO: Attach to QEMU Guest',
+      prompt:
+        "The guest's QMP socket: a unix socket path or tcp:HOST:PORT (QEMU started with -qmp unix:PATH,server=on,wait=off)",
+      value: state.get<string>(LAST_SOCKET) ?? '',
+      ignoreFocusOut: true,
+      validateInput: (v) => {
+        try {
+          parseQmpAddress(v.trim());
+          return null;
+        } catch (e) {
+          return (e as Error).message;
+        }
+      },
+    }));
   if (!socket?.trim()) return undefined;
   const address = socket.trim().startsWith('tcp:') ? socket.trim() : path.resolve(socket.trim().replace(/^unix:/, ''));
   await state.update(LAST_SOCKET, address);
@@ -57,12 +72,22 @@ export async function attachQemu(s: Services, args: AttachQemuArgs = {}): Promis
   }
   let pause = false;
   if (st.running) {
-    const pick = args.whenRunning === 'read' ? READ_RUNNING : args.whenRunning === 'pause' ? PAUSE_WHILE_READING
-      : await vscode.window.showWarningMessage(`The QEMU guest at ${address} is running.`, {
-        modal: true,
-        detail: 'Read while it runs: pages read at different moments may not fit together (a torn view). '
-          + 'Pause while reading: the guest is stopped during the read and runs again afterwards.',
-      }, READ_RUNNING, PAUSE_WHILE_READING);
+    const pick =
+      args.whenRunning === 'read'
+        ? READ_RUNNING
+        : args.whenRunning === 'pause'
+          ? PAUSE_WHILE_READING
+          : await vscode.window.showWarningMessage(
+              `The QEMU guest at ${address} is running.`,
+              {
+                modal: true,
+                detail:
+                  'Read while it runs: pages read at different moments may not fit together (a torn view). ' +
+                  'Pause while reading: the guest is stopped during the read and runs again afterwards.',
+              },
+              READ_RUNNING,
+              PAUSE_WHILE_READING,
+            );
     if (!pick) return undefined;
     pause = pick === PAUSE_WHILE_READING;
   }

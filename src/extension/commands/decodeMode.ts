@@ -18,7 +18,7 @@ function toPath(u: vscode.Uri | string): string {
 
 /** Re-decodes with the new choices and remembers them for the dump's image; undefined if the user keeps unsaved edits. */
 export async function applyMode(s: Services, doc: KhoDocument, patch: DecodeMode): Promise<Pairing | undefined> {
-  if (!await s.editor.confirmReload(doc)) return undefined;
+  if (!(await s.editor.confirmReload(doc))) return undefined;
   const p: Pairing = { ...doc.model.pairing, ...patch };
   await s.pairings.setMode(p, patch);
   await s.editor.refresh(doc, p);
@@ -32,7 +32,7 @@ export async function decodePreFix16k(s: Services, uri?: unknown, enable?: unkno
     void vscode.window.showInformationMessage('KHO: open a dump first (KHO: Open Dump...).');
     return false;
   }
-  if (!await applyMode(s, doc, { preFix16k: enable === undefined ? true : enable === true })) return false;
+  if (!(await applyMode(s, doc, { preFix16k: enable === undefined ? true : enable === true }))) return false;
   return doc.model.state.status === 'ready';
 }
 
@@ -55,26 +55,47 @@ export interface HandoffArgs {
 /** Asks where the scratch areas come from; undefined when the user backs out. */
 export async function askHandoff(near?: string): Promise<DecodeMode | undefined> {
   type Item = vscode.QuickPickItem & { pick: 'none' | 'debugfs' | 'setup' };
-  const pick = await vscode.window.showQuickPick<Item>([
-    { label: '$(dash) No scratch areas', description: 'decode the tree and clients only', pick: 'none' },
-    { label: '$(files) debugfs scratch_phys and scratch_len…', description: 'files copied from /sys/kernel/debug/kho/…', pick: 'debugfs' },
-    { label: '$(symbol-numeric) x86 setup_data address…', description: 'boot_params.hdr.setup_data or the SETUP_KEXEC_KHO record', pick: 'setup' },
-  ], { title: 'KHO: scratch areas and hand-off (optional)', placeHolder: 'Where do the scratch areas come from?' });
+  const pick = await vscode.window.showQuickPick<Item>(
+    [
+      { label: '$(dash) No scratch areas', description: 'decode the tree and clients only', pick: 'none' },
+      {
+        label: '$(files) debugfs scratch_phys and scratch_len…',
+        description: 'files copied from /sys/kernel/debug/kho/…',
+        pick: 'debugfs',
+      },
+      {
+        label: '$(symbol-numeric) x86 setup_data address…',
+        description: 'boot_params.hdr.setup_data or the SETUP_KEXEC_KHO record',
+        pick: 'setup',
+      },
+    ],
+    { title: 'KHO: scratch areas and hand-off (optional)', placeHolder: 'Where do the scratch areas come from?' },
+  );
   if (!pick) return undefined;
   if (pick.pick === 'none') return { scratchPhys: null, scratchLen: null, setupData: null };
   if (pick.pick === 'setup') {
     const text = await vscode.window.showInputBox({
-      title: 'KHO: x86 setup_data address', prompt: 'Physical address of the setup_data list head or of the SETUP_KEXEC_KHO record',
-      placeHolder: '0x…', validateInput: (t) => (parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal'),
+      title: 'KHO: x86 setup_data address',
+      prompt: 'Physical address of the setup_data list head or of the SETUP_KEXEC_KHO record',
+      placeHolder: '0x…',
+      validateInput: (t) => (parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal'),
     });
     return text ? { setupData: hex(parseAddress(text)!), scratchPhys: null, scratchLen: null } : undefined;
   }
   const dir = near ? vscode.Uri.file(path.dirname(near)) : vscode.workspace.workspaceFolders?.[0]?.uri;
-  const phys = await vscode.window.showOpenDialog({ title: 'KHO: debugfs scratch_phys (or bootmem_phys)', defaultUri: dir, canSelectMany: false });
+  const phys = await vscode.window.showOpenDialog({
+    title: 'KHO: debugfs scratch_phys (or bootmem_phys)',
+    defaultUri: dir,
+    canSelectMany: false,
+  });
   if (!phys?.[0]) return undefined;
   let len = await debugfsPartner(phys[0].fsPath);
   if (!len) {
-    const picked = await vscode.window.showOpenDialog({ title: 'KHO: debugfs scratch_len (or bootmem_len)', defaultUri: vscode.Uri.file(path.dirname(phys[0].fsPath)), canSelectMany: false });
+    const picked = await vscode.window.showOpenDialog({
+      title: 'KHO: debugfs scratch_len (or bootmem_len)',
+      defaultUri: vscode.Uri.file(path.dirname(phys[0].fsPath)),
+      canSelectMany: false,
+    });
     len = picked?.[0]?.fsPath;
   }
   return len ? { scratchPhys: phys[0].fsPath, scratchLen: len, setupData: null } : undefined;
@@ -82,7 +103,7 @@ export async function askHandoff(near?: string): Promise<DecodeMode | undefined>
 
 /** `khoInspector.setHandoff`: with { uri?, scratchPhys, scratchLen } / { setupData } it applies them; without, it asks. */
 export async function setHandoff(s: Services, args?: HandoffArgs | vscode.Uri): Promise<Pairing | undefined> {
-  const a: HandoffArgs = args instanceof vscode.Uri ? { uri: args } : args ?? {};
+  const a: HandoffArgs = args instanceof vscode.Uri ? { uri: args } : (args ?? {});
   const doc = docFor(s, a.uri);
   if (!doc) {
     void vscode.window.showInformationMessage('KHO: open a dump first (KHO: Open Dump...).');
@@ -97,7 +118,11 @@ export async function setHandoff(s: Services, args?: HandoffArgs | vscode.Uri): 
     }
     mode = {
       scratchPhys: a.scratchPhys ? toPath(a.scratchPhys) : null,
-      scratchLen: a.scratchLen ? toPath(a.scratchLen) : a.scratchPhys ? await debugfsPartner(toPath(a.scratchPhys)) ?? null : null,
+      scratchLen: a.scratchLen
+        ? toPath(a.scratchLen)
+        : a.scratchPhys
+          ? ((await debugfsPartner(toPath(a.scratchPhys))) ?? null)
+          : null,
       setupData: setup === undefined ? null : hex(setup),
     };
   } else {

@@ -18,7 +18,8 @@ export class DtsContentProvider implements vscode.TextDocumentContentProvider, v
     this.sub = registry.onDidChangeState((doc) => {
       if (doc.model.state.status !== 'ready') return;
       for (const d of vscode.workspace.textDocuments) {
-        if (d.uri.scheme === DTS_SCHEME && new URLSearchParams(d.uri.query).get('doc') === doc.key) this.changed.fire(d.uri);
+        if (d.uri.scheme === DTS_SCHEME && new URLSearchParams(d.uri.query).get('doc') === doc.key)
+          this.changed.fire(d.uri);
       }
     });
   }
@@ -44,7 +45,8 @@ export class DtsContentProvider implements vscode.TextDocumentContentProvider, v
 
 export async function showDts(s: Services, arg?: unknown): Promise<vscode.Uri | undefined> {
   const el = isTreeElement(arg) ? arg : arg === undefined ? s.treeView.selection[0] : undefined;
-  const o = !el && typeof arg === 'object' && arg !== null ? arg as { uri?: vscode.Uri | string; id?: unknown } : undefined;
+  const o =
+    !el && typeof arg === 'object' && arg !== null ? (arg as { uri?: vscode.Uri | string; id?: unknown }) : undefined;
   const doc = el?.doc ?? docFor(s, o?.uri);
   const id = el?.node.id ?? (typeof o?.id === 'string' ? o.id : 'fdt');
   if (!doc) {
@@ -58,7 +60,11 @@ export async function showDts(s: Services, arg?: unknown): Promise<vscode.Uri | 
     return undefined;
   }
   const name = r.name.replace(/[^\w.-]+/g, '_') || 'fdt';
-  const uri = vscode.Uri.from({ scheme: DTS_SCHEME, path: `/${name}.dts`, query: new URLSearchParams({ doc: doc.key, node: id }).toString() });
+  const uri = vscode.Uri.from({
+    scheme: DTS_SCHEME,
+    path: `/${name}.dts`,
+    query: new URLSearchParams({ doc: doc.key, node: id }).toString(),
+  });
   let text = await vscode.workspace.openTextDocument(uri);
   if (text.languageId !== 'dts' && (await vscode.languages.getLanguages()).includes('dts')) {
     text = await vscode.languages.setTextDocumentLanguage(text, 'dts');

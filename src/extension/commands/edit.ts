@@ -15,7 +15,9 @@ import { maxItemsPerGroup } from '../settings';
 import { docFor, isTreeElement, mapTarget, type MapTarget } from './targets';
 
 /** Optional document for every command argument object. */
-interface WithUri { uri?: vscode.Uri | string }
+interface WithUri {
+  uri?: vscode.Uri | string;
+}
 
 function refused(reason: string): EditResultDto {
   khoLog().warn(`edit refused: ${reason}`);
@@ -43,11 +45,14 @@ function num(text: string, what: string): bigint | string {
 }
 
 /** "START-END" → a range, "PHYS[:ORDER]" → one block (order 0 by default). */
-export function parseRangeInput(text: string): { start: bigint; end: bigint } | { phys: bigint; order: number } | string {
+export function parseRangeInput(
+  text: string,
+): { start: bigint; end: bigint } | { phys: bigint; order: number } | string {
   const t = text.trim();
   const dash = t.indexOf('-');
   if (dash > 0) {
-    const start = num(t.slice(0, dash), 'start'), end = num(t.slice(dash + 1), 'end');
+    const start = num(t.slice(0, dash), 'start'),
+      end = num(t.slice(dash + 1), 'end');
     if (typeof start === 'string') return start;
     if (typeof end === 'string') return end;
     if (end <= start) return `the range ${hex(start)}-${hex(end)} is empty (END must be above START)`;
@@ -130,58 +135,103 @@ export async function preserveRange(s: Services, arg?: unknown): Promise<EditRes
   if (no) return refused(no);
   const page = BigInt(doc?.model.summary?.pageSize ?? 4096);
   const value = m ? `${m.address}-${hex(BigInt(m.address) + page)}` : undefined;
-  const text = given ?? await vscode.window.showInputBox({
-    title: 'KHO: Preserve Range', prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
-    placeHolder: '0x100000-0x140000 or 0x200000:2', value,
-    validateInput: (v) => { const r = parseRangeInput(v); return typeof r === 'string' ? r : undefined; },
-  });
+  const text =
+    given ??
+    (await vscode.window.showInputBox({
+      title: 'KHO: Preserve Range',
+      prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
+      placeHolder: '0x100000-0x140000 or 0x200000:2',
+      value,
+      validateInput: (v) => {
+        const r = parseRangeInput(v);
+        return typeof r === 'string' ? r : undefined;
+      },
+    }));
   if (text === undefined) return undefined;
   const r = parseRangeInput(text);
-  const edit: EditJson | string = typeof r === 'string' ? r
-    : 'start' in r ? { kind: 'preserveRange', start: hex(r.start), end: hex(r.end) }
-    : { kind: 'preserveBlock', phys: hex(r.phys), order: r.order };
+  const edit: EditJson | string =
+    typeof r === 'string'
+      ? r
+      : 'start' in r
+        ? { kind: 'preserveRange', start: hex(r.start), end: hex(r.end) }
+        : { kind: 'preserveBlock', phys: hex(r.phys), order: r.order };
   return run(doc, edit);
 }
 
 export async function unpreserve(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
   const m = mapTarget(s, arg);
-  if (m) return run(m.doc, mapRefusal(m) ?? await unpreserveAt(m));
-  const el = isTreeElement(arg) ? arg : arg === undefined && isTreeElement(s.treeView.selection[0]) ? s.treeView.selection[0] : undefined;
+  if (m) return run(m.doc, mapRefusal(m) ?? (await unpreserveAt(m)));
+  const el = isTreeElement(arg)
+    ? arg
+    : arg === undefined && isTreeElement(s.treeView.selection[0])
+      ? s.treeView.selection[0]
+      : undefined;
   if (el) {
     const { address, end, kind } = el.node;
-    if (!address || !end || (kind !== 'block' && kind !== 'range')) return refused(`"${el.node.label}" is not a preserved block or range`);
+    if (!address || !end || (kind !== 'block' && kind !== 'range'))
+      return refused(`"${el.node.label}" is not a preserved block or range`);
     return run(el.doc, { kind: 'unpreserveRange', start: address, end });
   }
   const a = rangeArg(arg);
-  if (a.text === undefined && typeof arg === 'object' && arg !== null && 'address' in arg) a.text = String((arg as { address: unknown }).address);
+  if (a.text === undefined && typeof arg === 'object' && arg !== null && 'address' in arg)
+    a.text = String((arg as { address: unknown }).address);
   const doc = docFor(s, a.uri);
   const no = a.text === undefined ? refusalBeforeAsking(doc) : undefined;
   if (no) return refused(no);
-  const text = a.text ?? await vscode.window.showInputBox({
-    title: 'KHO: Unpreserve', prompt: 'START-END (every preserved block inside) or PHYS[:ORDER] (one block)',
-    validateInput: (v) => { const r = parseRangeInput(v); return typeof r === 'string' ? r : undefined; },
-  });
+  const text =
+    a.text ??
+    (await vscode.window.showInputBox({
+      title: 'KHO: Unpreserve',
+      prompt: 'START-END (every preserved block inside) or PHYS[:ORDER] (one block)',
+      validateInput: (v) => {
+        const r = parseRangeInput(v);
+        return typeof r === 'string' ? r : undefined;
+      },
+    }));
   if (text === undefined) return undefined;
   const r = parseRangeInput(text);
-  const edit: EditJson | string = typeof r === 'string' ? r
-    : 'start' in r ? { kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) }
-    : { kind: 'unpreserveBlock', phys: hex(r.phys), order: r.order };
+  const edit: EditJson | string =
+    typeof r === 'string'
+      ? r
+      : 'start' in r
+        ? { kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) }
+        : { kind: 'unpreserveBlock', phys: hex(r.phys), order: r.order };
   return run(doc, edit);
 }
 
 export async function addClient(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
-  const o = (typeof arg === 'object' && arg !== null ? arg : {}) as WithUri & { name?: string; address?: string; size?: string };
+  const o = (typeof arg === 'object' && arg !== null ? arg : {}) as WithUri & {
+    name?: string;
+    address?: string;
+    size?: string;
+  };
   const doc = docFor(s, o.uri);
   const no = o.name === undefined || o.address === undefined ? refusalBeforeAsking(doc) : undefined;
   if (no) return refused(no);
-  const name = o.name ?? await vscode.window.showInputBox({ title: 'KHO: Add Client Blob (1/3)', prompt: 'Subnode name', placeHolder: 'my-client' });
+  const name =
+    o.name ??
+    (await vscode.window.showInputBox({
+      title: 'KHO: Add Client Blob (1/3)',
+      prompt: 'Subnode name',
+      placeHolder: 'my-client',
+    }));
   if (name === undefined) return undefined;
-  const address = o.address ?? await vscode.window.showInputBox({ title: 'KHO: Add Client Blob (2/3)', prompt: 'Physical address of the preserved data (preserved-data)' });
+  const address =
+    o.address ??
+    (await vscode.window.showInputBox({
+      title: 'KHO: Add Client Blob (2/3)',
+      prompt: 'Physical address of the preserved data (preserved-data)',
+    }));
   if (address === undefined) return undefined;
   const version = doc?.model.summary?.fdt?.version ?? null;
-  const size = o.size ?? (version !== null && version >= 3
-    ? await vscode.window.showInputBox({ title: 'KHO: Add Client Blob (3/3)', prompt: 'Blob size in bytes (blob-size)' })
-    : '');
+  const size =
+    o.size ??
+    (version !== null && version >= 3
+      ? await vscode.window.showInputBox({
+          title: 'KHO: Add Client Blob (3/3)',
+          prompt: 'Blob size in bytes (blob-size)',
+        })
+      : '');
   if (size === undefined) return undefined;
   const data = num(address, 'address');
   if (typeof data === 'string') return refused(data);
@@ -203,14 +253,25 @@ export async function removeClient(s: Services, arg?: unknown): Promise<EditResu
     if (no) return refused(no);
     const c = await clientAt(m);
     if (typeof c !== 'string') return refused(c.error);
-    doc = m.doc; name = c;
-  } else if (isTreeElement(arg)) { doc = arg.doc; name = arg.node.label; }
-  else if (typeof arg === 'string') { doc = docFor(s); name = arg; }
-  else if (typeof arg === 'object' && arg !== null) { const o = arg as WithUri & { name?: string }; doc = docFor(s, o.uri); name = o.name; }
-  else doc = docFor(s);
+    doc = m.doc;
+    name = c;
+  } else if (isTreeElement(arg)) {
+    doc = arg.doc;
+    name = arg.node.label;
+  } else if (typeof arg === 'string') {
+    doc = docFor(s);
+    name = arg;
+  } else if (typeof arg === 'object' && arg !== null) {
+    const o = arg as WithUri & { name?: string };
+    doc = docFor(s, o.uri);
+    name = o.name;
+  } else doc = docFor(s);
   if (name === undefined) {
     const clients = doc?.model.summary?.fdt?.subnodes.map((c) => c.name) ?? [];
-    name = await vscode.window.showQuickPick(clients, { title: 'KHO: Remove Client', placeHolder: clients.length ? 'Which client subnode?' : 'no clients in this dump' });
+    name = await vscode.window.showQuickPick(clients, {
+      title: 'KHO: Remove Client',
+      placeHolder: clients.length ? 'Which client subnode?' : 'no clients in this dump',
+    });
     if (name === undefined) return undefined;
   }
   return run(doc, { kind: 'removeClient', name });
@@ -220,19 +281,38 @@ const REPORTS: Record<string, ReportFormatOption> = { '.json': 'json', '.csv': '
 
 /** KHO: Export...: a new image (+ FDT) or a report; with arguments { image?, fdt?, report?, format? }. */
 export async function exportDump(s: Services, arg?: unknown): Promise<string | undefined> {
-  const o = (typeof arg === 'object' && arg !== null ? arg : {}) as WithUri & { image?: string; fdt?: string; report?: string; format?: ExportParams['imageFormat'] };
+  const o = (typeof arg === 'object' && arg !== null ? arg : {}) as WithUri & {
+    image?: string;
+    fdt?: string;
+    report?: string;
+    format?: ExportParams['imageFormat'];
+  };
   const doc = docFor(s, o.uri);
   const editing = doc && editingFor(doc);
-  if (!doc || !editing) { void vscode.window.showErrorMessage('KHO: no KHO dump is open'); return undefined; }
+  if (!doc || !editing) {
+    void vscode.window.showErrorMessage('KHO: no KHO dump is open');
+    return undefined;
+  }
   let params: ExportParams;
   if (o.image || o.fdt || o.report) {
     const ext = o.report ? path.extname(o.report).toLowerCase() : '';
-    params = { imageOut: o.image ?? null, fdtOut: o.fdt ?? null, imageFormat: o.format ?? 'same', report: o.report ? { format: REPORTS[ext] ?? 'json', path: o.report } : null };
+    params = {
+      imageOut: o.image ?? null,
+      fdtOut: o.fdt ?? null,
+      imageFormat: o.format ?? 'same',
+      report: o.report ? { format: REPORTS[ext] ?? 'json', path: o.report } : null,
+    };
   } else {
     const target = await vscode.window.showSaveDialog({
-      title: 'KHO: Export', saveLabel: 'Export',
-      defaultUri: vscode.Uri.file(path.join(path.dirname(doc.uri.fsPath), `edited-${path.basename(doc.model.pairing.image ?? doc.uri.fsPath)}`)),
-      filters: { 'Dump image (+ FDT .dtb beside it)': ['raw', 'img', 'bin', 'elf', 'core'], 'Report': ['json', 'csv', 'dts'] },
+      title: 'KHO: Export',
+      saveLabel: 'Export',
+      defaultUri: vscode.Uri.file(
+        path.join(path.dirname(doc.uri.fsPath), `edited-${path.basename(doc.model.pairing.image ?? doc.uri.fsPath)}`),
+      ),
+      filters: {
+        'Dump image (+ FDT .dtb beside it)': ['raw', 'img', 'bin', 'elf', 'core'],
+        Report: ['json', 'csv', 'dts'],
+      },
     });
     if (!target) return undefined;
     try {

@@ -18,30 +18,45 @@ export interface GoToResult {
 }
 
 export function describeLookup(l: LookupDto): string {
-  if (l.block) return `${l.address} is in preserved block ${l.block.phys} (order ${l.block.order}, up to ${l.block.end})`;
+  if (l.block)
+    return `${l.address} is in preserved block ${l.block.phys} (order ${l.block.order}, up to ${l.block.end})`;
   if (l.range) return `${l.address} is in preserved range [${l.range.start}, ${l.range.end})`;
-  if (l.nodePage) return `${l.address} is not preserved: it is a tracker node page (level ${l.nodePage.level}) at ${l.nodePage.phys}`;
+  if (l.nodePage)
+    return `${l.address} is not preserved: it is a tracker node page (level ${l.nodePage.level}) at ${l.nodePage.phys}`;
   const blob = l.blob ? `; it lies in ${l.blob.name} [${l.blob.start}, ${l.blob.end})` : '';
   const scratch = l.scratch ? `; it lies in scratch area [${l.scratch.start}, ${l.scratch.end})` : '';
   return `${l.address} is not preserved (${l.inDump ? 'in the dump' : 'not in the dump'})${blob}${scratch}`;
 }
 
 /** Shows a lookup in the tree and the map. */
-export async function showLookup(s: Services, doc: KhoDocument, l: LookupDto, opts: { focusTree?: boolean } = {}): Promise<string | null> {
+export async function showLookup(
+  s: Services,
+  doc: KhoDocument,
+  l: LookupDto,
+  opts: { focusTree?: boolean } = {},
+): Promise<string | null> {
   // Preserved memory first; else what else holds the address (a client structure, a scratch area).
   const path = l.paths.block ?? l.paths.range ?? l.paths.nodePage ?? l.paths.client ?? l.paths.scratch;
-  const span = l.block ? { start: l.block.phys, end: l.block.end }
-    : l.range ? l.range
-    : l.nodePage ? { start: l.nodePage.phys, end: hex(BigInt(l.nodePage.phys) + BigInt(doc.model.summary?.pageSize ?? 4096)) }
-    : l.scratch && !l.paths.client ? l.scratch
-    : { start: l.address, end: hex(BigInt(l.address) + 1n) };
+  const span = l.block
+    ? { start: l.block.phys, end: l.block.end }
+    : l.range
+      ? l.range
+      : l.nodePage
+        ? { start: l.nodePage.phys, end: hex(BigInt(l.nodePage.phys) + BigInt(doc.model.summary?.pageSize ?? 4096)) }
+        : l.scratch && !l.paths.client
+          ? l.scratch
+          : { start: l.address, end: hex(BigInt(l.address) + 1n) };
   s.registry.panel(doc)?.highlight({ ...span, label: describeLookup(l) });
   if (!path) return null;
   const el = await s.tree.revealPath(doc, path, { focus: opts.focusTree });
   return el?.node.id ?? null;
 }
 
-export async function goToAddress(s: Services, arg?: unknown, uri?: vscode.Uri | string): Promise<GoToResult | undefined> {
+export async function goToAddress(
+  s: Services,
+  arg?: unknown,
+  uri?: vscode.Uri | string,
+): Promise<GoToResult | undefined> {
   const doc = docFor(s, uri);
   if (!doc) {
     void vscode.window.showWarningMessage('KHO: open a dump first (KHO: Open Dump...).');

@@ -43,7 +43,12 @@ export async function revealInMap(s: Services, arg?: unknown): Promise<boolean> 
   return panel !== undefined;
 }
 
-export interface HexEditorResult { opened: boolean; uri?: string; fileOffset?: number; reason?: string }
+export interface HexEditorResult {
+  opened: boolean;
+  uri?: string;
+  fileOffset?: number;
+  reason?: string;
+}
 
 export async function openInHexEditor(s: Services, arg?: unknown): Promise<HexEditorResult> {
   const t = memoryTarget(s, arg);
@@ -61,25 +66,40 @@ export async function openInHexEditor(s: Services, arg?: unknown): Promise<HexEd
   const uri = vscode.Uri.file(image).with({ query: `baseAddress=0x${lookup.fileOffset.toString(16)}` });
   if (!hexEditorInstalled()) {
     const reason = `the Hex Editor (${HEX_EDITOR_ID}) is not installed`;
-    inBackground(vscode.window.showInformationMessage(`KHO: ${t.start} is at file offset 0x${lookup.fileOffset.toString(16)}; ${reason}.`, 'Show Extension')
-      .then((pick) => pick && vscode.commands.executeCommand('workbench.extensions.search', HEX_EDITOR_ID)), 'showing the Hex Editor extension');
+    inBackground(
+      vscode.window
+        .showInformationMessage(
+          `KHO: ${t.start} is at file offset 0x${lookup.fileOffset.toString(16)}; ${reason}.`,
+          'Show Extension',
+        )
+        .then((pick) => pick && vscode.commands.executeCommand('workbench.extensions.search', HEX_EDITOR_ID)),
+      'showing the Hex Editor extension',
+    );
     return { opened: false, uri: uri.toString(), fileOffset: lookup.fileOffset, reason };
   }
   await vscode.commands.executeCommand('vscode.openWith', uri, HEX_EDITOR_VIEW);
   return { opened: true, uri: uri.toString(), fileOffset: lookup.fileOffset };
 }
 
-export interface RefreshArgs { uri?: vscode.Uri | string; unsaved?: UnsavedEdits }
+export interface RefreshArgs {
+  uri?: vscode.Uri | string;
+  unsaved?: UnsavedEdits;
+}
 
 /**
  * KHO: Refresh: decodes again from disk. Unsaved edits are discarded first, after a modal question
  * ({ unsaved: 'discard' | 'cancel' } answers it, for tests and keybindings). False when not decoded or kept.
  */
 export async function refresh(s: Services, arg?: unknown): Promise<boolean> {
-  const o: RefreshArgs = typeof arg === 'object' && arg !== null && !isTreeElement(arg) && !(arg instanceof vscode.Uri) ? arg as RefreshArgs : {};
-  const doc = isTreeElement(arg) ? arg.doc : docFor(s, arg instanceof vscode.Uri || typeof arg === 'string' ? arg : o.uri);
+  const o: RefreshArgs =
+    typeof arg === 'object' && arg !== null && !isTreeElement(arg) && !(arg instanceof vscode.Uri)
+      ? (arg as RefreshArgs)
+      : {};
+  const doc = isTreeElement(arg)
+    ? arg.doc
+    : docFor(s, arg instanceof vscode.Uri || typeof arg === 'string' ? arg : o.uri);
   if (!doc) return false;
   const unsaved = o.unsaved === 'discard' || o.unsaved === 'cancel' ? o.unsaved : 'ask';
-  if (!await s.editor.refresh(doc, undefined, unsaved)) return false;
+  if (!(await s.editor.refresh(doc, undefined, unsaved))) return false;
   return doc.model.state.status === 'ready';
 }

@@ -35,7 +35,10 @@ function toPath(u: vscode.Uri | string): string {
 
 async function pickFile(title: string, filters: Record<string, string[]>, near?: string): Promise<string | undefined> {
   const picked = await vscode.window.showOpenDialog({
-    title, filters, canSelectMany: false, openLabel: 'Open',
+    title,
+    filters,
+    canSelectMany: false,
+    openLabel: 'Open',
     defaultUri: near ? vscode.Uri.file(path.dirname(near)) : vscode.workspace.workspaceFolders?.[0]?.uri,
   });
   return picked?.[0]?.fsPath;
@@ -46,11 +49,18 @@ async function askFdt(image: string): Promise<string | null | undefined> {
   type Item = vscode.QuickPickItem & { fdt: string | null | 'browse' };
   const siblings = await siblingKhoFdts(image);
   const items: Item[] = [
-    ...siblings.map((f) => ({ label: `$(file-binary) ${path.basename(f)}`, description: 'KHO FDT next to the image', fdt: f })),
+    ...siblings.map((f) => ({
+      label: `$(file-binary) ${path.basename(f)}`,
+      description: 'KHO FDT next to the image',
+      fdt: f,
+    })),
     { label: '$(search) Find in image', description: 'scan the image for a kho-v* FDT', fdt: null },
     { label: '$(folder-opened) Choose an FDT file…', description: 'debugfs kho/out/fdt or in/fdt', fdt: 'browse' },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: `KHO FDT for ${path.basename(image)}`, placeHolder: 'Where is the KHO FDT?' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `KHO FDT for ${path.basename(image)}`,
+    placeHolder: 'Where is the KHO FDT?',
+  });
   if (!pick) return undefined;
   if (pick.fdt === 'browse') return pickFile('KHO FDT', FDT_FILTERS, image);
   return pick.fdt;
@@ -63,10 +73,13 @@ export async function openPaired(s: Services, p: Pairing): Promise<vscode.Uri | 
   const uri = vscode.Uri.file(target);
   const open = s.registry.get(uri);
   // Re-pairing an open dump decodes it again: its unsaved edits go first (asked), or nothing changes.
-  if (open && !await s.editor.confirmReload(open)) return undefined;
+  if (open && !(await s.editor.confirmReload(open))) return undefined;
   await s.pairings.remember(p);
   const mode: DecodeMode = {};
-  if (p.scratchPhys !== undefined) { mode.scratchPhys = p.scratchPhys; mode.scratchLen = p.scratchLen ?? null; }
+  if (p.scratchPhys !== undefined) {
+    mode.scratchPhys = p.scratchPhys;
+    mode.scratchLen = p.scratchLen ?? null;
+  }
   if (p.setupData !== undefined) mode.setupData = p.setupData;
   if (p.preFix16k !== undefined) mode.preFix16k = p.preFix16k;
   // Remembered for the image however it is opened next (a *.kho.json naming it too).
@@ -89,18 +102,25 @@ export async function openDump(s: Services, args?: OpenDumpArgs): Promise<vscode
     if (args.scratchPhys !== undefined) {
       const phys = toPath(args.scratchPhys);
       mode.scratchPhys = phys;
-      mode.scratchLen = args.scratchLen !== undefined ? toPath(args.scratchLen) : await debugfsPartner(phys) ?? null;
+      mode.scratchLen =
+        args.scratchLen !== undefined ? toPath(args.scratchLen) : ((await debugfsPartner(phys)) ?? null);
     }
     if (args.setupData !== undefined) mode.setupData = args.setupData;
     if (args.preFix16k !== undefined) mode.preFix16k = args.preFix16k;
   } else {
     // Optional: backing out of this step opens the dump without scratch areas.
-    mode = await askHandoff(image) ?? {};
+    mode = (await askHandoff(image)) ?? {};
   }
   const d = pairingDefaults();
   return openPaired(s, {
-    image, fdt, fdtAddress: null,
-    base: args?.base ?? d.base, pageSize: args?.pageSize ?? d.pageSize, format: args?.format ?? 'auto', ...mode, how: 'picked',
+    image,
+    fdt,
+    fdtAddress: null,
+    base: args?.base ?? d.base,
+    pageSize: args?.pageSize ?? d.pageSize,
+    format: args?.format ?? 'auto',
+    ...mode,
+    how: 'picked',
   });
 }
 
@@ -118,15 +138,19 @@ export async function pickFdtFor(s: Services, doc: KhoDocument): Promise<void> {
   const image = doc.model.pairing.image;
   if (!image) return pickImageFor(s, doc);
   const fdt = await askFdt(image);
-  if (fdt === undefined || !await s.editor.confirmReload(doc)) return;
+  if (fdt === undefined || !(await s.editor.confirmReload(doc))) return;
   const p: Pairing = { ...doc.model.pairing, fdt, fdtAddress: null, how: 'picked' };
   await s.pairings.remember(p);
   await s.editor.refresh(doc, p);
 }
 
 export async function pickImageFor(s: Services, doc: KhoDocument): Promise<void> {
-  const image = await pickFile(`Image for ${doc.model.fileName}`, IMAGE_FILTERS, doc.model.pairing.fdt ?? doc.uri.fsPath);
-  if (!image || !await s.editor.confirmReload(doc)) return;
+  const image = await pickFile(
+    `Image for ${doc.model.fileName}`,
+    IMAGE_FILTERS,
+    doc.model.pairing.fdt ?? doc.uri.fsPath,
+  );
+  if (!image || !(await s.editor.confirmReload(doc))) return;
   const p: Pairing = { ...doc.model.pairing, image, how: 'picked' };
   await s.pairings.remember(p);
   await s.editor.refresh(doc, p);

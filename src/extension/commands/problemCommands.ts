@@ -22,7 +22,10 @@ export interface RevealProblemResult {
 export async function showInMap(s: Services, doc: KhoDocument, span: RangeDto, label: string): Promise<boolean> {
   let panel = s.registry.panel(doc);
   if (!panel) {
-    await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE, { preserveFocus: true, preview: false });
+    await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE, {
+      preserveFocus: true,
+      preview: false,
+    });
     panel = s.registry.panel(doc);
   }
   panel?.highlight({ start: span.start, end: span.end, label });

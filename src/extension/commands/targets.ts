@@ -21,7 +21,10 @@ export function docFor(s: Services, uri?: vscode.Uri | string): KhoDocument | un
 export function addressArg(a: unknown): string | undefined {
   if (typeof a === 'bigint') return a >= 0n ? hex(a) : undefined;
   if (typeof a === 'number') return Number.isSafeInteger(a) && a >= 0 ? hex(a) : undefined;
-  if (typeof a === 'string') { const v = parseAddress(a); return v === undefined ? undefined : hex(v); }
+  if (typeof a === 'string') {
+    const v = parseAddress(a);
+    return v === undefined ? undefined : hex(v);
+  }
   return undefined;
 }
 
@@ -32,22 +35,35 @@ export function addressArg(a: unknown): string | undefined {
 export async function addressOrAsk(arg: unknown, box: { title: string; prompt: string }): Promise<string | undefined> {
   const given = addressArg(arg);
   if (arg !== undefined) {
-    if (given === undefined) void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
+    if (given === undefined)
+      void vscode.window.showErrorMessage(`KHO: "${String(arg)}" is not an address: use 0x… hex or decimal.`);
     return given;
   }
   const text = await vscode.window.showInputBox({
     ...box,
     placeHolder: '0x1_0000_0000',
-    validateInput: (t) => (t.trim() === '' || parseAddress(t) !== undefined ? undefined : 'Not an address: use 0x… hex or decimal, below 2^64'),
+    validateInput: (t) =>
+      t.trim() === '' || parseAddress(t) !== undefined
+        ? undefined
+        : 'Not an address: use 0x… hex or decimal, below 2^64',
   });
   return text ? hex(parseAddress(text)!) : undefined;
 }
 
 /** A memory target: a tree element with an address, or { uri?, address, end? }. */
-export interface MemoryTarget { doc: KhoDocument; start: string; end: string; label: string }
+export interface MemoryTarget {
+  doc: KhoDocument;
+  start: string;
+  end: string;
+  label: string;
+}
 
 export function memoryTarget(s: Services, arg: unknown): MemoryTarget | undefined {
-  const el = isTreeElement(arg) ? arg : isTreeElement(s.treeView.selection[0]) && arg === undefined ? s.treeView.selection[0] : undefined;
+  const el = isTreeElement(arg)
+    ? arg
+    : isTreeElement(s.treeView.selection[0]) && arg === undefined
+      ? s.treeView.selection[0]
+      : undefined;
   if (el) {
     const start = el.node.address;
     if (start === undefined) return undefined;
@@ -69,19 +85,28 @@ export function memoryTarget(s: Services, arg: unknown): MemoryTarget | undefine
 }
 
 /** A cell of the map, from the webview's context menu or its Delete key (protocol MapContext). */
-export interface MapTarget { doc: KhoDocument | undefined; address: string; end: string }
+export interface MapTarget {
+  doc: KhoDocument | undefined;
+  address: string;
+  end: string;
+}
 
 /**
  * The map's argument: VS Code passes the canvas's data-vscode-context (plus `webview`) as a plain
  * object, addresses as 0x strings. Undefined for any other argument.
  */
 export function mapTarget(s: Services, arg: unknown): MapTarget | undefined {
-  if (typeof arg !== 'object' || arg === null || (arg as { webviewSection?: unknown }).webviewSection !== 'map') return undefined;
+  if (typeof arg !== 'object' || arg === null || (arg as { webviewSection?: unknown }).webviewSection !== 'map')
+    return undefined;
   const o = arg as Partial<Record<keyof MapContext, unknown>>;
   const address = addressArg(o.address);
   if (address === undefined) return undefined;
   const doc = docFor(s, typeof o.uri === 'string' && o.uri ? o.uri : undefined);
   const pageSize = doc?.model.summary?.pageSize ?? (typeof o.pageSize === 'number' ? o.pageSize : 4096);
   const end = addressArg(o.end);
-  return { doc, address, end: end !== undefined && BigInt(end) > BigInt(address) ? end : hex(BigInt(address) + BigInt(pageSize)) };
+  return {
+    doc,
+    address,
+    end: end !== undefined && BigInt(end) > BigInt(address) ? end : hex(BigInt(address) + BigInt(pageSize)),
+  };
 }

@@ -22,7 +22,9 @@ export const COMPARE_VIEW_ID = 'khoInspector.compare';
 const COMPARING = 'khoInspector.comparing';
 const SELECTED = 'khoInspector.compareSelected';
 
-export interface CompareElement { readonly node: TreeNodeDto }
+export interface CompareElement {
+  readonly node: TreeNodeDto;
+}
 
 class CompareTreeProvider implements vscode.TreeDataProvider<CompareElement> {
   private readonly changed = new vscode.EventEmitter<void>();
@@ -39,7 +41,10 @@ class CompareTreeProvider implements vscode.TreeDataProvider<CompareElement> {
 
   getTreeItem(el: CompareElement): vscode.TreeItem {
     const n = el.node;
-    const item = new vscode.TreeItem(n.label, n.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      n.label,
+      n.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = n.id;
     item.description = n.description;
     item.tooltip = n.tooltip;
@@ -61,12 +66,16 @@ class CompareTreeProvider implements vscode.TreeDataProvider<CompareElement> {
         return e;
       });
     } catch (e) {
-      void vscode.window.showErrorMessage(`KHO: cannot list ${el ? el.node.label : 'the comparison'}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(
+        `KHO: cannot list ${el ? el.node.label : 'the comparison'}: ${(e as Error).message}`,
+      );
       return [];
     }
   }
 
-  known(id: string): CompareElement | undefined { return this.memo.get(id); }
+  known(id: string): CompareElement | undefined {
+    return this.memo.get(id);
+  }
 
   getParent(el: CompareElement): CompareElement | undefined {
     return el.node.parentId === null ? undefined : this.memo.get(el.node.parentId);
@@ -82,7 +91,9 @@ class CompareTreeProvider implements vscode.TreeDataProvider<CompareElement> {
     return parent;
   }
 
-  dispose(): void { this.changed.dispose(); }
+  dispose(): void {
+    this.changed.dispose();
+  }
 }
 
 /** One line for people about a comparison's outcome. */
@@ -90,7 +101,10 @@ export function describeComparison(s: CompareSummaryDto): string {
   if (s.same) return 'the same blocks and clients on both sides';
   const parts: string[] = [];
   const side = (n: number, bytes: string, where: string) => {
-    if (n > 0) parts.push(`${n.toLocaleString('en-US')} block${n === 1 ? '' : 's'} (${humanSize(BigInt(bytes))} of pages) only in ${where}`);
+    if (n > 0)
+      parts.push(
+        `${n.toLocaleString('en-US')} block${n === 1 ? '' : 's'} (${humanSize(BigInt(bytes))} of pages) only in ${where}`,
+      );
   };
   side(s.onlyLeftBlocks, s.onlyLeftBytes, 'LEFT');
   side(s.onlyRightBlocks, s.onlyRightBytes, 'RIGHT');
@@ -110,27 +124,42 @@ export class CompareView implements vscode.Disposable {
   private rightUri: vscode.Uri | undefined;
   private panel: ComparePanel | undefined;
 
-  constructor(private readonly extensionUri: vscode.Uri, private readonly editor: KhoEditorProvider, private readonly registry: DocumentRegistry,
-    private readonly start: EngineStarter) {
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly editor: KhoEditorProvider,
+    private readonly registry: DocumentRegistry,
+    private readonly start: EngineStarter,
+  ) {
     this.view = vscode.window.createTreeView(COMPARE_VIEW_ID, { treeDataProvider: this.tree, showCollapseAll: true });
   }
 
-  get current(): Comparison | undefined { return this.comparison; }
+  get current(): Comparison | undefined {
+    return this.comparison;
+  }
 
   commands(): vscode.Disposable[] {
     return [
-      vscode.commands.registerCommand('khoInspector.compareWith', (uri?: unknown, right?: unknown) => this.compareWith(asUri(uri), asUri(right))),
+      vscode.commands.registerCommand('khoInspector.compareWith', (uri?: unknown, right?: unknown) =>
+        this.compareWith(asUri(uri), asUri(right)),
+      ),
       vscode.commands.registerCommand('khoInspector.selectForCompare', (uri?: unknown) => this.select(asUri(uri))),
-      vscode.commands.registerCommand('khoInspector.compareWithSelected', (uri?: unknown) => this.compareWithSelected(asUri(uri))),
-      vscode.commands.registerCommand('khoInspector.compareGoToAddress', (address?: unknown) => this.goToAddress(address)),
+      vscode.commands.registerCommand('khoInspector.compareWithSelected', (uri?: unknown) =>
+        this.compareWithSelected(asUri(uri)),
+      ),
+      vscode.commands.registerCommand('khoInspector.compareGoToAddress', (address?: unknown) =>
+        this.goToAddress(address),
+      ),
     ];
   }
 
   /** LEFT: the given file, else the active dump, else asked; RIGHT: the given file, else asked. */
   async compareWith(left?: vscode.Uri, right?: vscode.Uri): Promise<CompareSummaryDto | undefined> {
-    left ??= this.registry.active?.uri ?? await pickFile('KHO: Compare — the LEFT state (e.g. the sender\'s, before kexec)');
+    left ??=
+      this.registry.active?.uri ?? (await pickFile("KHO: Compare — the LEFT state (e.g. the sender's, before kexec)"));
     if (!left) return undefined;
-    right ??= await pickFile(`KHO: Compare ${path.basename(left.fsPath)} with... (the RIGHT state, e.g. the receiver's, after kexec)`);
+    right ??= await pickFile(
+      `KHO: Compare ${path.basename(left.fsPath)} with... (the RIGHT state, e.g. the receiver's, after kexec)`,
+    );
     if (!right) return undefined;
     return this.compare(left, right);
   }
@@ -140,7 +169,10 @@ export class CompareView implements vscode.Disposable {
     this.selected = uri;
     await vscode.commands.executeCommand('setContext', SELECTED, true);
     // Said once the menus offer "Compare KHO State with Selected" (the context key is set).
-    vscode.window.setStatusBarMessage(`KHO: ${path.basename(uri.fsPath)} selected as LEFT; right-click another dump > Compare KHO State with Selected`, 15000);
+    vscode.window.setStatusBarMessage(
+      `KHO: ${path.basename(uri.fsPath)} selected as LEFT; right-click another dump > Compare KHO State with Selected`,
+      15000,
+    );
   }
 
   private async compareWithSelected(uri: vscode.Uri | undefined): Promise<CompareSummaryDto | undefined> {
@@ -153,7 +185,10 @@ export class CompareView implements vscode.Disposable {
 
   async compare(left: vscode.Uri, right: vscode.Uri): Promise<CompareSummaryDto | undefined> {
     const sides: { path: string; pairing: Pairing }[] = [];
-    for (const [label, uri] of [['LEFT', left], ['RIGHT', right]] as const) {
+    for (const [label, uri] of [
+      ['LEFT', left],
+      ['RIGHT', right],
+    ] as const) {
       if (uri.scheme !== 'file') {
         void vscode.window.showErrorMessage(`KHO: ${label} ${uri.toString()}: only local files can be compared`);
         return undefined;
@@ -164,7 +199,9 @@ export class CompareView implements vscode.Disposable {
         return undefined;
       }
       if (pairing.image === null) {
-        void vscode.window.showErrorMessage(`KHO: ${label} ${path.basename(uri.fsPath)}: no image to compare (an FDT alone has no preserved-memory tracker)`);
+        void vscode.window.showErrorMessage(
+          `KHO: ${label} ${path.basename(uri.fsPath)}: no image to compare (an FDT alone has no preserved-memory tracker)`,
+        );
         return undefined;
       }
       sides.push({ path: uri.fsPath, pairing });
@@ -173,8 +210,17 @@ export class CompareView implements vscode.Disposable {
     let next: Comparison;
     try {
       next = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `KHO: comparing ${path.basename(left.fsPath)} with ${path.basename(right.fsPath)}`, cancellable: true },
-        (progress, token) => Comparison.open(this.start, sides[0], sides[1], leftIsSender, { token, onProgress: (p) => progress.report({ message: p.stage }) }));
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `KHO: comparing ${path.basename(left.fsPath)} with ${path.basename(right.fsPath)}`,
+          cancellable: true,
+        },
+        (progress, token) =>
+          Comparison.open(this.start, sides[0], sides[1], leftIsSender, {
+            token,
+            onProgress: (p) => progress.report({ message: p.stage }),
+          }),
+      );
     } catch (e) {
       void vscode.window.showErrorMessage(`KHO: cannot compare: ${(e as Error).message}`);
       return undefined;
@@ -191,9 +237,13 @@ export class CompareView implements vscode.Disposable {
     this.comparison?.dispose();
     this.comparison = next;
     const text = `LEFT ${path.basename(left.fsPath)} · RIGHT ${path.basename(right.fsPath)}: ${describeComparison(next.summary)}`;
-    const panel = new ComparePanel(this.extensionUri, next, extents, text, (address) => this.selectOnMap(next, address));
+    const panel = new ComparePanel(this.extensionUri, next, extents, text, (address) =>
+      this.selectOnMap(next, address),
+    );
     this.panel = panel;
-    panel.onDidDispose(() => { if (this.panel === panel) this.panel = undefined; });
+    panel.onDidDispose(() => {
+      if (this.panel === panel) this.panel = undefined;
+    });
     this.view.title = 'KHO Compare';
     this.view.description = next.title;
     this.view.message = text;
@@ -213,7 +263,10 @@ export class CompareView implements vscode.Disposable {
       void vscode.window.showWarningMessage('KHO: compare two dumps first (KHO: Compare with...).');
       return undefined;
     }
-    const address = await addressOrAsk(arg, { title: 'KHO: Go to Physical Address in the Comparison', prompt: `Physical address (${c.title}; hex 0x… or decimal)` });
+    const address = await addressOrAsk(arg, {
+      title: 'KHO: Go to Physical Address in the Comparison',
+      prompt: `Physical address (${c.title}; hex 0x… or decimal)`,
+    });
     if (address === undefined) return undefined;
     const l = await this.show(c, BigInt(address), { focus: arg === undefined });
     void vscode.window.showInformationMessage(`KHO: ${l.message}`);
@@ -238,7 +291,9 @@ export class CompareView implements vscode.Disposable {
   }
 
   /** The comparison's map panel, while open. */
-  get mapPanel(): ComparePanel | undefined { return this.panel; }
+  get mapPanel(): ComparePanel | undefined {
+    return this.panel;
+  }
 
   /** Children of a compare tree node as the view shows them (for the API). */
   async children(id?: string): Promise<{ item: vscode.TreeItem; node: TreeNodeDto }[]> {
@@ -248,7 +303,9 @@ export class CompareView implements vscode.Disposable {
     return (await this.tree.getChildren(parent)).map((e) => ({ item: this.tree.getTreeItem(e), node: e.node }));
   }
 
-  selection(): string[] { return this.view.selection.map((e) => e.node.id); }
+  selection(): string[] {
+    return this.view.selection.map((e) => e.node.id);
+  }
 
   dispose(): void {
     this.panel?.dispose();

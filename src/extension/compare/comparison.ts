@@ -14,16 +14,28 @@ const MAX_PROBLEMS = 1000;
 
 export class Comparison {
   private constructor(
-    readonly leftPath: string, readonly rightPath: string, readonly leftIsSender: boolean,
-    private readonly engine: EngineSession, readonly summary: CompareSummaryDto,
+    readonly leftPath: string,
+    readonly rightPath: string,
+    readonly leftIsSender: boolean,
+    private readonly engine: EngineSession,
+    readonly summary: CompareSummaryDto,
   ) {}
 
   /** Opens both sides in one worker and compares them; rejects with the worker's reason. */
-  static async open(start: EngineStarter, left: { path: string; pairing: Pairing }, right: { path: string; pairing: Pairing },
-    leftIsSender: boolean, run: { token?: RpcCancellationToken; onProgress?: (p: ProgressData) => void } = {}): Promise<Comparison> {
+  static async open(
+    start: EngineStarter,
+    left: { path: string; pairing: Pairing },
+    right: { path: string; pairing: Pairing },
+    leftIsSender: boolean,
+    run: { token?: RpcCancellationToken; onProgress?: (p: ProgressData) => void } = {},
+  ): Promise<Comparison> {
     const engine = await start();
     try {
-      const summary = await engine.request('compareOpen', { left: openParams(left.pairing), right: openParams(right.pairing), leftIsSender }, run);
+      const summary = await engine.request(
+        'compareOpen',
+        { left: openParams(left.pairing), right: openParams(right.pairing), leftIsSender },
+        run,
+      );
       return new Comparison(left.path, right.path, leftIsSender, engine, summary);
     } catch (e) {
       engine.dispose();
@@ -31,7 +43,9 @@ export class Comparison {
     }
   }
 
-  get title(): string { return `${path.basename(this.leftPath)} ↔ ${path.basename(this.rightPath)}`; }
+  get title(): string {
+    return `${path.basename(this.leftPath)} ↔ ${path.basename(this.rightPath)}`;
+  }
 
   async children(nodeId: string | null, maxItemsPerGroup: number): Promise<TreeNodeDto[]> {
     const out: TreeNodeDto[] = [];
@@ -51,7 +65,10 @@ export class Comparison {
   async problems(): Promise<DiagnosticDto[]> {
     const out: DiagnosticDto[] = [];
     for (let start = 0; out.length < MAX_PROBLEMS;) {
-      const page = await this.engine.request('compareProblems', { start, count: Math.min(500, MAX_PROBLEMS - out.length) });
+      const page = await this.engine.request('compareProblems', {
+        start,
+        count: Math.min(500, MAX_PROBLEMS - out.length),
+      });
       out.push(...page.items);
       start += page.items.length;
       if (page.items.length === 0 || start >= page.total) break;
@@ -59,9 +76,15 @@ export class Comparison {
     return out;
   }
 
-  mapExtents(): Promise<MapExtentsDto> { return this.engine.request('compareMapExtents', {}); }
+  mapExtents(): Promise<MapExtentsDto> {
+    return this.engine.request('compareMapExtents', {});
+  }
 
-  mapTiles(req: MapTilesRequest): Promise<MapTilesDto> { return this.engine.request('compareMapTiles', req); }
+  mapTiles(req: MapTilesRequest): Promise<MapTilesDto> {
+    return this.engine.request('compareMapTiles', req);
+  }
 
-  dispose(): void { this.engine.dispose(); }
+  dispose(): void {
+    this.engine.dispose();
+  }
 }

@@ -3,7 +3,15 @@
 
 import * as path from 'path';
 import type {
-  DiagnosticDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, Page, RevealTargetDto, SummaryDto, TreeNodeDto,
+  DiagnosticDto,
+  LookupDto,
+  MapExtentsDto,
+  MapTilesDto,
+  MapTilesRequest,
+  Page,
+  RevealTargetDto,
+  SummaryDto,
+  TreeNodeDto,
 } from '../../protocol/model';
 import { RpcError, type ProgressData, type RpcCancellationToken } from '../../protocol/rpc';
 import type { OpenParams } from '../../protocol/worker';
@@ -26,8 +34,18 @@ const DONE_STATES = new Set(['ready', 'failed']);
 /** The worker's open request for a pairing. */
 export function openParams(p: Pairing): OpenParams {
   return {
-    imagePath: p.image, qmp: p.qmp ?? null, pause: p.pauseWhileReading ?? false, fdtPath: p.fdt, fdtAddress: p.fdtAddress, base: p.base, pageSize: p.pageSize, format: p.format,
-    preFix16k: p.preFix16k ?? false, scratchPhysPath: p.scratchPhys ?? null, scratchLenPath: p.scratchLen ?? null, setupData: p.setupData ?? null,
+    imagePath: p.image,
+    qmp: p.qmp ?? null,
+    pause: p.pauseWhileReading ?? false,
+    fdtPath: p.fdt,
+    fdtAddress: p.fdtAddress,
+    base: p.base,
+    pageSize: p.pageSize,
+    format: p.format,
+    preFix16k: p.preFix16k ?? false,
+    scratchPhysPath: p.scratchPhys ?? null,
+    scratchLenPath: p.scratchLen ?? null,
+    setupData: p.setupData ?? null,
     numa: p.numa ?? null,
   };
 }
@@ -42,18 +60,36 @@ export class DumpModel {
   private listeners: ((s: DecodeState) => void)[] = [];
   private disposed = false;
 
-  constructor(readonly filePath: string, private _pairing: Pairing, private readonly startEngine: EngineStarter) {}
+  constructor(
+    readonly filePath: string,
+    private _pairing: Pairing,
+    private readonly startEngine: EngineStarter,
+  ) {}
 
-  get pairing(): Pairing { return this._pairing; }
-  get state(): DecodeState { return this._state; }
-  get summary(): SummaryDto | undefined { return this._state.status === 'ready' ? this._state.summary : undefined; }
-  get fileName(): string { return path.basename(this.filePath); }
+  get pairing(): Pairing {
+    return this._pairing;
+  }
+  get state(): DecodeState {
+    return this._state;
+  }
+  get summary(): SummaryDto | undefined {
+    return this._state.status === 'ready' ? this._state.summary : undefined;
+  }
+  get fileName(): string {
+    return path.basename(this.filePath);
+  }
   /** How many decodes were started for this document (a refresh or re-pairing starts one). */
-  get decodesStarted(): number { return this.started; }
+  get decodesStarted(): number {
+    return this.started;
+  }
 
   onDidChangeState(l: (s: DecodeState) => void): { dispose(): void } {
     this.listeners.push(l);
-    return { dispose: () => { this.listeners = this.listeners.filter((x) => x !== l); } };
+    return {
+      dispose: () => {
+        this.listeners = this.listeners.filter((x) => x !== l);
+      },
+    };
   }
 
   private setState(s: DecodeState): void {
@@ -61,7 +97,9 @@ export class DumpModel {
     for (const l of [...this.listeners]) l(s);
   }
 
-  setPairing(p: Pairing): void { this._pairing = p; }
+  setPairing(p: Pairing): void {
+    this._pairing = p;
+  }
 
   /** Marks the document failed without decoding (e.g. an invalid *.kho.json). */
   fail(message: string): void {
@@ -73,7 +111,10 @@ export class DumpModel {
     if (this.session) return this.session;
     if (!this.sessionStart) {
       this.sessionStart = this.startEngine().then((s) => {
-        if (this.disposed) { s.dispose(); throw new RpcError('closed', 'the dump was closed'); }
+        if (this.disposed) {
+          s.dispose();
+          throw new RpcError('closed', 'the dump was closed');
+        }
         this.session = s;
         s.onDidExit((reason) => {
           this.session = null;
@@ -82,7 +123,9 @@ export class DumpModel {
         });
         return s;
       });
-      this.sessionStart.catch(() => { this.sessionStart = null; });
+      this.sessionStart.catch(() => {
+        this.sessionStart = null;
+      });
     }
     return this.sessionStart;
   }
@@ -101,8 +144,11 @@ export class DumpModel {
     this.setState({ status: 'decoding', message: `Decoding ${this.fileName}…` });
     const work = (async () => {
       const engine = await this.engine();
-      const summary = await engine.request('open', { ...openParams(p), cancelFlag: flag.buffer as SharedArrayBuffer },
-        { token: run.token, onProgress: run.onProgress });
+      const summary = await engine.request(
+        'open',
+        { ...openParams(p), cancelFlag: flag.buffer as SharedArrayBuffer },
+        { token: run.token, onProgress: run.onProgress },
+      );
       const extents = await engine.request('mapExtents', {});
       return { summary, extents };
     })();
@@ -114,7 +160,11 @@ export class DumpModel {
     } catch (e) {
       const cancelled = e instanceof RpcError && e.cancelled;
       if (gen === this.generation) {
-        this.setState({ status: 'failed', message: cancelled ? 'Decoding was cancelled.' : (e as Error).message, cancelled });
+        this.setState({
+          status: 'failed',
+          message: cancelled ? 'Decoding was cancelled.' : (e as Error).message,
+          cancelled,
+        });
       }
       throw e;
     } finally {
@@ -135,7 +185,8 @@ export class DumpModel {
         if (!DONE_STATES.has(s.status)) return;
         sub.dispose();
         const r = settle(s);
-        if (r instanceof Error) reject(r); else resolve(r!);
+        if (r instanceof Error) reject(r);
+        else resolve(r!);
       });
     });
   }
@@ -182,7 +233,9 @@ export class DumpModel {
   }
 
   /** The worker behind a decoded dump, for editing requests (document/editing.ts). */
-  editingEngine(): Promise<EngineSession> { return this.ready(); }
+  editingEngine(): Promise<EngineSession> {
+    return this.ready();
+  }
 
   /** The worker decoded an edited state: the tree, the map and the problems follow it. */
   showEdited(summary: SummaryDto, extents: MapExtentsDto): void {

@@ -17,13 +17,20 @@ export type EditEvent = vscode.CustomDocumentEditEvent<KhoDocument>;
 export type EditResultDto = { ok: true; label: string } | { ok: false; reason: string };
 
 function writable(p: string): boolean {
-  try { fs.accessSync(p, fs.constants.W_OK); return true; } catch { return false; }
+  try {
+    fs.accessSync(p, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const editingOf = new WeakMap<KhoDocument, DocumentEditing>();
 
 /** The editing state of a document (created by the editor provider when it opens the document). */
-export function editingFor(doc: KhoDocument): DocumentEditing | undefined { return editingOf.get(doc); }
+export function editingFor(doc: KhoDocument): DocumentEditing | undefined {
+  return editingOf.get(doc);
+}
 
 export class DocumentEditing {
   /** Edits from a hot-exit backup, applied once the dump is decoded. */
@@ -39,7 +46,11 @@ export class DocumentEditing {
   /** Whether the worker may hold edits (of this epoch): otherwise nothing is unsaved, no need to ask it. */
   private touched = false;
 
-  constructor(private readonly doc: KhoDocument, private readonly fire: (e: EditEvent) => void, private readonly backups?: BackupIndex) {
+  constructor(
+    private readonly doc: KhoDocument,
+    private readonly fire: (e: EditEvent) => void,
+    private readonly backups?: BackupIndex,
+  ) {
     editingOf.set(doc, this);
   }
 
@@ -75,7 +86,9 @@ export class DocumentEditing {
     return engine;
   }
 
-  private show(r: EditedDto): void { this.doc.model.showEdited(r.summary, r.extents); }
+  private show(r: EditedDto): void {
+    this.doc.model.showEdited(r.summary, r.extents);
+  }
 
   /** Applies one edit; a refusal comes back with the engine's explanation (nothing changes). */
   apply(edit: EditJson): Promise<EditResultDto> {
@@ -86,7 +99,12 @@ export class DocumentEditing {
       this.show(r);
       this.touched = true;
       const epoch = this.epoch;
-      this.fire({ document: this.doc, label: r.label, undo: () => this.step('undo', epoch), redo: () => this.step('redo', epoch) });
+      this.fire({
+        document: this.doc,
+        label: r.label,
+        undo: () => this.step('undo', epoch),
+        redo: () => this.step('redo', epoch),
+      });
       return { ok: true, label: r.label };
     });
   }
@@ -99,10 +117,17 @@ export class DocumentEditing {
    * One undo/redo VS Code asks for, in turn with the other requests; a step from before a reload
    * from disk only says so (the worker's history is gone).
    */
-  private historyStep(which: 'undo' | 'redo', epoch: number, f: (engine: EngineSession) => Promise<void>): Promise<void> {
+  private historyStep(
+    which: 'undo' | 'redo',
+    epoch: number,
+    f: (engine: EngineSession) => Promise<void>,
+  ): Promise<void> {
     return this.serial(async () => {
       if (epoch !== this.epoch) {
-        vscode.window.setStatusBarMessage(`KHO: nothing to ${which}: ${this.doc.model.fileName} was reloaded from disk after that edit`, 8000);
+        vscode.window.setStatusBarMessage(
+          `KHO: nothing to ${which}: ${this.doc.model.fileName} was reloaded from disk after that edit`,
+          8000,
+        );
         return;
       }
       this.touched = true;
@@ -126,7 +151,9 @@ export class DocumentEditing {
   }
 
   /** Resolves when the requests queued so far (a revert VS Code started, say) are done. */
-  idle(): Promise<void> { return this.serial(async () => undefined); }
+  idle(): Promise<void> {
+    return this.serial(async () => undefined);
+  }
 
   /** The dump is about to be decoded again from disk: the worker forgets its edits and history. */
   reloaded(): void {
@@ -182,7 +209,10 @@ export class DocumentEditing {
       id,
       delete: () => {
         // VS Code has dropped this backup: a file left behind is only litter, so it is logged, not shown.
-        const forgotten = Promise.all([fs.promises.rm(destination.fsPath, { force: true }), this.backups?.forget(this.doc.uri.fsPath, id)]);
+        const forgotten = Promise.all([
+          fs.promises.rm(destination.fsPath, { force: true }),
+          this.backups?.forget(this.doc.uri.fsPath, id),
+        ]);
         forgotten.catch((e: unknown) => console.warn(`KHO: could not delete the backup ${destination.fsPath}:`, e));
       },
     };
@@ -195,12 +225,17 @@ export class DocumentEditing {
    */
   async restoreFrom(backupId: string, { markDirty = false, quiet = false } = {}): Promise<boolean> {
     try {
-      const j = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as { edits?: EditJson[] };
+      const j = JSON.parse(await fs.promises.readFile(vscode.Uri.parse(backupId).fsPath, 'utf8')) as {
+        edits?: EditJson[];
+      };
       this.pendingBackup = Array.isArray(j.edits) && j.edits.length ? j.edits : null;
       this.pendingMarksDirty = markDirty;
       return true;
     } catch (e) {
-      if (!quiet) void vscode.window.showWarningMessage(`KHO: could not read the backup of ${this.doc.model.fileName}: ${(e as Error).message}`);
+      if (!quiet)
+        void vscode.window.showWarningMessage(
+          `KHO: could not read the backup of ${this.doc.model.fileName}: ${(e as Error).message}`,
+        );
       return false;
     }
   }
@@ -221,16 +256,31 @@ export class DocumentEditing {
     await this.serial(async () => {
       const engine = await this.engine();
       const r = await engine.request('replayEdits', { edits });
-      khoLog().info(`restore ${this.doc.uri.fsPath}: ${edits.length} edits from a backup ${r.ok ? 'replayed' : `refused: ${r.reason}`}`);
-      if (!r.ok) { void vscode.window.showWarningMessage(`KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`); return; }
+      khoLog().info(
+        `restore ${this.doc.uri.fsPath}: ${edits.length} edits from a backup ${r.ok ? 'replayed' : `refused: ${r.reason}`}`,
+      );
+      if (!r.ok) {
+        void vscode.window.showWarningMessage(
+          `KHO: unsaved edits of ${this.doc.model.fileName} could not be restored: ${r.reason}`,
+        );
+        return;
+      }
       this.touched = true;
       this.show(r);
       if (this.pendingMarksDirty) {
         this.pendingMarksDirty = false;
         const epoch = this.epoch;
         const label = `Restore ${edits.length} unsaved edit${edits.length === 1 ? '' : 's'}`;
-        this.fire({ document: this.doc, label, undo: () => this.restoredStep('undo', edits, epoch), redo: () => this.restoredStep('redo', edits, epoch) });
-        vscode.window.setStatusBarMessage(`KHO: ${label.toLowerCase()} of ${this.doc.model.fileName} from the last session`, 10000);
+        this.fire({
+          document: this.doc,
+          label,
+          undo: () => this.restoredStep('undo', edits, epoch),
+          redo: () => this.restoredStep('redo', edits, epoch),
+        });
+        vscode.window.setStatusBarMessage(
+          `KHO: ${label.toLowerCase()} of ${this.doc.model.fileName} from the last session`,
+          10000,
+        );
       }
     });
   }
@@ -238,7 +288,10 @@ export class DocumentEditing {
   /** Undo/redo of the restored-backup step: drop every restored edit, or put them back. */
   private restoredStep(which: 'undo' | 'redo', edits: EditJson[], epoch: number): Promise<void> {
     return this.historyStep(which, epoch, async (engine) => {
-      if (which === 'undo') { this.show(await engine.request('revert', {})); return; }
+      if (which === 'undo') {
+        this.show(await engine.request('revert', {}));
+        return;
+      }
       const r = await engine.request('replayEdits', { edits });
       if (r.ok) this.show(r);
       else void vscode.window.showWarningMessage(`KHO: the restored edits could not be put back: ${r.reason}`);
@@ -256,17 +309,24 @@ export async function recoverLeftoverJournal(imagePath: string): Promise<void> {
   if (!journal && !fs.existsSync(lockPathFor(imagePath))) return;
   const writer = await whenNoLiveWriter(imagePath);
   if (writer) {
-    void vscode.window.showWarningMessage(`KHO: a save of ${path.basename(imagePath)} by another program is in progress (${describeHolder(writer.holder)}); refresh when it is done.`);
+    void vscode.window.showWarningMessage(
+      `KHO: a save of ${path.basename(imagePath)} by another program is in progress (${describeHolder(writer.holder)}); refresh when it is done.`,
+    );
     return;
   }
   if (!vscode.workspace.isTrusted) {
-    if (journal) void vscode.window.showWarningMessage(`KHO: ${path.basename(imagePath)} has a journal of an interrupted save; trust the workspace to roll it back.`);
+    if (journal)
+      void vscode.window.showWarningMessage(
+        `KHO: ${path.basename(imagePath)} has a journal of an interrupted save; trust the workspace to roll it back.`,
+      );
     return;
   }
   try {
     const r = recoverJournal(imagePath, { waitMs: 0 });
     if (r.message) void vscode.window.showWarningMessage(`KHO: ${r.message}`);
   } catch (e) {
-    void vscode.window.showErrorMessage(`KHO: cannot roll back the interrupted save of ${imagePath}: ${(e as Error).message}`);
+    void vscode.window.showErrorMessage(
+      `KHO: cannot roll back the interrupted save of ${imagePath}: ${(e as Error).message}`,
+    );
   }
 }

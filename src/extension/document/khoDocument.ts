@@ -8,10 +8,15 @@ export class KhoDocument implements vscode.CustomDocument {
   private readonly disposeEmitter = new vscode.EventEmitter<void>();
   readonly onDidDispose = this.disposeEmitter.event;
 
-  constructor(readonly uri: vscode.Uri, readonly model: DumpModel) {}
+  constructor(
+    readonly uri: vscode.Uri,
+    readonly model: DumpModel,
+  ) {}
 
   /** Stable key for maps and tree ids. */
-  get key(): string { return this.uri.toString(); }
+  get key(): string {
+    return this.uri.toString();
+  }
 
   dispose(): void {
     this.model.dispose();

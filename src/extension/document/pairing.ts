@@ -32,7 +32,11 @@ export async function debugfsPartner(physFile: string): Promise<string | undefin
   const partner = name.replace(/(scratch|bootmem)_phys/, '$1_len');
   if (partner === name) return undefined;
   const p = path.join(path.dirname(physFile), partner);
-  try { return (await fs.promises.stat(p)).isFile() ? p : undefined; } catch { return undefined; }
+  try {
+    return (await fs.promises.stat(p)).isFile() ? p : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The root compatible of an FDT file when it starts with "kho-v" (cheap: reads at most 1 MiB). */
@@ -49,7 +53,10 @@ export async function khoFdtCompatible(filePath: string): Promise<string | undef
 
 async function siblings(dir: string): Promise<string[]> {
   try {
-    return (await fs.promises.readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.join(dir, e.name)).sort();
+    return (await fs.promises.readdir(dir, { withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.join(dir, e.name))
+      .sort();
   } catch {
     return [];
   }
@@ -63,7 +70,9 @@ async function pairingsNaming(file: string, defaults: PairingDefaults): Promise<
     try {
       const p = parseKhoJson(await fs.promises.readFile(f, 'utf8'), path.dirname(f), defaults);
       if (typeof p !== 'string' && (p.image === file || p.fdt === file)) out.push(p);
-    } catch { /* unreadable: not ours to report */ }
+    } catch {
+      /* unreadable: not ours to report */
+    }
   }
   return out;
 }
@@ -94,18 +103,30 @@ export type Resolution =
  * is shown alone.
  */
 export async function resolvePairing(
-  file: string, defaults: PairingDefaults,
+  file: string,
+  defaults: PairingDefaults,
   remembered?: (image: string) => Pairing | undefined,
   rememberedForFdt?: (fdt: string) => Pairing | undefined,
 ): Promise<Resolution> {
   const role = fileRole(file);
   if (role === 'pairing') {
     let text: string;
-    try { text = await fs.promises.readFile(file, 'utf8'); } catch (e) { return { kind: 'error', message: `cannot read ${path.basename(file)}: ${(e as Error).message}` }; }
+    try {
+      text = await fs.promises.readFile(file, 'utf8');
+    } catch (e) {
+      return { kind: 'error', message: `cannot read ${path.basename(file)}: ${(e as Error).message}` };
+    }
     const p = parseKhoJson(text, path.dirname(file), defaults);
-    return typeof p === 'string' ? { kind: 'error', message: `${path.basename(file)}: ${p}` } : { kind: 'ok', pairing: p };
+    return typeof p === 'string'
+      ? { kind: 'error', message: `${path.basename(file)}: ${p}` }
+      : { kind: 'ok', pairing: p };
   }
-  const base: Omit<Pairing, 'image' | 'fdt' | 'how'> = { fdtAddress: null, base: defaults.base, pageSize: defaults.pageSize, format: 'auto' };
+  const base: Omit<Pairing, 'image' | 'fdt' | 'how'> = {
+    fdtAddress: null,
+    base: defaults.base,
+    pageSize: defaults.pageSize,
+    format: 'auto',
+  };
   const looksLikeFdt = role === 'fdt' || (role === 'unknown' && (await khoFdtCompatible(file)) !== undefined);
   if (looksLikeFdt) {
     const r = rememberedForFdt?.(file);

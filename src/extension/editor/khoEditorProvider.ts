@@ -26,23 +26,38 @@ export type UnsavedEdits = 'ask' | 'discard' | 'cancel';
 
 function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
   for (const g of vscode.window.tabGroups.all) {
-    for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
+    for (const t of g.tabs)
+      if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
   }
   return undefined;
 }
 
 /** The file behind a backup id (VS Code's backup URI). */
-function backupPath(id: string): string { return vscode.Uri.parse(id).fsPath; }
+function backupPath(id: string): string {
+  return vscode.Uri.parse(id).fsPath;
+}
 
 /** A small text file's content, or undefined when it cannot be read. */
 async function readText(file: string): Promise<string | undefined> {
-  try { return await fs.promises.readFile(file, 'utf8'); } catch { return undefined; }
+  try {
+    return await fs.promises.readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** A pairing that opens nothing: the document shows why it could not be resolved. */
 function emptyPairing(): Pairing {
   const d = pairingDefaults();
-  return { image: null, fdt: null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: 'picked' };
+  return {
+    image: null,
+    fdt: null,
+    fdtAddress: null,
+    base: d.base,
+    pageSize: d.pageSize,
+    format: 'auto',
+    how: 'picked',
+  };
 }
 
 export async function chooseFdt(image: string, candidates: readonly string[]): Promise<string | null | undefined> {
@@ -51,7 +66,10 @@ export async function chooseFdt(image: string, candidates: readonly string[]): P
     ...candidates.map((c) => ({ label: path.basename(c), description: path.dirname(c), fdt: c })),
     { label: '$(search) Find the FDT in the image', description: 'scan for a kho-v* FDT', fdt: null },
   ];
-  const pick = await vscode.window.showQuickPick(items, { title: `KHO FDT for ${path.basename(image)}`, placeHolder: 'Which KHO FDT goes with this image?' });
+  const pick = await vscode.window.showQuickPick(items, {
+    title: `KHO FDT for ${path.basename(image)}`,
+    placeHolder: 'Which KHO FDT goes with this image?',
+  });
   return pick ? pick.fdt : undefined;
 }
 
@@ -69,22 +87,39 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     private readonly backups: BackupIndex,
   ) {}
 
-  setHooks(hooks: WebviewHooks): void { this.hooks = hooks; }
+  setHooks(hooks: WebviewHooks): void {
+    this.hooks = hooks;
+  }
 
   /** Pairing for a file per the rules of document/pairing.ts; asks when several FDTs qualify. */
   async resolve(filePath: string): Promise<Pairing | string> {
-    const r = await resolvePairing(filePath, pairingDefaults(), (img) => this.pairings.get(img), (fdt) => this.pairings.byFdt(fdt));
+    const r = await resolvePairing(
+      filePath,
+      pairingDefaults(),
+      (img) => this.pairings.get(img),
+      (fdt) => this.pairings.byFdt(fdt),
+    );
     if (r.kind === 'error') return r.message;
     // Decode choices made for this image (pre-fix depth, scratch files, setup_data) apply however it is opened.
     if (r.kind === 'ok') return this.pairings.withMode(r.pairing);
     const fdt = await chooseFdt(r.image, r.candidates);
     const d = r.defaults;
-    return this.pairings.withMode({ image: r.image, fdt: fdt ?? null, fdtAddress: null, base: d.base, pageSize: d.pageSize, format: 'auto', how: fdt ? 'picked' : 'scan' });
+    return this.pairings.withMode({
+      image: r.image,
+      fdt: fdt ?? null,
+      fdtAddress: null,
+      base: d.base,
+      pageSize: d.pageSize,
+      format: 'auto',
+      how: fdt ? 'picked' : 'scan',
+    });
   }
 
   async openCustomDocument(uri: vscode.Uri, openContext?: vscode.CustomDocumentOpenContext): Promise<KhoDocument> {
     if (uri.scheme !== 'file') {
-      throw new Error(`KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`);
+      throw new Error(
+        `KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`,
+      );
     }
     // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
     const seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
@@ -96,18 +131,26 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     // or a crash it may instead reopen the tab with no id or the id of a deleted backup, or not
     // reopen it at all (see node/backupIndex.ts): then the backup we indexed is restored, and said so.
     const restored = openContext?.backupId ? await editing.restoreFrom(openContext.backupId, { quiet: true }) : false;
-    khoLog().info(`open ${uri.fsPath}: backup from VS Code ${openContext?.backupId ?? 'none'}${openContext?.backupId ? (restored ? ' (read)' : ' (unreadable)') : ''}; tab ${tabOf(uri) ? (tabOf(uri)?.isDirty ? 'dirty' : 'clean') : 'not shown yet'}`);
+    khoLog().info(
+      `open ${uri.fsPath}: backup from VS Code ${openContext?.backupId ?? 'none'}${openContext?.backupId ? (restored ? ' (read)' : ' (unreadable)') : ''}; tab ${tabOf(uri) ? (tabOf(uri)?.isDirty ? 'dirty' : 'clean') : 'not shown yet'}`,
+    );
     if (!restored) {
       const found = await this.backups.lookup(uri.fsPath, backupPath);
-      if (found) khoLog().info(`open ${uri.fsPath}: indexed backup ${found.file} (${found.edits} edits${found.imageChanged ? ', image changed since' : ''})`);
+      if (found)
+        khoLog().info(
+          `open ${uri.fsPath}: indexed backup ${found.file} (${found.edits} edits${found.imageChanged ? ', image changed since' : ''})`,
+        );
       if (found && !found.imageChanged) {
         // Hot exit as VS Code would have done it: the edits come back (dirty, one undo step), and
         // the message says so and offers to discard them.
-        if (await editing.restoreFrom(found.entry.backup, { markDirty: true })) inBackground(this.announceRestore(doc, found), `the restored edits of ${doc.model.fileName}`);
+        if (await editing.restoreFrom(found.entry.backup, { markDirty: true }))
+          inBackground(this.announceRestore(doc, found), `the restored edits of ${doc.model.fileName}`);
       } else if (found) {
         inBackground(this.refuseBackup(doc, found), `the backup of ${doc.model.fileName}`);
       } else if (openContext?.backupId) {
-        void vscode.window.showWarningMessage(`KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`);
+        void vscode.window.showWarningMessage(
+          `KHO: the backup of ${path.basename(uri.fsPath)}'s unsaved edits is gone; the dump opens as it is on disk`,
+        );
       }
     }
     if (typeof resolved !== 'string' && resolved.image) await recoverLeftoverJournal(resolved.image);
@@ -128,22 +171,42 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     let timer: NodeJS.Timeout | undefined;
     const check = async () => {
       if (this.diskPrompted.has(doc)) return;
-      const change = await editingFor(doc)?.diskChange().catch(() => null);
+      const change = await editingFor(doc)
+        ?.diskChange()
+        .catch(() => null);
       if (!change || this.diskPrompted.has(doc)) return;
       this.diskPrompted.add(doc);
       this.diskChanges.push({ uri: doc.uri.toString(), change });
-      const n = await editingFor(doc)?.unsavedEdits().catch(() => 0) ?? 0;
+      const n =
+        (await editingFor(doc)
+          ?.unsavedEdits()
+          .catch(() => 0)) ?? 0;
       const lose = n ? ` Reloading discards ${n} unsaved edit${n === 1 ? '' : 's'}.` : '';
-      const pick = await vscode.window.showWarningMessage(`KHO: ${doc.model.fileName} changed on disk (${change}). Reload it?${lose}`, 'Reload', 'Keep');
+      const pick = await vscode.window.showWarningMessage(
+        `KHO: ${doc.model.fileName} changed on disk (${change}). Reload it?${lose}`,
+        'Reload',
+        'Keep',
+      );
       if (pick === 'Reload') await this.refresh(doc, undefined, 'discard');
     };
     for (const f of files) {
       if (!f) continue;
-      const w = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)), false, false, true);
-      const later = () => { clearTimeout(timer); timer = setTimeout(() => void check(), 300); };
+      const w = vscode.workspace.createFileSystemWatcher(
+        new vscode.RelativePattern(vscode.Uri.file(path.dirname(f)), path.basename(f)),
+        false,
+        false,
+        true,
+      );
+      const later = () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => void check(), 300);
+      };
       w.onDidChange(later);
       w.onDidCreate(later);
-      doc.onDidDispose(() => { clearTimeout(timer); w.dispose(); });
+      doc.onDidDispose(() => {
+        clearTimeout(timer);
+        w.dispose();
+      });
     }
   }
 
@@ -164,7 +227,9 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     let timer: ReturnType<typeof setTimeout> | undefined;
     const changed = async (): Promise<void> => {
       const now = await readText(file);
-      khoLog().info(`${file} changed on disk: ${now === seen ? 'same text, nothing to do' : 'new text, decoding again'}`);
+      khoLog().info(
+        `${file} changed on disk: ${now === seen ? 'same text, nothing to do' : 'new text, decoding again'}`,
+      );
       if (now === seen) return;
       seen = now;
       await this.refresh(doc);
@@ -182,7 +247,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       return;
     }
     watcher.on('error', (e) => khoLog().warn(`watching ${file} stopped: ${e.message}`));
-    doc.onDidDispose(() => { clearTimeout(timer); watcher.close(); });
+    doc.onDidDispose(() => {
+      clearTimeout(timer);
+      watcher.close();
+    });
   }
 
   /** A backup's edit count and time, as the messages about it say them. */
@@ -198,7 +266,11 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   private async announceRestore(doc: KhoDocument, found: FoundBackup): Promise<void> {
     const what = KhoEditorProvider.describe(found, doc.model.fileName);
     const discard = 'Discard Edits';
-    const pick = await vscode.window.showInformationMessage(`KHO: restored ${what} from a backup (not saved yet).`, discard, 'Keep');
+    const pick = await vscode.window.showInformationMessage(
+      `KHO: restored ${what} from a backup (not saved yet).`,
+      discard,
+      'Keep',
+    );
     if (pick !== discard) return;
     await this.backups.discard(doc.uri.fsPath, backupPath);
     editingFor(doc)?.dropPendingBackup();
@@ -213,7 +285,9 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const what = KhoEditorProvider.describe(found, doc.model.fileName);
     const discard = 'Discard Backup';
     const pick = await vscode.window.showWarningMessage(
-      `KHO: a backup holds ${what}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`, discard);
+      `KHO: a backup holds ${what}, but ${path.basename(found.entry.image)} changed on disk since; they are not restored.`,
+      discard,
+    );
     if (pick === discard) await this.backups.discard(doc.uri.fsPath, backupPath);
   }
 
@@ -226,17 +300,27 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
       const summary = await vscode.window.withProgress(
         { location: vscode.ProgressLocation.Notification, title: `KHO: decoding ${name}`, cancellable: true },
         (progress, token) => {
-          let lastStage = '', lastFraction = 0;
+          let lastStage = '',
+            lastFraction = 0;
           const onProgress = (p: ProgressData): void => {
             const fraction = p.total ? Math.min(1, p.done / p.total) : 0;
-            if (p.stage !== lastStage) { lastStage = p.stage; lastFraction = 0; }
+            if (p.stage !== lastStage) {
+              lastStage = p.stage;
+              lastFraction = 0;
+            }
             const increment = Math.max(0, (fraction - lastFraction) * 100);
             lastFraction = fraction;
-            progress.report({ message: p.total ? `${p.stage} (${Math.floor(fraction * 100)}%)` : p.stage, increment: p.total ? increment : undefined });
+            progress.report({
+              message: p.total ? `${p.stage} (${Math.floor(fraction * 100)}%)` : p.stage,
+              increment: p.total ? increment : undefined,
+            });
           };
           return doc.model.decode({ token, onProgress });
-        });
-      await editingFor(doc)?.afterDecode().catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
+        },
+      );
+      await editingFor(doc)
+        ?.afterDecode()
+        .catch((e: Error) => void vscode.window.showWarningMessage(`KHO: ${e.message}`));
       if (summary.fdt === null && doc.model.pairing.image !== null && doc.model.pairing.fdt === null) {
         inBackground(this.offerFdtPicker(doc, summary.fatal ?? 'no KHO FDT found in the image'), 'picking the FDT');
       }
@@ -266,8 +350,11 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (unsaved === 'cancel') return false;
     if (unsaved === 'ask') {
       const discard = 'Discard and Reload';
-      const pick = await vscode.window.showWarningMessage(`Discard ${n} unsaved edit${n === 1 ? '' : 's'} and reload from disk?`,
-        { modal: true, detail: `${doc.model.fileName} is decoded again from the files on disk.` }, discard);
+      const pick = await vscode.window.showWarningMessage(
+        `Discard ${n} unsaved edit${n === 1 ? '' : 's'} and reload from disk?`,
+        { modal: true, detail: `${doc.model.fileName} is decoded again from the files on disk.` },
+        discard,
+      );
       if (pick !== discard) return false;
     }
     await this.revertInVsCode(doc);
@@ -279,21 +366,27 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     const tab = tabOf(doc.uri);
     if (tab) {
       // The revert command acts on the active editor: make it this one, where it is.
-      await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE, { viewColumn: tab.group.viewColumn, preserveFocus: false });
+      await vscode.commands.executeCommand('vscode.openWith', doc.uri, VIEW_TYPE, {
+        viewColumn: tab.group.viewColumn,
+        preserveFocus: false,
+      });
       await vscode.commands.executeCommand('workbench.action.files.revert');
     }
     const editing = editingFor(doc);
     await editing?.idle();
     // No editor to revert (or VS Code found nothing dirty): revert the worker directly.
-    if (editing && await editing.unsavedEdits().catch(() => 0) > 0) await editing.revert();
+    if (editing && (await editing.unsavedEdits().catch(() => 0)) > 0) await editing.revert();
   }
 
   /** Re-resolves the pairing (the *.kho.json may have changed) and decodes again; false if the user kept unsaved edits. */
   async refresh(doc: KhoDocument, pairing?: Pairing, unsaved: UnsavedEdits = 'ask'): Promise<boolean> {
-    if (!await this.confirmReload(doc, unsaved)) return false;
+    if (!(await this.confirmReload(doc, unsaved))) return false;
     editingFor(doc)?.reloaded();
-    const p = pairing ?? await this.resolve(doc.uri.fsPath);
-    if (typeof p === 'string') { doc.model.fail(p); return true; }
+    const p = pairing ?? (await this.resolve(doc.uri.fsPath));
+    if (typeof p === 'string') {
+      doc.model.fail(p);
+      return true;
+    }
     doc.model.setPairing(p);
     await this.decode(doc);
     return true;
@@ -317,7 +410,10 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     await editingFor(doc)?.revert();
   }
 
-  backupCustomDocument(doc: KhoDocument, context: vscode.CustomDocumentBackupContext): Promise<vscode.CustomDocumentBackup> {
+  backupCustomDocument(
+    doc: KhoDocument,
+    context: vscode.CustomDocumentBackupContext,
+  ): Promise<vscode.CustomDocumentBackup> {
     const e = editingFor(doc);
     if (!e) return Promise.resolve({ id: context.destination.toString(), delete: () => undefined });
     return e.backup(context.destination);
@@ -326,10 +422,14 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   resolveCustomEditor(doc: KhoDocument, panel: vscode.WebviewPanel): void {
     panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, doc.model.fileName);
-    const controller = new WebviewController(panel, doc, this.hooks ?? {
-      select: async () => null,
-      action: async () => undefined,
-    });
+    const controller = new WebviewController(
+      panel,
+      doc,
+      this.hooks ?? {
+        select: async () => null,
+        action: async () => undefined,
+      },
+    );
     this.registry.setPanel(doc, controller);
     if (panel.active) this.registry.setActive(doc, true);
     const sub = panel.onDidChangeViewState(() => {

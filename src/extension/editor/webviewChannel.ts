@@ -16,15 +16,24 @@ export class WebviewLink<M> implements vscode.Disposable {
   private ready = false;
   private readonly subs: vscode.Disposable[];
 
-  constructor(private readonly panel: vscode.WebviewPanel, server: { handle(m: RpcMessage): void }, onReady: () => void) {
+  constructor(
+    private readonly panel: vscode.WebviewPanel,
+    server: { handle(m: RpcMessage): void },
+    onReady: () => void,
+  ) {
     this.subs = [
       panel.webview.onDidReceiveMessage((m: unknown) => {
         if (!isRpcMessage(m)) return;
-        if (m.kind !== 'ready') { server.handle(m); return; }
+        if (m.kind !== 'ready') {
+          server.handle(m);
+          return;
+        }
         this.ready = m.protocol === WEBVIEW_PROTOCOL;
         if (this.ready) onReady();
       }),
-      panel.onDidChangeViewState(() => { if (!panel.visible) this.ready = false; }),
+      panel.onDidChangeViewState(() => {
+        if (!panel.visible) this.ready = false;
+      }),
     ];
   }
 
@@ -42,11 +51,16 @@ export class RenderReports {
   private last: RenderedReport | undefined;
   private waiters: ((r: RenderedReport) => void)[] = [];
 
-  get report(): RenderedReport | undefined { return this.last; }
+  get report(): RenderedReport | undefined {
+    return this.last;
+  }
 
   add(r: RenderedReport): void {
     this.last = r;
-    if (r.mapDraws > 0) { for (const w of this.waiters) w(r); this.waiters = []; }
+    if (r.mapDraws > 0) {
+      for (const w of this.waiters) w(r);
+      this.waiters = [];
+    }
   }
 
   /** Resolves once the webview reports a drawn map. */

@@ -5,8 +5,14 @@
 import * as vscode from 'vscode';
 import { RpcServer } from '../../protocol/rpc';
 import {
-  MAP_COMMANDS, type DocumentState, type HostPush, type MapCommand, type MapContext, type RenderedReport,
-  type WebviewAction, type WebviewMethods,
+  MAP_COMMANDS,
+  type DocumentState,
+  type HostPush,
+  type MapCommand,
+  type MapContext,
+  type RenderedReport,
+  type WebviewAction,
+  type WebviewMethods,
 } from '../../protocol/webview';
 import { editingFor } from '../document/editing';
 import { RenderReports, WebviewLink } from './webviewChannel';
@@ -23,7 +29,11 @@ export interface WebviewHooks {
   hint?(doc: KhoDocument, hint: DecodeHintDto): Promise<void>;
 }
 
-export interface Highlight { start: string; end: string; label: string }
+export interface Highlight {
+  start: string;
+  end: string;
+  label: string;
+}
 
 export class WebviewController implements vscode.Disposable {
   private readonly subs: vscode.Disposable[] = [];
@@ -32,18 +42,27 @@ export class WebviewController implements vscode.Disposable {
   private _lastHighlight: Highlight | undefined;
   private readonly reports = new RenderReports();
 
-  constructor(readonly panel: vscode.WebviewPanel, readonly doc: KhoDocument, hooks: WebviewHooks) {
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    readonly doc: KhoDocument,
+    hooks: WebviewHooks,
+  ) {
     const webview = panel.webview;
-    this.server = new RpcServer<WebviewMethods>((m) => { void webview.postMessage(m); }, {
-      mapTiles: (req) => doc.model.mapTiles(req),
-      select: (p) => hooks.select(doc, p.address),
-      action: (p) => hooks.action(doc, p.action),
-      mapCommand: async (p) => {
-        if (!MAP_COMMANDS.includes(p.command)) throw new Error(`not a map command: ${String(p.command)}`);
-        await hooks.mapCommand?.(doc, p.command, { ...p.context, uri: doc.uri.toString() });
+    this.server = new RpcServer<WebviewMethods>(
+      (m) => {
+        void webview.postMessage(m);
       },
-      rendered: (r) => this.reports.add(r),
-    });
+      {
+        mapTiles: (req) => doc.model.mapTiles(req),
+        select: (p) => hooks.select(doc, p.address),
+        action: (p) => hooks.action(doc, p.action),
+        mapCommand: async (p) => {
+          if (!MAP_COMMANDS.includes(p.command)) throw new Error(`not a map command: ${String(p.command)}`);
+          await hooks.mapCommand?.(doc, p.command, { ...p.context, uri: doc.uri.toString() });
+        },
+        rendered: (r) => this.reports.add(r),
+      },
+    );
     this.link = new WebviewLink<HostPush>(panel, this.server, () => {
       this.pushState();
       if (this._lastHighlight) this.push({ kind: 'push', type: 'highlight', ...this._lastHighlight });
@@ -56,20 +75,27 @@ export class WebviewController implements vscode.Disposable {
     );
   }
 
-  private push(m: HostPush): void { this.link.push(m); }
+  private push(m: HostPush): void {
+    this.link.push(m);
+  }
 
   private stateForWebview(): DocumentState {
     const s = this.doc.model.state;
     const p = this.doc.model.pairing;
     const canPickImage = p.image === null;
     switch (s.status) {
-      case 'idle': case 'decoding':
+      case 'idle':
+      case 'decoding':
         return { status: 'decoding', message: s.status === 'idle' ? 'Waiting…' : s.message };
       case 'failed':
         return { status: 'failed', message: s.message, canPickImage, canPickFdt: p.image !== null };
       case 'ready':
         return {
-          status: 'ready', summary: s.summary, extents: s.extents, canPickImage, canPickFdt: p.image !== null && s.summary.fdt === null,
+          status: 'ready',
+          summary: s.summary,
+          extents: s.extents,
+          canPickImage,
+          canPickFdt: p.image !== null && s.summary.fdt === null,
           readOnly: this.readOnlyReason(),
         };
     }
@@ -81,7 +107,13 @@ export class WebviewController implements vscode.Disposable {
   }
 
   pushState(): void {
-    this.push({ kind: 'push', type: 'state', fileName: this.doc.model.fileName, uri: this.doc.uri.toString(), state: this.stateForWebview() });
+    this.push({
+      kind: 'push',
+      type: 'state',
+      fileName: this.doc.model.fileName,
+      uri: this.doc.uri.toString(),
+      state: this.stateForWebview(),
+    });
   }
 
   highlight(h: Highlight): void {
@@ -89,11 +121,17 @@ export class WebviewController implements vscode.Disposable {
     this.push({ kind: 'push', type: 'highlight', ...h });
   }
 
-  get lastHighlight(): Highlight | undefined { return this._lastHighlight; }
-  get report(): RenderedReport | undefined { return this.reports.report; }
+  get lastHighlight(): Highlight | undefined {
+    return this._lastHighlight;
+  }
+  get report(): RenderedReport | undefined {
+    return this.reports.report;
+  }
 
   /** Resolves once the webview reports a drawn map. */
-  whenRendered(): Promise<RenderedReport> { return this.reports.whenRendered(); }
+  whenRendered(): Promise<RenderedReport> {
+    return this.reports.whenRendered();
+  }
 
   dispose(): void {
     for (const s of this.subs) s.dispose();

@@ -5,7 +5,7 @@ import { randomBytes } from 'crypto';
 import * as vscode from 'vscode';
 
 export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
 export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
@@ -13,7 +13,12 @@ export function localResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 }
 
 /** The page shell; `bundle` is the script that fills it in (the dump editor's, or a comparison's). */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, fileName: string, bundle = 'webview.js'): string {
+export function webviewHtml(
+  webview: vscode.Webview,
+  extensionUri: vscode.Uri,
+  fileName: string,
+  bundle = 'webview.js',
+): string {
   const nonce = randomBytes(18).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', bundle));
   const style = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', 'main.css'));

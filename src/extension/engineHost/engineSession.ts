@@ -8,7 +8,9 @@ import { WORKER_PROTOCOL, type WorkerMethods } from '../../protocol/worker';
 
 export interface EngineSession {
   request<K extends keyof WorkerMethods & string>(
-    method: K, params: WorkerMethods[K]['params'], opts?: RequestOptions,
+    method: K,
+    params: WorkerMethods[K]['params'],
+    opts?: RequestOptions,
   ): Promise<WorkerMethods[K]['result']>;
   /** Called once if the engine goes away on its own (crash, out of memory). */
   onDidExit(listener: (reason: string) => void): void;
@@ -24,12 +26,16 @@ class WorkerEngineSession implements EngineSession {
 
   constructor(private readonly worker: Worker) {
     this.client = new RpcClient<WorkerMethods>((m) => worker.postMessage(m), WORKER_PROTOCOL);
-    worker.on('message', (m: unknown) => { if (isRpcMessage(m)) this.client.handle(m); });
+    worker.on('message', (m: unknown) => {
+      if (isRpcMessage(m)) this.client.handle(m);
+    });
     worker.on('error', (e) => this.gone(`the decode worker failed: ${e.message}`));
     worker.on('exit', (code) => this.gone(`the decode worker exited (code ${code})`));
   }
 
-  ready(): Promise<number> { return this.client.ready; }
+  ready(): Promise<number> {
+    return this.client.ready;
+  }
 
   private gone(reason: string): void {
     this.client.close(this.disposed ? 'closed' : reason);
@@ -39,11 +45,17 @@ class WorkerEngineSession implements EngineSession {
     this.exitListeners = [];
   }
 
-  request<K extends keyof WorkerMethods & string>(method: K, params: WorkerMethods[K]['params'], opts?: RequestOptions): Promise<WorkerMethods[K]['result']> {
+  request<K extends keyof WorkerMethods & string>(
+    method: K,
+    params: WorkerMethods[K]['params'],
+    opts?: RequestOptions,
+  ): Promise<WorkerMethods[K]['result']> {
     return this.client.request(method, params, opts);
   }
 
-  onDidExit(listener: (reason: string) => void): void { this.exitListeners.push(listener); }
+  onDidExit(listener: (reason: string) => void): void {
+    this.exitListeners.push(listener);
+  }
 
   dispose(): void {
     if (this.disposed) return;

@@ -46,7 +46,10 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
         if (doc === registry.active) this.refresh();
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('khoInspector.maxItemsPerGroup')) { this.memo.clear(); this.refresh(); }
+        if (e.affectsConfiguration('khoInspector.maxItemsPerGroup')) {
+          this.memo.clear();
+          this.refresh();
+        }
       }),
     );
   }
@@ -66,16 +69,24 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
     const doc = this.registry.active;
     const s = doc?.model.state;
     this.view.description = doc ? doc.model.fileName : undefined;
-    this.view.message = !doc || !s ? undefined
-      : s.status === 'decoding' ? s.message
-      : s.status === 'failed' ? `${doc.model.fileName}: ${s.message}`
-      : s.status === 'ready' && s.summary.fatal ? `${doc.model.fileName}: ${s.summary.fatal}`
-      : undefined;
+    this.view.message =
+      !doc || !s
+        ? undefined
+        : s.status === 'decoding'
+          ? s.message
+          : s.status === 'failed'
+            ? `${doc.model.fileName}: ${s.message}`
+            : s.status === 'ready' && s.summary.fatal
+              ? `${doc.model.fileName}: ${s.summary.fatal}`
+              : undefined;
   }
 
   private element(doc: KhoDocument, node: TreeNodeDto): TreeElement {
     let m = this.memo.get(doc.key);
-    if (!m) { m = new Map(); this.memo.set(doc.key, m); }
+    if (!m) {
+      m = new Map();
+      this.memo.set(doc.key, m);
+    }
     const known = m.get(node.id);
     if (known) return known;
     const el: TreeElement = { doc, node };
@@ -85,14 +96,21 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
 
   getTreeItem(el: TreeElement): vscode.TreeItem {
     const n = el.node;
-    const item = new vscode.TreeItem(n.label, n.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      n.label,
+      n.collapsible ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `${el.doc.key}|${n.id}`;
     item.description = n.description;
     item.tooltip = n.tooltip;
     item.contextValue = contextValue(el);
     if (n.icon) {
-      const color = n.severity === 'error' ? new vscode.ThemeColor('problemsErrorIcon.foreground')
-        : n.severity === 'warning' ? new vscode.ThemeColor('problemsWarningIcon.foreground') : undefined;
+      const color =
+        n.severity === 'error'
+          ? new vscode.ThemeColor('problemsErrorIcon.foreground')
+          : n.severity === 'warning'
+            ? new vscode.ThemeColor('problemsWarningIcon.foreground')
+            : undefined;
       item.iconPath = new vscode.ThemeIcon(n.icon, color);
     }
     if (n.kind === 'section' && n.id === 'fdt') item.collapsibleState = vscode.TreeItemCollapsibleState.Expanded;
@@ -108,7 +126,9 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
       const nodes = await doc.model.children(el ? el.node.id : null, maxItemsPerGroup());
       return nodes.map((n) => this.element(doc, n));
     } catch (e) {
-      void vscode.window.showErrorMessage(`KHO: cannot list ${el ? el.node.label : 'the dump'}: ${(e as Error).message}`);
+      void vscode.window.showErrorMessage(
+        `KHO: cannot list ${el ? el.node.label : 'the dump'}: ${(e as Error).message}`,
+      );
       return [];
     }
   }
@@ -128,7 +148,11 @@ export class KhoTreeProvider implements vscode.TreeDataProvider<TreeElement>, vs
   }
 
   /** Reveals (selects, focuses) the item at the end of `path` (ids root → leaf). */
-  async revealPath(doc: KhoDocument, path: readonly string[], opts: { focus?: boolean } = {}): Promise<TreeElement | undefined> {
+  async revealPath(
+    doc: KhoDocument,
+    path: readonly string[],
+    opts: { focus?: boolean } = {},
+  ): Promise<TreeElement | undefined> {
     if (path.length === 0) return undefined;
     if (this.registry.active !== doc) this.registry.setActive(doc, this.registry.activeEditorIsKho);
     // Materialise the chain top-down so every getParent answer is memoised.

@@ -10,7 +10,11 @@ export function detachedMemory(live: Pick<PhysMemory, 'ranges'> & { address: str
     ranges,
     contains: (phys, length) => rangesContain(ranges, phys, phys + BigInt(length)),
     read: (phys, length) => {
-      throw new PhysReadError(phys, length, `the QEMU guest at ${live.address} was read at decode time and is no longer attached (KHO: Refresh reads it again)`);
+      throw new PhysReadError(
+        phys,
+        length,
+        `the QEMU guest at ${live.address} was read at decode time and is no longer attached (KHO: Refresh reads it again)`,
+      );
     },
     fileOffset: () => undefined,
   };

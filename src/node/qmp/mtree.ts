@@ -20,14 +20,19 @@ const REGION = /^\s+([0-9a-f]+)-([0-9a-f]+) \(prio -?[0-9]+, ([a-z/]+)\): (.*)$/
 
 /** The regions of the flat view whose address spaces include `addressSpace` (default "memory"). */
 export function parseFlatView(text: string, addressSpace = 'memory'): MtreeRegion[] | undefined {
-  const views = text.replace(/\r\n/g, "\n").split(/\n(?=FlatView #)/);
+  const views = text.replace(/\r\n/g, '\n').split(/\n(?=FlatView #)/);
   const view = views.find((v) => v.split('\n').some((l) => l.trim().startsWith(`AS "${addressSpace}",`)));
   if (!view) return undefined;
   const regions: MtreeRegion[] = [];
   for (const line of view.split('\n')) {
     const m = REGION.exec(line);
     if (!m) continue;
-    regions.push({ start: BigInt('0x' + m[1]), end: BigInt('0x' + m[2]) + 1n, type: m[3], name: m[4].replace(/\s+KVM$/, '').trim() });
+    regions.push({
+      start: BigInt('0x' + m[1]),
+      end: BigInt('0x' + m[2]) + 1n,
+      type: m[3],
+      name: m[4].replace(/\s+KVM$/, '').trim(),
+    });
   }
   return regions;
 }

@@ -5,7 +5,10 @@ import * as net from 'net';
 
 /** Every QMP failure: no socket, not QMP, monitor busy, QEMU gone, a command's own error. */
 export class QmpError extends Error {
-  constructor(message: string) { super(message); this.name = 'QmpError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'QmpError';
+  }
 }
 
 export type QmpEndpoint = { kind: 'unix'; path: string } | { kind: 'tcp'; host: string; port: number };
@@ -28,7 +31,11 @@ export function describeEndpoint(e: QmpEndpoint): string {
   return e.kind === 'unix' ? e.path : `tcp:${e.host}:${e.port}`;
 }
 
-export interface QmpEvent { event: string; timestamp?: { seconds: number; microseconds: number }; data?: unknown }
+export interface QmpEvent {
+  event: string;
+  timestamp?: { seconds: number; microseconds: number };
+  data?: unknown;
+}
 
 export interface QmpConnectOptions {
   /** How long to wait for QEMU's greeting (default 3 s): a busy monitor accepts but never greets. */
@@ -40,7 +47,12 @@ const MAX_LINE = 16 << 20;
 /** Events kept for callers that want to know what happened while they read (oldest dropped). */
 const MAX_EVENTS = 64;
 
-interface Pending { resolve: (v: unknown) => void; reject: (e: Error) => void; command: string; timer: NodeJS.Timeout }
+interface Pending {
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  command: string;
+  timer: NodeJS.Timeout;
+}
 
 export class QmpClient {
   readonly events: QmpEvent[] = [];
@@ -51,16 +63,27 @@ export class QmpClient {
   private queue: Promise<unknown> = Promise.resolve();
   private closedReason: string | null = null;
 
-  private constructor(private readonly socket: net.Socket, readonly where: string, readonly version: string) {}
+  private constructor(
+    private readonly socket: net.Socket,
+    readonly where: string,
+    readonly version: string,
+  ) {}
 
   /** Connects, reads the greeting and negotiates capabilities; rejects with a QmpError naming the socket. */
   static connect(address: string, opts: QmpConnectOptions = {}): Promise<QmpClient> {
     let endpoint: QmpEndpoint;
-    try { endpoint = parseQmpAddress(address); } catch (e) { return Promise.reject(e); }
+    try {
+      endpoint = parseQmpAddress(address);
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const where = describeEndpoint(endpoint);
     const greetingMs = opts.greetingTimeoutMs ?? 3000;
     return new Promise<QmpClient>((resolve, reject) => {
-      const socket = endpoint.kind === 'unix' ? net.createConnection({ path: endpoint.path }) : net.createConnection({ host: endpoint.host, port: endpoint.port });
+      const socket =
+        endpoint.kind === 'unix'
+          ? net.createConnection({ path: endpoint.path })
+          : net.createConnection({ host: endpoint.host, port: endpoint.port });
       let text = '';
       let settled = false;
       const fail = (message: string) => {
@@ -70,11 +93,24 @@ export class QmpClient {
         socket.destroy();
         reject(new QmpError(message));
       };
-      const timer = setTimeout(() => fail(`${where}: no QMP greeting within ${greetingMs / 1000} s (another client may hold the monitor; QEMU serves one QMP client at a time)`), greetingMs);
+      const timer = setTimeout(
+        () =>
+          fail(
+            `${where}: no QMP greeting within ${greetingMs / 1000} s (another client may hold the monitor; QEMU serves one QMP client at a time)`,
+          ),
+        greetingMs,
+      );
       socket.on('error', (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'ENOENT' ? 'no such socket (is QEMU running with -qmp unix:PATH,server=on,wait=off?)'
-          : e.code === 'ECONNREFUSED' ? 'connection refused (QEMU is not listening there, or has quit)'
-          : e.code === 'ENOTSOCK' ? 'not a socket' : e.code === 'EACCES' ? 'permission denied' : (e.code ?? e.message);
+        const why =
+          e.code === 'ENOENT'
+            ? 'no such socket (is QEMU running with -qmp unix:PATH,server=on,wait=off?)'
+            : e.code === 'ECONNREFUSED'
+              ? 'connection refused (QEMU is not listening there, or has quit)'
+              : e.code === 'ENOTSOCK'
+                ? 'not a socket'
+                : e.code === 'EACCES'
+                  ? 'permission denied'
+                  : (e.code ?? e.message);
         fail(`${where}: ${why}`);
       });
       socket.on('close', () => fail(`${where}: closed before the QMP greeting (not a QMP socket, or QEMU quit)`));
@@ -86,9 +122,15 @@ export class QmpClient {
           return;
         }
         let greeting: { QMP?: { version?: { qemu?: { major: number; minor: number; micro: number } } } };
-        try { greeting = JSON.parse(text.slice(0, nl)); } catch { greeting = {}; }
+        try {
+          greeting = JSON.parse(text.slice(0, nl));
+        } catch {
+          greeting = {};
+        }
         if (!greeting || typeof greeting !== 'object' || !greeting.QMP) {
-          fail(`${where}: not a QMP socket (it sent ${JSON.stringify(text.slice(0, Math.min(nl, 60)))} instead of a {"QMP": ...} greeting; an HMP monitor?)`);
+          fail(
+            `${where}: not a QMP socket (it sent ${JSON.stringify(text.slice(0, Math.min(nl, 60)))} instead of a {"QMP": ...} greeting; an HMP monitor?)`,
+          );
           return;
         }
         if (settled) return;
@@ -100,14 +142,22 @@ export class QmpClient {
         const q = greeting.QMP.version?.qemu;
         const client = new QmpClient(socket, where, q ? `${q.major}.${q.minor}.${q.micro}` : 'unknown');
         client.attach(text.slice(nl + 1));
-        client.execute('qmp_capabilities', undefined, greetingMs).then(() => resolve(client), (e) => { client.close(); reject(e); });
+        client.execute('qmp_capabilities', undefined, greetingMs).then(
+          () => resolve(client),
+          (e) => {
+            client.close();
+            reject(e);
+          },
+        );
       };
       socket.on('data', onData);
     });
   }
 
   /** True once the connection is gone; `closedReason` says why. */
-  get closed(): boolean { return this.closedReason !== null; }
+  get closed(): boolean {
+    return this.closedReason !== null;
+  }
 
   /** Runs one command after those already queued; resolves with its "return" value. */
   execute(command: string, args?: Record<string, unknown>, timeoutMs = 30_000): Promise<unknown> {
@@ -156,7 +206,12 @@ export class QmpClient {
 
   private onMessage(line: string): void {
     let m: { event?: string; return?: unknown; error?: { class?: string; desc?: string } };
-    try { m = JSON.parse(line); } catch { this.lose(`QEMU sent a line that is not JSON: ${JSON.stringify(line.slice(0, 60))}`); return; }
+    try {
+      m = JSON.parse(line);
+    } catch {
+      this.lose(`QEMU sent a line that is not JSON: ${JSON.stringify(line.slice(0, 60))}`);
+      return;
+    }
     if (typeof m.event === 'string') {
       this.eventCount++;
       this.events.push(m as QmpEvent);

@@ -98,20 +98,38 @@ export class QmpMemory implements PhysMemory {
       const layout = qmp.hmp('info mtree -f');
       const found = guestMemoryLayout(layout);
       if (!found || found.ranges.length === 0) {
-        throw new QmpError(`${address}: "info mtree -f" shows no RAM in the system address space (flat view of AS "memory")`);
+        throw new QmpError(
+          `${address}: "info mtree -f" shows no RAM in the system address space (flat view of AS "memory")`,
+        );
       }
       dir = fs.mkdtempSync(path.join(tempRoot(opts.tmpDir), 'kho-qmp-'));
       // The guest's -m (plus hot-plugged memory); the flat view's RAM misses what ROM overlays.
       const size = qmp.execute('query-memory-size-summary') as { 'base-memory'?: number; 'plugged-memory'?: number };
-      const ramBytes = typeof size['base-memory'] === 'number' ? BigInt(size['base-memory']) + BigInt(size['plugged-memory'] ?? 0) : found.ramBytes;
-      const memory = new QmpMemory(qmp, address, found.ranges, ramBytes, { status: st.status, running: st.running, pausedByUs }, dir);
+      const ramBytes =
+        typeof size['base-memory'] === 'number'
+          ? BigInt(size['base-memory']) + BigInt(size['plugged-memory'] ?? 0)
+          : found.ramBytes;
+      const memory = new QmpMemory(
+        qmp,
+        address,
+        found.ranges,
+        ramBytes,
+        { status: st.status, running: st.running, pausedByUs },
+        dir,
+      );
       if (opts.transport === 'monitor') {
         memory.transport = 'monitor';
-        memory.transportNote = 'read through the monitor\'s xp as asked';
+        memory.transportNote = "read through the monitor's xp as asked";
       }
       return memory;
     } catch (e) {
-      if (pausedByUs) { try { qmp.execute('cont'); } catch { /* the error below says what went wrong */ } }
+      if (pausedByUs) {
+        try {
+          qmp.execute('cont');
+        } catch {
+          /* the error below says what went wrong */
+        }
+      }
       if (dir) fs.rmSync(dir, { recursive: true, force: true });
       qmp.close();
       throw e;
@@ -135,11 +153,16 @@ export class QmpMemory implements PhysMemory {
 
   readInto(phys: bigint, dest: Uint8Array): void {
     if (!this.contains(phys, dest.length)) {
-      throw new PhysReadError(phys, dest.length, `outside guest RAM (${this.ranges.map((r) => `[${hex(r.start)}, ${hex(r.end)})`).join(', ')})`);
+      throw new PhysReadError(
+        phys,
+        dest.length,
+        `outside guest RAM (${this.ranges.map((r) => `[${hex(r.start)}, ${hex(r.end)})`).join(', ')})`,
+      );
     }
     if (dest.length === 0) return;
     const start = Number(phys);
-    if (!Number.isSafeInteger(start + dest.length)) throw new PhysReadError(phys, dest.length, 'guest address beyond 2^53');
+    if (!Number.isSafeInteger(start + dest.length))
+      throw new PhysReadError(phys, dest.length, 'guest address beyond 2^53');
     if (dest.length >= BYPASS) {
       // Measured: 1 MiB pmemsaves are as fast per byte as 16 MiB ones (the copies stay in cache).
       for (let done = 0; done < dest.length; done += MAX_READ) {
@@ -148,10 +171,14 @@ export class QmpMemory implements PhysMemory {
       }
       return;
     }
-    const first = Math.floor(start / BLOCK), last = Math.floor((start + dest.length - 1) / BLOCK);
+    const first = Math.floor(start / BLOCK),
+      last = Math.floor((start + dest.length - 1) / BLOCK);
     // One pmemsave per run of adjacent missing pages.
     for (let b = first; b <= last;) {
-      if (this.blocks.has(b)) { b++; continue; }
+      if (this.blocks.has(b)) {
+        b++;
+        continue;
+      }
       let e = b;
       while (e + 1 <= last && !this.blocks.has(e + 1)) e++;
       const run = new Uint8Array((e - b + 1) * BLOCK);
@@ -163,15 +190,20 @@ export class QmpMemory implements PhysMemory {
       const block = this.blocks.get(b)!;
       this.blocks.delete(b); // LRU: most recently used last
       this.blocks.set(b, block);
-      const from = Math.max(start, b * BLOCK), to = Math.min(start + dest.length, (b + 1) * BLOCK);
+      const from = Math.max(start, b * BLOCK),
+        to = Math.min(start + dest.length, (b + 1) * BLOCK);
       dest.set(block.subarray(from - b * BLOCK, to - b * BLOCK), from - start);
     }
   }
 
-  fileOffset(): number | undefined { return undefined; }
+  fileOffset(): number | undefined {
+    return undefined;
+  }
 
   /** Forgets cached pages: the next reads see the guest as it is now. */
-  clear(): void { this.blocks.clear(); }
+  clear(): void {
+    this.blocks.clear();
+  }
 
   /** Lets the guest run again if attach paused it, then disconnects and removes the temporary directory. */
   close(): void {
@@ -223,13 +255,18 @@ export class QmpMemory implements PhysMemory {
       this.qmp.execute('pmemsave', { val: start, size: dest.length, filename: file });
     } catch (e) {
       const m = (e as Error).message;
-      fail(/Could not open/i.test(m) ? `${m} (QEMU must be able to write to ${this.dir}: does it run as another user?)` : m);
+      fail(
+        /Could not open/i.test(m)
+          ? `${m} (QEMU must be able to write to ${this.dir}: does it run as another user?)`
+          : m,
+      );
     }
     let fd: number;
     try {
       fd = fs.openSync(file, 'r');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return fail(`cannot read QEMU's pmemsave file ${file}: ${(e as NodeJS.ErrnoException).code}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT')
+        return fail(`cannot read QEMU's pmemsave file ${file}: ${(e as NodeJS.ErrnoException).code}`);
       // QEMU wrote it where we cannot see it: on another machine, or in another mount namespace.
       this.transport = 'monitor';
       this.transportNote = `QEMU's pmemsave files do not appear here (QEMU on another machine?): read through the monitor's xp, slowly`;
@@ -254,7 +291,10 @@ export class QmpMemory implements PhysMemory {
 
   private fetchByMonitor(start: number, dest: Uint8Array, fail: (reason: string) => never): void {
     // A scan of guest memory at ~2 ms per KiB would take hours: refuse it with what to do instead.
-    if (dest.length >= BYPASS) fail('reads through the monitor\'s xp are too slow to scan guest memory: give the FDT (--fdt FILE or --fdt-address ADDR)');
+    if (dest.length >= BYPASS)
+      fail(
+        "reads through the monitor's xp are too slow to scan guest memory: give the FDT (--fdt FILE or --fdt-address ADDR)",
+      );
     let why: string | null;
     try {
       why = readByMonitor((line) => this.qmp.hmp(line), start, dest);

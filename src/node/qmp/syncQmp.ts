@@ -27,7 +27,9 @@ export function writeReply(shared: SharedArrayBuffer, reply: Reply): void {
   const ctrl = new Int32Array(shared, 0, 2);
   let bytes = new TextEncoder().encode(JSON.stringify(reply));
   if (bytes.length > shared.byteLength - HEADER) {
-    bytes = new TextEncoder().encode(JSON.stringify({ ok: false, error: `QMP reply of ${bytes.length} bytes is larger than ${REPLY_BYTES}` }));
+    bytes = new TextEncoder().encode(
+      JSON.stringify({ ok: false, error: `QMP reply of ${bytes.length} bytes is larger than ${REPLY_BYTES}` }),
+    );
   }
   new Uint8Array(shared, HEADER, bytes.length).set(bytes);
   Atomics.store(ctrl, 1, bytes.length);
@@ -48,11 +50,18 @@ export class SyncQmp {
   private readonly ctrl = new Int32Array(this.shared, 0, 2);
   readonly version: string;
 
-  private constructor(readonly address: string, greetingTimeoutMs: number) {
+  private constructor(
+    readonly address: string,
+    greetingTimeoutMs: number,
+  ) {
     this.worker = new Worker(workerScript(), { workerData: this.shared });
     this.worker.unref();
     try {
-      this.version = (this.call({ op: 'connect', address, timeoutMs: greetingTimeoutMs }, greetingTimeoutMs * 2) as { version: string }).version;
+      this.version = (
+        this.call({ op: 'connect', address, timeoutMs: greetingTimeoutMs }, greetingTimeoutMs * 2) as {
+          version: string;
+        }
+      ).version;
     } catch (e) {
       this.close();
       throw e;

@@ -14,7 +14,8 @@ import { plural, type ListGroup } from './listGroup';
 type Prop = KhoSubnode['properties'][number];
 
 type Entry =
-  | { t: 'props' } | { t: 'pages' }
+  | { t: 'props' }
+  | { t: 'pages' }
   | { t: 'field'; f: ClientField; j: number }
   | { t: 'item'; it: ClientItem; j: number }
   | { t: 'prop'; p: Prop; j: number }
@@ -36,17 +37,33 @@ export interface ClientHit {
 }
 
 const ITEM_ICONS: Record<string, string> = {
-  region: 'symbol-ruler', session: 'symbol-class', file: 'file', memfd: 'file', folio: 'symbol-field',
-  vmalloc: 'symbol-array', chunk: 'symbol-array', piece: 'symbol-field', block: 'symbol-field', flb: 'symbol-key',
+  region: 'symbol-ruler',
+  session: 'symbol-class',
+  file: 'file',
+  memfd: 'file',
+  folio: 'symbol-field',
+  vmalloc: 'symbol-array',
+  chunk: 'symbol-array',
+  piece: 'symbol-field',
+  block: 'symbol-field',
+  flb: 'symbol-key',
   more: 'ellipsis',
 };
 
 const KIND_TEXT: Record<string, string> = {
-  memblock: 'memblock reserve_mem', 'luo-fdt': 'LUO (FDT form)', 'luo-packed': 'LUO (packed form)', test_kho: 'test_kho',
-  'kexec-metadata': 'kexec-metadata', fdt: 'FDT', raw: 'unrecognised', missing: 'no data',
+  memblock: 'memblock reserve_mem',
+  'luo-fdt': 'LUO (FDT form)',
+  'luo-packed': 'LUO (packed form)',
+  test_kho: 'test_kho',
+  'kexec-metadata': 'kexec-metadata',
+  fdt: 'FDT',
+  raw: 'unrecognised',
+  missing: 'no data',
 };
 
-function clamp(v: bigint): bigint { return v > U64_MASK ? U64_MASK : v; }
+function clamp(v: bigint): bigint {
+  return v > U64_MASK ? U64_MASK : v;
+}
 
 /** Display of a raw FDT property: u64 (CPU-native LE), string, or leading bytes. */
 export function propertyText(value: Uint8Array): string {
@@ -57,7 +74,13 @@ export function propertyText(value: Uint8Array): string {
   const last = value[value.length - 1];
   const body = value.subarray(0, value.length - 1);
   if (last === 0 && body.length > 0 && body.every((b) => (b >= 0x20 && b < 0x7f) || b === 0)) {
-    return body.length > 0 ? '"' + String.fromCharCode(...body).split('\0').join('", "') + '"' : '""';
+    return body.length > 0
+      ? '"' +
+          String.fromCharCode(...body)
+            .split('\0')
+            .join('", "') +
+          '"'
+      : '""';
   }
   const shown = hexBytes(value.subarray(0, 32));
   return `[${shown}${value.length > 32 ? ' …' : ''}] (${value.length} bytes)`;
@@ -95,9 +118,20 @@ export class ClientTree {
       ...(c ? [`format: ${KIND_TEXT[c.kind] ?? c.kind}${c.compatible ? ` "${c.compatible}"` : ''}`, c.summary] : []),
     ];
     return {
-      id: `fdt/node/${i}`, parentId: 'fdt', kind: 'fdtSubnode', collapsible: this.entries(`fdt/node/${i}`)!.length > 0,
-      label: s.name || '(unnamed)', description: desc, tooltip: tip.join('\n'), icon: 'symbol-namespace',
-      ...(s.preservedData === null ? {} : { address: hex(s.preservedData), end: hex(clamp(s.preservedData + (size !== null && size > 0n ? size : page))) }),
+      id: `fdt/node/${i}`,
+      parentId: 'fdt',
+      kind: 'fdtSubnode',
+      collapsible: this.entries(`fdt/node/${i}`)!.length > 0,
+      label: s.name || '(unnamed)',
+      description: desc,
+      tooltip: tip.join('\n'),
+      icon: 'symbol-namespace',
+      ...(s.preservedData === null
+        ? {}
+        : {
+            address: hex(s.preservedData),
+            end: hex(clamp(s.preservedData + (size !== null && size > 0n ? size : page))),
+          }),
       ...(c?.dts ? { dts: true } : {}),
     };
   }
@@ -117,7 +151,9 @@ export class ClientTree {
       if (c && c.pages.length > 0) out.push({ t: 'pages' });
       if (c) {
         // The address and blob-size fields repeat the subnode's own description.
-        c.fields.forEach((f, j) => { if (f.name !== 'address' && f.name !== 'blob-size') out.push({ t: 'field', f, j }); });
+        c.fields.forEach((f, j) => {
+          if (f.name !== 'address' && f.name !== 'blob-size') out.push({ t: 'field', f, j });
+        });
         c.children.forEach((it, j) => out.push({ t: 'item', it, j }));
       }
       return out;
@@ -130,16 +166,25 @@ export class ClientTree {
       if (!it) return null;
       items = it.children;
     }
-    return [...it!.fields.map((f, j): Entry => ({ t: 'field', f, j })), ...it!.children.map((x, j): Entry => ({ t: 'item', it: x, j }))];
+    return [
+      ...it!.fields.map((f, j): Entry => ({ t: 'field', f, j })),
+      ...it!.children.map((x, j): Entry => ({ t: 'item', it: x, j })),
+    ];
   }
 
   private entryId(groupId: string, e: Entry): string {
     switch (e.t) {
-      case 'props': return `${groupId}/props`;
-      case 'pages': return `${groupId}/pages`;
-      case 'field': return `${groupId}/f${e.j}`;
-      case 'item': return `${groupId}/c${e.j}`;
-      case 'prop': case 'page': return `${groupId}/p${e.j}`;
+      case 'props':
+        return `${groupId}/props`;
+      case 'pages':
+        return `${groupId}/pages`;
+      case 'field':
+        return `${groupId}/f${e.j}`;
+      case 'item':
+        return `${groupId}/c${e.j}`;
+      case 'prop':
+      case 'page':
+        return `${groupId}/p${e.j}`;
     }
   }
 
@@ -149,40 +194,95 @@ export class ClientTree {
     switch (e.t) {
       case 'props': {
         const n = this.entries(id)!.length;
-        return { id, parentId, kind: 'group', collapsible: n > 0, label: 'FDT properties', description: plural(n, 'properties'), icon: 'symbol-property', tooltip: 'The subnode\'s properties in the KHO FDT, raw' };
+        return {
+          id,
+          parentId,
+          kind: 'group',
+          collapsible: n > 0,
+          label: 'FDT properties',
+          description: plural(n, 'properties'),
+          icon: 'symbol-property',
+          tooltip: "The subnode's properties in the KHO FDT, raw",
+        };
       }
       case 'pages': {
         const pages = this.entries(id)!;
         const bytes = pages.reduce((s, x) => s + (x.t === 'page' ? x.pg.size : 0n), 0n);
         return {
-          id, parentId, kind: 'group', collapsible: pages.length > 0, label: 'Pages', icon: 'files',
+          id,
+          parentId,
+          kind: 'group',
+          collapsible: pages.length > 0,
+          label: 'Pages',
+          icon: 'files',
           description: `${plural(pages.length, 'ranges')} · ${humanSize(bytes)}`,
           tooltip: 'Physical memory the client data occupies or references; the next kernel expects it preserved',
         };
       }
       case 'field':
-        return { id, parentId, kind: 'clientField', collapsible: false, label: e.f.name, description: e.f.value, tooltip: `${e.f.name} = ${e.f.value}`, icon: 'symbol-constant' };
+        return {
+          id,
+          parentId,
+          kind: 'clientField',
+          collapsible: false,
+          label: e.f.name,
+          description: e.f.value,
+          tooltip: `${e.f.name} = ${e.f.value}`,
+          icon: 'symbol-constant',
+        };
       case 'prop':
-        return { id, parentId, kind: 'fdtProperty', collapsible: false, label: e.p.name, description: propertyText(e.p.value), tooltip: `${e.p.name} = ${propertyText(e.p.value)}`, icon: 'symbol-property' };
+        return {
+          id,
+          parentId,
+          kind: 'fdtProperty',
+          collapsible: false,
+          label: e.p.name,
+          description: propertyText(e.p.value),
+          tooltip: `${e.p.name} = ${propertyText(e.p.value)}`,
+          icon: 'symbol-property',
+        };
       case 'page': {
         const end = clamp(e.pg.phys + e.pg.size);
         return {
-          id, parentId, kind: 'clientPage', collapsible: false, label: hex(e.pg.phys),
+          id,
+          parentId,
+          kind: 'clientPage',
+          collapsible: false,
+          label: hex(e.pg.phys),
           description: `${e.pg.what} · ${humanSize(e.pg.size)}`,
           tooltip: `${e.pg.what}: [${hex(e.pg.phys)}, ${hex(end)}), ${humanSize(e.pg.size)}`,
-          icon: 'file-binary', address: hex(e.pg.phys), end: hex(end),
+          icon: 'file-binary',
+          address: hex(e.pg.phys),
+          end: hex(end),
         };
       }
       case 'item': {
         const it = e.it;
-        const desc = [...(it.address === null ? [] : [hex(it.address)]), ...(it.size === null ? [] : [humanSize(it.size)])].join(' · ');
+        const desc = [
+          ...(it.address === null ? [] : [hex(it.address)]),
+          ...(it.size === null ? [] : [humanSize(it.size)]),
+        ].join(' · ');
         const fields = it.fields.slice(0, 12).map((f) => `${f.name}: ${f.value}`);
         return {
-          id, parentId, kind: 'clientItem', collapsible: it.fields.length + it.children.length > 0,
-          label: it.label, description: desc || undefined,
-          tooltip: [`${it.kind}: ${it.label}`, ...fields, ...(it.fields.length > 12 ? ['…'] : []), ...(it.children.length ? [plural(it.children.length, 'items')] : [])].join('\n'),
+          id,
+          parentId,
+          kind: 'clientItem',
+          collapsible: it.fields.length + it.children.length > 0,
+          label: it.label,
+          description: desc || undefined,
+          tooltip: [
+            `${it.kind}: ${it.label}`,
+            ...fields,
+            ...(it.fields.length > 12 ? ['…'] : []),
+            ...(it.children.length ? [plural(it.children.length, 'items')] : []),
+          ].join('\n'),
           icon: ITEM_ICONS[it.kind] ?? 'symbol-object',
-          ...(it.address === null ? {} : { address: hex(it.address), end: hex(clamp(it.address + (it.size !== null && it.size > 0n ? it.size : page))) }),
+          ...(it.address === null
+            ? {}
+            : {
+                address: hex(it.address),
+                end: hex(clamp(it.address + (it.size !== null && it.size > 0n ? it.size : page))),
+              }),
         };
       }
     }
@@ -199,7 +299,9 @@ export class ClientTree {
       const parent = /^(.*)\/[a-z]+\d*$/.exec(id)?.[1];
       const sub = Number(/^fdt\/node\/(\d+)/.exec(id)![1]);
       g = {
-        id, total: entries.length, noun: 'items',
+        id,
+        total: entries.length,
+        noun: 'items',
         itemId: (i) => ids[i],
         item: (i, parentId) => this.entryNode(id, entries[i], parentId),
         parseItem: (rest) => pos.get(rest) ?? -1,
@@ -235,13 +337,26 @@ export class ClientTree {
       const c = this.client(i);
       if (!c) continue;
       const found: { best: ClientHit | null } = { best: null };
-      const walk = (items: readonly ClientItem[], groupId: string, offset: number, depth: number, trail: string): void => {
+      const walk = (
+        items: readonly ClientItem[],
+        groupId: string,
+        offset: number,
+        depth: number,
+        trail: string,
+      ): void => {
         items.forEach((it, j) => {
           const here = `${groupId}/c${j}`;
           const label = `${trail}, ${it.label}`;
           if (it.address !== null) {
             const end = clamp(it.address + (it.size !== null && it.size > 0n ? it.size : 1n));
-            if (a >= it.address && a < end) found.best = { groupId, index: offset + j, subnode: i, span: { start: it.address, end: it.size !== null && it.size > 0n ? end : clamp(it.address + page) }, what: label };
+            if (a >= it.address && a < end)
+              found.best = {
+                groupId,
+                index: offset + j,
+                subnode: i,
+                span: { start: it.address, end: it.size !== null && it.size > 0n ? end : clamp(it.address + page) },
+                what: label,
+              };
           }
           if (it.children.length > 0 && depth < 16) walk(it.children, here, it.fields.length, depth + 1, label);
         });
@@ -251,9 +366,23 @@ export class ClientTree {
       walk(c.children, `fdt/node/${i}`, firstItem < 0 ? 0 : firstItem, 0, `client ${c.subnode}`);
       if (found.best) return found.best;
       const size = c.size !== null && c.size > 0n ? c.size : page;
-      if (c.address !== 0n && a >= c.address && a < c.address + size) return { groupId: 'fdt', index: i, subnode: i, span: { start: c.address, end: clamp(c.address + size) }, what: `client ${c.subnode}` };
+      if (c.address !== 0n && a >= c.address && a < c.address + size)
+        return {
+          groupId: 'fdt',
+          index: i,
+          subnode: i,
+          span: { start: c.address, end: clamp(c.address + size) },
+          what: `client ${c.subnode}`,
+        };
       const k = c.pages.findIndex((p) => a >= p.phys && a < p.phys + p.size);
-      if (k >= 0) return { groupId: `fdt/node/${i}/pages`, index: k, subnode: i, span: { start: c.pages[k].phys, end: clamp(c.pages[k].phys + c.pages[k].size) }, what: `client ${c.subnode}, ${c.pages[k].what}` };
+      if (k >= 0)
+        return {
+          groupId: `fdt/node/${i}/pages`,
+          index: k,
+          subnode: i,
+          span: { start: c.pages[k].phys, end: clamp(c.pages[k].phys + c.pages[k].size) },
+          what: `client ${c.subnode}, ${c.pages[k].what}`,
+        };
     }
     return null;
   }

@@ -33,12 +33,18 @@ export class CompareTree {
   private readonly blocks: Record<Side, Map<number, PfnList>> = { left: new Map(), right: new Map() };
   private readonly counts: Record<Side, number> = { left: 0, right: 0 };
 
-  constructor(private readonly diff: DumpDiff, private readonly paths: Record<Side, string>) {
+  constructor(
+    private readonly diff: DumpDiff,
+    private readonly paths: Record<Side, string>,
+  ) {
     for (const side of SIDES) {
       const per = this.blocks[side];
       diff.forEachOnly(side, (pfn, order) => {
         let l = per.get(order);
-        if (!l) { l = new PfnList(); per.set(order, l); }
+        if (!l) {
+          l = new PfnList();
+          per.set(order, l);
+        }
         l.push(pfn);
         this.counts[side]++;
       });
@@ -51,9 +57,13 @@ export class CompareTree {
   }
 
   /** Blocks on `side` only. */
-  total(side: Side): number { return this.counts[side]; }
+  total(side: Side): number {
+    return this.counts[side];
+  }
 
-  private addGroup(g: ListGroup): void { this.groups.set(g.id, g); }
+  private addGroup(g: ListGroup): void {
+    this.groups.set(g.id, g);
+  }
 
   private pageShift(side: Side): number {
     return (side === 'left' ? this.diff.leftBlocks : this.diff.rightBlocks).pageShift;
@@ -67,17 +77,25 @@ export class CompareTree {
     const size = 1n << (shift + BigInt(order));
     const phys = (i: number) => BigInt(list.data[i]) << shift;
     return {
-      id, total: list.length, noun: 'blocks',
+      id,
+      total: list.length,
+      noun: 'blocks',
       itemId: ids.itemId,
       parseItem: (rest) => ids.parse(rest, list.length),
       span: (lo, hi) => ({ start: phys(lo), end: phys(hi - 1) + size }),
       ancestors: () => [SIDE_ID[side], `${SIDE_ID[side]}/orders`],
       self: () => this.orderNode(side, order),
       item: (i, parentId) => ({
-        id: ids.itemId(i), parentId, kind: 'block', collapsible: false,
-        label: hex(phys(i)), description: `order ${order} · ${humanSize(size)}`,
+        id: ids.itemId(i),
+        parentId,
+        kind: 'block',
+        collapsible: false,
+        label: hex(phys(i)),
+        description: `order ${order} · ${humanSize(size)}`,
         tooltip: `Block [${hex(phys(i))}, ${hex(phys(i) + size)}) of order ${order}: preserved in ${SIDE_LABEL[side]} only`,
-        icon: 'symbol-field', address: hex(phys(i)), end: hex(phys(i) + size),
+        icon: 'symbol-field',
+        address: hex(phys(i)),
+        end: hex(phys(i) + size),
       }),
     };
   }
@@ -87,7 +105,9 @@ export class CompareTree {
     const id = `${SIDE_ID[side]}/ranges`;
     const ids = positionIds(id, '!');
     return {
-      id, total: ranges.length, noun: 'ranges',
+      id,
+      total: ranges.length,
+      noun: 'ranges',
       itemId: ids.itemId,
       parseItem: (rest) => ids.parse(rest, ranges.length),
       span: (lo, hi) => ({ start: ranges[lo].start, end: ranges[hi - 1].end }),
@@ -96,10 +116,16 @@ export class CompareTree {
       item: (i, parentId) => {
         const r = ranges[i];
         return {
-          id: ids.itemId(i), parentId, kind: 'range', collapsible: false,
-          label: `${hex(r.start)} – ${hex(r.end)}`, description: humanSize(r.end - r.start),
+          id: ids.itemId(i),
+          parentId,
+          kind: 'range',
+          collapsible: false,
+          label: `${hex(r.start)} – ${hex(r.end)}`,
+          description: humanSize(r.end - r.start),
           tooltip: `Pages [${hex(r.start)}, ${hex(r.end)}) preserved in ${SIDE_LABEL[side]} only`,
-          icon: 'symbol-array', address: hex(r.start), end: hex(r.end),
+          icon: 'symbol-array',
+          address: hex(r.start),
+          end: hex(r.end),
         };
       },
     };
@@ -110,7 +136,9 @@ export class CompareTree {
     const id = `${SIDE_ID[side]}/clients`;
     const ids = positionIds(id, '!');
     return {
-      id, total: names.length, noun: 'clients',
+      id,
+      total: names.length,
+      noun: 'clients',
       itemId: ids.itemId,
       parseItem: (rest) => ids.parse(rest, names.length),
       span: () => null,
@@ -131,24 +159,46 @@ export class CompareTree {
     const c = this.client(side, name);
     const fields = c.decode?.fields.length ?? 0;
     return {
-      id, parentId, kind: 'fdtSubnode', collapsible: fields > 0,
+      id,
+      parentId,
+      kind: 'fdtSubnode',
+      collapsible: fields > 0,
       label: name,
-      description: [c.address === null ? 'no preserved-data' : hex(c.address), c.size === null ? null : humanSize(c.size), c.decode?.summary].filter((x) => x).join(' · '),
+      description: [
+        c.address === null ? 'no preserved-data' : hex(c.address),
+        c.size === null ? null : humanSize(c.size),
+        c.decode?.summary,
+      ]
+        .filter((x) => x)
+        .join(' · '),
       tooltip: `Client "${name}" in ${SIDE_LABEL[side]} (${this.paths[side]})${c.decode ? `\n${c.decode.summary}` : ''}`,
       icon: 'symbol-namespace',
-      ...(c.address !== null ? { address: hex(c.address), ...(c.size !== null && c.size > 0n ? { end: hex(c.address + c.size) } : {}) } : {}),
+      ...(c.address !== null
+        ? { address: hex(c.address), ...(c.size !== null && c.size > 0n ? { end: hex(c.address + c.size) } : {}) }
+        : {}),
     };
   }
 
   // ---- nodes ----
 
   private sideNode(side: Side): TreeNodeDto {
-    const bytes = (side === 'left' ? this.diff.ranges.onlyLeft : this.diff.ranges.onlyRight).reduce((n, r) => n + (r.end - r.start), 0n);
+    const bytes = (side === 'left' ? this.diff.ranges.onlyLeft : this.diff.ranges.onlyRight).reduce(
+      (n, r) => n + (r.end - r.start),
+      0n,
+    );
     const clients = this.groups.get(`${SIDE_ID[side]}/clients`)!.total;
-    const parts = [plural(this.counts[side], 'blocks'), `${humanSize(bytes)} of pages`, ...(clients ? [plural(clients, 'clients')] : [])];
+    const parts = [
+      plural(this.counts[side], 'blocks'),
+      `${humanSize(bytes)} of pages`,
+      ...(clients ? [plural(clients, 'clients')] : []),
+    ];
     return {
-      id: SIDE_ID[side], parentId: null, kind: 'section', collapsible: this.counts[side] > 0 || bytes > 0n || clients > 0,
-      label: `Only in ${SIDE_LABEL[side]}`, description: parts.join(' · '),
+      id: SIDE_ID[side],
+      parentId: null,
+      kind: 'section',
+      collapsible: this.counts[side] > 0 || bytes > 0n || clients > 0,
+      label: `Only in ${SIDE_LABEL[side]}`,
+      description: parts.join(' · '),
       tooltip: `Preserved in ${SIDE_LABEL[side]} (${this.paths[side]}) and not in ${SIDE_LABEL[side === 'left' ? 'right' : 'left']}`,
       icon: side === 'left' ? 'diff-removed' : 'diff-added',
     };
@@ -156,8 +206,13 @@ export class CompareTree {
 
   private ordersNode(side: Side): TreeNodeDto {
     return {
-      id: `${SIDE_ID[side]}/orders`, parentId: SIDE_ID[side], kind: 'group', collapsible: this.counts[side] > 0,
-      label: 'Blocks by order', description: plural(this.counts[side], 'blocks'), icon: 'list-ordered',
+      id: `${SIDE_ID[side]}/orders`,
+      parentId: SIDE_ID[side],
+      kind: 'group',
+      collapsible: this.counts[side] > 0,
+      label: 'Blocks by order',
+      description: plural(this.counts[side], 'blocks'),
+      icon: 'list-ordered',
     };
   }
 
@@ -165,45 +220,80 @@ export class CompareTree {
     const n = this.blocks[side].get(order)!.length;
     const size = 1n << BigInt(this.pageShift(side) + order);
     return {
-      id: `${SIDE_ID[side]}/orders/${order}`, parentId: `${SIDE_ID[side]}/orders`, kind: 'orderGroup', collapsible: n > 0,
-      label: `Order ${order}`, description: `${plural(n, 'blocks')} · ${humanSize(size * BigInt(n))}`, icon: 'symbol-number',
+      id: `${SIDE_ID[side]}/orders/${order}`,
+      parentId: `${SIDE_ID[side]}/orders`,
+      kind: 'orderGroup',
+      collapsible: n > 0,
+      label: `Order ${order}`,
+      description: `${plural(n, 'blocks')} · ${humanSize(size * BigInt(n))}`,
+      icon: 'symbol-number',
     };
   }
 
   private rangesNode(side: Side): TreeNodeDto {
     const g = this.groups.get(`${SIDE_ID[side]}/ranges`)!;
     return {
-      id: g.id, parentId: SIDE_ID[side], kind: 'group', collapsible: g.total > 0,
-      label: 'Pages by range', description: plural(g.total, 'ranges'), icon: 'symbol-array',
-      tooltip: 'Pages preserved on this side only, coalesced (a block split differently on the other side is no page difference)',
+      id: g.id,
+      parentId: SIDE_ID[side],
+      kind: 'group',
+      collapsible: g.total > 0,
+      label: 'Pages by range',
+      description: plural(g.total, 'ranges'),
+      icon: 'symbol-array',
+      tooltip:
+        'Pages preserved on this side only, coalesced (a block split differently on the other side is no page difference)',
     };
   }
 
   private clientsNode(side: Side): TreeNodeDto {
     const g = this.groups.get(`${SIDE_ID[side]}/clients`)!;
-    return { id: g.id, parentId: SIDE_ID[side], kind: 'group', collapsible: g.total > 0, label: 'Clients', description: plural(g.total, 'clients'), icon: 'symbol-namespace' };
+    return {
+      id: g.id,
+      parentId: SIDE_ID[side],
+      kind: 'group',
+      collapsible: g.total > 0,
+      label: 'Clients',
+      description: plural(g.total, 'clients'),
+      icon: 'symbol-namespace',
+    };
   }
 
   private changedNode(): TreeNodeDto {
     const n = this.diff.clients.changed.length;
     return {
-      id: 'changed', parentId: null, kind: 'section', collapsible: n > 0,
-      label: 'Changed clients', description: plural(n, 'clients'), icon: 'diff-modified',
+      id: 'changed',
+      parentId: null,
+      kind: 'section',
+      collapsible: n > 0,
+      label: 'Changed clients',
+      description: plural(n, 'clients'),
+      icon: 'diff-modified',
       tooltip: 'Clients on both sides whose preserved-data address, blob size or blob bytes differ',
     };
   }
 
   private changedChildren(): TreeNodeDto[] {
     return this.diff.clients.changed.map((c, i) => ({
-      id: `changed/${i}`, parentId: 'changed', kind: 'fdtSubnode', collapsible: true,
-      label: c.name, description: `${c.changes.join(', ')} differ`, icon: 'symbol-namespace',
+      id: `changed/${i}`,
+      parentId: 'changed',
+      kind: 'fdtSubnode',
+      collapsible: true,
+      label: c.name,
+      description: `${c.changes.join(', ')} differ`,
+      icon: 'symbol-namespace',
     }));
   }
 
   private changedSideFields(i: number, side: Side, parentId: string): TreeNodeDto[] {
     const c = this.client(side, this.diff.clients.changed[i].name);
     return (c.decode?.fields ?? []).map((f, j) => ({
-      id: `${parentId}/f${j}`, parentId, kind: 'clientField', collapsible: false, label: f.name, description: f.value, tooltip: `${f.name}: ${f.value}`,
+      id: `${parentId}/f${j}`,
+      parentId,
+      kind: 'clientField',
+      collapsible: false,
+      label: f.name,
+      description: f.value,
+      tooltip: `${f.name}: ${f.value}`,
     }));
   }
 
@@ -224,10 +314,14 @@ export class CompareTree {
     let m = /^changed\/(\d+)$/.exec(nodeId);
     if (m && Number(m[1]) < this.diff.clients.changed.length) {
       const name = this.diff.clients.changed[Number(m[1])].name;
-      return SIDES.map((side) => ({ ...this.clientNode(side, name, `${nodeId}/${SIDE_ID[side]}`, nodeId), label: SIDE_LABEL[side] }));
+      return SIDES.map((side) => ({
+        ...this.clientNode(side, name, `${nodeId}/${SIDE_ID[side]}`, nodeId),
+        label: SIDE_LABEL[side],
+      }));
     }
     m = /^changed\/(\d+)\/([LR])$/.exec(nodeId);
-    if (m && Number(m[1]) < this.diff.clients.changed.length) return this.changedSideFields(Number(m[1]), m[2] === 'L' ? 'left' : 'right', nodeId);
+    if (m && Number(m[1]) < this.diff.clients.changed.length)
+      return this.changedSideFields(Number(m[1]), m[2] === 'L' ? 'left' : 'right', nodeId);
     // A list group, one of its buckets, or nothing.
     const whole = this.groups.get(nodeId);
     if (whole) return DumpTree.spanChildren(whole, 0, whole.total, nodeId, max);

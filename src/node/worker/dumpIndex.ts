@@ -6,8 +6,16 @@ import type { DecodeResult } from '../../engine/decode';
 import { RangeTable } from '../../engine/kho/rangeTable';
 import { hex, U64_MASK } from '../../engine/util/hex';
 import {
-  MAP_CLIENT_BLOB, MAP_NOT_IN_DUMP, MAP_PRESERVED, MAP_RAM, MAP_SCRATCH_FLAG, MAP_TRACKER_NODE,
-  type BlockDto, type MapCellFigures, type NodePageDto, type RangeDto,
+  MAP_CLIENT_BLOB,
+  MAP_NOT_IN_DUMP,
+  MAP_PRESERVED,
+  MAP_RAM,
+  MAP_SCRATCH_FLAG,
+  MAP_TRACKER_NODE,
+  type BlockDto,
+  type MapCellFigures,
+  type NodePageDto,
+  type RangeDto,
 } from '../../protocol/model';
 
 export interface Blob {
@@ -20,7 +28,8 @@ export interface Blob {
 export function upperBound(a: BigUint64Array, v: bigint, lo = 0, hi = a.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] <= v) lo = mid + 1; else hi = mid;
+    if (a[mid] <= v) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
@@ -29,7 +38,8 @@ export function upperBound(a: BigUint64Array, v: bigint, lo = 0, hi = a.length):
 export function lowerBound(a: BigUint64Array, v: bigint, lo = 0, hi = a.length): number {
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1; else hi = mid;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
   }
   return lo;
 }
@@ -87,16 +97,21 @@ export class DumpIndex {
     let bytes = 0n;
     for (const o of this.orders) {
       const c = counts.get(o)!;
-      lists[o] = new Uint32Array(c); fill[o] = 0;
+      lists[o] = new Uint32Array(c);
+      fill[o] = 0;
       this.byOrder.set(o, lists[o]!);
       bytes += BigInt(c) * (BigInt(this.pageSize) << BigInt(o));
     }
     this.preservedBytes = bytes;
     if (t) {
       // In page frames (exact numbers): one BigInt per block, for its address.
-      const frame = 2 ** this.frameShift, shift = BigInt(this.frameShift);
-      const phys = this.phys, order = this.order, maxEnd = this.maxEndPfn;
-      let i = 0, runMax = 0;
+      const frame = 2 ** this.frameShift,
+        shift = BigInt(this.frameShift);
+      const phys = this.phys,
+        order = this.order,
+        maxEnd = this.maxEndPfn;
+      let i = 0,
+        runMax = 0;
       t.blocks.forEachSorted((pfn, o) => {
         if (i >= n) return false;
         const a = pfn * frame;
@@ -116,7 +131,8 @@ export class DumpIndex {
 
     const levelKeys = t ? [...t.nodePages.keys()] : [];
     this.levels = levelKeys.sort((a, b) => {
-      const na = /^\d+$/.test(a), nb = /^\d+$/.test(b);
+      const na = /^\d+$/.test(a),
+        nb = /^\d+$/.test(b);
       return na && nb ? Number(b) - Number(a) : na ? -1 : nb ? 1 : a.localeCompare(b);
     });
     let total = 0;
@@ -126,16 +142,22 @@ export class DumpIndex {
       total += pages.length;
     }
     const all: { p: bigint; l: number }[] = [];
-    this.levels.forEach((l, li) => { for (const p of this.levelPages.get(l)!) all.push({ p, l: li }); });
+    this.levels.forEach((l, li) => {
+      for (const p of this.levelPages.get(l)!) all.push({ p, l: li });
+    });
     all.sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
     this.nodeAll = new BigUint64Array(total);
     this.nodeAllLevel = new Uint16Array(total);
-    all.forEach((e, k) => { this.nodeAll[k] = e.p; this.nodeAllLevel[k] = e.l; });
+    all.forEach((e, k) => {
+      this.nodeAll[k] = e.p;
+      this.nodeAllLevel[k] = e.l;
+    });
 
     this.blobs = [];
     const f = result.fdt;
     if (f) {
-      if (f.address !== null) this.blobs.push({ name: 'KHO FDT', start: f.address, end: f.address + BigInt(Math.max(f.kho.totalSize, 1)) });
+      if (f.address !== null)
+        this.blobs.push({ name: 'KHO FDT', start: f.address, end: f.address + BigInt(Math.max(f.kho.totalSize, 1)) });
       for (const s of f.kho.subnodes) {
         if (s.preservedData === null || s.preservedData === 0n) continue;
         const size = s.blobSize !== null && s.blobSize > 0n ? s.blobSize : page;
@@ -166,10 +188,12 @@ export class DumpIndex {
   /** Position of block (phys, order) inside its order list, or -1. */
   indexInOrder(order: number, phys: bigint): number {
     const list = this.ofOrder(order);
-    let lo = 0, hi = list.length;
+    let lo = 0,
+      hi = list.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.phys[list[mid]] < phys) lo = mid + 1; else hi = mid;
+      if (this.phys[list[mid]] < phys) lo = mid + 1;
+      else hi = mid;
     }
     return lo < list.length && this.phys[list[lo]] === phys ? lo : -1;
   }
@@ -180,8 +204,13 @@ export class DumpIndex {
     for (const o of this.orders) {
       const list = this.byOrder.get(o)!;
       const first = (v: bigint): number => {
-        let lo = 0, hi = list.length;
-        while (lo < hi) { const mid = (lo + hi) >>> 1; if (this.phys[list[mid]] < v) lo = mid + 1; else hi = mid; }
+        let lo = 0,
+          hi = list.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (this.phys[list[mid]] < v) lo = mid + 1;
+          else hi = mid;
+        }
         return lo;
       };
       const n = first(end) - first(start);
@@ -194,19 +223,27 @@ export class DumpIndex {
     return { start: hex(this.rangeStart(i)), end: hex(this.rangeEnd(i)) };
   }
 
-  rangeStart(i: number): bigint { return this.ranges.start(i); }
+  rangeStart(i: number): bigint {
+    return this.ranges.start(i);
+  }
   /** End of range i, clamped to 2^64 - 1. */
-  rangeEnd(i: number): bigint { return clampU64(this.ranges.end(i)); }
+  rangeEnd(i: number): bigint {
+    return clampU64(this.ranges.end(i));
+  }
 
-  get rangeCount(): number { return this.ranges.length; }
+  get rangeCount(): number {
+    return this.ranges.length;
+  }
 
   /** First index whose running max block end is past `a`: no block before it can contain `a`. */
   private firstEndingAfter(a: bigint): number {
     const aPfn = Number(a >> BigInt(this.frameShift));
-    let lo = 0, hi = this.count;
+    let lo = 0,
+      hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.maxEndPfn[mid] <= aPfn) lo = mid + 1; else hi = mid;
+      if (this.maxEndPfn[mid] <= aPfn) lo = mid + 1;
+      else hi = mid;
     }
     return lo;
   }
@@ -215,7 +252,9 @@ export class DumpIndex {
     return this.levelPages.get(level) ?? new BigUint64Array(0);
   }
 
-  get nodePageCount(): number { return this.nodeAll.length; }
+  get nodePageCount(): number {
+    return this.nodeAll.length;
+  }
 
   nodePage(k: number): NodePageDto {
     return { level: this.levels[this.nodeAllLevel[k]], phys: hex(this.nodeAll[k]) };
@@ -234,10 +273,12 @@ export class DumpIndex {
 
   findRange(a: bigint): number {
     const aPfn = Number(a >> BigInt(this.frameShift));
-    let lo = 0, hi = this.ranges.length;
+    let lo = 0,
+      hi = this.ranges.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ranges.startPfn(mid) <= aPfn) lo = mid + 1; else hi = mid;
+      if (this.ranges.startPfn(mid) <= aPfn) lo = mid + 1;
+      else hi = mid;
     }
     const i = lo - 1;
     return i >= 0 && aPfn < this.ranges.endPfn(i) ? i : -1;
@@ -253,7 +294,8 @@ export class DumpIndex {
   }
 
   inDump(a: bigint): boolean {
-    let lo = 0, hi = this.dump.length - 1;
+    let lo = 0,
+      hi = this.dump.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const r = this.dump[mid];
@@ -266,7 +308,8 @@ export class DumpIndex {
 
   /** Everything the map should show: dump ranges, preserved ranges, node pages, blobs and scratch areas. */
   span(): PhysRange {
-    let start: bigint | null = null, end: bigint | null = null;
+    let start: bigint | null = null,
+      end: bigint | null = null;
     const add = (s: bigint, e: bigint): void => {
       if (start === null || s < start) start = s;
       if (end === null || e > end) end = e;
@@ -306,7 +349,10 @@ export class DumpIndex {
       if (a >= b) return;
       const c0 = Number((a - start) / width);
       const c1 = Number((b - 1n - start) / width);
-      if (c0 === c1) { fn(c0, Number(b - a)); return; }
+      if (c0 === c1) {
+        fn(c0, Number(b - a));
+        return;
+      }
       fn(c0, Number(start + width * BigInt(c0 + 1) - a));
       for (let c = c0 + 1; c < c1; c++) fn(c, w);
       fn(c1, Number(b - (start + width * BigInt(c1))));
@@ -314,7 +360,9 @@ export class DumpIndex {
 
     for (const r of this.dump) {
       if (r.end <= start || r.start >= end) continue;
-      spread(r.start, r.end, (c, n) => { ramBytes[c] += n; });
+      spread(r.start, r.end, (c, n) => {
+        ramBytes[c] += n;
+      });
     }
     for (let i = this.firstEndingAfter(start); i < this.count && this.phys[i] < end; i++) {
       const o = this.order[i];
@@ -326,20 +374,33 @@ export class DumpIndex {
       });
     }
     const page = BigInt(this.pageSize);
-    for (let k = start >= page ? upperBound(this.nodeAll, start - page) : 0; k < this.nodeAll.length && this.nodeAll[k] < end; k++) {
-      spread(this.nodeAll[k], this.nodeAll[k] + page, (c, n) => { nodeBytes[c] += n; });
+    for (
+      let k = start >= page ? upperBound(this.nodeAll, start - page) : 0;
+      k < this.nodeAll.length && this.nodeAll[k] < end;
+      k++
+    ) {
+      spread(this.nodeAll[k], this.nodeAll[k] + page, (c, n) => {
+        nodeBytes[c] += n;
+      });
     }
-    for (const b of this.blobs) spread(b.start, b.end, (c, n) => { blobBytes[c] += n; });
+    for (const b of this.blobs)
+      spread(b.start, b.end, (c, n) => {
+        blobBytes[c] += n;
+      });
     for (const r of this.scratchMerged) {
       if (r.end <= start || r.start >= end) continue;
-      spread(r.start, r.end, (c) => { inScratch[c] = 1; });
+      spread(r.start, r.end, (c) => {
+        inScratch[c] = 1;
+      });
     }
 
     const cells = new Array<number>(count);
     const preservedPages = new Array<number>(count);
     const nodePages = new Array<number>(count);
     for (let c = 0; c < count; c++) {
-      const pres = presBytes[c], node = nodeBytes[c], blob = blobBytes[c];
+      const pres = presBytes[c],
+        node = nodeBytes[c],
+        blob = blobBytes[c];
       if (node > 0 && node >= pres && node >= blob) cells[c] = MAP_TRACKER_NODE;
       else if (blob > 0 && blob >= pres) cells[c] = MAP_CLIENT_BLOB;
       else if (pres > 0) cells[c] = MAP_PRESERVED + maxOrder[c];

@@ -25,7 +25,7 @@ export function problemLabel(d: Diagnostic): string {
 }
 
 export const SECTION_IDS = ['fdt', 'orders', 'ranges', 'nodes', 'scratch', 'problems'] as const;
-type SectionId = typeof SECTION_IDS[number];
+type SectionId = (typeof SECTION_IDS)[number];
 
 export const SEVERITIES: readonly Severity[] = ['error', 'warning', 'info'];
 const SEVERITY_LABEL: Record<Severity, string> = { error: 'Errors', warning: 'Warnings', info: 'Notes' };
@@ -37,7 +37,8 @@ function basename(p: string): string {
 }
 
 function levelLabel(level: string, depth: number): string {
-  if (!/^\d+$/.test(level)) return level === 'chunks' ? 'Chunk list pages' : level === 'bitmaps' ? 'Bitmap pages' : level;
+  if (!/^\d+$/.test(level))
+    return level === 'chunks' ? 'Chunk list pages' : level === 'bitmaps' ? 'Bitmap pages' : level;
   const n = Number(level);
   const role = n === depth - 1 ? 'root' : n === 0 ? 'leaf bitmaps' : 'tables';
   return `Level ${n} (${role})`;
@@ -64,7 +65,9 @@ export class DumpTree {
     for (const sev of SEVERITIES) this.bySeverity.set(sev, []);
     diagnostics.forEach((d, i) => this.bySeverity.get(d.severity)?.push(i));
     for (const sev of SEVERITIES) if (this.bySeverity.get(sev)!.length > 0) this.addGroup(this.problemGroup(sev));
-    this.clients = new ClientTree(result.fdt?.kho.subnodes ?? [], result.clients, index.pageSize, { pathTo: (g, i, max) => this.pathTo(g, i, max) });
+    this.clients = new ClientTree(result.fdt?.kho.subnodes ?? [], result.clients, index.pageSize, {
+      pathTo: (g, i, max) => this.pathTo(g, i, max),
+    });
     this.scratchTree = new ScratchTree(result, () => this.section('scratch'));
     for (const g of this.scratchTree.groups) this.addGroup(g);
   }
@@ -78,11 +81,16 @@ export class DumpTree {
     return this.groups.get(id) ?? (id.startsWith('fdt/node/') ? this.clients.group(id) : undefined);
   }
 
-  private addGroup(g: ListGroup): void { this.groups.set(g.id, g); }
+  private addGroup(g: ListGroup): void {
+    this.groups.set(g.id, g);
+  }
 
   // ---- list groups ----
 
-  private addressItemIds(groupId: string, at: (i: number) => bigint): { itemId(i: number): string; parseItem(rest: string): number } {
+  private addressItemIds(
+    groupId: string,
+    at: (i: number) => bigint,
+  ): { itemId(i: number): string; parseItem(rest: string): number } {
     // Items are sorted by address; a repeated address (corrupt input) gets its position appended.
     const itemId = (i: number): string => {
       const a = at(i);
@@ -93,7 +101,10 @@ export class DumpTree {
       parseItem: (rest) => {
         const m = /^@(0x[0-9a-f]+)(?:~(\d+))?$/.exec(rest);
         if (!m) return -1;
-        if (m[2] !== undefined) { const i = Number(m[2]); return itemId(i) === groupId + rest ? i : -1; }
+        if (m[2] !== undefined) {
+          const i = Number(m[2]);
+          return itemId(i) === groupId + rest ? i : -1;
+        }
         return -2; // resolved by the caller's address search
       },
     };
@@ -106,7 +117,9 @@ export class DumpTree {
     const ids = this.addressItemIds(id, (i) => idx.phys[list[i]]);
     const size = BigInt(idx.pageSize) << BigInt(order);
     return {
-      id, total: list.length, noun: 'blocks',
+      id,
+      total: list.length,
+      noun: 'blocks',
       itemId: ids.itemId,
       parseItem: (rest) => {
         const r = ids.parseItem(rest);
@@ -122,11 +135,16 @@ export class DumpTree {
         const phys = idx.phys[b];
         const end = idx.blockEnd(b);
         return {
-          id: ids.itemId(i), parentId, kind: 'block', collapsible: false,
+          id: ids.itemId(i),
+          parentId,
+          kind: 'block',
+          collapsible: false,
           label: hex(phys),
           description: `order ${order} · ${humanSize(size)}`,
           tooltip: `Preserved block [${hex(phys)}, ${hex(end)})\norder ${order}: ${plural(2 ** order, 'pages')} of ${humanSize(idx.pageSize)} = ${humanSize(size)}`,
-          icon: 'symbol-field', address: hex(phys), end: hex(end),
+          icon: 'symbol-field',
+          address: hex(phys),
+          end: hex(end),
         };
       },
     };
@@ -137,7 +155,9 @@ export class DumpTree {
     const id = 'ranges';
     const ids = this.addressItemIds(id, (i) => idx.rangeStart(i));
     return {
-      id, total: idx.rangeCount, noun: 'ranges',
+      id,
+      total: idx.rangeCount,
+      noun: 'ranges',
       itemId: ids.itemId,
       parseItem: (rest) => {
         const r = ids.parseItem(rest);
@@ -150,20 +170,31 @@ export class DumpTree {
       ancestors: () => [],
       self: () => this.section('ranges'),
       item: (i, parentId) => {
-        const s = idx.rangeStart(i), e = idx.rangeEnd(i);
+        const s = idx.rangeStart(i),
+          e = idx.rangeEnd(i);
         const byOrder = idx.ordersIn(s, e);
         const blocks = byOrder.reduce((n, x) => n + x.count, 0);
-        const orders = byOrder.length === 0 ? 'no block starts here'
-          : byOrder.length === 1 ? `order ${byOrder[0].order}`
-          : byOrder.length <= 3 ? `orders ${byOrder.map((x) => x.order).join(', ')}`
-          : `orders ${byOrder[0].order}–${byOrder[byOrder.length - 1].order}`;
+        const orders =
+          byOrder.length === 0
+            ? 'no block starts here'
+            : byOrder.length === 1
+              ? `order ${byOrder[0].order}`
+              : byOrder.length <= 3
+                ? `orders ${byOrder.map((x) => x.order).join(', ')}`
+                : `orders ${byOrder[0].order}–${byOrder[byOrder.length - 1].order}`;
         return {
-          id: ids.itemId(i), parentId, kind: 'range', collapsible: false,
+          id: ids.itemId(i),
+          parentId,
+          kind: 'range',
+          collapsible: false,
           label: `${hex(s)} – ${hex(e)}`,
           description: `${humanSize(e - s)} · ${plural(blocks, 'blocks')}, ${orders}`,
-          tooltip: `Preserved range [${hex(s)}, ${hex(e)}): ${humanSize(e - s)}, ${plural(Number((e - s) / BigInt(idx.pageSize)), 'pages')}\n` +
+          tooltip:
+            `Preserved range [${hex(s)}, ${hex(e)}): ${humanSize(e - s)}, ${plural(Number((e - s) / BigInt(idx.pageSize)), 'pages')}\n` +
             byOrder.map((x) => `order ${x.order}: ${plural(x.count, 'blocks')}`).join('\n'),
-          icon: 'symbol-ruler', address: hex(s), end: hex(e),
+          icon: 'symbol-ruler',
+          address: hex(s),
+          end: hex(e),
         };
       },
     };
@@ -176,25 +207,37 @@ export class DumpTree {
     const ids = this.addressItemIds(id, (i) => pages[i]);
     const page = BigInt(idx.pageSize);
     return {
-      id, total: pages.length, noun: 'pages',
+      id,
+      total: pages.length,
+      noun: 'pages',
       itemId: ids.itemId,
       parseItem: (rest) => {
         const r = ids.parseItem(rest);
         if (r !== -2) return r;
         const a = parseAddress(rest.slice(1))!;
-        let lo = 0, hi = pages.length;
-        while (lo < hi) { const mid = (lo + hi) >>> 1; if (pages[mid] < a) lo = mid + 1; else hi = mid; }
+        let lo = 0,
+          hi = pages.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (pages[mid] < a) lo = mid + 1;
+          else hi = mid;
+        }
         return lo < pages.length && pages[lo] === a ? lo : -1;
       },
       span: (lo, hi) => ({ start: pages[lo], end: pages[hi - 1] + page }),
       ancestors: () => ['nodes'],
       self: () => this.groupNode(this.groups.get(id)!),
       item: (i, parentId) => ({
-        id: ids.itemId(i), parentId, kind: 'nodePage', collapsible: false,
+        id: ids.itemId(i),
+        parentId,
+        kind: 'nodePage',
+        collapsible: false,
         label: hex(pages[i]),
         description: levelLabel(level, this.depth),
         tooltip: `Tracker node page [${hex(pages[i])}, ${hex(pages[i] + page)}), ${levelLabel(level, this.depth)}`,
-        icon: 'symbol-structure', address: hex(pages[i]), end: hex(pages[i] + page),
+        icon: 'symbol-structure',
+        address: hex(pages[i]),
+        end: hex(pages[i] + page),
       }),
     };
   }
@@ -205,7 +248,9 @@ export class DumpTree {
     const id = `problems/${sev}`;
     const ids = positionIds(id, '!');
     return {
-      id, total: list.length, noun: 'problems',
+      id,
+      total: list.length,
+      noun: 'problems',
       itemId: ids.itemId,
       parseItem: (rest) => ids.parse(rest, list.length),
       span: () => null,
@@ -214,11 +259,15 @@ export class DumpTree {
       item: (i, parentId) => {
         const d = ds[list[i]];
         return {
-          id: ids.itemId(i), parentId, kind: 'problem', collapsible: false,
+          id: ids.itemId(i),
+          parentId,
+          kind: 'problem',
+          collapsible: false,
           label: problemLabel(d),
           tooltip: `${d.severity}: ${d.message} (${d.code})${d.address === null ? '' : '\nClick to reveal what lies at ' + hex(d.address)}`,
           icon: d.severity === 'error' ? 'error' : d.severity === 'warning' ? 'warning' : 'info',
-          severity: d.severity, code: d.code,
+          severity: d.severity,
+          code: d.code,
           ...(d.address === null ? {} : { address: hex(d.address) }),
         };
       },
@@ -228,10 +277,15 @@ export class DumpTree {
   private severityNode(sev: Severity): TreeNodeDto {
     const n = this.bySeverity.get(sev)!.length;
     return {
-      id: `problems/${sev}`, parentId: 'problems', kind: 'severityGroup', collapsible: n > 0,
-      label: SEVERITY_LABEL[sev], description: String(n),
+      id: `problems/${sev}`,
+      parentId: 'problems',
+      kind: 'severityGroup',
+      collapsible: n > 0,
+      label: SEVERITY_LABEL[sev],
+      description: String(n),
       tooltip: `${plural(n, sev === 'info' ? 'notes' : `${sev}s`)} found while decoding and checking the dump`,
-      icon: sev === 'error' ? 'error' : sev === 'warning' ? 'warning' : 'info', severity: sev,
+      icon: sev === 'error' ? 'error' : sev === 'warning' ? 'warning' : 'info',
+      severity: sev,
     };
   }
 
@@ -270,8 +324,13 @@ export class DumpTree {
     const span = g.span(lo, hi);
     const count = plural(hi - lo, g.noun);
     return {
-      id: `${g.id}#${lo}-${hi}`, parentId, kind: 'bucket', collapsible: true,
-      label: span ? `${hex(span.start)} – ${hex(span.end)}` : `${g.noun[0].toUpperCase()}${g.noun.slice(1)} ${lo + 1}–${hi}`,
+      id: `${g.id}#${lo}-${hi}`,
+      parentId,
+      kind: 'bucket',
+      collapsible: true,
+      label: span
+        ? `${hex(span.start)} – ${hex(span.end)}`
+        : `${g.noun[0].toUpperCase()}${g.noun.slice(1)} ${lo + 1}–${hi}`,
       description: count,
       tooltip: span ? `${count} in [${hex(span.start)}, ${hex(span.end)})` : count,
       icon: 'folder',
@@ -291,12 +350,14 @@ export class DumpTree {
   /** Ids from the group down to the item at position i (buckets included, group first). */
   static pathInGroup(g: ListGroup, i: number, max: number): string[] {
     const path = [g.id];
-    let lo = 0, hi = g.total;
+    let lo = 0,
+      hi = g.total;
     for (;;) {
       const b = DumpTree.bucketSize(hi - lo, max);
       if (b === 0) break;
       const s = lo + Math.floor((i - lo) / b) * b;
-      lo = s; hi = Math.min(hi, s + b);
+      lo = s;
+      hi = Math.min(hi, s + b);
       path.push(`${g.id}#${lo}-${hi}`);
     }
     path.push(g.itemId(i));
@@ -320,8 +381,12 @@ export class DumpTree {
     return this.pathTo(SCRATCH_ID, this.scratchTree.areaPosition(i), max);
   }
 
-  orderGroupId(order: number): string { return `orders/${order}`; }
-  levelGroupId(level: string): string { return `nodes/${encodeURIComponent(level)}`; }
+  orderGroupId(order: number): string {
+    return `orders/${order}`;
+  }
+  levelGroupId(level: string): string {
+    return `nodes/${encodeURIComponent(level)}`;
+  }
 
   // ---- id resolution ----
 
@@ -337,16 +402,19 @@ export class DumpTree {
   static parseBucket(g: ListGroup, rest: string): { lo: number; hi: number } | null {
     const m = /^#(\d+)-(\d+)$/.exec(rest);
     if (!m) return null;
-    const lo = Number(m[1]), hi = Number(m[2]);
+    const lo = Number(m[1]),
+      hi = Number(m[2]);
     return lo < hi && hi <= g.total ? { lo, hi } : null;
   }
 
   children(nodeId: string | null, max: number): TreeNodeDto[] {
     if (nodeId === null) return this.sectionIds().map((s) => this.section(s));
     if (nodeId === 'fdt') return this.fdtChildren();
-    if (nodeId === 'orders') return this.index.orders.map((o) => this.groupNode(this.groups.get(this.orderGroupId(o))!));
+    if (nodeId === 'orders')
+      return this.index.orders.map((o) => this.groupNode(this.groups.get(this.orderGroupId(o))!));
     if (nodeId === 'nodes') return this.index.levels.map((l) => this.groupNode(this.groups.get(this.levelGroupId(l))!));
-    if (nodeId === 'problems') return SEVERITIES.filter((sev) => this.groups.has(`problems/${sev}`)).map((sev) => this.severityNode(sev));
+    if (nodeId === 'problems')
+      return SEVERITIES.filter((sev) => this.groups.has(`problems/${sev}`)).map((sev) => this.severityNode(sev));
     const sp = this.splitGroup(nodeId);
     if (!sp) return [];
     if (sp.rest === '') return DumpTree.spanChildren(sp.g, 0, sp.g.total, nodeId, max);
@@ -380,7 +448,10 @@ export class DumpTree {
       const o = Number(g.id.slice('orders/'.length));
       const size = BigInt(idx.pageSize) << BigInt(o);
       return {
-        id: g.id, parentId: 'orders', kind: 'orderGroup', collapsible: g.total > 0,
+        id: g.id,
+        parentId: 'orders',
+        kind: 'orderGroup',
+        collapsible: g.total > 0,
         label: `Order ${o}`,
         description: `${plural(g.total, 'blocks')} · ${humanSize(size * BigInt(g.total))}`,
         tooltip: `${plural(g.total, 'blocks')} of order ${o} (${humanSize(size)} each), ${humanSize(size * BigInt(g.total))} in all`,
@@ -389,7 +460,10 @@ export class DumpTree {
     }
     const level = decodeURIComponent(g.id.slice('nodes/'.length));
     return {
-      id: g.id, parentId: 'nodes', kind: 'levelGroup', collapsible: g.total > 0,
+      id: g.id,
+      parentId: 'nodes',
+      kind: 'levelGroup',
+      collapsible: g.total > 0,
       label: levelLabel(level, this.depth),
       description: plural(g.total, 'pages'),
       tooltip: `${plural(g.total, 'tracker pages')} at ${levelLabel(level, this.depth)}`,
@@ -398,28 +472,48 @@ export class DumpTree {
   }
 
   private section(id: SectionId): TreeNodeDto {
-    const r = this.result, idx = this.index;
+    const r = this.result,
+      idx = this.index;
     switch (id) {
       case 'fdt': {
         const f = r.fdt;
-        const where = !f ? '' : f.source === 'image' && f.address !== null ? `in image at ${hex(f.address)}` : 'from file';
+        const where = !f
+          ? ''
+          : f.source === 'image' && f.address !== null
+            ? `in image at ${hex(f.address)}`
+            : 'from file';
         return {
-          id, parentId: null, kind: 'section', collapsible: true, label: 'FDT', icon: 'file-binary',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: true,
+          label: 'FDT',
+          icon: 'file-binary',
           description: f ? `${f.kho.compatible ?? 'no compatible'} · ${where}` : 'not found',
-          tooltip: f ? `KHO root FDT ${where} (${f.kho.totalSize} bytes)` : r.fatal ?? 'No KHO FDT',
+          tooltip: f ? `KHO root FDT ${where} (${f.kho.totalSize} bytes)` : (r.fatal ?? 'No KHO FDT'),
           ...(f ? { dts: true } : {}),
         };
       }
       case 'orders':
         return {
-          id, parentId: null, kind: 'section', collapsible: idx.orders.length > 0, label: 'Preserved by order', icon: 'layers',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: idx.orders.length > 0,
+          label: 'Preserved by order',
+          icon: 'layers',
           description: `${plural(idx.count, 'blocks')} · ${humanSize(idx.preservedBytes)}`,
           tooltip: `Preserved blocks grouped by order: ${idx.orders.length} orders`,
         };
       case 'ranges': {
         const g = this.groups.get('ranges')!;
         return {
-          id, parentId: null, kind: 'section', collapsible: g.total > 0, label: 'Preserved ranges', icon: 'symbol-ruler',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: g.total > 0,
+          label: 'Preserved ranges',
+          icon: 'symbol-ruler',
           description: plural(g.total, 'ranges'),
           tooltip: 'Preserved memory coalesced into [start, end) ranges',
         };
@@ -427,8 +521,15 @@ export class DumpTree {
       case 'nodes': {
         const t = r.tracker;
         return {
-          id, parentId: null, kind: 'section', collapsible: idx.levels.length > 0, label: 'Tracker nodes', icon: 'type-hierarchy',
-          description: t ? `${t.kind === 'radix' ? `radix, depth ${t.depth}` : 'chunk list'} · ${plural(idx.nodePageCount, 'pages')}` : 'no tracker',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: idx.levels.length > 0,
+          label: 'Tracker nodes',
+          icon: 'type-hierarchy',
+          description: t
+            ? `${t.kind === 'radix' ? `radix, depth ${t.depth}` : 'chunk list'} · ${plural(idx.nodePageCount, 'pages')}`
+            : 'no tracker',
           tooltip: 'Pages the tracker itself occupies, by level',
         };
       }
@@ -436,18 +537,32 @@ export class DumpTree {
         const sc = r.scratch;
         const bytes = (sc?.areas ?? []).reduce((n, a) => n + (a.end > a.start ? a.end - a.start : 0n), 0n);
         return {
-          id, parentId: null, kind: 'section', collapsible: true, label: 'Scratch areas', icon: 'circuit-board',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: true,
+          label: 'Scratch areas',
+          icon: 'circuit-board',
           description: sc ? `${plural(sc.areas.length, 'areas')} · ${humanSize(bytes)}` : 'none known',
-          tooltip: 'Memory the next kernel allocates from while it restores KHO state; nothing preserved may lie inside',
+          tooltip:
+            'Memory the next kernel allocates from while it restores KHO state; nothing preserved may lie inside',
         };
       }
       case 'problems': {
         const ds = this.diagnostics;
-        const e = ds.filter((d) => d.severity === 'error').length, w = ds.filter((d) => d.severity === 'warning').length;
+        const e = ds.filter((d) => d.severity === 'error').length,
+          w = ds.filter((d) => d.severity === 'warning').length;
         return {
-          id, parentId: null, kind: 'section', collapsible: ds.length > 0, label: 'Problems',
+          id,
+          parentId: null,
+          kind: 'section',
+          collapsible: ds.length > 0,
+          label: 'Problems',
           icon: e > 0 ? 'error' : w > 0 ? 'warning' : 'pass',
-          description: ds.length === 0 ? 'none' : `${plural(e, 'errors')}, ${plural(w, 'warnings')}, ${plural(ds.length - e - w, 'notes')}`,
+          description:
+            ds.length === 0
+              ? 'none'
+              : `${plural(e, 'errors')}, ${plural(w, 'warnings')}, ${plural(ds.length - e - w, 'notes')}`,
           tooltip: 'Problems found while decoding and checking the dump',
         };
       }
@@ -457,32 +572,67 @@ export class DumpTree {
   private fdtChildren(): TreeNodeDto[] {
     const f = this.result.fdt;
     if (!f) {
-      return [{ id: 'fdt/missing', parentId: 'fdt', kind: 'info', collapsible: false, label: 'No KHO FDT', description: this.result.fatal ?? '', icon: 'circle-slash' }];
+      return [
+        {
+          id: 'fdt/missing',
+          parentId: 'fdt',
+          kind: 'info',
+          collapsible: false,
+          label: 'No KHO FDT',
+          description: this.result.fatal ?? '',
+          icon: 'circle-slash',
+        },
+      ];
     }
     const k = f.kho;
     const page = BigInt(this.index.pageSize);
     const out: TreeNodeDto[] = [];
     const known = k.version !== null && k.version <= LATEST_KNOWN_ABI;
     out.push({
-      id: 'fdt/version', parentId: 'fdt', kind: 'info', collapsible: false, label: 'Version',
-      description: k.version === null ? `${k.compatible ?? 'none'} (not kho-vN)` : `kho-v${k.version}${known ? '' : ' (unknown, newer than this tool)'}`,
+      id: 'fdt/version',
+      parentId: 'fdt',
+      kind: 'info',
+      collapsible: false,
+      label: 'Version',
+      description:
+        k.version === null
+          ? `${k.compatible ?? 'none'} (not kho-vN)`
+          : `kho-v${k.version}${known ? '' : ' (unknown, newer than this tool)'}`,
       tooltip: `Root compatible: ${k.compatible === null ? '(missing)' : JSON.stringify(k.compatible)}`,
       icon: 'tag',
     });
     const mapLabel = k.version === 1 ? 'First chunk' : 'Memory map root';
     out.push({
-      id: 'fdt/map', parentId: 'fdt', kind: 'info', collapsible: false, label: mapLabel,
+      id: 'fdt/map',
+      parentId: 'fdt',
+      kind: 'info',
+      collapsible: false,
+      label: mapLabel,
       description: k.preservedMemoryMap === null ? 'missing' : hex(k.preservedMemoryMap),
       tooltip: `preserved-memory-map: ${k.preservedMemoryMap === null ? 'missing or malformed' : hex(k.preservedMemoryMap)}`,
       icon: 'type-hierarchy',
-      ...(k.preservedMemoryMap === null ? {} : { address: hex(k.preservedMemoryMap), end: hex(k.preservedMemoryMap + page) }),
+      ...(k.preservedMemoryMap === null
+        ? {}
+        : { address: hex(k.preservedMemoryMap), end: hex(k.preservedMemoryMap + page) }),
     });
     out.push({
-      id: 'fdt/location', parentId: 'fdt', kind: 'info', collapsible: false, label: 'Location',
-      description: f.source === 'image' && f.address !== null ? `image ${hex(f.address)}` : `file ${basename(this.fdtPath ?? '')}`,
-      tooltip: `${f.source === 'image' ? 'In the image' : this.fdtPath ?? 'From a file'}, ${k.totalSize} bytes` + (f.candidates.length > 1 ? `; scan found ${f.candidates.length} candidates: ${f.candidates.map((c) => hex(c)).join(', ')}` : ''),
-      icon: 'location', dts: true,
-      ...(f.address === null ? {} : { address: hex(f.address), end: hex(f.address + BigInt(Math.max(1, k.totalSize))) }),
+      id: 'fdt/location',
+      parentId: 'fdt',
+      kind: 'info',
+      collapsible: false,
+      label: 'Location',
+      description:
+        f.source === 'image' && f.address !== null ? `image ${hex(f.address)}` : `file ${basename(this.fdtPath ?? '')}`,
+      tooltip:
+        `${f.source === 'image' ? 'In the image' : (this.fdtPath ?? 'From a file')}, ${k.totalSize} bytes` +
+        (f.candidates.length > 1
+          ? `; scan found ${f.candidates.length} candidates: ${f.candidates.map((c) => hex(c)).join(', ')}`
+          : ''),
+      icon: 'location',
+      dts: true,
+      ...(f.address === null
+        ? {}
+        : { address: hex(f.address), end: hex(f.address + BigInt(Math.max(1, k.totalSize))) }),
     });
     k.subnodes.forEach((_, i) => out.push(this.clients.subnodeNode(i)!));
     return out;
@@ -491,7 +641,11 @@ export class DumpTree {
   /** DTS text of a node whose `dts` is set: the KHO FDT (section or location) or a client FDT. */
   dts(id: string): { name: string; text: string } | null {
     const f = this.result.fdt;
-    if ((id === 'fdt' || id === 'fdt/location') && f) return { name: 'kho', text: renderDts(f.bytes, { baseAddress: f.address ?? undefined, pageSize: this.index.pageSize }) };
+    if ((id === 'fdt' || id === 'fdt/location') && f)
+      return {
+        name: 'kho',
+        text: renderDts(f.bytes, { baseAddress: f.address ?? undefined, pageSize: this.index.pageSize }),
+      };
     const m = /^fdt\/node\/(\d+)$/.exec(id);
     return m ? this.clients.dts(Number(m[1])) : null;
   }

@@ -18,19 +18,28 @@ import { saveInPlace } from '../saveInPlace';
 import { writeTextAtomic } from '../writeFile';
 import { SessionError, type WorkerSession } from './session';
 
-type Handlers = { [K in keyof EditMethods]: (p: EditMethods[K]['params']) => Promise<EditMethods[K]['result']> | EditMethods[K]['result'] };
+type Handlers = {
+  [K in keyof EditMethods]: (
+    p: EditMethods[K]['params'],
+  ) => Promise<EditMethods[K]['result']> | EditMethods[K]['result'];
+};
 
 /** Opens an image file as physical memory; the returned close() also closes the file. */
 function openFileMemory(imagePath: string, format: 'auto' | 'raw' | 'elf', base: bigint): PhysMemory {
   const src = FileByteSource.open(imagePath);
   const r = openImage(src, { format, base });
-  if (!r.memory) { src.close(); throw new SessionError(`${imagePath}: ${r.error ?? 'cannot open the image'}`); }
+  if (!r.memory) {
+    src.close();
+    throw new SessionError(`${imagePath}: ${r.error ?? 'cannot open the image'}`);
+  }
   const m = r.memory;
   const close = m.close?.bind(m);
-  (m as { close?: () => void }).close = () => { close?.(); src.close(); };
+  (m as { close?: () => void }).close = () => {
+    close?.();
+    src.close();
+  };
   return m;
 }
-
 
 export class WorkerEditing {
   private model: EditableDump | null = null;
@@ -77,17 +86,17 @@ export class WorkerEditing {
   async apply(edit: EditJson): Promise<EditOutcomeDto> {
     const r = this.m.apply(edit as unknown as Edit);
     if (!r.ok) return { ok: false, reason: r.reason };
-    return { ok: true, edit: r.edit as unknown as EditJson, label: r.message, ...await this.refresh() };
+    return { ok: true, edit: r.edit as unknown as EditJson, label: r.message, ...(await this.refresh()) };
   }
 
   async undo(): Promise<EditedDto & { changed: boolean }> {
     const changed = this.m.undo();
-    return { changed, ...await this.refresh() };
+    return { changed, ...(await this.refresh()) };
   }
 
   async redo(): Promise<EditedDto & { changed: boolean }> {
     const changed = this.m.redo();
-    return { changed, ...await this.refresh() };
+    return { changed, ...(await this.refresh()) };
   }
 
   async save(): Promise<EditedDto & { message: string }> {
@@ -98,15 +107,25 @@ export class WorkerEditing {
     const base = parseAddress(p.base) ?? 0n;
     const format = p.format;
     let fresh: PhysMemory | null = null;
-    const s = saveInPlace(m, { image: imagePath, fdt: p.fdtPath }, {
-      expectedSize: this.imageSize, expected: this.session.current!.stamps,
-      reopen: () => (fresh = openFileMemory(imagePath, format, base)),
-    });
+    const s = saveInPlace(
+      m,
+      { image: imagePath, fdt: p.fdtPath },
+      {
+        expectedSize: this.imageSize,
+        expected: this.session.current!.stamps,
+        reopen: () => (fresh = openFileMemory(imagePath, format, base)),
+      },
+    );
     if (s.stamps) this.session.savedAs(s.stamps);
-    if (fresh) { this.fileMemory = fresh; old?.close?.(); }
-    const message = s.pages === 0 && !s.fdtWritten ? 'nothing to write'
-      : `wrote ${s.pages} page${s.pages === 1 ? '' : 's'} (${s.bytes} bytes)${s.fdtWritten ? ' and the FDT file' : ''}`;
-    return { message, ...await this.refresh() };
+    if (fresh) {
+      this.fileMemory = fresh;
+      old?.close?.();
+    }
+    const message =
+      s.pages === 0 && !s.fdtWritten
+        ? 'nothing to write'
+        : `wrote ${s.pages} page${s.pages === 1 ? '' : 's'} (${s.bytes} bytes)${s.fdtWritten ? ' and the FDT file' : ''}`;
+    return { message, ...(await this.refresh()) };
   }
 
   async export(params: ExportParams): Promise<{ message: string }> {
@@ -115,8 +134,11 @@ export class WorkerEditing {
     const done: string[] = [];
     if (params.imageOut || params.fdtOut) {
       const s = exportFiles(m, {
-        source: p.imagePath!, imageOut: params.imageOut ?? undefined, fdtOut: params.fdtOut ?? undefined,
-        format: params.imageFormat ?? 'same', base: parseAddress(p.base) ?? 0n,
+        source: p.imagePath!,
+        imageOut: params.imageOut ?? undefined,
+        fdtOut: params.fdtOut ?? undefined,
+        format: params.imageFormat ?? 'same',
+        base: parseAddress(p.base) ?? 0n,
       });
       if (s.imageBytes !== null) done.push(`image ${params.imageOut} (${s.imageBytes} bytes)`);
       if (s.fdtBytes !== null) done.push(`FDT ${params.fdtOut} (${s.fdtBytes} bytes)`);
@@ -134,7 +156,9 @@ export class WorkerEditing {
     const m = this.m;
     if (!m.revert()) {
       // The saved state left the history (edits after undoing past a save): undo everything.
-      while (m.undo()) { /* back to the file as opened */ }
+      while (m.undo()) {
+        /* back to the file as opened */
+      }
     }
     return this.refresh();
   }
@@ -146,14 +170,22 @@ export class WorkerEditing {
   async replay(edits: EditJson[]): Promise<EditOutcomeDto> {
     const r = this.m.replay(edits as unknown as Edit[]);
     if (!r.ok) return { ok: false, reason: r.reason };
-    return { ok: true, edit: { kind: 'batch', edits }, label: `${edits.length} restored edits`, ...await this.refresh() };
+    return {
+      ok: true,
+      edit: { kind: 'batch', edits },
+      label: `${edits.length} restored edits`,
+      ...(await this.refresh()),
+    };
   }
 
   handlers(): Handlers {
     return {
       beginEditing: () => this.begin(),
       applyEdit: (p) => this.apply(p.edit),
-      validateEdit: (p) => { const v = this.m.validate(p.edit as unknown as Edit); return v.ok ? v : { ok: false, reason: v.reason }; },
+      validateEdit: (p) => {
+        const v = this.m.validate(p.edit as unknown as Edit);
+        return v.ok ? v : { ok: false, reason: v.reason };
+      },
       undo: () => this.undo(),
       redo: () => this.redo(),
       save: () => this.save(),

@@ -6,7 +6,13 @@ import { PhysReadError, type PhysMemory, type PhysRange } from '../../engine/ima
 export class EmptyMemory implements PhysMemory {
   readonly format = 'memory' as const;
   readonly ranges: readonly PhysRange[] = [];
-  contains(): boolean { return false; }
-  read(phys: bigint, length: number): Uint8Array { throw new PhysReadError(phys, length, 'no image is open (FDT only)'); }
-  fileOffset(): number | undefined { return undefined; }
+  contains(): boolean {
+    return false;
+  }
+  read(phys: bigint, length: number): Uint8Array {
+    throw new PhysReadError(phys, length, 'no image is open (FDT only)');
+  }
+  fileOffset(): number | undefined {
+    return undefined;
+  }
 }

@@ -27,7 +27,10 @@ export function plural(n: number, noun: string): string {
 }
 
 /** Item ids made of the group id, a separator and the position: `problems/error!3`, `…/c12`. */
-export function positionIds(groupId: string, sep: string): { itemId(i: number): string; parse(rest: string, total: number): number } {
+export function positionIds(
+  groupId: string,
+  sep: string,
+): { itemId(i: number): string; parse(rest: string, total: number): number } {
   const re = new RegExp(`^${sep.replace(/[/!]/g, (c) => '\\' + c)}(\\d+)$`);
   return {
     itemId: (i) => `${groupId}${sep}${i}`,

@@ -12,8 +12,19 @@ import { decodeDump, type DecodeResult } from '../../engine/decode';
 import type { CancellationToken, ProgressSink } from '../../engine/util/cancel';
 import { hex, parseAddress } from '../../engine/util/hex';
 import type {
-  BlockDto, DiagnosticDto, LiveGuestDto, LookupDto, MapExtentsDto, MapTilesDto, MapTilesRequest, NodePageDto, Page,
-  RangeDto, RevealTargetDto, SummaryDto, TreeNodeDto,
+  BlockDto,
+  DiagnosticDto,
+  LiveGuestDto,
+  LookupDto,
+  MapExtentsDto,
+  MapTilesDto,
+  MapTilesRequest,
+  NodePageDto,
+  Page,
+  RangeDto,
+  RevealTargetDto,
+  SummaryDto,
+  TreeNodeDto,
 } from '../../protocol/model';
 import { MAX_MAP_CELLS } from '../../protocol/model';
 import type { OpenParams } from '../../protocol/worker';
@@ -39,7 +50,10 @@ function targetOrder(code: DiagnosticCode): RevealKind[] {
 }
 
 export class SessionError extends Error {
-  constructor(message: string) { super(message); this.name = 'SessionError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'SessionError';
+  }
 }
 
 interface Opened extends SummarySource {
@@ -50,7 +64,10 @@ interface Opened extends SummarySource {
   stamps: DiskStamps;
 }
 
-export interface DiskStamps { image: FileStamp | null; fdt: FileStamp | null }
+export interface DiskStamps {
+  image: FileStamp | null;
+  fdt: FileStamp | null;
+}
 
 function page<T>(all: { length: number }, start: number, count: number, item: (i: number) => T): Page<T> {
   const s = Math.max(0, Math.min(start | 0, all.length));
@@ -61,7 +78,12 @@ function page<T>(all: { length: number }, start: number, count: number, item: (i
 }
 
 function diagDto(d: Diagnostic): DiagnosticDto {
-  return { severity: d.severity, code: d.code, address: d.address === null ? null : hex(d.address), message: d.message };
+  return {
+    severity: d.severity,
+    code: d.code,
+    address: d.address === null ? null : hex(d.address),
+    message: d.message,
+  };
 }
 
 function address(text: string, what: string): bigint {
@@ -72,32 +94,51 @@ function address(text: string, what: string): bigint {
 
 /** A named input file, its problem as a SessionError (one line naming the path). */
 function input<T>(f: () => T): T {
-  try { return f(); } catch (e) { throw e instanceof InputError ? new SessionError(e.message) : e; }
+  try {
+    return f();
+  } catch (e) {
+    throw e instanceof InputError ? new SessionError(e.message) : e;
+  }
 }
 
 export class WorkerSession {
   private opened: Opened | null = null;
 
-  async open(params: OpenParams, token: CancellationToken, onProgress: ProgressSink, yieldNow: () => Promise<void>): Promise<SummaryDto> {
+  async open(
+    params: OpenParams,
+    token: CancellationToken,
+    onProgress: ProgressSink,
+    yieldNow: () => Promise<void>,
+  ): Promise<SummaryDto> {
     this.close();
     const t0 = Date.now();
     const pageSize = isPageSize(params.pageSize) ? params.pageSize : 4096;
     const base = address(params.base, 'base address');
     const fdtAddress = params.fdtAddress === null ? undefined : address(params.fdtAddress, 'FDT address');
-    if (params.imagePath === null && params.fdtPath === null && !params.qmp) throw new SessionError('nothing to open: neither an image nor an FDT');
+    if (params.imagePath === null && params.fdtPath === null && !params.qmp)
+      throw new SessionError('nothing to open: neither an image nor an FDT');
     // Stamped before reading: a write during the read then shows as a change since.
     const stamps: DiskStamps = {
-      image: params.imagePath === null ? null : stampOf(params.imagePath), fdt: params.fdtPath === null ? null : stampOf(params.fdtPath),
+      image: params.imagePath === null ? null : stampOf(params.imagePath),
+      fdt: params.fdtPath === null ? null : stampOf(params.fdtPath),
     };
     const fdtBytes = params.fdtPath === null ? undefined : input(() => readFdtFile(params.fdtPath!));
     const setupDataAddress = params.setupData ? address(params.setupData, 'setup_data address') : undefined;
-    const numa = params.numa?.map((r) => ({ node: r.node, start: address(r.start, `NUMA node ${r.node} start`), end: address(r.end, `NUMA node ${r.node} end`) }));
+    const numa = params.numa?.map((r) => ({
+      node: r.node,
+      start: address(r.start, `NUMA node ${r.node} start`),
+      end: address(r.end, `NUMA node ${r.node} end`),
+    }));
     const openDiagnostics: Diagnostic[] = [];
     let scratch: { start: bigint; end: bigint }[] | undefined;
     if (params.scratchPhysPath || params.scratchLenPath) {
-      if (!params.scratchPhysPath || !params.scratchLenPath) throw new SessionError('scratch areas need both debugfs files, scratch_phys and scratch_len');
-      const parsed = parseScratchDebugfs(input(() => readDebugfsText(params.scratchPhysPath!, 'scratch_phys')), input(() => readDebugfsText(params.scratchLenPath!, 'scratch_len')),
-        debugfsNamesFor(params.scratchPhysPath));
+      if (!params.scratchPhysPath || !params.scratchLenPath)
+        throw new SessionError('scratch areas need both debugfs files, scratch_phys and scratch_len');
+      const parsed = parseScratchDebugfs(
+        input(() => readDebugfsText(params.scratchPhysPath!, 'scratch_phys')),
+        input(() => readDebugfsText(params.scratchLenPath!, 'scratch_len')),
+        debugfsNamesFor(params.scratchPhysPath),
+      );
       openDiagnostics.push(...parsed.diagnostics);
       scratch = parsed.areas;
     }
@@ -116,7 +157,10 @@ export class WorkerSession {
       memory = m;
       // The image's own close() closes its source where it has one; make sure the file goes.
       const close = m.close?.bind(m);
-      (memory as { close?: () => void }).close = () => { close?.(); src.close(); };
+      (memory as { close?: () => void }).close = () => {
+        close?.();
+        src.close();
+      };
     } else if (params.qmp) {
       try {
         memory = QmpMemory.attach(params.qmp, { pause: params.pause });
@@ -128,28 +172,56 @@ export class WorkerSession {
     }
 
     try {
-      onProgress({ stage: params.fdtPath === null && fdtAddress === undefined ? 'Looking for the KHO FDT' : 'Decoding', done: 0 });
+      onProgress({
+        stage: params.fdtPath === null && fdtAddress === undefined ? 'Looking for the KHO FDT' : 'Decoding',
+        done: 0,
+      });
       const result = await decodeDump(memory, {
-        pageSize, preFix16k: params.preFix16k, fdtBytes, fdtAddress, token, onProgress, yieldNow,
-        setupDataAddress, scratch, scratchSource: scratch ? 'debugfs' : undefined, numa,
+        pageSize,
+        preFix16k: params.preFix16k,
+        fdtBytes,
+        fdtAddress,
+        token,
+        onProgress,
+        yieldNow,
+        setupDataAddress,
+        scratch,
+        scratchSource: scratch ? 'debugfs' : undefined,
+        numa,
       });
       let live: LiveGuestDto | undefined;
       if (memory instanceof QmpMemory) {
         // Read once, then let go: the guest runs again if it was paused, and the monitor is free for others.
         const q = memory;
         if (q.failure) throw new SessionError(`reading the QEMU guest failed: ${q.failure}`);
-        openDiagnostics.push(...liveDiagnostics(q, { scanned: fdtBytes === undefined && fdtAddress === undefined && setupDataAddress === undefined }));
+        openDiagnostics.push(
+          ...liveDiagnostics(q, {
+            scanned: fdtBytes === undefined && fdtAddress === undefined && setupDataAddress === undefined,
+          }),
+        );
         live = { address: q.address, state: liveStateLabel(q), cost: q.describeCost() };
         memory = detachedMemory(q);
         q.close();
       }
       onProgress({ stage: 'Indexing', done: 0 });
       // Engine bugs caught during the decode: the tree shows the message, the host's log the stack.
-      for (const d of result.diagnostics) if (d.stack) console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
+      for (const d of result.diagnostics)
+        if (d.stack)
+          console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
       const index = new DumpIndex(result, pageSize);
       const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = { params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, stamps, live };
+      const opened: Opened = {
+        params,
+        memory,
+        result,
+        diagnostics,
+        index,
+        tree,
+        summary: null as unknown as SummaryDto,
+        stamps,
+        live,
+      };
       opened.summary = makeSummary(opened, Date.now() - t0);
       this.opened = opened;
       return opened.summary;
@@ -161,17 +233,25 @@ export class WorkerSession {
 
   close(): void {
     const o = this.opened;
-    if (o) { if (o.release) o.release(); else o.memory.close?.(); }
+    if (o) {
+      if (o.release) o.release();
+      else o.memory.close?.();
+    }
     this.opened = null;
   }
 
   /** The open dump, for the editing layer (worker/editing.ts). */
-  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult; stamps: DiskStamps } | null { return this.opened; }
+  get current(): { params: OpenParams; memory: PhysMemory; result: DecodeResult; stamps: DiskStamps } | null {
+    return this.opened;
+  }
 
   /** After a save: the files as it left them. */
   savedAs(stamps: Partial<DiskStamps>): void {
     const o = this.o;
-    o.stamps = { image: stamps.image !== undefined ? stamps.image : o.stamps.image, fdt: stamps.fdt !== undefined ? stamps.fdt : o.stamps.fdt };
+    o.stamps = {
+      image: stamps.image !== undefined ? stamps.image : o.stamps.image,
+      fdt: stamps.fdt !== undefined ? stamps.fdt : o.stamps.fdt,
+    };
   }
 
   /** How the files on disk differ from the ones read (another program wrote them), or null. */
@@ -196,7 +276,17 @@ export class WorkerSession {
     const index = new DumpIndex(result, pageSize);
     const diagnostics = [...result.diagnostics];
     const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
-    const next: Opened = { params: o.params, memory, result, diagnostics, index, tree, summary: null as unknown as SummaryDto, release, stamps: o.stamps };
+    const next: Opened = {
+      params: o.params,
+      memory,
+      result,
+      diagnostics,
+      index,
+      tree,
+      summary: null as unknown as SummaryDto,
+      release,
+      stamps: o.stamps,
+    };
     next.summary = makeSummary(next, Date.now() - t0);
     this.opened = next;
     return next.summary;
@@ -207,7 +297,9 @@ export class WorkerSession {
     return this.opened;
   }
 
-  summary(): SummaryDto { return this.o.summary; }
+  summary(): SummaryDto {
+    return this.o.summary;
+  }
 
   children(nodeId: string | null, start: number, count: number, max: number): Page<TreeNodeDto> {
     const all = this.o.tree.children(nodeId, Math.max(2, max | 0));
@@ -224,7 +316,9 @@ export class WorkerSession {
     const o = this.o;
     if (n.address === undefined || n.kind === 'bucket' || n.kind === 'section' || o.params.imagePath === null) return n;
     const why = hexUnavailable(o.memory, BigInt(n.address));
-    return why === null ? n : { ...n, hexUnavailable: why, tooltip: `${n.tooltip ?? n.label}\nHex Editor: not available, ${why}` };
+    return why === null
+      ? n
+      : { ...n, hexUnavailable: why, tooltip: `${n.tooltip ?? n.label}\nHex Editor: not available, ${why}` };
   }
 
   dts(nodeId: string): { name: string; text: string } | null {
@@ -248,7 +342,12 @@ export class WorkerSession {
           const b = idx.findBlock(a);
           if (b < 0) break;
           const path = tree.pathTo(tree.orderGroupId(idx.order[b]), idx.indexInOrder(idx.order[b], idx.phys[b]), max);
-          if (path.length) return { path, what: `preserved block ${hex(idx.phys[b])} (order ${idx.order[b]})`, span: span(idx.phys[b], idx.blockEnd(b)) };
+          if (path.length)
+            return {
+              path,
+              what: `preserved block ${hex(idx.phys[b])} (order ${idx.order[b]})`,
+              span: span(idx.phys[b], idx.blockEnd(b)),
+            };
           break;
         }
         case 'nodePage': {
@@ -258,7 +357,8 @@ export class WorkerSession {
           const pages = idx.pagesOfLevel(np.level);
           const phys = BigInt(np.phys);
           const path = tree.pathTo(tree.levelGroupId(np.level), pages.indexOf(phys), max);
-          if (path.length) return { path, what: `tracker node page ${np.phys} (level ${np.level})`, span: span(phys, phys + page) };
+          if (path.length)
+            return { path, what: `tracker node page ${np.phys} (level ${np.level})`, span: span(phys, phys + page) };
           break;
         }
         case 'client': {
@@ -272,18 +372,31 @@ export class WorkerSession {
           const i = idx.findScratch(a);
           if (i >= 0) {
             const r = idx.scratch[i];
-            return { path: tree.scratchPath(i, max), what: `scratch area ${i} [${hex(r.start)}, ${hex(r.end)})`, span: span(r.start, r.end) };
+            return {
+              path: tree.scratchPath(i, max),
+              what: `scratch area ${i} [${hex(r.start)}, ${hex(r.end)})`,
+              span: span(r.start, r.end),
+            };
           }
           break;
         }
         case 'range': {
           const r = idx.findRange(a);
-          if (r >= 0) return { path: tree.pathTo('ranges', r, max), what: `preserved range ${hex(idx.rangeStart(r))}`, span: span(idx.rangeStart(r), idx.rangeEnd(r)) };
+          if (r >= 0)
+            return {
+              path: tree.pathTo('ranges', r, max),
+              what: `preserved range ${hex(idx.rangeStart(r))}`,
+              span: span(idx.rangeStart(r), idx.rangeEnd(r)),
+            };
           break;
         }
         case 'fdt': {
           if (f && f.address !== null && a >= f.address && a < f.address + BigInt(Math.max(1, f.kho.totalSize))) {
-            return { path: ['fdt', 'fdt/location'], what: `the KHO FDT at ${hex(f.address)}`, span: span(f.address, f.address + BigInt(Math.max(1, f.kho.totalSize))) };
+            return {
+              path: ['fdt', 'fdt/location'],
+              what: `the KHO FDT at ${hex(f.address)}`,
+              span: span(f.address, f.address + BigInt(Math.max(1, f.kho.totalSize))),
+            };
           }
           break;
         }
@@ -325,7 +438,8 @@ export class WorkerSession {
     const n = idx.findNodePage(a);
     const blob = idx.findBlob(a);
     const paths: LookupDto['paths'] = {};
-    if (b >= 0) paths.block = tree.pathTo(tree.orderGroupId(idx.order[b]), idx.indexInOrder(idx.order[b], idx.phys[b]), max);
+    if (b >= 0)
+      paths.block = tree.pathTo(tree.orderGroupId(idx.order[b]), idx.indexInOrder(idx.order[b], idx.phys[b]), max);
     if (r >= 0) paths.range = tree.pathTo('ranges', r, max);
     let nodePage: NodePageDto | null = null;
     if (n >= 0) {
@@ -337,7 +451,11 @@ export class WorkerSession {
       paths.nodePage = tree.pathTo(tree.levelGroupId(nodePage.level), k, max);
     }
     let fileOffset: number | null = null;
-    try { fileOffset = memory.fileOffset(a) ?? null; } catch { fileOffset = null; }
+    try {
+      fileOffset = memory.fileOffset(a) ?? null;
+    } catch {
+      fileOffset = null;
+    }
     const hit = tree.clients.find(a);
     if (hit) paths.client = tree.clientPath(hit, max);
     const sc = idx.findScratch(a);
@@ -361,7 +479,13 @@ export class WorkerSession {
     const span = idx.span();
     const ram = idx.dump.slice(0, 256).map((x) => ({ start: hex(x.start), end: hex(x.end) }));
     if (idx.dump.length > 256) ram[255] = { start: ram[255].start, end: hex(idx.dump[idx.dump.length - 1].end) };
-    return { span: { start: hex(span.start), end: hex(span.end) }, ram, pageSize: idx.pageSize, orders: idx.orders, scratchAreas: idx.scratch.length };
+    return {
+      span: { start: hex(span.start), end: hex(span.end) },
+      ram,
+      pageSize: idx.pageSize,
+      orders: idx.orders,
+      scratchAreas: idx.scratch.length,
+    };
   }
 
   mapTiles(req: MapTilesRequest): MapTilesDto {

@@ -50,7 +50,11 @@ export function kdumpInfo(memory: PhysMemory): KdumpInfoDto | null {
  */
 export function hexUnavailable(memory: PhysMemory, a: bigint): string | null {
   let offset: number | undefined;
-  try { offset = memory.fileOffset(a); } catch { offset = undefined; }
+  try {
+    offset = memory.fileOffset(a);
+  } catch {
+    offset = undefined;
+  }
   if (offset !== undefined) return null;
   if (memory.ranges.length === 0) return 'no image is open, only the FDT';
   if (!memory.contains(a, 1)) return `${hex(a)} is not in the dump`;

@@ -47,7 +47,7 @@ export function makeSummary(o: SummarySource, decodeMs: number): SummaryDto {
       address: f.address === null ? null : hex(f.address),
       compatible: f.kho.compatible,
       version: f.kho.version,
-      abi: f.kho.version !== null ? `kho-v${f.kho.version}` : f.kho.compatible ?? 'unknown',
+      abi: f.kho.version !== null ? `kho-v${f.kho.version}` : (f.kho.compatible ?? 'unknown'),
       preservedMemoryMap: f.kho.preservedMemoryMap === null ? null : hex(f.kho.preservedMemoryMap),
       subnodes: f.kho.subnodes.map((s, i) => {
         const c = o.tree.clients.client(i);
@@ -84,21 +84,28 @@ export function makeSummary(o: SummarySource, decodeMs: number): SummaryDto {
       infos: ds.filter((d) => d.severity === 'info').length,
       total: ds.length,
     },
-    scratch: r.scratch ? {
-      source: r.scratch.source,
-      areas: r.scratch.areas.length,
-      bytes: hex(scratchBytes),
-      human: humanSize(scratchBytes),
-      array: r.scratch.array && { start: hex(r.scratch.array.address), end: hex(r.scratch.array.address + r.scratch.array.length) },
-    } : null,
-    handoff: r.handoff ? {
-      head: hex(r.handoff.head),
-      record: r.handoff.record ? hex(r.handoff.record.address) : null,
-      fdtAddress: r.handoff.kho ? hex(r.handoff.kho.fdtAddress) : null,
-      scratchAddress: r.handoff.kho ? hex(r.handoff.kho.scratchAddress) : null,
-      scratchSize: r.handoff.kho ? hex(r.handoff.kho.scratchSize) : null,
-      records: r.handoff.chain.length,
-    } : null,
+    scratch: r.scratch
+      ? {
+          source: r.scratch.source,
+          areas: r.scratch.areas.length,
+          bytes: hex(scratchBytes),
+          human: humanSize(scratchBytes),
+          array: r.scratch.array && {
+            start: hex(r.scratch.array.address),
+            end: hex(r.scratch.array.address + r.scratch.array.length),
+          },
+        }
+      : null,
+    handoff: r.handoff
+      ? {
+          head: hex(r.handoff.head),
+          record: r.handoff.record ? hex(r.handoff.record.address) : null,
+          fdtAddress: r.handoff.kho ? hex(r.handoff.kho.fdtAddress) : null,
+          scratchAddress: r.handoff.kho ? hex(r.handoff.kho.scratchAddress) : null,
+          scratchSize: r.handoff.kho ? hex(r.handoff.kho.scratchSize) : null,
+          records: r.handoff.chain.length,
+        }
+      : null,
     decodeMode: { preFix16k: !!params.preFix16k },
     live: o.live ?? null,
     hints: decodeHints(ds, !!params.preFix16k, idx.pageSize),
@@ -117,5 +124,7 @@ export function decodeHints(ds: readonly Diagnostic[], preFix16k: boolean, pageS
     return d ? [{ code: d.code, preFix16k: true, label: 'Decode as a pre-fix 16 KiB tree', message: d.message }] : [];
   }
   const d = found('radix-not-prefix-16k');
-  return d ? [{ code: d.code, preFix16k: false, label: 'Decode as a fixed (depth 5) 16 KiB tree', message: d.message }] : [];
+  return d
+    ? [{ code: d.code, preFix16k: false, label: 'Decode as a fixed (depth 5) 16 KiB tree', message: d.message }]
+    : [];
 }

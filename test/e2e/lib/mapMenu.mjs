@@ -14,13 +14,18 @@ export async function cellAt(page, x, y) {
   const status = webview(page).locator('#map-cursor');
   // Empty the line first, so what is read next answers this move and never an earlier one (the
   // webview handles the move in its own frame, sometimes after a redraw).
-  await status.evaluate((el) => { el.textContent = ''; });
+  await status.evaluate((el) => {
+    el.textContent = '';
+  });
   await page.mouse.move(x, y);
   for (let i = 0; i < 100; i++) {
     const m = CELL.exec((await status.textContent()) ?? '');
     if (m) return { start: BigInt(m[1]), end: BigInt(m[2]) };
     // The pointer was already at (x, y), so no move event came: leave and come back.
-    if (i === 10) { await page.mouse.move(x + 0.25, y); await page.mouse.move(x, y); }
+    if (i === 10) {
+      await page.mouse.move(x + 0.25, y);
+      await page.mouse.move(x, y);
+    }
     await new Promise((r) => setTimeout(r, 40));
   }
   throw new Error(`the map names no cell at (${x}, ${y}): "${await status.textContent()}"`);
@@ -31,7 +36,8 @@ async function firstWhere(lo, hi, pred) {
   if (!(await pred(hi))) throw new Error(`no pixel in [${lo}, ${hi}] qualifies`);
   while (lo < hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if (await pred(mid)) hi = mid; else lo = mid + 1;
+    if (await pred(mid)) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }
@@ -44,7 +50,8 @@ async function firstWhere(lo, hi, pred) {
 export async function mapCellPoint(page, address) {
   const box = await mapCanvas(page).boundingBox();
   if (!box) throw new Error('the memory map is not visible');
-  const x0 = Math.round(box.x + box.width / 2), y0 = Math.round(box.y + box.height / 2);
+  const x0 = Math.round(box.x + box.width / 2),
+    y0 = Math.round(box.y + box.height / 2);
   const c0 = await cellAt(page, x0, y0);
   const bpc = c0.end - c0.start;
   const xNext = await firstWhere(x0, x0 + 60, async (x) => (await cellAt(page, x, y0)).start > c0.start);
@@ -61,7 +68,10 @@ export async function mapCellPoint(page, address) {
     throw new Error(`the cell of 0x${address.toString(16)} is off screen (at ${x}, ${y})`);
   }
   const seen = await cellAt(page, x, y);
-  if (seen.start !== target) throw new Error(`expected the cell of 0x${target.toString(16)} at (${x}, ${y}), the map says 0x${seen.start.toString(16)}`);
+  if (seen.start !== target)
+    throw new Error(
+      `expected the cell of 0x${target.toString(16)} at (${x}, ${y}), the map says 0x${seen.start.toString(16)}`,
+    );
   return { x, y, bytesPerCell: bpc, cellPx };
 }
 
@@ -72,12 +82,20 @@ export async function zoomMapToPages(page, pageSize) {
   const scale = webview(page).locator('#map-scale');
   const perCell = new RegExp(`^${pageSize / 1024} KiB per cell`);
   for (let i = 0; i < 40 && !perCell.test((await scale.textContent()) ?? ''); i++) await page.keyboard.press('+');
-  await until(async () => perCell.test((await scale.textContent()) ?? ''), `the map to zoom to ${pageSize / 1024} KiB cells`, 10_000);
+  await until(
+    async () => perCell.test((await scale.textContent()) ?? ''),
+    `the map to zoom to ${pageSize / 1024} KiB cells`,
+    10_000,
+  );
 }
 
 /** The item of the open context menu (VS Code's, in the workbench) whose label is `label`. */
 export function menuItem(page, label) {
-  return page.locator('.monaco-menu .action-item:not(.disabled) .action-label', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }).first();
+  return page
+    .locator('.monaco-menu .action-item:not(.disabled) .action-label', {
+      hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    })
+    .first();
 }
 
 /** The labels the open context menu offers. */

@@ -13,17 +13,30 @@ export const { deltaE } = require(path.join(ROOT, 'out', 'test', 'support', 'cie
 export const { humanSize } = require(path.join(ROOT, 'out', 'src', 'engine', 'util', 'hex.js'));
 
 /** "rgb(1, 2, 3)" -> "1,2,3". */
-const rgbKey = (css) => css.match(/\d+(\.\d+)?/g)?.slice(0, 3).map(Number).join(',');
-export const keyToHex = (key) => '#' + key.split(',').map((v) => Number(v).toString(16).padStart(2, '0')).join('');
+const rgbKey = (css) =>
+  css
+    .match(/\d+(\.\d+)?/g)
+    ?.slice(0, 3)
+    .map(Number)
+    .join(',');
+export const keyToHex = (key) =>
+  '#' +
+  key
+    .split(',')
+    .map((v) => Number(v).toString(16).padStart(2, '0'))
+    .join('');
 
 /** The legend's swatches: { orders: { [order]: "r,g,b" }, ram: "r,g,b", node: "r,g,b", text: legend text }. */
 export async function legendColours(page) {
-  const raw = await webview(page).locator('#map-legend').evaluate((legend) =>
-    [...legend.querySelectorAll('.legend-item')].map((it) => ({
-      text: it.textContent.trim(),
-      bg: getComputedStyle(it.querySelector('.swatch')).backgroundColor,
-      background: getComputedStyle(it.querySelector('.swatch')).backgroundImage,
-    })));
+  const raw = await webview(page)
+    .locator('#map-legend')
+    .evaluate((legend) =>
+      [...legend.querySelectorAll('.legend-item')].map((it) => ({
+        text: it.textContent.trim(),
+        bg: getComputedStyle(it.querySelector('.swatch')).backgroundColor,
+        background: getComputedStyle(it.querySelector('.swatch')).backgroundImage,
+      })),
+    );
   const out = { orders: {}, ram: undefined, node: undefined, text: raw.map((r) => r.text).join(' | ') };
   for (const r of raw) {
     const m = /^order (\d+)$/.exec(r.text);
@@ -36,11 +49,14 @@ export async function legendColours(page) {
 
 /** The summary's per-order swatches: { [order]: "r,g,b" }. */
 export async function summaryColours(page) {
-  const rows = await webview(page).locator('#kho-orders').evaluate((t) =>
-    [...t.querySelectorAll('tr')].slice(1).map((tr) => ({
-      order: tr.children[1].textContent.trim(),
-      bg: getComputedStyle(tr.querySelector('.swatch')).backgroundColor,
-    })));
+  const rows = await webview(page)
+    .locator('#kho-orders')
+    .evaluate((t) =>
+      [...t.querySelectorAll('tr')].slice(1).map((tr) => ({
+        order: tr.children[1].textContent.trim(),
+        bg: getComputedStyle(tr.querySelector('.swatch')).backgroundColor,
+      })),
+    );
   return Object.fromEntries(rows.map((r) => [r.order, rgbKey(r.bg)]));
 }
 
@@ -49,32 +65,40 @@ export async function summaryColours(page) {
  * the pixels of each colour in `keys` ("r,g,b"): { counts: {key: n}, total, rows: {key: [first row, last row]} }.
  */
 async function colourCounts(page, keys, rects) {
-  return webview(page).locator('canvas#memory-map').evaluate((c, { keys, rects }) => {
-    const dpr = c.width / c.getBoundingClientRect().width;
-    const copy = document.createElement('canvas');
-    copy.width = c.width; copy.height = c.height;
-    const ctx = copy.getContext('2d');
-    ctx.drawImage(c, 0, 0);
-    const all = ctx.getImageData(0, 0, c.width, c.height).data;
-    return rects.map((rect) => {
-      const r = rect ?? { x: 0, y: 0, w: c.width / dpr, h: c.height / dpr };
-      const x0 = Math.max(0, Math.round(r.x * dpr)), y0 = Math.max(0, Math.round(r.y * dpr));
-      const x1 = Math.min(c.width, Math.round((r.x + r.w) * dpr)), y1 = Math.min(c.height, Math.round((r.y + r.h) * dpr));
-      const counts = Object.fromEntries(keys.map((k) => [k, 0]));
-      const rows = {};
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          const i = (y * c.width + x) * 4;
-          if (all[i + 3] !== 255) continue;
-          const k = `${all[i]},${all[i + 1]},${all[i + 2]}`;
-          if (!(k in counts)) continue;
-          counts[k]++;
-          rows[k] = rows[k] ? [Math.min(rows[k][0], y - y0), Math.max(rows[k][1], y - y0)] : [y - y0, y - y0];
-        }
-      }
-      return { counts, total: Math.max(0, x1 - x0) * Math.max(0, y1 - y0), rows };
-    });
-  }, { keys, rects });
+  return webview(page)
+    .locator('canvas#memory-map')
+    .evaluate(
+      (c, { keys, rects }) => {
+        const dpr = c.width / c.getBoundingClientRect().width;
+        const copy = document.createElement('canvas');
+        copy.width = c.width;
+        copy.height = c.height;
+        const ctx = copy.getContext('2d');
+        ctx.drawImage(c, 0, 0);
+        const all = ctx.getImageData(0, 0, c.width, c.height).data;
+        return rects.map((rect) => {
+          const r = rect ?? { x: 0, y: 0, w: c.width / dpr, h: c.height / dpr };
+          const x0 = Math.max(0, Math.round(r.x * dpr)),
+            y0 = Math.max(0, Math.round(r.y * dpr));
+          const x1 = Math.min(c.width, Math.round((r.x + r.w) * dpr)),
+            y1 = Math.min(c.height, Math.round((r.y + r.h) * dpr));
+          const counts = Object.fromEntries(keys.map((k) => [k, 0]));
+          const rows = {};
+          for (let y = y0; y < y1; y++) {
+            for (let x = x0; x < x1; x++) {
+              const i = (y * c.width + x) * 4;
+              if (all[i + 3] !== 255) continue;
+              const k = `${all[i]},${all[i + 1]},${all[i + 2]}`;
+              if (!(k in counts)) continue;
+              counts[k]++;
+              rows[k] = rows[k] ? [Math.min(rows[k][0], y - y0), Math.max(rows[k][1], y - y0)] : [y - y0, y - y0];
+            }
+          }
+          return { counts, total: Math.max(0, x1 - x0) * Math.max(0, y1 - y0), rows };
+        });
+      },
+      { keys, rects },
+    );
 }
 
 /** Pixels of each colour in `keys` in `rect` (canvas-local CSS px; whole canvas if absent). */
@@ -93,8 +117,13 @@ export async function openDump(page, fileName) {
   await input.fill(fileName);
   await page.locator('.quick-input-widget .monaco-list-row', { hasText: fileName }).first().click();
   await page.locator('.tabs-container .tab.active', { hasText: fileName }).waitFor({ timeout: 30_000 });
-  await until(async () => ((await webview(page).locator('#kho-file').textContent()) ?? '').includes(fileName)
-    && /Decoded in/.test((await webview(page).locator('#kho-status').textContent()) ?? ''), `${fileName} decoded in its webview`, 120_000);
+  await until(
+    async () =>
+      ((await webview(page).locator('#kho-file').textContent()) ?? '').includes(fileName) &&
+      /Decoded in/.test((await webview(page).locator('#kho-status').textContent()) ?? ''),
+    `${fileName} decoded in its webview`,
+    120_000,
+  );
 }
 
 const UNIT_SHIFT = { B: 0n, KiB: 10n, MiB: 20n, GiB: 30n, TiB: 40n };
@@ -107,5 +136,9 @@ async function mapScale(page) {
   return { cell: BigInt(m[1]) << UNIT_SHIFT[m[2]], row: BigInt(m[3]) << UNIT_SHIFT[m[4]] };
 }
 
-export async function mapBytesPerCell(page) { return (await mapScale(page)).cell; }
-export async function mapBytesPerRow(page) { return (await mapScale(page)).row; }
+export async function mapBytesPerCell(page) {
+  return (await mapScale(page)).cell;
+}
+export async function mapBytesPerRow(page) {
+  return (await mapScale(page)).row;
+}

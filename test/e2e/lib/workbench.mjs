@@ -3,7 +3,14 @@
 // command palette, the KHO tree, the custom editor's webview).
 import fs from 'node:fs';
 import path from 'node:path';
-import { WORK, freshProfile, installVsix, startCodeServer, launchChromium, workbenchUrl } from '../../vscode/lib/codeServer.mjs';
+import {
+  WORK,
+  freshProfile,
+  installVsix,
+  startCodeServer,
+  launchChromium,
+  workbenchUrl,
+} from '../../vscode/lib/codeServer.mjs';
 
 export const ARTIFACTS_ROOT = path.join(WORK, 'e2e-artifacts');
 export let ARTIFACTS = ARTIFACTS_ROOT;
@@ -21,7 +28,11 @@ let lastProfile;
 
 /** Things the page reported that a test may want to fail on. */
 export class PageLog {
-  constructor() { this.errors = []; this.csp = []; this.lines = []; }
+  constructor() {
+    this.errors = [];
+    this.csp = [];
+    this.lines = [];
+  }
 }
 
 /**
@@ -88,12 +99,14 @@ export async function withFailureShot(page, name, fn) {
 async function whatIsShowing(page) {
   const notes = await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
   const input = page.locator('.quick-input-widget input');
-  const quick = await input.isVisible()
-    ? `quick input open, value ${JSON.stringify(await input.inputValue())}, ${await quickInputFocused(input) ? 'focused' : 'not focused'}`
+  const quick = (await input.isVisible())
+    ? `quick input open, value ${JSON.stringify(await input.inputValue())}, ${(await quickInputFocused(input)) ? 'focused' : 'not focused'}`
     : 'quick input closed';
   const focus = await page.evaluate(() => {
     const a = document.activeElement;
-    return a ? `${a.tagName.toLowerCase()}${a.className ? '.' + String(a.className).split(/\s+/).join('.') : ''}` : 'none';
+    return a
+      ? `${a.tagName.toLowerCase()}${a.className ? '.' + String(a.className).split(/\s+/).join('.') : ''}`
+      : 'none';
   });
   return `showing: notifications ${JSON.stringify(notes)}; ${quick}; focus on ${focus}\n${extensionLogTail(lastProfile)}`;
 }
@@ -105,7 +118,10 @@ function extensionLogTail(profile, lines = 15) {
     const found = logFiles(profile).filter((f) => path.basename(f) === 'KHO Inspector.log');
     const newest = found.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t)[0];
     if (!newest) return 'extension log: none written';
-    return `extension log (last ${lines} lines):\n` + fs.readFileSync(newest.f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return (
+      `extension log (last ${lines} lines):\n` +
+      fs.readFileSync(newest.f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
+    );
   } catch (e) {
     return `extension log unreadable: ${e.message}`;
   }
@@ -114,7 +130,8 @@ function extensionLogTail(profile, lines = 15) {
 const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function explorerRow(page, fileName) {
-  return page.locator('.explorer-folders-view .monaco-list-row')
+  return page
+    .locator('.explorer-folders-view .monaco-list-row')
     .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRe(fileName)}$`) }) });
 }
 
@@ -126,7 +143,10 @@ export function explorerRow(page, fileName) {
 export const RETRY_LOG = path.join(WORK, 'e2e-retries.log');
 export function noteRetry(what, why) {
   fs.mkdirSync(path.dirname(RETRY_LOG), { recursive: true });
-  fs.appendFileSync(RETRY_LOG, `${new Date().toISOString()} ${path.basename(process.argv[1] ?? 'e2e')}: ${what}: ${why.split('\n')[0]}\n`);
+  fs.appendFileSync(
+    RETRY_LOG,
+    `${new Date().toISOString()} ${path.basename(process.argv[1] ?? 'e2e')}: ${what}: ${why.split('\n')[0]}\n`,
+  );
   console.log(`# KHO-RETRY ${what}: ${why.split('\n')[0]}`);
 }
 
@@ -136,13 +156,24 @@ export function noteRetry(what, why) {
  * before it is ready for input.
  */
 export async function contextMenuItem(page, row, label) {
-  const item = page.locator('.monaco-menu .action-item', { has: page.locator('.action-label', { hasText: new RegExp(`^${escapeRe(label)}$`) }) }).first();
+  const item = page
+    .locator('.monaco-menu .action-item', {
+      has: page.locator('.action-label', { hasText: new RegExp(`^${escapeRe(label)}$`) }),
+    })
+    .first();
   await row.click({ button: 'right' });
   await item.waitFor({ timeout: 15_000 });
   await item.hover();
-  await until(async () => /\bfocused\b/.test((await item.getAttribute('class')) ?? ''), `the menu item "${label}" to take the pointer`, 5_000);
+  await until(
+    async () => /\bfocused\b/.test((await item.getAttribute('class')) ?? ''),
+    `the menu item "${label}" to take the pointer`,
+    5_000,
+  );
   await item.click();
-  await page.locator('.context-view .monaco-menu').waitFor({ state: 'detached', timeout: 5_000 }).catch(() => {});
+  await page
+    .locator('.context-view .monaco-menu')
+    .waitFor({ state: 'detached', timeout: 5_000 })
+    .catch(() => {});
 }
 
 /** Shows the Explorer in the side bar (no-op when it is showing). */
@@ -177,13 +208,22 @@ async function waitForWorkbench(page, fileName) {
   if (fileName) await explorerRow(page, fileName).waitFor({ timeout: 60_000 });
   // The explorer can list files before the extension host has registered the extensions'
   // contributions ("Open With..." would not offer our editor yet): wait for our activity-bar icon.
-  await page.locator('.activitybar .action-item .action-label[aria-label^="KHO"]').first().waitFor({ timeout: 120_000 });
+  await page
+    .locator('.activitybar .action-item .action-label[aria-label^="KHO"]')
+    .first()
+    .waitFor({ timeout: 120_000 });
 }
 
 /** Every *.log file under `profile`'s log folder (throws when there is none). */
 function logFiles(profile) {
   const files = [];
-  const walk = (d) => { for (const e of fs.readdirSync(d, { withFileTypes: true })) { const f = path.join(d, e.name); if (e.isDirectory()) walk(f); else if (f.endsWith('.log')) files.push(f); } };
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const f = path.join(d, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.log')) files.push(f);
+    }
+  };
   walk(path.join(profile.userData, 'logs'));
   return files;
 }
@@ -196,12 +236,21 @@ export function serverLogReport(profile) {
   if (!profile) return 'no profile to read logs from';
   try {
     const files = logFiles(profile);
-    const lines = files.flatMap((f) => fs.readFileSync(f, 'utf8').split('\n').map((l) => `${path.basename(f)}: ${l}`));
+    const lines = files.flatMap((f) =>
+      fs
+        .readFileSync(f, 'utf8')
+        .split('\n')
+        .map((l) => `${path.basename(f)}: ${l}`),
+    );
     const created = lines.filter((l) => /Creating extension host with the following global extensions/.test(l));
     const withUs = created.some((l) => /kho-inspector\.kho-inspector/.test(l));
-    const errors = lines.filter((l) => /\[error\]|kho-inspector/i.test(l) && !/Creating extension host/.test(l)).slice(-12);
-    return `server logs: ${created.length} extension host(s) created, ${withUs ? 'with' : 'WITHOUT'} kho-inspector; ` +
-      `${errors.length ? 'lines about it or errors:\n' + errors.join('\n') : 'no error lines'}`;
+    const errors = lines
+      .filter((l) => /\[error\]|kho-inspector/i.test(l) && !/Creating extension host/.test(l))
+      .slice(-12);
+    return (
+      `server logs: ${created.length} extension host(s) created, ${withUs ? 'with' : 'WITHOUT'} kho-inspector; ` +
+      `${errors.length ? 'lines about it or errors:\n' + errors.join('\n') : 'no error lines'}`
+    );
   } catch (e) {
     return `server logs unreadable: ${e.message}`;
   }
@@ -226,7 +275,9 @@ export function focusInWorkbench(page) {
  * then, and a palette opened in between would lose its focus and close.
  */
 export async function focusWorkbench(page) {
-  const target = page.locator('.part.sidebar .monaco-list[tabindex]:visible, .part.activitybar [tabindex]:visible').first();
+  const target = page
+    .locator('.part.sidebar .monaco-list[tabindex]:visible, .part.activitybar [tabindex]:visible')
+    .first();
   await target.focus();
   await until(() => focusInWorkbench(page), 'keyboard focus on an element of the workbench, not in a webview', 5_000);
 }
@@ -243,7 +294,11 @@ export async function openPalette(page) {
     await focusWorkbench(page);
     await page.keyboard.press('F1');
     try {
-      await until(async () => (await quickInputFocused(input)) && (await input.inputValue()).startsWith('>'), 'the command palette, focused', 5_000);
+      await until(
+        async () => (await quickInputFocused(input)) && (await input.inputValue()).startsWith('>'),
+        'the command palette, focused',
+        5_000,
+      );
       return input;
     } catch (e) {
       if (attempt === 2) throw e;
@@ -267,7 +322,10 @@ export async function runCommand(page, title) {
       return;
     } catch (e) {
       if (attempt === 2) throw e;
-      noteRetry(`running "${title}" from the palette`, `${await input.isVisible() ? 'palette open' : 'palette closed'}: ${e.message}`);
+      noteRetry(
+        `running "${title}" from the palette`,
+        `${(await input.isVisible()) ? 'palette open' : 'palette closed'}: ${e.message}`,
+      );
       await page.keyboard.press('Escape');
     }
   }
@@ -288,8 +346,12 @@ export async function answerInputBox(page, text) {
   const widget = page.locator('.quick-input-widget');
   const input = widget.locator('input');
   const prompt = widget.locator('.quick-input-message');
-  await until(async () => (await quickInputFocused(input)) && !(await input.inputValue()).startsWith('>') && (await prompt.isVisible()),
-    'the input box, focused, with its prompt', 15_000);
+  await until(
+    async () =>
+      (await quickInputFocused(input)) && !(await input.inputValue()).startsWith('>') && (await prompt.isVisible()),
+    'the input box, focused, with its prompt',
+    15_000,
+  );
   await input.fill(text);
   await page.keyboard.press('Enter');
   await widget.waitFor({ state: 'hidden', timeout: 15_000 });
@@ -313,7 +375,9 @@ export function sidebarRows(page) {
 /** The first side-bar tree row whose label (not description) is `label` (string: exact; or a RegExp). */
 export function treeRow(page, label) {
   const re = label instanceof RegExp ? label : new RegExp(`^\\s*${escapeRe(label)}\\s*$`);
-  return sidebarRows(page).filter({ has: page.locator('.label-name', { hasText: re }) }).first();
+  return sidebarRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: re }) })
+    .first();
 }
 
 /** Polls `fn` until it returns a truthy value (returned) or `timeoutMs` passes (throws `what`). */
@@ -321,9 +385,16 @@ export async function until(fn, what, timeoutMs = 30_000, everyMs = 50) {
   const end = Date.now() + timeoutMs;
   let last;
   for (;;) {
-    try { last = await fn(); } catch (e) { last = e; }
+    try {
+      last = await fn();
+    } catch (e) {
+      last = e;
+    }
     if (last && !(last instanceof Error)) return last;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}` + (last instanceof Error ? `: ${last.message}` : ''));
+    if (Date.now() > end)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}` + (last instanceof Error ? `: ${last.message}` : ''),
+      );
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
@@ -340,9 +411,16 @@ export async function treeOrderCount(page, order) {
 export async function waitForOrder0Count(page, expected, what, timeoutMs = 30_000) {
   let seen;
   try {
-    await until(async () => (seen = await treeOrderCount(page, 0).catch(() => undefined)) === expected, '', timeoutMs, 200);
+    await until(
+      async () => (seen = await treeOrderCount(page, 0).catch(() => undefined)) === expected,
+      '',
+      timeoutMs,
+      200,
+    );
   } catch {
-    throw new Error(`${what}: the tree's "Order 0" row did not show ${expected} blocks in ${timeoutMs / 1000} s (last seen: ${seen})`);
+    throw new Error(
+      `${what}: the tree's "Order 0" row did not show ${expected} blocks in ${timeoutMs / 1000} s (last seen: ${seen})`,
+    );
   }
 }
 
@@ -355,7 +433,9 @@ export async function expandRow(row) {
 /** A tree row's label and description, space-separated (innerText runs them together). */
 export function rowText(row) {
   return row.evaluate((el) => {
-    const parts = [...el.querySelectorAll('.label-name, .label-description')].map((e) => e.textContent.trim()).filter(Boolean);
+    const parts = [...el.querySelectorAll('.label-name, .label-description')]
+      .map((e) => e.textContent.trim())
+      .filter(Boolean);
     return parts.length ? parts.join(' ') : el.innerText.replace(/\s+/g, ' ').trim();
   });
 }
@@ -367,8 +447,9 @@ export function rowText(row) {
 export async function childRows(row) {
   return row.evaluate((el) => {
     const level = Number(el.getAttribute('aria-level'));
-    const rows = [...el.parentElement.querySelectorAll('.monaco-list-row')]
-      .sort((a, b) => Number(a.dataset.index) - Number(b.dataset.index));
+    const rows = [...el.parentElement.querySelectorAll('.monaco-list-row')].sort(
+      (a, b) => Number(a.dataset.index) - Number(b.dataset.index),
+    );
     const out = [];
     for (const r of rows.slice(rows.indexOf(el) + 1)) {
       const l = Number(r.getAttribute('aria-level'));
@@ -397,23 +478,26 @@ export function webview(page) {
  * the distinct colours seen (sampled), through a 2D copy (works whatever context drew it).
  */
 export async function canvasInk(page, id = 'memory-map') {
-  return webview(page).locator(`canvas#${id}`).evaluate((c) => {
-    if (!c.width || !c.height) return { width: c.width, height: c.height, inked: 0, colours: 0 };
-    const copy = document.createElement('canvas');
-    copy.width = c.width; copy.height = c.height;
-    const ctx = copy.getContext('2d');
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const first = d.slice(0, 4).join(',');
-    let inked = 0;
-    const colours = new Set();
-    for (let i = 0; i < d.length; i += 4) {
-      const px = `${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`;
-      if (px !== first) inked++;
-      if (colours.size < 64) colours.add(px);
-    }
-    return { width: c.width, height: c.height, inked, colours: colours.size };
-  });
+  return webview(page)
+    .locator(`canvas#${id}`)
+    .evaluate((c) => {
+      if (!c.width || !c.height) return { width: c.width, height: c.height, inked: 0, colours: 0 };
+      const copy = document.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      const ctx = copy.getContext('2d');
+      ctx.drawImage(c, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const first = d.slice(0, 4).join(',');
+      let inked = 0;
+      const colours = new Set();
+      for (let i = 0; i < d.length; i += 4) {
+        const px = `${d[i]},${d[i + 1]},${d[i + 2]},${d[i + 3]}`;
+        if (px !== first) inked++;
+        if (colours.size < 64) colours.add(px);
+      }
+      return { width: c.width, height: c.height, inked, colours: colours.size };
+    });
 }
 
 /**
@@ -421,21 +505,36 @@ export async function canvasInk(page, id = 'memory-map') {
  * swatch of the webview's legend. Returns null when the webview has no such legend.
  */
 export async function mapShowsPreserved(page, id = 'memory-map') {
-  return webview(page).locator(`canvas#${id}`).evaluate((c) => {
-    const swatches = [...document.querySelectorAll('[id*="legend"] .swatch, .legend .swatch')]
-      .filter((s) => /order\s*\d/i.test(s.parentElement?.textContent ?? ''));
-    const wanted = new Set(swatches.map((s) => getComputedStyle(s).backgroundColor)
-      .map((bg) => bg.match(/\d+(\.\d+)?/g)?.slice(0, 3).map(Number).join(',')).filter(Boolean));
-    if (wanted.size === 0) return null;
-    if (!c.width || !c.height) return false;
-    const copy = document.createElement('canvas');
-    copy.width = c.width; copy.height = c.height;
-    const ctx = copy.getContext('2d');
-    ctx.drawImage(c, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] === 255 && wanted.has(`${d[i]},${d[i + 1]},${d[i + 2]}`)) return true;
-    return false;
-  });
+  return webview(page)
+    .locator(`canvas#${id}`)
+    .evaluate((c) => {
+      const swatches = [...document.querySelectorAll('[id*="legend"] .swatch, .legend .swatch')].filter((s) =>
+        /order\s*\d/i.test(s.parentElement?.textContent ?? ''),
+      );
+      const wanted = new Set(
+        swatches
+          .map((s) => getComputedStyle(s).backgroundColor)
+          .map((bg) =>
+            bg
+              .match(/\d+(\.\d+)?/g)
+              ?.slice(0, 3)
+              .map(Number)
+              .join(','),
+          )
+          .filter(Boolean),
+      );
+      if (wanted.size === 0) return null;
+      if (!c.width || !c.height) return false;
+      const copy = document.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      const ctx = copy.getContext('2d');
+      ctx.drawImage(c, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 0; i < d.length; i += 4)
+        if (d[i + 3] === 255 && wanted.has(`${d[i]},${d[i + 1]},${d[i + 2]}`)) return true;
+      return false;
+    });
 }
 
 /** Parses every 0x... number in `text` (underscores and leading zeros allowed) to bigint. */
@@ -451,7 +550,9 @@ export function hexNumbers(text) {
  */
 export function editorStateHas(page, fileName) {
   return page.evaluate(async (name) => {
-    const dbs = (await indexedDB.databases()).filter((d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'));
+    const dbs = (await indexedDB.databases()).filter(
+      (d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'),
+    );
     for (const { name: dbName } of dbs) {
       const value = await new Promise((resolve) => {
         const open = indexedDB.open(dbName);
@@ -459,10 +560,22 @@ export function editorStateHas(page, fileName) {
         open.onsuccess = () => {
           const db = open.result;
           try {
-            const get = db.transaction('ItemTable', 'readonly').objectStore('ItemTable').get('memento/workbench.parts.editor');
-            get.onsuccess = () => { db.close(); resolve(get.result); };
-            get.onerror = () => { db.close(); resolve(undefined); };
-          } catch { db.close(); resolve(undefined); }
+            const get = db
+              .transaction('ItemTable', 'readonly')
+              .objectStore('ItemTable')
+              .get('memento/workbench.parts.editor');
+            get.onsuccess = () => {
+              db.close();
+              resolve(get.result);
+            };
+            get.onerror = () => {
+              db.close();
+              resolve(undefined);
+            };
+          } catch {
+            db.close();
+            resolve(undefined);
+          }
         };
       });
       const text = typeof value === 'string' ? value : value ? new TextDecoder().decode(value) : '';
@@ -484,11 +597,18 @@ export async function crashAndReopen(wb, { forgetEditors = false, waitForFile } 
     // Same origin as the workbench (its IndexedDB), without starting a workbench.
     await page.goto(new URL('/healthz', wb.server.url).toString());
     await page.evaluate(async () => {
-      const dbs = (await indexedDB.databases()).filter((d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'));
-      await Promise.all(dbs.map((d) => new Promise((resolve) => {
-        const del = indexedDB.deleteDatabase(d.name);
-        del.onsuccess = del.onerror = del.onblocked = () => resolve();
-      })));
+      const dbs = (await indexedDB.databases()).filter(
+        (d) => d.name?.startsWith('vscode-web-state-db-') && !d.name.endsWith('-global'),
+      );
+      await Promise.all(
+        dbs.map(
+          (d) =>
+            new Promise((resolve) => {
+              const del = indexedDB.deleteDatabase(d.name);
+              del.onsuccess = del.onerror = del.onblocked = () => resolve();
+            }),
+        ),
+      );
     });
   }
   await page.goto(workbenchUrl(wb.server.url, wb.profile.workspace));
@@ -506,6 +626,9 @@ export function notification(page, re) {
 export async function answerNotification(page, re, label) {
   const toast = notification(page, re);
   await toast.waitFor({ timeout: 60_000 });
-  await toast.locator('.monaco-button', { hasText: new RegExp(`^${escapeRe(label)}$`) }).first().click();
+  await toast
+    .locator('.monaco-button', { hasText: new RegExp(`^${escapeRe(label)}$`) })
+    .first()
+    .click();
   await toast.waitFor({ state: 'hidden', timeout: 15_000 });
 }

@@ -3,9 +3,17 @@ import * as vscode from 'vscode';
 import { api, EXTENSION_ID, sample, VIEW_TYPE } from './helpers';
 
 const CONTRACT_COMMANDS = [
-  'khoInspector.openDump', 'khoInspector.goToAddress', 'khoInspector.openWithInspector', 'khoInspector.copyAddress',
-  'khoInspector.revealInMap', 'khoInspector.openInHexEditor', 'khoInspector.refresh',
-  'khoInspector.revealProblem', 'khoInspector.showDts', 'khoInspector.decodePreFix16k', 'khoInspector.setHandoff',
+  'khoInspector.openDump',
+  'khoInspector.goToAddress',
+  'khoInspector.openWithInspector',
+  'khoInspector.copyAddress',
+  'khoInspector.revealInMap',
+  'khoInspector.openInHexEditor',
+  'khoInspector.refresh',
+  'khoInspector.revealProblem',
+  'khoInspector.showDts',
+  'khoInspector.decodePreFix16k',
+  'khoInspector.setHandoff',
 ];
 
 suite('Activation and manifest', () => {
@@ -33,7 +41,13 @@ suite('Activation and manifest', () => {
     for (const [menu, items] of Object.entries(pj.contributes.menus)) {
       for (const i of items) assert.ok(declared.has(i.command), `menu ${menu} names undeclared command ${i.command}`);
     }
-    for (const c of ['khoInspector.preserveRange', 'khoInspector.unpreserve', 'khoInspector.addClient', 'khoInspector.removeClient', 'khoInspector.export']) {
+    for (const c of [
+      'khoInspector.preserveRange',
+      'khoInspector.unpreserve',
+      'khoInspector.addClient',
+      'khoInspector.removeClient',
+      'khoInspector.export',
+    ]) {
       assert.ok(declared.has(c), `editing command ${c} is not contributed`);
     }
   });
@@ -50,36 +64,85 @@ suite('Activation and manifest', () => {
     const editor = pj.contributes.customEditors.find((e) => e.viewType === VIEW_TYPE);
     assert.ok(editor, 'no custom editor ' + VIEW_TYPE);
     const patterns = editor.selector.map((s) => s.filenamePattern);
-    for (const p of ['*.kho.json', '*.img', '*.raw', '*.bin', '*.elf', '*.core', 'vmcore*', '*.kdump', '*.dtb', '*.fdt', 'fdt']) {
+    for (const p of [
+      '*.kho.json',
+      '*.img',
+      '*.raw',
+      '*.bin',
+      '*.elf',
+      '*.core',
+      'vmcore*',
+      '*.kdump',
+      '*.dtb',
+      '*.fdt',
+      'fdt',
+    ]) {
       assert.ok(patterns.includes(p), `selector ${p} missing`);
     }
     assert.strictEqual(pj.contributes.configurationDefaults['workbench.editorAssociations']['*.kho.json'], VIEW_TYPE);
-    assert.deepStrictEqual(pj.contributes.viewsContainers.activitybar.map((c) => [c.id, c.title]), [['kho', 'KHO']]);
-    assert.deepStrictEqual(pj.contributes.views.kho.map((v) => [v.id, v.name]), [['khoInspector.tree', 'KHO State'], ['khoInspector.compare', 'KHO Compare']]);
+    assert.deepStrictEqual(
+      pj.contributes.viewsContainers.activitybar.map((c) => [c.id, c.title]),
+      [['kho', 'KHO']],
+    );
+    assert.deepStrictEqual(
+      pj.contributes.views.kho.map((v) => [v.id, v.name]),
+      [
+        ['khoInspector.tree', 'KHO State'],
+        ['khoInspector.compare', 'KHO Compare'],
+      ],
+    );
   });
 
   test('the explorer menu offers "Open with KHO Inspector" only on matching names', () => {
-    const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as { contributes: { menus: Record<string, { command: string; when: string }[]> } };
+    const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
+      contributes: { menus: Record<string, { command: string; when: string }[]> };
+    };
     const entry = pj.contributes.menus['explorer/context'].find((m) => m.command === 'khoInspector.openWithInspector');
     assert.ok(entry, 'no explorer/context entry');
     const m = /resourceFilename =~ \/(.+)\/(\w*)/.exec(entry.when);
     assert.ok(m, entry.when);
     const re = new RegExp(m[1], m[2]);
-    for (const yes of ['sample.kho.json', 'dump.raw', 'x.IMG', 'a.bin', 'core.elf', 'vmcore', 'vmcore-2026', 'm.core', 'd.kdump', 'kho.dtb', 'k.fdt', 'fdt']) {
+    for (const yes of [
+      'sample.kho.json',
+      'dump.raw',
+      'x.IMG',
+      'a.bin',
+      'core.elf',
+      'vmcore',
+      'vmcore-2026',
+      'm.core',
+      'd.kdump',
+      'kho.dtb',
+      'k.fdt',
+      'fdt',
+    ]) {
       assert.ok(re.test(yes), `${yes} should match`);
     }
-    for (const no of ['notes.txt', 'package.json', 'fdt.txt', 'myvmcore.txt', 'raw']) assert.ok(!re.test(no), `${no} should not match`);
+    for (const no of ['notes.txt', 'package.json', 'fdt.txt', 'myvmcore.txt', 'raw'])
+      assert.ok(!re.test(no), `${no} should not match`);
   });
 
   test('tree item menus: Reveal Problem on problems, Show as DTS on FDTs, Hex Editor disabled where bytes are compressed', () => {
     const pj = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON as {
-      contributes: { commands: { command: string; enablement?: string }[]; menus: Record<string, { command: string; when: string; group?: string }[]> };
+      contributes: {
+        commands: { command: string; enablement?: string }[];
+        menus: Record<string, { command: string; when: string; group?: string }[]>;
+      };
     };
     const items = pj.contributes.menus['view/item/context'];
     const whenOf = (c: string): string[] => items.filter((m) => m.command === c).map((m) => m.when);
-    assert.ok(whenOf('khoInspector.revealProblem').some((w) => /revealable/.test(w)), 'no Reveal Problem on problem items');
-    assert.ok(whenOf('khoInspector.showDts').some((w) => /\\bdts\\b/.test(w)), 'no Show as DTS on FDT items');
-    assert.ok(whenOf('khoInspector.openInHexEditor').every((w) => /nohex/.test(w)), 'compressed items do not show the Hex Editor item');
+    assert.ok(
+      whenOf('khoInspector.revealProblem').some((w) => /revealable/.test(w)),
+      'no Reveal Problem on problem items',
+    );
+    assert.ok(
+      whenOf('khoInspector.showDts').some((w) => /\\bdts\\b/.test(w)),
+      'no Show as DTS on FDT items',
+    );
+    assert.ok(
+      whenOf('khoInspector.openInHexEditor').every((w) => /nohex/.test(w)),
+      'compressed items do not show the Hex Editor item',
+    );
     const hexCmd = pj.contributes.commands.find((c) => c.command === 'khoInspector.openInHexEditor');
     assert.match(hexCmd?.enablement ?? '', /nohex/);
   });

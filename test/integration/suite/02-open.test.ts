@@ -10,7 +10,7 @@ import { api, engineDecode, hex, openInKho, sample, VIEW_TYPE, type EngineView, 
 async function leaves(a: KhoInspectorApi, id: string): Promise<ApiTreeItem[]> {
   const out: ApiTreeItem[] = [];
   for (const c of await a.treeChildren(id)) {
-    if (c.collapsible) out.push(...await leaves(a, c.id));
+    if (c.collapsible) out.push(...(await leaves(a, c.id)));
     else out.push(c);
   }
   return out;
@@ -48,14 +48,23 @@ suite('Opening the sample in the KHO editor', () => {
     assert.strictEqual(summary.pageSize, r.tracker.pageSize);
     assert.strictEqual(summary.preserved.blocks, r.tracker.blocks.count);
     assert.strictEqual(summary.preserved.ranges, r.tracker.blocks.ranges().length);
-    assert.deepStrictEqual(summary.preserved.byOrder.map((o) => [o.order, o.count]), [...r.tracker.blocks.countsByOrder()]);
-    assert.deepStrictEqual(summary.image.ranges, r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })));
+    assert.deepStrictEqual(
+      summary.preserved.byOrder.map((o) => [o.order, o.count]),
+      [...r.tracker.blocks.countsByOrder()],
+    );
+    assert.deepStrictEqual(
+      summary.image.ranges,
+      r.image.ranges.map((x) => ({ start: hex(x.start), end: hex(x.end) })),
+    );
     assert.strictEqual(summary.image.format, r.image.format);
   });
 
   test('the tree has the five sections of the contract', async () => {
     const top = await a.treeChildren();
-    assert.deepStrictEqual(top.map((t) => t.label), ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Problems']);
+    assert.deepStrictEqual(
+      top.map((t) => t.label),
+      ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Problems'],
+    );
   });
 
   test('FDT: version, memory-map root and each client with its data address and size', async () => {
@@ -74,13 +83,19 @@ suite('Opening the sample in the KHO editor', () => {
     }
   });
 
-  test('Preserved by order: one group per order with the engine\'s count, and exactly its blocks', async () => {
+  test("Preserved by order: one group per order with the engine's count, and exactly its blocks", async () => {
     const t = e.result.tracker!;
     const groups = await a.treeChildren('orders');
     const counts = [...t.blocks.countsByOrder()];
-    assert.deepStrictEqual(groups.map((g) => g.label), counts.map(([o]) => `Order ${o}`));
+    assert.deepStrictEqual(
+      groups.map((g) => g.label),
+      counts.map(([o]) => `Order ${o}`),
+    );
     for (const [i, [order, n]] of counts.entries()) {
-      assert.ok(groups[i].description?.startsWith(`${n.toLocaleString('en-US')} block`), `order ${order}: ${groups[i].description}`);
+      assert.ok(
+        groups[i].description?.startsWith(`${n.toLocaleString('en-US')} block`),
+        `order ${order}: ${groups[i].description}`,
+      );
       const got = (await leaves(a, groups[i].id)).map((l) => l.address);
       const want = [...t.blocks.sorted()].filter((b) => b.order === order).map((b) => hex(b.phys));
       assert.deepStrictEqual(got, want, `blocks of order ${order}`);
@@ -90,13 +105,20 @@ suite('Opening the sample in the KHO editor', () => {
   test('Preserved ranges and Tracker nodes list what the engine found', async () => {
     const t = e.result.tracker!;
     const ranges = await leaves(a, 'ranges');
-    assert.deepStrictEqual(ranges.map((r) => r.address), t.blocks.ranges().map((r) => hex(r.start)));
+    assert.deepStrictEqual(
+      ranges.map((r) => r.address),
+      t.blocks.ranges().map((r) => hex(r.start)),
+    );
     const levels = await a.treeChildren('nodes');
     assert.strictEqual(levels.length, t.nodePages.size);
     for (const lv of levels) {
       const pages = (await leaves(a, lv.id)).map((p) => p.address);
       const level = decodeURIComponent(lv.id.slice('nodes/'.length));
-      assert.deepStrictEqual(pages, [...t.nodePages.get(level)!].sort((x, y) => (x < y ? -1 : 1)).map(hex), `level ${level}`);
+      assert.deepStrictEqual(
+        pages,
+        [...t.nodePages.get(level)!].sort((x, y) => (x < y ? -1 : 1)).map(hex),
+        `level ${level}`,
+      );
     }
   });
 
@@ -104,15 +126,26 @@ suite('Opening the sample in the KHO editor', () => {
     const want = [...e.openDiagnostics, ...e.result.diagnostics];
     const groups = await a.treeChildren('problems');
     const severities = (['error', 'warning', 'info'] as const).filter((sev) => want.some((d) => d.severity === sev));
-    assert.deepStrictEqual(groups.map((g) => g.id), severities.map((sev) => `problems/${sev}`));
+    assert.deepStrictEqual(
+      groups.map((g) => g.id),
+      severities.map((sev) => `problems/${sev}`),
+    );
     for (const sev of severities) {
       const problems = await leaves(a, `problems/${sev}`);
       const mine = want.filter((d) => d.severity === sev);
       // Address and code lead the label (a narrow side bar cuts the words, not those); the tooltip has the whole message.
-      assert.deepStrictEqual(problems.map((p) => [p.label, p.code]),
-        mine.map((d) => [`${d.address === null ? '' : `${hex(d.address)} `}${d.code}: ${d.message}`, d.code]), sev);
-      problems.forEach((p, k) => assert.ok(p.tooltip?.includes(mine[k].message), `tooltip of ${p.label}: ${p.tooltip}`));
-      assert.ok(problems.every((p) => p.command === 'khoInspector.revealProblem'), 'a problem item does not reveal on click');
+      assert.deepStrictEqual(
+        problems.map((p) => [p.label, p.code]),
+        mine.map((d) => [`${d.address === null ? '' : `${hex(d.address)} `}${d.code}: ${d.message}`, d.code]),
+        sev,
+      );
+      problems.forEach((p, k) =>
+        assert.ok(p.tooltip?.includes(mine[k].message), `tooltip of ${p.label}: ${p.tooltip}`),
+      );
+      assert.ok(
+        problems.every((p) => p.command === 'khoInspector.revealProblem'),
+        'a problem item does not reveal on click',
+      );
     }
   });
 
@@ -130,7 +163,10 @@ suite('Opening the sample in the KHO editor', () => {
       // Walk up from the last leaf: bucket(s), then the section.
       let id: string | undefined = all[all.length - 1].id;
       const chain: string[] = [];
-      while (id !== undefined) { chain.push(id); id = await a.treeParent(id); }
+      while (id !== undefined) {
+        chain.push(id);
+        id = await a.treeParent(id);
+      }
       assert.strictEqual(chain[chain.length - 1], 'ranges');
       assert.ok(chain.length >= 3, `expected a bucket between leaf and section: ${chain.join(' < ')}`);
     } finally {

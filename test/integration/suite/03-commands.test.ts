@@ -6,7 +6,18 @@ import * as vscode from 'vscode';
 import type { KhoInspectorApi } from '../../../src/extension/api';
 import type { GoToResult } from '../../../src/extension/commands/goToAddress';
 import type { HexEditorResult } from '../../../src/extension/commands/itemCommands';
-import { api, engineDecode, hex, openInKho, sample, type EngineView, type Sample, removeTempDirs, tempDir, until } from './helpers';
+import {
+  api,
+  engineDecode,
+  hex,
+  openInKho,
+  sample,
+  type EngineView,
+  type Sample,
+  removeTempDirs,
+  tempDir,
+  until,
+} from './helpers';
 
 suite('Commands', () => {
   suiteTeardown(removeTempDirs);
@@ -38,7 +49,13 @@ suite('Commands', () => {
     const page = BigInt(s.pageSize);
     for (const r of e.result.image.ranges) {
       for (let p = r.start; p < r.end; p += page) {
-        if (ranges.some((x) => p >= x.start && p < x.end) || nodes.has(p) || blobs.includes(p) || p === e.result.fdt!.address) continue;
+        if (
+          ranges.some((x) => p >= x.start && p < x.end) ||
+          nodes.has(p) ||
+          blobs.includes(p) ||
+          p === e.result.fdt!.address
+        )
+          continue;
         return p;
       }
     }
@@ -61,13 +78,16 @@ suite('Commands', () => {
     const b = someBlock();
     await vscode.commands.executeCommand<GoToResult>('khoInspector.goToAddress', hex(b.inside));
     const shown = a.statusResult();
-    assert.ok(shown?.includes(path.basename(s.pairing.fsPath)) && shown.includes(`preserved block ${hex(b.phys)}`), `status: ${shown}`);
+    assert.ok(
+      shown?.includes(path.basename(s.pairing.fsPath)) && shown.includes(`preserved block ${hex(b.phys)}`),
+      `status: ${shown}`,
+    );
     const other = vscode.Uri.file(s.image);
     try {
       await openInKho(other);
       await a.waitForDecode(other);
       await until('the other dump to be active', () => a.activeDocument() === other.toString());
-      assert.strictEqual(a.statusResult(), undefined, 'the first dump\'s result is still shown');
+      assert.strictEqual(a.statusResult(), undefined, "the first dump's result is still shown");
       // Back on the first dump: its old result does not return.
       await openInKho(s.pairing);
       await until('the first dump to be active again', () => a.activeDocument() === s.pairing.toString());
@@ -109,23 +129,40 @@ suite('Commands', () => {
 
   test('Copy Address puts the address on the clipboard', async () => {
     const b = someBlock();
-    const got = await vscode.commands.executeCommand<string>('khoInspector.copyAddress', { uri: s.pairing.toString(), address: hex(b.phys) });
+    const got = await vscode.commands.executeCommand<string>('khoInspector.copyAddress', {
+      uri: s.pairing.toString(),
+      address: hex(b.phys),
+    });
     assert.strictEqual(got, hex(b.phys));
     assert.strictEqual(await vscode.env.clipboard.readText(), hex(b.phys));
   });
 
   test('Reveal in Memory Map highlights the range in the webview', async () => {
     const root = e.result.fdt!.kho.preservedMemoryMap!;
-    const ok = await vscode.commands.executeCommand<boolean>('khoInspector.revealInMap', { uri: s.pairing.toString(), address: hex(root) });
+    const ok = await vscode.commands.executeCommand<boolean>('khoInspector.revealInMap', {
+      uri: s.pairing.toString(),
+      address: hex(root),
+    });
     assert.strictEqual(ok, true);
-    assert.deepStrictEqual(a.mapHighlight(s.pairing), { start: hex(root), end: hex(root + BigInt(s.pageSize)), label: hex(root) });
+    assert.deepStrictEqual(a.mapHighlight(s.pairing), {
+      start: hex(root),
+      end: hex(root + BigInt(s.pageSize)),
+      label: hex(root),
+    });
   });
 
   test('Open in Hex Editor translates the address to a file offset', async () => {
     const b = someBlock();
-    const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', { uri: s.pairing.toString(), address: hex(b.phys) });
+    const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', {
+      uri: s.pairing.toString(),
+      address: hex(b.phys),
+    });
     assert.strictEqual(r.fileOffset, Number(b.phys - s.base));
-    assert.ok(r.uri?.endsWith(`?baseAddress%3D0x${(b.phys - s.base).toString(16)}`) || r.uri?.endsWith(`?baseAddress=0x${(b.phys - s.base).toString(16)}`), r.uri);
+    assert.ok(
+      r.uri?.endsWith(`?baseAddress%3D0x${(b.phys - s.base).toString(16)}`) ||
+        r.uri?.endsWith(`?baseAddress=0x${(b.phys - s.base).toString(16)}`),
+      r.uri,
+    );
     const installed = vscode.extensions.getExtension('ms-vscode.hexeditor') !== undefined;
     assert.strictEqual(r.opened, installed, r.reason);
   });
@@ -152,18 +189,31 @@ suite('Commands', () => {
     const scanned = await engineDecode(s.image, null, s.base, s.pageSize, s.format);
     assert.ok(scanned.result.fdt, 'the engine finds no FDT in the sample image');
     try {
-      const opened = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.openDump', { image: uri, fdt: 'image', base: hex(s.base), pageSize: s.pageSize, format: s.format });
+      const opened = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.openDump', {
+        image: uri,
+        fdt: 'image',
+        base: hex(s.base),
+        pageSize: s.pageSize,
+        format: s.format,
+      });
       assert.strictEqual(opened?.toString(), uri.toString());
       const sum = await a.waitForDecode(uri);
       assert.strictEqual(sum.fdt?.source, 'image');
       assert.strictEqual(sum.fdt?.address, hex(scanned.result.fdt.address!));
       assert.strictEqual(sum.preserved.blocks, scanned.result.tracker!.blocks.count);
       // Reopening resolves to the remembered pairing.
-      assert.strictEqual((await vscode.commands.executeCommand<boolean>('khoInspector.refresh', uri)), true);
+      assert.strictEqual(await vscode.commands.executeCommand<boolean>('khoInspector.refresh', uri), true);
       assert.strictEqual(a.pairing(uri)?.how, 'remembered');
       assert.strictEqual(a.pairing(uri)?.fdt, null);
     } finally {
-      if (s.fdt) await vscode.commands.executeCommand('khoInspector.openDump', { image: uri, fdt: vscode.Uri.file(s.fdt), base: hex(s.base), pageSize: s.pageSize, format: s.format });
+      if (s.fdt)
+        await vscode.commands.executeCommand('khoInspector.openDump', {
+          image: uri,
+          fdt: vscode.Uri.file(s.fdt),
+          base: hex(s.base),
+          pageSize: s.pageSize,
+          format: s.format,
+        });
       await a.waitForDecode(uri);
     }
   });
@@ -171,7 +221,11 @@ suite('Commands', () => {
   test('editing a *.kho.json re-pairs and decodes again', async () => {
     const dir = tempDir('kho-edit-');
     const file = path.join(dir, 'edit.kho.json');
-    const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    const write = (fdt: string | null): void =>
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }),
+      );
     write(s.fdt);
     const uri = vscode.Uri.file(file);
     await openInKho(uri);
@@ -186,7 +240,11 @@ suite('Commands', () => {
   test('a *.kho.json decodes again once per change of its text, not for writes from before it was opened', async () => {
     const dir = tempDir('kho-rewrite-');
     const file = path.join(dir, 'rewrite.kho.json');
-    const write = (fdt: string | null): void => fs.writeFileSync(file, JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    const write = (fdt: string | null): void =>
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ image: s.image, fdt, base: hex(s.base), pageSize: s.pageSize, format: s.format }),
+      );
     // Written just before the editor opens it, twice with the same text: the watcher may report
     // these writes after the document has been resolved, which must not decode it again.
     write(s.fdt);
@@ -216,9 +274,16 @@ suite('Commands', () => {
     assert.strictEqual(a.pairing(uri)?.how, 'fdt-only');
     assert.strictEqual(sum.image.path, null);
     assert.strictEqual(sum.fdt?.preservedMemoryMap, hex(e.result.fdt!.kho.preservedMemoryMap!));
-    assert.deepStrictEqual(sum.fdt?.subnodes.map((n) => n.name), e.result.fdt!.kho.subnodes.map((n) => n.name));
+    assert.deepStrictEqual(
+      sum.fdt?.subnodes.map((n) => n.name),
+      e.result.fdt!.kho.subnodes.map((n) => n.name),
+    );
     const fdtItems = await a.treeChildren('fdt');
-    for (const n of e.result.fdt!.kho.subnodes) assert.ok(fdtItems.some((i) => i.label === n.name), `subnode ${n.name} missing`);
+    for (const n of e.result.fdt!.kho.subnodes)
+      assert.ok(
+        fdtItems.some((i) => i.label === n.name),
+        `subnode ${n.name} missing`,
+      );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 });

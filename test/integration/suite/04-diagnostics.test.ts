@@ -7,7 +7,7 @@ import { api, engineDecode, hex, openInKho, sample, removeTempDirs, tempDir } fr
 
 suite('Diagnostics', () => {
   suiteTeardown(removeTempDirs);
-  test('the sample\'s diagnostics appear against the opened file', async () => {
+  test("the sample's diagnostics appear against the opened file", async () => {
     const a = await api();
     const s = sample();
     const e = await engineDecode(s.image, s.fdt, s.base, s.pageSize, s.format);
@@ -15,7 +15,10 @@ suite('Diagnostics', () => {
     await a.waitForDecode(s.pairing);
     const want = [...e.openDiagnostics, ...e.result.diagnostics];
     const got = await waitForDiagnostics(s.pairing, want.length);
-    assert.deepStrictEqual(got.map((d) => d.code), want.map((d) => d.code));
+    assert.deepStrictEqual(
+      got.map((d) => d.code),
+      want.map((d) => d.code),
+    );
     for (const d of got) assert.strictEqual(d.source, 'KHO');
   });
 
@@ -36,7 +39,11 @@ suite('Diagnostics', () => {
       const off = Number(root - s.base);
       fs.readSync(fd, page, 0, page.length, off);
       let slot = -1;
-      for (let i = 0; i < page.length; i += 8) if (page.readBigUInt64LE(i) !== 0n) { slot = i; break; }
+      for (let i = 0; i < page.length; i += 8)
+        if (page.readBigUInt64LE(i) !== 0n) {
+          slot = i;
+          break;
+        }
       assert.ok(slot >= 0, 'the root table is empty');
       page.writeBigUInt64LE(bogus, slot);
       fs.writeSync(fd, page, 0, page.length, off);
@@ -45,7 +52,16 @@ suite('Diagnostics', () => {
     }
     if (s.fdt) fs.copyFileSync(s.fdt, path.join(dir, 'corrupt.dtb'));
     const pairing = path.join(dir, 'corrupt.kho.json');
-    fs.writeFileSync(pairing, JSON.stringify({ image: 'corrupt.raw', fdt: s.fdt ? 'corrupt.dtb' : null, base: hex(s.base), pageSize: s.pageSize, format: s.format }));
+    fs.writeFileSync(
+      pairing,
+      JSON.stringify({
+        image: 'corrupt.raw',
+        fdt: s.fdt ? 'corrupt.dtb' : null,
+        base: hex(s.base),
+        pageSize: s.pageSize,
+        format: s.format,
+      }),
+    );
     const uri = vscode.Uri.file(pairing);
     const bad = await engineDecode(image, s.fdt ? path.join(dir, 'corrupt.dtb') : null, s.base, s.pageSize, s.format);
     // The error is about the root page (its address) and names the bogus pointer in its text.
@@ -59,9 +75,15 @@ suite('Diagnostics', () => {
     const got = await waitForDiagnostics(uri, want.length);
     const errors = got.filter((d) => d.severity === vscode.DiagnosticSeverity.Error && d.message.includes(hex(bogus)));
     assert.strictEqual(errors.length, named.length, got.map((d) => d.message).join('\n'));
-    assert.ok(errors.every((d) => d.message.includes(hex(root))), 'the error does not name the root page');
+    assert.ok(
+      errors.every((d) => d.message.includes(hex(root))),
+      'the error does not name the root page',
+    );
     // Same order as the engine's; every diagnostic about an address names it.
-    assert.deepStrictEqual(got.map((d) => d.code), want.map((w) => w.code));
+    assert.deepStrictEqual(
+      got.map((d) => d.code),
+      want.map((w) => w.code),
+    );
     got.forEach((d, i) => {
       const a = want[i].address;
       if (a !== null) assert.ok(d.message.includes(hex(a)), `no ${hex(a)} in "${d.message}"`);
@@ -78,7 +100,10 @@ function waitForDiagnostics(uri: vscode.Uri, count: number): Promise<vscode.Diag
     const sub = vscode.languages.onDidChangeDiagnostics((ev) => {
       if (!ev.uris.some((u) => u.toString() === uri.toString())) return;
       const d = vscode.languages.getDiagnostics(uri);
-      if (d.length === count) { sub.dispose(); resolve(d); }
+      if (d.length === count) {
+        sub.dispose();
+        resolve(d);
+      }
     });
   });
 }

@@ -23,7 +23,10 @@ import { api, closeAllEditors, engineDecode, hex, openInKho, removeTempDirs, sam
 const MiB = 1n << 20n;
 const FOLIOS = 40;
 const MYSTERY = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) & 0xff);
-const SCRATCH = [{ start: 48n * MiB, end: 52n * MiB }, { start: 52n * MiB, end: 56n * MiB }];
+const SCRATCH = [
+  { start: 48n * MiB, end: 52n * MiB },
+  { start: 52n * MiB, end: 56n * MiB },
+];
 /** A preserved page inside the first scratch area: the checker's preserved-in-scratch. */
 const IN_SCRATCH = 50n * MiB;
 
@@ -31,16 +34,29 @@ function clientDump(): BuiltDump {
   const ram = [{ start: 0n, end: 64n * MiB }];
   const stage = new ClientStage({ ram, pool: [{ start: 8n * MiB, end: 32n * MiB }] });
   const folios = Array.from({ length: FOLIOS }, (_, i) => ({ index: BigInt(i * 2) }));
-  return stage.buildDump({
-    version: 3, nodePool: [{ start: 1n * MiB, end: 8n * MiB }],
-    blocks: [{ phys: 40n * MiB, order: 9 }, { phys: IN_SCRATCH, order: 0 }],
-    clients: [{ name: 'mystery', size: MYSTERY.length, bytes: MYSTERY }],
-  }, [
-    buildMemblock(stage.ctx, [{ name: 'r1', size: 3 * 4096 }, { name: 'r2', size: 4096 }]),
-    buildLuoFdt(stage.ctx, { liveupdateNumber: 1n, sessions: [{ name: 'vm0', files: [{ compatible: 'memfd-v2', token: 7n, memfd: { folios } }] }] }),
-    buildTestKho(stage.ctx, { orders: [0, 1, 2] }),
-    buildKexecMetadata({ version: 1, previousRelease: '7.1.0', kexecCount: 3 }),
-  ]);
+  return stage.buildDump(
+    {
+      version: 3,
+      nodePool: [{ start: 1n * MiB, end: 8n * MiB }],
+      blocks: [
+        { phys: 40n * MiB, order: 9 },
+        { phys: IN_SCRATCH, order: 0 },
+      ],
+      clients: [{ name: 'mystery', size: MYSTERY.length, bytes: MYSTERY }],
+    },
+    [
+      buildMemblock(stage.ctx, [
+        { name: 'r1', size: 3 * 4096 },
+        { name: 'r2', size: 4096 },
+      ]),
+      buildLuoFdt(stage.ctx, {
+        liveupdateNumber: 1n,
+        sessions: [{ name: 'vm0', files: [{ compatible: 'memfd-v2', token: 7n, memfd: { folios } }] }],
+      }),
+      buildTestKho(stage.ctx, { orders: [0, 1, 2] }),
+      buildKexecMetadata({ version: 1, previousRelease: '7.1.0', kexecCount: 3 }),
+    ],
+  );
 }
 
 /** Every node under `id` (buckets included), depth first. */
@@ -48,7 +64,7 @@ async function subtree(a: KhoInspectorApi, id: string): Promise<ApiTreeItem[]> {
   const out: ApiTreeItem[] = [];
   for (const c of await a.treeChildren(id)) {
     out.push(c);
-    if (c.collapsible) out.push(...await subtree(a, c.id));
+    if (c.collapsible) out.push(...(await subtree(a, c.id)));
   }
   return out;
 }
@@ -62,12 +78,22 @@ function waitForDiagnostic(uri: vscode.Uri, code: string): Promise<vscode.Diagno
   const now = find();
   if (now) return Promise.resolve(now);
   return new Promise((resolve) => {
-    const sub = vscode.languages.onDidChangeDiagnostics(() => { const d = find(); if (d) { sub.dispose(); resolve(d); } });
+    const sub = vscode.languages.onDidChangeDiagnostics(() => {
+      const d = find();
+      if (d) {
+        sub.dispose();
+        resolve(d);
+      }
+    });
   });
 }
 
 /** Waits (bounded by mocha's timeout) until the document's decode satisfies `ok`. */
-async function decodedWhere<T>(a: KhoInspectorApi, uri: vscode.Uri, ok: (s: NonNullable<ReturnType<KhoInspectorApi['summary']>>) => T | undefined): Promise<T> {
+async function decodedWhere<T>(
+  a: KhoInspectorApi,
+  uri: vscode.Uri,
+  ok: (s: NonNullable<ReturnType<KhoInspectorApi['summary']>>) => T | undefined,
+): Promise<T> {
   for (;;) {
     const s = a.summary(uri);
     const v = s && ok(s);
@@ -96,12 +122,18 @@ suite('Client data, scratch areas, problems, kdump', () => {
     fs.writeFileSync(scratchPhys, SCRATCH.map((r) => hex(r.start)).join('\n') + '\n');
     fs.writeFileSync(scratchLen, SCRATCH.map((r) => hex(r.end - r.start)).join('\n') + '\n');
     const file = path.join(dir, 'c.kho.json');
-    fs.writeFileSync(file, JSON.stringify({ image: 'c.raw', fdt: 'c.dtb', scratchPhys: 'scratch_phys', scratchLen: 'scratch_len' }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ image: 'c.raw', fdt: 'c.dtb', scratchPhys: 'scratch_phys', scratchLen: 'scratch_len' }),
+    );
     pairing = vscode.Uri.file(file);
     await openInKho(pairing);
     await a.waitForDecode(pairing);
   });
-  suiteTeardown(async () => { await closeAllEditors(); removeTempDirs(); });
+  suiteTeardown(async () => {
+    await closeAllEditors();
+    removeTempDirs();
+  });
 
   test('the bundled sample: every client subnode expands into what the engine decodes', async () => {
     const s = sample();
@@ -112,13 +144,23 @@ suite('Client data, scratch areas, problems, kdump', () => {
       const clients = e.result.clients ?? [];
       assert.ok(clients.length > 0, 'the sample has no client data');
       const subnodes = (await a.treeChildren('fdt')).filter((n) => n.kind === 'fdtSubnode');
-      assert.deepStrictEqual(subnodes.map((n) => n.label), clients.map((c) => c.subnode));
+      assert.deepStrictEqual(
+        subnodes.map((n) => n.label),
+        clients.map((c) => c.subnode),
+      );
       for (const [i, c] of clients.entries()) {
         assert.ok(subnodes[i].description?.includes(c.summary), `${c.subnode}: ${subnodes[i].description}`);
         const all = await subtree(a, subnodes[i].id);
-        assert.strictEqual(all.filter((n) => n.kind === 'clientItem').length, countItems(c.children), `${c.subnode} items`);
+        assert.strictEqual(
+          all.filter((n) => n.kind === 'clientItem').length,
+          countItems(c.children),
+          `${c.subnode} items`,
+        );
         assert.strictEqual(all.filter((n) => n.kind === 'clientPage').length, c.pages.length, `${c.subnode} pages`);
-        assert.deepStrictEqual(all.filter((n) => n.kind === 'clientPage').map((n) => n.address), c.pages.map((p) => hex(p.phys)));
+        assert.deepStrictEqual(
+          all.filter((n) => n.kind === 'clientPage').map((n) => n.address),
+          c.pages.map((p) => hex(p.phys)),
+        );
       }
     } finally {
       await openInKho(pairing);
@@ -131,7 +173,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     const luo = subnodes.find((n) => n.label === 'LUO');
     assert.ok(luo, subnodes.map((n) => n.label).join(', '));
     const all = await subtree(a, luo.id);
-    assert.ok(all.some((n) => n.kind === 'clientItem' && n.label.includes('vm0')), 'no session "vm0"');
+    assert.ok(
+      all.some((n) => n.kind === 'clientItem' && n.label.includes('vm0')),
+      'no session "vm0"',
+    );
     const folios = all.filter((n) => n.kind === 'clientItem' && /^folio \d/.test(n.label));
     assert.strictEqual(folios.length, FOLIOS);
     assert.ok(folios.every((f) => f.address !== undefined && f.contextValue?.split(' ').includes('address')));
@@ -142,10 +187,13 @@ suite('Client data, scratch areas, problems, kdump', () => {
     assert.ok(first?.description?.startsWith('03 0a 11 18'), JSON.stringify(first));
   });
 
-  test('Show as DTS opens a client\'s sub-FDT as device-tree source', async () => {
+  test("Show as DTS opens a client's sub-FDT as device-tree source", async () => {
     const memblock = (await a.treeChildren('fdt')).find((n) => n.label === 'memblock')!;
     assert.ok(memblock.contextValue?.split(' ').includes('dts'), memblock.contextValue);
-    const uri = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.showDts', { uri: pairing.toString(), id: memblock.id });
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.showDts', {
+      uri: pairing.toString(),
+      id: memblock.id,
+    });
     assert.ok(uri, 'no document');
     const text = (await vscode.workspace.openTextDocument(uri)).getText();
     assert.ok(text.includes('memblock-v1') && text.includes('r1'), text);
@@ -155,9 +203,15 @@ suite('Client data, scratch areas, problems, kdump', () => {
 
   test('scratch areas from the *.kho.json debugfs files: a tree section and the webview summary', async () => {
     const top = await a.treeChildren();
-    assert.deepStrictEqual(top.map((t) => t.label), ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Scratch areas', 'Problems']);
+    assert.deepStrictEqual(
+      top.map((t) => t.label),
+      ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Scratch areas', 'Problems'],
+    );
     const areas = (await a.treeChildren('scratch')).filter((n) => n.kind === 'scratchArea');
-    assert.deepStrictEqual(areas.map((n) => [n.address, n.end]), SCRATCH.map((r) => [hex(r.start), hex(r.end)]));
+    assert.deepStrictEqual(
+      areas.map((n) => [n.address, n.end]),
+      SCRATCH.map((r) => [hex(r.start), hex(r.end)]),
+    );
     assert.strictEqual(a.summary(pairing)?.scratch?.source, 'debugfs');
     const r = await a.webviewRendered(pairing);
     assert.ok(r.summaryText.includes('Scratch areas') && r.summaryText.includes('debugfs'), r.summaryText);
@@ -175,7 +229,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     assert.ok(d.message.includes(hex(IN_SCRATCH)), d.message);
     assert.strictEqual(d.severity, vscode.DiagnosticSeverity.Error);
 
-    const r = await vscode.commands.executeCommand<RevealProblemResult>('khoInspector.revealProblem', { uri: pairing.toString(), id: p.id });
+    const r = await vscode.commands.executeCommand<RevealProblemResult>('khoInspector.revealProblem', {
+      uri: pairing.toString(),
+      id: p.id,
+    });
     assert.strictEqual(r?.revealed, `orders/0@${hex(IN_SCRATCH)}`);
     assert.deepStrictEqual(a.treeSelection(), [r.revealed]);
     assert.strictEqual(a.mapHighlight(pairing)?.start, hex(IN_SCRATCH));
@@ -186,7 +243,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     const notes = await a.treeChildren('problems/info');
     const p = notes.find((n) => n.code === 'client-unknown-format');
     assert.ok(p, notes.map((n) => n.code).join(', '));
-    const r = await vscode.commands.executeCommand<RevealProblemResult>('khoInspector.revealProblem', { uri: pairing.toString(), id: p.id });
+    const r = await vscode.commands.executeCommand<RevealProblemResult>('khoInspector.revealProblem', {
+      uri: pairing.toString(),
+      id: p.id,
+    });
     const mystery = (await a.treeChildren('fdt')).find((n) => n.label === 'mystery')!;
     assert.strictEqual(r?.revealed, mystery.id);
     assert.strictEqual(a.mapHighlight(pairing)?.start, mystery.address);
@@ -194,7 +254,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
 
   test('a kdump-compressed image opens: its format in the summary, and no Hex Editor for compressed pages', async () => {
     const kd = path.join(dir, 'c.kdump');
-    writePlanToFile(kd, planKdump(dump.mem, { storage: 'zlib', alwaysCompress: true, vmcoreinfo: 'OSRELEASE=7.1.0\nPAGESIZE=4096\n' }));
+    writePlanToFile(
+      kd,
+      planKdump(dump.mem, { storage: 'zlib', alwaysCompress: true, vmcoreinfo: 'OSRELEASE=7.1.0\nPAGESIZE=4096\n' }),
+    );
     const uri = vscode.Uri.file(kd);
     await vscode.commands.executeCommand('khoInspector.openWithInspector', uri);
     const sum = await a.waitForDecode(uri);
@@ -204,38 +267,57 @@ suite('Client data, scratch areas, problems, kdump', () => {
     assert.strictEqual(sum.image.kdump?.vmcoreinfo, true);
     assert.strictEqual(sum.preserved.blocks, a.summary(pairing)!.preserved.blocks);
     const shown = await a.webviewRendered(uri);
-    assert.ok(/kdump-compressed/.test(shown.summaryText) && /VMCOREINFO present/.test(shown.summaryText), shown.summaryText);
+    assert.ok(
+      /kdump-compressed/.test(shown.summaryText) && /VMCOREINFO present/.test(shown.summaryText),
+      shown.summaryText,
+    );
     assert.ok(/Hex Editor.*compressed/.test(shown.summaryText), shown.summaryText);
     const memblock = (await a.treeChildren('fdt')).find((n) => n.label === 'memblock')!;
     assert.ok(memblock.contextValue?.split(' ').includes('nohex'), memblock.contextValue);
     assert.match(memblock.hexUnavailable ?? '', /zlib-compressed/);
     assert.match(memblock.tooltip ?? '', /Hex Editor: not available/);
-    const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', { uri: uri.toString(), address: memblock.address });
+    const r = await vscode.commands.executeCommand<HexEditorResult>('khoInspector.openInHexEditor', {
+      uri: uri.toString(),
+      address: memblock.address,
+    });
     assert.strictEqual(r.opened, false);
     assert.match(r.reason ?? '', /zlib-compressed/);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
-  test('a vmcore in makedumpfile\'s flattened form (snappy pages) opens with its sibling FDT', async () => {
+  test("a vmcore in makedumpfile's flattened form (snappy pages) opens with its sibling FDT", async () => {
     const vmcore = path.join(dir, 'vmcore');
     writePlanToFile(vmcore, planFlattened(planKdump(dump.mem, { storage: 'snappy', alwaysCompress: true })));
     const uri = vscode.Uri.file(vmcore);
     await vscode.commands.executeCommand('khoInspector.openWithInspector', uri);
     const sum = await a.waitForDecode(uri);
-    assert.deepStrictEqual([sum.image.format, sum.image.kdump?.container, sum.image.kdump?.compression[0], sum.image.kdump?.vmcoreinfo], ['kdump', 'flattened', 'snappy', false]);
+    assert.deepStrictEqual(
+      [sum.image.format, sum.image.kdump?.container, sum.image.kdump?.compression[0], sum.image.kdump?.vmcoreinfo],
+      ['kdump', 'flattened', 'snappy', false],
+    );
     assert.strictEqual(sum.fdt?.path, fdt);
     assert.strictEqual(sum.preserved.blocks, a.summary(pairing)!.preserved.blocks);
     const shown = await a.webviewRendered(uri);
-    assert.ok(/flattened stream/.test(shown.summaryText) && /VMCOREINFO absent/.test(shown.summaryText), shown.summaryText);
+    assert.ok(
+      /flattened stream/.test(shown.summaryText) && /VMCOREINFO absent/.test(shown.summaryText),
+      shown.summaryText,
+    );
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   test('a 16 KiB pre-fix tree: the offer decodes it at the pre-fix depth and the choice is remembered', async () => {
     const ps = 16384n;
     const d = buildDump({
-      version: 3, pageSize: 16384, preFix16k: true, ram: [{ start: 0n, end: 4096n * ps }],
+      version: 3,
+      pageSize: 16384,
+      preFix16k: true,
+      ram: [{ start: 0n, end: 4096n * ps }],
       nodePool: [{ start: 16n * ps, end: 256n * ps }],
-      blocks: [{ phys: 1024n * ps, order: 0 }, { phys: 1100n * ps, order: 0 }, { phys: 2048n * ps, order: 3 }],
+      blocks: [
+        { phys: 1024n * ps, order: 0 },
+        { phys: 1100n * ps, order: 0 },
+        { phys: 2048n * ps, order: 3 },
+      ],
     });
     writePlanToFile(path.join(dir, 'p16.raw'), planRawImage(d.mem));
     fs.writeFileSync(path.join(dir, 'p16.dtb'), d.fdt);
@@ -244,7 +326,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     const uri = vscode.Uri.file(file);
     await openInKho(uri);
     const first = await a.waitForDecode(uri);
-    assert.deepStrictEqual(first.hints?.map((h) => [h.code, h.preFix16k, h.label]), [['radix-prefix-16k-tree', true, 'Decode as a pre-fix 16 KiB tree']]);
+    assert.deepStrictEqual(
+      first.hints?.map((h) => [h.code, h.preFix16k, h.label]),
+      [['radix-prefix-16k-tree', true, 'Decode as a pre-fix 16 KiB tree']],
+    );
     assert.ok(await vscode.commands.executeCommand<boolean>('khoInspector.decodePreFix16k', uri, true));
     const fixed = await a.waitForDecode(uri);
     assert.strictEqual(fixed.decodeMode?.preFix16k, true);
@@ -263,7 +348,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     const array = SCRATCH[1].start;
     const arr = new Uint8Array(32);
     const dv = new DataView(arr.buffer);
-    SCRATCH.forEach((r, i) => { dv.setBigUint64(16 * i, r.start, true); dv.setBigUint64(16 * i + 8, r.end - r.start, true); });
+    SCRATCH.forEach((r, i) => {
+      dv.setBigUint64(16 * i, r.start, true);
+      dv.setBigUint64(16 * i + 8, r.end - r.start, true);
+    });
     d.mem.write(array, arr);
     // struct setup_data {next, type = SETUP_KEXEC_KHO (10), len = 32} + struct kho_data {fdt_addr, fdt_size, scratch_addr, scratch_size}.
     const record = 36n * MiB + 0x40n;
@@ -288,7 +376,10 @@ suite('Client data, scratch areas, problems, kdump', () => {
     assert.strictEqual(sum.scratch?.source, 'setup_data');
     assert.strictEqual(a.pairing(uri)?.setupData, hex(record));
     const lines = await a.treeChildren('scratch/handoff');
-    assert.ok(lines.some((l) => l.label === 'SETUP_KEXEC_KHO' && l.address === hex(record)), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => l.label === 'SETUP_KEXEC_KHO' && l.address === hex(record)),
+      JSON.stringify(lines),
+    );
     const shown = await a.webviewRendered(uri);
     assert.ok(shown.summaryText.includes(`SETUP_KEXEC_KHO at ${hex(record)}`), shown.summaryText);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -296,7 +387,11 @@ suite('Client data, scratch areas, problems, kdump', () => {
 
   test('Open Dump takes the debugfs scratch files (scratch_len found next to scratch_phys)', async () => {
     const uri = vscode.Uri.file(image);
-    await vscode.commands.executeCommand('khoInspector.openDump', { image: uri, fdt: vscode.Uri.file(fdt), scratchPhys: vscode.Uri.file(scratchPhys) });
+    await vscode.commands.executeCommand('khoInspector.openDump', {
+      image: uri,
+      fdt: vscode.Uri.file(fdt),
+      scratchPhys: vscode.Uri.file(scratchPhys),
+    });
     const sum = await decodedWhere(a, uri, (s) => (s.scratch ? s : undefined));
     assert.deepStrictEqual([sum.scratch?.source, sum.scratch?.areas], ['debugfs', 2]);
     assert.strictEqual(a.pairing(uri)?.scratchLen, scratchLen);

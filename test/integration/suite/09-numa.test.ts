@@ -24,16 +24,29 @@ suite('NUMA layout from the pairing file', () => {
     const t = e.result.tracker!;
     const taken = [...t.blocks.ranges()];
     for (const pages of t.nodePages.values()) for (const p of pages) taken.push({ start: p, end: p + page });
-    for (const c of e.result.fdt!.kho.subnodes) if (c.preservedData) taken.push({ start: c.preservedData, end: c.preservedData + (c.blobSize ?? page) });
+    for (const c of e.result.fdt!.kho.subnodes)
+      if (c.preservedData) taken.push({ start: c.preservedData, end: c.preservedData + (c.blobSize ?? page) });
     const ram = e.result.image.ranges[0];
     const free = (p: bigint) => !taken.some((r) => p < r.end && p + 2n * page > r.start);
     pair = ram.start + 16n * page;
     while (!free(pair)) pair += 2n * page;
     assert.ok(pair + 2n * page <= ram.end, 'no free 2-page pair in the sample');
     // Node 0 ends in the middle of the pair.
-    const numa = [{ node: 0, start: hex(ram.start), end: hex(pair + page) }, { node: 1, start: hex(pair + page), end: hex(ram.end) }];
+    const numa = [
+      { node: 0, start: hex(ram.start), end: hex(pair + page) },
+      { node: 1, start: hex(pair + page), end: hex(ram.end) },
+    ];
     pairing = vscode.Uri.file(path.join(dir, 'numa.kho.json'));
-    fs.writeFileSync(pairing.fsPath, JSON.stringify({ image: path.basename(s.image), fdt: path.basename(s.fdt!), base: hex(s.base), pageSize: s.pageSize, numa }));
+    fs.writeFileSync(
+      pairing.fsPath,
+      JSON.stringify({
+        image: path.basename(s.image),
+        fdt: path.basename(s.fdt!),
+        base: hex(s.base),
+        pageSize: s.pageSize,
+        numa,
+      }),
+    );
     await openInKho(pairing);
     await a.waitForDecode(pairing);
   });
@@ -44,7 +57,10 @@ suite('NUMA layout from the pairing file', () => {
   });
 
   test('Preserve Range over the node boundary makes two order-0 blocks, not one order-1 block', async () => {
-    const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.preserveRange', { uri: pairing.toString(), range: `${hex(pair)}-${hex(pair + 2n * page)}` });
+    const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.preserveRange', {
+      uri: pairing.toString(),
+      range: `${hex(pair)}-${hex(pair + 2n * page)}`,
+    });
     assert.ok(r?.ok, JSON.stringify(r));
     const first = await a.lookup(pairing, pair);
     const second = await a.lookup(pairing, pair + page);

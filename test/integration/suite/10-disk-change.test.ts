@@ -29,7 +29,10 @@ suite('Changes on disk by another program', () => {
   });
 
   test('after this window saves, another program appends to the image: the user is asked about that change', async () => {
-    const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.unpreserve', { uri: pairing.toString(), address: `${hex(block.phys)}:${block.order}` });
+    const r = await vscode.commands.executeCommand<EditResultDto>('khoInspector.unpreserve', {
+      uri: pairing.toString(),
+      address: `${hex(block.phys)}:${block.order}`,
+    });
     assert.ok(r?.ok, JSON.stringify(r));
     await vscode.commands.executeCommand('vscode.openWith', pairing, 'khoInspector.dump');
     await vscode.commands.executeCommand('workbench.action.files.save');

@@ -30,7 +30,11 @@ function loaderArgs(image: string, base: bigint, dir: string): string[] {
 
 async function queryStatus(socket: string): Promise<{ status: string; running: boolean }> {
   const c = await QmpClient.connect(socket);
-  try { return await c.execute('query-status') as { status: string; running: boolean }; } finally { c.close(); }
+  try {
+    return (await c.execute('query-status')) as { status: string; running: boolean };
+  } finally {
+    c.close();
+  }
 }
 
 suite('Attach to a QEMU guest over QMP', function () {
@@ -41,13 +45,32 @@ suite('Attach to a QEMU guest over QMP', function () {
 
   suiteSetup(async () => {
     a = await api();
-    assert.ok(fs.existsSync(QEMU), `${QEMU} not found: install Debian's qemu-system-x86 (this test must not be skipped)`);
+    assert.ok(
+      fs.existsSync(QEMU),
+      `${QEMU} not found: install Debian's qemu-system-x86 (this test must not be skipped)`,
+    );
     const s = sample();
     const dir = tempDir('kho-qemu-attach-');
     socket = path.join(dir, 'guest.qmp');
-    qemu = spawn(QEMU, ['-machine', 'q35', '-m', '256M', '-S', '-nographic', '-nodefaults', '-display', 'none',
-      ...loaderArgs(s.image, s.base, dir), '-qmp', `unix:${socket},server=on,wait=off`], { stdio: 'ignore' });
-    await until('QEMU\'s QMP socket', () => fs.existsSync(socket));
+    qemu = spawn(
+      QEMU,
+      [
+        '-machine',
+        'q35',
+        '-m',
+        '256M',
+        '-S',
+        '-nographic',
+        '-nodefaults',
+        '-display',
+        'none',
+        ...loaderArgs(s.image, s.base, dir),
+        '-qmp',
+        `unix:${socket},server=on,wait=off`,
+      ],
+      { stdio: 'ignore' },
+    );
+    await until("QEMU's QMP socket", () => fs.existsSync(socket));
   });
 
   suiteTeardown(async () => {
@@ -75,7 +98,10 @@ suite('Attach to a QEMU guest over QMP', function () {
     assert.strictEqual(summary.preserved.blocks, want.result.tracker!.blocks.count);
     await until('the status bar', () => /^\$\(vm\) live: QEMU, paused · kho-v/.test(a.statusText() ?? ''));
 
-    const refused = await vscode.commands.executeCommand<{ ok: boolean; reason?: string } | undefined>('khoInspector.preserveRange', { uri: uri.toString(), range: '0x100000-0x101000' });
+    const refused = await vscode.commands.executeCommand<{ ok: boolean; reason?: string } | undefined>(
+      'khoInspector.preserveRange',
+      { uri: uri.toString(), range: '0x100000-0x101000' },
+    );
     assert.ok(!refused?.ok, 'a live guest is never written');
 
     await vscode.commands.executeCommand('khoInspector.refresh', uri);
@@ -88,12 +114,30 @@ suite('Attach to a QEMU guest over QMP', function () {
     const s = sample();
     const dir = tempDir('kho-qemu-running-');
     const running = path.join(dir, 'running.qmp');
-    const q = spawn(QEMU, ['-machine', 'q35', '-m', '256M', '-nographic', '-nodefaults', '-display', 'none',
-      ...loaderArgs(s.image, s.base, dir), '-qmp', `unix:${running},server=on,wait=off`], { stdio: 'ignore' });
+    const q = spawn(
+      QEMU,
+      [
+        '-machine',
+        'q35',
+        '-m',
+        '256M',
+        '-nographic',
+        '-nodefaults',
+        '-display',
+        'none',
+        ...loaderArgs(s.image, s.base, dir),
+        '-qmp',
+        `unix:${running},server=on,wait=off`,
+      ],
+      { stdio: 'ignore' },
+    );
     try {
-      await until('QEMU\'s QMP socket', () => fs.existsSync(running));
+      await until("QEMU's QMP socket", () => fs.existsSync(running));
       assert.strictEqual((await queryStatus(running)).running, true);
-      const uri = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.attachQemu', { socket: running, whenRunning: 'pause' });
+      const uri = await vscode.commands.executeCommand<vscode.Uri>('khoInspector.attachQemu', {
+        socket: running,
+        whenRunning: 'pause',
+      });
       const summary = await a.waitForDecode(uri!);
       assert.strictEqual(summary.live?.state, 'running (paused while read)');
       await until('the status bar', () => /live: QEMU, running \(paused while read\)/.test(a.statusText() ?? ''));
@@ -108,7 +152,8 @@ suite('Attach to a QEMU guest over QMP', function () {
       assert.strictEqual(torn.live?.state, 'running');
       assert.strictEqual(torn.fdt?.source, 'file');
       assert.ok(torn.problems.warnings >= 1);
-      const codes = () => vscode.languages.getDiagnostics(pairing).map((d) => String(typeof d.code === 'object' ? d.code.value : d.code));
+      const codes = () =>
+        vscode.languages.getDiagnostics(pairing).map((d) => String(typeof d.code === 'object' ? d.code.value : d.code));
       await until('the torn-view warning in Problems', () => codes().includes('qmp-running'));
     } finally {
       const exited = new Promise((r) => q.once('exit', r));

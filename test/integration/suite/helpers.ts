@@ -33,13 +33,21 @@ export interface Sample {
 
 /** The sample the runner put in the workspace ($KHO_SAMPLE_PAIRING), read from its *.kho.json. */
 export function sample(): Sample {
-  const file = process.env.KHO_SAMPLE_PAIRING
-    ?? path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', 'sample.kho.json');
+  const file =
+    process.env.KHO_SAMPLE_PAIRING ??
+    path.join(vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', 'sample.kho.json');
   assert.ok(fs.existsSync(file), `no sample pairing at ${file}`);
   const dir = path.dirname(file);
-  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { image: string; fdt: string | null; base?: string; pageSize?: number; format?: 'auto' | 'raw' | 'elf' };
+  const j = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+    image: string;
+    fdt: string | null;
+    base?: string;
+    pageSize?: number;
+    format?: 'auto' | 'raw' | 'elf';
+  };
   return {
-    pairing: vscode.Uri.file(file), dir,
+    pairing: vscode.Uri.file(file),
+    dir,
     image: path.resolve(dir, j.image),
     fdt: j.fdt ? path.resolve(dir, j.fdt) : null,
     base: BigInt(j.base ?? '0x0'),
@@ -48,18 +56,26 @@ export function sample(): Sample {
   };
 }
 
-export interface EngineView { result: DecodeResult; openDiagnostics: Diagnostic[] }
+export interface EngineView {
+  result: DecodeResult;
+  openDiagnostics: Diagnostic[];
+}
 
 /** Decodes image + FDT with the engine directly, as the worker should. */
 export async function engineDecode(
-  image: string, fdt: string | null, base: bigint, pageSize: number, format: 'auto' | 'raw' | 'elf' = 'auto',
+  image: string,
+  fdt: string | null,
+  base: bigint,
+  pageSize: number,
+  format: 'auto' | 'raw' | 'elf' = 'auto',
 ): Promise<EngineView> {
   const src = FileByteSource.open(image);
   try {
     const opened = openImage(src, { format, base });
     assert.ok(opened.memory, opened.error ?? 'image did not open');
     const result = await decodeDump(opened.memory, {
-      pageSize: pageSize as 4096, fdtBytes: fdt ? new Uint8Array(fs.readFileSync(fdt)) : undefined,
+      pageSize: pageSize as 4096,
+      fdtBytes: fdt ? new Uint8Array(fs.readFileSync(fdt)) : undefined,
     });
     return { result, openDiagnostics: opened.diagnostics };
   } finally {
@@ -71,7 +87,9 @@ export async function openInKho(uri: vscode.Uri): Promise<void> {
   await vscode.commands.executeCommand('vscode.openWith', uri, VIEW_TYPE);
 }
 
-export function hex(v: bigint | number): string { return '0x' + v.toString(16); }
+export function hex(v: bigint | number): string {
+  return '0x' + v.toString(16);
+}
 
 export async function closeAllEditors(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -87,12 +105,20 @@ export function tempDir(prefix: string): string {
 }
 
 /** The sample's pairing, image and FDT copied into a fresh temporary folder (tests that write files), decoded by the engine. */
-export async function sampleCopy(prefix: string): Promise<{ pairing: vscode.Uri; image: string; fdt: string; engine: EngineView }> {
+export async function sampleCopy(
+  prefix: string,
+): Promise<{ pairing: vscode.Uri; image: string; fdt: string; engine: EngineView }> {
   const s = sample();
   const dir = tempDir(prefix);
   for (const f of [s.pairing.fsPath, s.image, s.fdt!]) fs.copyFileSync(f, path.join(dir, path.basename(f)));
-  const image = path.join(dir, path.basename(s.image)), fdt = path.join(dir, path.basename(s.fdt!));
-  return { pairing: vscode.Uri.file(path.join(dir, path.basename(s.pairing.fsPath))), image, fdt, engine: await engineDecode(image, fdt, s.base, s.pageSize, s.format) };
+  const image = path.join(dir, path.basename(s.image)),
+    fdt = path.join(dir, path.basename(s.fdt!));
+  return {
+    pairing: vscode.Uri.file(path.join(dir, path.basename(s.pairing.fsPath))),
+    image,
+    fdt,
+    engine: await engineDecode(image, fdt, s.base, s.pageSize, s.format),
+  };
 }
 
 export function removeTempDirs(): void {
@@ -102,7 +128,8 @@ export function removeTempDirs(): void {
 /** The open tab of `uri` in the KHO editor (to read its dirty state). */
 export function tabOf(uri: vscode.Uri): vscode.Tab | undefined {
   for (const g of vscode.window.tabGroups.all) {
-    for (const t of g.tabs) if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
+    for (const t of g.tabs)
+      if (t.input instanceof vscode.TabInputCustom && t.input.uri.toString() === uri.toString()) return t;
   }
   return undefined;
 }

@@ -21,8 +21,15 @@ export function run(): Promise<void> {
       if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
       else resolve();
     });
-    runner.on('pass', (t) => { passes++; titles.push('ok ' + t.fullTitle()); });
-    runner.on('fail', (t, err) => { titles.push('FAIL ' + t.fullTitle() + ': ' + (err as Error)?.message); });
-    runner.on('pending', (t) => { titles.push('SKIPPED ' + t.fullTitle()); });
+    runner.on('pass', (t) => {
+      passes++;
+      titles.push('ok ' + t.fullTitle());
+    });
+    runner.on('fail', (t, err) => {
+      titles.push('FAIL ' + t.fullTitle() + ': ' + (err as Error)?.message);
+    });
+    runner.on('pending', (t) => {
+      titles.push('SKIPPED ' + t.fullTitle());
+    });
   });
 }

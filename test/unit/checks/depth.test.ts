@@ -10,7 +10,15 @@ describe('checks: tree depth (invariant 16)', function () {
   it('a 4-level 16 KiB tree decoded at the fixed depth: reported, --pre-fix-16k offered', async () => {
     const w = world({ pageSize: 16384, preFix16k: true });
     const r = await w.decode({ preFix16k: false });
-    expectDiag(r, 'radix-prefix-16k-tree', w.dump.root, 'error', 'd64b0372', '--pre-fix-16k', 'decodes cleanly at depth 4');
+    expectDiag(
+      r,
+      'radix-prefix-16k-tree',
+      w.dump.root,
+      'error',
+      'd64b0372',
+      '--pre-fix-16k',
+      'decodes cleanly at depth 4',
+    );
   });
 
   it('the same tree in pre-fix mode decodes cleanly and says what a kernel would do with its order-0 keys', async () => {

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { buildKhoFdt } from '../../../src/engine/kho/fdtModel';
 import {
-  cleanScratch, expectDiag, expectDiagIn, expectNoCode, LAYOUT, setupDataRecord, world, writeHandoff, khoData,
+  cleanScratch,
+  expectDiag,
+  expectDiagIn,
+  expectNoCode,
+  LAYOUT,
+  setupDataRecord,
+  world,
+  writeHandoff,
+  khoData,
 } from './helpers';
 
 describe('checks: FDT and hand-off (invariants 1-7)', function () {
@@ -19,7 +27,18 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
     expectDiag(r, 'fdt-bad-version', w.dump.fdtAddress + 20n, 'error', 'version 15');
     assert.ok(r.fatal);
 
-    const big = buildKhoFdt({ version: 3, preservedMemoryMap: w.dump.root, subnodes: [{ name: 'x', preservedData: w.dump.clients[0].phys, blobSize: 4096n, extra: [{ name: 'pad', value: new Uint8Array(5000).fill(0xab) }] }] });
+    const big = buildKhoFdt({
+      version: 3,
+      preservedMemoryMap: w.dump.root,
+      subnodes: [
+        {
+          name: 'x',
+          preservedData: w.dump.clients[0].phys,
+          blobSize: 4096n,
+          extra: [{ name: 'pad', value: new Uint8Array(5000).fill(0xab) }],
+        },
+      ],
+    });
     const r2 = await w.decode({ fdtBytes: big });
     expectDiag(r2, 'kho-fdt-too-large', null, 'warning', 'exceeds one');
   });
@@ -45,7 +64,11 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
 
   it('4: a kho-v3 subnode without blob-size', async () => {
     const w = world();
-    const fdt = buildKhoFdt({ version: 3, preservedMemoryMap: w.dump.root, subnodes: [{ name: 'foo', preservedData: w.dump.clients[0].phys }] });
+    const fdt = buildKhoFdt({
+      version: 3,
+      preservedMemoryMap: w.dump.root,
+      subnodes: [{ name: 'foo', preservedData: w.dump.clients[0].phys }],
+    });
     w.dump.mem.write(w.dump.fdtAddress, fdt);
     const r = await w.decode({ fdtAddress: w.dump.fdtAddress });
     expectDiagIn(r, 'kho-fdt-subnode-no-blob-size', w.dump.fdtAddress, w.dump.fdtAddress + w.ps, 'error');
@@ -54,7 +77,14 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
   it('5: duplicate subnode names', async () => {
     const w = world();
     const c = w.dump.clients[0];
-    const fdt = buildKhoFdt({ version: 3, preservedMemoryMap: w.dump.root, subnodes: [{ name: 'foo', preservedData: c.phys, blobSize: c.size }, { name: 'foo', preservedData: c.phys, blobSize: c.size }] });
+    const fdt = buildKhoFdt({
+      version: 3,
+      preservedMemoryMap: w.dump.root,
+      subnodes: [
+        { name: 'foo', preservedData: c.phys, blobSize: c.size },
+        { name: 'foo', preservedData: c.phys, blobSize: c.size },
+      ],
+    });
     w.dump.mem.write(w.dump.fdtAddress, fdt);
     const r = await w.decode({ fdtAddress: w.dump.fdtAddress });
     expectDiagIn(r, 'kho-fdt-duplicate-subnode', w.dump.fdtAddress, w.dump.fdtAddress + w.ps, 'error');
@@ -67,7 +97,10 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
       const h = writeHandoff(w, areas);
       const r = await w.decode({ setupDataAddress: h.head });
       assert.equal(r.handoff?.record?.address, h.record);
-      assert.deepEqual(r.handoff?.chain.map((x) => x.type), [9, 10]);
+      assert.deepEqual(
+        r.handoff?.chain.map((x) => x.type),
+        [9, 10],
+      );
       assert.equal(r.handoff?.kho?.fdtAddress, w.dump.fdtAddress);
       assert.equal(r.handoff?.kho?.scratchAddress, h.array);
       assert.deepEqual(r.scratch, { source: 'setup_data', areas, array: { address: h.array, length: 32n } });
@@ -107,7 +140,8 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
       w.dump.mem.write(base, setupDataRecord(0n, 10, khoData(w.dump.fdtAddress, w.ps, 0n, 0n), 24));
       expectDiag(await w.decode({ setupDataAddress: base }), 'setup-data-kho-bad-len', base, 'error', 'len = 24');
 
-      const a = base + 0x100n, b = base + 0x200n;
+      const a = base + 0x100n,
+        b = base + 0x200n;
       w.dump.mem.write(a, setupDataRecord(b, 1, new Uint8Array(8)));
       w.dump.mem.write(b, setupDataRecord(a, 2, new Uint8Array(8)));
       expectDiag(await w.decode({ setupDataAddress: a }), 'setup-data-cycle', b, 'error');
@@ -116,11 +150,13 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
       w.dump.mem.write(c, setupDataRecord(0n, 3, new Uint8Array(8)));
       expectDiag(await w.decode({ setupDataAddress: c }), 'setup-data-no-kho', c, 'warning', 'SETUP_PCI');
 
-      const d = base + 0x400n, outside = LAYOUT.ramPages * w.ps + 0x1000n;
+      const d = base + 0x400n,
+        outside = LAYOUT.ramPages * w.ps + 0x1000n;
       w.dump.mem.write(d, setupDataRecord(outside, 1, new Uint8Array(8)));
       expectDiag(await w.decode({ setupDataAddress: d }), 'setup-data-outside-dump', outside, 'error');
 
-      const e = base + 0x500n, f = base + 0x600n;
+      const e = base + 0x500n,
+        f = base + 0x600n;
       w.dump.mem.write(e, setupDataRecord(f, 10, khoData(w.dump.fdtAddress, w.ps, 0n, 0n)));
       w.dump.mem.write(f, setupDataRecord(0n, 10, khoData(w.dump.fdtAddress, w.ps, 0n, 0n)));
       expectDiag(await w.decode({ setupDataAddress: e }), 'setup-data-duplicate-kho', f, 'warning');
@@ -149,7 +185,11 @@ describe('checks: FDT and hand-off (invariants 1-7)', function () {
     it('a blob larger than its preserved block is reported with the uncovered part', async () => {
       const w = world();
       const c = w.dump.clients[0];
-      const fdt = buildKhoFdt({ version: 3, preservedMemoryMap: w.dump.root, subnodes: [{ name: 'foo', preservedData: c.phys, blobSize: 3n * w.ps }] });
+      const fdt = buildKhoFdt({
+        version: 3,
+        preservedMemoryMap: w.dump.root,
+        subnodes: [{ name: 'foo', preservedData: c.phys, blobSize: 3n * w.ps }],
+      });
       w.dump.mem.write(w.dump.fdtAddress, fdt);
       const r = await w.decode({ fdtAddress: w.dump.fdtAddress });
       expectDiag(r, 'blob-not-preserved', c.phys, 'error', '0x' + (c.phys + w.ps).toString(16));

@@ -19,7 +19,13 @@ export const MiB = 1n << 20n;
  * spare pages for edits [2048, 4096); preserved blocks in [4096, 8192); scratch-sized room from
  * 16384 (two pageblock-aligned areas fit for every page size).
  */
-export const LAYOUT = { ramPages: 32768n, poolStart: 256n, spareStart: 2048n, blocksStart: 4096n, scratchStart: 16384n };
+export const LAYOUT = {
+  ramPages: 32768n,
+  poolStart: 256n,
+  spareStart: 2048n,
+  blocksStart: 4096n,
+  scratchStart: 16384n,
+};
 
 export interface World {
   dump: BuiltDump;
@@ -60,7 +66,10 @@ export function world(spec: WorldSpec = {}): World {
   const version = spec.version ?? 3;
   const blocks = spec.blocks ?? defaultBlocks(ps);
   const dump = buildDump({
-    version, pageSize, preFix16k: spec.preFix16k, blocks,
+    version,
+    pageSize,
+    preFix16k: spec.preFix16k,
+    blocks,
     ram: [{ start: 0n, end: LAYOUT.ramPages * ps }],
     nodePool: [{ start: LAYOUT.poolStart * ps, end: LAYOUT.spareStart * ps }],
     clients: spec.clients ?? [{ name: 'foo', size: pageSize }],
@@ -68,13 +77,22 @@ export function world(spec: WorldSpec = {}): World {
   const g = radixGeometry(pageSize, { preFix16k: spec.preFix16k });
   const spare = poolAllocator([{ start: LAYOUT.spareStart * ps, end: LAYOUT.blocksStart * ps }], [], { pageSize });
   return {
-    dump, pageSize, ps, g, blocks,
+    dump,
+    pageSize,
+    ps,
+    g,
+    blocks,
     page: (n) => BigInt(n) * ps,
     editor: () => new RadixTreeBuilder(dump.mem, g, spare, dump.root),
     decode: (opts = {}) => {
       // Name the FDT unless the test picks the source: scanning a large sparse image is slow.
       const named = 'fdtBytes' in opts || 'fdtAddress' in opts || 'setupDataAddress' in opts;
-      return decodeDump(dump.mem, { pageSize, preFix16k: spec.preFix16k, ...(named ? {} : { fdtAddress: dump.fdtAddress }), ...opts });
+      return decodeDump(dump.mem, {
+        pageSize,
+        preFix16k: spec.preFix16k,
+        ...(named ? {} : { fdtAddress: dump.fdtAddress }),
+        ...opts,
+      });
     },
     scan: (opts = {}) => decodeDump(dump.mem, { pageSize, preFix16k: spec.preFix16k, ...opts }),
   };
@@ -84,7 +102,10 @@ export function world(spec: WorldSpec = {}): World {
 export function cleanScratch(w: World): PhysRange[] {
   const pb = w.pageSize === 4096 ? 512n : w.pageSize === 16384 ? 2048n : 8192n;
   const a = LAYOUT.scratchStart;
-  return [{ start: w.page(a), end: w.page(a + pb) }, { start: w.page(a + pb), end: w.page(a + 2n * pb) }];
+  return [
+    { start: w.page(a), end: w.page(a + pb) },
+    { start: w.page(a + pb), end: w.page(a + 2n * pb) },
+  ];
 }
 
 function show(ds: readonly Diagnostic[]): string {
@@ -92,8 +113,13 @@ function show(ds: readonly Diagnostic[]): string {
 }
 
 /** The diagnostic with `code` at `address`; checks severity and that the message mentions each string. */
-export function expectDiag(r: { diagnostics: readonly Diagnostic[] }, code: string, address: bigint | null,
-  severity?: Severity, ...mentions: string[]): Diagnostic {
+export function expectDiag(
+  r: { diagnostics: readonly Diagnostic[] },
+  code: string,
+  address: bigint | null,
+  severity?: Severity,
+  ...mentions: string[]
+): Diagnostic {
   const d = r.diagnostics.find((x) => x.code === code && x.address === address);
   assert.ok(d, `expected ${code} at ${address === null ? 'null' : hex(address)}; got:\n${show(r.diagnostics)}`);
   if (severity) assert.equal(d.severity, severity, `${code} severity`);
@@ -160,7 +186,10 @@ export function khoData(fdt: bigint, fdtSize: bigint, scratch: bigint, scratchSi
 export function scratchArrayBytes(areas: PhysRange[]): Uint8Array {
   const out = new Uint8Array(16 * areas.length);
   const dv = new DataView(out.buffer);
-  areas.forEach((a, i) => { dv.setBigUint64(16 * i, a.start, true); dv.setBigUint64(16 * i + 8, a.end - a.start, true); });
+  areas.forEach((a, i) => {
+    dv.setBigUint64(16 * i, a.start, true);
+    dv.setBigUint64(16 * i + 8, a.end - a.start, true);
+  });
   return out;
 }
 
@@ -169,19 +198,36 @@ export function scratchArrayBytes(areas: PhysRange[]): Uint8Array {
  * kexec segment lies in scratch), an unrelated SETUP_RNG_SEED record at the head, then the KHO record.
  * Returns the head and record addresses.
  */
-export function writeHandoff(w: World, areas: PhysRange[], tweak: { fdtSize?: bigint; scratchSize?: bigint; fdt?: bigint } = {}): { head: bigint; record: bigint; array: bigint } {
+export function writeHandoff(
+  w: World,
+  areas: PhysRange[],
+  tweak: { fdtSize?: bigint; scratchSize?: bigint; fdt?: bigint } = {},
+): { head: bigint; record: bigint; array: bigint } {
   const array = areas[1].start;
   const arr = scratchArrayBytes(areas);
   w.dump.mem.write(array, arr);
   const record = w.page(LAYOUT.spareStart + 1000n) + 0x40n;
   const head = w.page(LAYOUT.spareStart + 1001n) + 0x80n;
-  w.dump.mem.write(record, setupDataRecord(0n, 10, khoData(tweak.fdt ?? w.dump.fdtAddress, tweak.fdtSize ?? w.ps, array, tweak.scratchSize ?? BigInt(arr.length))));
+  w.dump.mem.write(
+    record,
+    setupDataRecord(
+      0n,
+      10,
+      khoData(tweak.fdt ?? w.dump.fdtAddress, tweak.fdtSize ?? w.ps, array, tweak.scratchSize ?? BigInt(arr.length)),
+    ),
+  );
   w.dump.mem.write(head, setupDataRecord(record, 9, new Uint8Array(32)));
   return { head, record, array };
 }
 
 /** The diagnostic with `code` whose address lies in [lo, hi). */
-export function expectDiagIn(r: { diagnostics: readonly Diagnostic[] }, code: string, lo: bigint, hi: bigint, severity?: Severity): Diagnostic {
+export function expectDiagIn(
+  r: { diagnostics: readonly Diagnostic[] },
+  code: string,
+  lo: bigint,
+  hi: bigint,
+  severity?: Severity,
+): Diagnostic {
   const d = r.diagnostics.find((x) => x.code === code && x.address !== null && x.address >= lo && x.address < hi);
   assert.ok(d, `expected ${code} in [${hex(lo)}, ${hex(hi)}); got:\n${show(r.diagnostics)}`);
   if (severity) assert.equal(d.severity, severity, `${code} severity`);

@@ -22,14 +22,28 @@ function emittedCodes(text: string): string[] {
 describe('checks: CHECKS registry', () => {
   it('codes are unique and every invariant 1-21 has at least one', () => {
     assert.equal(new Set(CHECKS.map((c) => c.code)).size, CHECKS.length);
-    assert.deepEqual(INVARIANTS.map((i) => i.n), Array.from({ length: 21 }, (_, i) => i + 1));
-    for (const inv of INVARIANTS) assert.ok(CHECKS.some((c) => c.invariants.includes(inv.n)), `invariant ${inv.n} has no code`);
+    assert.deepEqual(
+      INVARIANTS.map((i) => i.n),
+      Array.from({ length: 21 }, (_, i) => i + 1),
+    );
+    for (const inv of INVARIANTS)
+      assert.ok(
+        CHECKS.some((c) => c.invariants.includes(inv.n)),
+        `invariant ${inv.n} has no code`,
+      );
     assert.equal(checkInfo('preserved-in-scratch')?.invariants[0], 13);
     assert.equal(checkInfo('no-such-code'), undefined);
   });
 
   it('every code the checker modules and the scratch/setup_data decoders emit is registered', () => {
-    const files = [...fs.readdirSync(path.join(ENGINE, 'checks')).filter((f) => f.endsWith('.ts')).map((f) => `checks/${f}`), 'kho/scratch.ts', 'kho/setupData.ts'];
+    const files = [
+      ...fs
+        .readdirSync(path.join(ENGINE, 'checks'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `checks/${f}`),
+      'kho/scratch.ts',
+      'kho/setupData.ts',
+    ];
     const found = files.flatMap((f) => emittedCodes(source(f)).map((code) => ({ f, code })));
     assert.ok(found.length > 30, `the scan finds the codes (${found.length})`);
     for (const { f, code } of found) assert.ok(checkInfo(code), `${f} emits "${code}", which CHECKS does not list`);

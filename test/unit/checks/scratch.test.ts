@@ -5,30 +5,54 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { MemPhys } from '../../support/memPhys';
 import {
-  BOOTMEM_DEBUGFS_NAMES, debugfsNamesFor, decodeScratchArray, parseScratchDebugfs, resolveScratch,
+  BOOTMEM_DEBUGFS_NAMES,
+  debugfsNamesFor,
+  decodeScratchArray,
+  parseScratchDebugfs,
+  resolveScratch,
 } from '../../../src/engine/kho/scratch';
 import { setupDataTypeName, walkSetupData } from '../../../src/engine/kho/setupData';
 import {
-  cleanScratch, expectDiag, khoData, LAYOUT, MiB, scratchArrayBytes, setupDataRecord, world, writeHandoff,
+  cleanScratch,
+  expectDiag,
+  khoData,
+  LAYOUT,
+  MiB,
+  scratchArrayBytes,
+  setupDataRecord,
+  world,
+  writeHandoff,
 } from './helpers';
 
 describe('kho/scratch: decoding scratch arrays', () => {
   it('reads count = length / 16 entries of {addr, size} (native LE); any array round-trips', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ start: fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }), size: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }) }), { minLength: 1, maxLength: 40 }),
-      (xs) => {
-        const areas = xs.map((x) => ({ start: x.start, end: x.start + x.size }));
-        const mem = MemPhys.zeroed(4096, 0x10000n);
-        mem.write(0x10100n, scratchArrayBytes(areas));
-        const r = decodeScratchArray(mem, 0x10100n, BigInt(16 * areas.length));
-        assert.deepEqual(r.diagnostics, []);
-        assert.deepEqual(r.areas, areas);
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            start: fc.bigInt({ min: 0n, max: (1n << 48n) - 1n }),
+            size: fc.bigInt({ min: 0n, max: (1n << 40n) - 1n }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (xs) => {
+          const areas = xs.map((x) => ({ start: x.start, end: x.start + x.size }));
+          const mem = MemPhys.zeroed(4096, 0x10000n);
+          mem.write(0x10100n, scratchArrayBytes(areas));
+          const r = decodeScratchArray(mem, 0x10100n, BigInt(16 * areas.length));
+          assert.deepEqual(r.diagnostics, []);
+          assert.deepEqual(r.areas, areas);
+        },
+      ),
+    );
   });
 
   it('a trailing partial entry, an empty array, an absurd length, an array outside the dump', () => {
     const mem = MemPhys.zeroed(4096, 0x10000n);
-    const areas = [{ start: 0x200000n, end: 0x400000n }, { start: 0x800000n, end: 0xa00000n }];
+    const areas = [
+      { start: 0x200000n, end: 0x400000n },
+      { start: 0x800000n, end: 0xa00000n },
+    ];
     mem.write(0x10000n, scratchArrayBytes(areas));
     const partial = decodeScratchArray(mem, 0x10000n, 40n);
     assert.deepEqual(partial.areas, areas);
@@ -47,7 +71,9 @@ describe('kho/scratch: debugfs scratch_phys / scratch_len', () => {
     const r = parseScratchDebugfs('0x100000000\n0x200000\r\n0x4000000\n', '0x40000000\n0x1e00000\r\n4194304\n');
     assert.deepEqual(r.diagnostics, []);
     assert.deepEqual(r.areas, [
-      { start: 0x100000000n, end: 0x140000000n }, { start: 0x200000n, end: 0x2000000n }, { start: 0x4000000n, end: 0x4400000n },
+      { start: 0x100000000n, end: 0x140000000n },
+      { start: 0x200000n, end: 0x2000000n },
+      { start: 0x4000000n, end: 0x4400000n },
     ]);
   });
 
@@ -70,10 +96,20 @@ describe('kho/scratch: debugfs scratch_phys / scratch_len', () => {
     mem.write(0x100n, scratchArrayBytes(areas));
     const given = [{ start: 1n << 30n, end: (1n << 30n) + MiB }];
     assert.equal(resolveScratch(mem, {}, null).info, null);
-    assert.deepEqual(resolveScratch(mem, { scratch: given, scratchSource: 'debugfs' }, null).info, { source: 'debugfs', areas: given, array: null });
-    assert.deepEqual(resolveScratch(mem, { scratch: given, scratchArray: { address: 0x100n, length: 16n } }, null).info,
-      { source: 'address', areas, array: { address: 0x100n, length: 16n } });
-    const fromHandoff = resolveScratch(mem, { scratchArray: { address: 0x900n, length: 16n } }, { kho: { scratchAddress: 0x100n, scratchSize: 16n } });
+    assert.deepEqual(resolveScratch(mem, { scratch: given, scratchSource: 'debugfs' }, null).info, {
+      source: 'debugfs',
+      areas: given,
+      array: null,
+    });
+    assert.deepEqual(
+      resolveScratch(mem, { scratch: given, scratchArray: { address: 0x100n, length: 16n } }, null).info,
+      { source: 'address', areas, array: { address: 0x100n, length: 16n } },
+    );
+    const fromHandoff = resolveScratch(
+      mem,
+      { scratchArray: { address: 0x900n, length: 16n } },
+      { kho: { scratchAddress: 0x100n, scratchSize: 16n } },
+    );
     assert.equal(fromHandoff.info?.source, 'setup_data');
     assert.deepEqual(fromHandoff.info?.areas, areas);
   });
@@ -88,10 +124,21 @@ describe('kho/setupData: the x86 setup_data list', () => {
     mem.write(0x1400n, setupDataRecord(0n, 9, new Uint8Array(32)));
     const w = walkSetupData(mem, 0x100n);
     assert.deepEqual(w.diagnostics, []);
-    assert.deepEqual(w.chain.map((r) => [r.address, r.type, r.len]), [[0x100n, 1, 20], [0x800n, 0x80000003, 24], [0x1000n, 10, 32], [0x1400n, 9, 32]]);
+    assert.deepEqual(
+      w.chain.map((r) => [r.address, r.type, r.len]),
+      [
+        [0x100n, 1, 20],
+        [0x800n, 0x80000003, 24],
+        [0x1000n, 10, 32],
+        [0x1400n, 9, 32],
+      ],
+    );
     assert.equal(w.record?.address, 0x1000n);
     assert.deepEqual(w.kho, { fdtAddress: 0x200000n, fdtSize: 0x1000n, scratchAddress: 0x300000n, scratchSize: 48n });
-    assert.deepEqual(w.chain.map((r) => setupDataTypeName(r.type)), ['SETUP_E820_EXT', 'SETUP_INDIRECT|SETUP_PCI', 'SETUP_KEXEC_KHO', 'SETUP_RNG_SEED']);
+    assert.deepEqual(
+      w.chain.map((r) => setupDataTypeName(r.type)),
+      ['SETUP_E820_EXT', 'SETUP_INDIRECT|SETUP_PCI', 'SETUP_KEXEC_KHO', 'SETUP_RNG_SEED'],
+    );
     assert.equal(setupDataTypeName(0x2a), 'type 0x2a');
   });
 
@@ -101,8 +148,14 @@ describe('kho/setupData: the x86 setup_data list', () => {
     const direct = walkSetupData(mem, 0x40n);
     assert.equal(direct.record?.address, 0x40n);
     expectDiag(direct, 'setup-data-kho-bad-len', 0x40n, 'warning', 'len = 40');
-    for (let i = 0; i < 20; i++) mem.write(0x1000n + BigInt(i) * 0x40n, setupDataRecord(0x1000n + BigInt(i + 1) * 0x40n, 1, new Uint8Array(8)));
-    expectDiag(walkSetupData(mem, 0x1000n, { maxRecords: 10 }), 'setup-data-too-long', 0x1000n + 10n * 0x40n, 'warning');
+    for (let i = 0; i < 20; i++)
+      mem.write(0x1000n + BigInt(i) * 0x40n, setupDataRecord(0x1000n + BigInt(i + 1) * 0x40n, 1, new Uint8Array(8)));
+    expectDiag(
+      walkSetupData(mem, 0x1000n, { maxRecords: 10 }),
+      'setup-data-too-long',
+      0x1000n + 10n * 0x40n,
+      'warning',
+    );
   });
 });
 
@@ -141,7 +194,7 @@ describe('checks: scratch (invariants 13 and 17)', function () {
     expectDiag(r, 'scratch-overlap', a.start, 'warning', 'scratch area 5', 'scratch area 0');
   });
 
-  it('17: the hand-off\'s scratch array outside every scratch area (warning), a given array (info)', async () => {
+  it("17: the hand-off's scratch array outside every scratch area (warning), a given array (info)", async () => {
     const w = world();
     const areas = cleanScratch(w);
     const h = writeHandoff(w, areas);
@@ -149,7 +202,18 @@ describe('checks: scratch (invariants 13 and 17)', function () {
     const copy = w.page(LAYOUT.spareStart + 1500n);
     w.dump.mem.write(copy, scratchArrayBytes(areas));
     w.dump.mem.write(h.record + 16n, khoData(w.dump.fdtAddress, w.ps, copy, 32n));
-    expectDiag(await w.decode({ setupDataAddress: h.head }), 'scratch-array-not-in-scratch', copy, 'warning', 'kho_locate_mem_hole');
-    expectDiag(await w.decode({ scratchArray: { address: copy, length: 32n } }), 'scratch-array-not-in-scratch', copy, 'info');
+    expectDiag(
+      await w.decode({ setupDataAddress: h.head }),
+      'scratch-array-not-in-scratch',
+      copy,
+      'warning',
+      'kho_locate_mem_hole',
+    );
+    expectDiag(
+      await w.decode({ scratchArray: { address: copy, length: 32n } }),
+      'scratch-array-not-in-scratch',
+      copy,
+      'info',
+    );
   });
 });

@@ -22,7 +22,8 @@ describe('checks: tracker (invariants 8-12, 14, 15, 21)', function () {
       const l1 = nodeOnPath(w, b.phys, b.order, 1);
       // Find the used entry of the level-3 table and bend it.
       const slot = async (node: bigint): Promise<bigint> => {
-        for (let i = 0n; i < BigInt(w.pageSize / 8); i++) if (readU64(w.dump.mem, node + 8n * i) !== 0n) return node + 8n * i;
+        for (let i = 0n; i < BigInt(w.pageSize / 8); i++)
+          if (readU64(w.dump.mem, node + 8n * i) !== 0n) return node + 8n * i;
         throw new Error('no entry');
       };
       const s3 = await slot(l3);
@@ -86,8 +87,17 @@ describe('checks: tracker (invariants 8-12, 14, 15, 21)', function () {
   it('14: a block spanning two NUMA nodes: warning for kho-v3, info before; not checkable without a layout', async () => {
     for (const version of [3, 2]) {
       const w = world({ version });
-      const numa = [{ node: 0, start: 0n, end: w.page(4352) }, { node: 1, start: w.page(4352), end: w.page(LAYOUT.ramPages) }];
-      expectDiag(await w.decode({ numa }), 'block-spans-numa-nodes', w.page(4096), version >= 3 ? 'warning' : 'info', 'node 0 and node 1');
+      const numa = [
+        { node: 0, start: 0n, end: w.page(4352) },
+        { node: 1, start: w.page(4352), end: w.page(LAYOUT.ramPages) },
+      ];
+      expectDiag(
+        await w.decode({ numa }),
+        'block-spans-numa-nodes',
+        w.page(4096),
+        version >= 3 ? 'warning' : 'info',
+        'node 0 and node 1',
+      );
       expectDiag(await w.decode(), 'numa-not-checkable', null, 'info');
     }
   });
@@ -128,14 +138,24 @@ describe('checks: block overlap against the per-block reference', () => {
   /** The check as first written: one BigInt block at a time over sorted(). */
   function reference(blocks: BlockSet, page: bigint): Diagnostic[] {
     const f = new Findings();
-    let prevEnd = -1n, prevPhys = 0n, prevOrder = 0;
+    let prevEnd = -1n,
+      prevPhys = 0n,
+      prevOrder = 0;
     for (const b of blocks.sorted()) {
       const end = b.phys + (page << BigInt(b.order));
       if (b.phys < prevEnd) {
-        f.add('warning', 'blocks-overlap', b.phys,
-          `preserved block ${hex(b.phys)} order ${b.order} overlaps block ${hex(prevPhys)} order ${prevOrder}; the next kernel does not notice: memblock merges the reservations, but each block stamps its head page with its own order (the last one walked wins), so restoring the other fails`);
+        f.add(
+          'warning',
+          'blocks-overlap',
+          b.phys,
+          `preserved block ${hex(b.phys)} order ${b.order} overlaps block ${hex(prevPhys)} order ${prevOrder}; the next kernel does not notice: memblock merges the reservations, but each block stamps its head page with its own order (the last one walked wins), so restoring the other fails`,
+        );
       }
-      if (end > prevEnd) { prevEnd = end; prevPhys = b.phys; prevOrder = b.order; }
+      if (end > prevEnd) {
+        prevEnd = end;
+        prevPhys = b.phys;
+        prevOrder = b.order;
+      }
     }
     return f.list();
   }

@@ -29,7 +29,10 @@ describe('kho-inspect check', function () {
     const lines = r.stdout.trimEnd().split('\n');
     const summary = lines.pop()!;
     assert.ok(lines.length >= 2);
-    for (const l of lines) { assert.match(l, LINE); assert.ok(l.startsWith('info '), l); }
+    for (const l of lines) {
+      assert.match(l, LINE);
+      assert.ok(l.startsWith('info '), l);
+    }
     assert.match(summary, /^kho-v3, radix tracker, 4 KiB pages, \d+ preserved blocks: 0 errors, 0 warnings, \d+ info$/);
     assert.equal(Number(/(\d+) info$/.exec(summary)![1]), lines.length);
   });
@@ -50,7 +53,12 @@ describe('kho-inspect check', function () {
     assert.equal(runCli(['check', brokenFiles.image]).code, 1);
     const byAddr = runCli(['check', brokenFiles.image, '--fdt-address', hx(broken.dump.fdtAddress)]);
     assert.equal(byAddr.code, 1);
-    assert.ok(byAddr.stdout.split('\n').some((l) => l.startsWith(`error fdt-page-not-preserved ${hx(broken.dump.fdtAddress)}: `)), byAddr.stdout);
+    assert.ok(
+      byAddr.stdout
+        .split('\n')
+        .some((l) => l.startsWith(`error fdt-page-not-preserved ${hx(broken.dump.fdtAddress)}: `)),
+      byAddr.stdout,
+    );
     assert.match(byAddr.stdout.trimEnd().split('\n').pop()!, /: 1 error, 0 warnings, \d+ info$/);
     const j = runCli(['check', brokenFiles.image, '--fdt-address', hx(broken.dump.fdtAddress), '--json']);
     assert.equal(j.code, 1);
@@ -74,10 +82,14 @@ describe('kho-inspect check', function () {
 
   it('usage errors exit 64', () => {
     for (const args of [
-      ['check'], ['decode', cleanFiles.image, '--json'], ['check', cleanFiles.image, '--summary'],
-      ['check', cleanFiles.image, '--scratch', '0x1000'], ['check', cleanFiles.image, '--scratch-phys', 'x'],
+      ['check'],
+      ['decode', cleanFiles.image, '--json'],
+      ['check', cleanFiles.image, '--summary'],
+      ['check', cleanFiles.image, '--scratch', '0x1000'],
+      ['check', cleanFiles.image, '--scratch-phys', 'x'],
       ['check', cleanFiles.image, '--scratch', '0x1000:0x20', '--setup-data', '0x1000'],
-      ['check', cleanFiles.image, '--numa', '0:0x2000-0x1000'], ['check', cleanFiles.image, '--max-page-order', 'ten'],
+      ['check', cleanFiles.image, '--numa', '0:0x2000-0x1000'],
+      ['check', cleanFiles.image, '--max-page-order', 'ten'],
     ]) {
       const r = runCli(args);
       assert.equal(r.code, 64, `${args.join(' ')}: ${r.stderr}`);
@@ -90,7 +102,8 @@ describe('kho-inspect check', function () {
     const files = writeDump(dir, 'debugfs', w.dump, { format: 'raw' });
     const b = w.blocks[0];
     const areas = [...cleanScratch(w), { start: b.phys, end: b.phys + (w.ps << 9n) }];
-    const phys = path.join(dir, 'bootmem_phys'), len = path.join(dir, 'bootmem_len');
+    const phys = path.join(dir, 'bootmem_phys'),
+      len = path.join(dir, 'bootmem_len');
     fs.writeFileSync(phys, areas.map((a) => hx(a.start) + '\n').join(''));
     fs.writeFileSync(len, areas.map((a) => hx(a.end - a.start) + '\n').join(''));
     const r = runCli(['check', files.image, '--scratch-phys', phys, '--scratch-len', len]);
@@ -99,7 +112,11 @@ describe('kho-inspect check', function () {
     assert.match(r.stdout.trimEnd().split('\n').pop()!, /3 scratch areas \(debugfs\)/);
     fs.writeFileSync(len, '0x200000\nnope\n');
     const bad = runCli(['check', files.image, '--scratch-phys', phys, '--scratch-len', len, '--json']);
-    assert.ok(bad.json.diagnostics.some((d: any) => d.code === 'scratch-debugfs-bad-line' && d.message.startsWith('bootmem_len line 2')));
+    assert.ok(
+      bad.json.diagnostics.some(
+        (d: any) => d.code === 'scratch-debugfs-bad-line' && d.message.startsWith('bootmem_len line 2'),
+      ),
+    );
     assert.ok(bad.json.diagnostics.some((d: any) => d.code === 'scratch-debugfs-count-mismatch'));
   });
 
@@ -111,22 +128,52 @@ describe('kho-inspect check', function () {
     const c = runCli(['check', files.image, '--setup-data', hx(h.head), '--json']);
     assert.equal(c.code, 0, JSON.stringify(c.json?.diagnostics));
     assert.equal(c.json.handoff.fdtAddress, hx(w.dump.fdtAddress));
-    assert.deepEqual(c.json.scratch.areas, areas.map((a) => ({ start: hx(a.start), end: hx(a.end) })));
+    assert.deepEqual(
+      c.json.scratch.areas,
+      areas.map((a) => ({ start: hx(a.start), end: hx(a.end) })),
+    );
     const text = runCli(['check', files.image, '--setup-data', hx(h.head)]);
-    assert.ok(text.stdout.trimEnd().split('\n').pop()!.includes(`setup_data record ${hx(h.record)} (FDT ${hx(w.dump.fdtAddress)}, scratch array ${hx(h.array)} + 0x20), 2 scratch areas (setup_data)`), text.stdout);
+    assert.ok(
+      text.stdout
+        .trimEnd()
+        .split('\n')
+        .pop()!
+        .includes(
+          `setup_data record ${hx(h.record)} (FDT ${hx(w.dump.fdtAddress)}, scratch array ${hx(h.array)} + 0x20), 2 scratch areas (setup_data)`,
+        ),
+      text.stdout,
+    );
     const d = runCli(['decode', files.image, '--setup-data', hx(h.head), '--summary']);
     assert.equal(d.code, 0);
-    assert.deepEqual(Object.keys(d.json), ['image', 'fdt', 'scratch', 'handoff', 'tracker', 'ranges', 'counts', 'diagnostics']);
+    assert.deepEqual(Object.keys(d.json), [
+      'image',
+      'fdt',
+      'scratch',
+      'handoff',
+      'tracker',
+      'ranges',
+      'counts',
+      'diagnostics',
+    ]);
     assert.equal(d.json.fdt.address, hx(w.dump.fdtAddress));
     assert.deepEqual(d.json.handoff, {
-      kind: 'x86-setup-data', head: hx(h.head), record: hx(h.record),
+      kind: 'x86-setup-data',
+      head: hx(h.head),
+      record: hx(h.record),
       chain: [
         { address: hx(h.head), next: hx(h.record), type: 9, typeName: 'SETUP_RNG_SEED', len: 32 },
         { address: hx(h.record), next: '0x0', type: 10, typeName: 'SETUP_KEXEC_KHO', len: 32 },
       ],
-      fdtAddress: hx(w.dump.fdtAddress), fdtSize: hx(w.ps), scratchAddress: hx(h.array), scratchSize: '0x20',
+      fdtAddress: hx(w.dump.fdtAddress),
+      fdtSize: hx(w.ps),
+      scratchAddress: hx(h.array),
+      scratchSize: '0x20',
     });
-    assert.deepEqual(d.json.scratch, { source: 'setup_data', array: { address: hx(h.array), length: '0x20' }, areas: areas.map((a) => ({ start: hx(a.start), end: hx(a.end) })) });
+    assert.deepEqual(d.json.scratch, {
+      source: 'setup_data',
+      array: { address: hx(h.array), length: '0x20' },
+      areas: areas.map((a) => ({ start: hx(a.start), end: hx(a.end) })),
+    });
     // Without the options decode's contract is unchanged.
     assertContract(runCli(['decode', files.image]).json);
   });
@@ -137,7 +184,17 @@ describe('kho-inspect check', function () {
     const at = w.page(LAYOUT.spareStart + 1200n);
     w.dump.mem.write(at, scratchArrayBytes(areas));
     const files = writeDump(dir, 'arr', w.dump, { format: 'raw' });
-    const r = runCli(['check', files.image, '--scratch', `${hx(at)}:32`, '--json', '--numa', `0:0-${hx(w.page(4352))}`, '--numa', `1:${hx(w.page(4352))}-${hx(w.page(LAYOUT.ramPages))}`]);
+    const r = runCli([
+      'check',
+      files.image,
+      '--scratch',
+      `${hx(at)}:32`,
+      '--json',
+      '--numa',
+      `0:0-${hx(w.page(4352))}`,
+      '--numa',
+      `1:${hx(w.page(4352))}-${hx(w.page(LAYOUT.ramPages))}`,
+    ]);
     assert.equal(r.json.scratch.source, 'address');
     assert.equal(r.json.scratch.areas.length, 2);
     const numa = r.json.diagnostics.find((d: any) => d.code === 'block-spans-numa-nodes');

@@ -20,13 +20,25 @@ const ps = 4096n;
 const region = `${hx(16n * ps)}-${hx(512n * ps)}`;
 const ROUNDS = Math.max(1, Number(process.env.KHO_INTERLEAVING_ROUNDS ?? 1) | 0);
 
-interface Running { pid: number; done: Promise<CliRun & { signal: NodeJS.Signals | null }>; kill(): void }
+interface Running {
+  pid: number;
+  done: Promise<CliRun & { signal: NodeJS.Signals | null }>;
+  kill(): void;
+}
 
 function startCli(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
-  child.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '',
+    stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => {
+    stdout += s;
+  });
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+  });
   const done = new Promise<CliRun & { signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code: code ?? -1, signal, stdout, stderr }));
   });
@@ -36,7 +48,9 @@ function startCli(args: string[], env: Record<string, string> = {}): Running {
 /** Resolves when `file` exists (the writer paused) or the writer ended without pausing. */
 async function paused(file: string, w: Running): Promise<boolean> {
   let ended = false;
-  void w.done.then(() => { ended = true; });
+  void w.done.then(() => {
+    ended = true;
+  });
   while (!fs.existsSync(file)) {
     if (ended) return false;
     await new Promise((r) => setTimeout(r, 10));
@@ -61,16 +75,32 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
   const fresh = () => {
     const d = path.join(dir, `case-${n++}`);
     fs.mkdirSync(d);
-    const image = path.join(d, 'd.raw'), fdt = path.join(d, 'd.dtb');
+    const image = path.join(d, 'd.raw'),
+      fdt = path.join(d, 'd.dtb');
     fs.copyFileSync(files.image, image);
     fs.copyFileSync(files.fdt, fdt);
     return { image, fdt };
   };
-  const editArgs = (f: { image: string; fdt: string }, edits: string[]) => ['edit', f.image, '--fdt', f.fdt, ...edits, '--node-region', region, '--in-place'];
+  const editArgs = (f: { image: string; fdt: string }, edits: string[]) => [
+    'edit',
+    f.image,
+    '--fdt',
+    f.fdt,
+    ...edits,
+    '--node-region',
+    region,
+    '--in-place',
+  ];
   const state = (f: { image: string; fdt: string }) => `${sha256(f.image)}/${sha256(f.fdt)}`;
 
   // The states one after the other gives (the only ones the files may ever be left in).
-  const states: Record<'none' | 'w' | 'w2' | 'both' | 'both2', string> = { none: '', w: '', w2: '', both: '', both2: '' };
+  const states: Record<'none' | 'w' | 'w2' | 'both' | 'both2', string> = {
+    none: '',
+    w: '',
+    w2: '',
+    both: '',
+    both2: '',
+  };
   /** What decode shows of each state (preserved blocks and client names), to tell a torn read. */
   const views = new Map<string, string>();
   const view = (stdout: string) => {
@@ -98,12 +128,14 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
     seen('both2', fw2);
     assert.equal(new Set([states.none, states.w, states.w2, states.both]).size, 4, 'the states differ');
   });
-  const nameOf = (s: string) => (Object.keys(states) as (keyof typeof states)[]).find((k) => states[k] === s) ?? 'torn/unknown';
+  const nameOf = (s: string) =>
+    (Object.keys(states) as (keyof typeof states)[]).find((k) => states[k] === s) ?? 'torn/unknown';
   const outcomes = new Map<string, number>();
   const tally = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
   after(() => {
     const lines = [...outcomes].map(([k, v]) => `      ${k}: ${v}`).join('\n');
-    if (process.env.KHO_INTERLEAVING_REPORT) process.stdout.write(`    outcomes over ${ROUNDS} round(s) per interleaving:\n${lines}\n`);
+    if (process.env.KHO_INTERLEAVING_REPORT)
+      process.stdout.write(`    outcomes over ${ROUNDS} round(s) per interleaving:\n${lines}\n`);
   });
 
   /** Starts W paused at `step`; resolves once it waits there. */
@@ -122,7 +154,11 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
   it('unpaused: two editors and a reader started together: both edits kept, the reader sees a whole state', async () => {
     for (let round = 0; round < ROUNDS * 5; round++) {
       const f = fresh();
-      const [r1, r2, rd] = await Promise.all([startCli(editArgs(f, W)).done, startCli(editArgs(f, W2)).done, startCli(['decode', f.image, '--fdt', f.fdt]).done]);
+      const [r1, r2, rd] = await Promise.all([
+        startCli(editArgs(f, W)).done,
+        startCli(editArgs(f, W2)).done,
+        startCli(['decode', f.image, '--fdt', f.fdt]).done,
+      ]);
       assert.equal(r1.code, 0, r1.stderr);
       assert.equal(r2.code, 0, r2.stderr);
       assert.equal(rd.code, 0, rd.stderr);
@@ -142,7 +178,7 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
           const f = fresh();
           const { w, resume } = await pausedWriter(f, step);
           const mid = state(f);
-          const r = startCli(["decode", f.image, "--fdt", f.fdt], { KHO_INSPECT_LOCK_WAIT_MS: "200" });
+          const r = startCli(['decode', f.image, '--fdt', f.fdt], { KHO_INSPECT_LOCK_WAIT_MS: '200' });
           const rr = await r.done;
           assert.equal(rr.code, 2, rr.stderr);
           assert.match(rr.stderr, new RegExp(`save of .* is in progress \\(pid ${w.pid}\\b`));
@@ -166,8 +202,14 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
           assert.equal(wr.code, 0, wr.stderr);
           assert.equal(rr.code, 0, rr.stderr);
           const j = JSON.parse(rr.stdout);
-          assert.ok(j.preserved.some((b: { phys: string; order: number }) => BigInt(b.phys) === 448n * ps && b.order === 4), 'the reader sees the saved block');
-          assert.ok(j.fdt.subnodes.some((s: { name: string }) => s.name === 'extra'), 'and the saved FDT');
+          assert.ok(
+            j.preserved.some((b: { phys: string; order: number }) => BigInt(b.phys) === 448n * ps && b.order === 4),
+            'the reader sees the saved block',
+          );
+          assert.ok(
+            j.fdt.subnodes.some((s: { name: string }) => s.name === 'extra'),
+            'and the saved FDT',
+          );
           assert.equal(nameOf(state(f)), 'w');
           clean(f);
           tally(`${step} / reader waits: reader 0 (saved state), editor 0, files ${nameOf(state(f))}`);
@@ -218,7 +260,7 @@ describe('kho-inspect: a save in place and other programs on the same files', fu
             assert.equal(wr.signal, 'SIGKILL');
             const r = next === 'reader' ? runCli(['decode', f.image, '--fdt', f.fdt]) : runCli(editArgs(f, W2));
             assert.equal(r.code, 0, r.stderr);
-            const want = next === 'reader' ? (committed ? 'w' : 'none') : (committed ? 'both' : 'w2');
+            const want = next === 'reader' ? (committed ? 'w' : 'none') : committed ? 'both' : 'w2';
             assert.equal(nameOf(state(f)), want);
             if (!committed && step !== 'locked') assert.match(r.stderr, /rolled back an interrupted save/);
             clean(f);

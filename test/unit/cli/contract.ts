@@ -9,7 +9,10 @@ export function assertContract(j: any, opts: { summary?: boolean } = {}): void {
     : ['image', 'fdt', 'tracker', 'preserved', 'ranges', 'counts', 'diagnostics'];
   assert.deepEqual(Object.keys(j), keys);
   assert.ok(['raw', 'elf', 'kdump'].includes(j.image.format));
-  for (const r of j.image.ranges) { assert.match(r.start, HEX); assert.match(r.end, HEX); }
+  for (const r of j.image.ranges) {
+    assert.match(r.start, HEX);
+    assert.match(r.end, HEX);
+  }
   if (j.fdt) {
     assert.ok(['file', 'image'].includes(j.fdt.source));
     assert.ok(j.fdt.address === null || HEX.test(j.fdt.address));
@@ -31,7 +34,8 @@ export function assertContract(j: any, opts: { summary?: boolean } = {}): void {
     for (const b of j.preserved) {
       assert.match(b.phys, HEX);
       const cur: [bigint, number] = [BigInt(b.phys), b.order];
-      if (prev) assert.ok(prev[0] < cur[0] || (prev[0] === cur[0] && prev[1] <= cur[1]), `preserved not sorted at ${b.phys}`);
+      if (prev)
+        assert.ok(prev[0] < cur[0] || (prev[0] === cur[0] && prev[1] <= cur[1]), `preserved not sorted at ${b.phys}`);
       prev = cur;
     }
     const total = Object.values<number>(j.counts).reduce((a, b) => a + b, 0);
@@ -39,7 +43,8 @@ export function assertContract(j: any, opts: { summary?: boolean } = {}): void {
   }
   let end = -1n;
   for (const r of j.ranges) {
-    const s = BigInt(r.start), e = BigInt(r.end);
+    const s = BigInt(r.start),
+      e = BigInt(r.end);
     assert.ok(s < e, `empty range ${r.start}`);
     assert.ok(s > end, `ranges not sorted/merged at ${r.start}`); // strictly after: adjacent ones merge
     end = e;

@@ -42,14 +42,39 @@ describe('kho-inspect decode: builder round trips', function () {
       const rnd = new Prng(seed ^ (c.version * 7919 + c.pageSize));
       const ps = BigInt(c.pageSize);
       // Two RAM ranges with a hole, like an ELF dump with a PCI hole.
-      const ram = [{ start: 0n, end: 512n * ps }, { start: 1024n * ps, end: 4096n * ps }];
-      const blocks = randomBlocks(rnd, { ranges: [{ start: 1536n * ps, end: 4096n * ps }], count: 80, orders: [0, 1, 2, 3, 5, 8], pageSize: c.pageSize });
-      const dump = buildDump({ version: c.version, pageSize: c.pageSize, ram, blocks, random: rnd,
-        nodePool: [{ start: 16n * ps, end: 512n * ps }, { start: 1024n * ps, end: 1536n * ps }],
-        clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: c.pageSize }] });
-      const files = writeDump(dir, `rt-${c.version}-${c.pageSize}-${c.format}`, dump,
-        c.format === 'raw' ? { format: 'raw' } : { format: 'elf', segments: ram });
-      const fdtArgs = c.fdt === 'file' ? ['--fdt', files.fdt] : c.fdt === 'address' ? ['--fdt-address', hx(dump.fdtAddress)] : [];
+      const ram = [
+        { start: 0n, end: 512n * ps },
+        { start: 1024n * ps, end: 4096n * ps },
+      ];
+      const blocks = randomBlocks(rnd, {
+        ranges: [{ start: 1536n * ps, end: 4096n * ps }],
+        count: 80,
+        orders: [0, 1, 2, 3, 5, 8],
+        pageSize: c.pageSize,
+      });
+      const dump = buildDump({
+        version: c.version,
+        pageSize: c.pageSize,
+        ram,
+        blocks,
+        random: rnd,
+        nodePool: [
+          { start: 16n * ps, end: 512n * ps },
+          { start: 1024n * ps, end: 1536n * ps },
+        ],
+        clients: [
+          { name: 'memblock', size: 4096 },
+          { name: 'LUO', size: c.pageSize },
+        ],
+      });
+      const files = writeDump(
+        dir,
+        `rt-${c.version}-${c.pageSize}-${c.format}`,
+        dump,
+        c.format === 'raw' ? { format: 'raw' } : { format: 'elf', segments: ram },
+      );
+      const fdtArgs =
+        c.fdt === 'file' ? ['--fdt', files.fdt] : c.fdt === 'address' ? ['--fdt-address', hx(dump.fdtAddress)] : [];
       const r = runCli(['decode', files.image, ...fdtArgs, '--page-size', String(c.pageSize)]);
       assert.equal(r.code, 0, `seed ${seed}: exit ${r.code}\n${r.stderr}\n${JSON.stringify(r.json?.diagnostics)}`);
       assertContract(r.json);
@@ -60,11 +85,20 @@ describe('kho-inspect decode: builder round trips', function () {
       assert.equal(r.json.fdt.source, c.fdt === 'file' ? 'file' : 'image');
       assert.equal(r.json.fdt.address, c.fdt === 'file' ? null : hx(dump.fdtAddress));
       assert.equal(r.json.fdt.preservedMemoryMap, hx(dump.root));
-      assert.deepEqual(r.json.fdt.subnodes.map((s: any) => s.name), ['memblock', 'LUO']);
-      assert.deepEqual(r.json.fdt.subnodes.map((s: any) => s.preservedData), dump.clients.map((x) => hx(x.phys)));
+      assert.deepEqual(
+        r.json.fdt.subnodes.map((s: any) => s.name),
+        ['memblock', 'LUO'],
+      );
+      assert.deepEqual(
+        r.json.fdt.subnodes.map((s: any) => s.preservedData),
+        dump.clients.map((x) => hx(x.phys)),
+      );
       assert.equal(r.json.tracker.kind, c.version === 1 ? 'chunks' : 'radix');
       if (c.format === 'elf') {
-        assert.deepEqual(r.json.image.ranges, ram.map((x) => ({ start: hx(x.start), end: hx(x.end) })));
+        assert.deepEqual(
+          r.json.image.ranges,
+          ram.map((x) => ({ start: hx(x.start), end: hx(x.end) })),
+        );
       }
       const summary = runCli(['decode', files.image, ...fdtArgs, '--page-size', String(c.pageSize), '--summary']);
       assert.equal(summary.code, 0);
@@ -77,7 +111,10 @@ describe('kho-inspect decode: builder round trips', function () {
   it('raw image with a base address maps file offset 0 to the base', () => {
     const base = 0x1_0000_0000n; // 4 GiB: addresses above 2^32
     const ram = [{ start: base, end: base + 32n * MiB }];
-    const blocks: PreservedBlock[] = [{ phys: base + 8n * MiB, order: 9 }, { phys: base + 20n * MiB + 0x5000n, order: 0 }];
+    const blocks: PreservedBlock[] = [
+      { phys: base + 8n * MiB, order: 9 },
+      { phys: base + 20n * MiB + 0x5000n, order: 0 },
+    ];
     const dump = buildDump({ version: 3, ram, blocks, nodePool: [{ start: base + MiB, end: base + 4n * MiB }] });
     const files = writeDump(dir, 'based', dump, { format: 'raw', base });
     const r = runCli(['decode', files.image, '--base', hx(base), '--fdt', files.fdt]);
@@ -101,13 +138,21 @@ describe('kho-inspect decode: builder round trips', function () {
 
   it('fdt prints the KHO FDT with native-endian values decoded, from a blob or an image', () => {
     const ram = [{ start: 0n, end: 16n * MiB }];
-    const dump = buildDump({ version: 3, ram, blocks: [{ phys: 8n * MiB, order: 0 }], clients: [{ name: 'memblock', size: 4096 }] });
+    const dump = buildDump({
+      version: 3,
+      ram,
+      blocks: [{ phys: 8n * MiB, order: 0 }],
+      clients: [{ name: 'memblock', size: 4096 }],
+    });
     const files = writeDump(dir, 'fdtcmd', dump, { format: 'raw' });
     for (const target of [files.fdt, files.image]) {
       const r = runCli(['fdt', target]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /kho-v3/);
-      assert.ok(r.stdout.includes(hx(dump.root)), `rendering of ${path.basename(target)} shows the decoded root ${hx(dump.root)}:\n${r.stdout}`);
+      assert.ok(
+        r.stdout.includes(hx(dump.root)),
+        `rendering of ${path.basename(target)} shows the decoded root ${hx(dump.root)}:\n${r.stdout}`,
+      );
       assert.match(r.stdout, /memblock/);
     }
   });
@@ -120,8 +165,15 @@ describe('kho-inspect: exit statuses and bad input', function () {
   const ram = [{ start: 0n, end: 16n * MiB }];
 
   it('64 for bad usage, with the usage text', () => {
-    for (const args of [[], ['frobnicate', 'x'], ['decode'], ['decode', 'x', '--page-size', '8192'],
-      ['decode', 'x', '--fdt', 'a', '--fdt-address', '0x1000'], ['decode', 'x', '--base', 'zz'], ['decode', 'x', '--bogus']]) {
+    for (const args of [
+      [],
+      ['frobnicate', 'x'],
+      ['decode'],
+      ['decode', 'x', '--page-size', '8192'],
+      ['decode', 'x', '--fdt', 'a', '--fdt-address', '0x1000'],
+      ['decode', 'x', '--base', 'zz'],
+      ['decode', 'x', '--bogus'],
+    ]) {
       const r = runCli(args);
       assert.equal(r.code, 64, `args ${JSON.stringify(args)}: ${r.stderr}`);
       assert.match(r.stderr, /usage:/);
@@ -154,14 +206,20 @@ describe('kho-inspect: exit statuses and bad input', function () {
     fs.writeFileSync(junk, new TextEncoder().encode('this is not a device tree'));
     const r = runCli(['decode', files.image, '--fdt', junk]);
     assert.equal(r.code, 2, r.stderr);
-    assert.ok(r.json.diagnostics.some((d: any) => d.code.startsWith('fdt-') || d.code.startsWith('kho-fdt-')), JSON.stringify(r.json.diagnostics));
+    assert.ok(
+      r.json.diagnostics.some((d: any) => d.code.startsWith('fdt-') || d.code.startsWith('kho-fdt-')),
+      JSON.stringify(r.json.diagnostics),
+    );
     const r2 = runCli(['decode', files.image, '--fdt-address', '0x3000']);
     assert.equal(r2.code, 2);
     assert.match(r2.stderr, /no FDT header .* at 0x3000/);
   });
 
   it('1 when the tracker is corrupt: a root outside the dump, and a cycle', () => {
-    const blocks: PreservedBlock[] = [{ phys: 8n * MiB, order: 3 }, { phys: 12n * MiB, order: 0 }];
+    const blocks: PreservedBlock[] = [
+      { phys: 8n * MiB, order: 3 },
+      { phys: 12n * MiB, order: 0 },
+    ];
     const dump = buildDump({ version: 3, ram, blocks, nodePool: [{ start: MiB, end: 4n * MiB }] });
     // Point a table entry of the root back at the root itself: a cycle.
     const root = dump.mem.read(dump.root, 4096);
@@ -178,7 +236,9 @@ describe('kho-inspect: exit statuses and bad input', function () {
     const files = writeDump(dir, 'cycle', dump, { format: 'raw' });
     const r = runCli(['decode', files.image, '--fdt', files.fdt]);
     assert.equal(r.code, 1, r.stderr);
-    const cyc = r.json.diagnostics.find((d: any) => d.severity === 'error' && /cycle|twice|ancestor/i.test(d.code + d.message));
+    const cyc = r.json.diagnostics.find(
+      (d: any) => d.severity === 'error' && /cycle|twice|ancestor/i.test(d.code + d.message),
+    );
     assert.ok(cyc, JSON.stringify(r.json.diagnostics));
     assert.ok(cyc.address === hx(child) || cyc.message.includes(hx(child)));
     assert.ok(cyc.message.includes(hx(dump.root)));
@@ -201,14 +261,20 @@ describe('kho-inspect decode: the sample dumps in test/fixtures', function () {
         assertContract(r.json);
         assert.deepEqual(r.json.preserved, expected.preserved);
         assert.deepEqual(r.json.ranges, expected.ranges);
-        assert.deepEqual(r.json.counts, Object.fromEntries(Object.entries(expected.counts).sort((a, b) => Number(a[0]) - Number(b[0]))));
+        assert.deepEqual(
+          r.json.counts,
+          Object.fromEntries(Object.entries(expected.counts).sort((a, b) => Number(a[0]) - Number(b[0]))),
+        );
         assert.deepEqual(r.json.tracker.nodePages, expected.tracker.nodePages);
-        for (const k of ['compatible', 'version', 'preservedMemoryMap', 'subnodes']) assert.deepEqual(r.json.fdt[k], expected.fdt[k], k);
-        if (fdtArgs.length === 0) assert.equal(r.json.fdt.address, expected.fdt.address, 'the scan finds the FDT where it is');
+        for (const k of ['compatible', 'version', 'preservedMemoryMap', 'subnodes'])
+          assert.deepEqual(r.json.fdt[k], expected.fdt[k], k);
+        if (fdtArgs.length === 0)
+          assert.equal(r.json.fdt.address, expected.fdt.address, 'the scan finds the FDT where it is');
         if (expected.expect.corrupt) {
           assert.equal(r.code, 1);
           const text = JSON.stringify(r.json.diagnostics);
-          for (const a of expected.expect.diagnosticAddresses) assert.ok(text.includes(`"${a}"`) || text.includes(a), `a diagnostic names ${a}: ${text}`);
+          for (const a of expected.expect.diagnosticAddresses)
+            assert.ok(text.includes(`"${a}"`) || text.includes(a), `a diagnostic names ${a}: ${text}`);
         } else {
           assert.equal(r.code, 0, JSON.stringify(r.json.diagnostics));
         }

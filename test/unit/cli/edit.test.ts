@@ -21,7 +21,12 @@ function preservedOf(j: any): string[] {
 }
 
 /** What the engine's model says the edits give (the CLI must agree). */
-async function expectedAfter(image: string, fdt: { file: string } | { address: bigint }, t: TestDump, edits: Edit[]): Promise<string[]> {
+async function expectedAfter(
+  image: string,
+  fdt: { file: string } | { address: bigint },
+  t: TestDump,
+  edits: Edit[],
+): Promise<string[]> {
   const { model, memory } = await openFiles(image, fdt, 4096, { nodeRegion: t.nodeRegion });
   const r = model.apply({ kind: 'batch', edits });
   assert.equal(r.ok, true, !r.ok ? r.reason : '');
@@ -42,10 +47,12 @@ describe('kho-inspect edit and export', function () {
     return writeFiles(d, 'd', t, format);
   };
 
-  it('edits in place (FDT file): one JSON line, and decode shows exactly the model\'s result', async () => {
+  it("edits in place (FDT file): one JSON line, and decode shows exactly the model's result", async () => {
     const t = makeDump(new Prng(seed), 3, 4096);
     const f = fresh(t);
-    const victim = [...(await openFiles(f.image, { file: f.fdt }, 4096)).model.preserved()].find((b) => b.phys >= t.blockArea.start)!;
+    const victim = [...(await openFiles(f.image, { file: f.fdt }, 4096)).model.preserved()].find(
+      (b) => b.phys >= t.blockArea.start,
+    )!;
     const edits: Edit[] = [
       { kind: 'unpreserveBlocks', blocks: [{ phys: hx(victim.phys), order: victim.order }] },
       { kind: 'preserveBlocks', blocks: [{ phys: hx(448n * ps), order: 4 }] },
@@ -53,8 +60,23 @@ describe('kho-inspect edit and export', function () {
       { kind: 'addClient', name: 'extra', preservedData: hx(448n * ps), blobSize: '0x1000' },
     ];
     const want = await expectedAfter(f.image, { file: f.fdt }, t, edits);
-    const r = runCli(['edit', f.image, '--fdt', f.fdt, '--remove', `${hx(victim.phys)}:${victim.order}`, '--add', `${hx(448n * ps)}:4`,
-      '--add-range', `${hx(400n * ps)}-${hx(407n * ps)}`, '--add-client', `extra=${hx(448n * ps)}:0x1000`, '--node-region', region, '--in-place']);
+    const r = runCli([
+      'edit',
+      f.image,
+      '--fdt',
+      f.fdt,
+      '--remove',
+      `${hx(victim.phys)}:${victim.order}`,
+      '--add',
+      `${hx(448n * ps)}:4`,
+      '--add-range',
+      `${hx(400n * ps)}-${hx(407n * ps)}`,
+      '--add-client',
+      `extra=${hx(448n * ps)}:0x1000`,
+      '--node-region',
+      region,
+      '--in-place',
+    ]);
     assert.equal(r.code, 0, `seed ${seed}: ${r.stderr}`);
     assert.equal(r.stdout.trim().split('\n').length, 1, 'one line');
     const s = JSON.parse(r.stdout);
@@ -69,7 +91,10 @@ describe('kho-inspect edit and export', function () {
     assert.equal(d.code, 0, d.stderr);
     assertContract(d.json);
     assert.deepEqual(preservedOf(d.json), want);
-    assert.deepEqual(d.json.fdt.subnodes.map((x: { name: string }) => x.name), ['memblock', 'LUO', 'extra']);
+    assert.deepEqual(
+      d.json.fdt.subnodes.map((x: { name: string }) => x.name),
+      ['memblock', 'LUO', 'extra'],
+    );
   });
 
   it('edits to new files (ELF, FDT in the image): the original is untouched, the output decodes', async () => {
@@ -79,9 +104,25 @@ describe('kho-inspect edit and export', function () {
     const out = path.join(path.dirname(f.image), 'out.elf');
     const fdtOut = path.join(path.dirname(f.image), 'out.dtb');
     const want = await expectedAfter(f.image, { address: t.dump.fdtAddress }, t, [
-      { kind: 'preserveRange', start: hx(400n * ps), end: hx(433n * ps) }, { kind: 'addClient', name: 'x', preservedData: hx(400n * ps), blobSize: '0x10' }]);
-    const r = runCli(['edit', f.image, '--fdt-address', hx(t.dump.fdtAddress), '--add-range', `${hx(400n * ps)}-${hx(433n * ps)}`,
-      '--add-client', `x=${hx(400n * ps)}:0x10`, '--node-region', region, '-o', out, '--fdt-out', fdtOut]);
+      { kind: 'preserveRange', start: hx(400n * ps), end: hx(433n * ps) },
+      { kind: 'addClient', name: 'x', preservedData: hx(400n * ps), blobSize: '0x10' },
+    ]);
+    const r = runCli([
+      'edit',
+      f.image,
+      '--fdt-address',
+      hx(t.dump.fdtAddress),
+      '--add-range',
+      `${hx(400n * ps)}-${hx(433n * ps)}`,
+      '--add-client',
+      `x=${hx(400n * ps)}:0x10`,
+      '--node-region',
+      region,
+      '-o',
+      out,
+      '--fdt-out',
+      fdtOut,
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     assert.deepEqual([s.mode, s.image, s.fdt, s.format], ['export', out, fdtOut, 'same']);
@@ -98,25 +139,61 @@ describe('kho-inspect edit and export', function () {
   it('--numa splits --add-range blocks at node boundaries; without it the range is one block', async () => {
     const t = makeDump(new Prng(seed ^ 5), 3, 4096);
     const f = fresh(t);
-    const blocksIn = (j: any) => preservedOf(j).filter((b) => { const a = BigInt('0x' + b.split(':')[0]); return a >= 384n * ps && a < 448n * ps; });
+    const blocksIn = (j: any) =>
+      preservedOf(j).filter((b) => {
+        const a = BigInt('0x' + b.split(':')[0]);
+        return a >= 384n * ps && a < 448n * ps;
+      });
     const run = (name: string, extra: string[]) => {
-      const out = path.join(path.dirname(f.image), `${name}.raw`), fdtOut = path.join(path.dirname(f.image), `${name}.dtb`);
-      const r = runCli(['edit', f.image, '--fdt', f.fdt, ...extra, '--add-range', `${hx(384n * ps)}-${hx(448n * ps)}`, '--node-region', region, '-o', out, '--fdt-out', fdtOut]);
+      const out = path.join(path.dirname(f.image), `${name}.raw`),
+        fdtOut = path.join(path.dirname(f.image), `${name}.dtb`);
+      const r = runCli([
+        'edit',
+        f.image,
+        '--fdt',
+        f.fdt,
+        ...extra,
+        '--add-range',
+        `${hx(384n * ps)}-${hx(448n * ps)}`,
+        '--node-region',
+        region,
+        '-o',
+        out,
+        '--fdt-out',
+        fdtOut,
+      ]);
       assert.equal(r.code, 0, r.stderr);
       const d = runCli(['decode', out, '--fdt', fdtOut]);
       assert.equal(d.code, 0, d.stderr);
       return blocksIn(d.json);
     };
     assert.deepEqual(run('plain', []), [`${(384n * ps).toString(16)}:6`]);
-    assert.deepEqual(run('numa', ['--numa', `0:0x0-${hx(416n * ps)}`, '--numa', `1:${hx(416n * ps)}-${hx(4096n * ps)}`]),
-      [`${(384n * ps).toString(16)}:5`, `${(416n * ps).toString(16)}:5`]);
+    assert.deepEqual(
+      run('numa', ['--numa', `0:0x0-${hx(416n * ps)}`, '--numa', `1:${hx(416n * ps)}-${hx(4096n * ps)}`]),
+      [`${(384n * ps).toString(16)}:5`, `${(416n * ps).toString(16)}:5`],
+    );
   });
 
   it('converts on export (--out-format raw) and reports the tracker root', async () => {
     const t = makeDump(new Prng(seed ^ 2), 1, 4096);
     const f = fresh(t, 'elf');
     const out = path.join(path.dirname(f.image), 'conv.raw');
-    const r = runCli(['edit', f.image, '--fdt', f.fdt, '--add', `${hx(450n * ps)}:1`, '--node-region', region, '-o', out, '--fdt-out', out + '.dtb', '--out-format', 'raw']);
+    const r = runCli([
+      'edit',
+      f.image,
+      '--fdt',
+      f.fdt,
+      '--add',
+      `${hx(450n * ps)}:1`,
+      '--node-region',
+      region,
+      '-o',
+      out,
+      '--fdt-out',
+      out + '.dtb',
+      '--out-format',
+      'raw',
+    ]);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout);
     const d = runCli(['decode', out, '--fdt', out + '.dtb']);
@@ -134,12 +211,17 @@ describe('kho-inspect edit and export', function () {
       ['outside RAM', ['--add', `${hx(4000n * ps)}:0`, '--node-region', region], /not inside the dump's RAM/],
       ['no free page provable', ['--add', `${hx(448n * ps)}:4`], /no page can be proven free.*--node-region/],
       ['not preserved', ['--remove', `${hx(450n * ps)}:0`], /is not preserved/],
-      ['FDT full', Array.from({ length: 30 }, (_, i) => ['--add-client', `c${i}${'y'.repeat(150)}=${hx(448n * ps)}:0x10`]).flat(), /more than one 4096-byte page/],
+      [
+        'FDT full',
+        Array.from({ length: 30 }, (_, i) => ['--add-client', `c${i}${'y'.repeat(150)}=${hx(448n * ps)}:0x10`]).flat(),
+        /more than one 4096-byte page/,
+      ],
     ];
     for (const [name, args, re] of cases) {
       it(name, () => {
         const f = fresh(t);
-        const before = sha256(f.image), fdtBefore = sha256(f.fdt);
+        const before = sha256(f.image),
+          fdtBefore = sha256(f.fdt);
         const r = runCli(['edit', f.image, '--fdt', f.fdt, ...args, '--in-place']);
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, /edit refused/);
@@ -192,7 +274,18 @@ describe('kho-inspect edit and export', function () {
     assertContract(plain.json);
     const dec = runCli(['decode', f.image, '--fdt', f.fdt]);
     assert.deepEqual(plain.json, dec.json, 'export --format json without edits is decode');
-    const edited = runCli(['export', f.image, '--fdt', f.fdt, '--add', `${hx(450n * ps)}:0`, '--add-client', `z=${hx(450n * ps)}:0x20`, '--node-region', region]);
+    const edited = runCli([
+      'export',
+      f.image,
+      '--fdt',
+      f.fdt,
+      '--add',
+      `${hx(450n * ps)}:0`,
+      '--add-client',
+      `z=${hx(450n * ps)}:0x20`,
+      '--node-region',
+      region,
+    ]);
     assert.equal(edited.code, 0, edited.stderr);
     assert.ok(preservedOf(edited.json).includes(`${(450n * ps).toString(16)}:0`));
     assert.equal(sha256(f.image), before, 'export never writes the image');
@@ -202,7 +295,10 @@ describe('kho-inspect edit and export', function () {
     const lines = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
     assert.equal(lines[0], 'start,end,size,pages,blocks,order');
     assert.equal(lines.length - 1, plain.json.ranges.length);
-    assert.deepEqual(lines.slice(1).map((l) => l.split(',').slice(0, 2)), plain.json.ranges.map((x: { start: string; end: string }) => [x.start, x.end]));
+    assert.deepEqual(
+      lines.slice(1).map((l) => l.split(',').slice(0, 2)),
+      plain.json.ranges.map((x: { start: string; end: string }) => [x.start, x.end]),
+    );
     const dts = runCli(['export', f.image, '--fdt', f.fdt, '--format', 'dts', '--remove-client', 'LUO']);
     assert.equal(dts.code, 0, dts.stderr);
     assert.match(dts.stdout, /compatible = "kho-v3"/);
@@ -216,11 +312,25 @@ describe('kho-inspect edit and export', function () {
     const before = { image: sha256(f.image), fdt: sha256(f.fdt) };
     const original = runCli(['decode', f.image, '--fdt', f.fdt]).json;
     const child = path.join(__dirname, '..', 'node', 'journalCrashChild.js');
-    const r = spawnSync(process.execPath, [child, JSON.stringify({
-      mode: 'save', image: f.image, fdt: { file: f.fdt }, pageSize: 4096, crashAt: 'mid-patch',
-      edits: [{ kind: 'preserveRange', start: hx(400n * ps), end: hx(470n * ps) }, { kind: 'addClient', name: 'q', preservedData: hx(400n * ps), blobSize: '0x10' }],
-      nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) },
-    })], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        child,
+        JSON.stringify({
+          mode: 'save',
+          image: f.image,
+          fdt: { file: f.fdt },
+          pageSize: 4096,
+          crashAt: 'mid-patch',
+          edits: [
+            { kind: 'preserveRange', start: hx(400n * ps), end: hx(470n * ps) },
+            { kind: 'addClient', name: 'q', preservedData: hx(400n * ps), blobSize: '0x10' },
+          ],
+          nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) },
+        }),
+      ],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.signal, 'SIGKILL', r.stderr);
     assert.ok(fs.existsSync(journalPathFor(f.image)));
     const d = runCli(['decode', f.image, '--fdt', f.fdt]);

@@ -45,7 +45,11 @@ describe('kho-inspect: odd inputs', function () {
   fs.writeFileSync(unreadable, 'x');
   fs.chmodSync(unreadable, 0);
   let rootReads = true;
-  try { fs.readFileSync(unreadable); } catch { rootReads = false; }
+  try {
+    fs.readFileSync(unreadable);
+  } catch {
+    rootReads = false;
+  }
 
   const cases: [string, string, RegExp][] = [
     ['a directory', dir, /is a directory/],
@@ -53,12 +57,19 @@ describe('kho-inspect: odd inputs', function () {
     ['a symlink loop', loop, /symbolic link loop/],
     ['a FIFO', fifo, /is a FIFO \(named pipe\): expected a regular file/],
     ['a character device', '/dev/null', /is a character device/],
-    ...(rootReads ? [] : [['an unreadable file', unreadable, /not readable \(permission denied\)/] as [string, string, RegExp]]),
+    ...(rootReads
+      ? []
+      : [['an unreadable file', unreadable, /not readable \(permission denied\)/] as [string, string, RegExp]]),
   ];
   for (const [what, p, why] of cases) {
     it(`${what} as IMAGE of fdt, decode and check, and as --fdt and --scratch-phys`, () => {
-      for (const args of [['fdt', p], ['decode', p], ['check', p], ['decode', files.image, '--fdt', p],
-        ['decode', files.image, '--fdt', files.fdt, '--scratch-phys', p, '--scratch-len', p]]) {
+      for (const args of [
+        ['fdt', p],
+        ['decode', p],
+        ['check', p],
+        ['decode', files.image, '--fdt', p],
+        ['decode', files.image, '--fdt', files.fdt, '--scratch-phys', p, '--scratch-len', p],
+      ]) {
         oneLine(run(args), p, why, args.join(' '));
       }
     });
@@ -80,7 +91,12 @@ describe('kho-inspect: odd inputs', function () {
   });
 
   it('--fdt is read within what a KHO FDT can be: an image given as --fdt, /dev/zero, a header claiming 2 GiB', () => {
-    oneLine(run(['decode', files.image, '--fdt', files.image]), files.image, /is larger than 1 MiB, the most read for it/, 'image as --fdt');
+    oneLine(
+      run(['decode', files.image, '--fdt', files.image]),
+      files.image,
+      /is larger than 1 MiB, the most read for it/,
+      'image as --fdt',
+    );
     oneLine(run(['decode', files.image, '--fdt', '/dev/zero']), '/dev/zero', /character device/, '/dev/zero');
     const huge = path.join(dir, 'huge.dtb');
     const head = Buffer.alloc(64);
@@ -94,17 +110,47 @@ describe('kho-inspect: odd inputs', function () {
   it('-o OUT --fdt-out into a missing directory: exit 2 naming that path, and neither file is written', () => {
     const out = path.join(dir, 'out.raw');
     const fdtOut = path.join(dir, 'no-such-dir', 'x.dtb');
-    const r = run(['edit', files.image, '--fdt', files.fdt, '--add', `${hx(448n * 4096n)}:4`, '--node-region', `${hx(16n * 4096n)}-${hx(512n * 4096n)}`,
-      '-o', out, '--fdt-out', fdtOut]);
+    const r = run([
+      'edit',
+      files.image,
+      '--fdt',
+      files.fdt,
+      '--add',
+      `${hx(448n * 4096n)}:4`,
+      '--node-region',
+      `${hx(16n * 4096n)}-${hx(512n * 4096n)}`,
+      '-o',
+      out,
+      '--fdt-out',
+      fdtOut,
+    ]);
     oneLine(r, fdtOut, /cannot write .*: its directory does not exist/, '--fdt-out missing dir');
     assert.doesNotMatch(r.stderr, /\.tmp/);
     assert.equal(fs.existsSync(out), false, 'no image without its FDT');
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), [], 'no temporary file left');
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+      'no temporary file left',
+    );
   });
 
   it('--add with an order beyond what the page size allows is a usage error (64)', () => {
-    for (const [ps, order] of [[4096, 53], [4096, 64], [65536, 49]]) {
-      const r = run(['edit', files.image, '--fdt', files.fdt, '--page-size', String(ps), '--add', `0x1000:${order}`, '--in-place']);
+    for (const [ps, order] of [
+      [4096, 53],
+      [4096, 64],
+      [65536, 49],
+    ]) {
+      const r = run([
+        'edit',
+        files.image,
+        '--fdt',
+        files.fdt,
+        '--page-size',
+        String(ps),
+        '--add',
+        `0x1000:${order}`,
+        '--in-place',
+      ]);
       assert.equal(r.code, 64, `${ps}:${order}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(`order 0-${64 - Math.log2(ps)} with ${ps}-byte pages`));
     }

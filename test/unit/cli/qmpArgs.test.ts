@@ -13,7 +13,11 @@ describe('kho-inspect --qmp arguments', () => {
   });
 
   it('refuses IMAGE with --qmp, --pause alone, fdt --qmp, and image-only options', () => {
-    const refused = (argv: string[], re: RegExp) => assert.throws(() => parseCommandLine(argv), (e: unknown) => e instanceof UsageError && re.test((e as Error).message));
+    const refused = (argv: string[], re: RegExp) =>
+      assert.throws(
+        () => parseCommandLine(argv),
+        (e: unknown) => e instanceof UsageError && re.test((e as Error).message),
+      );
     refused(['decode', 'dump.elf', '--qmp', 'g.qmp'], /give IMAGE or --qmp SOCKET, not both/);
     refused(['decode', 'dump.elf', '--pause'], /--pause is for --qmp/);
     refused(['fdt', '--qmp', 'g.qmp'], /--qmp is for decode and check/);

@@ -30,16 +30,25 @@ function peakKiB(fd3: string): number {
 async function slowPipeCostsLittle(dir: string, cliArgs: string[], minBytes: number, exitCode: number): Promise<void> {
   const args = ['-r', HOOK, CLI, ...cliArgs];
   const toFile = path.join(dir, 'out.json');
-  const ref = spawnSync(process.execPath, args, { stdio: ['ignore', fs.openSync(toFile, 'w'), 'pipe', 'pipe'], encoding: 'utf8' });
+  const ref = spawnSync(process.execPath, args, {
+    stdio: ['ignore', fs.openSync(toFile, 'w'), 'pipe', 'pipe'],
+    encoding: 'utf8',
+  });
   assert.equal(ref.status, exitCode, ref.stderr);
   const fileKiB = peakKiB(ref.output[3] as string);
   const size = fs.statSync(toFile).size;
   assert.ok(size > minBytes, `the document is ${size} bytes: too small to tell queued output from bounded output`);
 
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
-  let fd3 = '', stderr = '', got = 0;
-  child.stdio[3]!.on('data', (d: Buffer) => { fd3 += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  let fd3 = '',
+    stderr = '',
+    got = 0;
+  child.stdio[3]!.on('data', (d: Buffer) => {
+    fd3 += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const out = child.stdout!;
   out.pause();
   await new Promise((r) => setTimeout(r, 2000));
@@ -53,13 +62,19 @@ async function slowPipeCostsLittle(dir: string, cliArgs: string[], minBytes: num
   assert.equal(code, exitCode, stderr);
   assert.equal(got, size, 'the pipe carried the same document as the file');
   const pipeKiB = peakKiB(fd3);
-  assert.ok(pipeKiB - fileKiB < 24 * 1024,
-    `peak RSS through the slow pipe ${(pipeKiB / 1024).toFixed(0)} MiB vs ${(fileKiB / 1024).toFixed(0)} MiB to a file, for a ${(size / MiB).toFixed(0)} MiB document`);
+  assert.ok(
+    pipeKiB - fileKiB < 24 * 1024,
+    `peak RSS through the slow pipe ${(pipeKiB / 1024).toFixed(0)} MiB vs ${(fileKiB / 1024).toFixed(0)} MiB to a file, for a ${(size / MiB).toFixed(0)} MiB document`,
+  );
 }
 
 /** `count` adjacent order-0 pages from `startPfn`: one bitmap run, decoded in no time. */
 function pageRun(startPfn: number, count: number): PfnBlocks {
-  return { pfns: Float64Array.from({ length: count }, (_, k) => startPfn + k), orders: new Uint8Array(count), length: count };
+  return {
+    pfns: Float64Array.from({ length: count }, (_, k) => startPfn + k),
+    orders: new Uint8Array(count),
+    length: count,
+  };
 }
 
 describe('kho-inspect: memory stays bounded for a slow reader', function () {
@@ -68,8 +83,17 @@ describe('kho-inspect: memory stays bounded for a slow reader', function () {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it(`decode, ${BLOCKS.toLocaleString('en-US')} blocks: a pipe read late and slowly costs at most 24 MiB more than a file`, async () => {
-    const blocks = scatteredBlocks(new Prng(11), { startPfn: 1 << 20, spanPages: (1 << 28) - (1 << 20), count: BLOCKS });
-    const dump = buildDump({ version: 3, ram: [{ start: 0n, end: 1024n * GiB }], blocks, nodePool: [{ start: 16n << 20n, end: 4n * GiB - 1n }] });
+    const blocks = scatteredBlocks(new Prng(11), {
+      startPfn: 1 << 20,
+      spanPages: (1 << 28) - (1 << 20),
+      count: BLOCKS,
+    });
+    const dump = buildDump({
+      version: 3,
+      ram: [{ start: 0n, end: 1024n * GiB }],
+      blocks,
+      nodePool: [{ start: 16n << 20n, end: 4n * GiB - 1n }],
+    });
     const files = writeDump(dir, 'many', dump, { format: 'raw' });
     await slowPipeCostsLittle(dir, ['decode', files.image, '--fdt', files.fdt], 40 * MiB, 0);
   });
@@ -77,13 +101,19 @@ describe('kho-inspect: memory stays bounded for a slow reader', function () {
   it('diff, 400,000 blocks on each side only: a pipe read late and slowly costs at most 24 MiB more than a file', async () => {
     // Two runs of pages side by side: every block differs, and each side's run is one span longer than any output chunk.
     const pairing = (name: string, startPfn: number): string => {
-      const dump = buildDump({ version: 3, ram: [{ start: 0n, end: 16n * GiB }], blocks: pageRun(startPfn, 400_000), nodePool: [{ start: 16n << 20n, end: GiB }] });
+      const dump = buildDump({
+        version: 3,
+        ram: [{ start: 0n, end: 16n * GiB }],
+        blocks: pageRun(startPfn, 400_000),
+        nodePool: [{ start: 16n << 20n, end: GiB }],
+      });
       const files = writeDump(dir, name, dump, { format: 'raw' });
       const file = path.join(dir, `${name}.kho.json`);
       fs.writeFileSync(file, JSON.stringify({ image: path.basename(files.image), fdt: path.basename(files.fdt) }));
       return file;
     };
-    const left = pairing('left', 1 << 20), right = pairing('right', (1 << 20) + 400_000);
+    const left = pairing('left', 1 << 20),
+      right = pairing('right', (1 << 20) + 400_000);
     await slowPipeCostsLittle(dir, ['diff', left, right], 25 * MiB, 1);
   });
 });

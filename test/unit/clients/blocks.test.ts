@@ -19,11 +19,23 @@ describe('clients: KHO linked blocks', () => {
     assert.deepEqual(ctx.diagnostics(), []);
     assert.equal(walk.complete, true);
     assert.equal(walk.announced, 10n);
-    assert.deepEqual(walk.blocks.map((x) => x.phys), built.blocks);
-    assert.deepEqual(walk.blocks.map((x) => x.count), [3n, 3n, 3n, 1n]);
-    assert.deepEqual(walk.entries.map((e) => Array.from(e.bytes)), es.map((e) => Array.from(e)));
+    assert.deepEqual(
+      walk.blocks.map((x) => x.phys),
+      built.blocks,
+    );
+    assert.deepEqual(
+      walk.blocks.map((x) => x.count),
+      [3n, 3n, 3n, 1n],
+    );
+    assert.deepEqual(
+      walk.entries.map((e) => Array.from(e.bytes)),
+      es.map((e) => Array.from(e)),
+    );
     assert.equal(walk.entries[4].phys, built.blocks[1] + 16n + 80n);
-    assert.deepEqual(ctx.pages().map((p) => p.what), built.blocks.map(() => 'KHO block').slice(0, ctx.pages().length));
+    assert.deepEqual(
+      ctx.pages().map((p) => p.what),
+      built.blocks.map(() => 'KHO block').slice(0, ctx.pages().length),
+    );
   });
 
   it('a full block holds (PAGE - 16) / entry size entries', () => {
@@ -31,7 +43,10 @@ describe('clients: KHO linked blocks', () => {
     const built = buildBlockChain(b.build, 64, entries(63 + 1, 64));
     assert.equal(built.blocks.length, 2);
     const walk = walkKhoBlocks(b.ctx(), built.first, 64, 'full');
-    assert.deepEqual(walk.blocks.map((x) => x.count), [63n, 1n]);
+    assert.deepEqual(
+      walk.blocks.map((x) => x.count),
+      [63n, 1n],
+    );
   });
 
   it('an empty chain (first = 0) is complete and silent', () => {
@@ -77,7 +92,9 @@ describe('clients: KHO linked blocks', () => {
     b.mem.write(built.blocks[0], u64(built.blocks[1] + 0x10n));
     const ctx = b.ctx();
     walkKhoBlocks(ctx, built.first, 64, 'skewed');
-    assert.ok(ctx.diagnostics().some((x) => x.code === 'kho-block-misaligned' && x.address === built.blocks[1] + 0x10n));
+    assert.ok(
+      ctx.diagnostics().some((x) => x.code === 'kho-block-misaligned' && x.address === built.blocks[1] + 0x10n),
+    );
     b.mem.write(built.blocks[0], u64(0x7_0000_0000n));
     const ctx2 = b.ctx();
     const walk = walkKhoBlocks(ctx2, built.first, 64, 'far');
@@ -87,7 +104,11 @@ describe('clients: KHO linked blocks', () => {
 
   it(`more than ${KHO_MAX_BLOCKS} blocks is an error and reading stops there`, () => {
     const b = bench(48);
-    const built = buildBlockChain(b.build, 4080, Array.from({ length: KHO_MAX_BLOCKS + 1 }, (_, i) => new Uint8Array(4080).fill(i & 0xff)));
+    const built = buildBlockChain(
+      b.build,
+      4080,
+      Array.from({ length: KHO_MAX_BLOCKS + 1 }, (_, i) => new Uint8Array(4080).fill(i & 0xff)),
+    );
     assert.equal(built.blocks.length, KHO_MAX_BLOCKS + 1);
     const ctx = b.ctx();
     const walk = walkKhoBlocks(ctx, built.first, 4080, 'long');

@@ -12,7 +12,9 @@ describe('clients: decode context', () => {
     ctx.occupy(0x2000n, 0x800n, 'c');
     ctx.occupy(0x5000n, 0n, 'empty');
     assert.deepEqual(ctx.pages(), [
-      { phys: 0x1000n, size: 0x2000n, what: 'a' }, { phys: 0x2000n, size: 0x800n, what: 'c' }, { phys: 0x3000n, size: 0x1000n, what: 'b' },
+      { phys: 0x1000n, size: 0x2000n, what: 'a' },
+      { phys: 0x2000n, size: 0x800n, what: 'c' },
+      { phys: 0x3000n, size: 0x1000n, what: 'b' },
     ]);
   });
 
@@ -32,7 +34,13 @@ describe('clients: decode context', () => {
     for (let i = 0; i < 10; i++) ctx.report('warning', 'memfd-bad-flags', BigInt(i), `n${i}`);
     ctx.report('error', 'memfd-no-data', null, 'once');
     const ds = ctx.diagnostics();
-    assert.deepEqual(codes({ diagnostics: ds }), ['memfd-bad-flags', 'memfd-bad-flags', 'memfd-bad-flags', 'memfd-no-data', 'client-suppressed']);
+    assert.deepEqual(codes({ diagnostics: ds }), [
+      'memfd-bad-flags',
+      'memfd-bad-flags',
+      'memfd-bad-flags',
+      'memfd-no-data',
+      'client-suppressed',
+    ]);
     assert.match(ds[4].message, /7 further "memfd-bad-flags" diagnostics not shown/);
   });
 
@@ -52,15 +60,22 @@ describe('clients: decode context', () => {
     assert.equal(ctx.read((1n << 64n) - 8n, 16, 'wrap'), null);
     assert.equal(ctx.read(0x1000n, 16, 'ok')?.length, 16);
     const ds = ctx.diagnostics();
-    assert.deepEqual(ds.map((d) => d.address), [0xff000n, (1n << 64n) - 8n]);
+    assert.deepEqual(
+      ds.map((d) => d.address),
+      [0xff000n, (1n << 64n) - 8n],
+    );
     assert.match(ds[0].message, /thing \[0xff000, 0x101000\) is not in the dump/);
   });
 
   it('item lists keep the first N and count the rest in a "more" item', () => {
     const l = new ItemList(2, 'things');
-    for (let i = 0; i < 5; i++) l.push({ kind: 'x', label: String(i), address: null, size: null, fields: [], children: [] });
+    for (let i = 0; i < 5; i++)
+      l.push({ kind: 'x', label: String(i), address: null, size: null, fields: [], children: [] });
     l.skip(3);
     const items = l.done();
-    assert.deepEqual(items.map((i) => i.label), ['0', '1', '... 6 more things']);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      ['0', '1', '... 6 more things'],
+    );
   });
 });

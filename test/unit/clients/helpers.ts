@@ -79,7 +79,6 @@ export function show(v: unknown): string {
 
 // ---- direct decoder tests: one memory, a builder context and a decode context over it ----------
 
-
 export interface Bench {
   mem: SparsePages;
   build: BuildContext;
@@ -90,8 +89,16 @@ export interface Bench {
 /** `ramMiB` MiB of sparse RAM at 0; builders allocate from 1 MiB up. */
 export function bench(ramMiB = 16, pageSize = 4096): Bench {
   const mem = new SparsePages([{ start: 0n, end: BigInt(ramMiB) * MiB }], pageSize);
-  const build = buildContext(mem, poolAllocator([{ start: MiB, end: BigInt(ramMiB) * MiB }], [], { pageSize }), pageSize);
-  return { mem, build, ctx: (limits) => new DecodeContext(mem, pageSize, { ...DEFAULT_CLIENT_LIMITS, ...limits }, 'test') };
+  const build = buildContext(
+    mem,
+    poolAllocator([{ start: MiB, end: BigInt(ramMiB) * MiB }], [], { pageSize }),
+    pageSize,
+  );
+  return {
+    mem,
+    build,
+    ctx: (limits) => new DecodeContext(mem, pageSize, { ...DEFAULT_CLIENT_LIMITS, ...limits }, 'test'),
+  };
 }
 
 export function u64(v: bigint): Uint8Array {
@@ -109,9 +116,10 @@ export function u32(v: number): Uint8Array {
 /** Asserts that every range each client lists in `pages` is preserved by the dump's tracker. */
 export function assertPagesPreserved(w: ClientsWorld<unknown>, clients: ClientDecode[]): number {
   const pageSize = w.dump.mem.pageSize as PageSize;
-  const tracker = w.kho.version === 1
-    ? walkChunks(w.dump.mem, w.dump.root, pageSize)
-    : walkRadix(w.dump.mem, w.dump.root, radixGeometry(pageSize));
+  const tracker =
+    w.kho.version === 1
+      ? walkChunks(w.dump.mem, w.dump.root, pageSize)
+      : walkRadix(w.dump.mem, w.dump.root, radixGeometry(pageSize));
   assert.deepEqual(tracker.diagnostics, []);
   const preserved = tracker.blocks.ranges();
   let n = 0;
@@ -119,8 +127,10 @@ export function assertPagesPreserved(w: ClientsWorld<unknown>, clients: ClientDe
     assert.ok(c.pages.length > 0, `client ${c.subnode} lists no pages`);
     for (const p of c.pages) {
       n++;
-      assert.ok(rangesContain(preserved, p.phys, p.phys + p.size),
-        `client ${c.subnode}: ${p.what} [0x${p.phys.toString(16)}, 0x${(p.phys + p.size).toString(16)}) is not preserved`);
+      assert.ok(
+        rangesContain(preserved, p.phys, p.phys + p.size),
+        `client ${c.subnode}: ${p.what} [0x${p.phys.toString(16)}, 0x${(p.phys + p.size).toString(16)}) is not preserved`,
+      );
     }
   }
   return n;

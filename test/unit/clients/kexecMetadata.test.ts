@@ -32,11 +32,36 @@ describe('clients: kexec-metadata', () => {
   });
 
   for (const [label, bytes, size, code] of [
-    ['blob-size 3', encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }), 3, 'kexec-metadata-truncated'],
-    ['version 2', encodeKexecMetadata({ version: 2, previousRelease: 'a', kexecCount: 1 }), 73, 'kexec-metadata-bad-version'],
-    ['blob-size 40', encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }), 40, 'kexec-metadata-truncated'],
-    ['no NUL in the release', concat(u32le(1), new Uint8Array(65).fill(0x61), u32le(3)), 73, 'kexec-metadata-bad-release'],
-    ['a larger blob', encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }), 100, 'kexec-metadata-extra'],
+    [
+      'blob-size 3',
+      encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }),
+      3,
+      'kexec-metadata-truncated',
+    ],
+    [
+      'version 2',
+      encodeKexecMetadata({ version: 2, previousRelease: 'a', kexecCount: 1 }),
+      73,
+      'kexec-metadata-bad-version',
+    ],
+    [
+      'blob-size 40',
+      encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }),
+      40,
+      'kexec-metadata-truncated',
+    ],
+    [
+      'no NUL in the release',
+      concat(u32le(1), new Uint8Array(65).fill(0x61), u32le(3)),
+      73,
+      'kexec-metadata-bad-release',
+    ],
+    [
+      'a larger blob',
+      encodeKexecMetadata({ version: 1, previousRelease: 'a', kexecCount: 1 }),
+      100,
+      'kexec-metadata-extra',
+    ],
   ] as const) {
     it(`diagnoses ${label}`, () => {
       const w = world(() => ({ clients: [{ name: 'kexec-metadata', bytes, size }] }));
@@ -47,7 +72,9 @@ describe('clients: kexec-metadata', () => {
   }
 
   it('without blob-size (a kho-v2 FDT) the struct is read from the page', () => {
-    const w = world(() => ({ clients: [buildKexecMetadata({ previousRelease: '6.18', kexecCount: 4 })] }), { version: 2 });
+    const w = world(() => ({ clients: [buildKexecMetadata({ previousRelease: '6.18', kexecCount: 4 })] }), {
+      version: 2,
+    });
     const c = byName(w.decode(), 'kexec-metadata');
     assert.equal(c.kind, 'kexec-metadata');
     assert.equal(fieldOf(c, 'kexec_count'), '4');

@@ -13,7 +13,11 @@ const SPEC: LuoSpec = {
     {
       name: 'vm-a',
       files: [
-        { compatible: 'memfd-v2', token: 0x10n, memfd: { seals: 0x1c, pos: 100n, folios: [{ index: 0n }, { index: 2n, flags: 3 }, { index: 5n }] } },
+        {
+          compatible: 'memfd-v2',
+          token: 0x10n,
+          memfd: { seals: 0x1c, pos: 100n, folios: [{ index: 0n }, { index: 2n, flags: 3 }, { index: 5n }] },
+        },
         { compatible: 'vfio-pci-v1', token: 0x11n, data: 0xdead000n },
       ],
     },
@@ -32,18 +36,32 @@ function luoWorld(form: 'fdt' | 'packed', spec: LuoSpec = SPEC, perBlock?: numbe
 /** Checks sessions, files and FLBs of a decode against what was built. */
 function assertMatches(c: ClientDecode, luo: BuiltLuo, spec: LuoSpec): void {
   const sessions = itemsOfKind(c, 'session');
-  assert.deepEqual(sessions.map((s) => fieldOf(s, 'name')), spec.sessions.map((s) => s.name));
+  assert.deepEqual(
+    sessions.map((s) => fieldOf(s, 'name')),
+    spec.sessions.map((s) => s.name),
+  );
   sessions.forEach((s, i) => {
     assert.equal(fieldOf(s, 'count'), String(spec.sessions[i].files.length));
     assert.equal(fieldOf(s, 'files'), '0x' + luo.sessions[i].files.toString(16));
     const files = itemsOfKind(s, 'file');
-    assert.deepEqual(files.map((f) => fieldOf(f, 'compatible')), spec.sessions[i].files.map((f) => f.compatible));
-    assert.deepEqual(files.map((f) => fieldOf(f, 'token')), spec.sessions[i].files.map((f) => '0x' + f.token.toString(16)));
-    assert.deepEqual(files.map((f) => fieldOf(f, 'data')), luo.sessions[i].fileList.map((f) => '0x' + f.data.toString(16)));
+    assert.deepEqual(
+      files.map((f) => fieldOf(f, 'compatible')),
+      spec.sessions[i].files.map((f) => f.compatible),
+    );
+    assert.deepEqual(
+      files.map((f) => fieldOf(f, 'token')),
+      spec.sessions[i].files.map((f) => '0x' + f.token.toString(16)),
+    );
+    assert.deepEqual(
+      files.map((f) => fieldOf(f, 'data')),
+      luo.sessions[i].fileList.map((f) => '0x' + f.data.toString(16)),
+    );
   });
   const flbs = itemsOfKind(c, 'flb');
-  assert.deepEqual(flbs.map((f) => [fieldOf(f, 'name'), fieldOf(f, 'data'), fieldOf(f, 'count')]),
-    (spec.flbs ?? []).map((f) => [f.name, '0x' + f.data.toString(16), String(f.count)]));
+  assert.deepEqual(
+    flbs.map((f) => [fieldOf(f, 'name'), fieldOf(f, 'data'), fieldOf(f, 'count')]),
+    (spec.flbs ?? []).map((f) => [f.name, '0x' + f.data.toString(16), String(f.count)]),
+  );
 }
 
 describe('clients: LUO', () => {
@@ -58,7 +76,16 @@ describe('clients: LUO', () => {
     assert.deepEqual(codes(c), ['luo-unknown-file-handler'], show(c.diagnostics));
     assert.ok(c.dts?.includes('luo-session-header = /bits/ 64 <0x' + w.built.luo.sessionHeader!.toString(16) + '>'));
     const what = new Set(c.pages.map((p) => p.what));
-    for (const x of ['client blob', 'LUO session header', 'LUO file array', 'LUO FLB header', 'memfd_luo_ser', 'memfd folio', 'vmalloc chunk', 'vmalloc piece']) {
+    for (const x of [
+      'client blob',
+      'LUO session header',
+      'LUO file array',
+      'LUO FLB header',
+      'memfd_luo_ser',
+      'memfd folio',
+      'vmalloc chunk',
+      'vmalloc piece',
+    ]) {
       assert.ok(what.has(x), `pages lack ${x}: ${[...what].join(', ')}`);
     }
     assertPagesPreserved(w, [c]);
@@ -69,9 +96,16 @@ describe('clients: LUO', () => {
       liveupdateNumber: 1n << 33n,
       sessions: Array.from({ length: 5 }, (_, i) => ({
         name: `s${i}`,
-        files: Array.from({ length: i === 0 ? 5 : 1 }, (_, k) => ({ compatible: 'memfd-v1', token: BigInt(i * 10 + k), memfd: { folios: [{ index: BigInt(k) }] } })),
+        files: Array.from({ length: i === 0 ? 5 : 1 }, (_, k) => ({
+          compatible: 'memfd-v1',
+          token: BigInt(i * 10 + k),
+          memfd: { folios: [{ index: BigInt(k) }] },
+        })),
       })),
-      flbs: [{ name: 'a', data: 1n, count: 1n }, { name: 'b', data: 2n, count: 3n }],
+      flbs: [
+        { name: 'a', data: 1n, count: 1n },
+        { name: 'b', data: 2n, count: 3n },
+      ],
     };
     const w = luoWorld('packed', spec, 2);
     const c = byName(w.decode(), 'LUO');
@@ -91,12 +125,23 @@ describe('clients: LUO', () => {
   });
 
   it('a packed compatible of any length is padded to 8 ("luo-v4-kho-block-v1")', () => {
-    const w = world((s) => ({ clients: [buildLuoPacked(s.ctx, { liveupdateNumber: 3n, sessions: [{ name: 'x', files: [] }] }, { compatible: 'luo-v4-kho-block-v1' })] }));
+    const w = world((s) => ({
+      clients: [
+        buildLuoPacked(
+          s.ctx,
+          { liveupdateNumber: 3n, sessions: [{ name: 'x', files: [] }] },
+          { compatible: 'luo-v4-kho-block-v1' },
+        ),
+      ],
+    }));
     const c = byName(w.decode(), 'LUO');
     assert.equal(c.compatible, 'luo-v4-kho-block-v1');
     assert.equal(c.size, 24n + 24n);
     assert.equal(fieldOf(c, 'liveupdate_num'), '3');
-    assert.deepEqual(itemsOfKind(c, 'session').map((s) => fieldOf(s, 'name')), ['x']);
+    assert.deepEqual(
+      itemsOfKind(c, 'session').map((s) => fieldOf(s, 'name')),
+      ['x'],
+    );
     assert.deepEqual(c.diagnostics, []);
   });
 
@@ -105,9 +150,15 @@ describe('clients: LUO', () => {
       const files = placeBytes(s.ctx, encodeLuoFileSer({ compatible: 'other-v1', data: 5n, token: 9n }));
       const header = placeBytes(s.ctx, concat(u64le(1n), encodeLuoSessionSer({ name: 'mid', files, count: 1n })));
       const ser = placeBytes(s.ctx, u64le(4n, header, 0n));
-      const bytes = writeFdt({ name: '', children: [], properties: [
-        { name: 'compatible', value: str('luo-v2') }, { name: 'liveupdate-number', value: u64le(4n) }, { name: 'luo-abi-header', value: u64le(ser) },
-      ] });
+      const bytes = writeFdt({
+        name: '',
+        children: [],
+        properties: [
+          { name: 'compatible', value: str('luo-v2') },
+          { name: 'liveupdate-number', value: u64le(4n) },
+          { name: 'luo-abi-header', value: u64le(ser) },
+        ],
+      });
       return { clients: [{ name: 'LUO', bytes, size: 4096 }], ser };
     });
     const c = byName(w.decode(), 'LUO');
@@ -115,8 +166,14 @@ describe('clients: LUO', () => {
     assert.equal(fieldOf(c, 'luo-abi-header'), '0x' + w.built.ser.toString(16));
     const ser = itemsOfKind(c, 'luo_ser')[0];
     assert.equal(fieldOf(ser, 'liveupdate_num'), '4');
-    assert.deepEqual(itemsOfKind(c, 'session').map((s) => fieldOf(s, 'name')), ['mid']);
-    assert.deepEqual(itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')), ['0x9']);
+    assert.deepEqual(
+      itemsOfKind(c, 'session').map((s) => fieldOf(s, 'name')),
+      ['mid'],
+    );
+    assert.deepEqual(
+      itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')),
+      ['0x9'],
+    );
     assert.deepEqual(codes(c), ['luo-unknown-file-handler']);
     assertPagesPreserved(w, [c]);
   });
@@ -124,17 +181,31 @@ describe('clients: LUO', () => {
   it('the later intermediate FDT form: "luo-v3" with luo-abi-header -> struct luo_ser -> session blocks', () => {
     const w = world((s) => {
       const files = buildBlockChain(s.ctx, 64, [encodeLuoFileSer({ compatible: 'other-v1', data: 5n, token: 7n })]);
-      const sessions = buildBlockChain(s.ctx, 80, [encodeLuoSessionSer({ name: 'late', files: files.first, count: 1n })]);
+      const sessions = buildBlockChain(s.ctx, 80, [
+        encodeLuoSessionSer({ name: 'late', files: files.first, count: 1n }),
+      ]);
       const ser = placeBytes(s.ctx, u64le(6n, sessions.first, 0n));
-      const bytes = writeFdt({ name: '', children: [], properties: [
-        { name: 'compatible', value: str('luo-v3') }, { name: 'liveupdate-number', value: u64le(6n) }, { name: 'luo-abi-header', value: u64le(ser) },
-      ] });
+      const bytes = writeFdt({
+        name: '',
+        children: [],
+        properties: [
+          { name: 'compatible', value: str('luo-v3') },
+          { name: 'liveupdate-number', value: u64le(6n) },
+          { name: 'luo-abi-header', value: u64le(ser) },
+        ],
+      });
       return { clients: [{ name: 'LUO', bytes, size: 4096 }] };
     });
     const c = byName(w.decode(), 'LUO');
     assert.equal(c.kind, 'luo-fdt');
-    assert.deepEqual(itemsOfKind(c, 'session').map((x) => fieldOf(x, 'name')), ['late']);
-    assert.deepEqual(itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')), ['0x7']);
+    assert.deepEqual(
+      itemsOfKind(c, 'session').map((x) => fieldOf(x, 'name')),
+      ['late'],
+    );
+    assert.deepEqual(
+      itemsOfKind(c, 'file').map((f) => fieldOf(f, 'token')),
+      ['0x7'],
+    );
     assert.equal(itemsOfKind(c, 'block').length, 2);
     assert.deepEqual(codes(c), ['luo-unknown-file-handler']);
     assertPagesPreserved(w, [c]);
@@ -174,7 +245,11 @@ describe('clients: LUO', () => {
       w.dump.mem.write(files + 64n, new Uint8Array(48));
       const c = byName(w.decode(), 'LUO');
       const ds = c.diagnostics.filter((x) => x.code === 'luo-bad-file-compatible');
-      assert.deepEqual(ds.map((d) => d.address), [files, files + 64n], show(c.diagnostics));
+      assert.deepEqual(
+        ds.map((d) => d.address),
+        [files, files + 64n],
+        show(c.diagnostics),
+      );
       assert.equal(itemsOfKind(c, 'memfd').length, 0);
     });
 
@@ -189,15 +264,33 @@ describe('clients: LUO', () => {
     });
 
     it('missing luo-session node, unknown FDT version, patch-series session-v1', () => {
-      const fdt = (compat: string, session?: string): Uint8Array => writeFdt({
-        name: '', properties: [{ name: 'compatible', value: str(compat) }, { name: 'liveupdate-number', value: u64le(1n) }],
-        children: session ? [{ name: 'luo-session', children: [], properties: [{ name: 'compatible', value: str(session) }, { name: 'luo-session-header', value: u64le(0x5000n) }] }] : [],
-      });
-      const w = world(() => ({ clients: [
-        { name: 'LUO', bytes: fdt('luo-v1'), size: 4096 },
-        { name: 'LUO9', bytes: fdt('luo-v9', 'luo-session-v2'), size: 4096 },
-        { name: 'LUOs1', bytes: fdt('luo-v1', 'luo-session-v1'), size: 4096 },
-      ] }));
+      const fdt = (compat: string, session?: string): Uint8Array =>
+        writeFdt({
+          name: '',
+          properties: [
+            { name: 'compatible', value: str(compat) },
+            { name: 'liveupdate-number', value: u64le(1n) },
+          ],
+          children: session
+            ? [
+                {
+                  name: 'luo-session',
+                  children: [],
+                  properties: [
+                    { name: 'compatible', value: str(session) },
+                    { name: 'luo-session-header', value: u64le(0x5000n) },
+                  ],
+                },
+              ]
+            : [],
+        });
+      const w = world(() => ({
+        clients: [
+          { name: 'LUO', bytes: fdt('luo-v1'), size: 4096 },
+          { name: 'LUO9', bytes: fdt('luo-v9', 'luo-session-v2'), size: 4096 },
+          { name: 'LUOs1', bytes: fdt('luo-v1', 'luo-session-v1'), size: 4096 },
+        ],
+      }));
       const cs = w.decode();
       assert.ok(codes(byName(cs, 'LUO')).includes('luo-missing-node'));
       assert.ok(codes(byName(cs, 'LUO9')).includes('luo-unknown-version'));
@@ -210,7 +303,13 @@ describe('clients: LUO', () => {
       const w = world((s) => {
         const ok = buildLuoPacked(s.ctx, { liveupdateNumber: 1n, sessions: [] });
         const v9 = buildLuoPacked(s.ctx, { liveupdateNumber: 1n, sessions: [] }, { compatible: 'luo-v9' });
-        return { clients: [{ name: 'LUO', bytes: junk, size: junk.length }, { ...v9, name: 'LUO9' }, { ...ok, name: 'LUOsmall', size: 16 }] };
+        return {
+          clients: [
+            { name: 'LUO', bytes: junk, size: junk.length },
+            { ...v9, name: 'LUO9' },
+            { ...ok, name: 'LUOsmall', size: 16 },
+          ],
+        };
       });
       const cs = w.decode();
       assert.deepEqual(codes(byName(cs, 'LUO')), ['luo-bad-compatible']);
@@ -220,7 +319,13 @@ describe('clients: LUO', () => {
     });
 
     it('packed: a session whose count disagrees with its file chain, a session chain cycle', () => {
-      const spec: LuoSpec = { liveupdateNumber: 1n, sessions: Array.from({ length: 4 }, (_, i) => ({ name: `s${i}`, files: [{ compatible: 'x-v1', token: BigInt(i) }] })) };
+      const spec: LuoSpec = {
+        liveupdateNumber: 1n,
+        sessions: Array.from({ length: 4 }, (_, i) => ({
+          name: `s${i}`,
+          files: [{ compatible: 'x-v1', token: BigInt(i) }],
+        })),
+      };
       const w = luoWorld('packed', spec, 2);
       const chain = w.built.luo.sessionChain!;
       // Session 1's count field (block 0, entry 1): name[64] + files.

@@ -14,7 +14,10 @@ function memblockFdt(children: FdtNodeSpec[]): Uint8Array {
 describe('clients: memblock reserve_mem', () => {
   it('round trip: two regions with their names, starts and sizes; regions and FDT preserved', () => {
     const w = world((s) => {
-      const mb = buildMemblock(s.ctx, [{ name: 'pstore', size: 2 << 20 }, { name: 'trace', size: 12288 }]);
+      const mb = buildMemblock(s.ctx, [
+        { name: 'pstore', size: 2 << 20 },
+        { name: 'trace', size: 12288 },
+      ]);
       return { clients: [mb], mb };
     });
     const c = byName(w.decode(), 'memblock');
@@ -23,11 +26,16 @@ describe('clients: memblock reserve_mem', () => {
     assert.equal(c.summary, '2 reserve_mem regions');
     assert.deepEqual(c.diagnostics, []);
     const regions = itemsOfKind(c, 'region');
-    assert.deepEqual(regions.map((r) => [r.label, r.address, r.size]), w.built.mb.regions.map((r) => [`region "${r.name}"`, r.start, r.size]));
+    assert.deepEqual(
+      regions.map((r) => [r.label, r.address, r.size]),
+      w.built.mb.regions.map((r) => [`region "${r.name}"`, r.start, r.size]),
+    );
     assert.equal(fieldOf(regions[0], 'size'), '0x200000 (2 MiB)');
     assert.ok(c.dts?.includes('pstore {'));
-    assert.deepEqual(c.pages.filter((p) => p.what.startsWith('reserve_mem')).map((p) => [p.phys, p.size]),
-      w.built.mb.regions.map((r) => [r.start, r.size]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+    assert.deepEqual(
+      c.pages.filter((p) => p.what.startsWith('reserve_mem')).map((p) => [p.phys, p.size]),
+      w.built.mb.regions.map((r) => [r.start, r.size]).sort((a, b) => (a[0] < b[0] ? -1 : 1)),
+    );
     assertPagesPreserved(w, [c]);
   });
 
@@ -64,7 +72,10 @@ describe('clients: memblock reserve_mem', () => {
     const c = byName(w.decode(), 'memblock');
     assert.equal(c.kind, 'raw');
     assert.deepEqual(codes(c), ['client-format-mismatch']);
-    assert.match(c.diagnostics[0].message, /normally holds a "memblock-v1" FDT, but its blob is unrecognised \(first bytes 62 6c 6f 62 3a 6d 65 6d\)/);
+    assert.match(
+      c.diagnostics[0].message,
+      /normally holds a "memblock-v1" FDT, but its blob is unrecognised \(first bytes 62 6c 6f 62 3a 6d 65 6d\)/,
+    );
     assert.equal(fieldOf(c, 'ascii')?.startsWith('blob:memblock'), true);
   });
 });

@@ -5,18 +5,40 @@ import { encodeFolioSer } from '../../../src/engine/clients/build/encode';
 import { decodeFolioSer } from '../../../src/engine/clients/memfd';
 import { assertPagesPreserved, byName, codes, fieldOf, itemsOfKind, show, u32, u64, world } from './helpers';
 
-function memfdWorld(version: 1 | 2, folios: MemfdFolioSpec[], extra: { seals?: number; pos?: bigint; size?: bigint; perChunk?: number } = {}) {
-  return world((s) => {
-    const luo = buildLuoFdt(s.ctx, {
-      liveupdateNumber: 1n,
-      sessions: [{ name: 'mem', files: [{ compatible: `memfd-v${version}`, token: 42n, memfd: { ...extra, folios, vmalloc: { perChunk: extra.perChunk } } }] }],
-    });
-    const memfd = luo.sessions[0].fileList[0].memfd!;
-    return { clients: [luo], luo, memfd };
-  }, { ramMiB: 32 });
+function memfdWorld(
+  version: 1 | 2,
+  folios: MemfdFolioSpec[],
+  extra: { seals?: number; pos?: bigint; size?: bigint; perChunk?: number } = {},
+) {
+  return world(
+    (s) => {
+      const luo = buildLuoFdt(s.ctx, {
+        liveupdateNumber: 1n,
+        sessions: [
+          {
+            name: 'mem',
+            files: [
+              {
+                compatible: `memfd-v${version}`,
+                token: 42n,
+                memfd: { ...extra, folios, vmalloc: { perChunk: extra.perChunk } },
+              },
+            ],
+          },
+        ],
+      });
+      const memfd = luo.sessions[0].fileList[0].memfd!;
+      return { clients: [luo], luo, memfd };
+    },
+    { ramMiB: 32 },
+  );
 }
 
-const FOLIOS: MemfdFolioSpec[] = [{ index: 0n, flags: 2 }, { index: 1n, flags: 3 }, { index: 9n, flags: 0 }];
+const FOLIOS: MemfdFolioSpec[] = [
+  { index: 0n, flags: 2 },
+  { index: 1n, flags: 3 },
+  { index: 9n, flags: 0 },
+];
 
 describe('clients: memfd', () => {
   for (const version of [1, 2] as const) {
@@ -34,14 +56,32 @@ describe('clients: memfd', () => {
       assert.equal(fieldOf(m, 'dirty folios'), '1');
       assert.equal(fieldOf(m, 'uptodate folios'), '2');
       const folios = itemsOfKind(m, 'folio');
-      assert.deepEqual(folios.map((f) => f.address), w.built.memfd.folios);
-      assert.deepEqual(folios.map((f) => fieldOf(f, 'pfn')), w.built.memfd.folios.map((p) => '0x' + (p >> 12n).toString(16)));
-      assert.deepEqual(folios.map((f) => fieldOf(f, 'index')), ['0', '1', '9']);
-      assert.deepEqual(folios.map((f) => fieldOf(f, 'flags')), ['0x2 (UPTODATE)', '0x3 (DIRTY, UPTODATE)', '0x0']);
-      assert.deepEqual(folios.map((f) => fieldOf(f, 'file offset')), ['0x0', '0x1000', '0x9000']);
+      assert.deepEqual(
+        folios.map((f) => f.address),
+        w.built.memfd.folios,
+      );
+      assert.deepEqual(
+        folios.map((f) => fieldOf(f, 'pfn')),
+        w.built.memfd.folios.map((p) => '0x' + (p >> 12n).toString(16)),
+      );
+      assert.deepEqual(
+        folios.map((f) => fieldOf(f, 'index')),
+        ['0', '1', '9'],
+      );
+      assert.deepEqual(
+        folios.map((f) => fieldOf(f, 'flags')),
+        ['0x2 (UPTODATE)', '0x3 (DIRTY, UPTODATE)', '0x0'],
+      );
+      assert.deepEqual(
+        folios.map((f) => fieldOf(f, 'file offset')),
+        ['0x0', '0x1000', '0x9000'],
+      );
       assertPagesPreserved(w, [c]);
       const folioPages = c.pages.filter((p) => p.what === 'memfd folio');
-      assert.equal(folioPages.reduce((n, p) => n + p.size, 0n), 3n * 4096n);
+      assert.equal(
+        folioPages.reduce((n, p) => n + p.size, 0n),
+        3n * 4096n,
+      );
     });
   }
 
@@ -104,7 +144,10 @@ describe('clients: memfd', () => {
       const w = memfdWorld(2, FOLIOS);
       w.dump.mem.write(w.built.memfd.vmalloc.pieces[0] + 16n, encodeFolioSer({ pfn: 1n << 30n, flags: 2, index: 1n }));
       const c1 = byName(w.decode(), 'LUO');
-      assert.ok(c1.diagnostics.some((x) => x.code === 'client-pointer-outside-dump' && x.address === 1n << 42n), show(c1.diagnostics));
+      assert.ok(
+        c1.diagnostics.some((x) => x.code === 'client-pointer-outside-dump' && x.address === 1n << 42n),
+        show(c1.diagnostics),
+      );
       w.dump.mem.write(w.built.luo.sessions[0].files + 48n, u64(1n << 40n));
       const c2 = byName(w.decode(), 'LUO');
       assert.deepEqual(codes(c2), ['client-pointer-outside-dump']);
@@ -113,11 +156,18 @@ describe('clients: memfd', () => {
     });
 
     it('a vmalloc cycle in the folio array stops with a diagnostic', () => {
-      const w = memfdWorld(2, Array.from({ length: 600 }, (_, i) => ({ index: BigInt(i) })), { perChunk: 1 });
+      const w = memfdWorld(
+        2,
+        Array.from({ length: 600 }, (_, i) => ({ index: BigInt(i) })),
+        { perChunk: 1 },
+      );
       const chunks = w.built.memfd.vmalloc.chunks;
       w.dump.mem.write(chunks[1], u64(chunks[0]));
       const c = byName(w.decode(), 'LUO');
-      assert.ok(c.diagnostics.some((x) => x.code === 'vmalloc-cycle' && x.address === chunks[0]), show(c.diagnostics));
+      assert.ok(
+        c.diagnostics.some((x) => x.code === 'vmalloc-cycle' && x.address === chunks[0]),
+        show(c.diagnostics),
+      );
     });
   });
 });

@@ -20,17 +20,23 @@ describe('clients: test_kho', () => {
     assert.equal(fieldOf(c, 'csum'), '0x' + w.built.t.csum.toString(16));
     assert.equal(fieldOf(c, 'checksum'), 'matches the folio contents');
     const folios = itemsOfKind(c, 'folio');
-    assert.deepEqual(folios.map((f) => [f.address, fieldOf(f, 'order')]), w.built.t.folios.map((f) => [f.phys, String(f.order)]));
+    assert.deepEqual(
+      folios.map((f) => [f.address, fieldOf(f, 'order')]),
+      w.built.t.folios.map((f) => [f.phys, String(f.order)]),
+    );
     assert.equal(c.summary, 'test_kho: 5 folios, 64 KiB');
     assert.ok(c.dts?.includes('folios_info = ['), c.dts ?? '');
     assertPagesPreserved(w, [c]);
   });
 
   it('a thousand folios: the PA|order array spans several vmalloc chunks', () => {
-    const w = world((s) => {
-      const t = buildTestKho(s.ctx, { orders: Array.from({ length: 1100 }, () => 0), vmalloc: { perChunk: 1 } });
-      return { clients: [t], t };
-    }, { ramMiB: 32 });
+    const w = world(
+      (s) => {
+        const t = buildTestKho(s.ctx, { orders: Array.from({ length: 1100 }, () => 0), vmalloc: { perChunk: 1 } });
+        return { clients: [t], t };
+      },
+      { ramMiB: 32 },
+    );
     assert.equal(w.built.t.vmalloc!.chunks.length, 3);
     const c = byName(w.decode(), 'kho_test');
     assert.deepEqual(c.diagnostics, []);
@@ -50,7 +56,10 @@ describe('clients: test_kho', () => {
 
   describe('corruption', () => {
     it('a changed folio byte breaks the checksum', () => {
-      const w = world((s) => { const t = buildTestKho(s.ctx, { orders: [0, 1] }); return { clients: [t], t }; });
+      const w = world((s) => {
+        const t = buildTestKho(s.ctx, { orders: [0, 1] });
+        return { clients: [t], t };
+      });
       const at = w.built.t.folios[1].phys + 100n;
       const old = w.dump.mem.read(at, 1)[0];
       w.dump.mem.write(at, Uint8Array.of(old ^ 0x40));
@@ -60,15 +69,37 @@ describe('clients: test_kho', () => {
     });
 
     it('bad magic, missing data node, missing or short properties', () => {
-      const fdt = (magic: number, data: { name: string; value: Uint8Array }[] | null): Uint8Array => writeFdt({
-        name: '', properties: [{ name: 'compatible', value: str('kho-test-v1') }, { name: 'magic', value: u32le(magic) }],
-        children: data ? [{ name: 'data', properties: data, children: [] }] : [],
-      });
-      const w = world(() => ({ clients: [
-        { name: 'kho_test', bytes: fdt(0x12345678, [{ name: 'nr_folios', value: u32le(0) }, { name: 'csum', value: u32le(0) }, { name: 'folios_info', value: new Uint8Array(16) }]), size: 4096 },
-        { name: 't2', bytes: fdt(0x4b484f21, null), size: 4096 },
-        { name: 't3', bytes: fdt(0x4b484f21, [{ name: 'nr_folios', value: new Uint8Array(8) }, { name: 'csum', value: u32le(0) }]), size: 4096 },
-      ] }));
+      const fdt = (magic: number, data: { name: string; value: Uint8Array }[] | null): Uint8Array =>
+        writeFdt({
+          name: '',
+          properties: [
+            { name: 'compatible', value: str('kho-test-v1') },
+            { name: 'magic', value: u32le(magic) },
+          ],
+          children: data ? [{ name: 'data', properties: data, children: [] }] : [],
+        });
+      const w = world(() => ({
+        clients: [
+          {
+            name: 'kho_test',
+            bytes: fdt(0x12345678, [
+              { name: 'nr_folios', value: u32le(0) },
+              { name: 'csum', value: u32le(0) },
+              { name: 'folios_info', value: new Uint8Array(16) },
+            ]),
+            size: 4096,
+          },
+          { name: 't2', bytes: fdt(0x4b484f21, null), size: 4096 },
+          {
+            name: 't3',
+            bytes: fdt(0x4b484f21, [
+              { name: 'nr_folios', value: new Uint8Array(8) },
+              { name: 'csum', value: u32le(0) },
+            ]),
+            size: 4096,
+          },
+        ],
+      }));
       const cs = w.decode();
       assert.deepEqual(codes(byName(cs, 'kho_test')), ['test-kho-bad-magic']);
       assert.deepEqual(codes(byName(cs, 't2')), ['test-kho-missing-property']);
@@ -79,7 +110,10 @@ describe('clients: test_kho', () => {
     });
 
     it('a folio not aligned to its order, and nr_folios beyond the array', () => {
-      const w = world((s) => { const t = buildTestKho(s.ctx, { orders: [2, 0] }); return { clients: [t], t }; });
+      const w = world((s) => {
+        const t = buildTestKho(s.ctx, { orders: [2, 0] });
+        return { clients: [t], t };
+      });
       const piece = w.built.t.vmalloc!.pieces[0];
       w.dump.mem.write(piece, u64((w.built.t.folios[0].phys + 4096n) | 2n));
       const c = byName(w.decode(), 'kho_test');
@@ -92,7 +126,10 @@ describe('clients: test_kho', () => {
       const pos = findU32Prop(bytes, 2);
       w.dump.mem.write(blob + BigInt(pos), u32le(5000));
       const c2 = byName(w.decode(), 'kho_test');
-      assert.ok(c2.diagnostics.some((x) => x.code === 'test-kho-folios-overflow'), show(c2.diagnostics));
+      assert.ok(
+        c2.diagnostics.some((x) => x.code === 'test-kho-folios-overflow'),
+        show(c2.diagnostics),
+      );
     });
   });
 
@@ -107,7 +144,11 @@ describe('clients: test_kho', () => {
       assert.equal(csumResidue(b), wsum % 0xffff, `seed ${seed}, round ${round}`);
       // Chained in two halves, as the module sums folio after folio.
       const half = 4 * Math.floor(n / 8);
-      assert.equal(csumResidue(b.subarray(half), csumResidue(b.subarray(0, half))), wsum % 0xffff, `seed ${seed}, round ${round}`);
+      assert.equal(
+        csumResidue(b.subarray(half), csumResidue(b.subarray(0, half))),
+        wsum % 0xffff,
+        `seed ${seed}, round ${round}`,
+      );
     }
     // RFC 1071's example bytes: the big-endian word sum folds to 0xddf2, so the little-endian one is its byte swap, 0xf2dd.
     assert.equal(csumResidue(Uint8Array.of(0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7)), 0xf2dd);

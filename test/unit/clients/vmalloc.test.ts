@@ -31,11 +31,16 @@ describe('clients: kho_vmalloc chains', () => {
     assert.deepEqual(back.subarray(0, n * 16), data.subarray(0, n * 16));
     // Every chunk and piece is listed as occupied.
     const pages = ctx.pages();
-    for (const c of built.chunks) assert.ok(pages.some((p) => p.what === 'vmalloc chunk' && p.phys <= c && c < p.phys + p.size));
-    for (const p of built.pieces) assert.ok(pages.some((r) => r.what === 'vmalloc piece' && r.phys <= p && p + 8192n <= r.phys + r.size));
+    for (const c of built.chunks)
+      assert.ok(pages.some((p) => p.what === 'vmalloc chunk' && p.phys <= c && c < p.phys + p.size));
+    for (const p of built.pieces)
+      assert.ok(pages.some((r) => r.what === 'vmalloc piece' && r.phys <= p && p + 8192n <= r.phys + r.size));
     // Display: four chunk items, pieces under them.
     assert.equal(walk.item.children.length, 4);
-    assert.deepEqual(walk.item.children.map((c) => c.children.length), [3, 3, 3, 1]);
+    assert.deepEqual(
+      walk.item.children.map((c) => c.children.length),
+      [3, 3, 3, 1],
+    );
   });
 
   it('an empty buffer has no chunks and no diagnostics', () => {
@@ -111,7 +116,9 @@ describe('clients: kho_vmalloc chains', () => {
     assert.ok(ctx.diagnostics().some((x) => x.code === 'client-pointer-outside-dump' && x.address === 1n << 40n));
     const ctx2 = b.ctx();
     const walk = walkVmalloc(ctx2, { ...built.desc, first: 0xfff0_0000_0000n }, null, 'far chunk');
-    assert.ok(ctx2.diagnostics().some((x) => x.code === 'client-pointer-outside-dump' && x.address === 0xfff0_0000_0000n));
+    assert.ok(
+      ctx2.diagnostics().some((x) => x.code === 'client-pointer-outside-dump' && x.address === 0xfff0_0000_0000n),
+    );
     assert.equal(walk.complete, false);
   });
 
@@ -138,7 +145,10 @@ describe('clients: kho_vmalloc chains', () => {
   it('the descriptor encoder and parser agree on the 16-byte layout', () => {
     const d = { first: 0x1122334455667788n, totalPages: 0x99aabbcc, flags: 0x3, order: 0x9 };
     const b = encodeVmallocDesc(d);
-    assert.deepEqual(Array.from(b), [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xcc, 0xbb, 0xaa, 0x99, 0x03, 0x00, 0x09, 0x00]);
+    assert.deepEqual(
+      Array.from(b),
+      [0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0xcc, 0xbb, 0xaa, 0x99, 0x03, 0x00, 0x09, 0x00],
+    );
     assert.deepEqual(parseVmallocDesc(b), d);
   });
 });

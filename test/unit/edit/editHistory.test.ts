@@ -7,14 +7,20 @@ import type { Edit } from '../../../src/engine/edit/edits';
 const add = (name: string): Edit => ({ kind: 'removeClient', name });
 const undoOf = (name: string): Edit => ({ kind: 'addClient', name, preservedData: '0x1000' });
 const step = (name: string): HistoryStep => ({ edit: add(name), inverse: undoOf(name) });
-const names = (es: Edit[]): string[] => es.map((e) => (e.kind === 'removeClient' || e.kind === 'addClient' ? `${e.kind === 'addClient' ? '-' : ''}${e.name}` : e.kind));
+const names = (es: Edit[]): string[] =>
+  es.map((e) =>
+    e.kind === 'removeClient' || e.kind === 'addClient' ? `${e.kind === 'addClient' ? '-' : ''}${e.name}` : e.kind,
+  );
 
 /** A toy owner: its state is the names applied, in order; `refuse` makes redo of a name fail. */
 class Owner {
   readonly h = new EditHistory<HistoryStep>();
   state: string[] = [];
   refuse = new Set<string>();
-  apply(name: string): void { this.state.push(name); this.h.applied(step(name)); }
+  apply(name: string): void {
+    this.state.push(name);
+    this.h.applied(step(name));
+  }
   undo(): boolean {
     const s = this.h.takeUndo();
     if (!s) return false;
@@ -26,12 +32,20 @@ class Owner {
     const e = this.h.takeRedo();
     if (!e) return false;
     const name = (e as { name: string }).name;
-    if (this.refuse.has(name)) { this.h.redoFailed(e); return false; }
+    if (this.refuse.has(name)) {
+      this.h.redoFailed(e);
+      return false;
+    }
     this.state.push(name);
     this.h.redid(step(name));
     return true;
   }
-  revert(): boolean { return this.h.revert(() => this.undo(), () => this.redo()); }
+  revert(): boolean {
+    return this.h.revert(
+      () => this.undo(),
+      () => this.redo(),
+    );
+  }
 }
 
 describe('EditHistory', function () {
@@ -48,7 +62,8 @@ describe('EditHistory', function () {
 
   it('undo and redo move steps between the stacks; a new edit clears the redo stack', function () {
     const o = new Owner();
-    o.apply('a'); o.apply('b');
+    o.apply('a');
+    o.apply('b');
     assert.deepEqual(names(o.h.edits()), ['a', 'b']);
     assert.equal(o.undo(), true);
     assert.deepEqual(o.state, ['a']);
@@ -75,7 +90,8 @@ describe('EditHistory', function () {
 
   it('edits since the save: undo and redo cancel out, undoing past the save records inverses', function () {
     const o = new Owner();
-    o.apply('a'); o.apply('b');
+    o.apply('a');
+    o.apply('b');
     assert.deepEqual(names(o.h.editsSinceSave()), ['a', 'b']);
     o.h.saved();
     assert.deepEqual(o.h.editsSinceSave(), []);
@@ -84,7 +100,8 @@ describe('EditHistory', function () {
     assert.deepEqual(o.h.editsSinceSave(), [], 'undoing the edit made since the save cancels it');
     o.redo();
     assert.deepEqual(names(o.h.editsSinceSave()), ['c']);
-    o.undo(); o.undo();
+    o.undo();
+    o.undo();
     assert.deepEqual(names(o.h.editsSinceSave()), ['-b'], 'undoing past the save replays the inverse');
     o.redo();
     assert.deepEqual(o.h.editsSinceSave(), [], 'redoing what was undone cancels it');
@@ -92,11 +109,15 @@ describe('EditHistory', function () {
 
   it('revert goes back to the save point by undo or redo', function () {
     const o = new Owner();
-    o.apply('a'); o.apply('b'); o.h.saved();
-    o.apply('c'); o.apply('d');
+    o.apply('a');
+    o.apply('b');
+    o.h.saved();
+    o.apply('c');
+    o.apply('d');
     assert.equal(o.revert(), true);
     assert.deepEqual(o.state, ['a', 'b']);
-    o.undo(); o.undo();
+    o.undo();
+    o.undo();
     assert.deepEqual(o.state, []);
     assert.equal(o.revert(), true);
     assert.deepEqual(o.state, ['a', 'b']);
@@ -104,7 +125,8 @@ describe('EditHistory', function () {
 
   it('a save point on the discarded redo branch is lost: revert refuses', function () {
     const o = new Owner();
-    o.apply('a'); o.h.saved();
+    o.apply('a');
+    o.h.saved();
     o.undo();
     o.apply('x');
     assert.equal(o.revert(), false);
@@ -113,8 +135,11 @@ describe('EditHistory', function () {
 
   it('revert stops when a redo on the way fails', function () {
     const o = new Owner();
-    o.apply('a'); o.apply('b'); o.h.saved();
-    o.undo(); o.undo();
+    o.apply('a');
+    o.apply('b');
+    o.h.saved();
+    o.undo();
+    o.undo();
     o.refuse.add('b');
     assert.equal(o.revert(), false);
     assert.deepEqual(o.state, ['a']);

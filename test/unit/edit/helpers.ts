@@ -34,28 +34,58 @@ export interface TestDump {
 export function makeDump(rnd: Prng, version: number, pageSize: PageSize, count = 60): TestDump {
   const ps = BigInt(pageSize);
   const q = pageSize === 65536 ? 4n : 1n;
-  const ram = [{ start: 0n, end: 512n / q * ps }, { start: 1024n / q * ps, end: 3072n / q * ps }];
-  const nodeRegion = { start: 16n * ps, end: 512n / q * ps };
-  const blockArea = { start: 1024n / q * ps, end: 3072n / q * ps };
+  const ram = [
+    { start: 0n, end: (512n / q) * ps },
+    { start: (1024n / q) * ps, end: (3072n / q) * ps },
+  ];
+  const nodeRegion = { start: 16n * ps, end: (512n / q) * ps };
+  const blockArea = { start: (1024n / q) * ps, end: (3072n / q) * ps };
   const blocks = randomBlocks(rnd, { ranges: [blockArea], count, orders: [0, 0, 1, 2, 3, 5], pageSize });
-  const clients: ClientSpec[] = [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: pageSize }];
-  const dump = buildDump({ version, pageSize, ram, blocks, random: rnd, nodePool: [{ start: 16n * ps, end: 256n / q * ps }], clients });
+  const clients: ClientSpec[] = [
+    { name: 'memblock', size: 4096 },
+    { name: 'LUO', size: pageSize },
+  ];
+  const dump = buildDump({
+    version,
+    pageSize,
+    ram,
+    blocks,
+    random: rnd,
+    nodePool: [{ start: 16n * ps, end: (256n / q) * ps }],
+    clients,
+  });
   return { dump, pageSize, ram, nodeRegion, blockArea };
 }
 
-export interface Files { image: string; fdt: string; format: 'raw' | 'elf' }
+export interface Files {
+  image: string;
+  fdt: string;
+  format: 'raw' | 'elf';
+}
 
 export function writeFiles(dir: string, name: string, t: TestDump, format: 'raw' | 'elf'): Files {
   const f = writeDump(dir, name, t.dump, format === 'raw' ? { format: 'raw' } : { format: 'elf', segments: t.ram });
   return { ...f, format };
 }
 
-export interface Opened { memory: PhysMemory; decoded: DecodeResult; model: EditableDump }
+export interface Opened {
+  memory: PhysMemory;
+  decoded: DecodeResult;
+  model: EditableDump;
+}
 
 /** Opens image (+ FDT file, or the FDT at an address in the image) and the model over it. */
-export async function openFiles(image: string, fdt: { file: string } | { address: bigint }, pageSize: PageSize, opts: EditableOptions = {}): Promise<Opened> {
+export async function openFiles(
+  image: string,
+  fdt: { file: string } | { address: bigint },
+  pageSize: PageSize,
+  opts: EditableOptions = {},
+): Promise<Opened> {
   const memory = reopen(image);
-  const decoded = await decodeDump(memory, 'file' in fdt ? { pageSize, fdtBytes: fs.readFileSync(fdt.file) } : { pageSize, fdtAddress: fdt.address });
+  const decoded = await decodeDump(
+    memory,
+    'file' in fdt ? { pageSize, fdtBytes: fs.readFileSync(fdt.file) } : { pageSize, fdtAddress: fdt.address },
+  );
   assert.equal(decoded.fatal, null, `decode of ${image}: ${decoded.fatal}`);
   const o = openEditable(memory, decoded, { pageSize, ...opts });
   if (!o.ok) throw new Error(o.reason);
@@ -75,13 +105,16 @@ export function sha256(path: string): string {
 
 /** File offsets of the `grain`-sized pieces where two equally long files differ. */
 export function differingPieces(a: string, b: string, grain: number): number[] {
-  const sa = fs.statSync(a).size, sb = fs.statSync(b).size;
+  const sa = fs.statSync(a).size,
+    sb = fs.statSync(b).size;
   assert.equal(sa, sb, `${a} and ${b} differ in size`);
-  const fa = fs.openSync(a, 'r'), fb = fs.openSync(b, 'r');
+  const fa = fs.openSync(a, 'r'),
+    fb = fs.openSync(b, 'r');
   const out: number[] = [];
   try {
     const chunk = Math.max(grain, 1 << 20);
-    const ba = Buffer.alloc(chunk), bb = Buffer.alloc(chunk);
+    const ba = Buffer.alloc(chunk),
+      bb = Buffer.alloc(chunk);
     for (let off = 0; off < sa; off += chunk) {
       const n = Math.min(chunk, sa - off);
       fs.readSync(fa, ba, 0, n, off);

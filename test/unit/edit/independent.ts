@@ -27,7 +27,8 @@ function le64(b: Uint8Array, o: number): bigint {
 
 /** Root properties of an FDT blob (DT spec ch. 5: header, FDT_BEGIN_NODE, FDT_PROP tokens). */
 export function rootProps(fdt: Uint8Array): Map<string, Uint8Array> {
-  const offStruct = be32(fdt, 8), offStrings = be32(fdt, 12);
+  const offStruct = be32(fdt, 8),
+    offStrings = be32(fdt, 12);
   let p = offStruct;
   if (be32(fdt, p) !== 1) throw new Error('FDT does not start with FDT_BEGIN_NODE');
   p += 4;
@@ -36,9 +37,13 @@ export function rootProps(fdt: Uint8Array): Map<string, Uint8Array> {
   const out = new Map<string, Uint8Array>();
   for (;;) {
     const tok = be32(fdt, p);
-    if (tok === 4) { p += 4; continue; }
+    if (tok === 4) {
+      p += 4;
+      continue;
+    }
     if (tok !== 3) return out;
-    const len = be32(fdt, p + 4), nameOff = be32(fdt, p + 8);
+    const len = be32(fdt, p + 4),
+      nameOff = be32(fdt, p + 8);
     let name = '';
     for (let i = offStrings + nameOff; fdt[i] !== 0; i++) name += String.fromCharCode(fdt[i]);
     out.set(name, fdt.slice(p + 12, p + 12 + len));
@@ -49,7 +54,13 @@ export function rootProps(fdt: Uint8Array): Map<string, Uint8Array> {
 /** Reads pages of a raw image file: file offset = phys - base. */
 export class RawPages {
   private readonly fd: number;
-  constructor(path: string, private readonly base: bigint, private readonly pageSize: number) { this.fd = fs.openSync(path, 'r'); }
+  constructor(
+    path: string,
+    private readonly base: bigint,
+    private readonly pageSize: number,
+  ) {
+    this.fd = fs.openSync(path, 'r');
+  }
   page(phys: bigint): Uint8Array {
     const b = new Uint8Array(this.pageSize);
     const n = fs.readSync(this.fd, b, 0, this.pageSize, Number(phys - this.base));
@@ -61,11 +72,18 @@ export class RawPages {
     fs.readSync(this.fd, b, 0, n, Number(phys - this.base));
     return b;
   }
-  close(): void { fs.closeSync(this.fd); }
+  close(): void {
+    fs.closeSync(this.fd);
+  }
 }
 
 /** Walks the tracker of a raw image from its KHO FDT (bytes of a file, or read at `fdtPhys`). */
-export function independentDecode(image: string, pageSize: number, fdt: Uint8Array | { phys: bigint }, base = 0n): IndependentResult {
+export function independentDecode(
+  image: string,
+  pageSize: number,
+  fdt: Uint8Array | { phys: bigint },
+  base = 0n,
+): IndependentResult {
   const mem = new RawPages(image, base, pageSize);
   try {
     let blob: Uint8Array;
@@ -85,9 +103,11 @@ export function independentDecode(image: string, pageSize: number, fdt: Uint8Arr
       for (let chunk = map; chunk !== 0n;) {
         pages.push(chunk);
         const c = mem.page(chunk);
-        const order = Number(le64(c, 8) & 0xffffffffn), n = Number(le64(c, 8) >> 32n);
+        const order = Number(le64(c, 8) & 0xffffffffn),
+          n = Number(le64(c, 8) >> 32n);
         for (let j = 0; j < n; j++) {
-          const start = le64(c, 16 + 16 * j), bm = le64(c, 24 + 16 * j);
+          const start = le64(c, 16 + 16 * j),
+            bm = le64(c, 24 + 16 * j);
           pages.push(bm);
           const bits = mem.page(bm);
           for (let i = 0; i < pageSize * 8; i++) {
@@ -98,7 +118,9 @@ export function independentDecode(image: string, pageSize: number, fdt: Uint8Arr
       }
     } else {
       // §1.1-1.5: order0 = 64 - PS; table = PAGE/8 entries; leaf = PAGE*8 bits; fixed depth formula.
-      const order0 = 64 - ps, tableLog2 = ps - 3, bitmapLog2 = ps + 3;
+      const order0 = 64 - ps,
+        tableLog2 = ps - 3,
+        bitmapLog2 = ps + 3;
       const depth = Math.ceil((order0 + 1 - bitmapLog2) / tableLog2) + 1;
       const visit = (pa: bigint, level: number, prefix: bigint): void => {
         pages.push(pa);
@@ -115,7 +137,8 @@ export function independentDecode(image: string, pageSize: number, fdt: Uint8Arr
         }
         for (let i = 0; i < pageSize / 8; i++) {
           const child = le64(node, 8 * i);
-          if (child !== 0n) visit(child, level - 1, prefix | (BigInt(i) << BigInt(bitmapLog2 + (level - 1) * tableLog2)));
+          if (child !== 0n)
+            visit(child, level - 1, prefix | (BigInt(i) << BigInt(bitmapLog2 + (level - 1) * tableLog2)));
         }
       };
       visit(map, depth - 1, 0n);

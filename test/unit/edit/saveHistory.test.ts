@@ -50,12 +50,21 @@ describe('editable dump: saving, undo after a save, revert, backups', function (
       assert.deepEqual(m.changedPages(), []);
 
       // Undo both edits (past the save point) and save: the files are the originals again.
-      m.undo(); m.undo();
-      assert.deepEqual(m.editsSinceSave().map((e) => e.kind), ['removeClient', 'unpreserveBlock']);
+      m.undo();
+      m.undo();
+      assert.deepEqual(
+        m.editsSinceSave().map((e) => e.kind),
+        ['removeClient', 'unpreserveBlock'],
+      );
       saveInPlace(m, targets, { reopen: () => reopen(f.image) });
-      assert.deepEqual({ image: sha256(f.image), fdt: sha256(f.fdt) }, orig, `seed ${seed}: undone and saved = original bytes`);
+      assert.deepEqual(
+        { image: sha256(f.image), fdt: sha256(f.fdt) },
+        orig,
+        `seed ${seed}: undone and saved = original bytes`,
+      );
       // Redo both and save: the saved bytes of before.
-      m.redo(); m.redo();
+      m.redo();
+      m.redo();
       saveInPlace(m, targets, { reopen: () => reopen(f.image) });
       assert.deepEqual({ image: sha256(f.image), fdt: sha256(f.fdt) }, saved);
       // A new edit after undoing past the save point: the saved state is no longer on the history.
@@ -76,15 +85,24 @@ describe('editable dump: saving, undo after a save, revert, backups', function (
     saveInPlace(m, { image: f.image, fdt: f.fdt }, { reopen: () => reopen(f.image) });
     m.undo(); // past the save point: the backup must carry the inverse
     const victim = [...m.preserved()].find((b) => b.phys >= t.blockArea.start)!;
-    assert.equal(m.apply({ kind: 'unpreserveBlock', phys: hx(victim.phys), order: victim.order, compact: true }).ok, true);
+    assert.equal(
+      m.apply({ kind: 'unpreserveBlock', phys: hx(victim.phys), order: victim.order, compact: true }).ok,
+      true,
+    );
     assert.equal(m.apply({ kind: 'preserveBlock', phys: hx(480n * ps), order: 5 }).ok, true);
     const backup = JSON.parse(JSON.stringify(m.editsSinceSave())) as Edit[];
-    assert.deepEqual(backup.map((e) => e.kind), ['removeClient', 'unpreserveBlock', 'preserveBlock']);
+    assert.deepEqual(
+      backup.map((e) => e.kind),
+      ['removeClient', 'unpreserveBlock', 'preserveBlock'],
+    );
     // "Reload": the files on disk are as saved; replay the backup on them.
     const { model: r } = await openFiles(f.image, { file: f.fdt }, 4096, { nodeRegion: t.nodeRegion });
     const res = r.replay(backup);
     assert.equal(res.ok, true, !res.ok ? res.reason : '');
     assert.deepEqual(blockStrings(r.preserved()), blockStrings(m.preserved()), `seed ${seed}`);
-    assert.deepEqual(r.clients().map((c) => c.name), m.clients().map((c) => c.name));
+    assert.deepEqual(
+      r.clients().map((c) => c.name),
+      m.clients().map((c) => c.name),
+    );
   });
 });

@@ -47,8 +47,13 @@ describe('export plans', () => {
 
   it('a patched copy puts the patches in, keeps the rest and leaves zero runs as holes', () => {
     const src = new Uint8Array(5 * 4096 + 100);
-    src[10] = 1; src[3 * 4096 + 5] = 2; src[src.length - 1] = 3;
-    const patches = [{ offset: 4096, bytes: new Uint8Array(4096).fill(9), phys: 0n }, { offset: 4 * 4096 + 4000, bytes: Uint8Array.of(7, 7), phys: 0n }];
+    src[10] = 1;
+    src[3 * 4096 + 5] = 2;
+    src[src.length - 1] = 3;
+    const patches = [
+      { offset: 4096, bytes: new Uint8Array(4096).fill(9), phys: 0n },
+      { offset: 4 * 4096 + 4000, bytes: Uint8Array.of(7, 7), phys: 0n },
+    ];
     const plan = planPatchedCopy(new MemoryByteSource(src), patches, { blockSize: 8192 });
     const out = planToBytes(plan);
     const want = src.slice();
@@ -56,34 +61,61 @@ describe('export plans', () => {
     want.set(patches[1].bytes, 4 * 4096 + 4000);
     assert.deepEqual(out, want);
     const chunks = [...plan.chunks];
-    assert.ok(chunks.every((c) => !isAllZero(c.bytes)), 'no all-zero chunk is written');
+    assert.ok(
+      chunks.every((c) => !isAllZero(c.bytes)),
+      'no all-zero chunk is written',
+    );
     assert.ok(!chunks.some((c) => c.offset === 2 * 4096), 'the zero page 2 stays a hole');
-    assert.throws(() => planPatchedCopy(new MemoryByteSource(src), [{ offset: src.length - 1, bytes: new Uint8Array(2), phys: 0n }]), /outside/);
+    assert.throws(
+      () =>
+        planPatchedCopy(new MemoryByteSource(src), [{ offset: src.length - 1, bytes: new Uint8Array(2), phys: 0n }]),
+      /outside/,
+    );
   });
 
   it('ELF export keeps the headers and notes byte for byte; an ELF rebuild keeps the notes', async () => {
     const t = makeDump(new Prng(seed), 3, 4096);
-    const notes = [{ name: 'CORE', type: 1, desc: new Uint8Array(336).fill(0x11) }, { name: 'VMCOREINFO', type: 0, desc: new TextEncoder().encode('OSRELEASE=7.1.0\nPAGESIZE=4096\n') }];
-    const image = path.join(dir, 'notes.elf'), fdt = path.join(dir, 'notes.dtb');
+    const notes = [
+      { name: 'CORE', type: 1, desc: new Uint8Array(336).fill(0x11) },
+      { name: 'VMCOREINFO', type: 0, desc: new TextEncoder().encode('OSRELEASE=7.1.0\nPAGESIZE=4096\n') },
+    ];
+    const image = path.join(dir, 'notes.elf'),
+      fdt = path.join(dir, 'notes.dtb');
     writePlanToFile(image, planElfCore(t.dump.mem, { segments: t.ram, notes }));
     fs.writeFileSync(fdt, t.dump.fdt);
     const { model } = await openFiles(image, { file: fdt }, 4096, { nodeRegion: t.nodeRegion });
     assert.equal(model.apply({ kind: 'preserveRange', start: hx(400n * 4096n), end: hx(410n * 4096n) }).ok, true);
-    const same = path.join(dir, 'same.elf'), rebuilt = path.join(dir, 'rebuilt.elf');
+    const same = path.join(dir, 'same.elf'),
+      rebuilt = path.join(dir, 'rebuilt.elf');
     exportFiles(model, { source: image, imageOut: same, fdtOut: path.join(dir, 'same.dtb') });
     exportFiles(model, { source: image, imageOut: rebuilt, format: 'elf' });
-    const a = parseElfCore(FileByteSource.open(image)).image!, b = parseElfCore(FileByteSource.open(same)).image!;
+    const a = parseElfCore(FileByteSource.open(image)).image!,
+      b = parseElfCore(FileByteSource.open(same)).image!;
     const firstLoad = Math.min(...a.programHeaders.filter((p) => p.type === PT_LOAD).map((p) => Number(p.offset)));
-    assert.deepEqual(fs.readFileSync(same).subarray(0, firstLoad), fs.readFileSync(image).subarray(0, firstLoad), 'headers, program headers and notes unchanged');
+    assert.deepEqual(
+      fs.readFileSync(same).subarray(0, firstLoad),
+      fs.readFileSync(image).subarray(0, firstLoad),
+      'headers, program headers and notes unchanged',
+    );
     assert.deepEqual(b.programHeaders, a.programHeaders);
     const c = parseElfCore(FileByteSource.open(rebuilt)).image!;
-    assert.deepEqual(c.notes.map((n) => [n.name, n.type, Buffer.from(c.noteDesc(n)).toString('hex')]), notes.map((n) => [n.name, n.type, Buffer.from(n.desc).toString('hex')]));
+    assert.deepEqual(
+      c.notes.map((n) => [n.name, n.type, Buffer.from(c.noteDesc(n)).toString('hex')]),
+      notes.map((n) => [n.name, n.type, Buffer.from(n.desc).toString('hex')]),
+    );
     for (const f of [same, rebuilt]) {
       const again = await openFiles(f, { file: path.join(dir, 'same.dtb') }, 4096);
-      assert.deepEqual(blockStrings(again.decoded.tracker!.blocks.sorted()), blockStrings(model.preserved()), path.basename(f));
+      assert.deepEqual(
+        blockStrings(again.decoded.tracker!.blocks.sorted()),
+        blockStrings(model.preserved()),
+        path.basename(f),
+      );
     }
     const st = fs.statSync(same);
-    assert.ok(st.blocks * 512 < st.size / 4, `the export stays sparse (${st.blocks * 512} of ${st.size} bytes allocated)`);
+    assert.ok(
+      st.blocks * 512 < st.size / 4,
+      `the export stays sparse (${st.blocks * 512} of ${st.size} bytes allocated)`,
+    );
   });
 
   it('kdump: save in place is refused with the reason; export to raw or ELF works', async () => {
@@ -113,14 +145,18 @@ describe('export plans', () => {
     const elf = parseElfCore(new MemoryByteSource(bytes)).image!;
     const ph = elf.programHeaders.find((p) => p.type === PT_LOAD && p.paddr === 0n)!;
     new DataView(bytes.buffer).setBigUint64(ph.headerOffset + 32, 300n * 4096n, true);
-    const image = path.join(dir, 'tail.elf'), fdt = path.join(dir, 'tail.dtb');
+    const image = path.join(dir, 'tail.elf'),
+      fdt = path.join(dir, 'tail.dtb');
     fs.writeFileSync(image, bytes);
     fs.writeFileSync(fdt, t.dump.fdt);
     const region = { start: 250n * 4096n, end: 512n * 4096n };
     const { model } = await openFiles(image, { file: fdt }, 4096, { nodeRegion: region });
     // Orders 4 and 6 are new to this tree, so these need new branches; the blocks themselves may lie
     // in the zero-filled tail (preserving writes nothing there).
-    const edits = [{ phys: 320n, order: 6 }, { phys: 400n, order: 4 }].map((b) => ({ kind: 'preserveBlock' as const, phys: hx(b.phys * 4096n), order: b.order }));
+    const edits = [
+      { phys: 320n, order: 6 },
+      { phys: 400n, order: 4 },
+    ].map((b) => ({ kind: 'preserveBlock' as const, phys: hx(b.phys * 4096n), order: b.order }));
     const r = model.apply({ kind: 'batch', edits });
     assert.equal(r.ok, true, !r.ok ? r.reason : '');
     const fresh = model.trackerPages().filter((p) => p >= region.start && p < region.end);
@@ -154,7 +190,9 @@ describe('reports of an edited dump', () => {
     assert.equal(m.apply({ kind: 'preserveRange', start: hx(448n * 4096n), end: hx(451n * 4096n) }).ok, true);
     const r = await m.decode();
     let csv = '';
-    writeRangesCsv(r, (s) => { csv += s; });
+    writeRangesCsv(r, (s) => {
+      csv += s;
+    });
     const lines = csv.trim().split('\n');
     assert.equal(lines[0], RANGES_CSV_HEADER);
     const rows = lines.slice(1).map((l) => l.split(','));
@@ -166,9 +204,17 @@ describe('reports of an edited dump', () => {
       assert.equal(row[2], hx(ranges[i].end - ranges[i].start));
       assert.equal(Number(row[3]), Number((ranges[i].end - ranges[i].start) / 4096n));
     });
-    assert.equal(rows.reduce((n, row) => n + Number(row[4]), 0), r.tracker!.blocks.count, 'every block counted once');
+    assert.equal(
+      rows.reduce((n, row) => n + Number(row[4]), 0),
+      r.tracker!.blocks.count,
+      'every block counted once',
+    );
     const mine = rows.find((row) => row[0] === hx(448n * 4096n))!;
-    assert.deepEqual(mine.slice(1), [hx(451n * 4096n), hx(3n * 4096n), '3', '2', ''], 'order 1 + order 0: two blocks, no single order');
+    assert.deepEqual(
+      mine.slice(1),
+      [hx(451n * 4096n), hx(3n * 4096n), '3', '2', ''],
+      'order 1 + order 0: two blocks, no single order',
+    );
     for (const row of rows) if (row[4] === '1') assert.match(row[5], /^\d+$/);
   });
 
@@ -178,18 +224,30 @@ describe('reports of an edited dump', () => {
     const f = writeFiles(dir, 'r', t, 'raw');
     const { model } = await openFiles(f.image, { address: t.dump.fdtAddress }, 4096, { nodeRegion: t.nodeRegion });
     const o = { model };
-    assert.equal(o.model.apply({ kind: 'addClient', name: 'kexec-metadata', preservedData: hx(448n * 4096n), blobSize: '0x40' }).ok, true);
+    assert.equal(
+      o.model.apply({ kind: 'addClient', name: 'kexec-metadata', preservedData: hx(448n * 4096n), blobSize: '0x40' })
+        .ok,
+      true,
+    );
     assert.equal(o.model.apply({ kind: 'preserveBlock', phys: hx(448n * 4096n), order: 0 }).ok, true);
     const r = await o.model.decode();
-    let dts = '', json = '';
-    writeReport('dts', r, o.model.memory, (s) => { dts += s; });
-    writeReport('json', r, o.model.memory, (s) => { json += s; });
+    let dts = '',
+      json = '';
+    writeReport('dts', r, o.model.memory, (s) => {
+      dts += s;
+    });
+    writeReport('json', r, o.model.memory, (s) => {
+      json += s;
+    });
     assert.match(dts, /compatible = "kho-v3"/);
     assert.match(dts, /kexec-metadata \{\n\s*preserved-data = \/bits\/ 64 <0x1c0000>;/);
     const j = JSON.parse(json);
     assertContract(j);
     assert.ok(j.preserved.some((b: { phys: string; order: number }) => b.phys === hx(448n * 4096n) && b.order === 0));
-    assert.deepEqual(j.fdt.subnodes.map((s: { name: string }) => s.name), ['memblock', 'LUO', 'kexec-metadata']);
+    assert.deepEqual(
+      j.fdt.subnodes.map((s: { name: string }) => s.name),
+      ['memblock', 'LUO', 'kexec-metadata'],
+    );
     assert.equal(j.fdt.address, hx(t.dump.fdtAddress));
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -4,12 +4,17 @@ import * as fc from 'fast-check';
 import type { FdtReserveEntry } from '../../../src/engine/fdt/reader';
 import { strList, u32be, u64be, u64le, type FdtNodeSpec, type FdtPropertySpec } from '../../../src/engine/fdt/writer';
 
-export interface NameRules { node: fc.Arbitrary<string>; prop: fc.Arbitrary<string> }
+export interface NameRules {
+  node: fc.Arbitrary<string>;
+  prop: fc.Arbitrary<string>;
+}
 
 /** Names dtc accepts without errors (and that trigger none of its special-property checks). */
 export const dtcNames: NameRules = {
   node: fc.stringMatching(/^[a-z][a-z0-9,._+-]{0,14}(@[0-9a-f]{1,8})?$/),
-  prop: fc.stringMatching(/^[a-z][a-z0-9,._+?#-]{0,14}$/).filter((n) => !['name', 'phandle', 'linux,phandle'].includes(n)),
+  prop: fc
+    .stringMatching(/^[a-z][a-z0-9,._+?#-]{0,14}$/)
+    .filter((n) => !['name', 'phandle', 'linux,phandle'].includes(n)),
 };
 
 /** Any non-NUL text, including non-ASCII, for our own reader. */
@@ -34,9 +39,10 @@ function props(names: NameRules): fc.Arbitrary<FdtPropertySpec[]> {
 }
 
 export function node(names: NameRules, depth: number): fc.Arbitrary<FdtNodeSpec> {
-  const children = depth === 0
-    ? fc.constant([] as FdtNodeSpec[])
-    : fc.uniqueArray(node(names, depth - 1), { maxLength: 3, selector: (n) => n.name });
+  const children =
+    depth === 0
+      ? fc.constant([] as FdtNodeSpec[])
+      : fc.uniqueArray(node(names, depth - 1), { maxLength: 3, selector: (n) => n.name });
   return fc.record({ name: names.node, properties: props(names), children });
 }
 
@@ -49,6 +55,9 @@ export function rootTree(names: NameRules, depth = 3): fc.Arbitrary<FdtNodeSpec>
 }
 
 export const reserveMap: fc.Arbitrary<FdtReserveEntry[]> = fc.array(
-  fc.record({ address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), size: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }) }),
+  fc.record({
+    address: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+    size: fc.bigInt({ min: 1n, max: (1n << 64n) - 1n }),
+  }),
   { maxLength: 3 },
 );

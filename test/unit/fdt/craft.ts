@@ -9,23 +9,37 @@ import { utf8Encode } from '../../../src/engine/fdt/utf8';
 /** Structure-block token writer that allows anything, including nonsense. */
 export class Tokens {
   private parts: Uint8Array[] = [];
-  raw(...words: number[]): this { this.parts.push(u32be(...words)); return this; }
-  bytes(b: Uint8Array): this { this.parts.push(b); return this; }
+  raw(...words: number[]): this {
+    this.parts.push(u32be(...words));
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    this.parts.push(b);
+    return this;
+  }
   begin(name: string): this {
     const n = utf8Encode(name);
     const padded = new Uint8Array((n.length + 1 + 3) & ~3);
     padded.set(n);
     return this.raw(1).bytes(padded);
   }
-  end(): this { return this.raw(2); }
+  end(): this {
+    return this.raw(2);
+  }
   prop(nameOff: number, value: Uint8Array = new Uint8Array(), len = value.length): this {
     const padded = new Uint8Array((value.length + 3) & ~3);
     padded.set(value);
     return this.raw(3, len, nameOff).bytes(padded);
   }
-  nop(): this { return this.raw(4); }
-  finish(): this { return this.raw(9); }
-  build(): Uint8Array { return concat(...this.parts); }
+  nop(): this {
+    return this.raw(4);
+  }
+  finish(): this {
+    return this.raw(9);
+  }
+  build(): Uint8Array {
+    return concat(...this.parts);
+  }
 }
 
 /** Strings block from names; returns the block and each name's offset. */
@@ -92,16 +106,28 @@ export function getU32(b: Uint8Array, off: number): number {
 // ---------------------------------------------------------------------------------------------
 // Plain comparable trees
 
-export interface PlainNode { name: string; props: [string, string][]; children: PlainNode[] }
+export interface PlainNode {
+  name: string;
+  props: [string, string][];
+  children: PlainNode[];
+}
 
 const toHex = (v: Uint8Array): string => Array.from(v, (b) => b.toString(16).padStart(2, '0')).join('');
 
 export function plainFromFdt(n: FdtNode): PlainNode {
-  return { name: n.name, props: n.properties.map((p) => [p.name, toHex(p.value)]), children: n.children.map(plainFromFdt) };
+  return {
+    name: n.name,
+    props: n.properties.map((p) => [p.name, toHex(p.value)]),
+    children: n.children.map(plainFromFdt),
+  };
 }
 
 export function plainFromSpec(n: FdtNodeSpec): PlainNode {
-  return { name: n.name, props: n.properties.map((p) => [p.name, toHex(p.value)]), children: n.children.map(plainFromSpec) };
+  return {
+    name: n.name,
+    props: n.properties.map((p) => [p.name, toHex(p.value)]),
+    children: n.children.map(plainFromSpec),
+  };
 }
 
 export function plainFromParsed(f: Fdt): { root: PlainNode; rsv: [string, string][] } {
@@ -111,7 +137,10 @@ export function plainFromParsed(f: Fdt): { root: PlainNode; rsv: [string, string
 // ---------------------------------------------------------------------------------------------
 // Reading dtc's DTS output back into bytes (only the forms `dtc -O dts` prints from a DTB)
 
-export interface DtsTree { root: PlainNode; rsv: [string, string][] }
+export interface DtsTree {
+  root: PlainNode;
+  rsv: [string, string][];
+}
 
 export function parseDtsText(text: string): DtsTree {
   const rsv: [string, string][] = [];
@@ -121,12 +150,19 @@ export function parseDtsText(text: string): DtsTree {
     const line = rawLine.trim();
     if (line === '' || line.startsWith('//') || line === '/dts-v1/;') continue;
     const m = /^\/memreserve\/\s+(0x[0-9a-f]+)\s+(0x[0-9a-f]+);/.exec(line);
-    if (m) { rsv.push([BigInt(m[1]).toString(16), BigInt(m[2]).toString(16)]); continue; }
-    if (line.startsWith('};')) { stack.pop(); continue; }
+    if (m) {
+      rsv.push([BigInt(m[1]).toString(16), BigInt(m[2]).toString(16)]);
+      continue;
+    }
+    if (line.startsWith('};')) {
+      stack.pop();
+      continue;
+    }
     const node = /^(\S+) \{$/.exec(line);
     if (node) {
       const n: PlainNode = { name: node[1] === '/' ? '' : node[1], props: [], children: [] };
-      if (stack.length) stack[stack.length - 1].children.push(n); else root = n;
+      if (stack.length) stack[stack.length - 1].children.push(n);
+      else root = n;
       stack.push(n);
       continue;
     }
@@ -146,7 +182,9 @@ function parsePropLine(line: string): [string, Uint8Array] {
   if (eq[2] === ';') return [name, new Uint8Array()];
   const out: number[] = [];
   let i = eq[0].length;
-  const skip = (): void => { while (line[i] === ' ' || line[i] === '\t') i++; };
+  const skip = (): void => {
+    while (line[i] === ' ' || line[i] === '\t') i++;
+  };
   for (;;) {
     skip();
     if (line[i] === '"') {
@@ -155,12 +193,22 @@ function parsePropLine(line: string): [string, Uint8Array] {
         if (i >= line.length) throw new Error(`unterminated string: ${line}`);
         if (line[i] === '\\') {
           const c = line[i + 1];
-          if (c === 'x') { out.push(parseInt(line.slice(i + 2, i + 4), 16)); i += 4; continue; }
+          if (c === 'x') {
+            out.push(parseInt(line.slice(i + 2, i + 4), 16));
+            i += 4;
+            continue;
+          }
           // dtc 1.6 separates list strings with a bare "\0" even before a digit ("a\00" is a, NUL, "0");
           // it prints every other unprintable byte as \xNN, so no other octal escapes occur.
-          if (c === '0') { out.push(0); i += 2; continue; }
+          if (c === '0') {
+            out.push(0);
+            i += 2;
+            continue;
+          }
           if (!(c in ESC)) throw new Error(`unknown escape \\${c}: ${line}`);
-          out.push(ESC[c]); i += 2; continue;
+          out.push(ESC[c]);
+          i += 2;
+          continue;
         }
         const cp = line.codePointAt(i)!;
         out.push(...utf8Encode(String.fromCodePoint(cp)));
@@ -170,17 +218,30 @@ function parsePropLine(line: string): [string, Uint8Array] {
       out.push(0);
     } else if (line[i] === '<') {
       const close = line.indexOf('>', i);
-      for (const c of line.slice(i + 1, close).trim().split(/\s+/).filter(Boolean)) out.push(...u32be(Number(BigInt(c))));
+      for (const c of line
+        .slice(i + 1, close)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean))
+        out.push(...u32be(Number(BigInt(c))));
       i = close + 1;
     } else if (line[i] === '[') {
       const close = line.indexOf(']', i);
-      for (const c of line.slice(i + 1, close).trim().split(/\s+/).filter(Boolean)) out.push(parseInt(c, 16));
+      for (const c of line
+        .slice(i + 1, close)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean))
+        out.push(parseInt(c, 16));
       i = close + 1;
     } else {
       throw new Error(`unexpected value syntax at ${i}: ${line}`);
     }
     skip();
-    if (line[i] === ',') { i++; continue; }
+    if (line[i] === ',') {
+      i++;
+      continue;
+    }
     if (line[i] === ';') break;
     throw new Error(`expected , or ; at ${i}: ${line}`);
   }

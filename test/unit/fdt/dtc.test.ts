@@ -20,7 +20,9 @@ const DTC = process.env.DTC ?? 'dtc';
 function dtc(args: string[], input?: Uint8Array | string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(DTC, args, { input, maxBuffer: 64 << 20 });
   if (r.error) {
-    throw new Error(`cannot run ${DTC} (${r.error.message}): install Debian's device-tree-compiler (/usr/bin/dtc); the dtc interop tests require it`);
+    throw new Error(
+      `cannot run ${DTC} (${r.error.message}): install Debian's device-tree-compiler (/usr/bin/dtc); the dtc interop tests require it`,
+    );
   }
   return { status: r.status, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
@@ -64,7 +66,10 @@ describe('fdt interop with dtc', function () {
           const text = dtbToDts(writeFdt(root, { reserveMap: rsv }));
           const back = parseDtsText(text);
           assert.deepStrictEqual(back.root, plainFromSpec(root));
-          assert.deepStrictEqual(back.rsv, rsv.map((e) => [e.address.toString(16), e.size.toString(16)]));
+          assert.deepStrictEqual(
+            back.rsv,
+            rsv.map((e) => [e.address.toString(16), e.size.toString(16)]),
+          );
         }),
         { seed, numRuns: 40 },
       );
@@ -72,8 +77,12 @@ describe('fdt interop with dtc', function () {
 
     it('a KHO root FDT from buildKhoFdt: dtc shows the byte-swapped cells of the LE values', () => {
       const blob = buildKhoFdt({
-        version: 3, preservedMemoryMap: 0x495000n,
-        subnodes: [{ name: 'memblock', preservedData: 0x152000n, blobSize: 0x1000n }, { name: 'LUO', preservedData: 0x453000n, blobSize: 0x1000n }],
+        version: 3,
+        preservedMemoryMap: 0x495000n,
+        subnodes: [
+          { name: 'memblock', preservedData: 0x152000n, blobSize: 0x1000n },
+          { name: 'LUO', preservedData: 0x453000n, blobSize: 0x1000n },
+        ],
       });
       const text = dtbToDts(blob);
       assert.match(text, /compatible = "kho-v3";/);
@@ -84,7 +93,12 @@ describe('fdt interop with dtc', function () {
   });
 
   describe('(b) our reader agrees with dtc on blobs dtc compiles', () => {
-    interface Case { name: string; source: string; expect?: FdtNodeSpec; rsv?: [bigint, bigint][] }
+    interface Case {
+      name: string;
+      source: string;
+      expect?: FdtNodeSpec;
+      rsv?: [bigint, bigint][];
+    }
     const cases: Case[] = [
       {
         name: 'nested nodes, empty properties, string lists, u64 cells, bytes, memreserve',
@@ -127,21 +141,33 @@ describe('fdt interop with dtc', function () {
           ],
           children: [
             {
-              name: 'node@1000', properties: [{ name: 'reg', value: u32be(0, 0x1000, 0, 0x100) }],
-              children: [{
-                name: 'deeper', properties: [], children: [{
-                  name: 'deepest', properties: [
-                    { name: 'flag', value: new Uint8Array() },
-                    { name: 'u8s', value: Uint8Array.of(1, 2, 3, 4, 5) },
-                    { name: 'u16s', value: Uint8Array.of(1, 2, 3, 4) },
-                  ], children: [],
-                }],
-              }],
+              name: 'node@1000',
+              properties: [{ name: 'reg', value: u32be(0, 0x1000, 0, 0x100) }],
+              children: [
+                {
+                  name: 'deeper',
+                  properties: [],
+                  children: [
+                    {
+                      name: 'deepest',
+                      properties: [
+                        { name: 'flag', value: new Uint8Array() },
+                        { name: 'u8s', value: Uint8Array.of(1, 2, 3, 4, 5) },
+                        { name: 'u16s', value: Uint8Array.of(1, 2, 3, 4) },
+                      ],
+                      children: [],
+                    },
+                  ],
+                },
+              ],
             },
             { name: 'empty-node', properties: [], children: [] },
           ],
         },
-        rsv: [[0x10000000n, 0x4000n], [0x1234567800000000n, 0x1000n]],
+        rsv: [
+          [0x10000000n, 0x4000n],
+          [0x1234567800000000n, 0x1000n],
+        ],
       },
       {
         name: 'labels and phandle references (dtc adds phandle properties)',
@@ -183,7 +209,11 @@ ${Array.from({ length: 30 }, (_, i) => `	n${i} { reg = <${i}>; status = "okay"; 
         assert.deepStrictEqual(ours.root, theirs.root, 'same nodes, properties and values as dtc prints');
         assert.deepStrictEqual(ours.rsv, theirs.rsv, 'same reserve map');
         if (c.expect) assert.deepStrictEqual(plainFromFdt(r.fdt!.root), plainFromSpec(c.expect), 'matches the source');
-        if (c.rsv) assert.deepStrictEqual(r.fdt!.reserveMap, c.rsv.map(([address, size]) => ({ address, size })));
+        if (c.rsv)
+          assert.deepStrictEqual(
+            r.fdt!.reserveMap,
+            c.rsv.map(([address, size]) => ({ address, size })),
+          );
         // Our DTS rendering (without KHO decoding) carries the same content.
         const rendered = parseDtsText(renderDts(blob, { khoNative: false }));
         assert.deepStrictEqual(rendered.root, theirs.root, 'renderDts agrees with dtc -O dts');

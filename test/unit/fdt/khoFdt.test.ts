@@ -7,10 +7,13 @@ import { buildKhoFdt, parseKhoFdt, type KhoFdtSpec } from '../../../src/engine/k
 import type { KhoFdt } from '../../../src/engine/kho/khoFdt';
 import { FIXTURES } from '../../support/fixtures';
 
-
 function only(k: KhoFdt, code: string): { severity: string; message: string; address: bigint | null } {
   const ds = k.diagnostics.filter((d) => d.code === code);
-  assert.strictEqual(ds.length, 1, `expected one ${code}, got ${JSON.stringify(k.diagnostics.map((d) => [d.code, d.message]))}`);
+  assert.strictEqual(
+    ds.length,
+    1,
+    `expected one ${code}, got ${JSON.stringify(k.diagnostics.map((d) => [d.code, d.message]))}`,
+  );
   return ds[0];
 }
 
@@ -30,48 +33,79 @@ const spec = (version: number, over: Partial<KhoFdtSpec> = {}): KhoFdtSpec => ({
 function raw(rootProps: FdtNodeSpec['properties'], children: FdtNodeSpec[] = []): Uint8Array {
   return writeFdt({ name: '', properties: rootProps, children });
 }
-const sub = (name: string, props: Record<string, Uint8Array>, children: FdtNodeSpec[] = []): FdtNodeSpec =>
-  ({ name, properties: Object.entries(props).map(([n, value]) => ({ name: n, value })), children });
+const sub = (name: string, props: Record<string, Uint8Array>, children: FdtNodeSpec[] = []): FdtNodeSpec => ({
+  name,
+  properties: Object.entries(props).map(([n, value]) => ({ name: n, value })),
+  children,
+});
 const compat = (s: string) => ({ name: 'compatible', value: str(s) });
 const mmap = (v: Uint8Array) => ({ name: 'preserved-memory-map', value: v });
 
 describe('kho/fdtModel: versions', () => {
   it('kho-v1: subnodes carry `fdt`, no blob-size', () => {
-    const blob = buildKhoFdt({ version: 1, preservedMemoryMap: 0x238000n, subnodes: [{ name: 'memblock', preservedData: 0x75d000n }] });
+    const blob = buildKhoFdt({
+      version: 1,
+      preservedMemoryMap: 0x238000n,
+      subnodes: [{ name: 'memblock', preservedData: 0x75d000n }],
+    });
     const f = parseFdt(blob).fdt!;
-    assert.deepStrictEqual(findNode(f, '/memblock')!.properties.map((p) => p.name), ['fdt']);
+    assert.deepStrictEqual(
+      findNode(f, '/memblock')!.properties.map((p) => p.name),
+      ['fdt'],
+    );
     const k = parseKhoFdt(blob);
     assert.deepStrictEqual(codes(k), []);
     assert.strictEqual(k.compatible, 'kho-v1');
     assert.strictEqual(k.version, 1);
     assert.strictEqual(k.preservedMemoryMap, 0x238000n);
-    assert.deepStrictEqual(k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]), [['memblock', 0x75d000n, null]]);
+    assert.deepStrictEqual(
+      k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]),
+      [['memblock', 0x75d000n, null]],
+    );
     assert.strictEqual(k.totalSize, blob.length);
   });
 
   it('kho-v2: `preserved-data` only', () => {
     const blob = buildKhoFdt(spec(2, { subnodes: [{ name: 'kho_test', preservedData: 0x5000n, blobSize: 0x1000n }] }));
-    assert.deepStrictEqual(findNode(parseFdt(blob).fdt!, '/kho_test')!.properties.map((p) => p.name), ['preserved-data'], 'v2 has no blob-size');
+    assert.deepStrictEqual(
+      findNode(parseFdt(blob).fdt!, '/kho_test')!.properties.map((p) => p.name),
+      ['preserved-data'],
+      'v2 has no blob-size',
+    );
     const k = parseKhoFdt(blob);
     assert.deepStrictEqual(codes(k), []);
     assert.strictEqual(k.version, 2);
-    assert.deepStrictEqual(k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]), [['kho_test', 0x5000n, null]]);
+    assert.deepStrictEqual(
+      k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]),
+      [['kho_test', 0x5000n, null]],
+    );
   });
 
   for (const v of [3, 4]) {
     it(`kho-v${v}: \`preserved-data\` then \`blob-size\`, all little-endian`, () => {
       const blob = buildKhoFdt(spec(v));
       const node = findNode(parseFdt(blob).fdt!, '/LUO')!;
-      assert.deepStrictEqual(node.properties.map((p) => p.name), ['preserved-data', 'blob-size']);
+      assert.deepStrictEqual(
+        node.properties.map((p) => p.name),
+        ['preserved-data', 'blob-size'],
+      );
       assert.deepStrictEqual(Array.from(node.properties[0].value), Array.from(u64le(0x1_2345_6000n)));
       const k = parseKhoFdt(blob);
       assert.deepStrictEqual(codes(k), []);
       assert.strictEqual(k.version, v);
       assert.strictEqual(k.compatible, `kho-v${v}`);
       assert.strictEqual(k.preservedMemoryMap, 0x495000n);
-      assert.deepStrictEqual(k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]),
-        [['memblock', 0x152000n, 0x1000n], ['LUO', 0x1_2345_6000n, 0x2000n]]);
-      assert.deepStrictEqual(k.subnodes[1].properties.map((p) => p.name), ['preserved-data', 'blob-size']);
+      assert.deepStrictEqual(
+        k.subnodes.map((s) => [s.name, s.preservedData, s.blobSize]),
+        [
+          ['memblock', 0x152000n, 0x1000n],
+          ['LUO', 0x1_2345_6000n, 0x2000n],
+        ],
+      );
+      assert.deepStrictEqual(
+        k.subnodes[1].properties.map((p) => p.name),
+        ['preserved-data', 'blob-size'],
+      );
     });
   }
 
@@ -114,7 +148,10 @@ describe('kho/fdtModel: root diagnostics', () => {
     const bad = parseKhoFdt(raw([{ name: 'compatible', value: u32be(0x6b686f2d) }, mmap(u64le(1n))]));
     assert.match(only(bad, 'kho-fdt-bad-compatible').message, /4 bytes\) is not a NUL-terminated string/);
     const other = parseKhoFdt(raw([compat('memblock-v1'), mmap(u64le(1n))]));
-    assert.match(only(other, 'kho-fdt-not-kho').message, /"memblock-v1"; expected "kho-v" followed by a version number/);
+    assert.match(
+      only(other, 'kho-fdt-not-kho').message,
+      /"memblock-v1"; expected "kho-v" followed by a version number/,
+    );
     assert.strictEqual(other.compatible, 'memblock-v1');
     assert.strictEqual(other.version, null);
     assert.strictEqual(parseKhoFdt(raw([compat('kho-vX'), mmap(u64le(1n))])).version, null);
@@ -151,7 +188,11 @@ describe('kho/fdtModel: root diagnostics', () => {
   });
 
   it('kho-fdt-too-large: totalsize beyond one page (pageSize option)', () => {
-    const many = Array.from({ length: 120 }, (_, i) => ({ name: `client-${i}`, preservedData: BigInt(i + 1) << 12n, blobSize: 0x1000n }));
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      name: `client-${i}`,
+      preservedData: BigInt(i + 1) << 12n,
+      blobSize: 0x1000n,
+    }));
     const blob = buildKhoFdt(spec(3, { subnodes: many }));
     assert.ok(blob.length > 4096);
     const d = only(parseKhoFdt(blob), 'kho-fdt-too-large');
@@ -185,7 +226,10 @@ describe('kho/fdtModel: subnode diagnostics', () => {
     const k = parseKhoFdt(buildKhoFdt(spec(3, { subnodes: [{ name: 'LUO', preservedData: 0x453000n }] })));
     const d = only(k, 'kho-fdt-subnode-no-blob-size');
     assert.strictEqual(d.severity, 'error');
-    assert.match(d.message, /subnode "LUO" has no "blob-size".*the next kernel rejects this subnode: broken KHO subnode/);
+    assert.match(
+      d.message,
+      /subnode "LUO" has no "blob-size".*the next kernel rejects this subnode: broken KHO subnode/,
+    );
     assert.strictEqual(k.subnodes[0].preservedData, 0x453000n);
     assert.strictEqual(k.subnodes[0].blobSize, null);
   });
@@ -213,35 +257,60 @@ describe('kho/fdtModel: subnode diagnostics', () => {
     const v3 = parseKhoFdt(raw(root, [sub('memblock', { fdt: u64le(5n), 'blob-size': u64le(1n) })]));
     assert.match(only(v3, 'kho-fdt-subnode-no-data').message, /it has "fdt", which kho-v3 does not use/);
     assert.strictEqual(v3.subnodes[0].preservedData, null);
-    const v1 = parseKhoFdt(raw([compat('kho-v1'), mmap(u64le(1n))], [sub('memblock', { 'preserved-data': u64le(5n) })]));
+    const v1 = parseKhoFdt(
+      raw([compat('kho-v1'), mmap(u64le(1n))], [sub('memblock', { 'preserved-data': u64le(5n) })]),
+    );
     assert.match(only(v1, 'kho-fdt-subnode-no-data').message, /no "fdt" \(it has "preserved-data"/);
   });
 
   it('blob-size before kho-v3 is read but reported (info)', () => {
-    const k = parseKhoFdt(raw([compat('kho-v2'), mmap(u64le(1n))], [sub('a', { 'preserved-data': u64le(5n), 'blob-size': u64le(0x40n) })]));
+    const k = parseKhoFdt(
+      raw([compat('kho-v2'), mmap(u64le(1n))], [sub('a', { 'preserved-data': u64le(5n), 'blob-size': u64le(0x40n) })]),
+    );
     assert.strictEqual(only(k, 'kho-fdt-unexpected-blob-size').severity, 'info');
     assert.strictEqual(k.subnodes[0].blobSize, 0x40n);
   });
 
   it('kho-fdt-duplicate-subnode (error) and kho-fdt-nested-subnode (info)', () => {
-    const dup = parseKhoFdt(buildKhoFdt(spec(3, { subnodes: [{ name: 'LUO', preservedData: 1n, blobSize: 1n }, { name: 'LUO', preservedData: 2n, blobSize: 1n }] })));
+    const dup = parseKhoFdt(
+      buildKhoFdt(
+        spec(3, {
+          subnodes: [
+            { name: 'LUO', preservedData: 1n, blobSize: 1n },
+            { name: 'LUO', preservedData: 2n, blobSize: 1n },
+          ],
+        }),
+      ),
+    );
     assert.strictEqual(only(dup, 'kho-fdt-duplicate-subnode').severity, 'error');
     assert.strictEqual(dup.subnodes.length, 2);
-    const nested = parseKhoFdt(raw(root, [sub('a', { 'preserved-data': u64le(5n), 'blob-size': u64le(1n) }, [sub('inner', {})])]));
+    const nested = parseKhoFdt(
+      raw(root, [sub('a', { 'preserved-data': u64le(5n), 'blob-size': u64le(1n) }, [sub('inner', {})])]),
+    );
     assert.strictEqual(only(nested, 'kho-fdt-nested-subnode').severity, 'info');
   });
 
   it('extra properties from the builder are kept raw', () => {
-    const blob = buildKhoFdt(spec(3, { subnodes: [{ name: 'x', preservedData: 1n, blobSize: 2n, extra: [{ name: 'note', value: str('hi') }] }] }));
+    const blob = buildKhoFdt(
+      spec(3, {
+        subnodes: [{ name: 'x', preservedData: 1n, blobSize: 2n, extra: [{ name: 'note', value: str('hi') }] }],
+      }),
+    );
     const k = parseKhoFdt(blob);
-    assert.deepStrictEqual(k.subnodes[0].properties.map((p) => p.name), ['preserved-data', 'blob-size', 'note']);
+    assert.deepStrictEqual(
+      k.subnodes[0].properties.map((p) => p.name),
+      ['preserved-data', 'blob-size', 'note'],
+    );
   });
 });
 
 describe('kho/fdtModel: shared fixtures (independent implementation)', () => {
-  const dirs = (fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES) : []).filter((d) => fs.existsSync(path.join(FIXTURES, d, 'kho.dtb')));
+  const dirs = (fs.existsSync(FIXTURES) ? fs.readdirSync(FIXTURES) : []).filter((d) =>
+    fs.existsSync(path.join(FIXTURES, d, 'kho.dtb')),
+  );
 
-  it('finds the fixtures', () => assert.ok(dirs.length >= 5, `expected the sample fixtures in ${FIXTURES}, found: ${dirs}`));
+  it('finds the fixtures', () =>
+    assert.ok(dirs.length >= 5, `expected the sample fixtures in ${FIXTURES}, found: ${dirs}`));
 
   for (const d of dirs) {
     it(`${d}/kho.dtb parses to expected.json's fdt, and buildKhoFdt rebuilds it byte for byte`, () => {
@@ -260,8 +329,11 @@ describe('kho/fdtModel: shared fixtures (independent implementation)', () => {
       const rebuilt = buildKhoFdt({
         version: exp.version,
         preservedMemoryMap: BigInt(exp.preservedMemoryMap),
-        subnodes: exp.subnodes.map((s: { name: string; preservedData: string; blobSize: string | null }) =>
-          ({ name: s.name, preservedData: BigInt(s.preservedData), blobSize: s.blobSize === null ? undefined : BigInt(s.blobSize) })),
+        subnodes: exp.subnodes.map((s: { name: string; preservedData: string; blobSize: string | null }) => ({
+          name: s.name,
+          preservedData: BigInt(s.preservedData),
+          blobSize: s.blobSize === null ? undefined : BigInt(s.blobSize),
+        })),
       });
       assert.deepStrictEqual(Array.from(rebuilt), Array.from(blob));
     });
@@ -272,7 +344,11 @@ describe('kho/fdtModel: shared fixtures (independent implementation)', () => {
       const exp = JSON.parse(fs.readFileSync(path.join(FIXTURES, d, 'expected.json'), 'utf8')).fdt;
       const fd = fs.openSync(path.join(FIXTURES, d, 'image.raw'), 'r');
       const page = new Uint8Array(4096);
-      try { fs.readSync(fd, page, 0, page.length, Number(BigInt(exp.address))); } finally { fs.closeSync(fd); }
+      try {
+        fs.readSync(fd, page, 0, page.length, Number(BigInt(exp.address)));
+      } finally {
+        fs.closeSync(fd);
+      }
       const k = parseKhoFdt(page, BigInt(exp.address));
       assert.deepStrictEqual(k.diagnostics, [], d);
       assert.strictEqual(k.preservedMemoryMap, BigInt(exp.preservedMemoryMap), d);

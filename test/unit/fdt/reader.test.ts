@@ -1,6 +1,18 @@
 import * as assert from 'assert';
 import {
-  fdtHeaderLooksValid, fdtTotalSize, findNode, getProp, parseFdt, propString, propStrings, propU32, propU64, propU64LE, FDT_MAX_DEPTH, FDT_MAX_NAME, type FdtParseResult,
+  fdtHeaderLooksValid,
+  fdtTotalSize,
+  findNode,
+  getProp,
+  parseFdt,
+  propString,
+  propStrings,
+  propU32,
+  propU64,
+  propU64LE,
+  FDT_MAX_DEPTH,
+  FDT_MAX_NAME,
+  type FdtParseResult,
 } from '../../../src/engine/fdt/reader';
 import { readU64BE, readU64LE } from '../../../src/engine/util/bytes';
 import { str, strList, u32be, u64be, u64le, writeFdt } from '../../../src/engine/fdt/writer';
@@ -21,16 +33,35 @@ const S = stringsBlock('compatible', 'reg', 'status');
 
 /** A small valid blob: / { compatible = "x"; a { reg = <1>; }; }. */
 function validTokens(): Tokens {
-  return new Tokens().begin('').prop(S.off.compatible, str('x')).begin('a').prop(S.off.reg, u32be(1)).end().end().finish();
+  return new Tokens()
+    .begin('')
+    .prop(S.off.compatible, str('x'))
+    .begin('a')
+    .prop(S.off.reg, u32be(1))
+    .end()
+    .end()
+    .finish();
 }
 
 describe('fdt/reader: valid blobs', () => {
   it('reads a writer blob: header, tree, paths, offsets, values', () => {
-    const blob = writeFdt({
-      name: '',
-      properties: [{ name: 'compatible', value: strList(['acme,a', 'acme,b']) }, { name: 'empty', value: new Uint8Array() }],
-      children: [{ name: 'cpus', properties: [], children: [{ name: 'cpu@0', properties: [{ name: 'reg', value: u32be(0) }], children: [] }] }],
-    }, { reserveMap: [{ address: 0x1000n, size: 0x2000n }], bootCpuid: 3 });
+    const blob = writeFdt(
+      {
+        name: '',
+        properties: [
+          { name: 'compatible', value: strList(['acme,a', 'acme,b']) },
+          { name: 'empty', value: new Uint8Array() },
+        ],
+        children: [
+          {
+            name: 'cpus',
+            properties: [],
+            children: [{ name: 'cpu@0', properties: [{ name: 'reg', value: u32be(0) }], children: [] }],
+          },
+        ],
+      },
+      { reserveMap: [{ address: 0x1000n, size: 0x2000n }], bootCpuid: 3 },
+    );
     const r = parseFdt(blob);
     assert.deepStrictEqual(r.diagnostics, []);
     const f = r.fdt!;
@@ -76,7 +107,19 @@ describe('fdt/reader: valid blobs', () => {
   });
 
   it('skips FDT_NOP anywhere', () => {
-    const t = new Tokens().nop().begin('').nop().prop(S.off.reg, u32be(5)).nop().begin('a').nop().end().nop().end().nop().finish();
+    const t = new Tokens()
+      .nop()
+      .begin('')
+      .nop()
+      .prop(S.off.reg, u32be(5))
+      .nop()
+      .begin('a')
+      .nop()
+      .end()
+      .nop()
+      .end()
+      .nop()
+      .finish();
     const r = parseFdt(assemble({ struct: t.build(), strings: S.bytes }));
     assert.deepStrictEqual(r.diagnostics, []);
     assert.strictEqual(r.fdt!.root.children[0].name, 'a');
@@ -198,21 +241,43 @@ describe('fdt/reader: header and blocks', () => {
     const rsvRaw = new Uint8Array(16).fill(0x11);
     const blob = assemble({ struct: validTokens().build(), strings: new Uint8Array(), rsvRaw });
     // Point the reserve map near the end so it runs off the blob.
-    setU32(blob, 16, blob.length - 8 - (blob.length - 8) % 8);
+    setU32(blob, 16, blob.length - 8 - ((blob.length - 8) % 8));
     const r = parseFdt(blob);
     expectDiag(r, 'fdt-bad-rsvmap', 'error', /no \(0, 0\) terminator/);
   });
 
   it('a size-0 reservation entry ends the list, like libfdt and dtc (warning when its address is not 0)', () => {
-    const r = parseFdt(assemble({ struct: validTokens().build(), strings: S.bytes, rsv: [[0x1000n, 0x10n], [0x2000n, 0n], [0x3000n, 0x10n]] }));
+    const r = parseFdt(
+      assemble({
+        struct: validTokens().build(),
+        strings: S.bytes,
+        rsv: [
+          [0x1000n, 0x10n],
+          [0x2000n, 0n],
+          [0x3000n, 0x10n],
+        ],
+      }),
+    );
     assert.deepStrictEqual(r.fdt!.reserveMap, [{ address: 0x1000n, size: 0x10n }]);
     expectDiag(r, 'fdt-bad-rsvmap', 'warning', /address 0x2000 and size 0 ends the list/);
   });
 
   it('reserve map entries are read big-endian', () => {
-    const r = parseFdt(assemble({ struct: validTokens().build(), strings: S.bytes, rsv: [[0x1_0000_0000n, 0x4000n], [0x5n, 0x6n]] }));
+    const r = parseFdt(
+      assemble({
+        struct: validTokens().build(),
+        strings: S.bytes,
+        rsv: [
+          [0x1_0000_0000n, 0x4000n],
+          [0x5n, 0x6n],
+        ],
+      }),
+    );
     assert.deepStrictEqual(r.diagnostics, []);
-    assert.deepStrictEqual(r.fdt!.reserveMap, [{ address: 0x1_0000_0000n, size: 0x4000n }, { address: 5n, size: 6n }]);
+    assert.deepStrictEqual(r.fdt!.reserveMap, [
+      { address: 0x1_0000_0000n, size: 0x4000n },
+      { address: 5n, size: 6n },
+    ]);
   });
 });
 
@@ -221,7 +286,12 @@ describe('fdt/reader: token stream', () => {
 
   it('fdt-bad-token: unknown token, partial tree kept', () => {
     const r = parse(new Tokens().begin('').begin('kept').end().raw(0x7).end().finish());
-    expectDiag(r, 'fdt-bad-token', 'error', /unknown token 0x7; expected FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP or FDT_NOP/);
+    expectDiag(
+      r,
+      'fdt-bad-token',
+      'error',
+      /unknown token 0x7; expected FDT_BEGIN_NODE, FDT_END_NODE, FDT_PROP or FDT_NOP/,
+    );
     assert.strictEqual(r.fdt!.root.children[0].name, 'kept');
   });
 
@@ -240,14 +310,24 @@ describe('fdt/reader: token stream', () => {
   });
 
   it('fdt-truncated: node name running past the structure block', () => {
-    const r = parse(new Tokens().begin('').raw(1).bytes(Uint8Array.of(0x61, 0x62, 0x63, 0x64)));
+    const r = parse(
+      new Tokens()
+        .begin('')
+        .raw(1)
+        .bytes(Uint8Array.of(0x61, 0x62, 0x63, 0x64)),
+    );
     expectDiag(r, 'fdt-truncated', 'error', /node name runs past the structure block end/);
   });
 
   it('fdt-bad-prop-len: property length beyond the structure block', () => {
     const t = new Tokens().begin('').raw(3, 0xfffffff0, S.off.reg).raw(0, 0).end().finish();
     const r = parse(t);
-    expectDiag(r, 'fdt-bad-prop-len', 'error', /property length 0xfffffff0 runs past the structure block end 0x[0-9a-f]+; at most 0x[0-9a-f]+ bytes remain/);
+    expectDiag(
+      r,
+      'fdt-bad-prop-len',
+      'error',
+      /property length 0xfffffff0 runs past the structure block end 0x[0-9a-f]+; at most 0x[0-9a-f]+ bytes remain/,
+    );
   });
 
   it('fdt-truncated: property header cut by the block end', () => {
@@ -257,31 +337,88 @@ describe('fdt/reader: token stream', () => {
 
   it('fdt-bad-string-offset: outside the strings block, unterminated, empty; structure still read', () => {
     const outside = parse(new Tokens().begin('').prop(0x1000, u32be(1)).begin('after').end().end().finish());
-    expectDiag(outside, 'fdt-bad-string-offset', 'error', /property name offset 0x1000 is outside the strings block \(size 0x[0-9a-f]+\)/);
+    expectDiag(
+      outside,
+      'fdt-bad-string-offset',
+      'error',
+      /property name offset 0x1000 is outside the strings block \(size 0x[0-9a-f]+\)/,
+    );
     assert.strictEqual(outside.fdt!.root.children[0].name, 'after', 'parsing goes on after a bad name');
     assert.strictEqual(outside.fdt!.root.properties.length, 0);
 
     const unterminated = Uint8Array.of(0x61, 0x62, 0x63);
-    expectDiag(parse(new Tokens().begin('').prop(1, u32be(1)).end().finish(), unterminated), 'fdt-bad-string-offset', 'error', /without a NUL/);
-    expectDiag(parse(new Tokens().begin('').prop(3, u32be(1)).end().finish(), Uint8Array.of(0x61, 0x62, 0, 0)), 'fdt-bad-string-offset', 'error', /empty string/);
+    expectDiag(
+      parse(new Tokens().begin('').prop(1, u32be(1)).end().finish(), unterminated),
+      'fdt-bad-string-offset',
+      'error',
+      /without a NUL/,
+    );
+    expectDiag(
+      parse(new Tokens().begin('').prop(3, u32be(1)).end().finish(), Uint8Array.of(0x61, 0x62, 0, 0)),
+      'fdt-bad-string-offset',
+      'error',
+      /empty string/,
+    );
     const long = new Uint8Array(FDT_MAX_NAME + 10).fill(0x61);
     long[long.length - 1] = 0;
-    expectDiag(parse(new Tokens().begin('').prop(0, u32be(1)).end().finish(), long), 'fdt-bad-string-offset', 'error', /longer than 1024/);
+    expectDiag(
+      parse(new Tokens().begin('').prop(0, u32be(1)).end().finish(), long),
+      'fdt-bad-string-offset',
+      'error',
+      /longer than 1024/,
+    );
   });
 
   it('fdt-bad-name: overlong node name, empty child name; warning for a named root', () => {
-    expectDiag(parse(new Tokens().begin('').begin('n'.repeat(FDT_MAX_NAME + 1)).end().end().finish()), 'fdt-bad-name', 'error', /longer than 1024/);
-    expectDiag(parse(new Tokens().begin('').begin('').end().end().finish()), 'fdt-bad-name', 'error', /empty node name under \//);
+    expectDiag(
+      parse(
+        new Tokens()
+          .begin('')
+          .begin('n'.repeat(FDT_MAX_NAME + 1))
+          .end()
+          .end()
+          .finish(),
+      ),
+      'fdt-bad-name',
+      'error',
+      /longer than 1024/,
+    );
+    expectDiag(
+      parse(new Tokens().begin('').begin('').end().end().finish()),
+      'fdt-bad-name',
+      'error',
+      /empty node name under \//,
+    );
     const named = parse(new Tokens().begin('root').end().finish());
     expectDiag(named, 'fdt-bad-name', 'warning', /root node is named "root"/);
     assert.strictEqual(named.fdt!.root.path, '/');
   });
 
   it('fdt-unbalanced: FDT_END with open nodes, extra FDT_END_NODE, second root, property after root', () => {
-    expectDiag(parse(new Tokens().begin('').begin('a').end().finish()), 'fdt-unbalanced', 'error', /FDT_END while 1 node\(s\) are open \(innermost \/\)/);
-    expectDiag(parse(new Tokens().begin('').end().end().finish()), 'fdt-unbalanced', 'error', /FDT_END_NODE with no open node/);
-    expectDiag(parse(new Tokens().begin('').end().begin('').end().finish()), 'fdt-unbalanced', 'error', /after the root node was closed/);
-    expectDiag(parse(new Tokens().begin('').end().prop(S.off.reg, u32be(1)).finish()), 'fdt-unbalanced', 'error', /FDT_PROP after the root/);
+    expectDiag(
+      parse(new Tokens().begin('').begin('a').end().finish()),
+      'fdt-unbalanced',
+      'error',
+      /FDT_END while 1 node\(s\) are open \(innermost \/\)/,
+    );
+    expectDiag(
+      parse(new Tokens().begin('').end().end().finish()),
+      'fdt-unbalanced',
+      'error',
+      /FDT_END_NODE with no open node/,
+    );
+    expectDiag(
+      parse(new Tokens().begin('').end().begin('').end().finish()),
+      'fdt-unbalanced',
+      'error',
+      /after the root node was closed/,
+    );
+    expectDiag(
+      parse(new Tokens().begin('').end().prop(S.off.reg, u32be(1)).finish()),
+      'fdt-unbalanced',
+      'error',
+      /FDT_PROP after the root/,
+    );
   });
 
   it('fdt-too-deep: nesting beyond the limit stops the walk', () => {
@@ -303,8 +440,19 @@ describe('fdt/reader: token stream', () => {
   });
 
   it('warnings: duplicate node, duplicate property, property after a child node', () => {
-    const r = parse(new Tokens().begin('').prop(S.off.reg, u32be(1)).prop(S.off.reg, u32be(2))
-      .begin('a').end().begin('a').end().prop(S.off.status, str('okay')).end().finish());
+    const r = parse(
+      new Tokens()
+        .begin('')
+        .prop(S.off.reg, u32be(1))
+        .prop(S.off.reg, u32be(2))
+        .begin('a')
+        .end()
+        .begin('a')
+        .end()
+        .prop(S.off.status, str('okay'))
+        .end()
+        .finish(),
+    );
     expectDiag(r, 'fdt-duplicate-prop', 'warning', /"reg" appears twice in \//);
     expectDiag(r, 'fdt-duplicate-node', 'warning', /"a" appears twice under \//);
     expectDiag(r, 'fdt-prop-after-node', 'warning', /"status" of \/ follows a child node/);
@@ -350,7 +498,11 @@ describe('fdt/reader: helpers', () => {
     assert.strictEqual(fdtHeaderLooksValid(first), true);
     assert.strictEqual(fdtTotalSize(first), blob.length);
     assert.strictEqual(fdtHeaderLooksValid(first.subarray(0, 30)), false, 'short');
-    const mutate = (off: number, v: number): Uint8Array => { const c = first.slice(); setU32(c, off, v); return c; };
+    const mutate = (off: number, v: number): Uint8Array => {
+      const c = first.slice();
+      setU32(c, off, v);
+      return c;
+    };
     assert.strictEqual(fdtHeaderLooksValid(mutate(0, 0)), false, 'magic');
     assert.strictEqual(fdtTotalSize(mutate(0, 0)), null);
     assert.strictEqual(fdtHeaderLooksValid(mutate(4, 16)), false, 'totalsize < header');

@@ -24,17 +24,29 @@ describe('fdt/writer: value helpers', () => {
 describe('fdt/writer: layout', () => {
   const tree: FdtNodeSpec = {
     name: '',
-    properties: [{ name: 'compatible', value: str('x') }, { name: 'reg', value: u32be(1) }],
+    properties: [
+      { name: 'compatible', value: str('x') },
+      { name: 'reg', value: u32be(1) },
+    ],
     children: [
-      { name: 'a', properties: [{ name: 'reg', value: u32be(2) }, { name: 'compatible', value: str('y') }], children: [] },
+      {
+        name: 'a',
+        properties: [
+          { name: 'reg', value: u32be(2) },
+          { name: 'compatible', value: str('y') },
+        ],
+        children: [],
+      },
       { name: 'b', properties: [{ name: 'reg', value: u32be(3) }], children: [] },
     ],
   };
 
   it('is packed in dtc block order, version 17 / last_comp 16', () => {
     const blob = writeFdt(tree, { reserveMap: [{ address: 0x1000n, size: 0x1000n }] });
-    const [magic, total, offStruct, offStrings, offRsv, version, lastComp, , sizeStrings, sizeStruct] =
-      Array.from({ length: 10 }, (_, i) => getU32(blob, i * 4));
+    const [magic, total, offStruct, offStrings, offRsv, version, lastComp, , sizeStrings, sizeStruct] = Array.from(
+      { length: 10 },
+      (_, i) => getU32(blob, i * 4),
+    );
     assert.strictEqual(magic, 0xd00dfeed);
     assert.strictEqual(total, blob.length);
     assert.strictEqual(version, 17);
@@ -54,15 +66,30 @@ describe('fdt/writer: layout', () => {
 
   it('rejects what no DTB can hold', () => {
     assert.throws(() => writeFdt({ name: 'x', properties: [], children: [] }), RangeError);
-    assert.throws(() => writeFdt({ name: '', properties: [{ name: '', value: new Uint8Array() }], children: [] }), RangeError);
-    assert.throws(() => writeFdt({ name: '', properties: [{ name: 'a\0b', value: new Uint8Array() }], children: [] }), RangeError);
-    assert.throws(() => writeFdt({ name: '', properties: [], children: [{ name: 'n\0', properties: [], children: [] }] }), RangeError);
-    assert.throws(() => writeFdt({ name: '', properties: [], children: [] }, { reserveMap: [{ address: 0x1000n, size: 0n }] }), /size 0/);
+    assert.throws(
+      () => writeFdt({ name: '', properties: [{ name: '', value: new Uint8Array() }], children: [] }),
+      RangeError,
+    );
+    assert.throws(
+      () => writeFdt({ name: '', properties: [{ name: 'a\0b', value: new Uint8Array() }], children: [] }),
+      RangeError,
+    );
+    assert.throws(
+      () => writeFdt({ name: '', properties: [], children: [{ name: 'n\0', properties: [], children: [] }] }),
+      RangeError,
+    );
+    assert.throws(
+      () => writeFdt({ name: '', properties: [], children: [] }, { reserveMap: [{ address: 0x1000n, size: 0n }] }),
+      /size 0/,
+    );
   });
 });
 
 describe('fdt/writer -> reader round trip (property-based)', () => {
-  for (const [label, names] of [['dtc-style names', dtcNames], ['any non-NUL Unicode names', anyNames]] as const) {
+  for (const [label, names] of [
+    ['dtc-style names', dtcNames],
+    ['any non-NUL Unicode names', anyNames],
+  ] as const) {
     it(`random trees with ${label} read back identically, without diagnostics`, () => {
       const seed = seedFromEnv();
       fc.assert(
@@ -72,7 +99,10 @@ describe('fdt/writer -> reader round trip (property-based)', () => {
           assert.deepStrictEqual(r.diagnostics, []);
           const f = r.fdt!;
           assert.deepStrictEqual(plainFromFdt(f.root), plainFromSpec(root));
-          assert.deepStrictEqual(f.reserveMap, rsv.map((e) => ({ address: e.address, size: e.size })));
+          assert.deepStrictEqual(
+            f.reserveMap,
+            rsv.map((e) => ({ address: e.address, size: e.size })),
+          );
           assert.strictEqual(f.header.bootCpuidPhys, cpu);
           assert.strictEqual(f.header.totalSize, blob.length);
         }),

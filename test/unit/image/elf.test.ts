@@ -45,7 +45,10 @@ describe('image/elf: round trip through planElfCore', () => {
         assert.strictEqual(image.header.elfClass, elfClass);
         assert.strictEqual(image.header.littleEndian, !bigEndian);
         assert.strictEqual(image.header.type, 4);
-        assert.deepStrictEqual(image.programHeaders.map((p) => p.type), [PT_NOTE, PT_LOAD, PT_LOAD]);
+        assert.deepStrictEqual(
+          image.programHeaders.map((p) => p.type),
+          [PT_NOTE, PT_LOAD, PT_LOAD],
+        );
         assert.deepStrictEqual(image.ranges, [LOW, HIGH]);
 
         // Page 0x1000 was never written: zeros. Others carry the pattern, also across page boundaries.
@@ -55,7 +58,10 @@ describe('image/elf: round trip through planElfCore', () => {
         assert.deepStrictEqual(image.read(HIGH.end - 1n, 1), patternBytes(HIGH.end - 1n, 1));
 
         // Holes and edges throw PhysReadError naming the first missing address.
-        assert.throws(() => image.read(0x4000n, 1), (e: unknown) => e instanceof PhysReadError && /0x4000 is not in any PT_LOAD/.test(e.message));
+        assert.throws(
+          () => image.read(0x4000n, 1),
+          (e: unknown) => e instanceof PhysReadError && /0x4000 is not in any PT_LOAD/.test(e.message),
+        );
         assert.throws(() => image.read(0x3ffcn, 8), PhysReadError);
         assert.throws(() => image.read(0xfffffn, 2), /0xfffff is not in any PT_LOAD/);
         assert.throws(() => image.read(HIGH.end, 1), PhysReadError);
@@ -70,7 +76,10 @@ describe('image/elf: round trip through planElfCore', () => {
         assert.strictEqual(bytes[off], patternBytes(0x100123n, 1)[0]);
         assert.strictEqual(image.fileOffset(0x5000n), undefined);
 
-        assert.deepStrictEqual(image.notes.map((n) => [n.name, n.type, n.descSize]), NOTES.map((n) => [n.name, n.type, n.desc.length]));
+        assert.deepStrictEqual(
+          image.notes.map((n) => [n.name, n.type, n.descSize]),
+          NOTES.map((n) => [n.name, n.type, n.desc.length]),
+        );
         assert.deepStrictEqual(image.noteDesc(image.notes[1]), NOTES[1].desc);
         assert.deepStrictEqual(image.noteDesc(image.notes[0]), NOTES[0].desc);
       });
@@ -111,7 +120,10 @@ describe('image/elf: round trip through planElfCore', () => {
     const view = new DataView(bytes.buffer);
     const shoff = Number(view.getBigUint64(0x28, true));
     view.setUint32(shoff + 44, 0xffffffff, true);
-    assert.ok((bytes.length - Number(view.getBigUint64(0x20, true))) / 56 > MAX_PROGRAM_HEADERS, 'the file holds more entries than the bound');
+    assert.ok(
+      (bytes.length - Number(view.getBigUint64(0x20, true))) / 56 > MAX_PROGRAM_HEADERS,
+      'the file holds more entries than the bound',
+    );
     const r = parseElfCore(src(bytes));
     const d = r.diagnostics.find((x) => x.code === 'elf-too-many-phdrs');
     assert.ok(d, JSON.stringify(r.diagnostics.map((x) => x.code)));
@@ -155,7 +167,10 @@ describe('image/elf: crafted and broken files', () => {
     const d = find(diagnostics, 'elf-segment-overlap');
     assert.strictEqual(d.severity, 'error');
     assert.strictEqual(d.address, 0x2000n);
-    assert.match(d.message, /PT_LOAD \[1\] \(program header at offset 0x78\).*overlaps PT_LOAD \[0\].*over \[0x2000, 0x4000\); reading that part from PT_LOAD \[0\]/);
+    assert.match(
+      d.message,
+      /PT_LOAD \[1\] \(program header at offset 0x78\).*overlaps PT_LOAD \[0\].*over \[0x2000, 0x4000\); reading that part from PT_LOAD \[0\]/,
+    );
     assert.deepStrictEqual(image.ranges, [{ start: 0n, end: 0x8000n }]);
     assert.deepStrictEqual(image.read(0x3ff0n, 0x10), patternBytes(0x3ff0n, 0x10)); // from LOW
     // 0x4000 is 0x2000 into the moved segment, i.e. its file bytes for old 0x102000.
@@ -170,7 +185,12 @@ describe('image/elf: crafted and broken files', () => {
     const d = find(diagnostics, 'elf-segment-truncated');
     assert.strictEqual(d.severity, 'error');
     assert.strictEqual(d.address, 0x102800n);
-    assert.match(d.message, new RegExp(`PT_LOAD \\[1\\].*run past the end of the file \\(size 0x${cut.toString(16)}\\); physical \\[0x102800, 0x106000\\) is not in the dump`));
+    assert.match(
+      d.message,
+      new RegExp(
+        `PT_LOAD \\[1\\].*run past the end of the file \\(size 0x${cut.toString(16)}\\); physical \\[0x102800, 0x106000\\) is not in the dump`,
+      ),
+    );
     assert.deepStrictEqual(image.ranges, [LOW, { start: 0x100000n, end: 0x102800n }]);
     assert.deepStrictEqual(image.read(0x1027f0n, 0x10), patternBytes(0x1027f0n, 0x10));
     assert.throws(() => image.read(0x1027f0n, 0x11), PhysReadError);
@@ -195,9 +215,30 @@ describe('image/elf: crafted and broken files', () => {
 
   it('bad magic, class, byte order and short files refuse the file with a diagnostic', () => {
     const cases: [string, (b: Uint8Array) => Uint8Array, RegExp][] = [
-      ['elf-bad-magic', (b) => { b[1] = 0x46; return b; }, /bad ELF magic at offset 0x0: found 7f 46 4c 46, expected 7f 45 4c 46/],
-      ['elf-bad-class', (b) => { b[4] = 3; return b; }, /EI_CLASS at offset 0x4 is 3/],
-      ['elf-bad-data', (b) => { b[5] = 0; return b; }, /EI_DATA at offset 0x5 is 0/],
+      [
+        'elf-bad-magic',
+        (b) => {
+          b[1] = 0x46;
+          return b;
+        },
+        /bad ELF magic at offset 0x0: found 7f 46 4c 46, expected 7f 45 4c 46/,
+      ],
+      [
+        'elf-bad-class',
+        (b) => {
+          b[4] = 3;
+          return b;
+        },
+        /EI_CLASS at offset 0x4 is 3/,
+      ],
+      [
+        'elf-bad-data',
+        (b) => {
+          b[5] = 0;
+          return b;
+        },
+        /EI_DATA at offset 0x5 is 0/,
+      ],
       ['elf-too-short', (b) => b.slice(0, 40), /40 bytes, too short for the 64-byte ELF64 header/],
       ['elf-too-short', (b) => b.slice(0, 10), /10 bytes, too short for an ELF identification/],
     ];
@@ -224,7 +265,10 @@ describe('image/elf: crafted and broken files', () => {
     new ElfPatcher(bytes).setPhnum(0xfff0);
     const { image, diagnostics } = openElf(bytes);
     const d = find(diagnostics, 'elf-phdrs-truncated');
-    assert.match(d.message, /program header table at offset 0x40 \(65520 entries of 56 bytes, ending at 0x37fcc0\) extends past the end of the file \(size 0xb000\); reading the 803 entries that fit/);
+    assert.match(
+      d.message,
+      /program header table at offset 0x40 \(65520 entries of 56 bytes, ending at 0x37fcc0\) extends past the end of the file \(size 0xb000\); reading the 803 entries that fit/,
+    );
     assert.ok(image.ranges.length >= 1);
   });
 
@@ -239,7 +283,10 @@ describe('image/elf: crafted and broken files', () => {
     const b = elfBytes({ elfClass: 32 });
     new ElfPatcher(b).setPhoff(0xfffffff0n);
     const rb = openElf(b);
-    assert.match(find(rb.diagnostics, 'elf-phdrs-truncated').message, /at offset 0xfffffff0 .*reading the 0 entries that fit/);
+    assert.match(
+      find(rb.diagnostics, 'elf-phdrs-truncated').message,
+      /at offset 0xfffffff0 .*reading the 0 entries that fit/,
+    );
     assert.deepStrictEqual(rb.image.ranges, []);
   });
 
@@ -249,7 +296,10 @@ describe('image/elf: crafted and broken files', () => {
     const notesAt = Number(p.getPhdr(0, 'offset'));
     new DataView(bytes.buffer).setUint32(notesAt + 4, 0x7fffffff, true); // first note's descsz
     const { image, diagnostics } = openElf(bytes);
-    assert.match(find(diagnostics, 'elf-note-bad').message, new RegExp(`note at offset 0x${notesAt.toString(16)} \\(namesz 0x5, descsz 0x7fffffff\\)`));
+    assert.match(
+      find(diagnostics, 'elf-note-bad').message,
+      new RegExp(`note at offset 0x${notesAt.toString(16)} \\(namesz 0x5, descsz 0x7fffffff\\)`),
+    );
     assert.deepStrictEqual(image.notes, []);
     assert.deepStrictEqual(image.ranges, [LOW, HIGH]);
   });
@@ -258,7 +308,10 @@ describe('image/elf: crafted and broken files', () => {
     const bytes = elfBytes();
     new DataView(bytes.buffer).setUint16(52, 8, true);
     const { diagnostics } = openElf(bytes);
-    assert.deepStrictEqual(diagnostics.map((d) => [d.code, d.severity]), [['elf-header-size', 'info']]);
+    assert.deepStrictEqual(
+      diagnostics.map((d) => [d.code, d.severity]),
+      [['elf-header-size', 'info']],
+    );
   });
 
   it('many identical problems are summarised instead of flooding', () => {
@@ -277,14 +330,23 @@ describe('image/elf: crafted and broken files', () => {
 describe('image/elf: fixture small-v3-elf (independent writer)', () => {
   it('small-v3-elf maps the PT_LOAD ranges expected.json lists', () => {
     const dir = fixtureDir('small-v3-elf');
-    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as { image: { format: string; ranges: { start: string; end: string }[] }; fdt: { address: string } };
+    const expected = JSON.parse(fs.readFileSync(path.join(dir, 'expected.json'), 'utf8')) as {
+      image: { format: string; ranges: { start: string; end: string }[] };
+      fdt: { address: string };
+    };
     const r = openImage(FileByteSource.open(path.join(dir, 'image.elf')));
     try {
       assert.strictEqual(r.error, null);
       assert.ok(r.memory);
       assert.strictEqual(r.memory.format, expected.image.format);
-      assert.deepStrictEqual(r.memory.ranges, expected.image.ranges.map((x) => ({ start: BigInt(x.start), end: BigInt(x.end) })));
-      assert.deepStrictEqual(r.diagnostics.filter((d) => d.severity !== 'info'), []);
+      assert.deepStrictEqual(
+        r.memory.ranges,
+        expected.image.ranges.map((x) => ({ start: BigInt(x.start), end: BigInt(x.end) })),
+      );
+      assert.deepStrictEqual(
+        r.diagnostics.filter((d) => d.severity !== 'info'),
+        [],
+      );
       // The FDT header (magic d00dfeed, big-endian) sits at the address expected.json names.
       assert.deepStrictEqual(r.memory.read(BigInt(expected.fdt.address), 4), new Uint8Array([0xd0, 0x0d, 0xfe, 0xed]));
       assert.throws(() => r.memory!.read(0xa0000n, 1), PhysReadError);

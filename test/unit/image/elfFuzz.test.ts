@@ -10,8 +10,24 @@ import { ElfPatcher, elfBytes, src } from './elfTestImages';
 const BUDGET = 2000;
 
 const INTERESTING: bigint[] = [
-  0n, 1n, 0x7fn, 0x80n, 0xffn, 0xfffn, 0x1000n, 0xffffn, 0x10000n, 0x7fffffffn, 0x80000000n, 0xffffffffn,
-  0x100000000n, 0x1fffffffffffffn, 0x20000000000000n, 0x7fffffffffffffffn, 0xfffffffffffff000n, 0xffffffffffffffffn,
+  0n,
+  1n,
+  0x7fn,
+  0x80n,
+  0xffn,
+  0xfffn,
+  0x1000n,
+  0xffffn,
+  0x10000n,
+  0x7fffffffn,
+  0x80000000n,
+  0xffffffffn,
+  0x100000000n,
+  0x1fffffffffffffn,
+  0x20000000000000n,
+  0x7fffffffffffffffn,
+  0xfffffffffffff000n,
+  0xffffffffffffffffn,
 ];
 
 function mutate(rng: Prng, bytes: Uint8Array): Uint8Array {
@@ -19,10 +35,12 @@ function mutate(rng: Prng, bytes: Uint8Array): Uint8Array {
   const rounds = 1 + rng.int(4);
   for (let r = 0; r < rounds; r++) {
     const p = new ElfPatcher(bytes);
-    const pick = (): bigint => (rng.bool(0.6) ? rng.pick(INTERESTING) : rng.big(1n << 64n)) & (p.is64 ? 0xffffffffffffffffn : 0xffffffffn);
+    const pick = (): bigint =>
+      (rng.bool(0.6) ? rng.pick(INTERESTING) : rng.big(1n << 64n)) & (p.is64 ? 0xffffffffffffffffn : 0xffffffffn);
     try {
       switch (rng.int(8)) {
-        case 0: { // bit flips in the headers
+        case 0: {
+          // bit flips in the headers
           const n = 1 + rng.int(8);
           for (let i = 0; i < n; i++) bytes[rng.int(Math.min(bytes.length, 0x400))] ^= 1 << rng.int(8);
           break;
@@ -64,7 +82,8 @@ function probe(rng: Prng, mem: PhysMemory): void {
     assert.ok(r.start < r.end, 'empty range');
     addrs.push(r.start, r.end - 1n, r.end, r.start + (r.end - r.start) / 2n);
   }
-  for (let i = 1; i < mem.ranges.length; i++) assert.ok(mem.ranges[i - 1].end < mem.ranges[i].start, 'ranges not sorted and merged');
+  for (let i = 1; i < mem.ranges.length; i++)
+    assert.ok(mem.ranges[i - 1].end < mem.ranges[i].start, 'ranges not sorted and merged');
   for (const a of addrs) {
     const len = rng.pick([1, 8, 0x1000, 0x2001]);
     const inside = mem.contains(a, len);
@@ -96,7 +115,8 @@ describe('image/elf fuzz: mutated headers never throw from openImage', () => {
       try {
         const r = openImage(src(bytes), { format: rng.bool(0.8) ? 'auto' : 'elf' });
         assert.ok(Array.isArray(r.diagnostics));
-        for (const d of r.diagnostics) assert.ok(d.message.length > 0 && ['error', 'warning', 'info'].includes(d.severity));
+        for (const d of r.diagnostics)
+          assert.ok(d.message.length > 0 && ['error', 'warning', 'info'].includes(d.severity));
         if (r.memory) {
           opened++;
           probe(rng, r.memory);
@@ -104,7 +124,9 @@ describe('image/elf fuzz: mutated headers never throw from openImage', () => {
           assert.ok(r.error, 'no memory and no error');
         }
       } catch (e) {
-        throw new Error(`fuzz failure with KHO_SEED=${seed} at iteration ${iter}: ${e instanceof Error ? e.stack : String(e)}`);
+        throw new Error(
+          `fuzz failure with KHO_SEED=${seed} at iteration ${iter}: ${e instanceof Error ? e.stack : String(e)}`,
+        );
       }
     }
     // Most mutations keep the magic, so most files must still open (the fuzzer is not just testing the magic check).

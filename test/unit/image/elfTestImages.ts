@@ -48,17 +48,35 @@ export class ElfPatcher {
     this.le = bytes[5] !== 2;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  get phoff(): number { return Number(this.is64 ? this.dv.getBigUint64(32, this.le) : this.dv.getUint32(28, this.le)); }
-  get phentsize(): number { return this.dv.getUint16(this.is64 ? 54 : 42, this.le); }
-  phdrOffset(i: number): number { return this.phoff + i * this.phentsize; }
-  setType(v: number): void { this.dv.setUint16(16, v, this.le); }
-  setPhnum(v: number): void { this.dv.setUint16(this.is64 ? 56 : 44, v, this.le); }
-  setPhentsize(v: number): void { this.dv.setUint16(this.is64 ? 54 : 42, v, this.le); }
-  setPhoff(v: bigint): void { if (this.is64) this.dv.setBigUint64(32, v, this.le); else this.dv.setUint32(28, Number(v), this.le); }
+  get phoff(): number {
+    return Number(this.is64 ? this.dv.getBigUint64(32, this.le) : this.dv.getUint32(28, this.le));
+  }
+  get phentsize(): number {
+    return this.dv.getUint16(this.is64 ? 54 : 42, this.le);
+  }
+  phdrOffset(i: number): number {
+    return this.phoff + i * this.phentsize;
+  }
+  setType(v: number): void {
+    this.dv.setUint16(16, v, this.le);
+  }
+  setPhnum(v: number): void {
+    this.dv.setUint16(this.is64 ? 56 : 44, v, this.le);
+  }
+  setPhentsize(v: number): void {
+    this.dv.setUint16(this.is64 ? 54 : 42, v, this.le);
+  }
+  setPhoff(v: bigint): void {
+    if (this.is64) this.dv.setBigUint64(32, v, this.le);
+    else this.dv.setUint32(28, Number(v), this.le);
+  }
   /** field: offset | paddr | vaddr | filesz | memsz. */
   setPhdr(i: number, field: 'offset' | 'vaddr' | 'paddr' | 'filesz' | 'memsz' | 'type', v: bigint): void {
     const at = this.phdrOffset(i);
-    if (field === 'type') { this.dv.setUint32(at, Number(v), this.le); return; }
+    if (field === 'type') {
+      this.dv.setUint32(at, Number(v), this.le);
+      return;
+    }
     const o64 = { offset: 8, vaddr: 16, paddr: 24, filesz: 32, memsz: 40 }[field];
     const o32 = { offset: 4, vaddr: 8, paddr: 12, filesz: 16, memsz: 20 }[field];
     if (this.is64) this.dv.setBigUint64(at + o64, v, this.le);

@@ -18,10 +18,17 @@ import { noisePage, patternPage } from './kdumpTestImages';
 const seed = seedFromEnv();
 const MAKEDUMPFILE = '/usr/bin/makedumpfile';
 
-interface Rec { offset: bigint; size?: bigint; bytes: Uint8Array }
+interface Rec {
+  offset: bigint;
+  size?: bigint;
+  bytes: Uint8Array;
+}
 
 /** A flattened stream from explicit records (sizes may lie, to make broken streams). */
-function stream(records: Rec[], opts: { end?: boolean; type?: bigint; version?: bigint; signature?: string } = {}): Uint8Array {
+function stream(
+  records: Rec[],
+  opts: { end?: boolean; type?: bigint; version?: bigint; signature?: string } = {},
+): Uint8Array {
   const parts: Uint8Array[] = [];
   const head = new Uint8Array(MDF_HEADER_SIZE);
   const sig = opts.signature ?? 'makedumpfile';
@@ -73,7 +80,14 @@ describe('image/flattened: makedumpfile flattened streams', function () {
       const plan: WritePlan = { size: at + rng.int(100), chunks };
       const flat = planFlattened(plan, {
         recordSize: 1 + rng.int(5000),
-        order: (n) => { const o = [...Array(n).keys()]; for (let i = n - 1; i > 0; i--) { const j = rng.int(i + 1); [o[i], o[j]] = [o[j], o[i]]; } return o; },
+        order: (n) => {
+          const o = [...Array(n).keys()];
+          for (let i = n - 1; i > 0; i--) {
+            const j = rng.int(i + 1);
+            [o[i], o[j]] = [o[j], o[i]];
+          }
+          return o;
+        },
       });
       const r = indexFlattened(new MemoryByteSource(planToBytes(flat)));
       assert.strictEqual(r.error, null, `seed ${seed} round ${round}`);
@@ -87,7 +101,10 @@ describe('image/flattened: makedumpfile flattened streams', function () {
         const dest = new Uint8Array(len);
         const n = r.source!.readInto(off, dest);
         assert.strictEqual(n, Math.min(len, want.length - off));
-        assert.ok(Buffer.from(dest.subarray(0, n)).equals(Buffer.from(want.subarray(off, off + n))), `seed ${seed}: read at ${off}+${len}`);
+        assert.ok(
+          Buffer.from(dest.subarray(0, n)).equals(Buffer.from(want.subarray(off, off + n))),
+          `seed ${seed}: read at ${off}+${len}`,
+        );
       }
     }
   });
@@ -114,7 +131,8 @@ describe('image/flattened: makedumpfile flattened streams', function () {
     const rng = new Prng(seed + 1);
     for (let round = 0; round < 50; round++) {
       const recs: Rec[] = [];
-      for (let i = 0; i < 1 + rng.int(30); i++) recs.push({ offset: BigInt(rng.int(3000)), bytes: noisePage(rng, 4 * rng.int(200)) });
+      for (let i = 0; i < 1 + rng.int(30); i++)
+        recs.push({ offset: BigInt(rng.int(3000)), bytes: noisePage(rng, 4 * rng.int(200)) });
       if (recs.every((x) => x.bytes.length === 0)) recs.push({ offset: 7n, bytes: Uint8Array.of(1, 2, 3, 4) });
       const r = indexFlattened(new MemoryByteSource(stream(recs)));
       assert.strictEqual(r.error, null, `seed ${seed} round ${round}`);
@@ -124,29 +142,51 @@ describe('image/flattened: makedumpfile flattened streams', function () {
 
   it('broken streams: diagnostics with offsets, never an exception', () => {
     const data = patternPage(4096, 1);
-    const good = stream([{ offset: 0n, bytes: data }, { offset: 8192n, bytes: data }]);
+    const good = stream([
+      { offset: 0n, bytes: data },
+      { offset: 8192n, bytes: data },
+    ]);
 
     const noEnd = indexFlattened(new MemoryByteSource(good.subarray(0, good.length - 16)));
     assert.strictEqual(noEnd.error, null);
-    assert.deepStrictEqual(noEnd.diagnostics.map((d) => d.code), ['flattened-no-end']);
+    assert.deepStrictEqual(
+      noEnd.diagnostics.map((d) => d.code),
+      ['flattened-no-end'],
+    );
     assert.strictEqual(noEnd.source!.size, 8192 + 4096);
 
     // Cut inside the second record's data: the part that is there still reads.
     const cut = indexFlattened(new MemoryByteSource(good.subarray(0, MDF_HEADER_SIZE + 16 + 4096 + 16 + 1000)));
     assert.strictEqual(cut.error, null);
     const d = cut.diagnostics.find((x) => x.code === 'flattened-truncated')!;
-    assert.match(d.message, /record at offset 0x2010 \(0x1000 bytes for file offset 0x2000\) is cut short .* file offsets from 0x23e8 on/);
+    assert.match(
+      d.message,
+      /record at offset 0x2010 \(0x1000 bytes for file offset 0x2000\) is cut short .* file offsets from 0x23e8 on/,
+    );
     assert.strictEqual(cut.source!.size, 8192 + 1000);
     const b = new Uint8Array(1000);
     cut.source!.readInto(8192, b);
     assert.deepStrictEqual(b, data.subarray(0, 1000));
 
     const inHeader = indexFlattened(new MemoryByteSource(good.subarray(0, MDF_HEADER_SIZE + 16 + 4096 + 7)));
-    assert.match(inHeader.diagnostics.find((x) => x.code === 'flattened-truncated')!.message, /ends inside a record header at offset 0x2010/);
+    assert.match(
+      inHeader.diagnostics.find((x) => x.code === 'flattened-truncated')!.message,
+      /ends inside a record header at offset 0x2010/,
+    );
     assert.strictEqual(inHeader.source!.size, 4096);
 
-    const negative = indexFlattened(new MemoryByteSource(stream([{ offset: 0n, bytes: data }, { offset: 4096n, size: -5n, bytes: new Uint8Array(0) }])));
-    assert.match(negative.diagnostics.find((x) => x.code === 'flattened-bad-record')!.message, /record header at offset 0x2010 has offset 4096 and size -5/);
+    const negative = indexFlattened(
+      new MemoryByteSource(
+        stream([
+          { offset: 0n, bytes: data },
+          { offset: 4096n, size: -5n, bytes: new Uint8Array(0) },
+        ]),
+      ),
+    );
+    assert.match(
+      negative.diagnostics.find((x) => x.code === 'flattened-bad-record')!.message,
+      /record header at offset 0x2010 has offset 4096 and size -5/,
+    );
     assert.strictEqual(negative.source!.size, 4096);
 
     const huge = indexFlattened(new MemoryByteSource(stream([{ offset: 1n << 62n, bytes: data }])));
@@ -157,28 +197,42 @@ describe('image/flattened: makedumpfile flattened streams', function () {
     assert.strictEqual(empty.source, null);
     assert.match(empty.error!, /no data records/);
 
-    const sig = indexFlattened(new MemoryByteSource(stream([{ offset: 0n, bytes: data }], { signature: 'makedumpfilx' })));
+    const sig = indexFlattened(
+      new MemoryByteSource(stream([{ offset: 0n, bytes: data }], { signature: 'makedumpfilx' })),
+    );
     assert.strictEqual(sig.source, null);
-    assert.deepStrictEqual(sig.diagnostics.map((x) => x.code), ['flattened-bad-signature']);
+    assert.deepStrictEqual(
+      sig.diagnostics.map((x) => x.code),
+      ['flattened-bad-signature'],
+    );
 
     const odd = indexFlattened(new MemoryByteSource(stream([{ offset: 0n, bytes: data }], { type: 2n, version: 9n })));
     assert.strictEqual(odd.error, null);
-    assert.deepStrictEqual(odd.diagnostics.map((x) => x.code), ['flattened-header', 'flattened-header']);
+    assert.deepStrictEqual(
+      odd.diagnostics.map((x) => x.code),
+      ['flattened-header', 'flattened-header'],
+    );
 
     const tiny = indexFlattened(new MemoryByteSource(good.subarray(0, 20)));
     assert.strictEqual(tiny.source, null);
-    assert.deepStrictEqual(tiny.diagnostics.map((x) => x.code), ['flattened-truncated']);
+    assert.deepStrictEqual(
+      tiny.diagnostics.map((x) => x.code),
+      ['flattened-truncated'],
+    );
   });
 
   it('our flattened kdump is reassembled by makedumpfile -R into exactly our seekable file', () => {
-    if (!fs.existsSync(MAKEDUMPFILE)) assert.fail(`${MAKEDUMPFILE} not found: install Debian's makedumpfile (this test must not be skipped)`);
+    if (!fs.existsSync(MAKEDUMPFILE))
+      assert.fail(`${MAKEDUMPFILE} not found: install Debian's makedumpfile (this test must not be skipped)`);
     const rng = new Prng(seed + 2);
     const dir = tempDir('kho-flat-');
     try {
       const mem = new SparsePages([{ start: 0n, end: 0x400000n }], 4096);
-      for (let i = 0; i < 40; i++) mem.write(BigInt(rng.int(1024)) * 4096n, rng.bool() ? patternPage(4096, i) : noisePage(rng, 4096));
+      for (let i = 0; i < 40; i++)
+        mem.write(BigInt(rng.int(1024)) * 4096n, rng.bool() ? patternPage(4096, i) : noisePage(rng, 4096));
       const plan = planKdump(mem, { storage: 'zlib' });
-      const flatFile = path.join(dir, 'flat.kdump'), outFile = path.join(dir, 'seekable.kdump');
+      const flatFile = path.join(dir, 'flat.kdump'),
+        outFile = path.join(dir, 'seekable.kdump');
       writePlanToFile(flatFile, planFlattened(plan, { recordSize: 3000, rewriteStart: true }));
       const r = spawnSync(MAKEDUMPFILE, ['-R', outFile], { input: fs.readFileSync(flatFile), encoding: 'buffer' });
       assert.strictEqual(r.status, 0, `makedumpfile -R failed: ${r.stderr?.toString()}`);

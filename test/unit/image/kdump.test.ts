@@ -9,7 +9,13 @@ import { KdumpImage, parseKdump, PFNS_PER_COUNT } from '../../../src/engine/imag
 import { openImage } from '../../../src/engine/image/open';
 import { PhysReadError } from '../../../src/engine/image/physMemory';
 import { SparsePages } from '../../../src/engine/image/sparsePages';
-import { KdumpPageStorage, lzoLiteralStream, planFlattened, planKdump, zstdStoredFrame } from '../../../src/engine/image/writeKdump';
+import {
+  KdumpPageStorage,
+  lzoLiteralStream,
+  planFlattened,
+  planKdump,
+  zstdStoredFrame,
+} from '../../../src/engine/image/writeKdump';
 import { PlanByteSource } from '../../../src/engine/image/writePlan';
 import { ByteSource } from '../../../src/engine/io/byteSource';
 import { Prng, seedFromEnv } from '../../support/prng';
@@ -22,7 +28,11 @@ function openKdump(plan: Parameters<typeof planSource>[0], why: string): KdumpIm
   const r = openImage(planSource(plan));
   assert.strictEqual(r.error, null, `${why}: ${r.error}`);
   assert.ok(r.memory instanceof KdumpImage, `${why}: not a KdumpImage`);
-  assert.deepStrictEqual(r.diagnostics.filter((d) => d.severity !== 'info'), [], `${why}: unexpected diagnostics`);
+  assert.deepStrictEqual(
+    r.diagnostics.filter((d) => d.severity !== 'info'),
+    [],
+    `${why}: unexpected diagnostics`,
+  );
   return r.memory;
 }
 
@@ -36,7 +46,10 @@ describe('image/kdump: round trips through our writer', function () {
         it(`${pageSize / 1024} KiB pages, ${storage}${flattened ? ', flattened stream' : ''} (seed ${seed})`, () => {
           const rng = new Prng(seed ^ (pageSize + storage.length * 31 + (flattened ? 7 : 0)));
           const ps = BigInt(pageSize);
-          const ram = [{ start: 0n, end: 64n * ps }, { start: 256n * ps, end: 384n * ps }];
+          const ram = [
+            { start: 0n, end: 64n * ps },
+            { start: 256n * ps, end: 384n * ps },
+          ];
           const mem = randomMemory(rng, ram, pageSize, 60);
           const plan = planKdump(mem, { storage, alwaysCompress: storage === 'zstd' });
           const why = `seed ${seed}, ${pageSize}/${storage}`;
@@ -48,12 +61,19 @@ describe('image/kdump: round trips through our writer', function () {
           assert.strictEqual(img.layout.dumpedPages, 192);
           assert.strictEqual(img.layout.validPages, 192);
           assertSameMemory(img, mem, pageSize, why, rng);
-          if (storage !== 'raw') assert.ok((plan.stats.byStorage[storage] ?? 0) > 0, `${why}: some pages stored ${storage}`);
+          if (storage !== 'raw')
+            assert.ok((plan.stats.byStorage[storage] ?? 0) > 0, `${why}: some pages stored ${storage}`);
           assert.strictEqual(img.contains(64n * ps, 1), false);
           assert.strictEqual(img.contains(63n * ps, pageSize), true);
           assert.strictEqual(img.contains(63n * ps, pageSize + 1), false);
-          assert.throws(() => img.read(64n * ps, 1), (e: unknown) => e instanceof PhysReadError && /page 0x[0-9a-f]+ is not in the dump/.test(e.message));
-          assert.throws(() => img.read(1n << 40n, 8), (e: unknown) => e instanceof PhysReadError && /beyond the last pfn/.test(e.message));
+          assert.throws(
+            () => img.read(64n * ps, 1),
+            (e: unknown) => e instanceof PhysReadError && /page 0x[0-9a-f]+ is not in the dump/.test(e.message),
+          );
+          assert.throws(
+            () => img.read(1n << 40n, 8),
+            (e: unknown) => e instanceof PhysReadError && /beyond the last pfn/.test(e.message),
+          );
         });
       }
     }
@@ -65,13 +85,18 @@ describe('image/kdump: round trips through our writer', function () {
     const mem = randomMemory(rng, ram, 4096, 200);
     const choice = new Map<bigint, KdumpPageStorage>();
     const plan = planKdump(mem, {
-      storage: (phys) => { const s = rng.pick(storages); choice.set(phys, s); return s; },
+      storage: (phys) => {
+        const s = rng.pick(storages);
+        choice.set(phys, s);
+        return s;
+      },
       alwaysCompress: true,
     });
     const img = openKdump(plan, `seed ${seed}`);
     assertSameMemory(img, mem, 4096, `seed ${seed}`, rng);
     const bytes = planSource(plan);
-    let rawSeen = 0, compressedSeen = 0;
+    let rawSeen = 0,
+      compressedSeen = 0;
     for (const [phys, s] of choice) {
       const off = img.fileOffset(phys + 5n);
       const d = img.descriptor(phys)!;
@@ -111,7 +136,10 @@ describe('image/kdump: round trips through our writer', function () {
     assert.strictEqual(excluded.pageState(0x9000n), 'excluded');
     assert.strictEqual(excluded.pageState(0x3000n), 'dumped');
     assert.strictEqual(excluded.pageState(2n * MiB), 'absent');
-    assert.throws(() => excluded.read(0x9000n, 4), /page 0x9000 is not in the dump: it is RAM but was excluded when the dump was written \(dump level 1\)/);
+    assert.throws(
+      () => excluded.read(0x9000n, 4),
+      /page 0x9000 is not in the dump: it is RAM but was excluded when the dump was written \(dump level 1\)/,
+    );
     assert.deepStrictEqual(excluded.read(0x3000n, 4096), patternPage(4096, 1));
 
     const stored = openKdump(planKdump(mem, { zeroPages: 'store', storage: 'raw' }), 'store');
@@ -124,7 +152,14 @@ describe('image/kdump: round trips through our writer', function () {
     const ram = [{ start: 0n, end: 4n * MiB }];
     const mem = randomMemory(rng, ram, 4096, 300);
     const out = new Set<bigint>();
-    const plan = planKdump(mem, { exclude: (p) => { const x = rng.bool(0.3); if (x) out.add(p); return x; }, storage: 'snappy' });
+    const plan = planKdump(mem, {
+      exclude: (p) => {
+        const x = rng.bool(0.3);
+        if (x) out.add(p);
+        return x;
+      },
+      storage: 'snappy',
+    });
     const img = openKdump(plan, `seed ${seed}`);
     assert.strictEqual(img.layout.validPages, 1024);
     assert.strictEqual(img.layout.dumpedPages, 1024 - out.size);
@@ -152,13 +187,22 @@ describe('image/kdump: round trips through our writer', function () {
     ];
     for (const c of cases) {
       const why = JSON.stringify(c);
-      const plan = planKdump(mem, { ...c, utsname: { machine: c.machine }, vmcoreinfo: 'OSRELEASE=6.18.0\nPAGESIZE=4096\n', storage: 'zlib' });
+      const plan = planKdump(mem, {
+        ...c,
+        utsname: { machine: c.machine },
+        vmcoreinfo: 'OSRELEASE=6.18.0\nPAGESIZE=4096\n',
+        storage: 'zlib',
+      });
       const r = openImage(planSource(plan));
       assert.strictEqual(r.error, null, why);
       const img = r.memory as KdumpImage;
       assert.strictEqual(img.header.littleEndian, c.littleEndian, why);
       assert.strictEqual(img.header.wordSize, c.wordSize, why);
-      assert.strictEqual(img.subHeader!.layout, c.wordSize === 8 ? '64-bit' : c.sub32Padded ? '32-bit-padded' : '32-bit', why);
+      assert.strictEqual(
+        img.subHeader!.layout,
+        c.wordSize === 8 ? '64-bit' : c.sub32Padded ? '32-bit-padded' : '32-bit',
+        why,
+      );
       assert.strictEqual(img.vmcoreinfo, 'OSRELEASE=6.18.0\nPAGESIZE=4096\n', why);
       assert.deepStrictEqual(img.ranges, ram, why);
       assertSameMemory(img, mem, 4096, why);
@@ -174,12 +218,18 @@ describe('image/kdump: round trips through our writer', function () {
       const pad = (a: number[]) => a.concat(new Array((4 - (a.length % 4)) % 4).fill(0));
       const h = new Uint8Array(12);
       const dv = new DataView(h.buffer);
-      dv.setUint32(0, nb.length, true); dv.setUint32(4, desc.length, true); dv.setUint32(8, type, true);
+      dv.setUint32(0, nb.length, true);
+      dv.setUint32(4, desc.length, true);
+      dv.setUint32(8, type, true);
       return [...h, ...pad(nb), ...pad(desc)];
     };
     const notes = Uint8Array.from([...note('CORE', 1, [1, 2, 3, 4, 5, 6, 7, 8]), ...note('QEMU', 0, [9, 9, 9, 9, 9])]);
     const plan = planKdump(mem, {
-      notes, vmcoreinfo: 'OSRELEASE=6.18.0\n', utsname: { nodename: 'guest', release: '6.18.0-kho' }, nrCpus: 2, dumpLevel: 31,
+      notes,
+      vmcoreinfo: 'OSRELEASE=6.18.0\n',
+      utsname: { nodename: 'guest', release: '6.18.0-kho' },
+      nrCpus: 2,
+      dumpLevel: 31,
     });
     const img = openKdump(plan, 'notes');
     assert.strictEqual(img.header.signature, 'KDUMP   ');
@@ -191,7 +241,13 @@ describe('image/kdump: round trips through our writer', function () {
     assert.strictEqual(img.header.status & KDUMP_FLAG.zlib, KDUMP_FLAG.zlib);
     assert.strictEqual(img.subHeader!.dumpLevel, 31);
     assert.strictEqual(img.subHeader!.maxMapnr64, 0x40n);
-    assert.deepStrictEqual(img.notes.map((n) => [n.name, n.type, n.descSize]), [['CORE', 1, 8], ['QEMU', 0, 5]]);
+    assert.deepStrictEqual(
+      img.notes.map((n) => [n.name, n.type, n.descSize]),
+      [
+        ['CORE', 1, 8],
+        ['QEMU', 0, 5],
+      ],
+    );
     assert.deepStrictEqual(img.noteDesc(img.notes[1]), Uint8Array.from([9, 9, 9, 9, 9]));
     assert.strictEqual(img.vmcoreinfo, 'OSRELEASE=6.18.0\n');
 
@@ -220,7 +276,8 @@ describe('image/kdump: round trips through our writer', function () {
       written.push(p);
     }
     const img = openKdump(planKdump(mem, { zeroPages: 'exclude', storage: 'raw' }), `seed ${seed}`);
-    for (const p of written) assert.deepStrictEqual(img.read(p, 4096), mem.read(p, 4096), `seed ${seed}: 0x${p.toString(16)}`);
+    for (const p of written)
+      assert.deepStrictEqual(img.read(p, 4096), mem.read(p, 4096), `seed ${seed}: 0x${p.toString(16)}`);
     assert.strictEqual(img.layout.dumpedPages, new Set(written).size);
   });
 
@@ -232,9 +289,18 @@ describe('image/kdump: round trips through our writer', function () {
     try {
       const r = openImage(planSource(plan));
       assert.strictEqual(r.error, null);
-      assert.ok(r.diagnostics.some((d) => d.code === 'kdump-codec-unsupported' && /1 of 16 page descriptors are lzo-compressed/.test(d.message)));
-      assert.throws(() => r.memory!.read(0x1800n, 4), (e: unknown) =>
-        e instanceof PhysReadError && e.phys === 0x1800n && /page 0x1000 is lzo-compressed; lzo is not supported/.test(e.message));
+      assert.ok(
+        r.diagnostics.some(
+          (d) => d.code === 'kdump-codec-unsupported' && /1 of 16 page descriptors are lzo-compressed/.test(d.message),
+        ),
+      );
+      assert.throws(
+        () => r.memory!.read(0x1800n, 4),
+        (e: unknown) =>
+          e instanceof PhysReadError &&
+          e.phys === 0x1800n &&
+          /page 0x1000 is lzo-compressed; lzo is not supported/.test(e.message),
+      );
       assert.deepStrictEqual(r.memory!.read(0x2000n, 4), new Uint8Array(4), 'other pages still read');
     } finally {
       registerDecompressor('lzo', prev);
@@ -254,7 +320,10 @@ describe('image/kdump: round trips through our writer', function () {
     // A zlib page produced by another encoder (fflate at level 9) reads back too.
     const mem = new SparsePages([{ start: 0n, end: 0x4000n }], 4096);
     mem.write(0n, page);
-    const img = openKdump(planKdump(mem, { storage: 'zlib', compressors: { zlib: (p) => zlibSync(p, { level: 9 }) } }), 'zlib9');
+    const img = openKdump(
+      planKdump(mem, { storage: 'zlib', compressors: { zlib: (p) => zlibSync(p, { level: 9 }) } }),
+      'zlib9',
+    );
     assert.deepStrictEqual(img.read(0n, 4096), page);
   });
 
@@ -280,8 +349,16 @@ describe('image/kdump: round trips through our writer', function () {
     assert.strictEqual(plan.layout.bitmapBytes, 32 << 20);
     // Count what the reader asks of the file: no read may pull a whole bitmap in.
     const inner = new PlanByteSource(plan);
-    let largest = 0, total = 0;
-    const counting: ByteSource = { size: inner.size, readInto: (o, d) => { largest = Math.max(largest, d.length); total += d.length; return inner.readInto(o, d); } };
+    let largest = 0,
+      total = 0;
+    const counting: ByteSource = {
+      size: inner.size,
+      readInto: (o, d) => {
+        largest = Math.max(largest, d.length);
+        total += d.length;
+        return inner.readInto(o, d);
+      },
+    };
     const r = openImage(counting, { cache: false });
     assert.strictEqual(r.error, null);
     const img = r.memory as KdumpImage;

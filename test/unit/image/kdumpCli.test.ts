@@ -21,10 +21,20 @@ describe('kho-inspect decode: KHO dumps written as kdump-compressed', function (
   this.timeout(120_000);
   const seed = seedFromEnv();
   let dir: string;
-  before(() => { dir = tempDir('kho-kdump-cli-'); });
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+  before(() => {
+    dir = tempDir('kho-kdump-cli-');
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
 
-  const cases: { version: number; pageSize: PageSize; storage: KdumpPageStorage; flattened: boolean; fdt: 'file' | 'scan' }[] = [
+  const cases: {
+    version: number;
+    pageSize: PageSize;
+    storage: KdumpPageStorage;
+    flattened: boolean;
+    fdt: 'file' | 'scan';
+  }[] = [
     { version: 3, pageSize: 4096, storage: 'zlib', flattened: false, fdt: 'file' },
     { version: 3, pageSize: 4096, storage: 'snappy', flattened: true, fdt: 'scan' },
     { version: 2, pageSize: 4096, storage: 'zstd', flattened: false, fdt: 'scan' },
@@ -35,19 +45,43 @@ describe('kho-inspect decode: KHO dumps written as kdump-compressed', function (
     it(`kho-v${c.version}, ${c.pageSize / 1024} KiB pages, ${c.storage}${c.flattened ? ', flattened' : ''}, FDT from ${c.fdt} (seed ${seed})`, () => {
       const rnd = new Prng(seed ^ (c.version * 7919 + c.pageSize + c.storage.length));
       const ps = BigInt(c.pageSize);
-      const ram = [{ start: 0n, end: 512n * ps }, { start: 1024n * ps, end: 4096n * ps }];
-      const blocks = randomBlocks(rnd, { ranges: [{ start: 1536n * ps, end: 4096n * ps }], count: 80, orders: [0, 1, 2, 3, 5, 8], pageSize: c.pageSize });
+      const ram = [
+        { start: 0n, end: 512n * ps },
+        { start: 1024n * ps, end: 4096n * ps },
+      ];
+      const blocks = randomBlocks(rnd, {
+        ranges: [{ start: 1536n * ps, end: 4096n * ps }],
+        count: 80,
+        orders: [0, 1, 2, 3, 5, 8],
+        pageSize: c.pageSize,
+      });
       const dump = buildDump({
-        version: c.version, pageSize: c.pageSize, ram, blocks, random: rnd,
-        nodePool: [{ start: 16n * ps, end: 512n * ps }, { start: 1024n * ps, end: 1536n * ps }],
-        clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: c.pageSize }],
+        version: c.version,
+        pageSize: c.pageSize,
+        ram,
+        blocks,
+        random: rnd,
+        nodePool: [
+          { start: 16n * ps, end: 512n * ps },
+          { start: 1024n * ps, end: 1536n * ps },
+        ],
+        clients: [
+          { name: 'memblock', size: 4096 },
+          { name: 'LUO', size: c.pageSize },
+        ],
       });
       const plan = planKdump(dump.mem, { ram, storage: c.storage, zeroPages: rnd.bool() ? 'shared' : 'exclude' });
       const image = path.join(dir, `kho-v${c.version}-${c.pageSize}-${c.storage}.kdump`);
       const fdt = path.join(dir, `kho-v${c.version}-${c.pageSize}.dtb`);
       writePlanToFile(image, c.flattened ? planFlattened(plan, { recordSize: 16384 }) : plan);
       fs.writeFileSync(fdt, dump.fdt);
-      const r = runCli(['decode', image, ...(c.fdt === 'file' ? ['--fdt', fdt] : []), '--page-size', String(c.pageSize)]);
+      const r = runCli([
+        'decode',
+        image,
+        ...(c.fdt === 'file' ? ['--fdt', fdt] : []),
+        '--page-size',
+        String(c.pageSize),
+      ]);
       const why = `seed ${seed}: exit ${r.code}\n${r.stderr}\n${JSON.stringify(r.json?.diagnostics)}`;
       assert.strictEqual(r.code, 0, why);
       assert.ok(r.json, `${why}\nstdout is not the JSON report: ${r.stdout.slice(0, 200)}`);
@@ -56,7 +90,10 @@ describe('kho-inspect decode: KHO dumps written as kdump-compressed', function (
       assert.strictEqual(r.json.fdt.compatible, `kho-v${c.version}`);
       assert.strictEqual(r.json.fdt.address, c.fdt === 'file' ? null : hx(dump.fdtAddress));
       assert.strictEqual(r.json.fdt.preservedMemoryMap, hx(dump.root));
-      assert.ok(r.json.diagnostics.some((d: { code: string }) => d.code === 'kdump-summary'), why);
+      assert.ok(
+        r.json.diagnostics.some((d: { code: string }) => d.code === 'kdump-summary'),
+        why,
+      );
     });
   }
 });

@@ -18,11 +18,32 @@ const seed = seedFromEnv();
 
 // --- the vector inputs (mirrors the generator described in kdumpCodecVectors.ts) ---
 const lcg = (x: number) => (Math.imul(x, 1103515245) + 12345) & 0x7fffffff;
-const WORDS = ['kexec ', 'handover ', 'preserved ', 'memory ', 'radix ', 'tree ', 'page ', 'folio ', 'scratch ', 'fdt ', 'order ', '0x1000 ', '\n', 'KHO ', 'luo ', 'memfd '];
+const WORDS = [
+  'kexec ',
+  'handover ',
+  'preserved ',
+  'memory ',
+  'radix ',
+  'tree ',
+  'page ',
+  'folio ',
+  'scratch ',
+  'fdt ',
+  'order ',
+  '0x1000 ',
+  '\n',
+  'KHO ',
+  'luo ',
+  'memfd ',
+];
 
 function text(size: number, seed0: number): Uint8Array {
-  let s = '', x = seed0;
-  while (s.length < size) { x = lcg(x); s += WORDS[(x >> 16) % 16]; }
+  let s = '',
+    x = seed0;
+  while (s.length < size) {
+    x = lcg(x);
+    s += WORDS[(x >> 16) % 16];
+  }
   return Uint8Array.from(s.slice(0, size), (c) => c.charCodeAt(0));
 }
 function structs(size: number): Uint8Array {
@@ -38,7 +59,10 @@ function structs(size: number): Uint8Array {
 function noise(size: number, seed0: number): Uint8Array {
   const out: number[] = [];
   let x = seed0;
-  while (out.length < size) { x = lcg(x); out.push((x >> 16) & 0xff); }
+  while (out.length < size) {
+    x = lcg(x);
+    out.push((x >> 16) & 0xff);
+  }
   return Uint8Array.from(out);
 }
 function repeats(size: number, seed0: number): Uint8Array {
@@ -62,16 +86,26 @@ function far(): Uint8Array {
 
 function vectorInput(v: CodecVector): Uint8Array {
   switch (v.name) {
-    case 'text': return text(4096, 1);
-    case 'structs': return structs(4096);
-    case 'zero': return new Uint8Array(4096);
-    case 'repeats': return repeats(4096, 5);
-    case 'far': return far();
-    case 'tiny': return Uint8Array.from([0x61, 0x62, 0x63]);
-    case 'text64k': return text(65536, 3);
+    case 'text':
+      return text(4096, 1);
+    case 'structs':
+      return structs(4096);
+    case 'zero':
+      return new Uint8Array(4096);
+    case 'repeats':
+      return repeats(4096, 5);
+    case 'far':
+      return far();
+    case 'tiny':
+      return Uint8Array.from([0x61, 0x62, 0x63]);
+    case 'text64k':
+      return text(65536, 3);
     case 'm1far': {
       const d = noise(4096, 42);
-      for (let k = 0; k < 15; k++) { const p = 2600 + k * 100; d.set(d.slice(p - 2500, p - 2497), p); }
+      for (let k = 0; k < 15; k++) {
+        const p = 2600 + k * 100;
+        d.set(d.slice(p - 2500, p - 2497), p);
+      }
       return d;
     }
   }
@@ -96,8 +130,14 @@ describe('image/decompress: page codecs against real encoders', function () {
     it(`zstd: CLI level ${v.level} output, "${v.name}" (${v.size} bytes)`, () => {
       assert.ok(Buffer.from(decompressPage('zstd', decode64(v.data), v.size)).equals(Buffer.from(vectorInput(v))));
       // The CLI compressing a pipe writes no content size: the length comes from decoding.
-      assert.throws(() => decompressPage('zstd', decode64(v.data), v.size * 2), /zstd data decompresses to \d+ bytes, expected \d+/);
-      assert.throws(() => decompressPage('zstd', decode64(v.data), v.size - 1), /decompresses to more than the \d+-byte page/);
+      assert.throws(
+        () => decompressPage('zstd', decode64(v.data), v.size * 2),
+        /zstd data decompresses to \d+ bytes, expected \d+/,
+      );
+      assert.throws(
+        () => decompressPage('zstd', decode64(v.data), v.size - 1),
+        /decompresses to more than the \d+-byte page/,
+      );
     });
   }
 
@@ -114,10 +154,16 @@ describe('image/decompress: page codecs against real encoders', function () {
     assert.throws(() => lzo1xDecompress(good, v.size - 1), /output overrun/);
     assert.throws(() => lzo1xDecompress(good, v.size + 1), /stream ends after 23528 bytes, expected 23529/);
     assert.throws(() => lzo1xDecompress(good.subarray(0, good.length - 3), v.size), /input overrun/);
-    assert.throws(() => lzo1xDecompress(Uint8Array.from([...good, 0]), v.size), /1 bytes after the end-of-stream marker/);
+    assert.throws(
+      () => lzo1xDecompress(Uint8Array.from([...good, 0]), v.size),
+      /1 bytes after the end-of-stream marker/,
+    );
     assert.throws(() => lzo1xDecompress(new Uint8Array(0), 10), /empty input/);
     // A match reaching before the start of the output: a first instruction copying from distance 16385.
-    assert.throws(() => lzo1xDecompress(Uint8Array.from([0x11, 0x04, 0x00, 0x11, 0, 0]), 8), /reaches before the start/);
+    assert.throws(
+      () => lzo1xDecompress(Uint8Array.from([0x11, 0x04, 0x00, 0x11, 0, 0]), 8),
+      /reaches before the start/,
+    );
     const rng = new Prng(seed);
     let failures = 0;
     for (let i = 0; i < 300; i++) {
@@ -136,7 +182,11 @@ describe('image/decompress: page codecs against real encoders', function () {
   it(`hostile snappy, zstd and zlib streams: DecompressError quickly (seed ${seed})`, () => {
     // A snappy literal whose 4-byte length is negative as a signed int: snappyjs alone would spin on it.
     const evil = Uint8Array.from([0x80, 0x20, 0xfc, 0xff, 0xff, 0xff, 0xff, 1, 2, 3]);
-    assert.throws(() => decompressPage('snappy', evil, 4096), (e: unknown) => e instanceof DecompressError && /literal of \d+ bytes at byte 7 runs past the input/.test(e.message));
+    assert.throws(
+      () => decompressPage('snappy', evil, 4096),
+      (e: unknown) =>
+        e instanceof DecompressError && /literal of \d+ bytes at byte 7 runs past the input/.test(e.message),
+    );
     const rng = new Prng(seed + 1);
     for (const codec of ['zlib', 'snappy', 'zstd', 'lzo'] as const) {
       for (let i = 0; i < 200; i++) {
@@ -171,9 +221,13 @@ describe('image/decompress: page codecs against real encoders', function () {
     const byPhys = new Map(pages.map((v, i) => [BigInt(i) * 4096n, decode64(v.data)]));
     let at = 0n;
     const plan = planKdump(mem, {
-      storage: (phys) => { at = phys; return 'lzo'; },
+      storage: (phys) => {
+        at = phys;
+        return 'lzo';
+      },
       compressors: { lzo: () => byPhys.get(at)! },
-      zeroPages: 'store', alwaysCompress: true,
+      zeroPages: 'store',
+      alwaysCompress: true,
     });
     const r = openImage(planSource(plan));
     assert.strictEqual(r.error, null);
@@ -181,12 +235,23 @@ describe('image/decompress: page codecs against real encoders', function () {
     const img = r.memory as KdumpImage;
     pages.forEach((v, i) => assert.deepStrictEqual(img.read(BigInt(i) * 4096n, 4096), vectorInput(v), v.name));
 
-    const bytes = Buffer.from(plan.chunks ? [...plan.chunks].reduce((b, c) => { b.set(c.bytes, c.offset); return b; }, new Uint8Array(plan.size)) : []);
+    const bytes = Buffer.from(
+      plan.chunks
+        ? [...plan.chunks].reduce((b, c) => {
+            b.set(c.bytes, c.offset);
+            return b;
+          }, new Uint8Array(plan.size))
+        : [],
+    );
     const d = img.descriptor(0n)!;
     bytes[Number(d.offset) + Number(d.size) - 2] ^= 0xff; // damage the end-of-stream marker
     const broken = openImage(planSource({ size: bytes.length, chunks: [{ offset: 0, bytes }] })).memory!;
-    assert.throws(() => broken.read(10n, 4), (e: unknown) => e instanceof PhysReadError &&
-      new RegExp(`page 0x0: lzo data error at file offset 0x${d.offset.toString(16)}`).test(e.message));
+    assert.throws(
+      () => broken.read(10n, 4),
+      (e: unknown) =>
+        e instanceof PhysReadError &&
+        new RegExp(`page 0x0: lzo data error at file offset 0x${d.offset.toString(16)}`).test(e.message),
+    );
     assert.deepStrictEqual(broken.read(4096n, 4096), vectorInput(pages[1]));
   });
 });

@@ -21,7 +21,10 @@ export function noisePage(rng: Prng, size: number): Uint8Array {
   const b = new Uint8Array(size);
   for (let i = 0; i < size; i += 4) {
     const v = rng.u32();
-    b[i] = v & 0xff; b[i + 1] = (v >> 8) & 0xff; b[i + 2] = (v >> 16) & 0xff; b[i + 3] = v >>> 24;
+    b[i] = v & 0xff;
+    b[i + 1] = (v >> 8) & 0xff;
+    b[i + 2] = (v >> 16) & 0xff;
+    b[i + 3] = v >>> 24;
   }
   return b;
 }
@@ -47,7 +50,13 @@ export function planSource(plan: WritePlan): MemoryByteSource {
 }
 
 /** Every page of `expected`'s ranges reads back identically from `actual`, plus unaligned reads across pages. */
-export function assertSameMemory(actual: PhysMemory, expected: PhysMemory, pageSize: number, why: string, rng?: Prng): void {
+export function assertSameMemory(
+  actual: PhysMemory,
+  expected: PhysMemory,
+  pageSize: number,
+  why: string,
+  rng?: Prng,
+): void {
   const ps = BigInt(pageSize);
   for (const r of expected.ranges) {
     for (let a = r.start; a < r.end; a += ps) {
@@ -62,7 +71,11 @@ export function assertSameMemory(actual: PhysMemory, expected: PhysMemory, pageS
     const span = Number(r.end - r.start);
     const len: number = 1 + rng.int(Math.min(span, 3 * pageSize));
     const at: bigint = r.start + BigInt(rng.int(span - len + 1));
-    assert.deepStrictEqual(actual.read(at, len), expected.read(at, len), `${why}: read [0x${at.toString(16)}, +${len})`);
+    assert.deepStrictEqual(
+      actual.read(at, len),
+      expected.read(at, len),
+      `${why}: read [0x${at.toString(16)}, +${len})`,
+    );
   }
 }
 

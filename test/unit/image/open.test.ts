@@ -21,11 +21,17 @@ describe('image/open: detectImageFormat and openImage', () => {
   });
 
   it('a kdump or flattened signature with nothing behind it is a precise error, not a crash', () => {
-    for (const [sig, code] of [['KDUMP   ', 'kdump-truncated'], ['makedumpfile', 'flattened-empty']]) {
+    for (const [sig, code] of [
+      ['KDUMP   ', 'kdump-truncated'],
+      ['makedumpfile', 'flattened-empty'],
+    ]) {
       const r = openImage(text(sig));
       assert.strictEqual(r.memory, null, sig);
       assert.ok(r.error, sig);
-      assert.ok(r.diagnostics.some((d) => d.code === code), `${sig}: ${JSON.stringify(r.diagnostics.map((d) => d.code))}`);
+      assert.ok(
+        r.diagnostics.some((d) => d.code === code),
+        `${sig}: ${JSON.stringify(r.diagnostics.map((d) => d.code))}`,
+      );
     }
   });
 
@@ -35,7 +41,10 @@ describe('image/open: detectImageFormat and openImage', () => {
     assert.strictEqual(r.memory!.format, 'raw');
     assert.deepStrictEqual(r.memory!.ranges, [{ start: 0x4000_0000n, end: 0x4000_2000n }]);
     assert.deepStrictEqual(r.memory!.read(0x4000_0ffen, 4), patternBytes(0xffen, 4));
-    assert.deepStrictEqual(r.diagnostics.map((d) => [d.code, d.severity]), [['image-raw', 'info']]);
+    assert.deepStrictEqual(
+      r.diagnostics.map((d) => [d.code, d.severity]),
+      [['image-raw', 'info']],
+    );
   });
 
   it('forced formats: raw over an ELF reads the file verbatim; elf over raw bytes fails on the magic', () => {
@@ -59,7 +68,12 @@ describe('image/open: detectImageFormat and openImage', () => {
     const empty = openImage(new MemoryByteSource(new Uint8Array(0)));
     assert.strictEqual(empty.memory, null);
     assert.match(empty.error ?? '', /empty/);
-    const failing: ByteSource = { size: 4096, readInto: () => { throw new Error('EIO: i/o error'); } };
+    const failing: ByteSource = {
+      size: 4096,
+      readInto: () => {
+        throw new Error('EIO: i/o error');
+      },
+    };
     const r = openImage(failing);
     assert.strictEqual(r.memory, null);
     assert.match(r.error ?? '', /cannot open image: EIO: i\/o error/);

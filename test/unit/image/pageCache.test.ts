@@ -8,12 +8,16 @@ class CountingSource implements ByteSource {
   reads: { offset: number; length: number }[] = [];
   closed = false;
   constructor(private readonly inner: ByteSource) {}
-  get size(): number { return this.inner.size; }
+  get size(): number {
+    return this.inner.size;
+  }
   readInto(offset: number, dest: Uint8Array): number {
     this.reads.push({ offset, length: dest.length });
     return this.inner.readInto(offset, dest);
   }
-  close(): void { this.closed = true; }
+  close(): void {
+    this.closed = true;
+  }
 }
 
 function data(n: number): Uint8Array {
@@ -51,7 +55,10 @@ describe('io/pageCache: CachedByteSource', () => {
     c.readInto(0, one); // hit
     c.readInto(0x2000, one); // hit
     c.readInto(0x1000, one); // evicted: miss
-    assert.deepStrictEqual(inner.reads.map((r) => r.offset), [0x1000]);
+    assert.deepStrictEqual(
+      inner.reads.map((r) => r.offset),
+      [0x1000],
+    );
     for (let b = 0; b < 200; b++) c.readInto(b * 0x1000, one);
     assert.strictEqual(c.cachedBytes, 0x3000);
   });

@@ -27,12 +27,17 @@ describe('image/qemu: ELF dumps from qemu-system-x86_64 dump-guest-memory', func
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-qemu-'));
     fs.writeFileSync(path.join(dir, 'pages.bin'), pages);
     fs.writeFileSync(path.join(dir, 'second.bin'), second);
-    dump = qemuDumpElf([
-      { file: path.join(dir, 'pages.bin'), addr: 0x1000000n },
-      { file: path.join(dir, 'second.bin'), addr: 0x8000000n },
-    ], dir);
+    dump = qemuDumpElf(
+      [
+        { file: path.join(dir, 'pages.bin'), addr: 0x1000000n },
+        { file: path.join(dir, 'second.bin'), addr: 0x8000000n },
+      ],
+      dir,
+    );
   });
-  after(() => { if (dir) removeDumpDir(dir); });
+  after(() => {
+    if (dir) removeDumpDir(dir);
+  });
 
   it('maps the PT_LOAD layout of a 256 MiB q35 guest and reads our pages back', () => {
     const r = openImage(FileByteSource.open(dump));
@@ -40,17 +45,30 @@ describe('image/qemu: ELF dumps from qemu-system-x86_64 dump-guest-memory', func
     try {
       assert.strictEqual(r.error, null);
       assert.ok(mem instanceof ElfImage);
-      assert.deepStrictEqual(r.diagnostics.filter((d) => d.severity !== 'info'), []);
+      assert.deepStrictEqual(
+        r.diagnostics.filter((d) => d.severity !== 'info'),
+        [],
+      );
       assert.strictEqual(mem.header.type, 4);
       assert.strictEqual(mem.header.elfClass, 64);
 
       const loads = mem.programHeaders.filter((p) => p.type === PT_LOAD).map((p) => [p.paddr, p.paddr + p.memsz]);
       assert.deepStrictEqual(loads, [
-        [0x0n, 0xc0000n], [0xc0000n, 0xe0000n], [0xe0000n, 0x100000n], [0x100000n, 0x10000000n], [0xfffc0000n, 0x100000000n],
+        [0x0n, 0xc0000n],
+        [0xc0000n, 0xe0000n],
+        [0xe0000n, 0x100000n],
+        [0x100000n, 0x10000000n],
+        [0xfffc0000n, 0x100000000n],
       ]);
-      assert.deepStrictEqual(mem.ranges, [{ start: 0x0n, end: 0x10000000n }, { start: 0xfffc0000n, end: 0x100000000n }]);
+      assert.deepStrictEqual(mem.ranges, [
+        { start: 0x0n, end: 0x10000000n },
+        { start: 0xfffc0000n, end: 0x100000000n },
+      ]);
       assert.ok(mem.programHeaders.some((p) => p.type === PT_NOTE));
-      assert.ok(mem.notes.some((n) => n.name === 'CORE' && n.type === 1), 'an NT_PRSTATUS note from QEMU');
+      assert.ok(
+        mem.notes.some((n) => n.name === 'CORE' && n.type === 1),
+        'an NT_PRSTATUS note from QEMU',
+      );
 
       assert.deepStrictEqual(mem.read(0x1000000n, pages.length), pages);
       assert.deepStrictEqual(mem.read(0x1002ffcn, 8), pages.subarray(0x2ffc, 0x3004));
@@ -72,7 +90,7 @@ describe('image/qemu: ELF dumps from qemu-system-x86_64 dump-guest-memory', func
     }
   });
 
-  it('reads QEMU\'s -z dump (kdump-zlib in a makedumpfile flattened stream)', () => {
+  it("reads QEMU's -z dump (kdump-zlib in a makedumpfile flattened stream)", () => {
     const flat = qemuDumpElf([{ file: path.join(dir, 'pages.bin'), addr: 0x1000000n }], dir, 'kdump-zlib');
     const src = FileByteSource.open(flat);
     try {

@@ -23,7 +23,10 @@ describe('image/raw: RawImage', () => {
 
   it('throws PhysReadError below the base, past the end and across the end', () => {
     const img = new RawImage(new MemoryByteSource(bytes(0x2000)), 0x1000n);
-    assert.throws(() => img.read(0xfffn, 1), (e: unknown) => e instanceof PhysReadError && /outside the raw image \[0x1000, 0x3000\)/.test(e.message));
+    assert.throws(
+      () => img.read(0xfffn, 1),
+      (e: unknown) => e instanceof PhysReadError && /outside the raw image \[0x1000, 0x3000\)/.test(e.message),
+    );
     assert.throws(() => img.read(0x3000n, 1), PhysReadError);
     assert.throws(() => img.read(0x2ff0n, 0x11), PhysReadError);
     assert.strictEqual(img.contains(0x2ff0n, 0x10), true);
@@ -39,8 +42,14 @@ describe('image/raw: RawImage', () => {
   });
 
   it('a source that comes up short (file shrank) turns into PhysReadError', () => {
-    const shrinking = { size: 0x2000, readInto: (off: number, d: Uint8Array) => (off < 0x1000 ? Math.min(d.length, 0x1000 - off) : 0) };
+    const shrinking = {
+      size: 0x2000,
+      readInto: (off: number, d: Uint8Array) => (off < 0x1000 ? Math.min(d.length, 0x1000 - off) : 0),
+    };
     const img = new RawImage(shrinking);
-    assert.throws(() => img.read(0xff0n, 0x20), (e: unknown) => e instanceof PhysReadError && /file ended at offset 0x1000/.test(e.message));
+    assert.throws(
+      () => img.read(0xff0n, 0x20),
+      (e: unknown) => e instanceof PhysReadError && /file ended at offset 0x1000/.test(e.message),
+    );
   });
 });

@@ -12,9 +12,32 @@ import { patternBytes, patternMemory } from './elfTestImages';
 describe('image/writePlan', () => {
   it('checkedChunks rejects overlapping, descending and out-of-bounds chunks', () => {
     const plan = (chunks: { offset: number; bytes: Uint8Array }[], size = 100): WritePlan => ({ size, chunks });
-    assert.throws(() => [...checkedChunks(plan([{ offset: 10, bytes: new Uint8Array(5) }, { offset: 14, bytes: new Uint8Array(1) }]))], /overlaps or precedes/);
-    assert.throws(() => [...checkedChunks(plan([{ offset: 98, bytes: new Uint8Array(5) }]))], /passes the file size 0x64/);
-    assert.deepStrictEqual([...checkedChunks(plan([{ offset: 0, bytes: new Uint8Array(5) }, { offset: 5, bytes: new Uint8Array(1) }]))].length, 2);
+    assert.throws(
+      () => [
+        ...checkedChunks(
+          plan([
+            { offset: 10, bytes: new Uint8Array(5) },
+            { offset: 14, bytes: new Uint8Array(1) },
+          ]),
+        ),
+      ],
+      /overlaps or precedes/,
+    );
+    assert.throws(
+      () => [...checkedChunks(plan([{ offset: 98, bytes: new Uint8Array(5) }]))],
+      /passes the file size 0x64/,
+    );
+    assert.deepStrictEqual(
+      [
+        ...checkedChunks(
+          plan([
+            { offset: 0, bytes: new Uint8Array(5) },
+            { offset: 5, bytes: new Uint8Array(1) },
+          ]),
+        ),
+      ].length,
+      2,
+    );
   });
 
   it('PlanByteSource reads like the materialised file (seeded)', () => {
@@ -42,7 +65,14 @@ describe('image/writeRaw: planRawImage', () => {
     mem.write(0x1f000n, patternBytes(0x1f000n, 0x1000));
     const plan = planRawImage(mem, { base: 0x10000n });
     assert.strictEqual(plan.size, 0x10000);
-    assert.deepStrictEqual([...plan.chunks].map((c) => [c.offset, c.bytes.length]), [[0x0, 0x1000], [0x1000, 0x1000], [0xf000, 0x1000]]);
+    assert.deepStrictEqual(
+      [...plan.chunks].map((c) => [c.offset, c.bytes.length]),
+      [
+        [0x0, 0x1000],
+        [0x1000, 0x1000],
+        [0xf000, 0x1000],
+      ],
+    );
     const img = new RawImage(new PlanByteSource(plan), 0x10000n);
     assert.deepStrictEqual(img.read(0x10ff0n, 0x20), patternBytes(0x10ff0n, 0x20));
     assert.deepStrictEqual(img.read(0x1fff0n, 0x10), patternBytes(0x1fff0n, 0x10));
@@ -57,42 +87,85 @@ describe('image/writeRaw: planRawImage', () => {
     assert.strictEqual(planToBytes(plan)[0xfff], 0);
     assert.strictEqual(planToBytes(plan)[0x1000], 5);
     const clipped = planRawImage(mem, { base: 0x1800n, size: 0x1000n });
-    assert.deepStrictEqual([...clipped.chunks].map((c) => [c.offset, c.bytes.length]), [[0, 0x800], [0x800, 0x800]]);
+    assert.deepStrictEqual(
+      [...clipped.chunks].map((c) => [c.offset, c.bytes.length]),
+      [
+        [0, 0x800],
+        [0x800, 0x800],
+      ],
+    );
   });
 });
 
 describe('image/writeElf: planElfCore', () => {
   it('writes only the chosen segments, at offsets congruent to their address modulo the page size', () => {
     const mem = patternMemory();
-    const segments = [{ start: 0x100800n, end: 0x102000n }, { start: 0x2000n, end: 0x3000n }];
+    const segments = [
+      { start: 0x100800n, end: 0x102000n },
+      { start: 0x2000n, end: 0x3000n },
+    ];
     const plan = planElfCore(mem, { segments });
     const r = parseElfCore(new PlanByteSource(plan));
     assert.deepStrictEqual(r.diagnostics, []);
     const img = r.image!;
-    assert.deepStrictEqual(img.ranges, [{ start: 0x2000n, end: 0x3000n }, { start: 0x100800n, end: 0x102000n }]);
-    assert.deepStrictEqual(img.programHeaders.map((p) => Number(p.offset) % 0x1000), [0x000, 0x800]);
-    assert.deepStrictEqual(img.programHeaders.map((p) => [p.paddr, p.vaddr, p.filesz, p.memsz, p.align]),
-      [[0x2000n, 0x2000n, 0x1000n, 0x1000n, 0x1000n], [0x100800n, 0x100800n, 0x1800n, 0x1800n, 0x1000n]]);
+    assert.deepStrictEqual(img.ranges, [
+      { start: 0x2000n, end: 0x3000n },
+      { start: 0x100800n, end: 0x102000n },
+    ]);
+    assert.deepStrictEqual(
+      img.programHeaders.map((p) => Number(p.offset) % 0x1000),
+      [0x000, 0x800],
+    );
+    assert.deepStrictEqual(
+      img.programHeaders.map((p) => [p.paddr, p.vaddr, p.filesz, p.memsz, p.align]),
+      [
+        [0x2000n, 0x2000n, 0x1000n, 0x1000n, 0x1000n],
+        [0x100800n, 0x100800n, 0x1800n, 0x1800n, 0x1000n],
+      ],
+    );
     assert.deepStrictEqual(img.read(0x100800n, 0x1800), patternBytes(0x100800n, 0x1800));
     // Chunks ascend and the plan never holds more than the headers plus the pages' own bytes.
     const chunks = [...checkedChunks(plan)];
-    assert.strictEqual(chunks.slice(1).reduce((t, c) => t + c.bytes.length, 0), 0x1000 + 0x1800);
+    assert.strictEqual(
+      chunks.slice(1).reduce((t, c) => t + c.bytes.length, 0),
+      0x1000 + 0x1800,
+    );
   });
 
   it('refuses overlapping segments and addresses ELF32 cannot hold', () => {
     const mem = patternMemory();
-    assert.throws(() => planElfCore(mem, { segments: [{ start: 0n, end: 0x2000n }, { start: 0x1000n, end: 0x3000n }] }), /overlap/);
+    assert.throws(
+      () =>
+        planElfCore(mem, {
+          segments: [
+            { start: 0n, end: 0x2000n },
+            { start: 0x1000n, end: 0x3000n },
+          ],
+        }),
+      /overlap/,
+    );
     const high = new SparsePages([{ start: 0x1_0000_0000n, end: 0x1_0000_1000n }]);
     assert.throws(() => planElfCore(high, { elfClass: 32 }), /does not fit ELF32/);
-    assert.strictEqual(parseElfCore(new MemoryByteSource(planToBytes(planElfCore(high)))).image!.ranges[0].start, 0x1_0000_0000n);
+    assert.strictEqual(
+      parseElfCore(new MemoryByteSource(planToBytes(planElfCore(high)))).image!.ranges[0].start,
+      0x1_0000_0000n,
+    );
   });
 
   it('sets e_machine and the PT_NOTE layout (4-byte aligned, NUL-terminated names)', () => {
-    const bytes = planToBytes(planElfCore(patternMemory(), { machine: 183, notes: [{ name: 'ABCDE', type: 0x1234, desc: new Uint8Array([9, 8, 7]) }] }));
+    const bytes = planToBytes(
+      planElfCore(patternMemory(), {
+        machine: 183,
+        notes: [{ name: 'ABCDE', type: 0x1234, desc: new Uint8Array([9, 8, 7]) }],
+      }),
+    );
     const r = parseElfCore(new MemoryByteSource(bytes));
     assert.strictEqual(r.image!.header.machine, 183);
     const n = r.image!.notes[0];
-    assert.deepStrictEqual([n.name, n.type, n.nameSize, n.descSize, n.descOffset - n.nameOffset], ['ABCDE', 0x1234, 6, 3, 8]);
+    assert.deepStrictEqual(
+      [n.name, n.type, n.nameSize, n.descSize, n.descOffset - n.nameOffset],
+      ['ABCDE', 0x1234, 6, 3, 8],
+    );
     assert.strictEqual(r.image!.programHeaders[0].filesz, 12n + 8n + 4n);
   });
 });

@@ -37,7 +37,10 @@ function expectDiag(r: TrackerResult, code: string, address: bigint | null, ...m
   const ds = r.diagnostics.filter((d) => d.code === code);
   assert.ok(ds.length >= 1, `expected ${code}; got ${r.diagnostics.map((d) => d.code).join(', ') || 'none'}`);
   const d = ds.find((x) => x.address === address);
-  assert.ok(d, `${code} at ${address === null ? 'null' : hex(address)}; got ${ds.map((x) => String(x.address && hex(x.address))).join(', ')}`);
+  assert.ok(
+    d,
+    `${code} at ${address === null ? 'null' : hex(address)}; got ${ds.map((x) => String(x.address && hex(x.address))).join(', ')}`,
+  );
   for (const m of mentions) assert.ok(d.message.includes(m), `message of ${code} should mention ${m}: ${d.message}`);
   return d;
 }
@@ -47,7 +50,8 @@ function exampleTree(g: RadixGeometry = radixGeometry(4096)) {
   const mem = MemPhys.zeroed(Number(4n * MiB * BigInt(g.pageSize / 4096)));
   const alloc = poolAllocator([{ start: MiB, end: BigInt(mem.bytes.length) }], [], { pageSize: g.pageSize });
   const b = new RadixTreeBuilder(mem, g, alloc);
-  const A = 0x12345n << BigInt(g.pageShift), B = 0x200n << BigInt(g.pageShift);
+  const A = 0x12345n << BigInt(g.pageShift),
+    B = 0x200n << BigInt(g.pageShift);
   b.add(A, 0);
   b.add(B, 9);
   /** Node at `level` on the path of (phys, order). */
@@ -93,7 +97,11 @@ describe('kho radix: corruptions become diagnostics', () => {
     setU64(mem, l2, child + 0x10n);
     const r = walkRadix(mem, b.root, g);
     expectDiag(r, 'radix-entry-misaligned', l2, 'entry 0', hex(child + 0x10n));
-    assert.deepStrictEqual([...r.blocks.sorted()].map((x) => x.order), [9], 'A is lost below the bad entry');
+    assert.deepStrictEqual(
+      [...r.blocks.sorted()].map((x) => x.order),
+      [9],
+      'A is lost below the bad entry',
+    );
   });
 
   it('a cycle (level-1 table pointing back at the root, and a self-loop) is reported once and not descended', () => {
@@ -107,7 +115,10 @@ describe('kho radix: corruptions become diagnostics', () => {
     expectDiag(r, 'radix-cycle', l1, 'entry 100', hex(b.root));
     expectDiag(r, 'radix-cycle', l3, 'entry 511', hex(l3));
     assert.strictEqual(r.blocks.count, 2);
-    assert.ok([...mem.reads.values()].every((n) => n === 1), 'every page read once');
+    assert.ok(
+      [...mem.reads.values()].every((n) => n === 1),
+      'every page read once',
+    );
     assert.deepStrictEqual(r.nodePages.get('5'), [b.root]);
     assert.strictEqual([...r.nodePages.values()].flat().length, 11, 'nodes listed once, at the level first seen');
   });
@@ -123,7 +134,11 @@ describe('kho radix: corruptions become diagnostics', () => {
   });
 
   it('entries at indices no valid key reaches (docs/kho-format.md §6 item 9), for each page size', () => {
-    for (const [ps, badIdx] of [[4096, 4], [16384, 2], [65536, 16]] as const) {
+    for (const [ps, badIdx] of [
+      [4096, 4],
+      [16384, 2],
+      [65536, 16],
+    ] as const) {
       const { mem, g, b, alloc } = exampleTree(radixGeometry(ps));
       const spare = alloc();
       setU64(mem, b.root + 8n * BigInt(badIdx), spare);
@@ -139,15 +154,26 @@ describe('kho radix: corruptions become diagnostics', () => {
     const { mem, b } = exampleTree(g);
     b.add(0n, 52); // key 1: the all-zero path, leaf bit 1
     b.add(0x4000000n, 11); // order 11 > MAX_PAGE_ORDER 10
-    const zeroLeaf = (() => { let n = b.root; for (let l = 5; l > 0; l--) n = u64(mem, n); return n; })();
+    const zeroLeaf = (() => {
+      let n = b.root;
+      for (let l = 5; l > 0; l--) n = u64(mem, n);
+      return n;
+    })();
     mem.write(zeroLeaf, Uint8Array.of(0b11)); // bit 0 = key 0
     const r = walkRadix(mem, b.root, g);
     expectDiag(r, 'radix-impossible-key', zeroLeaf, 'key 0');
     const big = r.diagnostics.filter((d) => d.code === 'radix-order-too-large');
     assert.ok(big.some((d) => d.message.includes('order 11') && d.severity === 'warning'));
     assert.ok(big.some((d) => d.address === zeroLeaf && d.message.includes('52')));
-    assert.deepStrictEqual([...r.blocks.sorted()].map((x) => [x.phys, x.order]),
-      [[0n, 52], [0x200000n, 9], [0x4000000n, 11], [0x12345000n, 0]]);
+    assert.deepStrictEqual(
+      [...r.blocks.sorted()].map((x) => [x.phys, x.order]),
+      [
+        [0n, 52],
+        [0x200000n, 9],
+        [0x4000000n, 11],
+        [0x12345000n, 0],
+      ],
+    );
     const relaxed = walkRadix(mem, b.root, g, { maxPageOrder: 60 });
     assert.ok(!relaxed.diagnostics.some((d) => d.code === 'radix-order-too-large'));
   });
@@ -159,7 +185,11 @@ describe('kho radix: corruptions become diagnostics', () => {
     const d = expectDiag(r, 'radix-empty-leaf', pathNode(A, 0, 0));
     assert.strictEqual(d.severity, 'info');
     assert.ok(r.diagnostics.every((x) => x.severity === 'info'));
-    const fresh = new RadixTreeBuilder(mem, g, poolAllocator([{ start: 3n * MiB, end: 4n * MiB }], [], { pageSize: 4096 }));
+    const fresh = new RadixTreeBuilder(
+      mem,
+      g,
+      poolAllocator([{ start: 3n * MiB, end: 4n * MiB }], [], { pageSize: 4096 }),
+    );
     r = walkRadix(mem, fresh.root, g);
     assert.strictEqual(expectDiag(r, 'radix-empty-table', fresh.root).severity, 'info');
   });
@@ -168,7 +198,10 @@ describe('kho radix: corruptions become diagnostics', () => {
     const { mem, g, b, A, pathNode } = exampleTree();
     const l2 = pathNode(A, 0, 2);
     const flaky = Object.create(mem) as MemPhys;
-    flaky.read = (pa: bigint, n: number) => { if (pa === l2) throw new PhysReadError(pa, n, 'I/O error'); return mem.read(pa, n); };
+    flaky.read = (pa: bigint, n: number) => {
+      if (pa === l2) throw new PhysReadError(pa, n, 'I/O error');
+      return mem.read(pa, n);
+    };
     const r = walkRadix(flaky, b.root, g);
     expectDiag(r, 'radix-read-failed', l2, 'I/O error');
     assert.strictEqual(r.blocks.count, 1);
@@ -181,7 +214,8 @@ describe('kho radix: corruptions become diagnostics', () => {
     for (let i = 0n; i < 40n; i++) b.add(i << 27n, 0); // one leaf each (128 MiB apart), allocated side by side
     const leaves = b.nodePages().get('0')!;
     const bad = leaves[17];
-    const calls = new Map<number, number>(), ok = new Map<number, number>();
+    const calls = new Map<number, number>(),
+      ok = new Map<number, number>();
     const src: ByteSource = {
       size: mem.bytes.length,
       readInto(offset: number, dest: Uint8Array): number {
@@ -197,22 +231,36 @@ describe('kho radix: corruptions become diagnostics', () => {
     expectDiag(r, 'radix-read-failed', bad, 'I/O error');
     assert.strictEqual(r.diagnostics.length, 1);
     assert.strictEqual(r.blocks.count, 39);
-    assert.ok([...ok.values()].every((n) => n === 1), 'each page read successfully once');
-    assert.ok([...calls.values()].every((n) => n <= 2), 'no page asked for more than twice (the failed batch, then alone)');
+    assert.ok(
+      [...ok.values()].every((n) => n === 1),
+      'each page read successfully once',
+    );
+    assert.ok(
+      [...calls.values()].every((n) => n <= 2),
+      'no page asked for more than twice (the failed batch, then alone)',
+    );
     assert.strictEqual(calls.get(Number(bad / 4096n)), 2);
   });
 
   it('cancellation stops a long walk with CancelledError; progress is reported', () => {
     const g = radixGeometry(4096);
     const mem = new SparseMem([{ start: 0n, end: 1n << 64n }], 4096);
-    const b = new RadixTreeBuilder(mem, g, poolAllocator([{ start: 1n << 50n, end: (1n << 50n) + (1n << 30n) }], [], { pageSize: 4096 }));
+    const b = new RadixTreeBuilder(
+      mem,
+      g,
+      poolAllocator([{ start: 1n << 50n, end: (1n << 50n) + (1n << 30n) }], [], { pageSize: 4096 }),
+    );
     for (let i = 0n; i < 1500n; i++) b.add(i << 36n, 0); // 64 GiB apart: a level-1 table and a leaf each
     const reports: number[] = [];
     const full = walkRadix(mem, b.root, g, { onProgress: (p) => reports.push(p.done) });
     assert.strictEqual(full.blocks.count, 1500);
     assert.ok(reports.length >= 1 && reports[0] > 0);
     let polls = 0;
-    const token = { get isCancellationRequested() { return ++polls > 0; } };
+    const token = {
+      get isCancellationRequested() {
+        return ++polls > 0;
+      },
+    };
     assert.throws(() => walkRadix(mem, b.root, g, { token }), CancelledError);
   });
 
@@ -230,10 +278,18 @@ describe('kho-v1 chunks: corruptions become diagnostics', () => {
   function chunkList() {
     const mem = MemPhys.zeroed(8 * 1024 * 1024);
     const blocks = [
-      { phys: 0x10000n, order: 0 }, { phys: 0x11000n, order: 0 }, { phys: 0x9000000n, order: 0 },
-      { phys: 0x20000n, order: 2 }, { phys: 0x200000n, order: 9 },
+      { phys: 0x10000n, order: 0 },
+      { phys: 0x11000n, order: 0 },
+      { phys: 0x9000000n, order: 0 },
+      { phys: 0x20000n, order: 2 },
+      { phys: 0x200000n, order: 9 },
     ];
-    const pages = buildChunkListPages(mem, ps, blocks, poolAllocator([{ start: 4n * MiB, end: 8n * MiB }], [], { pageSize: ps }));
+    const pages = buildChunkListPages(
+      mem,
+      ps,
+      blocks,
+      poolAllocator([{ start: 4n * MiB, end: 8n * MiB }], [], { pageSize: ps }),
+    );
     return { mem, pages, blocks };
   }
 

@@ -12,7 +12,6 @@ import { hex } from '../../../src/engine/util/hex';
 import { FIXTURES } from '../../support/fixtures';
 import { MemPhys } from '../../support/memPhys';
 
-
 interface Expected {
   fdt: { version: number; preservedMemoryMap: string };
   tracker: { pageSize: number; nodePages: Record<string, string[]> };
@@ -33,15 +32,27 @@ function decode(name: string): { r: TrackerResult; exp: Expected } {
   mem.countReads = true;
   const root = BigInt(exp.fdt.preservedMemoryMap);
   const r = exp.fdt.version === 1 ? walkChunks(mem, root, pageSize) : walkRadix(mem, root, radixGeometry(pageSize));
-  if (exp.fdt.version !== 1) assert.ok([...mem.reads.values()].every((n) => n === 1), 'each node page read once');
+  if (exp.fdt.version !== 1)
+    assert.ok(
+      [...mem.reads.values()].every((n) => n === 1),
+      'each node page read once',
+    );
   return { r, exp };
 }
 
 function compare(r: TrackerResult, exp: Expected): void {
-  assert.deepStrictEqual([...r.blocks.sorted()].map((b) => ({ phys: hex(b.phys), order: b.order })), exp.preserved);
-  assert.deepStrictEqual(r.blocks.ranges().map((x) => ({ start: hex(x.start), end: hex(x.end) })), exp.ranges);
-  assert.deepStrictEqual(Object.fromEntries([...r.blocks.countsByOrder()].map(([o, n]) => [String(o), n])),
-    Object.fromEntries(Object.entries(exp.counts).sort((a, b) => Number(a[0]) - Number(b[0]))));
+  assert.deepStrictEqual(
+    [...r.blocks.sorted()].map((b) => ({ phys: hex(b.phys), order: b.order })),
+    exp.preserved,
+  );
+  assert.deepStrictEqual(
+    r.blocks.ranges().map((x) => ({ start: hex(x.start), end: hex(x.end) })),
+    exp.ranges,
+  );
+  assert.deepStrictEqual(
+    Object.fromEntries([...r.blocks.countsByOrder()].map(([o, n]) => [String(o), n])),
+    Object.fromEntries(Object.entries(exp.counts).sort((a, b) => Number(a[0]) - Number(b[0]))),
+  );
   assert.deepStrictEqual(Object.fromEntries([...r.nodePages].map(([k, v]) => [k, v.map(hex)])), exp.tracker.nodePages);
 }
 
@@ -63,7 +74,10 @@ describe('kho fixtures (test/fixtures, independent reference)', () => {
     assert.strictEqual(cycle.length, 1);
     assert.strictEqual(cycle[0].severity, 'error');
     for (const a of exp.expect.diagnosticAddresses) {
-      assert.ok(cycle.some((d) => (d.address !== null && hex(d.address) === a) || d.message.includes(a)), `names ${a}`);
+      assert.ok(
+        cycle.some((d) => (d.address !== null && hex(d.address) === a) || d.message.includes(a)),
+        `names ${a}`,
+      );
     }
   });
 });

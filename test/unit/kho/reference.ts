@@ -18,7 +18,9 @@ export function naiveRanges(blocks: readonly PreservedBlock[], pageShift: number
   for (const b of naiveSorted(blocks)) {
     const end = b.phys + (1n << BigInt(pageShift + b.order));
     const last = out[out.length - 1];
-    if (last && b.phys <= last.end) { if (end > last.end) last.end = end; } else out.push({ start: b.phys, end });
+    if (last && b.phys <= last.end) {
+      if (end > last.end) last.end = end;
+    } else out.push({ start: b.phys, end });
   }
   return out;
 }
@@ -30,7 +32,11 @@ export function naiveCounts(blocks: readonly PreservedBlock[]): Map<number, numb
 }
 
 /** Asserts-friendly summary of a result's blocks. */
-export function resultSummary(r: TrackerResult): { sorted: PreservedBlock[]; ranges: PhysRange[]; counts: Map<number, number> } {
+export function resultSummary(r: TrackerResult): {
+  sorted: PreservedBlock[];
+  ranges: PhysRange[];
+  counts: Map<number, number>;
+} {
   return { sorted: [...r.blocks.sorted()], ranges: r.blocks.ranges(), counts: r.blocks.countsByOrder() };
 }
 

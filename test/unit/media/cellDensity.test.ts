@@ -19,12 +19,32 @@ describe('map cell density', () => {
   });
 
   it('describes a cell with its exact figures', () => {
-    assert.equal(describeCellFigures({ bytes: 256n * MiB, pageSize: 4096, preservedPages: 37, blocks: 30, minOrder: 0, maxOrder: 2 }),
-      '256 MiB cell: 30 blocks, 148 KiB preserved (0.06%), orders 0-2');
-    assert.equal(describeCellFigures({ bytes: 4096n, pageSize: 4096, preservedPages: 1, blocks: 1, minOrder: 9, maxOrder: 9 }),
-      '4 KiB cell: 1 block, 4 KiB preserved (100%), order 9');
-    assert.equal(describeCellFigures({ bytes: 1n << 40n, pageSize: 4096, preservedPages: 0, blocks: 0, minOrder: -1, maxOrder: -1 }),
-      '1 TiB cell: nothing preserved');
+    assert.equal(
+      describeCellFigures({
+        bytes: 256n * MiB,
+        pageSize: 4096,
+        preservedPages: 37,
+        blocks: 30,
+        minOrder: 0,
+        maxOrder: 2,
+      }),
+      '256 MiB cell: 30 blocks, 148 KiB preserved (0.06%), orders 0-2',
+    );
+    assert.equal(
+      describeCellFigures({ bytes: 4096n, pageSize: 4096, preservedPages: 1, blocks: 1, minOrder: 9, maxOrder: 9 }),
+      '4 KiB cell: 1 block, 4 KiB preserved (100%), order 9',
+    );
+    assert.equal(
+      describeCellFigures({
+        bytes: 1n << 40n,
+        pageSize: 4096,
+        preservedPages: 0,
+        blocks: 0,
+        minOrder: -1,
+        maxOrder: -1,
+      }),
+      '1 TiB cell: nothing preserved',
+    );
   });
 
   it('writes small shares so they do not read as 0% and near-full ones so they do not read as 100%', () => {

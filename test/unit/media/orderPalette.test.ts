@@ -25,14 +25,17 @@ describe('CIEDE2000', () => {
   ];
   it('matches the published test data to four decimals, both ways round', () => {
     for (const [x, y, want] of published) {
-      const a = { L: x[0], a: x[1], b: x[2] }, b = { L: y[0], a: y[1], b: y[2] };
+      const a = { L: x[0], a: x[1], b: x[2] },
+        b = { L: y[0], a: y[1], b: y[2] };
       assert.ok(Math.abs(ciede2000(a, b) - want) < 5e-5, `${JSON.stringify([x, y])}: ${ciede2000(a, b)} != ${want}`);
       assert.ok(Math.abs(ciede2000(b, a) - want) < 5e-5, `${JSON.stringify([y, x])}: reversed`);
     }
   });
   it('converts sRGB white, black and red to their CIELAB values', () => {
     const near = (got: number, want: number): boolean => Math.abs(got - want) < 0.05;
-    const w = srgbToLab([255, 255, 255]), k = srgbToLab([0, 0, 0]), r = srgbToLab(parseHex('#ff0000'));
+    const w = srgbToLab([255, 255, 255]),
+      k = srgbToLab([0, 0, 0]),
+      r = srgbToLab(parseHex('#ff0000'));
     assert.ok(near(w.L, 100) && near(w.a, 0) && near(w.b, 0), JSON.stringify(w));
     assert.ok(near(k.L, 0) && near(k.a, 0) && near(k.b, 0), JSON.stringify(k));
     assert.ok(near(r.L, 53.24) && near(r.a, 80.09) && near(r.b, 67.2), JSON.stringify(r));
@@ -54,13 +57,23 @@ describe('map order palette', () => {
         }
       }
       assert.ok(closest.d >= MIN_ORDER_DISTANCE, `${kind}: ${closest.pair} are only ${closest.d.toFixed(1)} apart`);
-      for (let o = 0; o <= maxOrder; o++) assert.equal(orderStyle(theme, o).numbered, false, `order ${o} needs no number`);
+      for (let o = 0; o <= maxOrder; o++)
+        assert.equal(orderStyle(theme, o).numbered, false, `order ${o} needs no number`);
     });
     it(`${kind}: order colours stand out from the background, the RAM grey and tracker pages`, () => {
       for (const [i, c] of theme.orders.entries()) {
-        assert.ok(deltaE(c, theme.background) >= MIN_BACKGROUND_DISTANCE, `order ${i} ${c} vs background ${theme.background}: ${deltaE(c, theme.background).toFixed(1)}`);
-        assert.ok(deltaE(c, theme.ram) >= MIN_GREY_DISTANCE, `order ${i} ${c} vs RAM ${theme.ram}: ${deltaE(c, theme.ram).toFixed(1)}`);
-        assert.ok(deltaE(c, theme.node) >= MIN_GREY_DISTANCE, `order ${i} ${c} vs tracker ${theme.node}: ${deltaE(c, theme.node).toFixed(1)}`);
+        assert.ok(
+          deltaE(c, theme.background) >= MIN_BACKGROUND_DISTANCE,
+          `order ${i} ${c} vs background ${theme.background}: ${deltaE(c, theme.background).toFixed(1)}`,
+        );
+        assert.ok(
+          deltaE(c, theme.ram) >= MIN_GREY_DISTANCE,
+          `order ${i} ${c} vs RAM ${theme.ram}: ${deltaE(c, theme.ram).toFixed(1)}`,
+        );
+        assert.ok(
+          deltaE(c, theme.node) >= MIN_GREY_DISTANCE,
+          `order ${i} ${c} vs tracker ${theme.node}: ${deltaE(c, theme.node).toFixed(1)}`,
+        );
       }
       assert.ok(deltaE(theme.ram, theme.background) >= 10, `RAM ${theme.ram} vs background`);
       assert.ok(deltaE(theme.node, theme.ram) >= MIN_BACKGROUND_DISTANCE, `tracker ${theme.node} vs RAM ${theme.ram}`);

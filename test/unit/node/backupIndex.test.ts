@@ -8,8 +8,12 @@ import { BackupIndex, JsonFileStore, type StateStore } from '../../../src/node/b
 /** An in-memory stand-in for VS Code's workspaceState (a plain key-value store). */
 class MapStore implements StateStore {
   readonly values = new Map<string, unknown>();
-  get<T>(key: string): T | undefined { return this.values.get(key) as T | undefined; }
-  async update(key: string, value: unknown): Promise<void> { this.values.set(key, JSON.parse(JSON.stringify(value))); }
+  get<T>(key: string): T | undefined {
+    return this.values.get(key) as T | undefined;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    this.values.set(key, JSON.parse(JSON.stringify(value)));
+  }
 }
 
 describe('BackupIndex (hot-exit backups VS Code did not pass on)', () => {
@@ -20,7 +24,10 @@ describe('BackupIndex (hot-exit backups VS Code did not pass on)', () => {
     image = path.join(dir, 'dump.raw');
     fs.writeFileSync(image, Buffer.alloc(8192));
     backupFile = path.join(dir, 'backup-1');
-    fs.writeFileSync(backupFile, JSON.stringify({ version: 1, edits: [{ kind: 'preserveBlock', phys: '0x1000', order: 0 }] }));
+    fs.writeFileSync(
+      backupFile,
+      JSON.stringify({ version: 1, edits: [{ kind: 'preserveBlock', phys: '0x1000', order: 0 }] }),
+    );
     backupUri = pathToFileURL(backupFile).toString();
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -50,7 +57,11 @@ describe('BackupIndex (hot-exit backups VS Code did not pass on)', () => {
     await idx.record(image, backupUri, image);
     const later = new Date(Date.now() + 60_000);
     fs.utimesSync(image, later, later);
-    assert.strictEqual((await idx.lookup(image, toFile))?.imageChanged, true, 'an image touched after the backup is taken as unchanged');
+    assert.strictEqual(
+      (await idx.lookup(image, toFile))?.imageChanged,
+      true,
+      'an image touched after the backup is taken as unchanged',
+    );
 
     await idx.discard(image, toFile);
     assert.strictEqual(await idx.lookup(image, toFile), undefined);
@@ -94,7 +105,9 @@ describe('BackupIndex (hot-exit backups VS Code did not pass on)', () => {
 
 describe('JsonFileStore (where the backup index lives)', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-json-store-')); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-json-store-'));
+  });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('writes each update to the file at once; a new store over the file reads it back', async () => {

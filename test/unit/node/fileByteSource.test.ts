@@ -19,8 +19,12 @@ function marker(tag: number, n: number): Uint8Array {
 
 describe('node/fileByteSource: FileByteSource', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-fbs-')); });
-  afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-fbs-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('reads with positioned reads; short only at the end of the file', () => {
     const p = path.join(dir, 'f.bin');
@@ -65,7 +69,11 @@ describe('node/fileByteSource: FileByteSource', () => {
       try {
         assert.deepStrictEqual(mem.ranges, [{ start: BASE, end: BASE + BigInt(SIZE) }]);
         for (const [i, at] of spots.entries()) {
-          assert.deepStrictEqual(mem.read(BASE + BigInt(at), 4096), marker(i, 4096), `marker ${i} at file offset 0x${at.toString(16)}`);
+          assert.deepStrictEqual(
+            mem.read(BASE + BigInt(at), 4096),
+            marker(i, 4096),
+            `marker ${i} at file offset 0x${at.toString(16)}`,
+          );
         }
         // Straddling 2^31 and 2^32 exactly, and a page boundary in a hole.
         assert.deepStrictEqual(mem.read(BASE + 2n ** 31n - 2n, 4), marker(1, 4).subarray(0, 4));
@@ -98,7 +106,10 @@ describe('node/fileByteSource: FileByteSource', () => {
         assert.deepStrictEqual(mem.read(BigInt(SIZE - 4096), 4096), marker(3, 4096));
         const after = process.memoryUsage();
         const grown = after.rss - before.rss + (after.arrayBuffers - before.arrayBuffers);
-        assert.ok(grown < 256 * 1024 * 1024, `seed ${seed}: memory grew by ${grown} bytes reading a sparse 64 GiB file`);
+        assert.ok(
+          grown < 256 * 1024 * 1024,
+          `seed ${seed}: memory grew by ${grown} bytes reading a sparse 64 GiB file`,
+        );
       } finally {
         mem.close?.();
       }

@@ -45,22 +45,35 @@ describe('save in place through the journal', function () {
       const base = path.join(dir, `base-${fdtWhere}`);
       fs.mkdirSync(base);
       const files = writeFiles(base, 'd', t, 'raw');
-      const fdtOf = (image: string, fdt: string) => (fdtWhere === 'file' ? { file: fdt } : { address: t.dump.fdtAddress });
+      const fdtOf = (image: string, fdt: string) =>
+        fdtWhere === 'file' ? { file: fdt } : { address: t.dump.fdtAddress };
       const config = (image: string, fdt: string, crashAt: string): CrashConfig => ({
-        mode: 'save', image, fdt: fdtWhere === 'file' ? { file: fdt } : { address: hx(t.dump.fdtAddress) }, pageSize: 4096, edits,
-        nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) }, crashAt,
+        mode: 'save',
+        image,
+        fdt: fdtWhere === 'file' ? { file: fdt } : { address: hx(t.dump.fdtAddress) },
+        pageSize: 4096,
+        edits,
+        nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) },
+        crashAt,
       });
       const fresh = (name: string) => {
         const d = path.join(dir, `${fdtWhere}-${name}`);
         fs.mkdirSync(d);
-        const image = path.join(d, 'd.raw'), fdt = path.join(d, 'd.dtb');
+        const image = path.join(d, 'd.raw'),
+          fdt = path.join(d, 'd.dtb');
         fs.copyFileSync(files.image, image);
         fs.copyFileSync(files.fdt, fdt);
         return { image, fdt };
       };
       const hashes = { image: sha256(files.image), fdt: sha256(files.fdt) };
 
-      const steps = ['after-journal', 'mid-patch', 'after-patch', ...(fdtWhere === 'file' ? ['after-fdt'] : []), 'before-delete'];
+      const steps = [
+        'after-journal',
+        'mid-patch',
+        'after-patch',
+        ...(fdtWhere === 'file' ? ['after-fdt'] : []),
+        'before-delete',
+      ];
       for (const step of steps) {
         it(`killed at ${step}: the next open rolls back to the original bytes`, async () => {
           const f = fresh(step);
@@ -90,15 +103,30 @@ describe('save in place through the journal', function () {
         const again = await openFiles(f.image, fdtOf(f.image, f.fdt), 4096);
         assert.deepEqual(blockStrings(again.decoded.tracker!.blocks.sorted()), expected, `seed ${seed}`);
         assert.ok(again.model.clients().some((c) => c.name === 'extra'));
-        assert.equal(sha256(f.fdt) !== hashes.fdt, fdtWhere === 'file', 'the FDT file changes only when the FDT lives there');
+        assert.equal(
+          sha256(f.fdt) !== hashes.fdt,
+          fdtWhere === 'file',
+          'the FDT file changes only when the FDT lives there',
+        );
       });
 
       it('an error during patching rolls back at once and reports the error', async () => {
         const f = fresh('error');
         const { model } = await openFiles(f.image, fdtOf(f.image, f.fdt), 4096, { nodeRegion: t.nodeRegion });
         assert.equal(model.apply({ kind: 'batch', edits }).ok, true);
-        assert.throws(() => saveInPlace(model, { image: f.image, fdt: fdtWhere === 'file' ? f.fdt : null },
-          { onStep: (s) => { if (s === 'after-patch') throw new Error('disk full (simulated)'); } }), /disk full/);
+        assert.throws(
+          () =>
+            saveInPlace(
+              model,
+              { image: f.image, fdt: fdtWhere === 'file' ? f.fdt : null },
+              {
+                onStep: (s) => {
+                  if (s === 'after-patch') throw new Error('disk full (simulated)');
+                },
+              },
+            ),
+          /disk full/,
+        );
         assert.equal(sha256(f.image), hashes.image);
         assert.equal(sha256(f.fdt), hashes.fdt);
         assert.equal(fs.existsSync(journalPathFor(f.image)), false);
@@ -110,7 +138,10 @@ describe('save in place through the journal', function () {
     const t = makeDump(new Prng(seed ^ 3), 3, 4096);
     const files = writeFiles(fs.mkdtempSync(path.join(dir, 'edge-')), 'd', t, 'raw');
     const image0 = sha256(files.image);
-    const patches = [{ offset: 0x3000, bytes: new Uint8Array(4096).fill(0xaa) }, { offset: 0x9000, bytes: new Uint8Array(4096).fill(0x55) }];
+    const patches = [
+      { offset: 0x3000, bytes: new Uint8Array(4096).fill(0xaa) },
+      { offset: 0x9000, bytes: new Uint8Array(4096).fill(0x55) },
+    ];
 
     /** A complete journal for `patches`, left by a save killed right after writing it. */
     function journalOnly(): { image: string; journal: Buffer } {
@@ -119,9 +150,18 @@ describe('save in place through the journal', function () {
       fs.copyFileSync(files.image, image);
       const keep = path.join(d, 'keep');
       // Copy the synced journal, then fail: the save rolls back (a no-op here) and deletes its journal.
-      assert.throws(() => writeJournaled(image, patches, {
-        onStep: (s) => { if (s === 'after-journal') { fs.copyFileSync(journalPathFor(image), keep); throw new Error('stop'); } },
-      }), /stop/);
+      assert.throws(
+        () =>
+          writeJournaled(image, patches, {
+            onStep: (s) => {
+              if (s === 'after-journal') {
+                fs.copyFileSync(journalPathFor(image), keep);
+                throw new Error('stop');
+              }
+            },
+          }),
+        /stop/,
+      );
       assert.equal(fs.existsSync(journalPathFor(image)), false);
       assert.equal(sha256(image), image0);
       const journal = fs.readFileSync(keep);
@@ -178,32 +218,49 @@ describe('save in place through the journal', function () {
 
   describe('export killed half way', () => {
     for (const existing of [false, true]) {
-      it(existing ? 'leaves the previous file under the target name untouched' : 'leaves no file under the target name', () => {
-        const rnd = new Prng(seed ^ 9);
-        const t = makeDump(rnd, 3, 4096);
-        const d = fs.mkdtempSync(path.join(dir, 'x-'));
-        const files = writeFiles(d, 'd', t, 'raw');
-        const out = path.join(d, 'out.raw');
-        if (existing) fs.writeFileSync(out, 'previous export');
-        const r = runChild({
-          mode: 'export', image: files.image, fdt: { file: files.fdt }, pageSize: 4096, edits: someEdits(t, rnd),
-          nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) }, crashAt: 'mid-export', out, fdtOut: path.join(d, 'out.dtb'),
-        });
-        assert.equal(r.signal, 'SIGKILL', r.stderr);
-        if (existing) assert.equal(fs.readFileSync(out, 'utf8'), 'previous export');
-        else assert.equal(fs.existsSync(out), false);
-        assert.equal(fs.existsSync(path.join(d, 'out.dtb')), false, 'the FDT comes after the image');
-        const temps = () => fs.readdirSync(d).filter((n) => n.startsWith('.out.raw.') && n.endsWith('.tmp'));
-        assert.equal(temps().length, 1, 'the partial data went to a temporary name');
-        // The next export to the same target clears the dead writer's temporary file.
-        const again = runChild({
-          mode: 'export', image: files.image, fdt: { file: files.fdt }, pageSize: 4096, edits: [{ kind: 'preserveBlock', phys: hx(448n * 4096n), order: 4 }], crashAt: 'never',
-          nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) }, out, fdtOut: path.join(d, 'out.dtb'),
-        });
-        assert.equal(again.status, 0, again.stderr);
-        assert.deepEqual(temps(), [], 'the killed export\'s temporary file is still there');
-        assert.ok(fs.existsSync(out));
-      });
+      it(
+        existing ? 'leaves the previous file under the target name untouched' : 'leaves no file under the target name',
+        () => {
+          const rnd = new Prng(seed ^ 9);
+          const t = makeDump(rnd, 3, 4096);
+          const d = fs.mkdtempSync(path.join(dir, 'x-'));
+          const files = writeFiles(d, 'd', t, 'raw');
+          const out = path.join(d, 'out.raw');
+          if (existing) fs.writeFileSync(out, 'previous export');
+          const r = runChild({
+            mode: 'export',
+            image: files.image,
+            fdt: { file: files.fdt },
+            pageSize: 4096,
+            edits: someEdits(t, rnd),
+            nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) },
+            crashAt: 'mid-export',
+            out,
+            fdtOut: path.join(d, 'out.dtb'),
+          });
+          assert.equal(r.signal, 'SIGKILL', r.stderr);
+          if (existing) assert.equal(fs.readFileSync(out, 'utf8'), 'previous export');
+          else assert.equal(fs.existsSync(out), false);
+          assert.equal(fs.existsSync(path.join(d, 'out.dtb')), false, 'the FDT comes after the image');
+          const temps = () => fs.readdirSync(d).filter((n) => n.startsWith('.out.raw.') && n.endsWith('.tmp'));
+          assert.equal(temps().length, 1, 'the partial data went to a temporary name');
+          // The next export to the same target clears the dead writer's temporary file.
+          const again = runChild({
+            mode: 'export',
+            image: files.image,
+            fdt: { file: files.fdt },
+            pageSize: 4096,
+            edits: [{ kind: 'preserveBlock', phys: hx(448n * 4096n), order: 4 }],
+            crashAt: 'never',
+            nodeRegion: { start: hx(t.nodeRegion.start), end: hx(t.nodeRegion.end) },
+            out,
+            fdtOut: path.join(d, 'out.dtb'),
+          });
+          assert.equal(again.status, 0, again.stderr);
+          assert.deepEqual(temps(), [], "the killed export's temporary file is still there");
+          assert.ok(fs.existsSync(out));
+        },
+      );
     }
   });
 });

@@ -28,15 +28,38 @@ function die(): never {
 async function main(): Promise<void> {
   const c = JSON.parse(process.argv[2]) as CrashConfig;
   const fdt = 'file' in c.fdt ? c.fdt : { address: BigInt(c.fdt.address) };
-  const { model } = await openFiles(c.image, fdt, c.pageSize, { nodeRegion: { start: BigInt(c.nodeRegion.start), end: BigInt(c.nodeRegion.end) } });
+  const { model } = await openFiles(c.image, fdt, c.pageSize, {
+    nodeRegion: { start: BigInt(c.nodeRegion.start), end: BigInt(c.nodeRegion.end) },
+  });
   const r = model.apply({ kind: 'batch', edits: c.edits });
-  if (!r.ok) { process.stderr.write(`edit refused: ${r.reason}\n`); process.exit(3); }
+  if (!r.ok) {
+    process.stderr.write(`edit refused: ${r.reason}\n`);
+    process.exit(3);
+  }
   if (c.mode === 'save') {
-    saveInPlace(model, { image: c.image, fdt: 'file' in c.fdt ? c.fdt.file : null }, { onStep: (s) => { if (s === c.crashAt) die(); } });
+    saveInPlace(
+      model,
+      { image: c.image, fdt: 'file' in c.fdt ? c.fdt.file : null },
+      {
+        onStep: (s) => {
+          if (s === c.crashAt) die();
+        },
+      },
+    );
   } else {
-    exportFiles(model, { source: c.image, imageOut: c.out, fdtOut: c.fdtOut, onBlock: (done, total) => { if (c.crashAt === 'mid-export' && done >= total / 2) die(); } });
+    exportFiles(model, {
+      source: c.image,
+      imageOut: c.out,
+      fdtOut: c.fdtOut,
+      onBlock: (done, total) => {
+        if (c.crashAt === 'mid-export' && done >= total / 2) die();
+      },
+    });
   }
   process.exit(0);
 }
 
-main().catch((e) => { process.stderr.write(String(e?.stack ?? e) + '\n'); process.exit(4); });
+main().catch((e) => {
+  process.stderr.write(String(e?.stack ?? e) + '\n');
+  process.exit(4);
+});

@@ -41,14 +41,22 @@ describe('node/qmp/mtree: guest layout from info mtree -f', () => {
   it('takes the flat view of AS "memory" (not the SMM or I/O views) and keeps its RAM and ROM, merged', () => {
     const regions = parseFlatView(Q35_6G)!;
     assert.strictEqual(regions.length, 8);
-    assert.deepStrictEqual(regions[3], { start: 0x100000n, end: 0x80000000n, type: 'ram', name: 'pc.ram @0000000000100000' });
+    assert.deepStrictEqual(regions[3], {
+      start: 0x100000n,
+      end: 0x80000000n,
+      type: 'ram',
+      name: 'pc.ram @0000000000100000',
+    });
     const layout = guestMemoryLayout(Q35_6G)!;
-    assert.deepStrictEqual(layout.ranges, [{ start: 0n, end: 0x80000000n }, { start: 0xfffc0000n, end: 0x200000000n }]);
+    assert.deepStrictEqual(layout.ranges, [
+      { start: 0n, end: 0x80000000n },
+      { start: 0xfffc0000n, end: 0x200000000n },
+    ]);
     assert.strictEqual(layout.ramBytes, 0xc0000n + (0x80000000n - 0x100000n) + 0x100000000n);
   });
 
   it('says undefined when no flat view is the system address space', () => {
-    assert.strictEqual(guestMemoryLayout('unknown command: \'info mtree -f\'\r\n'), undefined);
+    assert.strictEqual(guestMemoryLayout("unknown command: 'info mtree -f'\r\n"), undefined);
     assert.strictEqual(guestMemoryLayout(Q35_6G.replace(/AS "memory"/, 'AS "other"')), undefined);
   });
 });
@@ -59,7 +67,10 @@ describe('node/qmp/qmpClient: QMP addresses', () => {
     assert.deepStrictEqual(parseQmpAddress('unix:/run/q.sock'), { kind: 'unix', path: '/run/q.sock' });
     assert.deepStrictEqual(parseQmpAddress('tcp:localhost:4444'), { kind: 'tcp', host: 'localhost', port: 4444 });
     assert.deepStrictEqual(parseQmpAddress('tcp:[::1]:4444'), { kind: 'tcp', host: '::1', port: 4444 });
-    assert.throws(() => parseQmpAddress('tcp:localhost'), (e: unknown) => e instanceof QmpError && /expected tcp:HOST:PORT/.test((e as Error).message));
+    assert.throws(
+      () => parseQmpAddress('tcp:localhost'),
+      (e: unknown) => e instanceof QmpError && /expected tcp:HOST:PORT/.test((e as Error).message),
+    );
     assert.throws(() => parseQmpAddress('tcp:h:70000'), /port 70000 is not 1-65535/);
     assert.throws(() => parseQmpAddress(''), /empty/);
   });

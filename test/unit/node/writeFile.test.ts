@@ -17,8 +17,12 @@ function tempsIn(dir: string): string[] {
 
 describe('node/writeFile: writePlanToFile', () => {
   let dir: string;
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-wf-')); });
-  afterEach(() => { fs.rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-wf-'));
+  });
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
 
   it('writes into a temp file and renames only when complete', () => {
     const target = path.join(dir, 'out.img');
@@ -62,22 +66,40 @@ describe('node/writeFile: writePlanToFile', () => {
       yield { offset: 0, bytes: new Uint8Array(10) };
       throw new Error('source vanished');
     }
-    assert.throws(() => writePlanToFile(target, { size: 100, chunks: { [Symbol.iterator]: failing } }), /source vanished/);
+    assert.throws(
+      () => writePlanToFile(target, { size: 100, chunks: { [Symbol.iterator]: failing } }),
+      /source vanished/,
+    );
     assert.deepStrictEqual(fs.readdirSync(dir), []);
 
     fs.writeFileSync(target, 'keep');
-    const bad: WritePlan = { size: 100, chunks: [{ offset: 50, bytes: new Uint8Array(10) }, { offset: 55, bytes: new Uint8Array(1) }] };
+    const bad: WritePlan = {
+      size: 100,
+      chunks: [
+        { offset: 50, bytes: new Uint8Array(10) },
+        { offset: 55, bytes: new Uint8Array(1) },
+      ],
+    };
     assert.throws(() => writePlanToFile(target, bad), /overlaps or precedes/);
     assert.deepStrictEqual(fs.readdirSync(dir), ['out.img']);
     assert.strictEqual(fs.readFileSync(target, 'utf8'), 'keep');
 
-    assert.throws(() => writePlanToFile(path.join(dir, 'missing-dir', 'x.img'), { size: 1, chunks: [] }), (e: NodeJS.ErrnoException) => e.code === 'ENOENT' && /cannot write .*missing-dir\/x\.img: its directory does not exist/.test(e.message));
+    assert.throws(
+      () => writePlanToFile(path.join(dir, 'missing-dir', 'x.img'), { size: 1, chunks: [] }),
+      (e: NodeJS.ErrnoException) =>
+        e.code === 'ENOENT' && /cannot write .*missing-dir\/x\.img: its directory does not exist/.test(e.message),
+    );
   });
 
   it('removes temporary files of dead writers of the same target, not those of live ones or other targets', () => {
     const target = path.join(dir, 'out.raw');
     const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    const names = [`.out.raw.${dead}.0badf00d.tmp`, `.out.raw.${process.pid}.12345678.tmp`, `.other.raw.${dead}.0badf00d.tmp`, '.out.raw.notapid.tmp'];
+    const names = [
+      `.out.raw.${dead}.0badf00d.tmp`,
+      `.out.raw.${process.pid}.12345678.tmp`,
+      `.other.raw.${dead}.0badf00d.tmp`,
+      '.out.raw.notapid.tmp',
+    ];
     for (const n of names) fs.writeFileSync(path.join(dir, n), 'partial');
     assert.deepEqual(removeStaleTemps(target), [names[0]]);
     writePlanToFile(target, { size: 4, chunks: [{ offset: 0, bytes: new Uint8Array([1, 2, 3, 4]) }] });
@@ -99,7 +121,10 @@ describe('node/writeFile: writePlanToFile', () => {
   });
 
   it('ELF and raw plans of a SparsePages round-trip through files', () => {
-    const mem = new SparsePages([{ start: 0n, end: 0xa0000n }, { start: 0x100000n, end: 0x10000000n }]);
+    const mem = new SparsePages([
+      { start: 0n, end: 0xa0000n },
+      { start: 0x100000n, end: 0x10000000n },
+    ]);
     const page = new Uint8Array(4096);
     for (let i = 0; i < page.length; i++) page[i] = (i * 13) & 0xff;
     for (let i = 0n; i < 300n; i++) mem.write(0x100000n + i * 0x3000n, page);

@@ -39,7 +39,7 @@ describe('writer lock', function () {
     return p;
   };
 
-  it('is exclusive: a second writer waits the bound, then is refused with the holder\'s pid; release removes the file', () => {
+  it("is exclusive: a second writer waits the bound, then is refused with the holder's pid; release removes the file", () => {
     const img = image();
     const lock = acquireWriteLock(img, 0);
     const content = JSON.parse(fs.readFileSync(lockPathFor(img), 'utf8'));
@@ -48,7 +48,10 @@ describe('writer lock', function () {
     const other = tryWriteLock(img);
     assert.ok(!(other instanceof WriteLock));
     assert.equal(other.holder?.pid, process.pid);
-    assert.throws(() => acquireWriteLock(img, 30), (e: unknown) => e instanceof LockBusy && new RegExp(`pid ${process.pid}\\b`).test(e.message));
+    assert.throws(
+      () => acquireWriteLock(img, 30),
+      (e: unknown) => e instanceof LockBusy && new RegExp(`pid ${process.pid}\\b`).test(e.message),
+    );
     assert.equal(lock.stillHeld(), true);
     lock.release();
     assert.equal(fs.existsSync(lockPathFor(img)), false);
@@ -63,7 +66,11 @@ describe('writer lock', function () {
     lock.release();
 
     fs.writeFileSync(lockPathFor(img), lockJson(deadPid(), 'some-other-host'));
-    assert.throws(() => acquireWriteLock(img, 0), (e: unknown) => e instanceof LockBusy && /on host some-other-host/.test(e.message) && e.message.includes(lockPathFor(img)));
+    assert.throws(
+      () => acquireWriteLock(img, 0),
+      (e: unknown) =>
+        e instanceof LockBusy && /on host some-other-host/.test(e.message) && e.message.includes(lockPathFor(img)),
+    );
     fs.unlinkSync(lockPathFor(img));
   });
 
@@ -82,9 +89,19 @@ describe('writer lock', function () {
     const orig = sha256(img);
     // A save stopped after patching, its journal on disk, its writer (this test) still holding the lock.
     const lock = acquireWriteLock(img, 0);
-    assert.throws(() => writeJournaled(img, [{ offset: 4096, bytes: new Uint8Array(4096).fill(1) }], {
-      lock, onStep: (s) => { if (s === 'after-patch') { fs.copyFileSync(journalPathFor(img), img + '.keep'); throw new Error('stop'); } },
-    }), /stop/);
+    assert.throws(
+      () =>
+        writeJournaled(img, [{ offset: 4096, bytes: new Uint8Array(4096).fill(1) }], {
+          lock,
+          onStep: (s) => {
+            if (s === 'after-patch') {
+              fs.copyFileSync(journalPathFor(img), img + '.keep');
+              throw new Error('stop');
+            }
+          },
+        }),
+      /stop/,
+    );
     // The failed save rolled itself back; put the state "patched, journal present" back by hand.
     fs.copyFileSync(img + '.keep', journalPathFor(img));
     const fd = fs.openSync(img, 'r+');
@@ -120,12 +137,21 @@ describe('writer lock', function () {
       const saved = saveInPlace(a, { image: f.image, fdt: f.fdt }, { expected: read, reopen: () => reopen(f.image) });
       assert.ok(saved.stamps?.image);
       const afterA = { image: sha256(f.image), fdt: sha256(f.fdt) };
-      assert.throws(() => saveInPlace(b, { image: f.image, fdt: f.fdt }, { expected: read }),
-        (e: unknown) => e instanceof SaveRefused && e.message.includes(f.image) && /changed on disk since it was read/.test(e.message));
-      assert.deepEqual({ image: sha256(f.image), fdt: sha256(f.fdt) }, afterA, 'A\'s save is intact');
+      assert.throws(
+        () => saveInPlace(b, { image: f.image, fdt: f.fdt }, { expected: read }),
+        (e: unknown) =>
+          e instanceof SaveRefused &&
+          e.message.includes(f.image) &&
+          /changed on disk since it was read/.test(e.message),
+      );
+      assert.deepEqual({ image: sha256(f.image), fdt: sha256(f.fdt) }, afterA, "A's save is intact");
       // A saves again against the stamps its own save returned: accepted.
       assert.equal(a.apply({ kind: 'preserveRange', start: hx(400n * ps), end: hx(404n * ps) }).ok, true);
-      saveInPlace(a, { image: f.image, fdt: f.fdt }, { expected: { image: saved.stamps!.image, fdt: saved.stamps!.fdt ?? read.fdt } });
+      saveInPlace(
+        a,
+        { image: f.image, fdt: f.fdt },
+        { expected: { image: saved.stamps!.image, fdt: saved.stamps!.fdt ?? read.fdt } },
+      );
       assert.notEqual(sha256(f.image), afterA.image);
     });
 
@@ -136,15 +162,25 @@ describe('writer lock', function () {
       const ino = fs.statSync(f.fdt).ino;
       const before = { image: sha256(f.image), fdt: sha256(f.fdt) };
       const m = (await openFiles(f.image, { file: f.fdt }, 4096, { nodeRegion: t.nodeRegion })).model;
-      assert.equal(m.apply({ kind: 'addClient', name: 'ro', preservedData: hx(448n * ps), blobSize: '0x100' }).ok, true);
+      assert.equal(
+        m.apply({ kind: 'addClient', name: 'ro', preservedData: hx(448n * ps), blobSize: '0x100' }).ok,
+        true,
+      );
       let canWrite = true;
-      try { fs.accessSync(f.fdt, fs.constants.W_OK); } catch { canWrite = false; }
+      try {
+        fs.accessSync(f.fdt, fs.constants.W_OK);
+      } catch {
+        canWrite = false;
+      }
       if (canWrite) {
         // Root may write a 0444 file: the save goes through and keeps what the file is.
         saveInPlace(m, { image: f.image, fdt: f.fdt });
         assert.notEqual(sha256(f.fdt), before.fdt);
       } else {
-        assert.throws(() => saveInPlace(m, { image: f.image, fdt: f.fdt }), (e: unknown) => e instanceof SaveRefused && /is not writable/.test(e.message));
+        assert.throws(
+          () => saveInPlace(m, { image: f.image, fdt: f.fdt }),
+          (e: unknown) => e instanceof SaveRefused && /is not writable/.test(e.message),
+        );
         assert.deepEqual({ image: sha256(f.image), fdt: sha256(f.fdt) }, before);
       }
       assert.equal(fs.statSync(f.fdt).mode & 0o777, 0o444);

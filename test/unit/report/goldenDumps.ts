@@ -10,7 +10,13 @@ import { writeDump } from '../../support/dumpFiles';
 
 export const GOLDEN_DIR = path.resolve(__dirname, '../../../../test/unit/report/golden');
 
-interface GoldenDump { name: string; version: number; pageSize: PageSize; format: 'raw' | 'elf'; ramBase: bigint }
+interface GoldenDump {
+  name: string;
+  version: number;
+  pageSize: PageSize;
+  format: 'raw' | 'elf';
+  ramBase: bigint;
+}
 
 const DUMPS: GoldenDump[] = [
   { name: 'v3-4k-raw', version: 3, pageSize: 4096, format: 'raw', ramBase: 0n },
@@ -22,12 +28,33 @@ const DUMPS: GoldenDump[] = [
 
 function build(d: GoldenDump): BuiltDump {
   const rnd = new Prng(0x5eed + d.version * 7919 + d.pageSize);
-  const ps = BigInt(d.pageSize), b = d.ramBase;
-  const ram = [{ start: b, end: b + 512n * ps }, { start: b + 1024n * ps, end: b + 4096n * ps }];
-  const blocks = randomBlocks(rnd, { ranges: [{ start: b + 1536n * ps, end: b + 4096n * ps }], count: 120, orders: [0, 0, 0, 1, 2, 3, 5], pageSize: d.pageSize });
-  return buildDump({ version: d.version, pageSize: d.pageSize, ram, blocks, random: rnd,
-    nodePool: [{ start: b + 16n * ps, end: b + 512n * ps }, { start: b + 1024n * ps, end: b + 1536n * ps }],
-    clients: [{ name: 'memblock', size: 4096 }, { name: 'LUO', size: d.pageSize }] });
+  const ps = BigInt(d.pageSize),
+    b = d.ramBase;
+  const ram = [
+    { start: b, end: b + 512n * ps },
+    { start: b + 1024n * ps, end: b + 4096n * ps },
+  ];
+  const blocks = randomBlocks(rnd, {
+    ranges: [{ start: b + 1536n * ps, end: b + 4096n * ps }],
+    count: 120,
+    orders: [0, 0, 0, 1, 2, 3, 5],
+    pageSize: d.pageSize,
+  });
+  return buildDump({
+    version: d.version,
+    pageSize: d.pageSize,
+    ram,
+    blocks,
+    random: rnd,
+    nodePool: [
+      { start: b + 16n * ps, end: b + 512n * ps },
+      { start: b + 1024n * ps, end: b + 1536n * ps },
+    ],
+    clients: [
+      { name: 'memblock', size: 4096 },
+      { name: 'LUO', size: d.pageSize },
+    ],
+  });
 }
 
 /** Writes every golden dump to `dir`; returns, per golden file name, the CLI arguments that make it. */

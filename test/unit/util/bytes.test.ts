@@ -1,6 +1,14 @@
 // util/bytes: the one set of field readers and hex renderings the engine and the worker share.
 import assert from 'node:assert/strict';
-import { asciiBytes, hexBytes, readU16LE, readU32BE, readU32LE, readU64BE, readU64LE } from '../../../src/engine/util/bytes';
+import {
+  asciiBytes,
+  hexBytes,
+  readU16LE,
+  readU32BE,
+  readU32LE,
+  readU64BE,
+  readU64LE,
+} from '../../../src/engine/util/bytes';
 
 describe('util/bytes', function () {
   // One odd byte first: every read below is at an unaligned offset.

@@ -27,7 +27,10 @@ const MiB = 1n << 20n;
 const hex = (v: bigint): string => '0x' + v.toString(16);
 const FOLIOS = 40;
 const MYSTERY = Uint8Array.from({ length: 64 }, (_, i) => (i * 7 + 3) & 0xff);
-const SCRATCH = [{ start: 48n * MiB, end: 52n * MiB }, { start: 52n * MiB, end: 56n * MiB }];
+const SCRATCH = [
+  { start: 48n * MiB, end: 52n * MiB },
+  { start: 52n * MiB, end: 56n * MiB },
+];
 const IN_SCRATCH = 50n * MiB;
 const never = { isCancellationRequested: false };
 const noProgress = (): void => undefined;
@@ -39,17 +42,30 @@ function clientDump(): BuiltDump {
   const stage = new ClientStage({ ram, pool: [{ start: 8n * MiB, end: 32n * MiB }] });
   const folios = Array.from({ length: FOLIOS }, (_, i) => ({ index: BigInt(i * 2) }));
   const built = [
-    buildMemblock(stage.ctx, [{ name: 'r1', size: 3 * 4096 }, { name: 'r2', size: 4096 }]),
-    buildLuoFdt(stage.ctx, { liveupdateNumber: 1n, sessions: [{ name: 'vm0', files: [{ compatible: 'memfd-v2', token: 7n, memfd: { folios } }] }] }),
+    buildMemblock(stage.ctx, [
+      { name: 'r1', size: 3 * 4096 },
+      { name: 'r2', size: 4096 },
+    ]),
+    buildLuoFdt(stage.ctx, {
+      liveupdateNumber: 1n,
+      sessions: [{ name: 'vm0', files: [{ compatible: 'memfd-v2', token: 7n, memfd: { folios } }] }],
+    }),
     buildTestKho(stage.ctx, { orders: [0, 1, 2] }),
     buildKexecMetadata({ version: 1, previousRelease: '7.1.0', kexecCount: 3 }),
   ];
   // One block inside the first scratch area: the checker reports it (preserved-in-scratch).
-  return stage.buildDump({
-    version: 3, nodePool: [{ start: 1n * MiB, end: 8n * MiB }],
-    blocks: [{ phys: 40n * MiB, order: 9 }, { phys: IN_SCRATCH, order: 0 }],
-    clients: [{ name: 'mystery', size: MYSTERY.length, bytes: MYSTERY }],
-  }, built);
+  return stage.buildDump(
+    {
+      version: 3,
+      nodePool: [{ start: 1n * MiB, end: 8n * MiB }],
+      blocks: [
+        { phys: 40n * MiB, order: 9 },
+        { phys: IN_SCRATCH, order: 0 },
+      ],
+      clients: [{ name: 'mystery', size: MYSTERY.length, bytes: MYSTERY }],
+    },
+    built,
+  );
 }
 
 function countItems(items: readonly ClientItem[]): number {
@@ -75,7 +91,13 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
   let dump: BuiltDump;
   let image: string, fdt: string, phys: string, len: string;
   const open = (p: Partial<OpenParams>): OpenParams => ({
-    imagePath: image, fdtPath: fdt, fdtAddress: null, base: '0x0', pageSize: 4096, format: 'auto', ...p,
+    imagePath: image,
+    fdtPath: fdt,
+    fdtAddress: null,
+    base: '0x0',
+    pageSize: 4096,
+    format: 'auto',
+    ...p,
   });
 
   before(() => {
@@ -96,7 +118,10 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
     const r = await decodeDump(dump.mem, { fdtBytes: dump.fdt });
     const t = new DumpTree(r, new DumpIndex(r, 4096), r.diagnostics, fdt);
     const subnodes = t.children('fdt', 1000).filter((n) => n.kind === 'fdtSubnode');
-    assert.deepStrictEqual(subnodes.map((n) => n.label), r.clients!.map((c) => c.subnode));
+    assert.deepStrictEqual(
+      subnodes.map((n) => n.label),
+      r.clients!.map((c) => c.subnode),
+    );
     for (const max of [3, 10, 1000]) {
       subnodes.forEach((sub, i) => {
         const c = r.clients![i];
@@ -104,7 +129,8 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
         // Every decoded item and field is listed once, plus the pages, the properties and their groups.
         const fields = c.fields.filter((f) => f.name !== 'address' && f.name !== 'blob-size').length;
         const props = r.fdt!.kho.subnodes[i].properties.length;
-        const want = fields + countItems(c.children) + c.pages.length + props + (c.pages.length ? 1 : 0) + (props ? 1 : 0);
+        const want =
+          fields + countItems(c.children) + c.pages.length + props + (c.pages.length ? 1 : 0) + (props ? 1 : 0);
         assert.strictEqual(all.length, want, `${c.subnode}, max ${max}`);
         assert.strictEqual(all.filter((n) => n.kind === 'clientPage').length, c.pages.length);
       });
@@ -133,17 +159,30 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
   it('scratch areas from debugfs files: a section, map cells and a problem that reveals the block inside', async () => {
     const s = new WorkerSession();
     const sum = await s.open(open({ scratchPhysPath: phys, scratchLenPath: len }), never, noProgress, yieldNow);
-    assert.deepStrictEqual(sum.scratch && { source: sum.scratch.source, areas: sum.scratch.areas }, { source: 'debugfs', areas: 2 });
+    assert.deepStrictEqual(sum.scratch && { source: sum.scratch.source, areas: sum.scratch.areas }, {
+      source: 'debugfs',
+      areas: 2,
+    });
     const top = s.children(null, 0, 100, 1000).items;
-    assert.deepStrictEqual(top.map((n) => n.label), ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Scratch areas', 'Problems']);
+    assert.deepStrictEqual(
+      top.map((n) => n.label),
+      ['FDT', 'Preserved by order', 'Preserved ranges', 'Tracker nodes', 'Scratch areas', 'Problems'],
+    );
     const areas = s.children('scratch', 0, 100, 1000).items.filter((n) => n.kind === 'scratchArea');
-    assert.deepStrictEqual(areas.map((a) => [a.address, a.end]), SCRATCH.map((r) => [hex(r.start), hex(r.end)]));
+    assert.deepStrictEqual(
+      areas.map((a) => [a.address, a.end]),
+      SCRATCH.map((r) => [hex(r.start), hex(r.end)]),
+    );
     const ext = s.mapExtents();
     assert.strictEqual(ext.scratchAreas, 2);
     const cells = s.mapTiles({ start: hex(44n * MiB), bytesPerCell: hex(MiB), count: 16 }).cells;
     cells.forEach((c, k) => {
       const at = 44n * MiB + BigInt(k) * MiB;
-      assert.strictEqual((c & MAP_SCRATCH_FLAG) !== 0, at >= 48n * MiB && at < 56n * MiB, `cell ${k} at ${hex(at)}: ${c}`);
+      assert.strictEqual(
+        (c & MAP_SCRATCH_FLAG) !== 0,
+        at >= 48n * MiB && at < 56n * MiB,
+        `cell ${k} at ${hex(at)}: ${c}`,
+      );
     });
     // The block inside scratch: its problem reveals the block.
     const errors = s.children('problems/error', 0, 1000, 1000).items;
@@ -174,14 +213,19 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
     const r = await decodeDump(dump.mem, { fdtBytes: dump.fdt });
     const luo = r.clients!.find((c) => c.subnode === 'LUO')!;
     const folio = (function find(items: readonly ClientItem[]): ClientItem | undefined {
-      for (const it of items) { if (/^folio \d/.test(it.label) && it.address !== null) return it; const f = find(it.children); if (f) return f; }
+      for (const it of items) {
+        if (/^folio \d/.test(it.label) && it.address !== null) return it;
+        const f = find(it.children);
+        if (f) return f;
+      }
       return undefined;
     })(luo.children)!;
     const l = s.lookup(hex(folio.address!), 1000);
     const leaf = l.paths.client![l.paths.client!.length - 1];
     const node = s.node(leaf, 1000)!;
     assert.strictEqual(node.label, folio.label);
-    for (let k = 1; k < l.paths.client!.length; k++) assert.strictEqual(s.node(l.paths.client![k], 1000)?.parentId, l.paths.client![k - 1]);
+    for (let k = 1; k < l.paths.client!.length; k++)
+      assert.strictEqual(s.node(l.paths.client![k], 1000)?.parentId, l.paths.client![k - 1]);
     s.close();
   });
 
@@ -190,19 +234,30 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
     const array = SCRATCH[1].start;
     const bytes = new Uint8Array(32);
     const dv = new DataView(bytes.buffer);
-    SCRATCH.forEach((r, i) => { dv.setBigUint64(16 * i, r.start, true); dv.setBigUint64(16 * i + 8, r.end - r.start, true); });
+    SCRATCH.forEach((r, i) => {
+      dv.setBigUint64(16 * i, r.start, true);
+      dv.setBigUint64(16 * i + 8, r.end - r.start, true);
+    });
     d.mem.write(array, bytes);
     const record = 36n * MiB + 0x40n;
     d.mem.write(record, setupDataRecord(0n, 10, khoData(d.fdtAddress, 4096n, array, 32n)));
     const img = path.join(dir, 'handoff.raw');
     writePlanToFile(img, planRawImage(d.mem));
     const s = new WorkerSession();
-    const sum = await s.open(open({ imagePath: img, fdtPath: null, setupData: hex(record) }), never, noProgress, yieldNow);
+    const sum = await s.open(
+      open({ imagePath: img, fdtPath: null, setupData: hex(record) }),
+      never,
+      noProgress,
+      yieldNow,
+    );
     assert.strictEqual(sum.fdt?.address, hex(d.fdtAddress));
     assert.strictEqual(sum.handoff?.record, hex(record));
     assert.strictEqual(sum.scratch?.source, 'setup_data');
     const lines = s.children('scratch/handoff', 0, 100, 1000).items;
-    assert.ok(lines.some((l) => l.label === 'SETUP_KEXEC_KHO' && l.address === hex(record)), JSON.stringify(lines));
+    assert.ok(
+      lines.some((l) => l.label === 'SETUP_KEXEC_KHO' && l.address === hex(record)),
+      JSON.stringify(lines),
+    );
     assert.ok(lines.some((l) => l.label === 'kho_data.fdt_addr' && l.address === hex(d.fdtAddress)));
     assert.deepStrictEqual(s.node('scratch/handoff', 1000)?.parentId, 'scratch');
     s.close();
@@ -210,13 +265,23 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
 
   it('kdump: the summary names the compression and compressed pages cannot go to the Hex Editor', async () => {
     const kd = path.join(dir, 'c.kdump');
-    writePlanToFile(kd, planKdump(dump.mem, { storage: 'zlib', alwaysCompress: true, vmcoreinfo: 'OSRELEASE=7.1.0\nPAGESIZE=4096\n' }));
+    writePlanToFile(
+      kd,
+      planKdump(dump.mem, { storage: 'zlib', alwaysCompress: true, vmcoreinfo: 'OSRELEASE=7.1.0\nPAGESIZE=4096\n' }),
+    );
     const s = new WorkerSession();
     const sum = await s.open(open({ imagePath: kd }), never, noProgress, yieldNow);
     assert.strictEqual(sum.image.format, 'kdump');
     // Zero pages share one stored copy, kept raw: zlib for the rest.
-    assert.deepStrictEqual(sum.image.kdump && [sum.image.kdump.compression[0], sum.image.kdump.vmcoreinfo, sum.image.kdump.blockSize, sum.image.kdump.container],
-      ['zlib', true, 4096, 'seekable']);
+    assert.deepStrictEqual(
+      sum.image.kdump && [
+        sum.image.kdump.compression[0],
+        sum.image.kdump.vmcoreinfo,
+        sum.image.kdump.blockSize,
+        sum.image.kdump.container,
+      ],
+      ['zlib', true, 4096, 'seekable'],
+    );
     // A page with data (a client FDT) is stored compressed; all-zero pages point at a shared raw copy.
     const blob = s.children('fdt', 0, 100, 1000).items.find((n) => n.label === 'memblock')!;
     assert.match(blob.hexUnavailable ?? '', /zlib-compressed/);
@@ -228,16 +293,26 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
     // The raw image of the same dump: every block opens.
     const raw = new WorkerSession();
     await raw.open(open({}), never, noProgress, yieldNow);
-    assert.strictEqual(raw.children('fdt', 0, 100, 1000).items.find((n) => n.label === 'memblock')!.hexUnavailable, undefined);
+    assert.strictEqual(
+      raw.children('fdt', 0, 100, 1000).items.find((n) => n.label === 'memblock')!.hexUnavailable,
+      undefined,
+    );
     raw.close();
   });
 
   it('a 16 KiB pre-fix tree: the hint offers the pre-fix depth, and decoding with it withdraws the offer', async () => {
     const ps = 16384n;
     const d = buildDump({
-      version: 3, pageSize: 16384, preFix16k: true, ram: [{ start: 0n, end: 4096n * ps }],
+      version: 3,
+      pageSize: 16384,
+      preFix16k: true,
+      ram: [{ start: 0n, end: 4096n * ps }],
       nodePool: [{ start: 16n * ps, end: 256n * ps }],
-      blocks: [{ phys: 1024n * ps, order: 0 }, { phys: 1100n * ps, order: 0 }, { phys: 2048n * ps, order: 3 }],
+      blocks: [
+        { phys: 1024n * ps, order: 0 },
+        { phys: 1100n * ps, order: 0 },
+        { phys: 2048n * ps, order: 3 },
+      ],
     });
     const img = path.join(dir, 'p16.raw');
     const dtb = path.join(dir, 'p16.dtb');
@@ -245,9 +320,17 @@ describe('node/worker: client data, scratch areas, hand-off and problem targets'
     fs.writeFileSync(dtb, d.fdt);
     const s = new WorkerSession();
     const plain = await s.open(open({ imagePath: img, fdtPath: dtb, pageSize: 16384 }), never, noProgress, yieldNow);
-    assert.deepStrictEqual(plain.hints?.map((h) => [h.code, h.preFix16k]), [['radix-prefix-16k-tree', true]]);
+    assert.deepStrictEqual(
+      plain.hints?.map((h) => [h.code, h.preFix16k]),
+      [['radix-prefix-16k-tree', true]],
+    );
     assert.strictEqual(plain.decodeMode?.preFix16k, false);
-    const fixed = await s.open(open({ imagePath: img, fdtPath: dtb, pageSize: 16384, preFix16k: true }), never, noProgress, yieldNow);
+    const fixed = await s.open(
+      open({ imagePath: img, fdtPath: dtb, pageSize: 16384, preFix16k: true }),
+      never,
+      noProgress,
+      yieldNow,
+    );
     assert.deepStrictEqual(fixed.hints, []);
     assert.strictEqual(fixed.decodeMode?.preFix16k, true);
     assert.strictEqual(fixed.preserved.blocks, 3 + d.extraBlocks.length);

@@ -12,7 +12,15 @@ import { WORKER_PROTOCOL } from '../../../src/protocol/worker';
 
 const WORKER = path.join(__dirname, '../../../src/node/decodeWorker.js');
 
-interface Msg { kind: string; id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string }; protocol?: number; progress?: unknown }
+interface Msg {
+  kind: string;
+  id?: number;
+  ok?: boolean;
+  result?: unknown;
+  error?: { code: string; message: string };
+  protocol?: number;
+  progress?: unknown;
+}
 
 class Client {
   readonly w: Worker;
@@ -24,7 +32,9 @@ class Client {
   constructor(env?: NodeJS.ProcessEnv) {
     this.w = new Worker(WORKER, { env: env ?? process.env });
     let ready!: (n: number) => void;
-    this.ready = new Promise((r) => { ready = r; });
+    this.ready = new Promise((r) => {
+      ready = r;
+    });
     this.w.on('message', (m: Msg) => {
       if (m.kind === 'ready') ready(m.protocol!);
       else if (m.kind === 'progress') this.progress.push(m.progress);
@@ -42,8 +52,12 @@ class Client {
     this.w.postMessage({ kind: 'request', id, method, params });
     return { id, done };
   }
-  call(method: string, params: unknown): Promise<any> { return this.send(method, params).done; }
-  cancel(id: number): void { this.w.postMessage({ kind: 'cancel', id }); }
+  call(method: string, params: unknown): Promise<any> {
+    return this.send(method, params).done;
+  }
+  cancel(id: number): void {
+    this.w.postMessage({ kind: 'cancel', id });
+  }
 }
 
 const OPEN = { fdtPath: null, fdtAddress: null, base: '0x0', pageSize: 4096, format: 'raw' };
@@ -53,14 +67,27 @@ describe('node/decodeWorker: RPC', function () {
   let dir: string;
   let image: string, fdt: string, blocks: { phys: bigint; order: number }[], total: number;
   const clients: Client[] = [];
-  const client = (env?: NodeJS.ProcessEnv): Client => { const c = new Client(env); clients.push(c); return c; };
+  const client = (env?: NodeJS.ProcessEnv): Client => {
+    const c = new Client(env);
+    clients.push(c);
+    return c;
+  };
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-worker-'));
     const MiB = 1n << 20n;
-    blocks = [{ phys: 20n * MiB, order: 9 }, { phys: 24n * MiB, order: 0 }, { phys: 24n * MiB + 0x4000n, order: 1 }];
-    const dump = buildDump({ version: 3, ram: [{ start: 0n, end: 32n * MiB }], blocks,
-      nodePool: [{ start: 1n * MiB, end: 8n * MiB }], clients: [{ name: 'memblock', size: 4096 }] });
+    blocks = [
+      { phys: 20n * MiB, order: 9 },
+      { phys: 24n * MiB, order: 0 },
+      { phys: 24n * MiB + 0x4000n, order: 1 },
+    ];
+    const dump = buildDump({
+      version: 3,
+      ram: [{ start: 0n, end: 32n * MiB }],
+      blocks,
+      nodePool: [{ start: 1n * MiB, end: 8n * MiB }],
+      clients: [{ name: 'memblock', size: 4096 }],
+    });
     total = blocks.length + dump.extraBlocks.length; // + the FDT page and the client blob
     image = path.join(dir, 'd.raw');
     fdt = path.join(dir, 'd.dtb');
@@ -85,7 +112,10 @@ describe('node/decodeWorker: RPC', function () {
     assert.strictEqual(s.preserved.blocks, total);
     assert.strictEqual(s.fdt.abi, 'kho-v3');
     const page = await c.call('blocks', { order: 0, start: 0, count: 100 });
-    assert.ok(page.items.some((b: { phys: string }) => b.phys === '0x1800000'), JSON.stringify(page));
+    assert.ok(
+      page.items.some((b: { phys: string }) => b.phys === '0x1800000'),
+      JSON.stringify(page),
+    );
     const one = await c.call('blocks', { order: 9, start: 0, count: 1 });
     assert.deepStrictEqual(one, { items: [{ phys: '0x1400000', order: 9, end: '0x1600000' }], total: 1, start: 0 });
     const l = await c.call('lookup', { address: '0x1500000', maxItemsPerGroup: 1000 });
@@ -118,22 +148,31 @@ describe('node/decodeWorker: RPC', function () {
   });
 
   it('finds the FDT of a 1 TiB sparse image by reading its data only, and cancels while the holes are listed', async () => {
-    const TiB = 1n << 40n, MiB = 1n << 20n;
-    const dump = buildDump({ version: 3, ram: [{ start: 0n, end: TiB }], blocks: [{ phys: 64n * MiB, order: 0 }],
-      nodePool: [{ start: TiB - 4n * MiB, end: TiB }], clients: [{ name: 'memblock', size: 4096 }] });
+    const TiB = 1n << 40n,
+      MiB = 1n << 20n;
+    const dump = buildDump({
+      version: 3,
+      ram: [{ start: 0n, end: TiB }],
+      blocks: [{ phys: 64n * MiB, order: 0 }],
+      nodePool: [{ start: TiB - 4n * MiB, end: TiB }],
+      clients: [{ name: 'memblock', size: 4096 }],
+    });
     const huge = path.join(dir, 'huge.raw');
     writePlanToFile(huge, planRawImage(dump.mem));
     const c = client();
     await c.ready;
     const s = await c.call('open', { ...OPEN, imagePath: huge });
     assert.strictEqual(s.fdt.address, '0x' + dump.fdtAddress.toString(16));
-    const scans = (c.progress as { stage: string; done: number; total?: number }[]).filter((p) => p.stage.startsWith('Scanning'));
+    const scans = (c.progress as { stage: string; done: number; total?: number }[]).filter((p) =>
+      p.stage.startsWith('Scanning'),
+    );
     assert.ok(scans.length > 0, 'no scan progress');
     const last = scans[scans.length - 1];
     assert.strictEqual(last.done, last.total);
     assert.ok(last.total! <= 4 * 1024 * 1024, `scan read ${last.total} bytes of a 1 TiB image with 4 MiB of data`);
 
-    const pidFile = path.join(dir, 'perl.pid'), slowPerl = path.join(dir, 'slow-perl');
+    const pidFile = path.join(dir, 'perl.pid'),
+      slowPerl = path.join(dir, 'slow-perl');
     fs.writeFileSync(slowPerl, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 30\n`, { mode: 0o755 });
     const w = client({ ...process.env, KHO_INSPECT_PERL: slowPerl });
     await w.ready;

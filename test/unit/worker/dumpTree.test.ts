@@ -11,7 +11,10 @@ import { Prng, seedFromEnv } from '../../support/prng';
 const PAGE = 4096n;
 const hex = (v: bigint): string => '0x' + v.toString(16);
 
-interface Built { result: DecodeResult; blocks: { phys: bigint; order: number }[] }
+interface Built {
+  result: DecodeResult;
+  blocks: { phys: bigint; order: number }[];
+}
 
 /** Non-overlapping aligned blocks of random orders scattered over `span` bytes from `base`. */
 function build(rnd: Prng, count: number, orders: number[], base = 0x100000n, span = 1n << 36n): Built {
@@ -21,9 +24,10 @@ function build(rnd: Prng, count: number, orders: number[], base = 0x100000n, spa
   while (blocks.length < count) {
     const order = rnd.pick(orders);
     const size = PAGE << BigInt(order);
-    const phys = base + (rnd.big(span / size) * size);
+    const phys = base + rnd.big(span / size) * size;
     // Reserve the block's 2 MiB-aligned slots so no two blocks overlap.
-    const slot = phys >> 21n, slots = (size + (1n << 21n) - 1n) >> 21n;
+    const slot = phys >> 21n,
+      slots = (size + (1n << 21n) - 1n) >> 21n;
     let free = true;
     for (let s = 0n; s < slots && free; s++) if (taken.has(slot + s)) free = false;
     if (!free) continue;
@@ -35,7 +39,17 @@ function build(rnd: Prng, count: number, orders: number[], base = 0x100000n, spa
   const result: DecodeResult = {
     image: { format: 'raw', ranges: [{ start: 0n, end: base + span }] },
     fdt: null,
-    tracker: { kind: 'radix', pageSize: 4096, depth: 6, blocks: set, nodePages: new Map([['5', [0x1000n]], ['0', [0x3000n, 0x2000n]]]), diagnostics: [] },
+    tracker: {
+      kind: 'radix',
+      pageSize: 4096,
+      depth: 6,
+      blocks: set,
+      nodePages: new Map([
+        ['5', [0x1000n]],
+        ['0', [0x3000n, 0x2000n]],
+      ]),
+      diagnostics: [],
+    },
     diagnostics: [],
     fatal: null,
   };
@@ -68,10 +82,11 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     assert.strictEqual(DumpTree.bucketSize(1_000_001, 1000), 10_000);
     assert.strictEqual(DumpTree.bucketSize(250, 10), 100);
     // Small maxima never make a single bucket of everything (which would nest forever).
-    for (let max = 2; max < 12; max++) for (let len = max + 1; len < 400; len++) {
-      const b = DumpTree.bucketSize(len, max);
-      assert.ok(b > 0 && b < len && Math.ceil(len / b) <= max, `len ${len}, max ${max}: bucket ${b}`);
-    }
+    for (let max = 2; max < 12; max++)
+      for (let len = max + 1; len < 400; len++) {
+        const b = DumpTree.bucketSize(len, max);
+        assert.ok(b > 0 && b < len && Math.ceil(len / b) <= max, `len ${len}, max ${max}: bucket ${b}`);
+      }
   });
 
   it('lists exactly the blocks of each order and the ranges, whatever maxItemsPerGroup', () => {
@@ -99,11 +114,16 @@ describe('node/worker: DumpTree and DumpIndex', () => {
       const a = pick ? pick.phys + rnd.big(PAGE << BigInt(pick.order)) : rnd.big(1n << 34n);
       const want = b.blocks.find((x) => a >= x.phys && a < x.phys + (PAGE << BigInt(x.order)));
       const got = index.findBlock(a);
-      assert.strictEqual(got >= 0 ? hex(index.phys[got]) : null, want ? hex(want.phys) : null, `seed ${seed}, address ${hex(a)}`);
+      assert.strictEqual(
+        got >= 0 ? hex(index.phys[got]) : null,
+        want ? hex(want.phys) : null,
+        `seed ${seed}, address ${hex(a)}`,
+      );
       if (!want) continue;
       const path = t.pathTo(`orders/${want.order}`, index.indexInOrder(want.order, want.phys), 10);
       assert.strictEqual(path[path.length - 1], `orders/${want.order}@${hex(want.phys)}`);
-      for (let k = 1; k < path.length; k++) assert.strictEqual(t.node(path[k], 10)?.parentId, path[k - 1], `seed ${seed}: ${path.join(' > ')}`);
+      for (let k = 1; k < path.length; k++)
+        assert.strictEqual(t.node(path[k], 10)?.parentId, path[k - 1], `seed ${seed}: ${path.join(' > ')}`);
     }
   });
 
@@ -113,9 +133,13 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     const { index } = tree(b);
     for (const r of b.result.tracker!.blocks.ranges()) {
       const want = new Map<number, number>();
-      for (const x of b.blocks) if (x.phys >= r.start && x.phys < r.end) want.set(x.order, (want.get(x.order) ?? 0) + 1);
-      assert.deepStrictEqual(index.ordersIn(r.start, r.end), [...want].sort((p, q) => p[0] - q[0]).map(([order, count]) => ({ order, count })),
-        `seed ${seed}: range [${hex(r.start)}, ${hex(r.end)})`);
+      for (const x of b.blocks)
+        if (x.phys >= r.start && x.phys < r.end) want.set(x.order, (want.get(x.order) ?? 0) + 1);
+      assert.deepStrictEqual(
+        index.ordersIn(r.start, r.end),
+        [...want].sort((p, q) => p[0] - q[0]).map(([order, count]) => ({ order, count })),
+        `seed ${seed}: range [${hex(r.start)}, ${hex(r.end)})`,
+      );
     }
   });
 
@@ -123,9 +147,11 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     const set = new BlockSet(12, 1 << 20);
     for (let i = 0; i < 1_000_001; i++) set.addPfn(0x40000 + 2 * i, 0);
     const result: DecodeResult = {
-      image: { format: 'raw', ranges: [{ start: 0n, end: 1n << 36n }] }, fdt: null,
+      image: { format: 'raw', ranges: [{ start: 0n, end: 1n << 36n }] },
+      fdt: null,
       tracker: { kind: 'radix', pageSize: 4096, depth: 6, blocks: set, nodePages: new Map(), diagnostics: [] },
-      diagnostics: [], fatal: null,
+      diagnostics: [],
+      fatal: null,
     };
     const index = new DumpIndex(result, 4096);
     const t = new DumpTree(result, index, [], null);
@@ -155,9 +181,13 @@ describe('node/worker: DumpTree and DumpIndex', () => {
       const got = index.mapCells(start, width, count);
       for (const list of Object.values(got)) assert.strictEqual(list.length, count);
       for (let c = 0; c < count; c++) {
-        const s = start + BigInt(c) * width, e = s + width;
+        const s = start + BigInt(c) * width,
+          e = s + width;
         const overlap = (x: bigint, y: bigint): bigint => (y <= s || x >= e ? 0n : (y < e ? y : e) - (x > s ? x : s));
-        let pres = 0n, blocks = 0, minOrder = -1, maxOrder = -1;
+        let pres = 0n,
+          blocks = 0,
+          minOrder = -1,
+          maxOrder = -1;
         for (const x of b.blocks) {
           const n = overlap(x.phys, x.phys + (PAGE << BigInt(x.order)));
           if (n === 0n) continue;
@@ -171,8 +201,11 @@ describe('node/worker: DumpTree and DumpIndex', () => {
         const want = node > 0n && node >= pres ? 2 : pres > 0n ? 16 + maxOrder : ram > 0n ? 1 : 0;
         const where = `seed ${seed}: cell ${c} [${hex(s)}, ${hex(e)})`;
         assert.strictEqual(got.cells[c], want, where);
-        assert.deepStrictEqual([got.preservedPages[c], got.blocks[c], got.minOrder[c], got.maxOrder[c], got.nodePages[c]],
-          [Number(pres / PAGE), blocks, minOrder, maxOrder, Number(node / PAGE)], where);
+        assert.deepStrictEqual(
+          [got.preservedPages[c], got.blocks[c], got.minOrder[c], got.maxOrder[c], got.nodePages[c]],
+          [Number(pres / PAGE), blocks, minOrder, maxOrder, Number(node / PAGE)],
+          where,
+        );
       }
     }
   });
@@ -186,12 +219,26 @@ describe('node/worker: DumpTree and DumpIndex', () => {
     ];
     const { tree: t } = tree(b, diags);
     const groups = t.children('problems', 1000);
-    assert.deepStrictEqual(groups.map((g) => [g.id, g.label, g.description]), [['problems/error', 'Errors', '2'], ['problems/info', 'Notes', '1']]);
+    assert.deepStrictEqual(
+      groups.map((g) => [g.id, g.label, g.description]),
+      [
+        ['problems/error', 'Errors', '2'],
+        ['problems/info', 'Notes', '1'],
+      ],
+    );
     const errors = t.children('problems/error', 1000);
-    assert.deepStrictEqual(errors.map((k) => [k.id, k.severity, k.code, k.address ?? null]),
-      [['problems/error!0', 'error', 'radix-cycle', '0x5000'], ['problems/error!1', 'error', 'radix-shared-node', '0x6000']]);
+    assert.deepStrictEqual(
+      errors.map((k) => [k.id, k.severity, k.code, k.address ?? null]),
+      [
+        ['problems/error!0', 'error', 'radix-cycle', '0x5000'],
+        ['problems/error!1', 'error', 'radix-shared-node', '0x6000'],
+      ],
+    );
     // The label leads with the address and the code; the tooltip keeps the whole message.
-    assert.deepStrictEqual(errors.map((k) => k.label), ['0x5000 radix-cycle: level-3 table 0x5000 reached twice', '0x6000 radix-shared-node: shared']);
+    assert.deepStrictEqual(
+      errors.map((k) => k.label),
+      ['0x5000 radix-cycle: level-3 table 0x5000 reached twice', '0x6000 radix-shared-node: shared'],
+    );
     assert.strictEqual(t.children('problems/info', 1000)[0].label, 'numa-not-checkable: just a note');
     assert.ok(errors[0].tooltip?.includes('level-3 table 0x5000 reached twice'));
     assert.deepStrictEqual(t.node('problems/error!1', 1000), errors[1]);

@@ -23,7 +23,14 @@ describe('worker editing', () => {
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kho-wedit-'));
     for (const f of ['sample.raw', 'sample.dtb']) fs.copyFileSync(path.join(SAMPLES, f), path.join(dir, f));
-    params = { imagePath: path.join(dir, 'sample.raw'), fdtPath: path.join(dir, 'sample.dtb'), fdtAddress: null, base: '0x0', pageSize: 4096, format: 'raw' };
+    params = {
+      imagePath: path.join(dir, 'sample.raw'),
+      fdtPath: path.join(dir, 'sample.dtb'),
+      fdtAddress: null,
+      base: '0x0',
+      pageSize: 4096,
+      format: 'raw',
+    };
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -85,14 +92,26 @@ describe('worker editing', () => {
     assert.strictEqual(s.summary().preserved.blocks, before);
     assert.strictEqual((await e.revert()).summary.preserved.blocks, before + 1);
 
-    const out = path.join(dir, 'out.raw'), fdtOut = path.join(dir, 'out.dtb');
+    const out = path.join(dir, 'out.raw'),
+      fdtOut = path.join(dir, 'out.dtb');
     assert.match((await e.export({ imageOut: out, fdtOut })).message, /out\.raw/);
     s.close();
 
     const again = new WorkerSession();
-    assert.strictEqual((await again.open(params, never, noProgress, yieldNow)).preserved.blocks, before + 1, 'the saved file decodes with the block');
-    assert.strictEqual((await again.open({ ...params, imagePath: out, fdtPath: fdtOut }, never, noProgress, yieldNow)).preserved.blocks, before + 1, 'the export too');
+    assert.strictEqual(
+      (await again.open(params, never, noProgress, yieldNow)).preserved.blocks,
+      before + 1,
+      'the saved file decodes with the block',
+    );
+    assert.strictEqual(
+      (await again.open({ ...params, imagePath: out, fdtPath: fdtOut }, never, noProgress, yieldNow)).preserved.blocks,
+      before + 1,
+      'the export too',
+    );
     again.close();
-    assert.ok(!fs.readdirSync(dir).some((f) => f.endsWith('.journal') || f.endsWith('.tmp')), fs.readdirSync(dir).join(', '));
+    assert.ok(
+      !fs.readdirSync(dir).some((f) => f.endsWith('.journal') || f.endsWith('.tmp')),
+      fs.readdirSync(dir).join(', '),
+    );
   });
 });

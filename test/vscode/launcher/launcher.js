@@ -7,8 +7,14 @@ const vscode = require('vscode');
 const VIEW_TYPE = 'khoInspector.dump';
 
 function openedInKhoEditor(uri) {
-  return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) =>
-    t.input instanceof vscode.TabInputCustom && t.input.viewType === VIEW_TYPE && t.input.uri.toString() === uri.toString()));
+  return vscode.window.tabGroups.all.some((g) =>
+    g.tabs.some(
+      (t) =>
+        t.input instanceof vscode.TabInputCustom &&
+        t.input.viewType === VIEW_TYPE &&
+        t.input.uri.toString() === uri.toString(),
+    ),
+  );
 }
 
 exports.activate = async function activate() {
@@ -26,7 +32,9 @@ exports.activate = async function activate() {
     if (!openedInKhoEditor(uri)) await new Promise((r) => setTimeout(r, 500));
   }
   if (!openedInKhoEditor(uri)) {
-    void vscode.window.showErrorMessage(`Could not open ${file} in KHO Inspector${lastError ? `: ${lastError.message ?? lastError}` : ''}`);
+    void vscode.window.showErrorMessage(
+      `Could not open ${file} in KHO Inspector${lastError ? `: ${lastError.message ?? lastError}` : ''}`,
+    );
     return;
   }
   await vscode.commands.executeCommand('workbench.view.extension.kho');

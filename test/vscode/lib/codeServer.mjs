@@ -12,7 +12,9 @@ export const WORK = process.env.KHO_WORK_DIR ? path.resolve(process.env.KHO_WORK
 export function codeServerBin() {
   const bin = process.env.CODE_SERVER_BIN || path.join(ROOT, '.tools', 'code-server', 'bin', 'code-server');
   if (!fs.existsSync(bin)) {
-    throw new Error(`code-server not found at ${bin}: run "bash scripts/install-code-server.sh" or set CODE_SERVER_BIN`);
+    throw new Error(
+      `code-server not found at ${bin}: run "bash scripts/install-code-server.sh" or set CODE_SERVER_BIN`,
+    );
   }
   return bin;
 }
@@ -71,17 +73,38 @@ export function freshProfile(name, { workspace, settings = {} } = {}) {
   };
   fs.mkdirSync(path.join(p.userData, 'User'), { recursive: true });
   fs.mkdirSync(p.extensions, { recursive: true });
-  fs.writeFileSync(path.join(p.userData, 'User', 'settings.json'),
-    JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2));
+  fs.writeFileSync(
+    path.join(p.userData, 'User', 'settings.json'),
+    JSON.stringify({ ...QUIET_SETTINGS, ...settings }, null, 2),
+  );
   return p;
 }
 
-const CS_FLAGS = ['--auth', 'none', '--disable-telemetry', '--disable-update-check',
-  '--disable-workspace-trust', '--disable-getting-started-override', '--disable-proxy', '--ignore-last-opened'];
+const CS_FLAGS = [
+  '--auth',
+  'none',
+  '--disable-telemetry',
+  '--disable-update-check',
+  '--disable-workspace-trust',
+  '--disable-getting-started-override',
+  '--disable-proxy',
+  '--ignore-last-opened',
+];
 
 export function installVsix(profile, vsix) {
-  const r = spawnSync(codeServerBin(), ['--user-data-dir', profile.userData, '--extensions-dir', profile.extensions,
-    '--install-extension', vsix, '--force'], { env: profile.env, encoding: 'utf8' });
+  const r = spawnSync(
+    codeServerBin(),
+    [
+      '--user-data-dir',
+      profile.userData,
+      '--extensions-dir',
+      profile.extensions,
+      '--install-extension',
+      vsix,
+      '--force',
+    ],
+    { env: profile.env, encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`--install-extension ${vsix} failed (${r.status}): ${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -92,16 +115,35 @@ export function installVsix(profile, vsix) {
  * process exits, so an aborted run never leaves a server behind. `port` 0 picks a free one.
  * `workspaceTrust: true` keeps VS Code's workspace trust on (for Restricted Mode tests).
  */
-export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000, exitOnSignal = true, workspaceTrust = false } = {}) {
+export function startCodeServer(
+  profile,
+  { extraArgs = [], env = {}, port = 0, timeoutMs = 60_000, exitOnSignal = true, workspaceTrust = false } = {},
+) {
   const flags = workspaceTrust ? CS_FLAGS.filter((f) => f !== '--disable-workspace-trust') : CS_FLAGS;
-  const args = ['--bind-addr', `127.0.0.1:${port}`, ...flags,
-    '--user-data-dir', profile.userData, '--extensions-dir', profile.extensions, ...extraArgs];
+  const args = [
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    ...flags,
+    '--user-data-dir',
+    profile.userData,
+    '--extensions-dir',
+    profile.extensions,
+    ...extraArgs,
+  ];
   const logFile = path.join(profile.dir, 'code-server.log');
   const log = fs.openSync(logFile, 'a');
   const child = spawn(codeServerBin(), args, {
-    env: { ...profile.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+    env: { ...profile.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
-  const killGroup = () => { try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ } };
+  const killGroup = () => {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  };
   process.once('exit', killGroup);
   // Tests just end on Ctrl-C (the 'exit' hook kills the server); a caller with its own
   // shutdown passes exitOnSignal: false.
@@ -110,30 +152,48 @@ export function startCodeServer(profile, { extraArgs = [], env = {}, port = 0, t
   let out = '';
   return new Promise((resolve, reject) => {
     let started = false;
-    const stop = () => new Promise((res) => {
-      const done = () => {
-        process.removeListener('exit', killGroup);
-        for (const sig of ['SIGINT', 'SIGTERM']) process.removeListener(sig, onSignal);
-        fs.rmSync(profile.env.TMPDIR, { recursive: true, force: true });
-        res();
-      };
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-      setTimeout(killGroup, 5000).unref();
-    });
-    const fail = (e) => { clearTimeout(timer); stop().then(() => reject(e)); };
-    const timer = setTimeout(() => fail(new Error(`code-server did not start in ${timeoutMs / 1000} s:\n${out}`)), timeoutMs);
+    const stop = () =>
+      new Promise((res) => {
+        const done = () => {
+          process.removeListener('exit', killGroup);
+          for (const sig of ['SIGINT', 'SIGTERM']) process.removeListener(sig, onSignal);
+          fs.rmSync(profile.env.TMPDIR, { recursive: true, force: true });
+          res();
+        };
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', done);
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          /* already gone */
+        }
+        setTimeout(killGroup, 5000).unref();
+      });
+    const fail = (e) => {
+      clearTimeout(timer);
+      stop().then(() => reject(e));
+    };
+    const timer = setTimeout(
+      () => fail(new Error(`code-server did not start in ${timeoutMs / 1000} s:\n${out}`)),
+      timeoutMs,
+    );
     const onData = (d) => {
       fs.writeSync(log, d);
       if (started) return;
       out += d.toString();
       const m = out.match(/HTTP server listening on (http:\/\/127\.0\.0\.1:\d+)\/?/);
-      if (m) { started = true; out = ''; clearTimeout(timer); resolve({ url: m[1], child, stop, logFile }); }
+      if (m) {
+        started = true;
+        out = '';
+        clearTimeout(timer);
+        resolve({ url: m[1], child, stop, logFile });
+      }
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    child.once('exit', (code) => { if (!started) fail(new Error(`code-server exited early (${code}):\n${out}`)); });
+    child.once('exit', (code) => {
+      if (!started) fail(new Error(`code-server exited early (${code}):\n${out}`));
+    });
   });
 }
 
@@ -147,8 +207,15 @@ export async function launchChromium() {
     executablePath: chromiumPath(),
     headless: true,
     chromiumSandbox: false, // adds --no-sandbox (CI runs as root)
-    args: ['--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -168,15 +235,26 @@ export async function remoteAuthorityOf(base) {
   const html = await (await fetch(base + '/')).text();
   const m = html.match(/id="vscode-workbench-web-configuration" data-settings="([^"]*)"/);
   if (!m) return new URL(base).host;
-  const json = m[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const json = m[1]
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
   return JSON.parse(json).remoteAuthority || new URL(base).host;
 }
 
 let helpText;
 /** True if this code-server's CLI knows `--flag` (e.g. --vscode-option appeared after 4.100). */
 export function codeServerHasFlag(flag) {
-  helpText ??= spawnSync(codeServerBin(), ['--help'], {
-    encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: path.join(WORK, '.xdg-help'), XDG_DATA_HOME: path.join(WORK, '.xdg-help') },
-  }).stdout || '';
+  helpText ??=
+    spawnSync(codeServerBin(), ['--help'], {
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: path.join(WORK, '.xdg-help'),
+        XDG_DATA_HOME: path.join(WORK, '.xdg-help'),
+      },
+    }).stdout || '';
   return helpText.includes(`--${flag} `);
 }

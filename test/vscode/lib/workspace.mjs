@@ -27,18 +27,35 @@ export function prepareSampleWorkspace(dir) {
     for (const e of fs.readdirSync(SAMPLES_DIR, { withFileTypes: true })) {
       if (e.isFile()) copySparse(path.join(SAMPLES_DIR, e.name), path.join(dir, e.name));
     }
-    return { dir, pairing: path.join(dir, PAIRING), source: 'samples', expected: readJsonIfAny(path.join(SAMPLES_DIR, 'expected.json')) };
+    return {
+      dir,
+      pairing: path.join(dir, PAIRING),
+      source: 'samples',
+      expected: readJsonIfAny(path.join(SAMPLES_DIR, 'expected.json')),
+    };
   }
   if (!fs.existsSync(path.join(FALLBACK_FIXTURE, 'image.raw'))) {
     throw new Error(`no bundled sample (${SAMPLES_DIR}/${PAIRING}) and no fallback fixture at ${FALLBACK_FIXTURE}`);
   }
   copySparse(path.join(FALLBACK_FIXTURE, 'image.raw'), path.join(dir, 'sample.raw'));
   copySparse(path.join(FALLBACK_FIXTURE, 'kho.dtb'), path.join(dir, 'sample.dtb'));
-  fs.writeFileSync(path.join(dir, PAIRING), JSON.stringify(
-    { image: 'sample.raw', fdt: 'sample.dtb', base: '0x0', pageSize: 4096, format: 'auto' }, null, 2) + '\n');
-  return { dir, pairing: path.join(dir, PAIRING), source: FALLBACK_FIXTURE, expected: readJsonIfAny(path.join(FALLBACK_FIXTURE, 'expected.json')) };
+  fs.writeFileSync(
+    path.join(dir, PAIRING),
+    JSON.stringify({ image: 'sample.raw', fdt: 'sample.dtb', base: '0x0', pageSize: 4096, format: 'auto' }, null, 2) +
+      '\n',
+  );
+  return {
+    dir,
+    pairing: path.join(dir, PAIRING),
+    source: FALLBACK_FIXTURE,
+    expected: readJsonIfAny(path.join(FALLBACK_FIXTURE, 'expected.json')),
+  };
 }
 
 function readJsonIfAny(file) {
-  try { return JSON.parse(fs.readFileSync(file, 'utf8')); } catch { return undefined; }
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -12,7 +12,12 @@ export interface BuiltBlockChain {
 }
 
 /** Writes `entries` (each `entrySize` bytes) into a block chain; `perBlock` caps entries per block. */
-export function buildBlockChain(ctx: BuildContext, entrySize: number, entries: Uint8Array[], perBlock?: number): BuiltBlockChain {
+export function buildBlockChain(
+  ctx: BuildContext,
+  entrySize: number,
+  entries: Uint8Array[],
+  perBlock?: number,
+): BuiltBlockChain {
   const capacity = khoBlockCapacity(ctx.pageSize, entrySize);
   const n = Math.max(1, Math.min(perBlock ?? capacity, capacity));
   const blocks: bigint[] = [];
@@ -22,7 +27,8 @@ export function buildBlockChain(ctx: BuildContext, entrySize: number, entries: U
     const page = new Uint8Array(ctx.pageSize);
     page.set(encodeBlockHeader(blocks[k + 1] ?? 0n, BigInt(part.length)), 0);
     part.forEach((e, i) => {
-      if (e.length !== entrySize) throw new RangeError(`block entry ${k * n + i} is ${e.length} bytes; expected ${entrySize}`);
+      if (e.length !== entrySize)
+        throw new RangeError(`block entry ${k * n + i} is ${e.length} bytes; expected ${entrySize}`);
       page.set(e, KHO_BLOCK_HEADER_SIZE + i * entrySize);
     });
     ctx.mem.write(b, page);

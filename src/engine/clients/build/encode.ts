@@ -3,7 +3,11 @@
 import { concat, u32le, u64le } from '../../fdt/writer';
 import { utf8Encode } from '../../fdt/utf8';
 import {
-  KEXEC_METADATA_RELEASE_LEN, LUO_COMPAT_LEN, LUO_SESSION_NAME_LEN, MEMFD_FOLIO_PFN_BITS, align8,
+  KEXEC_METADATA_RELEASE_LEN,
+  LUO_COMPAT_LEN,
+  LUO_SESSION_NAME_LEN,
+  MEMFD_FOLIO_PFN_BITS,
+  align8,
 } from '../layout';
 import type { KhoVmallocDesc } from '../vmalloc';
 
@@ -39,7 +43,12 @@ export function encodeLuoFlbSer(f: { name: string; data: bigint; count: bigint }
 }
 
 /** struct luo_ser: compatible padded to ALIGN(strlen + 1, 8), then the three u64s. */
-export function encodeLuoSer(s: { compatible: string; liveupdateNum: bigint; sessionsPa: bigint; flbsPa: bigint }): Uint8Array {
+export function encodeLuoSer(s: {
+  compatible: string;
+  liveupdateNum: bigint;
+  sessionsPa: bigint;
+  flbsPa: bigint;
+}): Uint8Array {
   const c = utf8Encode(s.compatible);
   return concat(cString(s.compatible, align8(c.length + 1)), u64le(s.liveupdateNum, s.sessionsPa, s.flbsPa));
 }

@@ -12,6 +12,10 @@ export interface KexecMetadataSpec {
 }
 
 export function buildKexecMetadata(spec: KexecMetadataSpec): BuiltClient {
-  const bytes = encodeKexecMetadata({ version: spec.version ?? KEXEC_METADATA_VERSION, previousRelease: spec.previousRelease, kexecCount: spec.kexecCount });
+  const bytes = encodeKexecMetadata({
+    version: spec.version ?? KEXEC_METADATA_VERSION,
+    previousRelease: spec.previousRelease,
+    kexecCount: spec.kexecCount,
+  });
   return { name: spec.name ?? KEXEC_METADATA_SUBNODE, bytes, size: bytes.length };
 }

@@ -4,8 +4,19 @@
 
 import { str, u64le, writeFdt, type FdtNodeSpec } from '../../fdt/writer';
 import {
-  LUO_FILE_SER_SIZE, LUO_FLB_HEADER_SIZE, LUO_FLB_NODE, LUO_FLB_SER_SIZE, LUO_FLB_V1, LUO_PROP_FLB_HEADER, LUO_PROP_LIVEUPDATE_NUM,
-  LUO_PROP_SESSION_HEADER, LUO_SESSION_NODE, LUO_SESSION_SER_SIZE, LUO_SESSION_V2, LUO_SUBNODE, MEMFD_V1,
+  LUO_FILE_SER_SIZE,
+  LUO_FLB_HEADER_SIZE,
+  LUO_FLB_NODE,
+  LUO_FLB_SER_SIZE,
+  LUO_FLB_V1,
+  LUO_PROP_FLB_HEADER,
+  LUO_PROP_LIVEUPDATE_NUM,
+  LUO_PROP_SESSION_HEADER,
+  LUO_SESSION_NODE,
+  LUO_SESSION_SER_SIZE,
+  LUO_SESSION_V2,
+  LUO_SUBNODE,
+  MEMFD_V1,
 } from '../layout';
 import { buildBlockChain, type BuiltBlockChain } from './blocks';
 import { concat, encodeLuoFileSer, encodeLuoFlbSer, encodeLuoSer, encodeLuoSessionSer } from './encode';
@@ -99,25 +110,49 @@ export function buildLuoFdt(ctx: BuildContext, spec: LuoSpec, opts: LuoFdtOption
     const files = fileList.length ? placeBytes(ctx, concat(...fileBytes(fileList))) : 0n;
     return { name: s.name, files, fileList };
   });
-  const header = concat(u64le(BigInt(sessions.length)),
-    ...sessions.map((s) => encodeLuoSessionSer({ name: s.name, files: s.files, count: BigInt(s.fileList.length) })));
+  const header = concat(
+    u64le(BigInt(sessions.length)),
+    ...sessions.map((s) => encodeLuoSessionSer({ name: s.name, files: s.files, count: BigInt(s.fileList.length) })),
+  );
   const sessionHeader = placeBytes(ctx, header);
   const flbHeader = spec.flbs ? buildFlbs(ctx, spec.flbs) : null;
-  const children: FdtNodeSpec[] = [{
-    name: LUO_SESSION_NODE, children: [],
-    properties: [{ name: 'compatible', value: str(opts.sessionCompatible ?? LUO_SESSION_V2) }, { name: LUO_PROP_SESSION_HEADER, value: u64le(sessionHeader) }],
-  }];
+  const children: FdtNodeSpec[] = [
+    {
+      name: LUO_SESSION_NODE,
+      children: [],
+      properties: [
+        { name: 'compatible', value: str(opts.sessionCompatible ?? LUO_SESSION_V2) },
+        { name: LUO_PROP_SESSION_HEADER, value: u64le(sessionHeader) },
+      ],
+    },
+  ];
   if (flbHeader !== null) {
     children.push({
-      name: LUO_FLB_NODE, children: [],
-      properties: [{ name: 'compatible', value: str(LUO_FLB_V1) }, { name: LUO_PROP_FLB_HEADER, value: u64le(flbHeader) }],
+      name: LUO_FLB_NODE,
+      children: [],
+      properties: [
+        { name: 'compatible', value: str(LUO_FLB_V1) },
+        { name: LUO_PROP_FLB_HEADER, value: u64le(flbHeader) },
+      ],
     });
   }
   const bytes = writeFdt({
-    name: '', children,
-    properties: [{ name: 'compatible', value: str(opts.compatible ?? 'luo-v1') }, { name: LUO_PROP_LIVEUPDATE_NUM, value: u64le(spec.liveupdateNumber) }],
+    name: '',
+    children,
+    properties: [
+      { name: 'compatible', value: str(opts.compatible ?? 'luo-v1') },
+      { name: LUO_PROP_LIVEUPDATE_NUM, value: u64le(spec.liveupdateNumber) },
+    ],
   });
-  return { name: opts.name ?? LUO_SUBNODE, bytes, size: ctx.pageSize, sessionHeader, sessionChain: null, flbHeader, sessions };
+  return {
+    name: opts.name ?? LUO_SUBNODE,
+    bytes,
+    size: ctx.pageSize,
+    sessionHeader,
+    sessionChain: null,
+    flbHeader,
+    sessions,
+  };
 }
 
 export interface LuoPackedOptions {
@@ -135,9 +170,26 @@ export function buildLuoPacked(ctx: BuildContext, spec: LuoSpec, opts: LuoPacked
     const chain = buildBlockChain(ctx, LUO_FILE_SER_SIZE, fileBytes(fileList), opts.perBlock);
     return { name: s.name, files: chain.first, fileList, chain };
   });
-  const sessionChain = buildBlockChain(ctx, LUO_SESSION_SER_SIZE,
-    sessions.map((s) => encodeLuoSessionSer({ name: s.name, files: s.files, count: BigInt(s.fileList.length) })), opts.perBlock);
+  const sessionChain = buildBlockChain(
+    ctx,
+    LUO_SESSION_SER_SIZE,
+    sessions.map((s) => encodeLuoSessionSer({ name: s.name, files: s.files, count: BigInt(s.fileList.length) })),
+    opts.perBlock,
+  );
   const flbHeader = spec.flbs ? buildFlbs(ctx, spec.flbs) : null;
-  const bytes = encodeLuoSer({ compatible: opts.compatible ?? 'luo-v3', liveupdateNum: spec.liveupdateNumber, sessionsPa: sessionChain.first, flbsPa: flbHeader ?? 0n });
-  return { name: opts.name ?? LUO_SUBNODE, bytes, size: bytes.length, sessionHeader: null, sessionChain, flbHeader, sessions };
+  const bytes = encodeLuoSer({
+    compatible: opts.compatible ?? 'luo-v3',
+    liveupdateNum: spec.liveupdateNumber,
+    sessionsPa: sessionChain.first,
+    flbsPa: flbHeader ?? 0n,
+  });
+  return {
+    name: opts.name ?? LUO_SUBNODE,
+    bytes,
+    size: bytes.length,
+    sessionHeader: null,
+    sessionChain,
+    flbHeader,
+    sessions,
+  };
 }

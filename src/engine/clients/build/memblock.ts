@@ -19,20 +19,30 @@ export interface BuiltMemblock extends BuiltClient {
   regions: { name: string; start: bigint; size: bigint }[];
 }
 
-export function buildMemblock(ctx: BuildContext, regions: MemblockRegionSpec[], name = MEMBLOCK_SUBNODE): BuiltMemblock {
+export function buildMemblock(
+  ctx: BuildContext,
+  regions: MemblockRegionSpec[],
+  name = MEMBLOCK_SUBNODE,
+): BuiltMemblock {
   const shift = Math.log2(ctx.pageSize);
   const page = BigInt(ctx.pageSize);
   const placed = regions.map((r) => {
     const start = r.start ?? allocBlock(ctx, orderFor(r.size, ctx.pageSize), false);
-    const end = (start + BigInt(r.size) + page - 1n) / page * page;
-    ctx.blocks.push(...splitRangeIntoBlocks(start / page * page, end, shift));
+    const end = ((start + BigInt(r.size) + page - 1n) / page) * page;
+    ctx.blocks.push(...splitRangeIntoBlocks((start / page) * page, end, shift));
     return { name: r.name, start, size: BigInt(r.size) };
   });
   const bytes = writeFdt({
-    name: '', properties: [{ name: 'compatible', value: str(MEMBLOCK_COMPATIBLE) }],
+    name: '',
+    properties: [{ name: 'compatible', value: str(MEMBLOCK_COMPATIBLE) }],
     children: placed.map((r) => ({
-      name: r.name, children: [],
-      properties: [{ name: 'compatible', value: str(RESERVE_MEM_COMPATIBLE) }, { name: 'start', value: u64le(r.start) }, { name: 'size', value: u64le(r.size) }],
+      name: r.name,
+      children: [],
+      properties: [
+        { name: 'compatible', value: str(RESERVE_MEM_COMPATIBLE) },
+        { name: 'start', value: u64le(r.start) },
+        { name: 'size', value: u64le(r.size) },
+      ],
     })),
   });
   return { name, bytes, size: ctx.pageSize, regions: placed };

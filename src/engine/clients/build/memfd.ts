@@ -41,12 +41,20 @@ export function buildMemfd(ctx: BuildContext, spec: MemfdSpec): BuiltMemfd {
     if (f.contents) ctx.mem.write(pa, f.contents.subarray(0, ctx.pageSize));
     return pa;
   });
-  const array = concat(...spec.folios.map((f, i) => encodeFolioSer({ pfn: folios[i] >> shift, flags: f.flags ?? MEMFD_FOLIO_UPTODATE, index: f.index })));
+  const array = concat(
+    ...spec.folios.map((f, i) =>
+      encodeFolioSer({ pfn: folios[i] >> shift, flags: f.flags ?? MEMFD_FOLIO_UPTODATE, index: f.index }),
+    ),
+  );
   const vmalloc = buildVmalloc(ctx, array, spec.vmalloc);
   const lastIndex = spec.folios.reduce((m, f) => (f.index + 1n > m ? f.index + 1n : m), 0n);
   const ser = encodeMemfdSer(spec.version, {
-    pos: spec.pos ?? 0n, size: spec.size ?? lastIndex << shift, seals: spec.seals, flags: 0,
-    nrFolios: BigInt(spec.folios.length), folios: vmalloc.desc,
+    pos: spec.pos ?? 0n,
+    size: spec.size ?? lastIndex << shift,
+    seals: spec.seals,
+    flags: 0,
+    nrFolios: BigInt(spec.folios.length),
+    folios: vmalloc.desc,
   });
   return { phys: placeBytes(ctx, ser), folios, vmalloc };
 }

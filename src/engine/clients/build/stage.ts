@@ -26,7 +26,9 @@ export interface ClientStageOptions {
 const LOW_MEMORY = 1n << 20n;
 
 function defaultPool(ram: PhysRange[]): PhysRange[] {
-  const high = mergeRanges(ram).filter((r) => r.end > LOW_MEMORY).map((r) => ({ start: r.start < LOW_MEMORY ? LOW_MEMORY : r.start, end: r.end }));
+  const high = mergeRanges(ram)
+    .filter((r) => r.end > LOW_MEMORY)
+    .map((r) => ({ start: r.start < LOW_MEMORY ? LOW_MEMORY : r.start, end: r.end }));
   return high.length ? high : mergeRanges(ram).map((r) => ({ start: r.start === 0n ? 1n : r.start, end: r.end }));
 }
 
@@ -36,7 +38,10 @@ export class ClientStage {
 
   constructor(private readonly opts: ClientStageOptions) {
     const pageSize = opts.pageSize ?? 4096;
-    const alloc = poolAllocator(opts.pool ?? defaultPool(opts.ram), opts.avoid ?? [], { pageSize, random: opts.random });
+    const alloc = poolAllocator(opts.pool ?? defaultPool(opts.ram), opts.avoid ?? [], {
+      pageSize,
+      random: opts.random,
+    });
     this.ctx = buildContext(this.rec, alloc, pageSize);
   }
 
@@ -44,7 +49,13 @@ export class ClientStage {
    * Builds the dump: `spec.blocks` (the same blocks given as `avoid`) plus every block the client
    * builders preserved; `clients` become subnodes in order, after any `spec.clients`.
    */
-  buildDump(spec: Omit<DumpSpec, 'blocks' | 'clients' | 'pageSize' | 'ram'> & { blocks?: PreservedBlock[]; clients?: ClientSpec[] }, clients: BuiltClient[]): BuiltDump {
+  buildDump(
+    spec: Omit<DumpSpec, 'blocks' | 'clients' | 'pageSize' | 'ram'> & {
+      blocks?: PreservedBlock[];
+      clients?: ClientSpec[];
+    },
+    clients: BuiltClient[],
+  ): BuiltDump {
     const dump = buildDump({
       ...spec,
       ram: this.opts.ram,

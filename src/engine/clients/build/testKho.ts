@@ -43,8 +43,15 @@ export function onesComplementAdd32(acc: number, bytes: Uint8Array): number {
 function fillRandom(out: Uint8Array, seed: number): void {
   let x = seed >>> 0 || 0x2545f491;
   for (let i = 0; i < out.length; i += 4) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff; out[i + 1] = (x >>> 8) & 0xff; out[i + 2] = (x >>> 16) & 0xff; out[i + 3] = x >>> 24;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+    out[i + 1] = (x >>> 8) & 0xff;
+    out[i + 2] = (x >>> 16) & 0xff;
+    out[i + 3] = x >>> 24;
   }
 }
 
@@ -63,16 +70,29 @@ export function buildTestKho(ctx: BuildContext, spec: TestKhoSpec): BuiltTestKho
   const vmalloc = spec.inline ? null : buildVmalloc(ctx, array, spec.vmalloc);
   const bytes = writeFdt({
     name: '',
-    properties: [{ name: 'compatible', value: str(TEST_KHO_COMPATIBLE) }, { name: 'magic', value: u32le(TEST_KHO_MAGIC) }],
-    children: [{
-      name: 'data', children: [],
-      properties: [
-        { name: 'nr_folios', value: u32le(folios.length) },
-        { name: 'folios_info', value: vmalloc ? vmalloc.descBytes : array },
-        { name: 'csum', value: u32le(csum) },
-      ],
-    }],
+    properties: [
+      { name: 'compatible', value: str(TEST_KHO_COMPATIBLE) },
+      { name: 'magic', value: u32le(TEST_KHO_MAGIC) },
+    ],
+    children: [
+      {
+        name: 'data',
+        children: [],
+        properties: [
+          { name: 'nr_folios', value: u32le(folios.length) },
+          { name: 'folios_info', value: vmalloc ? vmalloc.descBytes : array },
+          { name: 'csum', value: u32le(csum) },
+        ],
+      },
+    ],
   });
   // The module sizes its FDT folio as nr_folios * 8 + PAGE.
-  return { name: spec.name ?? TEST_KHO_SUBNODE, bytes, size: Math.max(bytes.length, folios.length * 8 + ctx.pageSize), folios, csum, vmalloc };
+  return {
+    name: spec.name ?? TEST_KHO_SUBNODE,
+    bytes,
+    size: Math.max(bytes.length, folios.length * 8 + ctx.pageSize),
+    folios,
+    csum,
+    vmalloc,
+  };
 }
