@@ -430,6 +430,70 @@ export async function expandRow(row) {
   await until(async () => (await row.getAttribute('aria-expanded')) === 'true', 'the row to expand', 15_000);
 }
 
+/**
+ * Times a tree expansion inside the page, as a user sees it: from the mousedown on `row`'s twistie
+ * to the DOM change that shows its first child (the row after it, one level deeper), free of the
+ * test's polling. Call before expanding; `result()` gives the milliseconds, or undefined when the
+ * page saw no such pair (the caller then reports its own measurement).
+ */
+export async function armExpandTiming(row) {
+  await row.evaluate((el) => {
+    const index = Number(el.dataset.index);
+    const level = Number(el.getAttribute('aria-level'));
+    const rows = el.parentElement;
+    const t = (window.__khoExpandTiming = { start: undefined, end: undefined });
+    const shown = () => {
+      const next = rows.querySelector(`.monaco-list-row[data-index="${index + 1}"]`);
+      return !!next && Number(next.getAttribute('aria-level')) === level + 1;
+    };
+    document.addEventListener('mousedown', (e) => (t.start ??= e.timeStamp), { capture: true, once: true });
+    const watch = new MutationObserver(() => {
+      if (t.start === undefined || !shown()) return;
+      t.end = performance.now();
+      watch.disconnect();
+    });
+    watch.observe(rows, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['aria-level', 'data-index'],
+    });
+  });
+  return { result: () => inPageMs(row.page(), '__khoExpandTiming') };
+}
+
+/**
+ * Times, inside the page, from the next Enter keydown to the DOM change that selects a side-bar
+ * tree row whose text contains `text` (Go to Physical Address), free of the test's polling.
+ */
+export async function armSelectionTiming(page, text) {
+  await page.evaluate((wanted) => {
+    const sidebar = document.querySelector('.part.sidebar');
+    const t = (window.__khoSelectTiming = { start: undefined, end: undefined });
+    const selected = () =>
+      [...sidebar.querySelectorAll('.monaco-list-row.selected')].some((r) => r.textContent.includes(wanted));
+    document.addEventListener('keydown', (e) => e.key === 'Enter' && (t.start ??= e.timeStamp), { capture: true });
+    const watch = new MutationObserver(() => {
+      if (t.start === undefined || !selected()) return;
+      t.end = performance.now();
+      watch.disconnect();
+    });
+    watch.observe(sidebar, {
+      childList: true,
+      subtree: true,
+      characterData: true,
+      attributes: true,
+      attributeFilter: ['class'],
+    });
+  }, text);
+  return { result: () => inPageMs(page, '__khoSelectTiming') };
+}
+
+async function inPageMs(page, name) {
+  const t = await page.evaluate((n) => window[n], name).catch(() => undefined);
+  return t && t.start !== undefined && t.end !== undefined ? Math.round(t.end - t.start) : undefined;
+}
+
 /** A tree row's label and description, space-separated (innerText runs them together). */
 export function rowText(row) {
   return row.evaluate((el) => {
