@@ -3,12 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump, type BuiltDump } from '../../../src/engine/kho/dumpBuilder';
-import { randomBlocks } from '../../../src/engine/kho/generators';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import type { PreservedBlock } from '../../../src/engine/kho/tracker';
 import { runCli } from '../../support/cli';
 import { FIXTURES } from '../../support/fixtures';
-import { tempDir, writeDump } from '../../support/dumpFiles';
+import { buildHoleyDump, tempDir, writeDump } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { assertContract } from './contract';
 
@@ -40,33 +39,7 @@ describe('kho-inspect decode: builder round trips', function () {
   for (const c of cases) {
     it(`kho-v${c.version}, ${c.pageSize / 1024} KiB pages, ${c.format}, FDT from ${c.fdt}`, () => {
       const rnd = new Prng(seed ^ (c.version * 7919 + c.pageSize));
-      const ps = BigInt(c.pageSize);
-      // Two RAM ranges with a hole, like an ELF dump with a PCI hole.
-      const ram = [
-        { start: 0n, end: 512n * ps },
-        { start: 1024n * ps, end: 4096n * ps },
-      ];
-      const blocks = randomBlocks(rnd, {
-        ranges: [{ start: 1536n * ps, end: 4096n * ps }],
-        count: 80,
-        orders: [0, 1, 2, 3, 5, 8],
-        pageSize: c.pageSize,
-      });
-      const dump = buildDump({
-        version: c.version,
-        pageSize: c.pageSize,
-        ram,
-        blocks,
-        random: rnd,
-        nodePool: [
-          { start: 16n * ps, end: 512n * ps },
-          { start: 1024n * ps, end: 1536n * ps },
-        ],
-        clients: [
-          { name: 'memblock', size: 4096 },
-          { name: 'LUO', size: c.pageSize },
-        ],
-      });
+      const { ram, blocks, dump } = buildHoleyDump(rnd, c.version, c.pageSize);
       const files = writeDump(
         dir,
         `rt-${c.version}-${c.pageSize}-${c.format}`,

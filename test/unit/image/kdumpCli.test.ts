@@ -6,12 +6,10 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { planFlattened, planKdump, type KdumpPageStorage } from '../../../src/engine/image/writeKdump';
-import { randomBlocks } from '../../../src/engine/kho/generators';
-import { buildDump } from '../../../src/engine/kho/dumpBuilder';
 import type { PageSize } from '../../../src/engine/kho/geometry';
 import { writePlanToFile } from '../../../src/node/writeFile';
 import { runCli } from '../../support/cli';
-import { tempDir } from '../../support/dumpFiles';
+import { buildHoleyDump, tempDir } from '../../support/dumpFiles';
 import { Prng, seedFromEnv } from '../../support/prng';
 import { expectedPreserved } from './kdumpTestImages';
 
@@ -44,32 +42,7 @@ describe('kho-inspect decode: KHO dumps written as kdump-compressed', function (
   for (const c of cases) {
     it(`kho-v${c.version}, ${c.pageSize / 1024} KiB pages, ${c.storage}${c.flattened ? ', flattened' : ''}, FDT from ${c.fdt} (seed ${seed})`, () => {
       const rnd = new Prng(seed ^ (c.version * 7919 + c.pageSize + c.storage.length));
-      const ps = BigInt(c.pageSize);
-      const ram = [
-        { start: 0n, end: 512n * ps },
-        { start: 1024n * ps, end: 4096n * ps },
-      ];
-      const blocks = randomBlocks(rnd, {
-        ranges: [{ start: 1536n * ps, end: 4096n * ps }],
-        count: 80,
-        orders: [0, 1, 2, 3, 5, 8],
-        pageSize: c.pageSize,
-      });
-      const dump = buildDump({
-        version: c.version,
-        pageSize: c.pageSize,
-        ram,
-        blocks,
-        random: rnd,
-        nodePool: [
-          { start: 16n * ps, end: 512n * ps },
-          { start: 1024n * ps, end: 1536n * ps },
-        ],
-        clients: [
-          { name: 'memblock', size: 4096 },
-          { name: 'LUO', size: c.pageSize },
-        ],
-      });
+      const { ram, blocks, dump } = buildHoleyDump(rnd, c.version, c.pageSize);
       const plan = planKdump(dump.mem, { ram, storage: c.storage, zeroPages: rnd.bool() ? 'shared' : 'exclude' });
       const image = path.join(dir, `kho-v${c.version}-${c.pageSize}-${c.storage}.kdump`);
       const fdt = path.join(dir, `kho-v${c.version}-${c.pageSize}.dtb`);
