@@ -6,12 +6,9 @@
 // take disk space. Files: NAME.raw, NAME.dtb, NAME.kho.json (NAME defaults to "large"). Another seed
 // (default 64) places the pages elsewhere: a second image to diff against.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { longRunBlocks, scatteredBlocks } from '../src/engine/kho/generators';
-import { planRawImage } from '../src/engine/image/writeRaw';
-import { writePlanToFile } from '../src/node/writeFile';
+import { writeRawDumpFiles } from './rawDumpFiles';
 import { seeded } from './seeded';
 
 export interface LargeOptions {
@@ -43,26 +40,7 @@ export function makeLarge(dir: string, o: LargeOptions = {}): { image: string; f
       { name: 'LUO', size: 4096 },
     ],
   });
-  fs.mkdirSync(dir, { recursive: true });
-  const image = path.join(dir, `${name}.raw`),
-    fdt = path.join(dir, `${name}.dtb`);
-  writePlanToFile(image, planRawImage(dump.mem));
-  fs.writeFileSync(fdt, dump.fdt);
-  fs.writeFileSync(
-    path.join(dir, `${name}.kho.json`),
-    JSON.stringify(
-      {
-        image: `${name}.raw`,
-        fdt: `${name}.dtb`,
-        base: '0x0',
-        pageSize: 4096,
-        format: 'raw',
-      },
-      null,
-      2,
-    ) + '\n',
-  );
-  return { image, fdt };
+  return writeRawDumpFiles(dir, name, dump);
 }
 
 if (require.main === module) {

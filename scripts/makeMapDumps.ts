@@ -8,11 +8,9 @@
 //         take disk space.
 
 import fs from 'node:fs';
-import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { longRunBlocks, type PfnBlocks } from '../src/engine/kho/generators';
-import { planRawImage } from '../src/engine/image/writeRaw';
-import { writePlanToFile } from '../src/node/writeFile';
+import { writeRawDumpFiles } from './rawDumpFiles';
 import { seeded } from './seeded';
 
 const GiB = 1n << 30n;
@@ -49,22 +47,7 @@ function write(dir: string, name: string, ramBytes: bigint, blocks: PfnBlocks): 
       { name: 'LUO', size: 4096 },
     ],
   });
-  writePlanToFile(path.join(dir, `${name}.raw`), planRawImage(dump.mem));
-  fs.writeFileSync(path.join(dir, `${name}.dtb`), dump.fdt);
-  fs.writeFileSync(
-    path.join(dir, `${name}.kho.json`),
-    JSON.stringify(
-      {
-        image: `${name}.raw`,
-        fdt: `${name}.dtb`,
-        base: '0x0',
-        pageSize: 4096,
-        format: 'raw',
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  writeRawDumpFiles(dir, name, dump);
 }
 
 export function makeMapDumps(dir: string): void {

@@ -4,13 +4,10 @@
 // (memblock, LUO with a memfd session, kho_test, kexec-metadata) laid out by the client builders,
 // tracker pages scattered like a real kernel's.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import { ClientStage } from '../src/engine/clients/build/stage';
 import { sampleClients } from '../src/engine/clients/build/sample';
 import { randomBlocks } from '../src/engine/kho/generators';
-import { planRawImage } from '../src/engine/image/writeRaw';
-import { writePlanToFile } from '../src/node/writeFile';
+import { writeRawDumpFiles } from './rawDumpFiles';
 import { seeded } from './seeded';
 
 const MiB = 1n << 20n;
@@ -29,23 +26,7 @@ export function makeSample(dir: string): void {
     { version: 3, blocks, random: rnd, nodePool: [{ start: 1n * MiB, end: 4n * MiB }] },
     sampleClients(stage.ctx, { version: 3 }),
   );
-  fs.mkdirSync(dir, { recursive: true });
-  writePlanToFile(path.join(dir, 'sample.raw'), planRawImage(dump.mem));
-  fs.writeFileSync(path.join(dir, 'sample.dtb'), dump.fdt);
-  fs.writeFileSync(
-    path.join(dir, 'sample.kho.json'),
-    JSON.stringify(
-      {
-        image: 'sample.raw',
-        fdt: 'sample.dtb',
-        base: '0x0',
-        pageSize: 4096,
-        format: 'raw',
-      },
-      null,
-      2,
-    ) + '\n',
-  );
+  writeRawDumpFiles(dir, 'sample', dump);
 }
 
 if (require.main === module) {
