@@ -209,6 +209,39 @@ describe('save in place through the journal', function () {
       assert.ok(fs.existsSync(journalPathFor(image)));
     });
 
+    it('a journal larger than its write buffer (many pages, odd lengths, a big FDT file) rolls back exactly', () => {
+      const d = fs.mkdtempSync(path.join(dir, 'big-'));
+      const image = path.join(d, 'd.raw'),
+        fdt = path.join(d, 'd.dtb');
+      const rnd = new Prng(seed ^ 4);
+      const bytes = (n: number) => Uint8Array.from({ length: n }, () => rnd.int(256));
+      fs.writeFileSync(image, bytes(4 << 20));
+      fs.writeFileSync(fdt, bytes(3 << 19));
+      const before = { image: sha256(image), fdt: sha256(fdt) };
+      // 700 pages (2.8 MiB of originals) and a 13-byte patch, whose entry is padded.
+      const many = Array.from({ length: 700 }, (_, i) => ({ offset: (i * 5 + 1) * 1024, bytes: bytes(4096) }));
+      many.push({ offset: (4 << 20) - 13, bytes: bytes(13) });
+      const newFdt = bytes((3 << 19) + 7);
+      for (const failAt of ['after-patch', 'before-delete'] as const) {
+        assert.throws(
+          () =>
+            writeJournaled(image, many, {
+              fdt: { path: fdt, bytes: newFdt },
+              onStep: (s) => {
+                if (s === failAt) throw new Error('stop');
+              },
+            }),
+          /stop/,
+        );
+        assert.deepEqual({ image: sha256(image), fdt: sha256(fdt) }, before, `rolled back from ${failAt}`);
+        assert.equal(fs.existsSync(journalPathFor(image)), false);
+      }
+      writeJournaled(image, many, { fdt: { path: fdt, bytes: newFdt } });
+      const out = fs.readFileSync(image);
+      for (const p of many) assert.deepEqual(out.subarray(p.offset, p.offset + p.bytes.length), Buffer.from(p.bytes));
+      assert.deepEqual(fs.readFileSync(fdt), Buffer.from(newFdt));
+    });
+
     it('a save refuses to start over a leftover journal', () => {
       const { image, journal } = journalOnly();
       fs.writeFileSync(journalPathFor(image), journal);
