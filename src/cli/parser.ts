@@ -157,8 +157,10 @@ export function parseCommand(
     }
     const had = values.get(spec.name);
     if (!spec.value) values.set(spec.name, true);
-    else if (spec.multiple) values.set(spec.name, [...((had as string[] | undefined) ?? []), value]);
-    else if (had !== undefined) throw new UsageError(`--${spec.name} given twice (it takes one ${spec.value})`);
+    else if (spec.multiple) {
+      if (had === undefined) values.set(spec.name, [value]);
+      else (had as string[]).push(value);
+    } else if (had !== undefined) throw new UsageError(`--${spec.name} given twice (it takes one ${spec.value})`);
     else values.set(spec.name, value);
   }
   return new ParsedArgs(values, operands);
