@@ -78,7 +78,23 @@ async function run(req: EditRequest, deps: CliDeps): Promise<number> {
   }
 }
 
+/** The edited dump as written: the summary so far, and where to read it back from. */
+interface Written {
+  summary: Record<string, unknown>;
+  again: ImageArgs;
+  before: number;
+  /** What the journal recovery before the edit said (null when there was nothing to roll back). */
+  recovered: string | null;
+}
+
 async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | undefined): Promise<number> {
+  // The decode and the model are dropped before the read-back: the two decodes never hold memory together.
+  const written = await editAndWrite(req, deps, lock);
+  return typeof written === 'number' ? written : readBack(written, deps, lock, req);
+}
+
+/** Decodes, applies the edits and writes the result; an export prints its report and gives its exit code. */
+async function editAndWrite(req: EditRequest, deps: CliDeps, lock: WriteLock | undefined): Promise<Written | number> {
   let recovered: string | null = null;
   try {
     const r = recoverJournal(req.image.image, { lock });
@@ -182,6 +198,16 @@ async function runLocked(req: EditRequest, deps: CliDeps, lock: WriteLock | unde
     fdtAddress: req.image.fdtFile !== undefined ? undefined : (m.fdtAddress ?? req.image.fdtAddress),
     base: req.outFormat === 'elf' ? 0n : req.image.base,
   };
+  return { summary, again, before, recovered };
+}
+
+/** Decodes the written files again and prints the summary with what that decode found. */
+async function readBack(
+  { summary, again, before, recovered }: Written,
+  deps: CliDeps,
+  lock: WriteLock | undefined,
+  req: EditRequest,
+): Promise<number> {
   const reopened = deps.openMemory(again, lock);
   const result = await decodeDump(reopened.memory, deps.decodeOptions(again, []));
   reopened.memory.close?.();
