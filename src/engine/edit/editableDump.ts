@@ -8,7 +8,7 @@ import { diag, type Diagnostic } from '../diagnostics';
 import { mergeRanges, type NumaRange, type PhysMemory, type PhysRange } from '../image/physMemory';
 import { radixGeometry, type PageSize, type RadixGeometry } from '../kho/geometry';
 import { decodeDump, type DecodeOptions, type DecodeResult } from '../decode';
-import { hexBytes } from '../util/bytes';
+import { hexBytes, sameBytes } from '../util/bytes';
 import { hex } from '../util/hex';
 import { EditHistory, type HistoryStep } from './editHistory';
 import { blockJson, describeEdit, EditRefused, regionJson, type Edit, type RegionJson } from './edits';
@@ -57,12 +57,6 @@ export interface ChangedPage {
 interface Applied extends HistoryStep {
   pages: Map<bigint, Uint8Array | null>;
   log: (() => void)[];
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Opens a decoded dump for editing; refuses (with the reason) when there is nothing to edit. */

@@ -8,6 +8,7 @@ import {
   readU32LE,
   readU64BE,
   readU64LE,
+  sameBytes,
 } from '../../../src/engine/util/bytes';
 
 describe('util/bytes', function () {
@@ -39,5 +40,28 @@ describe('util/bytes', function () {
     assert.equal(hexBytes(t, ''), '000a417fff');
     assert.equal(hexBytes(new Uint8Array()), '');
     assert.equal(asciiBytes(t), '..A..');
+  });
+
+  it('sameBytes finds any one differing byte, in aligned and unaligned views of any length', function () {
+    const buf = new Uint8Array(4096 + 16).map((_, i) => (i * 131) & 0xff);
+    for (const [offA, offB] of [
+      [0, 8],
+      [1, 9],
+      [0, 3],
+    ]) {
+      for (const len of [0, 1, 5, 4096]) {
+        const a = buf.slice(offA, offA + len + 8).subarray(offA % 4, (offA % 4) + len);
+        const copy = new Uint8Array(len + 8);
+        copy.set(a, offB % 4);
+        const b2 = copy.subarray(offB % 4, (offB % 4) + len);
+        assert.equal(sameBytes(a, b2), true, `equal, len ${len}`);
+        for (const at of len ? [0, len >> 1, len - 1] : []) {
+          b2[at] ^= 0x80;
+          assert.equal(sameBytes(a, b2), false, `differs at ${at} of ${len} (offsets ${offA % 4}/${offB % 4})`);
+          b2[at] ^= 0x80;
+        }
+      }
+    }
+    assert.equal(sameBytes(new Uint8Array(4), new Uint8Array(5)), false);
   });
 });
