@@ -137,25 +137,38 @@ export async function preserveRange(s: Services, arg?: unknown): Promise<EditRes
   const value = m ? `${m.address}-${hex(BigInt(m.address) + page)}` : undefined;
   const text =
     given ??
-    (await vscode.window.showInputBox({
+    (await askRange({
       title: 'KHO: Preserve Range',
       prompt: 'START-END (page-aligned, END exclusive) or PHYS[:ORDER]',
       placeHolder: '0x100000-0x140000 or 0x200000:2',
       value,
-      validateInput: (v) => {
-        const r = parseRangeInput(v);
-        return typeof r === 'string' ? r : undefined;
-      },
     }));
   if (text === undefined) return undefined;
+  return run(doc, rangeEdit(text, 'preserve'));
+}
+
+/** Asks for START-END or PHYS[:ORDER], refusing anything else as it is typed. */
+function askRange(box: { title: string; prompt: string; placeHolder?: string; value?: string }) {
+  return vscode.window.showInputBox({
+    ...box,
+    validateInput: (v) => {
+      const r = parseRangeInput(v);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+}
+
+/** The edit for START-END (a range) or PHYS[:ORDER] (one block), or why the text is neither. */
+function rangeEdit(text: string, how: 'preserve' | 'unpreserve'): EditJson | string {
   const r = parseRangeInput(text);
-  const edit: EditJson | string =
-    typeof r === 'string'
-      ? r
-      : 'start' in r
-        ? { kind: 'preserveRange', start: hex(r.start), end: hex(r.end) }
-        : { kind: 'preserveBlock', phys: hex(r.phys), order: r.order };
-  return run(doc, edit);
+  if (typeof r === 'string') return r;
+  if ('start' in r)
+    return {
+      kind: how === 'preserve' ? 'preserveRange' : 'unpreserveRange',
+      start: hex(r.start),
+      end: hex(r.end),
+    };
+  return { kind: how === 'preserve' ? 'preserveBlock' : 'unpreserveBlock', phys: hex(r.phys), order: r.order };
 }
 
 export async function unpreserve(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
@@ -180,23 +193,12 @@ export async function unpreserve(s: Services, arg?: unknown): Promise<EditResult
   if (no) return refused(no);
   const text =
     a.text ??
-    (await vscode.window.showInputBox({
+    (await askRange({
       title: 'KHO: Unpreserve',
       prompt: 'START-END (every preserved block inside) or PHYS[:ORDER] (one block)',
-      validateInput: (v) => {
-        const r = parseRangeInput(v);
-        return typeof r === 'string' ? r : undefined;
-      },
     }));
   if (text === undefined) return undefined;
-  const r = parseRangeInput(text);
-  const edit: EditJson | string =
-    typeof r === 'string'
-      ? r
-      : 'start' in r
-        ? { kind: 'unpreserveRange', start: hex(r.start), end: hex(r.end) }
-        : { kind: 'unpreserveBlock', phys: hex(r.phys), order: r.order };
-  return run(doc, edit);
+  return run(doc, rangeEdit(text, 'unpreserve'));
 }
 
 export async function addClient(s: Services, arg?: unknown): Promise<EditResultDto | undefined> {
