@@ -120,6 +120,16 @@ export class OverlayMemory implements PhysMemory {
     });
   }
 
+  /**
+   * The edits-layer page holding `phys`, for a writer that changes it in place (the radix builder):
+   * taken as a write, so a transaction keeps its before-image. Undefined for a page not wholly in the
+   * dump (write() refuses those with the reason).
+   */
+  pageAt(phys: bigint): Uint8Array | undefined {
+    const page = this.pageOf(phys);
+    return this.pageInDump(page) ? this.editablePage(page) : undefined;
+  }
+
   /** The edits-layer page, copied on first write in a transaction so the old one is the before-image. */
   private editablePage(page: bigint): Uint8Array {
     const have = this.edits.get(page);

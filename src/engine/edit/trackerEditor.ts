@@ -279,6 +279,8 @@ export class TrackerEditor {
     return {
       read: (p: bigint, n: number) => this.overlay.read(p, n),
       write: (p: bigint, b: Uint8Array) => this.overlay.write(p, b),
+      // The builder edits node pages in place in the overlay: one read of each page, no copies.
+      pageAt: (p: bigint) => this.overlay.pageAt(p),
     };
   }
 

@@ -21,11 +21,11 @@ interface Node {
   pa: bigint;
   level: number;
   words: Uint32Array;
-  /** The node's bytes inside `mem` when it exposes them (SparsePages.pageAt): written in place. */
+  /** The node's bytes inside `mem` when it exposes them (SparsePages.pageAt, OverlayMemory.pageAt): written in place. */
   live?: Uint8Array;
 }
 
-/** Optional capability of a PageWriter: the live bytes of the page holding `phys` (SparsePages). */
+/** Optional capability of a PageWriter: the live bytes of the page holding `phys` (SparsePages, OverlayMemory). */
 interface LivePages {
   pageAt(phys: bigint): Uint8Array | undefined;
 }
@@ -36,6 +36,18 @@ function livePage(mem: PageWriter, pa: bigint, pageSize: number): Uint8Array | u
   const p = f.call(mem, pa);
   // Only when the writer's page is exactly our node page (same page size, same start).
   return p && p.length === pageSize && f.call(mem, pa + BigInt(pageSize - 1)) === p ? p : undefined;
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+/** The first `count` little-endian u32 values of `bytes`, as a new array. */
+function leWords(bytes: Uint8Array, count: number): Uint32Array {
+  if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0)
+    return new Uint32Array(bytes.buffer, bytes.byteOffset, count).slice();
+  const words = new Uint32Array(count);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < count; i++) words[i] = dv.getUint32(i * 4, true);
+  return words;
 }
 
 function toLeBytes(words: Uint32Array, wordIndex: number, wordCount: number): Uint8Array {
@@ -103,11 +115,10 @@ export class RadixTreeBuilder {
     const pfn = Number(pa >> BigInt(this.pageShift));
     const have = this.nodes.get(pfn);
     if (have) return have;
-    const bytes = this.mem.read(pa, this.g.pageSize);
-    const words = new Uint32Array(this.pageWords);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < this.pageWords; i++) words[i] = dv.getUint32(i * 4, true);
-    const node: Node = { pa, level, words, live: livePage(this.mem, pa, this.g.pageSize) };
+    // A writer that exposes its pages is read in place: no copy of the page is made to be thrown away.
+    const live = livePage(this.mem, pa, this.g.pageSize);
+    const words = leWords(live ?? this.mem.read(pa, this.g.pageSize), this.pageWords);
+    const node: Node = { pa, level, words, live };
     this.nodes.set(pfn, node);
     return node;
   }
