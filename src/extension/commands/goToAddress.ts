@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { hex } from '../../engine/util/hex';
 import type { LookupDto } from '../../protocol/model';
 import type { KhoDocument } from '../document/khoDocument';
+import { khoLog } from '../log';
 import type { Services } from '../services';
 import { maxItemsPerGroup } from '../settings';
 import { addressOrAsk, docFor } from './targets';
@@ -68,9 +69,14 @@ export async function goToAddress(
   });
   if (address === undefined) return undefined;
   await doc.model.whenDecoded();
+  const t0 = performance.now();
   const lookup = await doc.model.lookup(address, maxItemsPerGroup());
+  const t1 = performance.now();
   const message = describeLookup(lookup);
   const revealed = await showLookup(s, doc, lookup, { focusTree: arg === undefined });
+  khoLog().info(
+    `go to ${address} in ${doc.model.fileName}: lookup ${(t1 - t0).toFixed(0)} ms, tree reveal ${(performance.now() - t1).toFixed(0)} ms`,
+  );
   // In the status bar for this dump only (gone when another editor comes to front); else a notification.
   if (revealed && s.status.say(doc, message)) return { lookup, message, revealed };
   s.status.clearResult();

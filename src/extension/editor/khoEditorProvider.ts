@@ -121,6 +121,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
         `KHO Inspector reads dumps page by page from local files; "${uri.scheme}:" resources are not supported yet`,
       );
     }
+    const began = performance.now();
     // The *.kho.json's text as resolved: its watcher below decodes again only when it changes.
     const seen = fileRole(uri.fsPath) === 'pairing' ? await readText(uri.fsPath) : undefined;
     const resolved = await this.resolve(uri.fsPath);
@@ -159,6 +160,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
     if (fileRole(uri.fsPath) === 'pairing') this.watchPairing(doc, seen);
     if (typeof resolved === 'string') model.fail(resolved);
     else void this.decode(doc);
+    khoLog().info(`open ${uri.fsPath}: document ready for its editor in ${(performance.now() - began).toFixed(0)} ms`);
     return doc;
   }
 
@@ -422,6 +424,7 @@ export class KhoEditorProvider implements vscode.CustomEditorProvider<KhoDocumen
   resolveCustomEditor(doc: KhoDocument, panel: vscode.WebviewPanel): void {
     panel.webview.options = { enableScripts: true, localResourceRoots: localResourceRoots(this.extensionUri) };
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, doc.model.fileName);
+    khoLog().info(`open ${doc.uri.fsPath}: webview page given to VS Code`);
     const controller = new WebviewController(
       panel,
       doc,

@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { isRpcMessage, type RpcMessage } from '../../protocol/rpc';
+import { khoLog } from '../log';
 import { WEBVIEW_PROTOCOL, type RenderedReport } from '../../protocol/webview';
 
 /**
@@ -29,6 +30,9 @@ export class WebviewLink<M> implements vscode.Disposable {
           return;
         }
         this.ready = m.protocol === WEBVIEW_PROTOCOL;
+        khoLog().info(
+          `webview of ${panel.title}: page ready${this.ready ? '' : ` with protocol ${m.protocol}, not ${WEBVIEW_PROTOCOL}`}`,
+        );
         if (this.ready) onReady();
       }),
       panel.onDidChangeViewState(() => {
