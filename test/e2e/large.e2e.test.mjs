@@ -29,6 +29,7 @@ import {
   armSelectionTiming,
   canvasInk,
   mapShowsPreserved,
+  extensionLog,
   webview,
   until,
   openPalette,
@@ -125,79 +126,6 @@ async function expandLargestOrder() {
   return { groupsTiming, largest, largestTiming, rows: largestTiming.rows };
 }
 
-test(
-  `64 GiB sparse image with ${PAGES.toLocaleString('en')} preserved pages: open, map, expand`,
-  { timeout: 240_000 },
-  () =>
-    withFailureShot(page, 'large', async () => {
-      await showKhoContainer(page);
-      // Quick Open (F1 with the ">" removed) keeps the KHO view visible while the editor opens.
-      const input = await openPalette(page);
-      await input.fill('large.kho.json');
-      await page
-        .locator('.quick-input-widget .monaco-list-row', { hasText: 'large.kho.json' })
-        .first()
-        .waitFor({ timeout: 30_000 });
-
-      let mapCriterion = 'a preserved-order colour of the legend';
-      let inkedAt;
-      const opened = Date.now();
-      await page.keyboard.press('Enter');
-      const since = () => Date.now() - opened;
-      const [treeMs, mapMs] = await Promise.all([
-        until(
-          async () => (await treeRow(page, 'Preserved by order').isVisible()) && since(),
-          'the first tree items',
-          180_000,
-        ),
-        // Drawn = preserved blocks are on the canvas (a legend colour of an order), not just RAM.
-        // (The legend appears with the decoded data; should a future webview have none, two
-        // colours count once the canvas has shown ink for 30 s.)
-        until(
-          async () => {
-            const r = await canvasInk(page);
-            if (!(r.inked > 0 && r.colours >= 2)) return false;
-            inkedAt ??= Date.now();
-            const preserved = await mapShowsPreserved(page);
-            if (preserved === null && Date.now() - inkedAt > 30_000) {
-              mapCriterion = 'two colours (no legend to match)';
-              return inkedAt - opened;
-            }
-            return preserved === true && since();
-          },
-          'the memory map to be drawn',
-          180_000,
-        ),
-      ]);
-      const summary = (await webview(page).locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 300);
-      await screenshot(page, 'large-opened');
-
-      const { groupsTiming, largest, largestTiming, rows: items } = await expandLargestOrder();
-      await screenshot(page, 'large-expanded');
-
-      const figures = {
-        image: '64 GiB sparse raw',
-        preservedPages: PAGES,
-        openToFirstTreeItemsMs: treeMs,
-        openToMapDrawnMs: mapMs,
-        mapDrawnMeans: mapCriterion,
-        expandPreservedByOrderMs: { polled: groupsTiming.ms, inPage: groupsTiming.pageMs },
-        largestGroup: largest.text,
-        expandLargestGroupMs: { polled: largestTiming.ms, inPage: largestTiming.pageMs },
-        largestGroupFirstItems: items.slice(0, 3).map((i) => i.text),
-        summary,
-      };
-      fs.writeFileSync(path.join(artifacts, 'large-timings.json'), JSON.stringify(figures, null, 2) + '\n');
-      console.log(
-        `# large: open -> first tree items ${treeMs} ms; open -> map drawn ${mapMs} ms (${mapCriterion} on the canvas)`,
-      );
-      console.log(
-        `# large: expand "Preserved by order" ${expandFigure(groupsTiming)}; expand largest group "${largest.text}" ${expandFigure(largestTiming)} (${items.length} rows shown, first: ${items[0].text})`,
-      );
-      assert.ok(items.length > 0);
-    }),
-);
-
 /** The code-server extension host of this test's server (a process in its process group), or null. */
 function extensionHostPid() {
   const group = wb.server.child.pid;
@@ -240,7 +168,7 @@ test(
       assert.ok(ranges.length > 900_000, `the CLI found ${ranges.length} ranges`);
       const target = ranges[Math.floor(ranges.length / 2)].start;
 
-      await runCommand(page, 'View: Close All Editors');
+      await showKhoContainer(page);
       const host = extensionHostPid();
       let hostBeforeKiB = NaN;
       if (host) {
@@ -311,6 +239,15 @@ test(
       );
       const goToMs = Date.now() - t;
       const goToPageMs = await goToInPage.result();
+      // The extension's own part (worker lookup, then the tree's reveal through VS Code), from its log.
+      const goToHost = until(
+        async () =>
+          [...(extensionLog() ?? '').matchAll(/go to (\S+) in tera\.kho\.json: (lookup \d+ ms, tree reveal \d+ ms)/g)]
+            .filter((m) => BigInt(m[1]) === BigInt(target))
+            .pop()?.[2] ?? false,
+        'the extension log line of the Go to',
+        10_000,
+      );
       await screenshot(page, 'tera-go-to');
 
       const figures = {
@@ -325,7 +262,7 @@ test(
         expandLargestGroupMs: { polled: largestTiming.ms, inPage: largestTiming.pageMs },
         expandBucketMs: { polled: bucketTiming.ms, inPage: bucketTiming.pageMs },
         bucket: buckets[0].text,
-        goToAddressMs: { polled: goToMs, inPage: goToPageMs },
+        goToAddressMs: { polled: goToMs, inPage: goToPageMs, extension: await goToHost },
         goToAnswer: answer,
         extensionHostRssBeforeOpenMiB: hostBeforeKiB / 1024,
         extensionHostPeakRssDuringOpenMiB: hostPeakKiB / 1024,
@@ -337,17 +274,98 @@ test(
       );
       if (boot)
         console.log(
-          `# 8 TiB: the webview's page began ${boot.pageBeganMs} ms after the open (VS Code's webview start-up before it), its map was drawn ${boot.mapDrawnMs} ms after the open (${boot.mapDrawnMs - boot.pageBeganMs} ms of the page's own)`,
+          `# 8 TiB (the session's first webview): its page began ${boot.pageBeganMs} ms after the open (VS Code's webview start-up before it), its map was drawn ${boot.mapDrawnMs} ms after the open (${boot.mapDrawnMs - boot.pageBeganMs} ms of the page's own)`,
         );
       console.log(
         `# 8 TiB: expand "Preserved by order" ${expandFigure(groupsTiming)}; expand "${largest.text}" ${expandFigure(largestTiming)} (${buckets.length} rows); expand "${buckets[0].text}"-like bucket ${expandFigure(bucketTiming)} (${bucketTiming.rows.length} rows)`,
       );
       console.log(
-        `# 8 TiB: Go to Physical Address ${target}: ${goToPageMs === undefined ? `${goToMs} ms (polled)` : `${goToPageMs} ms in the page (${goToMs} ms polled)`} -> ${answer}`,
+        `# 8 TiB: Go to Physical Address ${target}: ${goToPageMs === undefined ? `${goToMs} ms (polled)` : `${goToPageMs} ms in the page (${goToMs} ms polled)`}; extension: ${figures.goToAddressMs.extension} -> ${answer}`,
       );
       console.log(
         `# 8 TiB: extension host (host + decode worker) RSS ${(hostBeforeKiB / 1024).toFixed(0)} MiB before the open, peak ${(hostPeakKiB / 1024).toFixed(0)} MiB while opening`,
       );
       assert.ok(bucketTiming.rows.length > 0);
+    }),
+);
+
+test(
+  `64 GiB sparse image with ${PAGES.toLocaleString('en')} preserved pages: open, map, expand`,
+  { timeout: 240_000 },
+  () =>
+    withFailureShot(page, 'large', async () => {
+      // The 8 TiB dump's tree must not answer for this one's.
+      await runCommand(page, 'View: Close All Editors');
+      await showKhoContainer(page);
+      // Quick Open (F1 with the ">" removed) keeps the KHO view visible while the editor opens.
+      const input = await openPalette(page);
+      await input.fill('large.kho.json');
+      await page
+        .locator('.quick-input-widget .monaco-list-row', { hasText: 'large.kho.json' })
+        .first()
+        .waitFor({ timeout: 30_000 });
+
+      let mapCriterion = 'a preserved-order colour of the legend';
+      let inkedAt;
+      const opened = Date.now();
+      await page.keyboard.press('Enter');
+      const since = () => Date.now() - opened;
+      const [treeMs, mapMs] = await Promise.all([
+        until(
+          async () => (await treeRow(page, 'Preserved by order').isVisible()) && since(),
+          'the first tree items',
+          180_000,
+        ),
+        // Drawn = preserved blocks are on the canvas (a legend colour of an order), not just RAM.
+        // (The legend appears with the decoded data; should a future webview have none, two
+        // colours count once the canvas has shown ink for 30 s.)
+        until(
+          async () => {
+            const r = await canvasInk(page);
+            if (!(r.inked > 0 && r.colours >= 2)) return false;
+            inkedAt ??= Date.now();
+            const preserved = await mapShowsPreserved(page);
+            if (preserved === null && Date.now() - inkedAt > 30_000) {
+              mapCriterion = 'two colours (no legend to match)';
+              return inkedAt - opened;
+            }
+            return preserved === true && since();
+          },
+          'the memory map to be drawn',
+          180_000,
+        ),
+      ]);
+      const summary = (await webview(page).locator('body').innerText()).replace(/\s+/g, ' ').slice(0, 300);
+      const boot = await webviewBoot(page, opened);
+      await screenshot(page, 'large-opened');
+
+      const { groupsTiming, largest, largestTiming, rows: items } = await expandLargestOrder();
+      await screenshot(page, 'large-expanded');
+
+      const figures = {
+        image: '64 GiB sparse raw',
+        preservedPages: PAGES,
+        openToFirstTreeItemsMs: treeMs,
+        openToMapDrawnMs: mapMs,
+        mapDrawnMeans: mapCriterion,
+        webviewBoot: boot,
+        expandPreservedByOrderMs: { polled: groupsTiming.ms, inPage: groupsTiming.pageMs },
+        largestGroup: largest.text,
+        expandLargestGroupMs: { polled: largestTiming.ms, inPage: largestTiming.pageMs },
+        largestGroupFirstItems: items.slice(0, 3).map((i) => i.text),
+        summary,
+      };
+      fs.writeFileSync(path.join(artifacts, 'large-timings.json'), JSON.stringify(figures, null, 2) + '\n');
+      console.log(
+        `# large: open -> first tree items ${treeMs} ms; open -> map drawn ${mapMs} ms (${mapCriterion} on the canvas)`,
+      );
+      if (boot)
+        console.log(
+          `# large (the session's second webview): its page began ${boot.pageBeganMs} ms after the open, its map was drawn ${boot.mapDrawnMs} ms after the open (${boot.mapDrawnMs - boot.pageBeganMs} ms of the page's own)`,
+        );
+      console.log(
+        `# large: expand "Preserved by order" ${expandFigure(groupsTiming)}; expand largest group "${largest.text}" ${expandFigure(largestTiming)} (${items.length} rows shown, first: ${items[0].text})`,
+      );
+      assert.ok(items.length > 0);
     }),
 );

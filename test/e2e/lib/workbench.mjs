@@ -111,17 +111,21 @@ async function whatIsShowing(page) {
   return `showing: notifications ${JSON.stringify(notes)}; ${quick}; focus on ${focus}\n${extensionLogTail(lastProfile)}`;
 }
 
+/** The text of the extension's "KHO Inspector" log of `profile` (newest session), or null when none was written. */
+export function extensionLog(profile = lastProfile) {
+  if (!profile) return null;
+  const found = logFiles(profile).filter((f) => path.basename(f) === 'KHO Inspector.log');
+  const newest = found.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t)[0];
+  return newest ? fs.readFileSync(newest.f, 'utf8') : null;
+}
+
 /** The last lines of the extension's "KHO Inspector" log of `profile` (newest session). */
 function extensionLogTail(profile, lines = 15) {
   if (!profile) return 'extension log: no profile';
   try {
-    const found = logFiles(profile).filter((f) => path.basename(f) === 'KHO Inspector.log');
-    const newest = found.map((f) => ({ f, t: fs.statSync(f).mtimeMs })).sort((a, b) => b.t - a.t)[0];
-    if (!newest) return 'extension log: none written';
-    return (
-      `extension log (last ${lines} lines):\n` +
-      fs.readFileSync(newest.f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')
-    );
+    const text = extensionLog(profile);
+    if (text === null) return 'extension log: none written';
+    return `extension log (last ${lines} lines):\n` + text.trimEnd().split('\n').slice(-lines).join('\n');
   } catch (e) {
     return `extension log unreadable: ${e.message}`;
   }
