@@ -117,6 +117,13 @@ function expandFigure(t) {
   return t.pageMs === undefined ? `${t.ms} ms (polled)` : `${t.pageMs} ms in the page (${t.ms} ms polled)`;
 }
 
+/** Types `file` into Quick Open and waits until it is offered: Enter then opens it (the caller times that). */
+async function offerInQuickOpen(file) {
+  const input = await openPalette(page);
+  await input.fill(file);
+  await page.locator('.quick-input-widget .monaco-list-row', { hasText: file }).first().waitFor({ timeout: 30_000 });
+}
+
 /** Expands "Preserved by order", then its largest order group: both times, the group and its rows. */
 async function expandLargestOrder() {
   const groupsTiming = await timedExpand(treeRow(page, 'Preserved by order'), '"Preserved by order"');
@@ -175,12 +182,7 @@ test(
         hostBeforeKiB = statusKiB(host, 'VmRSS');
         fs.writeFileSync(`/proc/${host}/clear_refs`, '5'); // resets VmHWM: the peak below is this open's
       }
-      const input = await openPalette(page);
-      await input.fill('tera.kho.json');
-      await page
-        .locator('.quick-input-widget .monaco-list-row', { hasText: 'tera.kho.json' })
-        .first()
-        .waitFor({ timeout: 30_000 });
+      await offerInQuickOpen('tera.kho.json');
       const opened = Date.now();
       await page.keyboard.press('Enter');
       const since = () => Date.now() - opened;
@@ -298,12 +300,7 @@ test(
       await runCommand(page, 'View: Close All Editors');
       await showKhoContainer(page);
       // Quick Open (F1 with the ">" removed) keeps the KHO view visible while the editor opens.
-      const input = await openPalette(page);
-      await input.fill('large.kho.json');
-      await page
-        .locator('.quick-input-widget .monaco-list-row', { hasText: 'large.kho.json' })
-        .first()
-        .waitFor({ timeout: 30_000 });
+      await offerInQuickOpen('large.kho.json');
 
       let mapCriterion = 'a preserved-order colour of the legend';
       let inkedAt;
