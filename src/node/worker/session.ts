@@ -209,22 +209,7 @@ export class WorkerSession {
         if (d.stack)
           console.error(`KHO decode worker: ${d.code} in ${params.imagePath ?? params.fdtPath}:\n${d.stack}`);
       const diagnostics = [...openDiagnostics, ...result.diagnostics];
-      const index = new DumpIndex(result, pageSize);
-      const tree = new DumpTree(result, index, diagnostics, params.fdtPath);
-      const opened: Opened = {
-        params,
-        memory,
-        result,
-        diagnostics,
-        index,
-        tree,
-        summary: null as unknown as SummaryDto,
-        stamps,
-        live,
-      };
-      opened.summary = makeSummary(opened, Date.now() - t0);
-      this.opened = opened;
-      return opened.summary;
+      return this.show({ params, memory, result, diagnostics, stamps, live }, t0);
     } catch (e) {
       memory.close?.();
       throw e;
@@ -271,25 +256,21 @@ export class WorkerSession {
    */
   showEdited(memory: PhysMemory, result: DecodeResult, release: () => void): SummaryDto {
     const o = this.o;
-    const t0 = Date.now();
-    const pageSize = isPageSize(o.params.pageSize) ? o.params.pageSize : 4096;
-    const index = new DumpIndex(result, pageSize);
-    const diagnostics = [...result.diagnostics];
-    const tree = new DumpTree(result, index, diagnostics, o.params.fdtPath);
-    const next: Opened = {
-      params: o.params,
-      memory,
-      result,
-      diagnostics,
-      index,
-      tree,
-      summary: null as unknown as SummaryDto,
-      release,
-      stamps: o.stamps,
-    };
-    next.summary = makeSummary(next, Date.now() - t0);
-    this.opened = next;
-    return next.summary;
+    return this.show(
+      { params: o.params, memory, result, diagnostics: [...result.diagnostics], release, stamps: o.stamps },
+      Date.now(),
+    );
+  }
+
+  /** Indexes a decode for the tree and makes it the open dump (decoded since `t0`); returns its summary. */
+  private show(d: Omit<Opened, 'index' | 'tree' | 'summary'>, t0: number): SummaryDto {
+    const pageSize = isPageSize(d.params.pageSize) ? d.params.pageSize : 4096;
+    const index = new DumpIndex(d.result, pageSize);
+    const tree = new DumpTree(d.result, index, d.diagnostics, d.params.fdtPath);
+    const opened: Opened = { ...d, index, tree, summary: null as unknown as SummaryDto };
+    opened.summary = makeSummary(opened, Date.now() - t0);
+    this.opened = opened;
+    return opened.summary;
   }
 
   private get o(): Opened {
