@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, scatteredBlocks, type PfnBlocks } from '../src/engine/kho/generators';
+import { longRunBlocks, scatteredBlocks, seededRandom, type PfnBlocks } from '../src/engine/kho/generators';
 import { planRawImage } from '../src/engine/image/writeRaw';
 import { writePlanToFile } from '../src/node/writeFile';
 import { FileByteSource } from '../src/node/fileByteSource';
@@ -27,18 +27,6 @@ const ROOT = path.resolve(__dirname, '../..');
 const WORK = path.join(ROOT, '.work', 'bench');
 const GiB = 1n << 30n,
   TiB = 1n << 40n;
-
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return {
-    int(n: number): number {
-      let t = (s = (s + 0x6d2b79f5) >>> 0);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
-    },
-  };
-}
 
 function concatBlocks(a: PfnBlocks, b: PfnBlocks): PfnBlocks {
   const n = a.length + b.length;
@@ -150,15 +138,19 @@ function best<T extends { wallMs: number }>(n: number, f: () => T): T {
 
 function main(): void {
   fs.mkdirSync(WORK, { recursive: true });
-  const runs = longRunBlocks(rng(1), { startPfn: Number((2n * GiB) / 4096n), pages: 1_000_000, maxGap: 1 << 14 });
+  const runs = longRunBlocks(seededRandom(1), {
+    startPfn: Number((2n * GiB) / 4096n),
+    pages: 1_000_000,
+    maxGap: 1 << 14,
+  });
   const lastRun = runs.pfns[runs.length - 1];
-  const scattered = scatteredBlocks(rng(2), { startPfn: lastRun + 1024, spanPages: 1 << 20, count: 20_000 });
+  const scattered = scatteredBlocks(seededRandom(2), { startPfn: lastRun + 1024, spanPages: 1 << 20, count: 20_000 });
   const cases = [
     build('runs-1M', 64n * GiB, concatBlocks(runs, scattered), 1n * GiB),
     build(
       'scattered-1TiB',
       TiB,
-      scatteredBlocks(rng(3), {
+      scatteredBlocks(seededRandom(3), {
         startPfn: Number((4n * GiB) / 4096n),
         spanPages: Number((TiB - 8n * GiB) / 4096n),
         count: 100_000,
@@ -381,7 +373,7 @@ function editInPlace(c: Case, yard: string | undefined): void {
     }
     return lo < ranges.length && ranges[lo][0] <= pfn;
   };
-  const pick = rng(10);
+  const pick = seededRandom(10);
   const gone = new Set<number>(),
     fresh = new Set<number>();
   const low = (4 * 2 ** 30) / 4096,

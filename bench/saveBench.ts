@@ -13,7 +13,7 @@ import { openEditable } from '../src/engine/edit/editableDump';
 import type { BlockJson, Edit } from '../src/engine/edit/edits';
 import { openImage } from '../src/engine/image/open';
 import { planRawImage } from '../src/engine/image/writeRaw';
-import { longRunBlocks, scatteredBlocks, type PfnBlocks, type RandomLike } from '../src/engine/kho/generators';
+import { longRunBlocks, scatteredBlocks, seededRandom, type PfnBlocks } from '../src/engine/kho/generators';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
 import { decodeDump } from '../src/engine/decode';
 import { FileByteSource } from '../src/node/fileByteSource';
@@ -28,17 +28,6 @@ const GiB = 1n << 30n,
   MiB = 1n << 20n;
 const PAGES = 1_000_000;
 const CHANGED = 10_000;
-
-function rng(seed: number): RandomLike & { u(): number } {
-  let s = seed >>> 0;
-  const u = (): number => {
-    let t = (s = (s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-  return { u, int: (n: number) => Math.floor(u() * n) };
-}
 
 interface ChildConfig {
   image: string;
@@ -73,7 +62,7 @@ export const SAVE_64GIB_RUNS: SaveCase = {
   name: 'large',
   describe: '64 GiB sparse image, 1,000,000 pages in long runs',
   ramGiB: 64,
-  blocks: () => longRunBlocks(rng(64), { startPfn: Number(GiB / 4096n), pages: PAGES, maxGap: 1 << 16 }),
+  blocks: () => longRunBlocks(seededRandom(64), { startPfn: Number(GiB / 4096n), pages: PAGES, maxGap: 1 << 16 }),
   nodePool: { start: 16n * MiB, end: 512n * MiB },
   nodeRegion: { start: 512n * MiB, end: GiB },
 };
@@ -83,7 +72,7 @@ export const SAVE_8TIB_SCATTERED: SaveCase = {
   describe: '8 TiB sparse image, 1,000,000 scattered pages',
   ramGiB: 8192,
   blocks: () =>
-    scatteredBlocks(rng(8), {
+    scatteredBlocks(seededRandom(8), {
       startPfn: Number((4n * GiB) / 4096n),
       spanPages: Number(((8192n - 4n) * GiB) / 4096n),
       count: PAGES,
@@ -114,7 +103,7 @@ function prepare(c: SaveCase): ChildConfig {
   fs.writeFileSync(fdt, dump.fdt);
   // Half the changes unpreserve existing pages, half preserve new ones: past the last block, or
   // (when the blocks reach the end of RAM) anywhere above 4 GiB that is not preserved.
-  const pick = rng(7);
+  const pick = seededRandom(7);
   const gone = new Set<number>();
   while (gone.size < CHANGED / 2) gone.add(blocks.pfns[pick.int(blocks.length)]);
   const taken = new Set<number>(Array.from(blocks.pfns.subarray(0, blocks.length)));

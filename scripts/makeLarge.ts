@@ -7,9 +7,8 @@
 // (default 64) places the pages elsewhere: a second image to diff against.
 
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, scatteredBlocks } from '../src/engine/kho/generators';
+import { longRunBlocks, scatteredBlocks, seededRandom } from '../src/engine/kho/generators';
 import { writeRawDumpFiles } from './rawDumpFiles';
-import { seeded } from './seeded';
 
 export interface LargeOptions {
   pages?: number;
@@ -25,7 +24,7 @@ export function makeLarge(dir: string, o: LargeOptions = {}): { image: string; f
     name = o.name ?? 'large';
   const GiB = 1n << 30n;
   const ram = [{ start: 0n, end: BigInt(gib) * GiB }];
-  const rnd = seeded(o.seed ?? 64);
+  const rnd = seededRandom(o.seed ?? 64);
   const low = (4 * 2 ** 30) / 4096;
   const blocks = o.scattered
     ? scatteredBlocks(rnd, { startPfn: low, spanPages: gib * 262144 - low, count: pages })

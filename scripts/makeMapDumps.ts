@@ -9,9 +9,8 @@
 
 import fs from 'node:fs';
 import { buildDump } from '../src/engine/kho/dumpBuilder';
-import { longRunBlocks, type PfnBlocks } from '../src/engine/kho/generators';
+import { longRunBlocks, seededRandom, type PfnBlocks } from '../src/engine/kho/generators';
 import { writeRawDumpFiles } from './rawDumpFiles';
-import { seeded } from './seeded';
 
 const GiB = 1n << 30n;
 const PAGE_SHIFT = 12;
@@ -54,7 +53,7 @@ export function makeMapDumps(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   const firstPfn = Number(GiB >> BigInt(PAGE_SHIFT));
   const sparseSpan = Number((SPARSE.ramBytes - GiB) >> BigInt(PAGE_SHIFT));
-  write(dir, SPARSE.name, SPARSE.ramBytes, scatteredMixed(seeded(13), firstPfn, sparseSpan, SPARSE.blocks));
+  write(dir, SPARSE.name, SPARSE.ramBytes, scatteredMixed(seededRandom(13), firstPfn, sparseSpan, SPARSE.blocks));
   const few: PfnBlocks = {
     pfns: Float64Array.from([0x8000, 0x8010, 0x8020, 0x8000]),
     orders: Uint8Array.from([0, 0, 0, 1]),
@@ -65,7 +64,7 @@ export function makeMapDumps(dir: string): void {
     dir,
     DENSE.name,
     DENSE.ramBytes,
-    longRunBlocks(seeded(31), {
+    longRunBlocks(seededRandom(31), {
       startPfn: firstPfn,
       pages: DENSE.pages,
       minRun: 4096,

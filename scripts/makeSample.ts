@@ -6,14 +6,13 @@
 
 import { ClientStage } from '../src/engine/clients/build/stage';
 import { sampleClients } from '../src/engine/clients/build/sample';
-import { randomBlocks } from '../src/engine/kho/generators';
+import { randomBlocks, seededRandom } from '../src/engine/kho/generators';
 import { writeRawDumpFiles } from './rawDumpFiles';
-import { seeded } from './seeded';
 
 const MiB = 1n << 20n;
 
 export function makeSample(dir: string): void {
-  const rnd = seeded(20261125);
+  const rnd = seededRandom(20261125);
   const ram = [{ start: 0n, end: 64n * MiB }];
   const blocks = randomBlocks(rnd, {
     ranges: [{ start: 16n * MiB, end: 64n * MiB }],

@@ -15,6 +15,19 @@ export interface RandomLike {
 
 const TWO32 = 4294967296;
 
+/** A deterministic RandomLike from a seed (mulberry32): the same seed gives the same blocks everywhere. */
+export function seededRandom(seed: number): RandomLike {
+  let s = seed >>> 0;
+  return {
+    int(n: number): number {
+      let t = (s = (s + 0x6d2b79f5) >>> 0);
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return Math.floor((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * n);
+    },
+  };
+}
+
 // ---- allocators --------------------------------------------------------------------------------
 
 export interface PoolOptions {
