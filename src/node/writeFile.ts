@@ -121,19 +121,24 @@ export function writePlanToTemp(target: string, plan: WritePlan, mode = 0o644): 
     fd = null;
     return temp;
   } catch (e) {
-    if (fd !== null) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        /* already failing; keep the first error */
-      }
-    }
-    try {
-      fs.unlinkSync(temp);
-    } catch {
-      /* may not exist */
-    }
+    abandonTemp(fd, temp);
     throw writeError(target, e);
+  }
+}
+
+/** After a failed write: closes the temporary file (unless already closed) and removes it, keeping the first error. */
+function abandonTemp(fd: number | null, temp: string): void {
+  if (fd !== null) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      /* already failing; keep the first error */
+    }
+  }
+  try {
+    fs.unlinkSync(temp);
+  } catch {
+    /* may not exist */
   }
 }
 
@@ -192,16 +197,7 @@ export function writeTextAtomic(target: string, produce: (write: (s: string) => 
     fs.closeSync(fd);
     fs.renameSync(temp, target);
   } catch (e) {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      /* closed */
-    }
-    try {
-      fs.unlinkSync(temp);
-    } catch {
-      /* gone */
-    }
+    abandonTemp(fd, temp);
     throw e;
   }
 }
