@@ -334,11 +334,9 @@ function writeJournal(
  */
 class JournalBody {
   private readonly hash = createHash('sha256');
-  private readonly staging = Buffer.allocUnsafe(1 << 20);
+  private staging = Buffer.allocUnsafe(1 << 20);
   private used = 0;
   private written = 0;
-  /** A piece larger than the staging buffer, written before the next staged bytes. */
-  private pending: Buffer | null = null;
 
   constructor(private readonly fd: number) {}
 
@@ -353,12 +351,10 @@ class JournalBody {
 
   /** The next `n` bytes of the body, for the caller to fill before its next call. */
   room(n: number): Buffer {
-    if (this.used + n > this.staging.length) this.flush();
-    if (n > this.staging.length) {
-      // Larger than the staging buffer (a big FDT file): its own buffer, written at the next flush.
-      const own = Buffer.alloc(n);
-      this.pending = own;
-      return own;
+    if (this.used + n > this.staging.length) {
+      this.flush();
+      // A piece larger than the buffer (a big FDT file) gets a buffer of its size.
+      if (n > this.staging.length) this.staging = Buffer.allocUnsafe(n);
     }
     const at = this.used;
     this.used += n;
@@ -366,10 +362,6 @@ class JournalBody {
   }
 
   private flush(): void {
-    if (this.pending) {
-      this.write(this.pending);
-      this.pending = null;
-    }
     if (this.used) this.write(this.staging.subarray(0, this.used));
     this.used = 0;
   }
